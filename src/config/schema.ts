@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+// One schema for the whole config file. Defaults live here and nowhere else; every object is
+// strict, so a misspelt key is an error rather than a silently ignored setting.
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/** BCM GPIO numbers on the 40-pin header. */
+const bcmPin = int(0, 27);
+
+const serverSchema = z.strictObject({
+  /** Address to listen on; 0.0.0.0 for every interface. */
+  host: z.string().min(1).default('0.0.0.0'),
+  port: int(0, 65535).default(80),
+  /** Concurrent /stream.mjpg viewers; one more is answered 503 with Retry-After. */
+  maxViewers: int(1, 1000).default(16),
+  /** Name shown on the page and in /api/status; empty means the host name. */
+  deviceName: z.string().max(64).default(''),
+});
+
+const backoffSchema = z.strictObject({
+  initialMs: int(50, 60_000).default(500),
+  maxMs: int(100, 600_000).default(30_000),
+  /** Streaming this long without trouble resets the delay to initialMs. */
+  resetAfterMs: int(1_000, 3_600_000).default(60_000),
+});
+
+const cameraSchema = z.strictObject({
+  /** argv prefix; picamd appends the rpicam-vid flags to it. */
+  command: z.array(z.string().min(1)).min(1).default(['rpicam-vid']),
+  width: int(64, 4608).default(1280),
+  height: int(64, 3456).default(720),
+  framerate: int(1, 120).default(30),
+  quality: int(1, 100).default(80),
+  hflip: z.boolean().default(false),
+  vflip: z.boolean().default(false),
+  rotation: z.literal([0, 180]).default(0),
+  /** --camera N for boards with more than one camera; null leaves the flag out. */
+  index: int(0, 7).nullable().default(null),
+  extraArgs: z.array(z.string()).default([]),
+  /** A frame larger than this is dropped (and counted) instead of buffered. */
+  maxFrameBytes: int(65_536, 64 * 1024 * 1024).default(8 * 1024 * 1024),
+  /** No frame for this long while streaming counts as a stall and restarts the camera. */
+  stallTimeoutMs: int(500, 600_000).default(5_000),
+  /** Allowance for the first frame after a start (sensor and ISP bring-up). */
+  startTimeoutMs: int(1_000, 600_000).default(15_000),
+  /** Time between SIGTERM and SIGKILL when stopping the camera. */
+  stopGraceMs: int(100, 60_000).default(2_000),
+  backoff: backoffSchema.prefault({}),
+});
+
+const ledSchema = z.strictObject({
+  pin: bcmPin.default(17),
+  activeLow: z.boolean().default(false),
+});
+
+const privacyInputSchema = z.strictObject({
+  pin: bcmPin.default(27),
+  /** button: momentary, each press toggles; switch: latching, its level is the state. */
+  mode: z.enum(['button', 'switch']).default('button'),
+  activeLow: z.boolean().default(true),
+  debounceMs: int(0, 1_000).default(50),
+});
+
+const gpioSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  led: ledSchema.nullable().prefault({}),
+  privacy: privacyInputSchema.nullable().prefault({}),
+  /** Where the kernel's GPIO sysfs tree lives; only tests change it. */
+  sysfsRoot: z.string().min(1).default('/sys/class/gpio'),
+});
+
+const privacySchema = z.strictObject({
+  /** Written atomically on every change so privacy survives a power cut. */
+  stateFile: z.string().min(1).default('/var/lib/picamd/privacy.json'),
+  /** Force privacy on at every boot, whatever the saved state says. */
+  startPaused: z.boolean().default(false),
+});
+
+const logSchema = z.strictObject({
+  level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export const configSchema = z.strictObject({
+  server: serverSchema.prefault({}),
+  camera: cameraSchema.prefault({}),
+  gpio: gpioSchema.prefault({}),
+  privacy: privacySchema.prefault({}),
+  log: logSchema.prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type CameraConfig = Config['camera'];
+export type ServerConfig = Config['server'];
+export type GpioConfig = Config['gpio'];

@@ -1,0 +1,8 @@
+import { createLogger, type Logger } from '../../src/log/logger.js';
+
+/** A logger that keeps its lines (`"<level> <prefix>: message"`) for assertions. */
+export function memoryLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const logger = createLogger('debug', (at, line) => lines.push(`${at} ${line}`));
+  return Object.assign(logger, { lines });
+}

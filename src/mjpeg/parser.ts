@@ -13,7 +13,8 @@
 /**
  * Why bytes were thrown away. Every count is of events, not bytes.
  * - `garbage`: a run of bytes between frames that is not part of any frame (one count per run,
- *   however many chunks it spans).
+ *   however many chunks it spans; a 0xFF at the very end of the data so far is counted only once the
+ *   next byte shows it does not start an SOI).
  * - `truncated`: a new SOI appeared inside a frame (in entropy-coded data, or where a marker was
  *   expected); the unfinished frame is dropped and the new one starts at that SOI.
  * - `oversize`: the frame grew beyond `maxFrameBytes`; its remaining bytes are walked but not kept,

@@ -1,0 +1,44 @@
+import { parseArgs } from 'node:util';
+
+export type Command = 'run' | 'check-config' | 'gpio-test';
+
+export interface CliOptions {
+  command: Command;
+  configFile: string | undefined;
+}
+
+export const USAGE = `Usage:
+  picamd [--config FILE]                  run the camera appliance
+  picamd --check-config [--config FILE]   validate a config file and print the effective config
+  picamd gpio-test [--config FILE]        check the LED and privacy button wiring on a Raspberry Pi
+
+Config lookup: --config, then $PICAMD_CONFIG, then /etc/picamd/config.json, then the packaged default.`;
+
+/** Thrown for a command line picamd does not understand; main prints it with the usage. */
+export class UsageError extends Error {}
+
+export function parseCli(argv: readonly string[]): CliOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        config: { type: 'string', short: 'c' },
+        'check-config': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) throw new UsageError('');
+  if (positionals.length > 1) throw new UsageError(`unexpected argument: ${positionals[1]}`);
+  const sub = positionals[0];
+  if (sub !== undefined && sub !== 'gpio-test') throw new UsageError(`unknown command: ${sub}`);
+  if (sub && values['check-config']) throw new UsageError('--check-config does not go with a command');
+  const command: Command = values['check-config'] ? 'check-config' : sub === 'gpio-test' ? 'gpio-test' : 'run';
+  return { command, configFile: values.config };
+}

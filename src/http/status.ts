@@ -1,0 +1,55 @@
+import type { CameraStatus } from '../camera/supervisor.js';
+import type { CameraConfig } from '../config/schema.js';
+import type { ViewerStats } from '../stream/viewer.js';
+
+export interface StatusInputs {
+  deviceName: string;
+  version: string;
+  nowMs: number;
+  startedAtMs: number;
+  camera: CameraStatus;
+  cameraConfig: CameraConfig;
+  fpsIn: number;
+  framesPublished: number;
+  maxViewers: number;
+  viewers: ReadonlyArray<ViewerStats & { remote: string }>;
+  privacy: { enabled: boolean; source: string; since: string };
+}
+
+const seconds = (ms: number) => Math.round(ms / 100) / 10;
+
+/** The /api/status document: plain data, built fresh for every request. */
+export function buildStatus(s: StatusInputs) {
+  return {
+    device: { name: s.deviceName, version: s.version, uptimeSeconds: seconds(s.nowMs - s.startedAtMs) },
+    camera: {
+      state: s.camera.state,
+      detail: s.camera.detail,
+      stateSeconds: seconds(s.nowMs - s.camera.since),
+      pid: s.camera.pid,
+      width: s.cameraConfig.width,
+      height: s.cameraConfig.height,
+      framerate: s.cameraConfig.framerate,
+      fps: Math.round(s.fpsIn * 10) / 10,
+      frames: s.camera.frames,
+      restarts: s.camera.restarts,
+      failures: s.camera.failures,
+      drops: s.camera.drops,
+    },
+    stream: {
+      framesPublished: s.framesPublished,
+      viewers: s.viewers.length,
+      maxViewers: s.maxViewers,
+      viewerList: s.viewers.map((v) => ({
+        id: v.id,
+        remote: v.remote,
+        fps: v.fps,
+        delivered: v.delivered,
+        skipped: v.skipped,
+        busy: v.busy,
+        connectedSeconds: seconds(v.connectedMs),
+      })),
+    },
+    privacy: s.privacy,
+  };
+}

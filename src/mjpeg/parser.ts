@@ -212,7 +212,13 @@ export class FrameParser {
           break;
         }
         case ENTROPY: {
-          const ff = chunk.indexOf(0xff, pos);
+          // Hot loop: jump from 0xFF to 0xFF, stepping over FF00 and RSTn without leaving this case.
+          let ff = chunk.indexOf(0xff, pos);
+          while (ff !== -1 && ff + 1 < end) {
+            const code = chunk[ff + 1]!;
+            if (code !== 0x00 && (code < RST0 || code > RST7)) break;
+            ff = chunk.indexOf(0xff, ff + 2);
+          }
           if (ff === -1) {
             pos = end;
           } else {

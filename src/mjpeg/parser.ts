@@ -9,6 +9,11 @@
 // that chunk; a frame spanning chunks is joined once, at its EOI. The parser keeps references to the
 // chunks of an unfinished frame, so callers must not reuse or modify buffers they have pushed, and
 // must treat emitted frames as read-only (they may share memory with the pushed chunk).
+//
+// Limit: a frame cut inside a segment payload (e.g. the camera died mid-APP1) cannot be seen as cut,
+// because payloads are skipped by length (they may legally hold FFD8); the skip may swallow the next
+// SOI, and the parser resynchronises one frame later via `corrupt`. Call reset() when the producer
+// restarts so this never happens at a restart.
 
 /**
  * Why bytes were thrown away. Every count is of events, not bytes.

@@ -1,0 +1,125 @@
+import { connect, type Socket } from 'node:net';
+
+/**
+ * A strict multipart/x-mixed-replace client on a raw socket: it checks the status line, the
+ * headers, the boundary, every part's headers and Content-Length, and the delimiter after every
+ * JPEG, and fails on the first deviation.
+ */
+export interface MjpegClient {
+  status: number;
+  headers: Record<string, string>;
+  frames: Buffer[];
+  /** Set when the stream broke the format; the client stops reading then. */
+  error?: Error;
+  closed: boolean;
+  socket: Socket;
+  /** Resolves once the response head has been read. */
+  ready: Promise<void>;
+  close(): void;
+}
+
+export function openMjpeg(port: number, path = '/stream.mjpg', host = '127.0.0.1'): MjpegClient {
+  const socket = connect(port, host);
+  const client: MjpegClient = {
+    status: 0,
+    headers: {},
+    frames: [],
+    closed: false,
+    socket,
+    ready: undefined as unknown as Promise<void>,
+    close: () => socket.destroy(),
+  };
+  let buffer: Buffer = Buffer.alloc(0);
+  let stage: 'head' | 'preamble' | 'part-headers' | 'body' | 'delimiter' | 'done' = 'head';
+  let boundary = '';
+  let length = 0;
+  let resolveReady!: () => void;
+  let rejectReady!: (err: Error) => void;
+  client.ready = new Promise((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+  const fail = (message: string) => {
+    client.error ??= new Error(message);
+    stage = 'done';
+    rejectReady(client.error);
+    socket.destroy();
+  };
+
+  socket.on('connect', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\n\r\n`));
+  socket.on('close', () => {
+    client.closed = true;
+    if (stage === 'head') rejectReady(new Error('connection closed before the response head'));
+  });
+  socket.on('error', () => {});
+  socket.on('data', (chunk: Buffer) => {
+    buffer = buffer.length ? Buffer.concat([buffer, chunk]) : chunk;
+    for (;;) {
+      if (stage === 'head') {
+        const end = buffer.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const [statusLine, ...lines] = buffer.subarray(0, end).toString('latin1').split('\r\n');
+        buffer = buffer.subarray(end + 4);
+        const m = /^HTTP\/1\.1 (\d{3}) /.exec(statusLine!);
+        if (!m) return fail(`bad status line: ${statusLine}`);
+        client.status = Number(m[1]);
+        for (const line of lines) {
+          const i = line.indexOf(':');
+          client.headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+        }
+        resolveReady();
+        if (client.status !== 200) {
+          stage = 'done';
+          return;
+        }
+        const type = /^multipart\/x-mixed-replace;\s*boundary=(\S+)$/.exec(client.headers['content-type'] ?? '');
+        if (!type) return fail(`bad content type: ${client.headers['content-type']}`);
+        if ('transfer-encoding' in client.headers) return fail('the stream must not be chunked');
+        boundary = type[1]!;
+        stage = 'preamble';
+      } else if (stage === 'preamble' || stage === 'delimiter') {
+        const expected = stage === 'preamble' ? `--${boundary}\r\n` : `\r\n--${boundary}\r\n`;
+        if (buffer.length < expected.length) {
+          if (!Buffer.from(expected).subarray(0, buffer.length).equals(buffer)) return fail('bad delimiter');
+          return;
+        }
+        if (buffer.subarray(0, expected.length).toString('latin1') !== expected) {
+          return fail(`expected ${JSON.stringify(expected)}, got ${JSON.stringify(buffer.subarray(0, expected.length).toString('latin1'))}`);
+        }
+        buffer = buffer.subarray(expected.length);
+        stage = 'part-headers';
+      } else if (stage === 'part-headers') {
+        const end = buffer.indexOf('\r\n\r\n');
+        if (end < 0) {
+          if (buffer.length > 1024) return fail('part headers too long');
+          return;
+        }
+        const lines = buffer.subarray(0, end).toString('latin1').split('\r\n');
+        buffer = buffer.subarray(end + 4);
+        if (lines[0] !== 'Content-Type: image/jpeg') return fail(`bad part header: ${lines[0]}`);
+        const len = /^Content-Length: (\d+)$/.exec(lines[1] ?? '');
+        if (!len || lines.length !== 2) return fail(`bad part headers: ${JSON.stringify(lines)}`);
+        length = Number(len[1]);
+        stage = 'body';
+      } else if (stage === 'body') {
+        if (buffer.length < length) return;
+        const jpeg = Buffer.from(buffer.subarray(0, length));
+        buffer = buffer.subarray(length);
+        if (jpeg[0] !== 0xff || jpeg[1] !== 0xd8 || jpeg[length - 2] !== 0xff || jpeg[length - 1] !== 0xd9) {
+          return fail(`part ${client.frames.length} is not a whole JPEG`);
+        }
+        client.frames.push(jpeg);
+        stage = 'delimiter';
+      } else {
+        return;
+      }
+    }
+  });
+  return client;
+}
+
+/** GET a path with fetch and return status, headers and body bytes. */
+export async function get(port: number, path: string, init?: RequestInit) {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, init);
+  return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
+}

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { DebouncedInput, Debouncer, inputAction } from '../../src/gpio/button.js';
 import { FakeInputPin, mockableTimers, tickMs } from '../fakes/gpio.js';
@@ -48,7 +48,7 @@ test('inputAction: a button toggles on press only; a switch reports its level', 
   assert.deepEqual(inputAction('switch', false), { kind: 'switch', active: false });
 });
 
-function input(t: { mock: { timers: { enable(o: object): void; tick(ms: number): void } } }, initial = false, debounceMs = 50) {
+function input(t: TestContext, initial = false, debounceMs = 50) {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
   const pin = new FakeInputPin(539, true, 'both', initial);
   const changes: Array<[number, boolean]> = [];

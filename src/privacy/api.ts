@@ -1,5 +1,4 @@
-import type { PrivacyState } from './store.js';
-import type { SetResult } from './controller.js';
+import type { PrivacyState, SetResult } from './controller.js';
 
 // The HTTP side of privacy without the HTTP server: the handler for POST /api/privacy reads the
 // body, calls respondToPrivacyRequest and writes { status, body } as JSON.
@@ -13,25 +12,25 @@ export type PrivacyRequest = { ok: true; enabled: boolean } | { ok: false; messa
 export function parsePrivacyRequest(body: string | Uint8Array): PrivacyRequest {
   const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
   if (size > MAX_PRIVACY_BODY_BYTES) {
-    return { ok: false, message: `body too large (${size} bytes); send {"enabled": true} or {"enabled": false}` };
+    return { ok: false, message: `Body too large (${size} bytes); send {"enabled": true} or {"enabled": false}.` };
   }
   const text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return { ok: false, message: 'body is not valid JSON; send {"enabled": true} or {"enabled": false}' };
+    return { ok: false, message: 'Body is not valid JSON; send {"enabled": true} or {"enabled": false}.' };
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    return { ok: false, message: 'body must be a JSON object like {"enabled": true}' };
+    return { ok: false, message: 'Body must be a JSON object like {"enabled": true}.' };
   }
   const extra = Object.keys(json).filter((k) => k !== 'enabled');
   if (extra.length > 0) {
-    return { ok: false, message: `unknown field(s) ${extra.map((k) => JSON.stringify(k)).join(', ')}; only "enabled" is accepted` };
+    return { ok: false, message: `Unknown field(s) ${extra.map((k) => JSON.stringify(k)).join(', ')}; only "enabled" is accepted.` };
   }
   const enabled = (json as { enabled?: unknown }).enabled;
   if (typeof enabled !== 'boolean') {
-    return { ok: false, message: `"enabled" must be true or false (got ${enabled === undefined ? 'nothing' : JSON.stringify(enabled)})` };
+    return { ok: false, message: `"enabled" must be true or false (got ${enabled === undefined ? 'nothing' : JSON.stringify(enabled)}).` };
   }
   return { ok: true, enabled };
 }
@@ -47,13 +46,8 @@ export function respondToPrivacyRequest(
   body: string | Uint8Array,
 ): PrivacyResponse {
   const request = parsePrivacyRequest(body);
-  if (!request.ok) return { status: 400, body: { error: 'bad_request', message: request.message } };
+  if (!request.ok) return { status: 400, body: { error: 'bad-request', message: request.message } };
   const result = privacy.set(request.enabled, 'api');
-  if (!result.ok) return { status: 409, body: { error: 'privacy_switch_on', message: result.message, privacy: result.state } };
+  if (!result.ok) return { status: 409, body: { error: 'privacy-switch-on', message: result.message, privacy: result.state } };
   return { status: 200, body: { privacy: result.state } };
-}
-
-/** The JSON body for `/snapshot.jpg` (503) while privacy is on. */
-export function privacySnapshotRefusal(state: PrivacyState): { error: string; message: string; privacy: PrivacyState } {
-  return { error: 'privacy', message: 'privacy mode is on: the camera is stopped', privacy: state };
 }

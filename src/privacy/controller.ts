@@ -134,7 +134,7 @@ export class PrivacyController extends EventEmitter<PrivacyControllerEvents> {
       return {
         ok: false,
         reason: 'switch',
-        message: 'the privacy switch on the device is on; turn the switch off to turn privacy off',
+        message: 'The privacy switch on the device is on; turn the switch off to turn privacy off.',
         state: this.state,
       };
     }

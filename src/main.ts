@@ -1,0 +1,192 @@
+#!/usr/bin/env node
+// picamd's composition root: config → logger → camera supervisor → broadcaster → HTTP, started in
+// that order and stopped in reverse. The only module that constructs long-lived services or exits.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findExecutable } from './camera/executable.js';
+import { CameraSupervisor } from './camera/supervisor.js';
+import { parseCli, UsageError, USAGE, type CliOptions } from './cli/args.js';
+import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { HttpServer, type SnapshotResult } from './http/server.js';
+import { buildStatus } from './http/status.js';
+import type { MjpegViewer } from './http/mjpeg-viewer.js';
+import { createLogger, type Logger } from './log/logger.js';
+import { Broadcaster } from './stream/broadcaster.js';
+import { PlaceholderFeed, placeholderFor } from './stream/feed.js';
+import { PlaceholderCache } from './stream/placeholder.js';
+import { RateMeter } from './stream/rate.js';
+
+const EX_USAGE = 64;
+const packageRoot = fileURLToPath(new URL('..', import.meta.url));
+
+function readVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Resolves on the first SIGTERM or SIGINT; a second one exits at once. */
+function terminationSignal(logger: Logger): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let received = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (received) {
+        logger.warn(`${signal} again, exiting now`);
+        process.exit(1);
+      }
+      received = true;
+      resolve(signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+async function runAppliance(config: Config, logger: Logger): Promise<number> {
+  const now = () => performance.now();
+  const startedAt = now();
+  const version = readVersion();
+  const deviceName = config.server.deviceName || hostname();
+  const cwd = process.cwd();
+  const setpriv = findExecutable('setpriv', process.env.PATH, cwd);
+
+  const camera = new CameraSupervisor(config.camera, {
+    spawn,
+    now,
+    timers: { setTimeout, clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
+    logger: logger.child('camera'),
+    findExecutable: (command) => findExecutable(command, process.env.PATH, cwd),
+    // The kernel kills the camera if picamd dies without a chance to clean up (SIGKILL, OOM).
+    deathSignalPrefix: setpriv ? [setpriv, '--pdeathsig', 'KILL', '--'] : [],
+  });
+  // Whatever ends picamd, the camera process goes with it.
+  process.on('exit', () => camera.killNow());
+  process.on('uncaughtException', (err) => {
+    logger.error(`uncaught error, exiting: ${err.stack ?? err}`);
+    camera.killNow();
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (err) => {
+    logger.error(`unhandled rejection, exiting: ${(err as Error)?.stack ?? err}`);
+    camera.killNow();
+    process.exit(1);
+  });
+
+  const broadcaster = new Broadcaster<MjpegViewer>(now, config.server.maxViewers);
+  const fpsIn = new RateMeter();
+  camera.on('frame', (jpeg: Buffer) => {
+    fpsIn.mark(now());
+    broadcaster.publish(jpeg, true);
+  });
+
+  const placeholders = new PlaceholderCache();
+  const { width, height } = config.camera;
+  const feed = new PlaceholderFeed(
+    (jpeg) => broadcaster.publish(jpeg, false),
+    (kind, detail) => placeholders.get(kind, width, height, detail),
+    { setInterval, clearInterval: (h) => clearInterval(h as NodeJS.Timeout) },
+  );
+  camera.on('state', (state, detail: string) => {
+    feed.show(placeholderFor(state), detail);
+    if (state === 'paused') broadcaster.forgetLive();
+  });
+
+  const privacy = { enabled: false, source: 'boot', since: new Date().toISOString() };
+  const frameInterval = 1000 / config.camera.framerate;
+  const snapshot = (): SnapshotResult => {
+    const status = camera.status();
+    const part = status.state === 'streaming' ? broadcaster.latestLive(Math.max(2_000, 3 * frameInterval)) : undefined;
+    if (part) return { jpeg: part.jpeg };
+    return { error: 'no-frame', message: `No current frame: the camera is ${status.state}${status.detail ? ` (${status.detail})` : ''}.` };
+  };
+
+  const http = new HttpServer(config.server, {
+    broadcaster,
+    logger: logger.child('http'),
+    now,
+    snapshot,
+    status: () =>
+      buildStatus({
+        deviceName,
+        version,
+        nowMs: now(),
+        startedAtMs: startedAt,
+        camera: camera.status(),
+        cameraConfig: config.camera,
+        fpsIn: fpsIn.rate(now()),
+        framesPublished: broadcaster.framesPublished,
+        maxViewers: config.server.maxViewers,
+        viewers: broadcaster.list().map((v) => v.stats()),
+        privacy,
+      }),
+  });
+
+  logger.info(`picamd ${version} starting on ${deviceName}`);
+  const signal = terminationSignal(logger);
+  try {
+    camera.start();
+    feed.start();
+    await http.start();
+  } catch (err) {
+    logger.error(`cannot start: ${(err as Error).message}`);
+    http.stop();
+    feed.stop();
+    await camera.stop();
+    return 1;
+  }
+
+  logger.info(`stopping on ${await signal}`);
+  http.stop();
+  feed.stop();
+  await camera.stop();
+  logger.info('stopped');
+  return 0;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let cli: CliOptions;
+  try {
+    cli = parseCli(argv);
+  } catch (err) {
+    if (err instanceof UsageError && err.message) process.stderr.write(`picamd: ${err.message}\n\n`);
+    process.stderr.write(`${USAGE}\n`);
+    return err instanceof UsageError && !err.message ? 0 : EX_USAGE;
+  }
+
+  const file = resolveConfigPath(cli.configFile, process.env, join(packageRoot, 'config', 'default.json'));
+  let config: Config;
+  try {
+    config = loadConfig(file);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`picamd: invalid config ${file}\n${err.message}\n`);
+    return EX_CONFIG;
+  }
+  if (cli.command === 'check-config') {
+    process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+    process.stderr.write(`picamd: ${file} is valid\n`);
+    return 0;
+  }
+
+  const logger = createLogger(config.log.level);
+  logger.info(`config: ${file}`);
+  if (cli.command === 'gpio-test') {
+    logger.error('gpio-test is not available in this build');
+    return 1;
+  }
+  return runAppliance(config, logger);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`picamd: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);

@@ -33,7 +33,8 @@ export function renderPlaceholder(kind: PlaceholderKind, width: number, height: 
   const look = looks[kind];
   const raster = createRaster(width, height, BACKGROUND);
   const title = normalizeText(look.title);
-  const detailText = normalizeText(detail ?? look.detail ?? '');
+  // An empty detail counts as none, so privacy keeps its own second line.
+  const detailText = normalizeText(detail || look.detail || '');
 
   // Title at most 70% of the width and a tenth of the height; details at half its size.
   const titleScale = Math.max(1, Math.min(Math.floor((width * 0.7) / textWidth(title, 1)), Math.floor(height / 10 / GLYPH_HEIGHT)));

@@ -41,6 +41,7 @@ test('kinds and details give different pictures; the same arguments the same byt
     renderPlaceholder('offline', 320, 240, 'restarting in 4 s'),
   );
   assert.deepEqual(renderPlaceholder('privacy', 320, 240), privacy);
+  assert.deepEqual(renderPlaceholder('privacy', 320, 240, ''), privacy); // '' keeps the default second line
   // A detail too long for one line is wrapped, not cut off the picture.
   const long = 'rpicam-vid exited with code 255: ERROR: *** no cameras available *** (check the ribbon cable)';
   assert.equal(jpeg.decode(renderPlaceholder('offline', 160, 120, long)).width, 160);

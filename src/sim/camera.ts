@@ -1,0 +1,170 @@
+// Simulated camera: a drop-in stand-in for `rpicam-vid -t 0 -n --codec mjpeg --flush -o - ...` for
+// demos, tests and benchmarks on machines without a Pi camera. Run as `node dist/sim/camera.js <flags>`.
+//
+// It behaves like a camera, not like a file: frames are paced by a drift-free clock, a frame that
+// cannot be written because stdout is still busy is dropped (never queued), and it never outlives
+// its parent. Fault injection for tests comes through PICAMD_SIM_FAULT (see args.ts), so the argv
+// stays exactly what rpicam-vid gets.
+
+import { randomBytes } from 'node:crypto';
+import { fstatSync } from 'node:fs';
+import { parseSimArgs, parseSimFaults, SIM_USAGE, SimUsageError, type SimFaults, type SimOptions } from './args.js';
+import { prerenderSimFrames } from './frames.js';
+import { pace } from './pacer.js';
+import { nowUs } from './stamp.js';
+
+/** How often to check that the parent is still there (stdin is usually /dev/null, so no EOF tells us). */
+const PARENT_CHECK_MS = 500;
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function main(): void {
+  // A closed stderr must not crash us; stdout errors are handled below.
+  process.stderr.on('error', () => {});
+  const parentPid = process.ppid;
+
+  let options: SimOptions;
+  let faults: SimFaults;
+  try {
+    options = parseSimArgs(process.argv.slice(2));
+    faults = parseSimFaults(process.env.PICAMD_SIM_FAULT);
+  } catch (err) {
+    if (!(err instanceof SimUsageError)) throw err;
+    log(`ERROR: *** ${err.message} ***`);
+    process.exit(1);
+  }
+  if (options.help) {
+    process.stdout.write(SIM_USAGE);
+    return;
+  }
+
+  const { width, height, framerate } = options;
+  // rotation 180 is hflip + vflip, as in rpicam-apps.
+  const hflip = options.hflip !== (options.rotation === 180);
+  const vflip = options.vflip !== (options.rotation === 180);
+  log(`picamd-sim: simulated camera ${options.camera} (pid ${process.pid}), no libcamera involved`);
+  log(`Mode selection for ${width}:${height}:12:P`);
+  log(`    SIMULATED_YUV420,${width}x${height}/${framerate} - Score: 0`);
+  const prerenderStart = performance.now();
+  const frames = prerenderSimFrames({ width, height, quality: options.quality, framerate, hflip, vflip });
+  log(
+    `picamd-sim: pre-rendered in ${Math.round(performance.now() - prerenderStart)} ms, ` +
+      `frames about ${Math.round(frames.approxFrameBytes / 1024)} KiB`,
+  );
+  log(
+    `configuring streams: (0) ${width}x${height}-YUV420 mjpeg q${options.quality} ${framerate} fps` +
+      ` hflip=${Number(hflip)} vflip=${Number(vflip)}` +
+      (Object.keys(faults).length ? ` faults=${process.env.PICAMD_SIM_FAULT}` : ''),
+  );
+
+  const out = process.stdout;
+  const periodMs = 1000 / framerate;
+  const start = performance.now();
+  let nextSeq = 0;
+  let written = 0;
+  let droppedBusy = 0;
+  let skippedLate = 0;
+  let busy = false;
+  let producing = true;
+  let frameTimer: NodeJS.Timeout | undefined;
+  let finished = false;
+
+  const finish = (code: number, reason: string) => {
+    if (finished) return;
+    finished = true;
+    producing = false;
+    clearTimeout(frameTimer);
+    log(
+      `picamd-sim: ${reason}; ${written} frames written, ${droppedBusy} dropped while stdout was busy, ` +
+        `${skippedLate} skipped late`,
+    );
+    process.exit(code);
+  };
+
+  out.on('drain', () => (busy = false));
+  out.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') finish(0, 'stdout closed');
+    else finish(1, `ERROR: stdout: ${err.message}`);
+  });
+
+  const send = (seq: number) => {
+    let frame = frames.frame(seq, nowUs());
+    written++;
+    if (faults.truncateEvery && written % faults.truncateEvery === 0) {
+      // Somewhere in the entropy-coded data, well before the EOI.
+      frame = frame.subarray(0, Math.floor(frame.length * (0.25 + 0.65 * Math.random())));
+    }
+    let ready = out.write(frame);
+    if (faults.garbageEvery && written % faults.garbageEvery === 0) ready = out.write(garbage()) && ready;
+    if (!ready) busy = true;
+    if (faults.crashAfter !== undefined && written >= faults.crashAfter) {
+      producing = false;
+      // Crash once the frames are out, so the reader sees exactly crashAfter frames.
+      const count = written;
+      out.write(Buffer.alloc(0), () => finish(1, `ERROR: simulated crash after ${count} frames`));
+      return;
+    }
+    if (faults.stallAfter !== undefined && written >= faults.stallAfter) stall();
+  };
+
+  const stall = () => {
+    producing = false;
+    log(`picamd-sim: simulated stall after ${written} frames (still running, writing nothing)`);
+  };
+
+  const tick = () => {
+    frameTimer = undefined;
+    const step = pace(start, periodMs, nextSeq, performance.now());
+    nextSeq = step.nextSeq;
+    skippedLate += step.skipped;
+    if (step.seq !== undefined) {
+      // A camera drops a frame it cannot deliver; queueing would only add latency.
+      if (busy) droppedBusy++;
+      else send(step.seq);
+    }
+    if (producing) frameTimer = setTimeout(tick, Math.ceil(step.delayMs));
+  };
+
+  process.on('SIGTERM', () => finish(0, 'stopping on SIGTERM'));
+  process.on('SIGINT', () => finish(0, 'stopping on SIGINT'));
+
+  // Never linger: a parent that dies without stopping us shows up as a new ppid (we were adopted).
+  setInterval(() => {
+    if (process.ppid !== parentPid) finish(0, `parent ${parentPid} is gone`);
+  }, PARENT_CHECK_MS);
+  // When stdin is a pipe, its end means the parent is gone (or wants us gone). Usually it is /dev/null.
+  if (stdinIsPipe()) {
+    process.stdin.on('data', () => {});
+    process.stdin.on('end', () => finish(0, 'stdin closed'));
+    process.stdin.on('error', () => finish(0, 'stdin closed'));
+  }
+  if (options.timeoutMs > 0) setTimeout(() => finish(0, `timeout of ${options.timeoutMs} ms reached`), options.timeoutMs);
+
+  if (faults.crashAfter === 0) finish(1, 'ERROR: simulated crash after 0 frames');
+  else if (faults.stallAfter === 0) stall();
+  else tick();
+}
+
+function stdinIsPipe(): boolean {
+  try {
+    const stat = fstatSync(0);
+    return stat.isFIFO() || stat.isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/** Random bytes that cannot be mistaken for the start or end of a frame. */
+function garbage(): Buffer {
+  const bytes = randomBytes(64 + Math.floor(Math.random() * 4000));
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] === 0xff && (i === bytes.length - 1 || bytes[i + 1] === 0xd8 || bytes[i + 1] === 0xd9)) {
+      bytes[i] = 0x00;
+    }
+  }
+  return bytes;
+}
+
+main();

@@ -86,8 +86,11 @@ node_gyp=$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gy
 while IFS= read -r -d '' gyp; do
   addon=$(dirname "$gyp")
   log "cross-compiling ${addon#"$STAGE"/} for arm64"
-  (cd "$addon" && CC=$CROSS-gcc CXX=$CROSS-g++ LINK=$CROSS-g++ AR=$CROSS-ar \
-    node "$node_gyp" rebuild --arch=arm64 --nodedir="$runtime_dir" --loglevel=error >/dev/null)
+  # npm run exports its settings as npm_config_*; node-gyp lets npm_config_nodedir (set in some
+  # global npmrc files) win over --nodedir, which silently builds against the host's headers.
+  (cd "$addon" && while read -r var; do unset "$var"; done < <(compgen -e | grep -i '^npm_config_') \
+    && CC=$CROSS-gcc CXX=$CROSS-g++ LINK=$CROSS-g++ AR=$CROSS-ar \
+      node "$node_gyp" rebuild --arch=arm64 --nodedir="$runtime_dir" --loglevel=error >/dev/null)
   # Keep only the .node files; the object files and Makefiles are build leftovers.
   find "$addon/build" -mindepth 1 -maxdepth 1 ! -name Release -exec rm -rf {} +
   find "$addon/build/Release" -mindepth 1 -maxdepth 1 ! -name '*.node' -exec rm -rf {} +
@@ -113,7 +116,7 @@ if [[ -f $REPO/README.md ]]; then cp "$REPO/README.md" "$STAGE/README.md"; else 
 commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=''
 if [[ -n $(git -C "$REPO" status --porcelain 2>/dev/null) ]]; then dirty='+changes'; fi
-printf 'picamd %s (%s%s)\nnode %s linux-arm64\n' "$VERSION" "$commit" "$dirty" "$NODE_RUNTIME_VERSION" > "$STAGE/BUILD-INFO"
+printf 'picamd %s (%s%s)\nnode %s linux-arm64 abi %s\n' "$VERSION" "$commit" "$dirty" "$NODE_RUNTIME_VERSION" "$NODE_ABI" > "$STAGE/BUILD-INFO"
 
 # 7. The archive: sorted, owned by root, dated by the last commit, so equal inputs give equal bytes.
 epoch=$(git -C "$REPO" log -1 --format=%ct 2>/dev/null || date +%s)

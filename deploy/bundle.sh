@@ -110,6 +110,7 @@ cp "$REPO/config/default.json" "$STAGE/config/default.json"
 cp "$REPO/systemd/picamd.service" "$STAGE/systemd/picamd.service"
 install -m 755 "$REPO/deploy/install.sh" "$STAGE/install.sh"
 cp "$REPO/deploy/config-facts.mjs" "$STAGE/deploy/config-facts.mjs"
+cp "$REPO/deploy/check-stream.mjs" "$STAGE/deploy/check-stream.mjs"
 cp "$REPO/deploy/avahi/picamd.service" "$STAGE/deploy/avahi/picamd.service"
 if [[ -f $REPO/README.md ]]; then cp "$REPO/README.md" "$STAGE/README.md"; else cp "$REPO/docs/install.md" "$STAGE/README.md"; fi
 [[ -f $REPO/docs/install.md ]] && cp "$REPO/docs/install.md" "$STAGE/INSTALL.md"

@@ -1,0 +1,176 @@
+// deploy/install.sh against scratch system trees (--root): what it writes, what it keeps, what it
+// refuses, and that a second run and --uninstall leave the tree as they should. The bundle here is
+// a host-architecture stand-in (this repository's dist/ and node_modules, a node wrapper), so the
+// test needs neither the arm64 bundle nor an emulator; deploy/ci-packaging.sh also installs the
+// real bundle.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+const repo = join(import.meta.dirname, '../..');
+const missing = ['bash', 'systemctl'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+if (!existsSync(join(repo, 'dist/main.js'))) missing.push('a built dist/ (npm run build)');
+const skip = missing.length > 0 && process.env.CI !== 'true' ? `needs ${missing.join(', ')}` : false;
+
+// Raspberry Pi OS's config.txt ends in model sections; this one also lacks its final newline.
+const CONFIG_TXT = '# For more options see http://rptl.io/configtxt\ncamera_auto_detect=1\ndtoverlay=vc4-kms-v3d\n\n[cm4]\notg_mode=1\n\n[pi5]\ndtoverlay=nospi10';
+
+let work: string;
+
+function write(path: string, content: string, mode?: number) {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, content);
+  if (mode !== undefined) chmodSync(path, mode);
+}
+
+/** A bundle laid out like the release one, but runnable on this machine. */
+function makeBundle(tag: string): string {
+  const dir = join(work, `bundle-${tag}`);
+  cpSync(join(repo, 'dist'), join(dir, 'dist'), { recursive: true });
+  symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'));
+  write(join(dir, 'node/bin/node'), `#!/bin/sh\nexec "${process.execPath}" "$@"\n`, 0o755);
+  cpSync(join(repo, 'package.json'), join(dir, 'package.json'));
+  cpSync(join(repo, 'config/default.json'), join(dir, 'config/default.json'));
+  cpSync(join(repo, 'systemd/picamd.service'), join(dir, 'systemd/picamd.service'));
+  for (const f of ['config-facts.mjs', 'check-stream.mjs', 'avahi/picamd.service']) cpSync(join(repo, 'deploy', f), join(dir, 'deploy', f));
+  cpSync(join(repo, 'deploy/install.sh'), join(dir, 'install.sh'));
+  write(join(dir, 'BUILD-INFO'), `picamd ${tag}\n`);
+  return dir;
+}
+
+interface RootOptions {
+  arch?: 'arm64' | 'armhf';
+  model?: string | null;
+  codename?: string;
+  rpicam?: boolean;
+}
+
+/** A system tree with just what the installer looks at. */
+function makeRoot(name: string, o: RootOptions = {}): string {
+  const root = join(work, `root-${name}`);
+  write(join(root, `var/lib/dpkg/info/libc6:${o.arch ?? 'arm64'}.list`), '');
+  if (o.model !== null) write(join(root, 'proc/device-tree/model'), `${o.model ?? 'Raspberry Pi 4 Model B Rev 1.5'}\0`);
+  write(join(root, 'etc/os-release'), `PRETTY_NAME="Debian GNU/Linux"\nID=debian\nVERSION_CODENAME=${o.codename ?? 'bookworm'}\n`);
+  if (o.rpicam !== false) write(join(root, 'usr/bin/rpicam-vid'), '#!/bin/sh\n', 0o755);
+  mkdirSync(join(root, 'etc/avahi'), { recursive: true });
+  write(join(root, 'boot/firmware/config.txt'), CONFIG_TXT);
+  return root;
+}
+
+function install(bundle: string, root: string, ...args: string[]) {
+  const r = spawnSync('bash', [join(bundle, 'install.sh'), '--root', root, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+const read = (root: string, path: string) => readFileSync(join(root, path), 'utf8');
+const picamdBlocks = (text: string) => text.split('\n').filter((l) => l.startsWith('# BEGIN picamd')).length;
+
+describe('install.sh --root', { skip }, () => {
+  let bundleA: string;
+  let bundleB: string;
+  before(() => {
+    work = mkdtempSync(join(tmpdir(), 'picamd-install-'));
+    bundleA = makeBundle('A');
+    bundleB = makeBundle('B');
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it('installs the bundle, the default config, the unit (enabled), Avahi and the pull-up line', () => {
+    const root = makeRoot('fresh');
+    const r = install(bundleA, root);
+    assert.equal(r.status, 0, r.out);
+    assert.equal(read(root, 'opt/picamd/BUILD-INFO'), 'picamd A\n');
+    assert.ok(existsSync(join(root, 'opt/picamd/node/bin/node')));
+    assert.ok(!existsSync(join(root, 'opt/picamd.new')) && !existsSync(join(root, 'opt/picamd.old')));
+    assert.equal(read(root, 'etc/picamd/config.json'), read(repo, 'config/default.json'));
+    assert.equal(read(root, 'etc/systemd/system/picamd.service'), read(repo, 'systemd/picamd.service'));
+    assert.equal(
+      readlinkSync(join(root, 'etc/systemd/system/multi-user.target.wants/picamd.service')),
+      '/etc/systemd/system/picamd.service',
+    );
+    const avahi = read(root, 'etc/avahi/services/picamd.service');
+    assert.match(avahi, /<type>_http\._tcp<\/type>/);
+    assert.match(avahi, /<port>80<\/port>/);
+    const configTxt = read(root, 'boot/firmware/config.txt');
+    assert.ok(configTxt.startsWith(`${CONFIG_TXT}\n`), 'the original lines are kept as they were');
+    // The line must apply to every model, not just the [pi5] section the file ended in.
+    assert.match(configTxt, /\n# BEGIN picamd[^\n]*\n\[all\]\ngpio=27=ip,pu\n# END picamd\n$/);
+    assert.match(r.out, /wrote the default config/);
+  });
+
+  it('is idempotent, keeps a user config and follows its port and privacy pin', () => {
+    const root = makeRoot('rerun');
+    assert.equal(install(bundleA, root).status, 0);
+    const userConfig = JSON.stringify({ server: { port: 8080 }, gpio: { privacy: { pin: 22 } } }, null, 2);
+    write(join(root, 'etc/picamd/config.json'), userConfig);
+    const r = install(bundleB, root);
+    assert.equal(r.status, 0, r.out);
+    assert.match(r.out, /keeping your config/);
+    assert.equal(read(root, 'etc/picamd/config.json'), userConfig);
+    assert.equal(read(root, 'opt/picamd/BUILD-INFO'), 'picamd B\n');
+    assert.match(read(root, 'etc/avahi/services/picamd.service'), /<port>8080<\/port>/);
+    const configTxt = read(root, 'boot/firmware/config.txt');
+    assert.equal(picamdBlocks(configTxt), 1);
+    assert.match(configTxt, /\ngpio=22=ip,pu\n/);
+    assert.doesNotMatch(configTxt, /gpio=27/);
+
+    const before = configTxt;
+    assert.equal(install(bundleB, root).status, 0);
+    assert.equal(read(root, 'boot/firmware/config.txt'), before, 'a third run changes nothing');
+  });
+
+  it('refuses an invalid config and leaves the installed version alone', () => {
+    const root = makeRoot('invalid');
+    assert.equal(install(bundleA, root).status, 0);
+    write(join(root, 'etc/picamd/config.json'), '{ "server": { "prot": 80 } }');
+    const r = install(bundleB, root);
+    assert.notEqual(r.status, 0);
+    assert.match(r.out, /server\.prot: unknown key/);
+    assert.match(r.out, /not valid.*nothing was changed/);
+    assert.equal(read(root, 'opt/picamd/BUILD-INFO'), 'picamd A\n');
+    assert.ok(!existsSync(join(root, 'opt/picamd.new')));
+  });
+
+  it('refuses a 32-bit system, a non-Pi board and an old release with a clear message', () => {
+    const armhf = makeRoot('armhf', { arch: 'armhf' });
+    let r = install(bundleA, armhf);
+    assert.notEqual(r.status, 0);
+    assert.match(r.out, /32-bit Raspberry Pi OS.*64-bit/);
+    assert.ok(!existsSync(join(armhf, 'opt/picamd')) && !existsSync(join(armhf, 'etc/picamd')));
+
+    const board = makeRoot('board', { model: 'QEMU Virt Machine' });
+    r = install(bundleA, board);
+    assert.notEqual(r.status, 0);
+    assert.match(r.out, /not a Raspberry Pi \(device tree model: 'QEMU Virt Machine'\)/);
+    assert.equal(install(bundleA, board, '--no-hw-check').status, 0);
+
+    const old = makeRoot('bullseye', { codename: 'bullseye' });
+    r = install(bundleA, old);
+    assert.notEqual(r.status, 0);
+    assert.match(r.out, /bullseye is too old/);
+
+    const trixie = makeRoot('trixie', { codename: 'trixie', rpicam: false });
+    r = install(bundleA, trixie);
+    assert.equal(r.status, 0, r.out);
+    assert.match(r.out, /trixie/);
+    assert.match(r.out, /rpicam-vid is missing/);
+  });
+
+  it('--uninstall removes picamd but keeps the config and the state', () => {
+    const root = makeRoot('uninstall');
+    assert.equal(install(bundleA, root).status, 0);
+    write(join(root, 'var/lib/private/picamd/privacy.json'), '{"private":true}');
+    const r = install(bundleA, root, '--uninstall');
+    assert.equal(r.status, 0, r.out);
+    for (const gone of ['opt/picamd', 'etc/systemd/system/picamd.service', 'etc/systemd/system/multi-user.target.wants/picamd.service', 'etc/avahi/services/picamd.service']) {
+      assert.ok(!existsSync(join(root, gone)), `${gone} is removed`);
+    }
+    assert.equal(read(root, 'boot/firmware/config.txt'), CONFIG_TXT + '\n');
+    assert.ok(existsSync(join(root, 'etc/picamd/config.json')));
+    assert.ok(existsSync(join(root, 'var/lib/private/picamd/privacy.json')));
+    assert.equal(install(bundleA, root, '--uninstall').status, 0, 'a second uninstall is harmless');
+  });
+});

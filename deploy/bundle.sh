@@ -40,6 +40,10 @@ for tool in "$CROSS-gcc" "$CROSS-g++" "$CROSS-strip" npm tar gzip; do
   command -v "$tool" >/dev/null || die "$tool not found (apt-get install g++-$CROSS binutils-$CROSS)"
 done
 
+mkdir -p "$WORK"
+# One build at a time per checkout (a test may start one while someone runs npm run bundle).
+exec 9>"$WORK.lock"
+flock 9
 rm -rf "$WORK/stage" "$WORK/src"
 mkdir -p "$STAGE" "$WORK/src" "$DOWNLOADS" "$REPO/release"
 

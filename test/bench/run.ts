@@ -1,0 +1,667 @@
+// `npm run bench`: picamd against a node:http baseline on the same simulated camera and the same
+// load, one server at a time, plus the frame parser's throughput. Prints a table and writes
+// bench-results/bench-<date>.json. Runs for a few minutes; not part of `npm test`.
+//
+//   node --import tsx test/bench/run.ts [--only <scenario,...>] [--server picamd|baseline]
+//                                       [--measure-ms N] [--cpu-prof]
+//
+// Each run starts a fresh server (picamd: dist/main.js with a temporary config; baseline:
+// test/bench/baseline-server.ts), waits for the camera to stream, opens the viewers in a separate
+// load process (test/bench/load.ts), warms up, then measures: the viewers count frames and
+// latencies; this process samples the server's and the camera's CPU time (/proc/<pid>/stat) and the
+// server's RSS (/proc/<pid>/status, every 100 ms). The load process and the baseline run as plain
+// JavaScript compiled for the run, so no TypeScript loader runs inside the measured processes.
+
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import ts from 'typescript';
+import { buildCameraArgv } from '../../src/camera/args.js';
+import { configSchema } from '../../src/config/schema.js';
+import type { GroupResult, LoadPlan, LoadResult } from './load.js';
+import { runParserBench, type ParserBenchResult } from './parser-bench.js';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+interface Scenario {
+  name: string;
+  width: number;
+  height: number;
+  framerate: number;
+  fast: number;
+  slow: number;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: '720p-1', width: 1280, height: 720, framerate: 30, fast: 1, slow: 0 },
+  { name: '720p-10', width: 1280, height: 720, framerate: 30, fast: 10, slow: 0 },
+  { name: '720p-100', width: 1280, height: 720, framerate: 30, fast: 100, slow: 0 },
+  { name: '720p-300', width: 1280, height: 720, framerate: 30, fast: 300, slow: 0 },
+  { name: '1080p-100', width: 1920, height: 1080, framerate: 30, fast: 100, slow: 0 },
+  { name: '720p-slow', width: 1280, height: 720, framerate: 30, fast: 20, slow: 20 },
+];
+
+type ServerKind = 'picamd' | 'baseline';
+
+const SLOW_BYTES_PER_SECOND = 20_000;
+const WARMUP_MS = 2_000;
+/** Frames captured up to this long before the window ends may still arrive and count. */
+const GRACE_MS = 1_000;
+const JPEG_QUALITY = 80;
+
+const { values: cli } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    server: { type: 'string' },
+    'measure-ms': { type: 'string', default: '9000' },
+    'slow-measure-ms': { type: 'string', default: '13000' },
+    'cpu-prof': { type: 'boolean', default: false },
+    /** Another build of picamd to measure, e.g. to try a change against the same baseline. */
+    'picamd-main': { type: 'string', default: join(repo, 'dist/main.js') },
+    'no-parser': { type: 'boolean', default: false },
+  },
+});
+const MEASURE_MS = Number(cli['measure-ms']);
+const SLOW_MEASURE_MS = Number(cli['slow-measure-ms']);
+
+// ---------------------------------------------------------------------------------------------
+// /proc readers
+
+/** utime and stime of a process (all its threads), in ms; NaN once it is gone. */
+function cpuMs(pid: number): { user: number; sys: number } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // Fields after the command name (which may contain spaces) start at field 3 (state).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { user: (Number(fields[11]) * 1000) / CLK_TCK, sys: (Number(fields[12]) * 1000) / CLK_TCK };
+  } catch {
+    return { user: NaN, sys: NaN };
+  }
+}
+
+/** VmRSS and VmHWM in MB (10^6 bytes). */
+function memory(pid: number): { rss: number; hwm: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rss: (kb('VmRSS') * 1024) / 1e6, hwm: (kb('VmHWM') * 1024) / 1e6 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Jiffies of the whole machine: busy (user, system, irq, softirq), steal, and all. */
+function machineTicks(): { busy: number; softirq: number; steal: number; total: number } {
+  const line = readFileSync('/proc/stat', 'latin1').split('\n')[0]!;
+  // cpu user nice system idle iowait irq softirq steal guest guest_nice (guest is inside user)
+  const n = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = n.reduce((a, b) => a + b, 0);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = n;
+  return { busy: user + nice + system + irq + softirq, softirq, steal, total };
+}
+
+/** Samples a process's RSS every 100 ms. */
+class RssSampler {
+  readonly samples: Array<{ at: number; rss: number }> = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly pid: number) {}
+
+  start(): void {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 100);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.sample();
+  }
+
+  private sample(): void {
+    const m = memory(this.pid);
+    if (m) this.samples.push({ at: performance.now(), rss: m.rss });
+  }
+
+  peak(from = 0, to = Number.POSITIVE_INFINITY): number {
+    return Math.max(...this.samples.filter((s) => s.at >= from && s.at <= to).map((s) => s.rss));
+  }
+
+  mean(from: number, to: number): number {
+    const xs = this.samples.filter((s) => s.at >= from && s.at <= to).map((s) => s.rss);
+    return xs.reduce((a, b) => a + b, 0) / xs.length;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Compiles the load process and the baseline (with what they import from src/) to plain JS. */
+function compileBenchScripts(outDir: string): { load: string; baseline: string } {
+  const roots = ['test/bench/load.ts', 'test/bench/baseline-server.ts'].map((f) => join(repo, f));
+  const program = ts.createProgram(roots, {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    rootDir: repo,
+    outDir,
+    types: ['node'],
+    skipLibCheck: true,
+    sourceMap: true,
+  });
+  const emitted = program.emit();
+  if (emitted.emitSkipped) throw new Error('cannot compile the benchmark scripts');
+  // Outside the repository, the emitted .js files need their own "type": "module".
+  writeFileSync(join(outDir, 'package.json'), '{ "type": "module" }\n');
+  return { load: join(outDir, 'test/bench/load.js'), baseline: join(outDir, 'test/bench/baseline-server.js') };
+}
+
+interface RunningServer {
+  pid: number;
+  cameraPid: number;
+  port: number;
+  stop(): Promise<void>;
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+}
+
+async function getJson(port: number, path: string): Promise<any> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`);
+  if (!res.ok) throw new Error(`${path}: ${res.status}`);
+  return res.json();
+}
+
+function cameraConfig(s: Scenario) {
+  return { width: s.width, height: s.height, framerate: s.framerate, quality: JPEG_QUALITY };
+}
+
+async function startServer(kind: ServerKind, s: Scenario, work: string, scripts: { baseline: string }): Promise<RunningServer> {
+  const port = await freePort();
+  const cameraCommand = [process.execPath, join(repo, 'dist/sim/camera.js')];
+  const log = openSync(join(work, `${kind}-${s.name}.log`), 'w');
+  const nodeFlags = cli['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(repo, 'bench-results', 'profiles')}`, `--cpu-prof-name=${kind}-${s.name}.cpuprofile`] : [];
+  let child: ChildProcess;
+  if (kind === 'picamd') {
+    const config = {
+      server: { host: '127.0.0.1', port, maxViewers: 1000, deviceName: 'bench' },
+      camera: { command: cameraCommand, ...cameraConfig(s) },
+      gpio: { enabled: false },
+      privacy: { stateFile: join(work, 'privacy.json') },
+      log: { level: 'info' },
+    };
+    const file = join(work, 'picamd.json');
+    writeFileSync(file, JSON.stringify(config, null, 2));
+    child = spawn(process.execPath, [...nodeFlags, cli['picamd-main']!, '--config', file], { stdio: ['ignore', log, log], cwd: repo });
+  } else {
+    const camera = configSchema.parse({ camera: { command: cameraCommand, ...cameraConfig(s) } }).camera;
+    child = spawn(
+      process.execPath,
+      [...nodeFlags, scripts.baseline, '--port', String(port), '--camera', JSON.stringify(buildCameraArgv(camera))],
+      { stdio: ['ignore', log, log], cwd: repo },
+    );
+  }
+  closeSync(log);
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited(child);
+      clearTimeout(timer);
+    }
+  };
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${kind} exited with code ${child.exitCode}; see ${work}`);
+      if (Date.now() > deadline) throw new Error(`${kind} did not start streaming within 30 s; see ${work}`);
+      try {
+        await getJson(port, '/healthz');
+        const status = await getJson(port, '/api/status');
+        if (status.camera?.state === 'streaming' && status.camera.pid) {
+          return { pid: child.pid!, cameraPid: status.camera.pid, port, stop };
+        }
+      } catch {
+        // not up yet
+      }
+      await sleep(100);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** The load process, driven over IPC. */
+class LoadProcess {
+  private readonly child: ChildProcess;
+  private readonly waiting = new Map<string, (message: any) => void>();
+  private failure: ((err: Error) => void) | undefined;
+
+  constructor(script: string) {
+    this.child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+    this.child.on('message', (message: any) => {
+      if (message.type === 'error') this.failure?.(new Error(`load: ${message.message}`));
+      const resolve = this.waiting.get(message.type);
+      this.waiting.delete(message.type);
+      resolve?.(message);
+    });
+    this.child.on('exit', (code) => this.failure?.(new Error(`load process exited with code ${code}`)));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  request(message: unknown, reply: string, timeoutMs = 30_000): Promise<any> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`load: no ${reply} within ${timeoutMs} ms`)), timeoutMs);
+      this.failure = (err) => {
+        clearTimeout(timer);
+        reject(err);
+      };
+      this.waiting.set(reply, (m) => {
+        clearTimeout(timer);
+        this.failure = undefined;
+        resolve(m);
+      });
+      this.child.send(message as any);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.failure = undefined;
+    if (this.child.connected) this.child.send({ type: 'exit' });
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
+    await exited(this.child);
+    clearTimeout(timer);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One run
+
+interface GroupSummary {
+  viewers: number;
+  minFps: number;
+  medianFps: number;
+  /** Frames received / frames the camera was due to produce in the window, per viewer. */
+  minShare: number;
+  medianShare: number;
+  medianKBps: number;
+  latencyMs: GroupResult['latencyMs'];
+}
+
+export interface RunResult {
+  scenario: string;
+  server: ServerKind;
+  width: number;
+  height: number;
+  framerate: number;
+  windowMs: number;
+  captureMs: number;
+  framesDue: number;
+  framesSeen: number;
+  fast: GroupSummary;
+  slow: GroupSummary | null;
+  deliveredGB: number;
+  serverCpuPercent: number;
+  /** Share of the server's CPU time spent in the kernel (socket writes, pipe reads). */
+  serverSystemShare: number;
+  serverCpuSecondsPerGB: number;
+  serverRssPeakMB: number;
+  serverRssStartMB: number;
+  serverRssEndMB: number;
+  serverHwmMB: number;
+  cameraCpuPercent: number;
+  cameraRssMB: number;
+  loadCpuPercent: number;
+  /** The whole machine, in % of one core (200% = both cores busy), steal time excluded. */
+  machineBusyPercent: number;
+  /** Softirq time, part of machineBusyPercent: loopback TCP work not always charged to a process. */
+  machineSoftirqPercent: number;
+  machineStealPercent: number;
+  unstamped: number;
+  disconnected: number;
+  errors: string[];
+}
+
+const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : 0);
+
+function summarize(g: GroupResult, due: number, captureMs: number, windowMs: number): GroupSummary {
+  return {
+    viewers: g.viewers,
+    minFps: g.frames.length ? g.frames[0]! / (captureMs / 1000) : 0,
+    medianFps: median(g.frames) / (captureMs / 1000),
+    minShare: g.frames.length && due ? g.frames[0]! / due : 0,
+    medianShare: due ? median(g.frames) / due : 0,
+    medianKBps: median(g.bytes) / 1000 / (windowMs / 1000),
+    latencyMs: g.latencyMs,
+  };
+}
+
+async function runOne(kind: ServerKind, s: Scenario, scripts: { load: string; baseline: string }): Promise<RunResult> {
+  const work = mkdtempSync(join(tmpdir(), `picamd-bench-${kind}-`));
+  const measureMs = s.slow > 0 ? SLOW_MEASURE_MS : MEASURE_MS;
+  const captureMs = measureMs - GRACE_MS;
+  const server = await startServer(kind, s, work, scripts);
+  const rss = new RssSampler(server.pid);
+  rss.start();
+  const load = new LoadProcess(scripts.load);
+  try {
+    const plan: LoadPlan = {
+      host: '127.0.0.1',
+      port: server.port,
+      path: '/stream.mjpg',
+      fast: s.fast,
+      slow: s.slow,
+      slowBytesPerSecond: SLOW_BYTES_PER_SECOND,
+      captureMs,
+    };
+    await load.request({ type: 'start', plan }, 'ready');
+    await sleep(WARMUP_MS);
+
+    const t0 = performance.now();
+    const server0 = cpuMs(server.pid);
+    const camera0 = cpuMs(server.cameraPid);
+    const machine0 = machineTicks();
+    await load.request({ type: 'begin' }, 'begun');
+    await sleep(measureMs);
+    const { result } = (await load.request({ type: 'end' }, 'result')) as { result: LoadResult };
+    const t1 = performance.now();
+    const server1 = cpuMs(server.pid);
+    const camera1 = cpuMs(server.cameraPid);
+    const machine1 = machineTicks();
+    rss.stop();
+    const seconds = (t1 - t0) / 1000;
+    const hwm = memory(server.pid)?.hwm ?? NaN;
+    const cameraRss = memory(server.cameraPid)?.rss ?? NaN;
+    const gb = result.bytes / 1e9;
+    const serverUser = server1.user - server0.user;
+    const serverSys = server1.sys - server0.sys;
+    const serverCpu = serverUser + serverSys;
+    const machineShare = (key: 'busy' | 'softirq' | 'steal') =>
+      ((machine1[key] - machine0[key]) / (machine1.total - machine0.total)) * 100 * cpus().length;
+    return {
+      scenario: s.name,
+      server: kind,
+      width: s.width,
+      height: s.height,
+      framerate: s.framerate,
+      windowMs: result.windowMs,
+      captureMs,
+      framesDue: result.framesDue,
+      framesSeen: result.framesSeen,
+      fast: summarize(result.fast, result.framesDue, captureMs, result.windowMs),
+      slow: s.slow ? summarize(result.slow, result.framesDue, captureMs, result.windowMs) : null,
+      deliveredGB: gb,
+      serverCpuPercent: (serverCpu / 1000 / seconds) * 100,
+      serverSystemShare: serverSys / serverCpu,
+      serverCpuSecondsPerGB: serverCpu / 1000 / gb,
+      serverRssPeakMB: rss.peak(),
+      serverRssStartMB: rss.mean(t0, t0 + 1000),
+      serverRssEndMB: rss.mean(t1 - 1000, t1),
+      serverHwmMB: hwm,
+      cameraCpuPercent: ((camera1.user + camera1.sys - camera0.user - camera0.sys) / 1000 / seconds) * 100,
+      cameraRssMB: cameraRss,
+      loadCpuPercent: (result.cpuMs / result.windowMs) * 100,
+      machineBusyPercent: machineShare('busy'),
+      machineSoftirqPercent: machineShare('softirq'),
+      machineStealPercent: machineShare('steal'),
+      unstamped: result.unstamped,
+      disconnected: result.disconnected,
+      errors: result.errors,
+    };
+  } finally {
+    rss.stop();
+    await load.stop();
+    await server.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+const pct = (n: number) => `${(n * 100).toFixed(1)}%`;
+
+function table(runs: RunResult[]): string {
+  const header = [
+    'scenario', 'server', 'viewers', 'fps min/med', 'frames min', 'p50 ms', 'p99 ms', 'CPU s/GB', 'RSS peak MB', 'server CPU', 'of it sys', 'camera CPU', 'load CPU', 'machine',
+  ];
+  const rows = runs.map((r) => [
+    r.scenario,
+    r.server,
+    r.slow ? `${r.fast.viewers}+${r.slow.viewers} slow` : String(r.fast.viewers),
+    `${f(r.fast.minFps)}/${f(r.fast.medianFps)}`,
+    pct(r.fast.minShare),
+    f(r.fast.latencyMs?.p50 ?? NaN, 2),
+    f(r.fast.latencyMs?.p99 ?? NaN, 2),
+    f(r.serverCpuSecondsPerGB, 2),
+    f(r.serverRssPeakMB),
+    `${f(r.serverCpuPercent, 0)}%`,
+    `${f(r.serverSystemShare * 100, 0)}%`,
+    `${f(r.cameraCpuPercent, 0)}%`,
+    `${f(r.loadCpuPercent, 0)}%`,
+    `${f(r.machineBusyPercent, 0)}%`,
+  ]);
+  return formatColumns([header, ...rows]);
+}
+
+function formatColumns(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const rule = `|${widths.map((w, i) => (i < 2 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+  return [line(rows[0]!), rule, ...rows.slice(1).map(line)].join('\n');
+}
+
+interface Ratio {
+  scenario: string;
+  cpuPerGB: number;
+  rssPeak: number;
+  p99: number;
+}
+
+function ratios(runs: RunResult[]): Ratio[] {
+  const out: Ratio[] = [];
+  for (const s of SCENARIOS) {
+    const p = runs.find((r) => r.scenario === s.name && r.server === 'picamd');
+    const b = runs.find((r) => r.scenario === s.name && r.server === 'baseline');
+    if (!p || !b) continue;
+    out.push({
+      scenario: s.name,
+      cpuPerGB: p.serverCpuSecondsPerGB / b.serverCpuSecondsPerGB,
+      rssPeak: p.serverRssPeakMB / b.serverRssPeakMB,
+      p99: (p.fast.latencyMs?.p99 ?? NaN) / (b.fast.latencyMs?.p99 ?? NaN),
+    });
+  }
+  return out;
+}
+
+function ratioTable(rs: Ratio[]): string {
+  return formatColumns([
+    ['scenario', 'picamd/baseline', 'CPU per GB', 'RSS peak', 'p99 latency'],
+    ...rs.map((r) => [r.scenario, '', f(r.cpuPerGB, 2), f(r.rssPeak, 2), f(r.p99, 2)]),
+  ]);
+}
+
+function slowTable(runs: RunResult[]): string {
+  const slow = runs.filter((r) => r.slow);
+  return formatColumns([
+    ['scenario', 'server', 'fast frames min', 'fast p99 ms', 'slow KB/s med', 'RSS start MB', 'RSS end MB', 'RSS peak MB'],
+    ...slow.map((r) => [
+      r.scenario,
+      r.server,
+      pct(r.fast.minShare),
+      f(r.fast.latencyMs?.p99 ?? NaN, 2),
+      f(r.slow!.medianKBps),
+      f(r.serverRssStartMB),
+      f(r.serverRssEndMB),
+      f(r.serverRssPeakMB),
+    ]),
+  ]);
+}
+
+interface Target {
+  name: string;
+  met: boolean;
+  value: string;
+}
+
+function targets(runs: RunResult[]): Target[] {
+  const p = (name: string) => runs.find((r) => r.scenario === name && r.server === 'picamd');
+  const b = (name: string) => runs.find((r) => r.scenario === name && r.server === 'baseline');
+  const out: Target[] = [];
+  const r300 = p('720p-300');
+  if (r300) {
+    out.push({ name: '300 viewers at 720p30: >= 99% of frames to every viewer', met: r300.fast.minShare >= 0.99, value: `min ${pct(r300.fast.minShare)}` });
+    out.push({ name: 'RSS under 60 MB at 300 viewers', met: r300.serverRssPeakMB < 60, value: `peak ${f(r300.serverRssPeakMB)} MB` });
+  }
+  const r100 = p('720p-100');
+  if (r100) {
+    const p99 = r100.fast.latencyMs?.p99 ?? NaN;
+    out.push({ name: 'p99 latency under 10 ms at 100 viewers (720p30)', met: p99 < 10, value: `p99 ${f(p99, 2)} ms` });
+  }
+  const cpu = ratios(runs).filter((r) => ['720p-100', '720p-300', '1080p-100'].includes(r.scenario) && Number.isFinite(r.cpuPerGB));
+  if (cpu.length) {
+    const worst = Math.max(...cpu.map((r) => r.cpuPerGB));
+    out.push({
+      name: 'CPU per GB at most half the node:http baseline (100+ viewers)',
+      met: worst <= 0.5,
+      value: cpu.map((r) => `${r.scenario} ${f(r.cpuPerGB, 2)}`).join(', '),
+    });
+  }
+  const slow = p('720p-slow');
+  if (slow) {
+    out.push({
+      name: 'slow viewers: the fast ones get every frame, memory does not grow',
+      met: slow.fast.minShare >= 0.99 && slow.serverRssEndMB - slow.serverRssStartMB < 2,
+      value: `fast min ${pct(slow.fast.minShare)}, RSS ${f(slow.serverRssStartMB)} -> ${f(slow.serverRssEndMB)} MB`,
+    });
+  }
+  void b;
+  return out;
+}
+
+function machine(): Record<string, string | number> {
+  let model = cpus()[0]?.model ?? 'unknown';
+  try {
+    model = /^Model name:\s*(.+)$/m.exec(execFileSync('lscpu', { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } }))?.[1]?.trim() ?? model;
+  } catch {
+    // lscpu missing: keep what os.cpus() says
+  }
+  return {
+    cpu: model,
+    cores: cpus().length,
+    memoryGB: Math.round(totalmem() / 1e8) / 10,
+    kernel: release(),
+    node: process.version,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const only = cli.only ? new Set(cli.only.split(',')) : undefined;
+  const kinds: ServerKind[] = cli.server ? [cli.server as ServerKind] : ['picamd', 'baseline'];
+  const scenarios = SCENARIOS.filter((s) => !only || only.has(s.name));
+  const startedAt = new Date();
+  const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+  const build = mkdtempSync(join(tmpdir(), 'picamd-bench-js-'));
+  const scripts = compileBenchScripts(build);
+  if (cli['cpu-prof']) mkdirSync(join(repo, 'bench-results', 'profiles'), { recursive: true });
+
+  let parser: ParserBenchResult | undefined;
+  if (!cli['no-parser']) {
+    log('parser throughput ...');
+    parser = await runParserBench();
+  }
+
+  const runs: RunResult[] = [];
+  try {
+    for (const s of scenarios) {
+      // Interleaved, so both servers see the same machine; never both at once.
+      for (const kind of kinds) {
+        log(`${s.name} on ${kind} ...`);
+        const r = await runOne(kind, s, scripts);
+        runs.push(r);
+        log(
+          `  frames min ${pct(r.fast.minShare)}, p99 ${f(r.fast.latencyMs?.p99 ?? NaN, 2)} ms, ` +
+            `${f(r.serverCpuSecondsPerGB, 2)} CPU s/GB, RSS peak ${f(r.serverRssPeakMB)} MB` +
+            (r.errors.length ? `, errors: ${r.errors.join('; ')}` : ''),
+        );
+        await sleep(500);
+      }
+    }
+  } finally {
+    rmSync(build, { recursive: true, force: true });
+  }
+
+  const host = machine();
+  const out: string[] = [];
+  out.push(`picamd benchmark, ${startedAt.toISOString()}`);
+  out.push(`machine: ${host.cpu}, ${host.cores} cores, ${host.memoryGB} GB, Linux ${host.kernel}, Node ${host.node}`);
+  out.push(
+    `camera: simulated, JPEG quality ${JPEG_QUALITY}; warm-up ${WARMUP_MS / 1000} s, window ${MEASURE_MS / 1000} s ` +
+      `(slow viewers ${SLOW_MEASURE_MS / 1000} s); frames counted when captured in the window minus the last ${GRACE_MS / 1000} s`,
+  );
+  out.push('');
+  out.push(table(runs));
+  const rs = ratios(runs);
+  if (rs.length) {
+    out.push('');
+    out.push(ratioTable(rs));
+  }
+  if (runs.some((r) => r.slow)) {
+    out.push('');
+    out.push(`slow viewers read at ${SLOW_BYTES_PER_SECOND / 1000} KB/s:`);
+    out.push(slowTable(runs));
+  }
+  if (parser) {
+    out.push('');
+    out.push(
+      `parser: FrameParser ${f(parser.parserMBps, 0)} MB/s, naive indexOf splitter ${f(parser.naiveMBps, 0)} MB/s ` +
+        `(best of ${parser.rounds}; ${parser.frames} frames of ${f(parser.meanFrameBytes / 1000)} KB in ${parser.chunkBytes / 1024} KiB chunks)`,
+    );
+  }
+  const ts_ = targets(runs);
+  if (ts_.length) {
+    out.push('');
+    out.push('targets:');
+    for (const t of ts_) out.push(`  [${t.met ? 'met' : 'MISSED'}] ${t.name}: ${t.value}`);
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+
+  mkdirSync(join(repo, 'bench-results'), { recursive: true });
+  const file = join(repo, 'bench-results', `bench-${startedAt.toISOString().replace(/[:]/g, '-').replace(/\..+$/, '')}.json`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ startedAt: startedAt.toISOString(), machine: host, settings: { warmupMs: WARMUP_MS, measureMs: MEASURE_MS, slowMeasureMs: SLOW_MEASURE_MS, graceMs: GRACE_MS, jpegQuality: JPEG_QUALITY, slowBytesPerSecond: SLOW_BYTES_PER_SECOND, clockTicks: CLK_TCK }, runs, ratios: rs, parser, targets: ts_ }, null, 2)}\n`,
+  );
+  log(`results written to ${file}`);
+}
+
+await main();

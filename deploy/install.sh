@@ -9,11 +9,13 @@
 #   --no-hw-check   do not require a Raspberry Pi (for --root on a build machine, or an
 #                   unusual board whose device tree model is not "Raspberry Pi …")
 #   --no-start      enable the service but do not (re)start it now
+#   --boot DIR      where config.txt is (default: /boot/firmware, else /boot, inside the root)
 # Environment: PICAMD_NODE  the node used for the config check (default: the bundled one; an
 #                           emulator wrapper when installing into an arm64 tree on x86)
 set -euo pipefail
 
 ROOT=/
+BOOT_DIR=''
 ACTION=install
 HW_CHECK=1
 START=1
@@ -24,6 +26,7 @@ while (($#)); do
     --root=*) ROOT=${1#--root=} ;;
     --no-hw-check) HW_CHECK=0 ;;
     --no-start) START=0 ;;
+    --boot) BOOT_DIR=${2:?--boot needs a directory}; shift ;;
     -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) printf 'install.sh: unknown option %s (see --help)\n' "$1" >&2; exit 2 ;;
   esac
@@ -115,8 +118,12 @@ node_cmd() {
 # Prints "changed" when the file changed.
 edit_config_txt() {
   local line=$1 file tmp
-  file=$(in_root /boot/firmware/config.txt)
-  [[ -f $file ]] || file=$(in_root /boot/config.txt)
+  if [[ -n $BOOT_DIR ]]; then
+    file=$BOOT_DIR/config.txt
+  else
+    file=$(in_root /boot/firmware/config.txt)
+    [[ -f $file ]] || file=$(in_root /boot/config.txt)
+  fi
   if [[ ! -f $file ]]; then
     [[ -z $line ]] || warn "no config.txt found under /boot; add '$line' yourself for the privacy input's pull resistor"
     return 0

@@ -27,7 +27,7 @@ while (($#)); do
     --no-hw-check) HW_CHECK=0 ;;
     --no-start) START=0 ;;
     --boot) BOOT_DIR=${2:?--boot needs a directory}; shift ;;
-    -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) printf 'install.sh: unknown option %s (see --help)\n' "$1" >&2; exit 2 ;;
   esac
   shift

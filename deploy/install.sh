@@ -178,7 +178,7 @@ install_picamd() {
   node=$(node_cmd "$new")
   log "checking $CONFIG"
   # main.js reads its config from the path it is given; --root's tree is reached via $config.
-  "$node" "$new/dist/main.js" --check-config --config "$config" || rc=$?
+  "$node" "$new/dist/main.js" --check-config --config "$config" >/dev/null || rc=$?
   if ((rc != 0)); then
     [[ $new == "$dest" ]] || rm -rf "$new"
     if ((rc == 78)); then die "$CONFIG is not valid (see above); nothing was changed. Fix it and run me again."; fi

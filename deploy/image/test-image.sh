@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# Tests build-image.sh on a synthetic image laid out like Raspberry Pi OS Lite (64-bit): an MBR disk
+# with a FAT32 boot partition (config.txt from pi-gen, cmdline.txt naming the root by PARTUUID,
+# cloud-init seed files, firmware blobs) and an ext4 root partition with an arm64 glibc, an
+# rpicam-vid stand-in and Avahi, sized so that the bundle does not fit and the partition must grow.
+# Then it checks the result the way the Pi's firmware, kernel and Raspberry Pi Imager will see it.
+# Usage (as root): deploy/image/test-image.sh [release/picamd-V-linux-arm64.tar.gz]
+set -euo pipefail
+export MTOOLS_SKIP_CHECK=1
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+VERSION=$(node -p "require('$REPO/package.json').version")
+BUNDLE=${1:-$REPO/release/picamd-$VERSION-linux-arm64.tar.gz}
+SYSROOT=${PICAMD_ARM64_SYSROOT:-/usr/aarch64-linux-gnu}
+DISK_ID=0x5e3da3da
+
+log() { printf 'test-image: %s\n' "$*"; }
+fail() { printf 'test-image: FAIL: %s\n' "$*" >&2; exit 1; }
+t0=$(date +%s)
+
+[[ $(id -u) == 0 ]] || fail "needs root (loop devices)"
+for tool in mkfs.vfat mkfs.ext4 sfdisk mcopy fsck.vfat losetup; do
+  command -v "$tool" >/dev/null || fail "$tool not found (apt-get install dosfstools e2fsprogs fdisk mtools mount)"
+done
+[[ -e $SYSROOT/lib/ld-linux-aarch64.so.1 ]] || fail "no arm64 glibc in $SYSROOT (apt-get install libc6-arm64-cross libstdc++6-arm64-cross)"
+[[ -f $BUNDLE ]] || fail "no bundle at $BUNDLE (npm run bundle)"
+
+WORK=$(mktemp -d /tmp/picamd-image-test.XXXXXX)
+LOOP=''
+cleanup() {
+  mountpoint -q "$WORK/mnt" 2>/dev/null && umount "$WORK/mnt"
+  [[ -n $LOOP ]] && losetup -d "$LOOP" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# --- The synthetic base image -------------------------------------------------------------------
+BOOT_START=16384          # 8 MiB, pi-gen's alignment
+BOOT_SECTORS=131072       # 64 MiB (pi-gen: 512 MiB; smaller keeps the test fast)
+ROOT_START=$((BOOT_START + BOOT_SECTORS))
+ROOT_SECTORS=163840       # 80 MiB, too small for the bundle: build-image must grow it
+id=${DISK_ID#0x}
+
+mkdir -p "$WORK/bootfs/overlays" "$WORK/rootfs"
+B=$WORK/bootfs
+cat > "$B/config.txt" <<'EOF'
+# For more options and information see
+# http://rptl.io/configtxt
+dtparam=audio=on
+camera_auto_detect=1
+display_auto_detect=1
+auto_initramfs=1
+dtoverlay=vc4-kms-v3d
+max_framebuffers=2
+disable_fw_kms_setup=1
+disable_overscan=1
+arm_boost=1
+
+[cm4]
+otg_mode=1
+
+[cm5]
+dtoverlay=dwc2,dr_mode=host
+
+[pi5]
+dtoverlay=nospi10
+
+[all]
+EOF
+echo "console=serial0,115200 console=tty1 root=PARTUUID=$id-02 rootfstype=ext4 fsck.repair=yes rootwait resize" > "$B/cmdline.txt"
+printf 'dsmode: local\ninstance_id: rpios-image\n' > "$B/meta-data"
+printf '#cloud-config\n#hostname: raspberrypi\n' > "$B/user-data"
+printf '# netplan-compatible network config\n' > "$B/network-config"
+head -c 3000000 /dev/urandom > "$B/kernel8.img"
+head -c 30000 /dev/urandom > "$B/bcm2710-rpi-zero-2-w.dtb"
+head -c 2000 /dev/urandom > "$B/overlays/imx708.dtbo"
+
+R=$WORK/rootfs
+mkdir -p "$R"/{etc/avahi/services,etc/systemd/system,usr/bin,usr/lib,var/lib/dpkg/info,boot/firmware,proc,sys,dev}
+ln -s usr/lib "$R/lib"
+ln -s usr/bin "$R/bin"
+cp -a "$SYSROOT"/lib/ld-linux-aarch64.so.1 "$SYSROOT"/lib/libc.so.6 "$SYSROOT"/lib/libm.so.6 \
+  "$SYSROOT"/lib/libstdc++.so.6* "$SYSROOT"/lib/libgcc_s.so.1 "$SYSROOT"/lib/libdl.so.2 \
+  "$SYSROOT"/lib/libpthread.so.0 "$SYSROOT"/lib/librt.so.1 "$R/usr/lib/"
+printf 'PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nID=debian\nVERSION_CODENAME=trixie\n' > "$R/etc/os-release"
+echo raspberrypi > "$R/etc/hostname"
+printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\traspberrypi\n' > "$R/etc/hosts"
+printf 'proc /proc proc defaults 0 0\nPARTUUID=%s-01 /boot/firmware vfat defaults 0 2\nPARTUUID=%s-02 / ext4 defaults,noatime 0 1\n' "$id" "$id" > "$R/etc/fstab"
+printf '[server]\nuse-ipv4=yes\n' > "$R/etc/avahi/avahi-daemon.conf"
+printf '#!/bin/sh\necho rpicam-apps stand-in\n' > "$R/usr/bin/rpicam-vid" && chmod 755 "$R/usr/bin/rpicam-vid"
+: > "$R/var/lib/dpkg/info/libc6:arm64.list"
+
+truncate -s $(((ROOT_START + ROOT_SECTORS) * 512)) "$WORK/base.img"
+sfdisk --quiet "$WORK/base.img" <<EOF
+label: dos
+label-id: $DISK_ID
+start=$BOOT_START, size=$BOOT_SECTORS, type=c
+start=$ROOT_START, size=$ROOT_SECTORS, type=83
+EOF
+truncate -s $((BOOT_SECTORS * 512)) "$WORK/boot.fat"
+mkfs.vfat -F 32 -n bootfs "$WORK/boot.fat" >/dev/null 2>&1
+mcopy -s -i "$WORK/boot.fat" "$B"/* ::/
+mkfs.ext4 -q -L rootfs -d "$R" "$WORK/root.ext4" $((ROOT_SECTORS / 2))k >/dev/null 2>&1
+dd if="$WORK/boot.fat" of="$WORK/base.img" bs=512 seek=$BOOT_START conv=notrunc,sparse status=none
+dd if="$WORK/root.ext4" of="$WORK/base.img" bs=512 seek=$ROOT_START conv=notrunc,sparse status=none
+rm -f "$WORK/boot.fat" "$WORK/root.ext4"
+log "synthetic base image: $(du -h --apparent-size "$WORK/base.img" | cut -f1) ($(($(date +%s) - t0)) s)"
+
+# --- Build --------------------------------------------------------------------------------------
+t1=$(date +%s)
+bash "$REPO/deploy/image/build-image.sh" --base "$WORK/base.img" --bundle "$BUNDLE" --out "$WORK/picamd.img"
+log "build-image took $(($(date +%s) - t1)) s"
+IMG=$WORK/picamd.img
+
+# --- Checks -------------------------------------------------------------------------------------
+table=$(sfdisk -d "$IMG")
+grep -q "^label-id: $DISK_ID$" <<< "$table" || fail "disk identifier changed: $table"
+grep -Eq "^$IMG""1 : start= *$BOOT_START, size= *$BOOT_SECTORS, type=c$" <<< "$table" || fail "boot partition moved or changed: $table"
+root_line=$(grep "^$IMG""2 :" <<< "$table")
+new_root_sectors=$(sed -E 's/.*size= *([0-9]+).*/\1/' <<< "$root_line")
+grep -Eq "start= *$ROOT_START," <<< "$root_line" || fail "root partition moved: $root_line"
+((new_root_sectors > ROOT_SECTORS)) || fail "root partition did not grow ($new_root_sectors sectors)"
+(($(stat -c %s "$IMG") == (ROOT_START + new_root_sectors) * 512)) || fail "the image does not end with the root partition"
+log "ok   partition table: disk id, boot partition kept; root grown to $((new_root_sectors / 2048)) MiB"
+
+# Boot partition: every file as before except config.txt, which gained the picamd block.
+mkdir -p "$WORK/bootfs-after"
+mcopy -s -n -i "$IMG@@$((BOOT_START * 512))" ::/* "$WORK/bootfs-after/"
+diff -r --exclude=config.txt "$B" "$WORK/bootfs-after" >/dev/null || fail "boot partition files changed: $(diff -rq --exclude=config.txt "$B" "$WORK/bootfs-after")"
+expected=$(cat "$B/config.txt"; printf '# BEGIN picamd (written by picamd; follows gpio.privacy in /etc/picamd/config.json)\n[all]\ngpio=27=ip,pu\n# END picamd')
+[[ $(cat "$WORK/bootfs-after/config.txt") == "$expected" ]] || fail "config.txt is not the original plus the picamd block: $(diff <(echo "$expected") "$WORK/bootfs-after/config.txt")"
+dd if="$IMG" of="$WORK/boot.check" bs=512 skip=$BOOT_START count=$BOOT_SECTORS status=none
+fsck.vfat -n "$WORK/boot.check" >/dev/null || fail "the boot file system is not clean"
+log "ok   boot partition: cmdline.txt, cloud-init seeds and firmware untouched; config.txt + picamd block; FAT clean"
+
+# What Raspberry Pi Imager writes for its customisation still fits and reads back.
+printf '#cloud-config\nhostname: garden-cam\nusers:\n- name: pi\n' > "$WORK/user-data"
+printf '#!/bin/bash\n# Imager firstrun stand-in\n' > "$WORK/firstrun.sh"
+mcopy -o -i "$IMG@@$((BOOT_START * 512))" "$WORK/user-data" "$WORK/firstrun.sh" ::/
+mcopy -n -i "$IMG@@$((BOOT_START * 512))" ::/user-data "$WORK/user-data.back"
+cmp -s "$WORK/user-data" "$WORK/user-data.back" || fail "customisation files do not read back"
+log "ok   Imager-style customisation files (user-data, firstrun.sh) write and read back"
+
+# Root partition.
+LOOP=$(losetup --find --show --offset $((ROOT_START * 512)) --sizelimit $((new_root_sectors * 512)) "$IMG")
+e2fsck -fn "$LOOP" >/dev/null 2>&1 || fail "the root file system is not clean"
+mkdir -p "$WORK/mnt"
+mount -o ro -t ext4 "$LOOP" "$WORK/mnt"
+M=$WORK/mnt
+for f in opt/picamd/dist/main.js opt/picamd/node/bin/node opt/picamd/config/default.json etc/picamd/config.json \
+  etc/systemd/system/picamd.service etc/avahi/services/picamd.service; do
+  [[ -f $M/$f ]] || fail "/$f missing in the image"
+done
+[[ $(readlink "$M/etc/systemd/system/multi-user.target.wants/picamd.service") == /etc/systemd/system/picamd.service ]] \
+  || fail "picamd.service is not enabled"
+cmp -s "$M/etc/picamd/config.json" "$REPO/config/default.json" || fail "/etc/picamd/config.json is not the default config"
+[[ $(cat "$M/etc/hostname") == picamd ]] || fail "host name is $(cat "$M/etc/hostname")"
+grep -q $'^127.0.1.1\tpicamd$' "$M/etc/hosts" || fail "/etc/hosts does not name picamd"
+grep -q '<type>_http._tcp</type>' "$M/etc/avahi/services/picamd.service" || fail "Avahi service is not _http._tcp"
+grep -q '<port>80</port>' "$M/etc/avahi/services/picamd.service" || fail "Avahi service is not on port 80"
+cmp -s "$M/etc/fstab" "$R/etc/fstab" || fail "/etc/fstab changed"
+[[ ! -e $M/opt/picamd.new && ! -e $M/boot/firmware/config.txt ]] || fail "leftovers in the root file system"
+log "ok   root partition: /opt/picamd, default config, unit enabled, Avahi _http._tcp on 80, host name picamd; fstab kept"
+
+# The installed runtime starts in the image's own userland.
+qemu-aarch64-static -L "$M" "$M/opt/picamd/node/bin/node" "$M/opt/picamd/dist/main.js" \
+  --check-config --config "$M/etc/picamd/config.json" >/dev/null 2>&1 || fail "the image's picamd does not accept its config"
+log "ok   the image's picamd (arm64, emulated) validates /etc/picamd/config.json"
+umount "$M"
+losetup -d "$LOOP"; LOOP=''
+
+# Building again from the result changes config.txt no further (one picamd block).
+bash "$REPO/deploy/image/build-image.sh" --base "$IMG" --bundle "$BUNDLE" --out "$WORK/again.img" >/dev/null
+mcopy -n -i "$WORK/again.img@@$((BOOT_START * 512))" ::/config.txt "$WORK/config.again"
+cmp -s "$WORK/config.again" "$WORK/bootfs-after/config.txt" || fail "a second build changed config.txt again"
+log "ok   building from a picamd image again leaves config.txt as it was"
+log "PASS in $(($(date +%s) - t0)) s"

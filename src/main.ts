@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// picamd's composition root: config → logger → camera supervisor → broadcaster → HTTP, started in
-// that order and stopped in reverse. The only module that constructs long-lived services or exits.
+// picamd's composition root: config → logger → privacy → GPIO → camera supervisor → broadcaster →
+// HTTP, started in that order and stopped in reverse. The only module that constructs long-lived services or exits.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -11,10 +11,16 @@ import { CameraSupervisor } from './camera/supervisor.js';
 import { parseCli, UsageError, USAGE, type CliOptions } from './cli/args.js';
 import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath } from './config/load.js';
 import type { Config } from './config/schema.js';
+import { runGpioTest } from './gpio/gpio-test.js';
+import { GpioService } from './gpio/gpio.js';
+import { loadOnoffPinFactory } from './gpio/pins.js';
+import { privacyRoutes } from './http/privacy-route.js';
 import { HttpServer, type SnapshotResult } from './http/server.js';
 import { buildStatus } from './http/status.js';
 import type { MjpegViewer } from './http/mjpeg-viewer.js';
 import { createLogger, type Logger } from './log/logger.js';
+import { PrivacyController } from './privacy/controller.js';
+import { PrivacyStore } from './privacy/store.js';
 import { Broadcaster } from './stream/broadcaster.js';
 import { PlaceholderFeed, placeholderFor } from './stream/feed.js';
 import { PlaceholderCache } from './stream/placeholder.js';
@@ -56,6 +62,13 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
   const cwd = process.cwd();
   const setpriv = findExecutable('setpriv', process.env.PATH, cwd);
 
+  const privacy = new PrivacyController({
+    store: new PrivacyStore(config.privacy.stateFile),
+    startPaused: config.privacy.startPaused,
+    logger: logger.child('privacy'),
+  });
+  const gpio = new GpioService({ config: config.gpio, privacy, loadPins: loadOnoffPinFactory, logger: logger.child('gpio') });
+
   const camera = new CameraSupervisor(config.camera, {
     spawn,
     now,
@@ -65,8 +78,14 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
     // The kernel kills the camera if picamd dies without a chance to clean up (SIGKILL, OOM).
     deathSignalPrefix: setpriv ? [setpriv, '--pdeathsig', 'KILL', '--'] : [],
   });
-  // Whatever ends picamd, the camera process goes with it.
-  process.on('exit', () => camera.killNow());
+  // Privacy holds the camera paused until privacy.start() has decided the boot state.
+  privacy.bindCamera(camera);
+  camera.on('state', (state) => gpio.setCameraState(state));
+  // Whatever ends picamd, the camera process goes with it, and the GPIO lines are released.
+  process.on('exit', () => {
+    camera.killNow();
+    gpio.stop();
+  });
   process.on('uncaughtException', (err) => {
     logger.error(`uncaught error, exiting: ${err.stack ?? err}`);
     camera.killNow();
@@ -97,9 +116,9 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
     if (state === 'paused') broadcaster.forgetLive();
   });
 
-  const privacy = { enabled: false, source: 'boot', since: new Date().toISOString() };
   const frameInterval = 1000 / config.camera.framerate;
   const snapshot = (): SnapshotResult => {
+    if (privacy.enabled) return { error: 'privacy', message: 'Privacy mode is on: the camera is switched off.' };
     const status = camera.status();
     const part = status.state === 'streaming' ? broadcaster.latestLive(Math.max(2_000, 3 * frameInterval)) : undefined;
     if (part) return { jpeg: part.jpeg };
@@ -111,6 +130,7 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
     logger: logger.child('http'),
     now,
     snapshot,
+    routes: [privacyRoutes(privacy)],
     status: () =>
       buildStatus({
         deviceName,
@@ -123,28 +143,36 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
         framesPublished: broadcaster.framesPublished,
         maxViewers: config.server.maxViewers,
         viewers: broadcaster.list().map((v) => v.stats()),
-        privacy,
+        privacy: privacy.state,
       }),
   });
 
   logger.info(`picamd ${version} starting on ${deviceName}`);
   const signal = terminationSignal(logger);
+  const stopAll = async () => {
+    http.stop();
+    feed.stop();
+    await camera.stop();
+    gpio.stop();
+    await privacy.stop();
+  };
   try {
+    // Privacy and GPIO first: a device that is private (saved state, startPaused, or a switch that
+    // is on) never starts its camera, not even for a moment.
+    await privacy.start();
+    await gpio.start();
+    gpio.setCameraState(camera.state);
     camera.start();
     feed.start();
     await http.start();
   } catch (err) {
     logger.error(`cannot start: ${(err as Error).message}`);
-    http.stop();
-    feed.stop();
-    await camera.stop();
+    await stopAll();
     return 1;
   }
 
   logger.info(`stopping on ${await signal}`);
-  http.stop();
-  feed.stop();
-  await camera.stop();
+  await stopAll();
   logger.info('stopped');
   return 0;
 }
@@ -177,8 +205,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const logger = createLogger(config.log.level);
   logger.info(`config: ${file}`);
   if (cli.command === 'gpio-test') {
-    logger.error('gpio-test is not available in this build');
-    return 1;
+    return runGpioTest({ config: config.gpio, loadPins: loadOnoffPinFactory, print: (line) => process.stdout.write(`${line}\n`) });
   }
   return runAppliance(config, logger);
 }

@@ -7,6 +7,7 @@ import {
   type TemplatedApp,
   type us_listen_socket,
 } from 'uWebSockets.js';
+import * as uws from 'uWebSockets.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { Broadcaster } from '../stream/broadcaster.js';
@@ -41,6 +42,17 @@ export function parseFpsCap(raw: string | undefined): number | undefined {
   return fps > 0 && fps <= MAX_FPS_CAP ? fps : Number.NaN;
 }
 
+/**
+ * uSockets listens with SO_REUSEPORT unless told otherwise, so a second picamd (or anything else) on
+ * the same port would silently share it. The native listen takes (host, port, options, cb); the
+ * shipped typings only declare options without a host.
+ */
+type ListenWithOptions = {
+  listen(host: string, port: number, options: number, cb: (socket: us_listen_socket | false) => void): unknown;
+};
+// The typings declare this as an enum member; the module exports it as a plain constant.
+const EXCLUSIVE_PORT = (uws as unknown as { LIBUS_LISTEN_EXCLUSIVE_PORT: number }).LIBUS_LISTEN_EXCLUSIVE_PORT;
+
 function remoteAddress(res: HttpResponse): string {
   return Buffer.from(res.getRemoteAddressAsText()).toString();
 }
@@ -69,7 +81,7 @@ export class HttpServer {
     this.app = app;
     this.registerRoutes(app);
     return new Promise((resolve, reject) => {
-      app.listen(this.config.host, this.config.port, (socket) => {
+      (app as unknown as ListenWithOptions).listen(this.config.host, this.config.port, EXCLUSIVE_PORT, (socket) => {
         if (!socket) {
           reject(new Error(`cannot listen on ${this.config.host}:${this.config.port} (in use, or no permission for a port below 1024)`));
           return;

@@ -1,0 +1,28 @@
+import type { TemplatedApp } from 'uWebSockets.js';
+import { MAX_PRIVACY_BODY_BYTES, respondToPrivacyRequest } from '../privacy/api.js';
+import type { SetResult } from '../privacy/controller.js';
+import { readBody } from './body.js';
+import { sendError, sendJson } from './respond.js';
+
+export interface PrivacyPort {
+  set(enabled: boolean, source: 'api'): SetResult;
+}
+
+/** POST /api/privacy {"enabled": true|false}: 200 with the new state, 400, 409 (switch), 413. */
+export function privacyRoutes(privacy: PrivacyPort) {
+  return (app: TemplatedApp): void => {
+    app.post('/api/privacy', (res) => {
+      readBody(res, MAX_PRIVACY_BODY_BYTES, (result) => {
+        res.cork(() => {
+          if (!result.ok) {
+            sendError(res, 413, 'too-large', `Body over ${MAX_PRIVACY_BODY_BYTES} bytes; send {"enabled": true} or {"enabled": false}.`);
+            return;
+          }
+          const { status, body } = respondToPrivacyRequest(privacy, result.body);
+          sendJson(res, status, body);
+        });
+      });
+    });
+    app.any('/api/privacy', (res) => sendError(res, 405, 'method-not-allowed', 'Use POST.', { Allow: 'POST' }));
+  };
+}

@@ -140,7 +140,11 @@ function main(): void {
     process.stdin.on('end', () => finish(0, 'stdin closed'));
     process.stdin.on('error', () => finish(0, 'stdin closed'));
   }
-  if (options.timeoutMs > 0) setTimeout(() => finish(0, `timeout of ${options.timeoutMs} ms reached`), options.timeoutMs);
+  if (options.timeoutMs > 0) {
+    // setTimeout fires at once for delays past 2^31 - 1 ms (~24.8 days); such a timeout is "never".
+    const ms = Math.min(options.timeoutMs, 2 ** 31 - 1);
+    setTimeout(() => finish(0, `timeout of ${options.timeoutMs} ms reached`), ms);
+  }
 
   if (faults.crashAfter === 0) finish(1, 'ERROR: simulated crash after 0 frames');
   else if (faults.stallAfter === 0) stall();

@@ -123,9 +123,11 @@ dirty=''
 if [[ -n $(git -C "$REPO" status --porcelain 2>/dev/null) ]]; then dirty='+changes'; fi
 printf 'picamd %s (%s%s)\nnode %s linux-arm64 abi %s\n' "$VERSION" "$commit" "$dirty" "$NODE_RUNTIME_VERSION" "$NODE_ABI" > "$STAGE/BUILD-INFO"
 
-# 7. The archive: sorted, owned by root, dated by the last commit, so equal inputs give equal bytes.
+# 7. The archive: sorted, owned by root, dated by the last commit, so equal inputs give equal bytes;
+#    readable by all whatever this machine's umask (the service runs as an unprivileged user).
 epoch=$(git -C "$REPO" log -1 --format=%ct 2>/dev/null || date +%s)
-tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" -C "$WORK/stage" -cf - "$NAME" \
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" --mode='u+rwX,go+rX,go-w' \
+  -C "$WORK/stage" -cf - "$NAME" \
   | gzip -n -6 > "$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
 step "wrote ${OUT#"$REPO"/} ($(du -h "$OUT" | cut -f1), $(du -sh "$STAGE" | cut -f1) unpacked)"

@@ -162,6 +162,8 @@ install_picamd() {
   else
     mkdir -p "$new"
     cp -a "$SRC"/. "$new"/
+    # The service runs as an unprivileged dynamic user: everything must be readable by others.
+    chmod -R u+rwX,go+rX,go-w "$new"
   fi
   [[ -x $new/node/bin/node && -f $new/dist/main.js ]] || die "$SRC is not a picamd bundle (no node/bin/node or dist/main.js)"
 

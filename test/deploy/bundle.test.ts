@@ -98,6 +98,16 @@ describe('release bundle', { skip }, () => {
     assert.equal(readFileSync(join(app, 'install.sh'), 'utf8'), readFileSync(join(repo, 'deploy/install.sh'), 'utf8'));
   });
 
+  it('is readable by everyone and writable by root only (the service runs as a dynamic user)', () => {
+    const entries = readdirSync(work, { recursive: true, withFileTypes: true });
+    for (const e of entries) {
+      const path = join(e.parentPath, e.name);
+      const mode = statSync(path).mode;
+      assert.ok(mode & 0o004 && !(mode & 0o022), `${relative(work, path)} has mode ${(mode & 0o777).toString(8)}`);
+      if (e.isDirectory()) assert.ok(mode & 0o001, `${relative(work, path)} is searchable`);
+    }
+  });
+
   it('has a compiled module for every source module', () => {
     const sources = files(join(repo, 'src')).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.startsWith('web/client/'));
     assert.ok(sources.length > 10);

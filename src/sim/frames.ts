@@ -59,9 +59,8 @@ export function prerenderSimFrames(options: SimPictureOptions): SimFrames {
   // `phase`. A row's phase depends on where it is shown, (displayRow * mcuCols) % 8: just 0 when the
   // width is a multiple of 128 px, at most all 8.
   const rows: Buffer[] = new Array(mcuRows * 8);
-  for (let r = 0; r < mcuRows; r++) {
-    const phase = (r * mcuCols) & 7;
-    if (rows[phase]) continue;
+  const phases = new Set(Array.from({ length: mcuRows }, (_, r) => (r * mcuCols) & 7));
+  for (const phase of phases) {
     for (let source = 0; source < mcuRows; source++) {
       const first = source * mcuCols;
       const row = Buffer.allocUnsafe(ends[first + mcuCols - 1]! - mcuStart(first) + 2 * mcuCols);

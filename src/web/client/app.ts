@@ -21,6 +21,7 @@ const ui = {
   caption: byId('caption'),
   snapshot: byId<HTMLButtonElement>('snapshot'),
   fullscreen: byId<HTMLButtonElement>('fullscreen'),
+  fullscreenExit: byId<HTMLButtonElement>('fullscreen-exit'),
   fullscreenIcon: byId('fullscreen-icon'),
   fullscreenLabel: byId('fullscreen-label'),
   privacyCard: byId('privacy-card'),
@@ -512,7 +513,10 @@ function renderFullscreen(): void {
 ui.toggle.addEventListener('click', () => void togglePrivacy());
 ui.snapshot.addEventListener('click', () => void snapshot());
 ui.fullscreen.addEventListener('click', toggleFullscreen);
-ui.frame.addEventListener('dblclick', toggleFullscreen);
+ui.fullscreenExit.addEventListener('click', toggleFullscreen);
+ui.frame.addEventListener('dblclick', (event) => {
+  if (!(event.target instanceof Element && event.target.closest('button'))) toggleFullscreen();
+});
 document.addEventListener('fullscreenchange', renderFullscreen);
 document.addEventListener('keydown', (event) => {
   if (event.key === 'Escape' && ui.frame.classList.contains('immersive')) {

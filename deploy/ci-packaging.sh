@@ -7,7 +7,9 @@
 #    installer against scratch trees (node:test, CI=true so nothing is skipped);
 # 4. runs the bundled picamd under qemu-user and streams from it (deploy/test-arm64.sh);
 # 5. installs the real bundle into a scratch root and verifies the installed unit, then uninstalls;
-# 6. builds an SD-card image from a synthetic Raspberry Pi OS image and checks it (loop devices).
+# 6. runs the unit under a real systemd in a container with the simulated camera
+#    (deploy/test-systemd.sh: sandbox, READY, watchdog restart, stop, exit 78);
+# 7. builds an SD-card image from a synthetic Raspberry Pi OS image and checks it (loop devices).
 # Prints the time each step took. Exits non-zero at the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +30,7 @@ step() {
 
 install_packages() {
   local packages=(qemu-user-static g++-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-arm64-cross
-    libstdc++6-arm64-cross dosfstools mtools fdisk e2fsprogs xz-utils openssl systemd)
+    libstdc++6-arm64-cross dosfstools mtools fdisk e2fsprogs xz-utils openssl systemd systemd-container curl)
   command -v python3 >/dev/null || packages+=(python3)
   local missing=()
   for p in "${packages[@]}"; do
@@ -91,6 +93,7 @@ step "packaging tests (node:test)" node_tests
 step "arm64 bundle under qemu-user (deploy/test-arm64.sh)" bash deploy/test-arm64.sh
 step "real bundle into a scratch root (install.sh --root)" install_real_bundle
 step "systemd-analyze security" exposure
+step "unit under a real systemd (deploy/test-systemd.sh)" bash deploy/test-systemd.sh
 step "SD-card image (deploy/image/test-image.sh)" bash deploy/image/test-image.sh
 
 printf '\n=== packaging CI timings\n'

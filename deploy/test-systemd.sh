@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Runs systemd/picamd.service under a real systemd (this machine's own, booted as PID 1 of a
+# systemd-nspawn container over a throw-away overlay of /, with its own network namespace), with
+# this machine's node, the built dist/ and the simulated camera standing in for the Pi. It checks
+# what only a service manager can show:
+#   - the sandbox lets picamd start: DynamicUser + video/gpio groups, port 80 through
+#     CAP_NET_BIND_SERVICE, the system call filter (Node, setpriv, the camera child), the mounts;
+#   - READY=1 through systemd-notify is accepted (NotifyAccess=all) and WATCHDOG=1 pings arrive;
+#   - a hung event loop (SIGSTOP) gets the service killed and restarted by the watchdog;
+#   - the privacy state lands in StateDirectory= and survives the restart;
+#   - systemctl stop ends picamd and its camera; an invalid config exits 78 without restarts.
+# Needs root, systemd-container (systemd-nspawn) and a built dist/. Prints SKIP and exits 0 when
+# this machine cannot boot a systemd container at all; every check after a successful boot is strict.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+log() { printf 'test-systemd: %s\n' "$*"; }
+fail() { printf 'test-systemd: FAIL: %s\n' "$*" >&2; exit 1; }
+t0=$(date +%s)
+
+[[ $(id -u) == 0 ]] || fail "needs root"
+command -v systemd-nspawn >/dev/null || fail "systemd-nspawn not found (apt-get install systemd-container)"
+[[ -f $REPO/dist/main.js ]] || fail "no dist/main.js (npm run build)"
+
+WORK=$(mktemp -d /tmp/picamd-systemd.XXXXXX)
+HOSTROOT=$WORK/hostroot
+MACHINE=picamd-test-$$
+NSPAWN_PID=''
+cleanup() {
+  if [[ -n $NSPAWN_PID ]] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
+    kill -TERM "$NSPAWN_PID" 2>/dev/null # nspawn asks the container's systemd to power off
+    for _ in $(seq 50); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$NSPAWN_PID" 2>/dev/null || true
+  fi
+  mountpoint -q "$HOSTROOT" && umount "$HOSTROOT"
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# The files the container gets: the unit (ExecStart as installed), the app, a config.
+mkdir -p "$HOSTROOT" "$WORK/share"
+cp -r "$REPO/dist" "$WORK/share/dist"
+cp "$REPO/package.json" "$WORK/share/"
+cp "$REPO/systemd/picamd.service" "$WORK/share/picamd.service"
+ENTRY=main.js
+if ! grep -q 'systemd/notify.js' "$REPO/dist/main.js"; then
+  # Until main.ts sends READY=1 itself: a stand-in that does so once /healthz answers.
+  ENTRY=notify-harness.js
+  cat > "$WORK/share/dist/$ENTRY" <<'EOF'
+import { SystemdNotifier } from './systemd/notify.js';
+import { createLogger } from './log/logger.js';
+const n = new SystemdNotifier({ logger: createLogger('info').child('systemd'), env: process.env, pid: process.pid });
+n.startWatchdog();
+process.on('SIGTERM', () => void n.stopping());
+const poll = setInterval(async () => {
+  try { if ((await fetch('http://127.0.0.1/healthz')).ok) { clearInterval(poll); await n.ready('listening'); } } catch {}
+}, 200);
+await import('./main.js');
+EOF
+  log "WARNING: dist/main.js does not use systemd/notify.js yet; a harness sends READY=1 instead"
+fi
+cat > "$WORK/share/setup.sh" <<EOF
+set -e
+mkdir -p /opt/picamd/node/bin /opt/picamd/config /etc/picamd /etc/systemd/system/picamd.service.d
+cp -r /share/dist /share/package.json /opt/picamd/
+ln -s /repo/node_modules /opt/picamd/node_modules
+ln -s "$(command -v node)" /opt/picamd/node/bin/node
+cat > /etc/picamd/config.json <<'JSON'
+{ "server": { "host": "127.0.0.1", "port": 80 },
+  "camera": { "command": ["/opt/picamd/node/bin/node", "/opt/picamd/dist/sim/camera.js"], "width": 640, "height": 480, "framerate": 10 },
+  "gpio": { "enabled": false } }
+JSON
+cp /etc/picamd/config.json /opt/picamd/config/default.json
+getent group gpio >/dev/null || groupadd -r gpio
+getent group video >/dev/null || groupadd -r video
+cp /share/picamd.service /etc/systemd/system/picamd.service
+# Only for the test: the entry point, and a shorter watchdog so a hang is seen in seconds.
+printf '[Service]\nExecStart=\nExecStart=/opt/picamd/node/bin/node /opt/picamd/dist/$ENTRY\nWatchdogSec=6\n' \
+  > /etc/systemd/system/picamd.service.d/test.conf
+systemctl daemon-reload
+EOF
+
+mount --bind / "$HOSTROOT"
+# basic.target: the container's systemd without the machine's own daemons.
+setsid systemd-nspawn -D "$HOSTROOT" --volatile=overlay --private-network -M "$MACHINE" \
+  --register=no --keep-unit --link-journal=no -q \
+  --bind-ro="$WORK/share:/share" --bind-ro="$REPO:/repo" \
+  -b -- systemd.unit=basic.target > "$WORK/nspawn.log" 2>&1 < /dev/null &
+NSPAWN_PID=$!
+INIT=''
+state=''
+for _ in $(seq 150); do
+  INIT=$(pgrep -P "$NSPAWN_PID" -x systemd || true)
+  [[ -n $INIT ]] && state=$(nsenter -t "$INIT" -a systemctl is-system-running 2>/dev/null || true)
+  [[ $state == running || $state == degraded ]] && break
+  kill -0 "$NSPAWN_PID" 2>/dev/null || break
+  sleep 0.2
+done
+if [[ $state != running && $state != degraded ]]; then
+  log "SKIP: this machine cannot boot a systemd container (state '${state:-none}'; $(tail -n 3 "$WORK/nspawn.log" | tr '\n' ' '))"
+  exit 0
+fi
+in_container() { nsenter -t "$INIT" -a "$@"; }
+log "container booted: $(in_container systemctl --version | head -n1) ($(($(date +%s) - t0)) s)"
+
+in_container bash /share/setup.sh
+in_container systemctl start picamd.service || { in_container journalctl -u picamd -n 40 --no-pager >&2; fail "picamd.service did not start"; }
+show() { in_container systemctl show picamd.service --value -p "$1"; }
+main_pid=$(show MainPID)
+log "ok   started: Type=notify, READY=1 accepted (status: $(show StatusText))"
+
+in_container /opt/picamd/node/bin/node /repo/deploy/check-stream.mjs http://127.0.0.1 10 60 \
+  || { in_container journalctl -u picamd -n 40 --no-pager >&2; fail "no stream from the service"; }
+
+user=$(in_container ps -o user= -p "$main_pid")
+# shellcheck disable=SC2016 # awk programs
+groups=$(in_container awk '/^Groups:/ { $1 = ""; print }' "/proc/$main_pid/status")
+# shellcheck disable=SC2016
+caps=$(in_container awk '/^CapEff:/ { print $2 }' "/proc/$main_pid/status")
+video=$(in_container getent group video | cut -d: -f3)
+gpio=$(in_container getent group gpio | cut -d: -f3)
+[[ $user == picamd ]] || fail "runs as '$user', not the dynamic user picamd"
+[[ " $groups " == *" $video "* && " $groups " == *" $gpio "* ]] || fail "groups '$groups' lack video ($video) or gpio ($gpio)"
+[[ $caps == 0000000000000400 ]] || fail "effective capabilities $caps, expected CAP_NET_BIND_SERVICE only"
+log "ok   dynamic user $user, groups video+gpio, capabilities CAP_NET_BIND_SERVICE only, listening on port 80"
+
+in_container curl -sf -X POST -H 'content-type: application/json' -d '{"enabled":true}' http://127.0.0.1/api/privacy >/dev/null \
+  || fail "POST /api/privacy failed"
+in_container test -s /var/lib/private/picamd/privacy.json || fail "no privacy state in /var/lib/private/picamd"
+log "ok   privacy state written to StateDirectory (/var/lib/picamd)"
+
+sleep 4
+ping1=$(show WatchdogTimestampMonotonic)
+sleep 4
+ping2=$(show WatchdogTimestampMonotonic)
+((ping2 > ping1)) || fail "no WATCHDOG=1 pings reach systemd ($ping1 -> $ping2)"
+log "ok   WATCHDOG=1 pings arrive"
+
+in_container kill -STOP "$main_pid"
+for _ in $(seq 100); do
+  [[ $(show NRestarts) -ge 1 && $(show ActiveState) == active ]] && break
+  sleep 0.2
+done
+[[ $(show NRestarts) -ge 1 ]] || fail "a hung picamd was not restarted by the watchdog"
+in_container journalctl -u picamd --no-pager -o cat | grep -q 'Watchdog timeout' || fail "the restart was not the watchdog's"
+in_container curl -sf http://127.0.0.1/api/status | grep -q '"paused"' || fail "privacy was not restored after the restart"
+log "ok   a hung event loop is killed and restarted by the watchdog; privacy survives the restart"
+
+in_container pgrep -f /opt/picamd/dist/sim/camera.js >/dev/null || in_container curl -sf -X POST -H 'content-type: application/json' \
+  -d '{"enabled":false}' http://127.0.0.1/api/privacy >/dev/null
+for _ in $(seq 50); do in_container pgrep -f /opt/picamd/dist/sim/camera.js >/dev/null && break; sleep 0.2; done
+in_container pgrep -f /opt/picamd/dist/sim/camera.js >/dev/null || fail "the camera did not resume"
+in_container systemctl stop picamd.service
+[[ $(show ActiveState) == inactive && $(show Result) == success ]] || fail "stop did not end cleanly ($(show Result))"
+! in_container pgrep -f /opt/picamd/ >/dev/null || fail "picamd or its camera outlived systemctl stop"
+log "ok   systemctl stop ends picamd and its camera"
+
+in_container sh -c "echo '{ \"server\": { \"prot\": 80 } }' > /etc/picamd/config.json"
+in_container systemctl start picamd.service 2>/dev/null && fail "picamd started with an invalid config"
+sleep 5
+[[ $(show ExecMainStatus) == 78 && $(show NRestarts) == 0 && $(show ActiveState) == failed ]] \
+  || fail "invalid config: status $(show ExecMainStatus), restarts $(show NRestarts), state $(show ActiveState)"
+log "ok   an invalid config exits 78 and is not restarted"
+log "PASS in $(($(date +%s) - t0)) s"

@@ -17,6 +17,8 @@ export interface ParserBenchOptions {
   chunkBytes?: number;
   /** Timed passes over the stream per splitter, alternating (default 9). */
   rounds?: number;
+  /** A recorded camera stream to split instead of the generated one (frames and distinctImages are then ignored). */
+  stream?: Buffer;
 }
 
 export interface ParserBenchResult {
@@ -119,10 +121,13 @@ export async function runParserBench(options: ParserBenchOptions = {}): Promise<
   const rounds = options.rounds ?? 9;
 
   // 304x228 to 336x252 noisy images at quality 75 or 85 land between about 50 and 95 KB.
-  const images = Array.from({ length: distinct }, (_, i) =>
-    noisyJpeg(304 + 16 * (i % 3), 228 + 12 * (i % 3), 75 + (i % 2) * 10, i + 1),
-  );
-  const stream = Buffer.concat(Array.from({ length: frameCount }, (_, i) => images[i % distinct]!));
+  const generate = () => {
+    const images = Array.from({ length: distinct }, (_, i) =>
+      noisyJpeg(304 + 16 * (i % 3), 228 + 12 * (i % 3), 75 + (i % 2) * 10, i + 1),
+    );
+    return Buffer.concat(Array.from({ length: frameCount }, (_, i) => images[i % distinct]!));
+  };
+  const stream = options.stream ?? generate();
   const chunks: Buffer[] = [];
   for (let o = 0; o < stream.length; o += chunkBytes) chunks.push(stream.subarray(o, o + chunkBytes));
 
@@ -143,6 +148,7 @@ export async function runParserBench(options: ParserBenchOptions = {}): Promise<
     naiveFrames = nf;
   }
 
+  const frames = options.stream ? parserFrames : frameCount;
   const parserMBps = Math.max(...parserRates);
   const naiveMBps = Math.max(...naiveRates);
   return {
@@ -152,8 +158,8 @@ export async function runParserBench(options: ParserBenchOptions = {}): Promise<
     naiveMedianMBps: median(naiveRates),
     ratio: parserMBps / naiveMBps,
     streamBytes: stream.length,
-    frames: frameCount,
-    meanFrameBytes: Math.round(stream.length / frameCount),
+    frames,
+    meanFrameBytes: Math.round(stream.length / frames),
     chunkBytes,
     rounds,
     parserFrames,

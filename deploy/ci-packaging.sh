@@ -47,6 +47,7 @@ install_packages() {
 
 bundle() {
   [[ -d node_modules ]] || npm ci --no-audit --no-fund
+  [[ -f dist/main.js ]] || npm run --silent build # deploy/test-systemd.sh runs the built dist/
   npm run --silent bundle
 }
 

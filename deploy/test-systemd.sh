@@ -4,7 +4,8 @@
 # this machine's node, the built dist/ and the simulated camera standing in for the Pi. It checks
 # what only a service manager can show:
 #   - the sandbox lets picamd start: DynamicUser + video/gpio groups, port 80 through
-#     CAP_NET_BIND_SERVICE, the system call filter (Node, setpriv, the camera child), the mounts;
+#     CAP_NET_BIND_SERVICE, the system call filter (Node, setpriv, the camera child), the mounts
+#     (/sys read-only but for /sys/devices/platform);
 #   - READY=1 through systemd-notify is accepted (NotifyAccess=all) and WATCHDOG=1 pings arrive;
 #   - a hung event loop (SIGSTOP) gets the service killed and restarted by the watchdog;
 #   - the privacy state lands in StateDirectory= and survives the restart;
@@ -82,7 +83,9 @@ EOF
 
 mount --bind / "$HOSTROOT"
 # basic.target: the container's systemd without the machine's own daemons.
-setsid systemd-nspawn -D "$HOSTROOT" --volatile=overlay --private-network -M "$MACHINE" \
+# A writable /sys in the container, as on the Pi, so that the unit's own read-only /sys with its
+# GPIO carve-out can be seen.
+SYSTEMD_NSPAWN_API_VFS_WRITABLE=1 setsid systemd-nspawn -D "$HOSTROOT" --volatile=overlay --private-network -M "$MACHINE" \
   --register=no --keep-unit --link-journal=no -q \
   --bind-ro="$WORK/share:/share" --bind-ro="$REPO:/repo" \
   -b -- systemd.unit=basic.target > "$WORK/nspawn.log" 2>&1 < /dev/null &
@@ -124,8 +127,15 @@ gpio=$(in_container getent group gpio | cut -d: -f3)
 [[ $caps == 0000000000000400 ]] || fail "effective capabilities $caps, expected CAP_NET_BIND_SERVICE only"
 log "ok   dynamic user $user, groups video+gpio, capabilities CAP_NET_BIND_SERVICE only, listening on port 80"
 
+sys_opts=$(in_container nsenter -t "$main_pid" -m findmnt -no OPTIONS /sys)
+platform_opts=$(in_container nsenter -t "$main_pid" -m findmnt -no OPTIONS /sys/devices/platform)
+[[ $sys_opts == ro,* && $platform_opts == rw,* ]] \
+  || fail "in the service /sys is '$sys_opts' and /sys/devices/platform '$platform_opts' (want ro and rw)"
+log "ok   in the service /sys is read-only except /sys/devices/platform, where sysfs GPIO writes land"
+
 in_container curl -sf -X POST -H 'content-type: application/json' -d '{"enabled":true}' http://127.0.0.1/api/privacy >/dev/null \
   || fail "POST /api/privacy failed"
+for _ in $(seq 50); do in_container test -s /var/lib/private/picamd/privacy.json && break; sleep 0.1; done
 in_container test -s /var/lib/private/picamd/privacy.json || fail "no privacy state in /var/lib/private/picamd"
 log "ok   privacy state written to StateDirectory (/var/lib/picamd)"
 

@@ -112,6 +112,13 @@ class LiveStream {
         const body = (await res.json().catch(() => undefined)) as { message?: string } | undefined;
         retryAfterMs = (Number(res.headers.get('retry-after')) || 5) * 1000;
         this.set('full', body?.message ?? 'Too many people are watching right now.');
+      } else if (res.ok && !res.body) {
+        // A browser without streamed fetch bodies: its own MJPEG decoder, without drop detection.
+        controller.abort();
+        this.wanted = false;
+        this.img.src = '/stream.mjpg';
+        this.set('live');
+        return;
       } else if (!res.ok || !res.body) {
         failure = `The camera answered HTTP ${res.status}.`;
       } else {

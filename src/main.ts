@@ -21,6 +21,7 @@ import type { MjpegViewer } from './http/mjpeg-viewer.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { PrivacyController } from './privacy/controller.js';
 import { PrivacyStore } from './privacy/store.js';
+import { SystemdNotifier } from './systemd/notify.js';
 import { Broadcaster } from './stream/broadcaster.js';
 import { PlaceholderFeed, placeholderFor } from './stream/feed.js';
 import { PlaceholderCache } from './stream/placeholder.js';
@@ -60,7 +61,10 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
   const version = readVersion();
   const deviceName = config.server.deviceName || hostname();
   const cwd = process.cwd();
-  const setpriv = findExecutable('setpriv', process.env.PATH, cwd);
+  // Under systemd the unit's control group already takes the camera down with picamd; elsewhere
+  // the kernel's parent-death signal does it even when picamd is SIGKILLed.
+  const underSystemd = Boolean(process.env.INVOCATION_ID);
+  const setpriv = underSystemd ? undefined : findExecutable('setpriv', process.env.PATH, cwd);
 
   const privacy = new PrivacyController({
     store: new PrivacyStore(config.privacy.stateFile),
@@ -75,7 +79,6 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
     timers: { setTimeout, clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
     logger: logger.child('camera'),
     findExecutable: (command) => findExecutable(command, process.env.PATH, cwd),
-    // The kernel kills the camera if picamd dies without a chance to clean up (SIGKILL, OOM).
     deathSignalPrefix: setpriv ? [setpriv, '--pdeathsig', 'KILL', '--'] : [],
   });
   // Privacy holds the camera paused until privacy.start() has decided the boot state.
@@ -149,7 +152,9 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
 
   logger.info(`picamd ${version} starting on ${deviceName}`);
   const signal = terminationSignal(logger);
+  const systemd = new SystemdNotifier({ logger: logger.child('systemd'), env: process.env, pid: process.pid });
   const stopAll = async () => {
+    systemd.stop();
     http.stop();
     feed.stop();
     await camera.stop();
@@ -165,6 +170,8 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
     camera.start();
     feed.start();
     await http.start();
+    systemd.startWatchdog();
+    void systemd.ready(`listening on port ${http.port}`);
   } catch (err) {
     logger.error(`cannot start: ${(err as Error).message}`);
     await stopAll();
@@ -172,6 +179,7 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
   }
 
   logger.info(`stopping on ${await signal}`);
+  void systemd.stopping();
   await stopAll();
   logger.info('stopped');
   return 0;

@@ -13,7 +13,7 @@ const haveAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0 && 
 const skip = !haveAnalyze && process.env.CI !== 'true' ? 'needs systemd-analyze and the systemd units' : false;
 
 /** The exposure score docs/install.md states; a change to the unit that raises it must be deliberate. */
-const EXPOSURE = 2.0;
+const EXPOSURE = 1.9;
 
 describe('systemd/picamd.service', { skip }, () => {
   let root: string;

@@ -26,6 +26,8 @@ test('privacy through the API stops the camera process, survives a restart, and 
     const body = JSON.parse(on.body.toString());
     assert.equal(body.privacy.enabled, true);
     assert.equal(body.privacy.source, 'api');
+    const saved = JSON.parse(readFileSync(`${dir}/state/privacy.json`, 'utf8'));
+    assert.equal(saved.enabled, true, 'the state is on disk by the time the API answers');
 
     const t0 = performance.now();
     await waitFor('camera process gone', () => !processExists(cameraPid), 2_000, 10);
@@ -46,8 +48,6 @@ test('privacy through the API stops the camera process, survives a restart, and 
     assert.equal(snap.status, 503);
     assert.equal(JSON.parse(snap.body.toString()).error, 'privacy');
 
-    const saved = JSON.parse(readFileSync(`${dir}/state/privacy.json`, 'utf8'));
-    assert.equal(saved.enabled, true);
 
     // A restart (or a power cut) keeps the device private; the camera never starts.
     viewer.close();

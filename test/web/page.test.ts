@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The page in a real browser against the real picamd (dist/main.js) with the simulated camera.
 // Debian's Chromium, driven by playwright-core. Without /usr/bin/chromium the suite is skipped
 // locally, and fails under CI=true (.ci/run installs it).

@@ -15,6 +15,8 @@ import { runGpioTest } from './gpio/gpio-test.js';
 import { GpioService } from './gpio/gpio.js';
 import { loadOnoffPinFactory } from './gpio/pins.js';
 import { privacyRoutes } from './http/privacy-route.js';
+import { EventHub } from './http/events.js';
+import { loadWebAssets, staticRoutes } from './http/static.js';
 import { HttpServer, type SnapshotResult } from './http/server.js';
 import { buildStatus } from './http/status.js';
 import type { MjpegViewer } from './http/mjpeg-viewer.js';
@@ -115,7 +117,8 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
     { setInterval, clearInterval: (h) => clearInterval(h as NodeJS.Timeout) },
   );
   camera.on('state', (state, detail: string) => {
-    feed.show(placeholderFor(state), detail);
+    // The privacy placeholder says it all; the camera's detail would only repeat it.
+    feed.show(placeholderFor(state), state === 'paused' ? '' : detail);
     if (state === 'paused') broadcaster.forgetLive();
   });
 
@@ -128,26 +131,37 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
     return { error: 'no-frame', message: `No current frame: the camera is ${status.state}${status.detail ? ` (${status.detail})` : ''}.` };
   };
 
+  const statusDocument = () =>
+    buildStatus({
+      deviceName,
+      version,
+      nowMs: now(),
+      startedAtMs: startedAt,
+      camera: camera.status(),
+      cameraConfig: config.camera,
+      fpsIn: fpsIn.rate(now()),
+      framesPublished: broadcaster.framesPublished,
+      maxViewers: config.server.maxViewers,
+      viewers: broadcaster.list().map((v) => v.stats()),
+      privacy: privacy.state,
+    });
+  const events = new EventHub({
+    status: statusDocument,
+    logger: logger.child('events'),
+    timers: { setInterval, clearInterval: (h) => clearInterval(h as NodeJS.Timeout) },
+    now,
+  });
+  camera.on('state', () => events.publishStatus());
+  privacy.on('change', () => events.publishStatus());
+
   const http = new HttpServer(config.server, {
     broadcaster,
     logger: logger.child('http'),
     now,
     snapshot,
-    routes: [privacyRoutes(privacy)],
-    status: () =>
-      buildStatus({
-        deviceName,
-        version,
-        nowMs: now(),
-        startedAtMs: startedAt,
-        camera: camera.status(),
-        cameraConfig: config.camera,
-        fpsIn: fpsIn.rate(now()),
-        framesPublished: broadcaster.framesPublished,
-        maxViewers: config.server.maxViewers,
-        viewers: broadcaster.list().map((v) => v.stats()),
-        privacy: privacy.state,
-      }),
+    routes: [privacyRoutes(privacy), events.route, staticRoutes(loadWebAssets())],
+    onViewersChanged: () => events.publishStatus(),
+    status: statusDocument,
   });
 
   logger.info(`picamd ${version} starting on ${deviceName}`);
@@ -155,6 +169,7 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
   const systemd = new SystemdNotifier({ logger: logger.child('systemd'), env: process.env, pid: process.pid });
   const stopAll = async () => {
     systemd.stop();
+    events.stop();
     http.stop();
     feed.stop();
     await camera.stop();
@@ -169,6 +184,7 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
     gpio.setCameraState(camera.state);
     camera.start();
     feed.start();
+    events.start();
     await http.start();
     systemd.startWatchdog();
     void systemd.ready(`listening on port ${http.port}`);

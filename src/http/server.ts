@@ -25,6 +25,8 @@ export interface HttpDeps {
   snapshot: () => SnapshotResult;
   logger: Logger;
   now: () => number;
+  /** Called when a viewer joins or leaves (the page shows the count live). */
+  onViewersChanged?: () => void;
   /** More routes (page, API), registered before the catch-all 404. */
   routes?: ReadonlyArray<(app: TemplatedApp) => void>;
 }
@@ -160,6 +162,7 @@ export class HttpServer {
         `viewer ${s.id} (${remote}) left after ${(s.connectedMs / 1000).toFixed(1)} s: ` +
           `${s.delivered} frames delivered, ${s.skipped} skipped; ${broadcaster.viewerCount} watching`,
       );
+      this.deps.onViewersChanged?.();
     });
     res.writeStatus(statusLine(200));
     res.writeHeader('Content-Type', STREAM_CONTENT_TYPE);
@@ -169,6 +172,7 @@ export class HttpServer {
     res.tryEnd(STREAM_PREAMBLE, UNBOUNDED_BODY);
     broadcaster.add(viewer, FRESH_FRAME_MS);
     logger.info(`viewer ${viewer.id} (${remote}) joined${fps ? ` at up to ${fps} fps` : ''}; ${broadcaster.viewerCount} watching`);
+    this.deps.onViewersChanged?.();
   }
 
   private snapshotRoute(res: HttpResponse): void {

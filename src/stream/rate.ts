@@ -6,6 +6,7 @@ export class RateMeter {
   private readonly buckets: number[];
   private head = 0;
   private headSecond = 0;
+  private firstSecond: number | undefined;
 
   constructor(private readonly windowSeconds = 5) {
     this.buckets = new Array<number>(windowSeconds + 1).fill(0);
@@ -13,16 +14,23 @@ export class RateMeter {
 
   /** Counts one event at time `nowMs`. */
   mark(nowMs: number): void {
+    this.firstSecond ??= Math.floor(nowMs / 1000);
     this.advance(nowMs);
     this.buckets[this.head]! += 1;
   }
 
-  /** Events per second over the last windowSeconds complete seconds. */
+  /**
+   * Events per second over the last windowSeconds complete seconds, or over the complete seconds
+   * since the first event while there are fewer (so a fresh meter does not under-report).
+   */
   rate(nowMs: number): number {
     this.advance(nowMs);
+    if (this.firstSecond === undefined) return 0;
+    const seconds = Math.min(this.windowSeconds, this.headSecond - this.firstSecond);
+    if (seconds <= 0) return this.buckets[this.head]!;
     let sum = 0;
     for (let i = 0; i < this.buckets.length; i++) if (i !== this.head) sum += this.buckets[i]!;
-    return sum / this.windowSeconds;
+    return sum / seconds;
   }
 
   private advance(nowMs: number): void {

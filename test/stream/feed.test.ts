@@ -45,4 +45,11 @@ test('rate meter: events per second over whole seconds', () => {
   for (let t = 0; t < 10_000; t += 1000 / 30) meter.mark(t);
   assert.ok(Math.abs(meter.rate(10_000) - 30) <= 0.5, String(meter.rate(10_000)));
   assert.equal(meter.rate(30_000), 0, 'old seconds fall out of the window');
+  assert.equal(new RateMeter(5).rate(1_000), 0, 'no events, no rate');
+});
+
+test('rate meter: a young meter divides by the seconds it has seen, not the whole window', () => {
+  const meter = new RateMeter(5);
+  for (let t = 10_000; t < 12_000; t += 1000 / 30) meter.mark(t);
+  assert.ok(Math.abs(meter.rate(12_500) - 30) <= 0.5, String(meter.rate(12_500)));
 });

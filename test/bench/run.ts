@@ -116,7 +116,7 @@ function machineTicks(): { busy: number; softirq: number; steal: number; total: 
 
 /** Other programs may use at most this much CPU (% of one core) before a run starts. */
 const QUIET_PERCENT = 25;
-const QUIET_WAIT_MS = 60_000;
+const QUIET_WAIT_MS = 10_000;
 
 /**
  * Waits until the machine has been quiet for a second (others share it), at most QUIET_WAIT_MS;
@@ -367,6 +367,8 @@ export interface RunResult {
   /** Share of the server's CPU time spent in the kernel (socket writes, pipe reads). */
   serverSystemShare: number;
   serverCpuSecondsPerGB: number;
+  /** User-space part only: what the HTTP layer itself costs, without the kernel's socket work. */
+  serverUserCpuSecondsPerGB: number;
   serverRssPeakMB: number;
   serverRssAnonPeakMB: number;
   serverRssFilePeakMB: number;
@@ -466,6 +468,7 @@ async function runOne(kind: ServerKind, s: Scenario, scripts: { load: string; ba
       serverCpuPercent: (serverCpu / 1000 / seconds) * 100,
       serverSystemShare: serverSys / serverCpu,
       serverCpuSecondsPerGB: serverCpu / 1000 / gb,
+      serverUserCpuSecondsPerGB: serverUser / 1000 / gb,
       serverRssPeakMB: rss.peak(),
       serverRssAnonPeakMB: rss.peak(0, Infinity, 'anon'),
       serverRssFilePeakMB: rss.peak(0, Infinity, 'file'),
@@ -543,6 +546,7 @@ function formatColumns(rows: string[][], textColumns = 2): string {
 interface Ratio {
   scenario: string;
   cpuPerGB: number;
+  userCpuPerGB: number;
   rssPeak: number;
   p99: number;
   noisy: boolean;
@@ -557,6 +561,7 @@ function ratios(runs: RunResult[]): Ratio[] {
     out.push({
       scenario: s.name,
       cpuPerGB: p.serverCpuSecondsPerGB / b.serverCpuSecondsPerGB,
+      userCpuPerGB: p.serverUserCpuSecondsPerGB / b.serverUserCpuSecondsPerGB,
       rssPeak: p.serverRssPeakMB / b.serverRssPeakMB,
       p99: (p.fast.latencyMs?.p99 ?? NaN) / (b.fast.latencyMs?.p99 ?? NaN),
       noisy: noisy(p) || noisy(b),
@@ -567,8 +572,8 @@ function ratios(runs: RunResult[]): Ratio[] {
 
 function ratioTable(rs: Ratio[]): string {
   return formatColumns([
-    ['picamd / baseline', 'CPU per GB', 'RSS peak', 'p99 latency'],
-    ...rs.map((r) => [`${r.scenario}${r.noisy ? ' *' : ''}`, f(r.cpuPerGB, 2), f(r.rssPeak, 2), f(r.p99, 2)]),
+    ['picamd / baseline', 'CPU per GB', 'user CPU per GB', 'RSS peak', 'p99 latency'],
+    ...rs.map((r) => [`${r.scenario}${r.noisy ? ' *' : ''}`, f(r.cpuPerGB, 2), f(r.userCpuPerGB, 2), f(r.rssPeak, 2), f(r.p99, 2)]),
   ], 1);
 }
 

@@ -1,0 +1,147 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { parseBasicAuthorization } from './headers.js';
+import { LoginLimiter } from './limiter.js';
+import { parsePasswordHash, verifyPassword, type PasswordHash } from './password.js';
+import { SessionStore } from './sessions.js';
+
+// Who is asking: a session cookie, or HTTP Basic credentials checked against the configured users.
+// The answer is immediate for a session or for credentials verified recently, and a promise when
+// scrypt has to run. Independent of HTTP: the caller passes header values in and maps the outcome
+// to a response.
+
+export interface ConfiguredUser {
+  name: string;
+  passwordHash: string;
+}
+
+export interface AuthAttempt {
+  /** The Authorization header, or ''. */
+  authorization: string;
+  /** The session cookie's value, or ''. */
+  sessionToken: string;
+  /** The rate-limiting key of the client address (see clientKey). */
+  client: string;
+}
+
+export type AuthOutcome =
+  | { kind: 'ok'; user: string; via: 'session' | 'password' }
+  /** No credentials at all: answer 401 with a challenge. */
+  | { kind: 'missing' }
+  /** Wrong user or password; counted against the client. */
+  | { kind: 'denied'; user: string; failures: number; delayMs: number }
+  /** The client failed too often and must wait. */
+  | { kind: 'limited'; retryAfterMs: number; failures: number }
+  /** Too many password checks are running already. */
+  | { kind: 'busy' };
+
+export interface AuthenticatorOptions {
+  /** A verified password is remembered this long after its last use, so repeat requests skip scrypt. */
+  verifiedTtlMs: number;
+  maxVerified: number;
+  /** Password checks running at once; more are refused (each costs 16 MiB and a core for a while). */
+  maxConcurrentChecks: number;
+}
+
+export const DEFAULT_AUTHENTICATOR_OPTIONS: AuthenticatorOptions = {
+  verifiedTtlMs: 15 * 60_000,
+  maxVerified: 32,
+  maxConcurrentChecks: 2,
+};
+
+export interface AuthenticatorDeps {
+  users: ReadonlyArray<ConfiguredUser>;
+  sessions?: SessionStore;
+  limiter?: LoginLimiter;
+  verify?: (password: string, hash: PasswordHash) => Promise<boolean>;
+  random?: (bytes: number) => Buffer;
+}
+
+export class Authenticator {
+  readonly sessions: SessionStore;
+  readonly limiter: LoginLimiter;
+  private readonly users = new Map<string, PasswordHash>();
+  /** Checked against when the user is unknown, so timing does not tell which names exist. */
+  private readonly decoy: PasswordHash;
+  private readonly verify: (password: string, hash: PasswordHash) => Promise<boolean>;
+  private readonly cacheKey: Buffer;
+  /** HMAC(user, password) of recently verified credentials → user and last use. */
+  private readonly verified = new Map<string, { user: string; usedAt: number }>();
+  /** Checks under way, by credentials: a page loading five files at once costs one scrypt run. */
+  private readonly pending = new Map<string, Promise<AuthOutcome>>();
+  private readonly options: AuthenticatorOptions;
+
+  constructor(deps: AuthenticatorDeps, options: Partial<AuthenticatorOptions> = {}) {
+    const random = deps.random ?? randomBytes;
+    for (const user of deps.users) {
+      const hash = parsePasswordHash(user.passwordHash);
+      // The config schema has checked every hash; this is for callers that skip it.
+      if (typeof hash === 'string') throw new Error(`user ${user.name}: ${hash}`);
+      this.users.set(user.name, hash);
+    }
+    const first = this.users.values().next().value;
+    if (!first) throw new Error('authentication needs at least one user');
+    this.decoy = { ...first, salt: random(first.salt.length), hash: random(first.hash.length) };
+    this.sessions = deps.sessions ?? new SessionStore({}, random);
+    this.limiter = deps.limiter ?? new LoginLimiter();
+    this.verify = deps.verify ?? verifyPassword;
+    this.cacheKey = random(32);
+    this.options = { ...DEFAULT_AUTHENTICATOR_OPTIONS, ...options };
+  }
+
+  authenticate(attempt: AuthAttempt, nowMs: number): AuthOutcome | Promise<AuthOutcome> {
+    if (attempt.sessionToken) {
+      const user = this.sessions.lookup(attempt.sessionToken, nowMs);
+      if (user !== undefined && this.users.has(user)) return { kind: 'ok', user, via: 'session' };
+    }
+    const credentials = parseBasicAuthorization(attempt.authorization);
+    if (!credentials) return { kind: 'missing' };
+    const { user, password } = credentials;
+    const key = createHmac('sha256', this.cacheKey).update(user).update('\0').update(password).digest('base64');
+    const known = this.verified.get(key);
+    if (known && nowMs - known.usedAt <= this.options.verifiedTtlMs) {
+      this.verified.delete(key);
+      known.usedAt = nowMs;
+      this.verified.set(key, known);
+      return { kind: 'ok', user, via: 'password' };
+    }
+    this.verified.delete(key);
+
+    const verdict = this.limiter.check(attempt.client, nowMs);
+    if (!verdict.allowed) return { kind: 'limited', retryAfterMs: verdict.retryAfterMs, failures: verdict.failures };
+
+    let check = this.pending.get(key);
+    if (!check) {
+      if (this.pending.size >= this.options.maxConcurrentChecks) return { kind: 'busy' };
+      const hash = this.users.get(user);
+      check = this.verify(password, hash ?? this.decoy)
+        .then((ok) => this.settle(ok && hash !== undefined, key, user, attempt.client, nowMs))
+        .finally(() => this.pending.delete(key));
+      this.pending.set(key, check);
+    }
+    return check;
+  }
+
+  /** Records one check's result once, however many requests wait for it. */
+  private settle(ok: boolean, key: string, user: string, client: string, nowMs: number): AuthOutcome {
+    if (ok) {
+      this.remember(key, user, nowMs);
+      this.limiter.succeed(client);
+      return { kind: 'ok', user, via: 'password' };
+    }
+    const { failures, delayMs } = this.limiter.fail(client, nowMs);
+    return { kind: 'denied', user, failures, delayMs };
+  }
+
+  /** A session for a user who just logged in with a password; returns the cookie value. */
+  createSession(user: string, nowMs: number): string {
+    return this.sessions.create(user, nowMs);
+  }
+
+  private remember(key: string, user: string, nowMs: number): void {
+    for (const [k, v] of this.verified) {
+      if (this.verified.size < this.options.maxVerified && nowMs - v.usedAt <= this.options.verifiedTtlMs) break;
+      this.verified.delete(k);
+    }
+    this.verified.set(key, { user, usedAt: nowMs });
+  }
+}

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Authenticator, type AuthOutcome } from '../../src/auth/authenticator.js';
+import { LoginLimiter } from '../../src/auth/limiter.js';
+import { hashPassword, verifyPassword, type PasswordHash } from '../../src/auth/password.js';
+
+const cheap = { ln: 10, r: 8, p: 1 };
+const users = [
+  { name: 'admin', passwordHash: await hashPassword('s3cret', cheap) },
+  { name: 'viewer', passwordHash: await hashPassword('other', cheap) },
+];
+const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+const attempt = (authorization: string, sessionToken = '', client = '10.0.0.1') => ({ authorization, sessionToken, client });
+
+/** A verify that counts scrypt runs and can be held open. */
+function countingVerify() {
+  const calls: string[] = [];
+  let release: (() => void) | undefined;
+  let gate: Promise<void> | undefined;
+  return {
+    calls,
+    hold() {
+      gate = new Promise((resolve) => (release = resolve));
+    },
+    release: () => release?.(),
+    verify: async (password: string, hash: PasswordHash) => {
+      calls.push(password);
+      if (gate) await gate;
+      return verifyPassword(password, hash);
+    },
+  };
+}
+
+test('no credentials: missing; the right password: ok; a wrong one: denied and counted', async () => {
+  const auth = new Authenticator({ users });
+  assert.deepEqual(auth.authenticate(attempt(''), 0), { kind: 'missing' });
+  assert.deepEqual(auth.authenticate(attempt('Bearer x'), 0), { kind: 'missing' });
+  assert.deepEqual(await auth.authenticate(attempt(basic('admin', 's3cret')), 0), { kind: 'ok', user: 'admin', via: 'password' });
+  assert.deepEqual(await auth.authenticate(attempt(basic('viewer', 'other')), 0), { kind: 'ok', user: 'viewer', via: 'password' });
+  assert.deepEqual(await auth.authenticate(attempt(basic('admin', 'other')), 0), { kind: 'denied', user: 'admin', failures: 1, delayMs: 0 });
+  assert.deepEqual(await auth.authenticate(attempt(basic('nobody', 's3cret')), 0), { kind: 'denied', user: 'nobody', failures: 2, delayMs: 0 });
+});
+
+test('an unknown user costs a scrypt run like a known one (no timing tells which names exist)', async () => {
+  const v = countingVerify();
+  const auth = new Authenticator({ users, verify: v.verify });
+  await auth.authenticate(attempt(basic('nobody', 'x')), 0);
+  assert.deepEqual(v.calls, ['x']);
+});
+
+test('verified credentials are remembered: repeat requests answer at once without scrypt', async () => {
+  const v = countingVerify();
+  const auth = new Authenticator({ users, verify: v.verify }, { verifiedTtlMs: 1000 });
+  const header = basic('admin', 's3cret');
+  assert.equal((await auth.authenticate(attempt(header), 0)).kind, 'ok');
+  for (let t = 500; t <= 3000; t += 500) {
+    assert.deepEqual(auth.authenticate(attempt(header), t), { kind: 'ok', user: 'admin', via: 'password' }, 'synchronous');
+  }
+  assert.equal(v.calls.length, 1);
+  const later = auth.authenticate(attempt(header), 5000);
+  assert.ok(later instanceof Promise, 'unused past the TTL: checked again');
+  assert.equal((await later).kind, 'ok');
+  assert.equal(v.calls.length, 2);
+  // A wrong password is never remembered.
+  await auth.authenticate(attempt(basic('admin', 'nope')), 5000);
+  assert.ok(auth.authenticate(attempt(basic('admin', 'nope')), 5001) instanceof Promise);
+});
+
+test('requests with the same credentials at once share one check, and a failure counts once', async () => {
+  const v = countingVerify();
+  const auth = new Authenticator({ users, verify: v.verify });
+  v.hold();
+  const wrong = [1, 2, 3, 4, 5].map(() => auth.authenticate(attempt(basic('admin', 'guess')), 0));
+  v.release();
+  const outcomes = (await Promise.all(wrong)) as AuthOutcome[];
+  assert.equal(v.calls.length, 1);
+  assert.ok(outcomes.every((o) => o.kind === 'denied' && o.failures === 1));
+});
+
+test('at most two checks at once; the rest are told the device is busy', async () => {
+  const v = countingVerify();
+  const auth = new Authenticator({ users, verify: v.verify });
+  v.hold();
+  const a = auth.authenticate(attempt(basic('admin', 'a')), 0);
+  const b = auth.authenticate(attempt(basic('admin', 'b'), '', '10.0.0.2'), 0);
+  assert.deepEqual(auth.authenticate(attempt(basic('admin', 'c'), '', '10.0.0.3'), 0), { kind: 'busy' });
+  v.release();
+  await Promise.all([a, b]);
+  assert.ok(auth.authenticate(attempt(basic('admin', 'c'), '', '10.0.0.3'), 0) instanceof Promise, 'free again');
+});
+
+test('a client that keeps failing must wait, without its guesses being checked', async () => {
+  const v = countingVerify();
+  const limiter = new LoginLimiter({ freeFailures: 2, baseDelayMs: 1000 });
+  const auth = new Authenticator({ users, verify: v.verify, limiter });
+  for (const guess of ['a', 'b']) assert.equal((await auth.authenticate(attempt(basic('admin', guess)), 0)).kind, 'denied');
+  assert.deepEqual(await auth.authenticate(attempt(basic('admin', 'c')), 0), { kind: 'denied', user: 'admin', failures: 3, delayMs: 1000 });
+  const calls = v.calls.length;
+  assert.deepEqual(auth.authenticate(attempt(basic('admin', 's3cret')), 500), { kind: 'limited', retryAfterMs: 500, failures: 3 });
+  assert.equal(v.calls.length, calls, 'not even the right password is checked while it waits');
+  assert.equal(auth.authenticate(attempt(basic('admin', 'x'), '', '10.9.9.9'), 500) instanceof Promise, true, 'other clients are not affected');
+  assert.equal((await auth.authenticate(attempt(basic('admin', 's3cret')), 1000)).kind, 'ok', 'after the delay');
+  assert.equal(limiter.check('10.0.0.1', 1000).allowed, true, 'a success clears the record');
+});
+
+test('a session token stands for its user; an unknown one falls back to Basic', async () => {
+  const auth = new Authenticator({ users });
+  const token = auth.createSession('admin', 0);
+  assert.deepEqual(auth.authenticate(attempt('', token), 10), { kind: 'ok', user: 'admin', via: 'session' });
+  assert.deepEqual(auth.authenticate(attempt('', 'A'.repeat(43)), 10), { kind: 'missing' });
+  assert.equal((await auth.authenticate(attempt(basic('admin', 's3cret'), 'A'.repeat(43)), 10)).kind, 'ok');
+});
+
+test('hashes are checked when the authenticator is built', () => {
+  assert.throws(() => new Authenticator({ users: [{ name: 'a', passwordHash: 'plain' }] }), /user a: .*plain-text/);
+  assert.throws(() => new Authenticator({ users: [] }), /at least one user/);
+});

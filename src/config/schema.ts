@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parsePasswordHash } from '../auth/password.js';
 
 // One schema for the whole config file. Defaults live here and nowhere else; every object is
 // strict, so a misspelt key is an error rather than a silently ignored setting.
@@ -8,6 +9,45 @@ const int = (min: number, max: number) => z.number().int().min(min).max(max);
 /** BCM GPIO numbers on the 40-pin header. */
 const bcmPin = int(0, 27);
 
+const userSchema = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[^:\x00-\x1f\x7f]+$/, 'must not contain ":" or control characters'),
+  /** From `picamd hash-password`. */
+  passwordHash: z.string().superRefine((value, ctx) => {
+    const parsed = parsePasswordHash(value);
+    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+  }),
+  /** Declared only to refuse it with a clear message. */
+  password: z
+    .unknown()
+    .refine((v) => v === undefined, 'plain-text passwords are refused; put the output of `picamd hash-password` in passwordHash')
+    .optional(),
+});
+
+const authSchema = z.strictObject({
+  users: z
+    .array(userSchema)
+    .min(1)
+    .max(16)
+    .superRefine((users, ctx) => {
+      const seen = new Set<string>();
+      users.forEach((user, i) => {
+        if (seen.has(user.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `${user.name} is listed twice` });
+        seen.add(user.name);
+      });
+    }),
+});
+
+const tlsSchema = z.strictObject({
+  /** PEM certificate (chain) file. */
+  cert: z.string().min(1),
+  /** PEM private key file, unencrypted. */
+  key: z.string().min(1),
+});
+
 const serverSchema = z.strictObject({
   /** Address to listen on; 0.0.0.0 for every interface. */
   host: z.string().min(1).default('0.0.0.0'),
@@ -16,6 +56,12 @@ const serverSchema = z.strictObject({
   maxViewers: int(1, 1000).default(16),
   /** Name shown on the page and in /api/status; empty means the host name. */
   deviceName: z.string().max(64).default(''),
+  /** A viewer with a frame in flight and none delivered for this long is disconnected. */
+  viewerStallTimeoutMs: int(1_000, 600_000).default(10_000),
+  /** null: no login (fine on a trusted network only). See docs/security.md. */
+  auth: authSchema.nullable().default(null),
+  /** HTTPS with this certificate and key (PEM files); null: plain HTTP. */
+  tls: tlsSchema.nullable().default(null),
 });
 
 const backoffSchema = z.strictObject({

@@ -19,11 +19,13 @@ export class MjpegViewer implements Viewer, FrameSink {
   /** The response's write offset where `blocked` starts. */
   private blockedAt = 0;
   private closed = false;
+  /** When the frame now in flight first blocked on the socket; undefined while nothing waits. */
+  private blockedSince: number | undefined;
 
   constructor(
     readonly id: number,
     private readonly res: HttpResponse,
-    now: () => number,
+    private readonly now: () => number,
     minIntervalMs: number,
     readonly remote: string,
   ) {
@@ -42,7 +44,10 @@ export class MjpegViewer implements Viewer, FrameSink {
       this.blockedAt = this.res.getWriteOffset();
       [ok] = this.res.tryEnd(wire, UNBOUNDED_BODY);
     });
-    if (!ok) this.blocked = wire;
+    if (!ok) {
+      this.blocked = wire;
+      this.blockedSince = this.now();
+    }
     return ok;
   }
 
@@ -53,9 +58,18 @@ export class MjpegViewer implements Viewer, FrameSink {
     const [ok] = this.res.tryEnd(wire.subarray(offset - this.blockedAt), UNBOUNDED_BODY);
     if (ok) {
       this.blocked = undefined;
+      this.blockedSince = undefined;
       this.pacer.drained();
     }
     return ok;
+  }
+
+  /**
+   * How long the frame in flight has been waiting for the socket: a client reading too slowly to
+   * finish one frame in this time is not watching (0 while nothing waits).
+   */
+  stalledMs(nowMs: number): number {
+    return this.blockedSince === undefined || this.closed ? 0 : nowMs - this.blockedSince;
   }
 
   /** The connection is gone (onAborted): never touch the response again. */

@@ -16,6 +16,7 @@ const reasons: Record<number, string> = {
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -25,13 +26,19 @@ export function statusLine(code: number): string {
 }
 
 /** Writes a whole JSON response. Call inside a handler or a cork. */
-export function sendJson(res: HttpResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: HttpResponse,
+  code: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  closeConnection = false,
+): void {
   res.writeStatus(statusLine(code));
   res.writeHeader('Content-Type', 'application/json; charset=utf-8');
   res.writeHeader('Cache-Control', NO_STORE);
   res.writeHeader('X-Content-Type-Options', 'nosniff');
   for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
-  res.end(JSON.stringify(body));
+  res.end(JSON.stringify(body), closeConnection);
 }
 
 /** A JSON error body: `{ "error": code, "message": text }`. */
@@ -41,6 +48,7 @@ export function sendError(
   error: string,
   message: string,
   headers: Record<string, string> = {},
+  closeConnection = false,
 ): void {
-  sendJson(res, code, { error, message }, headers);
+  sendJson(res, code, { error, message }, headers, closeConnection);
 }

@@ -1,5 +1,6 @@
 import {
   App,
+  SSLApp,
   us_listen_socket_close,
   us_socket_local_port,
   type HttpRequest,
@@ -8,10 +9,12 @@ import {
   type us_listen_socket,
 } from 'uWebSockets.js';
 import * as uws from 'uWebSockets.js';
+import { Authenticator } from '../auth/authenticator.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { Broadcaster } from '../stream/broadcaster.js';
 import { STREAM_CONTENT_TYPE, STREAM_PREAMBLE } from '../stream/multipart.js';
+import { RequestGuard } from './guard.js';
 import { MjpegViewer, UNBOUNDED_BODY } from './mjpeg-viewer.js';
 import { NO_STORE, sendError, sendJson, statusLine } from './respond.js';
 
@@ -27,8 +30,21 @@ export interface HttpDeps {
   now: () => number;
   /** Called when a viewer joins or leaves (the page shows the count live). */
   onViewersChanged?: () => void;
-  /** More routes (page, API), registered before the catch-all 404. */
+  /**
+   * More routes (page, API), registered before the catch-all 404. They get the app through the
+   * request guard: whatever they register (HTTP routes, WebSocket upgrades) needs a login when
+   * server.auth is set, and state changes must come from the device's own page.
+   */
   routes?: ReadonlyArray<(app: TemplatedApp) => void>;
+  /** Replaces the authenticator built from config.auth (tests use faster settings). */
+  authenticator?: Authenticator;
+  /** The stalled-viewer sweep's timer; the globals by default. */
+  timers?: SweepTimers;
+}
+
+export interface SweepTimers {
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
 }
 
 /** A new viewer is sent the newest frame at once when it is at most this old. */
@@ -67,6 +83,7 @@ export class HttpServer {
   private app: TemplatedApp | undefined;
   private listenSocket: us_listen_socket | undefined;
   private boundPort = 0;
+  private sweepTimer: unknown;
 
   constructor(
     private readonly config: ServerConfig,
@@ -79,9 +96,23 @@ export class HttpServer {
 
   /** Listens; resolves with the bound port (useful with port 0). */
   start(): Promise<number> {
-    const app = App();
+    const { tls, auth } = this.config;
+    let app: TemplatedApp;
+    try {
+      // SSLApp reads the PEM files itself and only says "App construction failed" when it cannot;
+      // main checks them first (checkTlsFiles) for a clear message.
+      app = tls ? SSLApp({ cert_file_name: tls.cert, key_file_name: tls.key }) : App();
+    } catch (err) {
+      return Promise.reject(new Error(`cannot start HTTPS with ${tls?.cert} and ${tls?.key}: ${(err as Error).message}`));
+    }
     this.app = app;
-    this.registerRoutes(app);
+    const authenticator = this.deps.authenticator ?? (auth ? new Authenticator({ users: auth.users }) : undefined);
+    this.registerRoutes(app, new RequestGuard({ authenticator, logger: this.deps.logger, now: this.deps.now, secure: tls !== null }));
+    const timers = this.deps.timers ?? { setInterval, clearInterval: (h: unknown) => clearInterval(h as NodeJS.Timeout) };
+    const stallMs = this.config.viewerStallTimeoutMs;
+    // One sweep for every viewer, not a timer each: a check costs a subtraction per viewer.
+    this.sweepTimer = timers.setInterval(() => this.dropStalledViewers(), Math.min(1_000, stallMs / 4));
+    const scheme = tls ? 'https' : 'http';
     return new Promise((resolve, reject) => {
       (app as unknown as ListenWithOptions).listen(this.config.host, this.config.port, EXCLUSIVE_PORT, (socket) => {
         if (!socket) {
@@ -90,7 +121,10 @@ export class HttpServer {
         }
         this.listenSocket = socket;
         this.boundPort = us_socket_local_port(socket);
-        this.deps.logger.info(`listening on http://${this.config.host}:${this.boundPort}/`);
+        this.deps.logger.info(
+          `listening on ${scheme}://${this.config.host}:${this.boundPort}/` +
+            (auth ? ` (login required: ${auth.users.length} user${auth.users.length === 1 ? '' : 's'})` : ' (no login: server.auth is not set)'),
+        );
         resolve(this.boundPort);
       });
     });
@@ -98,6 +132,10 @@ export class HttpServer {
 
   /** Stops listening and closes every connection. Safe to call twice. */
   stop(): void {
+    if (this.sweepTimer !== undefined) {
+      (this.deps.timers ?? { clearInterval: (h: unknown) => clearInterval(h as NodeJS.Timeout) }).clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
     if (this.listenSocket) {
       us_listen_socket_close(this.listenSocket);
       this.listenSocket = undefined;
@@ -110,17 +148,33 @@ export class HttpServer {
     this.app = undefined;
   }
 
-  private registerRoutes(app: TemplatedApp): void {
-    const route = (pattern: string, handler: (res: HttpResponse, req: HttpRequest) => void) => {
-      app.get(pattern, this.guard(handler));
-      app.any(pattern, (res) => sendError(res, 405, 'method-not-allowed', 'Use GET.', { Allow: 'GET' }));
+  private registerRoutes(app: TemplatedApp, guard: RequestGuard): void {
+    const route = (on: TemplatedApp, pattern: string, handler: (res: HttpResponse, req: HttpRequest) => void) => {
+      on.get(pattern, this.guard(handler));
+      on.any(pattern, (res) => sendError(res, 405, 'method-not-allowed', 'Use GET.', { Allow: 'GET' }));
     };
-    route('/stream.mjpg', (res, req) => this.stream(res, req));
-    route('/snapshot.jpg', (res) => this.snapshotRoute(res));
-    route('/api/status', (res) => sendJson(res, 200, this.deps.status()));
-    route('/healthz', (res) => sendJson(res, 200, { ok: true }));
-    for (const add of this.deps.routes ?? []) add(app);
-    app.any('/*', (res, req) => sendError(res, 404, 'not-found', `No such resource: ${req.getUrl()}`));
+    // Health checks (systemd, monitoring) need no login and reveal nothing.
+    route(app, '/healthz', (res) => sendJson(res, 200, { ok: true }));
+    const guarded = guard.app(app);
+    route(guarded, '/stream.mjpg', (res, req) => this.stream(res, req));
+    route(guarded, '/snapshot.jpg', (res) => this.snapshotRoute(res));
+    route(guarded, '/api/status', (res) => sendJson(res, 200, this.deps.status()));
+    for (const add of this.deps.routes ?? []) add(guarded);
+    // Behind the guard too: without a login, every path answers 401 and none can be probed.
+    guarded.any('/*', (res, req) => sendError(res, 404, 'not-found', `No such resource: ${req.getUrl()}`));
+  }
+
+  /** Disconnects viewers that have not taken a whole frame for server.viewerStallTimeoutMs. */
+  private dropStalledViewers(): void {
+    const { broadcaster, logger, now } = this.deps;
+    const at = now();
+    for (const viewer of broadcaster.list()) {
+      const stalled = viewer.stalledMs(at);
+      if (stalled < this.config.viewerStallTimeoutMs) continue;
+      logger.info(`viewer ${viewer.id} (${viewer.remote}) took no whole frame for ${(stalled / 1000).toFixed(1)} s, disconnecting`);
+      // close() runs the viewer's onAborted: removed, counted, logged there.
+      viewer.close();
+    }
   }
 
   /** Catches what a handler throws, so a bug in one request answers 500 instead of ending picamd. */
@@ -147,9 +201,15 @@ export class HttpServer {
       return;
     }
     if (broadcaster.full) {
-      sendError(res, 503, 'too-many-viewers', `All ${this.config.maxViewers} viewer slots are taken; try again shortly.`, {
-        'Retry-After': '5',
-      });
+      // Closed at once: a refused client holds no socket, and a flood of them costs nothing more.
+      sendError(
+        res,
+        503,
+        'too-many-viewers',
+        `All ${this.config.maxViewers} viewer slots are taken; try again shortly.`,
+        { 'Retry-After': '5' },
+        true,
+      );
       return;
     }
     const remote = remoteAddress(res);

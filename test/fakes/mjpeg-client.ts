@@ -21,7 +21,11 @@ export interface MjpegClient {
   close(): void;
 }
 
-export function openMjpeg(port: number, path = '/stream.mjpg', { keep = true, host = '127.0.0.1' } = {}): MjpegClient {
+export function openMjpeg(
+  port: number,
+  path = '/stream.mjpg',
+  { keep = true, host = '127.0.0.1', headers = {} as Record<string, string> } = {},
+): MjpegClient {
   const socket = connect(port, host);
   const client: MjpegClient = {
     status: 0,
@@ -50,7 +54,8 @@ export function openMjpeg(port: number, path = '/stream.mjpg', { keep = true, ho
     socket.destroy();
   };
 
-  socket.on('connect', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\n\r\n`));
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  socket.on('connect', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\n${extra}\r\n`));
   socket.on('close', () => {
     client.closed = true;
     if (stage === 'head') rejectReady(new Error('connection closed before the response head'));

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { findExecutable } from './camera/executable.js';
 import { CameraSupervisor } from './camera/supervisor.js';
 import { parseCli, UsageError, USAGE, type CliOptions } from './cli/args.js';
+import { runHashPassword } from './cli/hash-password.js';
 import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { runGpioTest } from './gpio/gpio-test.js';
@@ -18,6 +19,7 @@ import { privacyRoutes } from './http/privacy-route.js';
 import { EventHub } from './http/events.js';
 import { loadWebAssets, staticRoutes } from './http/static.js';
 import { HttpServer, type SnapshotResult } from './http/server.js';
+import { checkTlsFiles } from './http/tls.js';
 import { buildStatus } from './http/status.js';
 import type { MjpegViewer } from './http/mjpeg-viewer.js';
 import { createLogger, type Logger } from './log/logger.js';
@@ -210,11 +212,17 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return err instanceof UsageError && !err.message ? 0 : EX_USAGE;
   }
+  if (cli.command === 'hash-password') {
+    return runHashPassword({ input: process.stdin, output: process.stdout, messages: process.stderr });
+  }
 
   const file = resolveConfigPath(cli.configFile, process.env, join(packageRoot, 'config', 'default.json'));
   let config: Config;
   try {
     config = loadConfig(file);
+    // Certificate files are part of the config: unreadable or mismatched ones stop picamd here.
+    const tlsProblems = checkTlsFiles(config.server.tls);
+    if (tlsProblems.length > 0) throw new ConfigError(file, tlsProblems);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`picamd: invalid config ${file}\n${err.message}\n`);

@@ -30,6 +30,7 @@ import { Broadcaster } from './stream/broadcaster.js';
 import { PlaceholderFeed, placeholderFor } from './stream/feed.js';
 import { PlaceholderCache } from './stream/placeholder.js';
 import { RateMeter } from './stream/rate.js';
+import { exposeGc, FrameMemoryReclaimer } from './runtime/reclaim.js';
 
 const EX_USAGE = 64;
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -111,6 +112,12 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
     broadcaster.publish(jpeg, true);
   });
 
+  const reclaimer = new FrameMemoryReclaimer({
+    gc: exposeGc(),
+    arrayBuffers: () => process.memoryUsage().arrayBuffers,
+    now,
+    timers: { setInterval, clearInterval: (h) => clearInterval(h as NodeJS.Timeout) },
+  });
   const placeholders = new PlaceholderCache();
   const { width, height } = config.camera;
   const feed = new PlaceholderFeed(
@@ -138,6 +145,7 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
       deviceName,
       version,
       nowMs: now(),
+      memory: process.memoryUsage(),
       startedAtMs: startedAt,
       camera: camera.status(),
       cameraConfig: config.camera,
@@ -171,6 +179,7 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
   const systemd = new SystemdNotifier({ logger: logger.child('systemd'), env: process.env, pid: process.pid });
   const stopAll = async () => {
     systemd.stop();
+    reclaimer.stop();
     events.stop();
     http.stop();
     feed.stop();
@@ -186,6 +195,7 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
     gpio.setCameraState(camera.state);
     camera.start();
     feed.start();
+    reclaimer.start();
     events.start();
     await http.start();
     systemd.startWatchdog();

@@ -6,6 +6,8 @@ export interface StatusInputs {
   deviceName: string;
   version: string;
   nowMs: number;
+  /** process.memoryUsage() of picamd itself (the camera process is separate). */
+  memory: { rss: number; heapUsed: number; arrayBuffers: number };
   startedAtMs: number;
   camera: CameraStatus;
   cameraConfig: CameraConfig;
@@ -17,11 +19,21 @@ export interface StatusInputs {
 }
 
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
+const megabytes = (bytes: number) => Math.round(bytes / 100_000) / 10;
 
 /** The /api/status document: plain data, built fresh for every request. */
 export function buildStatus(s: StatusInputs) {
   return {
-    device: { name: s.deviceName, version: s.version, uptimeSeconds: seconds(s.nowMs - s.startedAtMs) },
+    device: {
+      name: s.deviceName,
+      version: s.version,
+      uptimeSeconds: seconds(s.nowMs - s.startedAtMs),
+      memoryMB: {
+        rss: megabytes(s.memory.rss),
+        heap: megabytes(s.memory.heapUsed),
+        frames: megabytes(s.memory.arrayBuffers),
+      },
+    },
     camera: {
       state: s.camera.state,
       detail: s.camera.detail,

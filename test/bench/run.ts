@@ -63,6 +63,8 @@ const { values: cli } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     /** Another build of picamd to measure, e.g. to try a change against the same baseline. */
     'picamd-main': { type: 'string', default: join(repo, 'dist/main.js') },
+    /** Extra node flags for picamd only, e.g. "--max-semi-space-size=1". */
+    'picamd-node-flags': { type: 'string', default: '' },
     'no-parser': { type: 'boolean', default: false },
   },
 });
@@ -236,7 +238,8 @@ async function startServer(kind: ServerKind, s: Scenario, work: string, scripts:
     };
     const file = join(work, 'picamd.json');
     writeFileSync(file, JSON.stringify(config, null, 2));
-    child = spawn(process.execPath, [...nodeFlags, cli['picamd-main']!, '--config', file], { stdio: ['ignore', log, log], cwd: repo });
+    const extra = cli['picamd-node-flags']!.split(' ').filter(Boolean);
+    child = spawn(process.execPath, [...nodeFlags, ...extra, cli['picamd-main']!, '--config', file], { stdio: ['ignore', log, log], cwd: repo });
   } else {
     const camera = configSchema.parse({ camera: { command: cameraCommand, ...cameraConfig(s) } }).camera;
     child = spawn(
@@ -376,6 +379,8 @@ export interface RunResult {
   serverRssFirstHalfPeakMB: number;
   serverRssSecondHalfPeakMB: number;
   serverHwmMB: number;
+  /** The server's RSS every 100 ms from its start, with the window's start and end as indexes. */
+  serverRssSeries: { mb: number[]; windowStart: number; windowEnd: number };
   cameraCpuPercent: number;
   cameraRssMB: number;
   loadCpuPercent: number;
@@ -475,6 +480,11 @@ async function runOne(kind: ServerKind, s: Scenario, scripts: { load: string; ba
       serverRssFirstHalfPeakMB: rss.peak(t0, (t0 + t1) / 2),
       serverRssSecondHalfPeakMB: rss.peak((t0 + t1) / 2, t1),
       serverHwmMB: hwm,
+      serverRssSeries: {
+        mb: rss.samples.map((x) => Math.round(x.rss * 10) / 10),
+        windowStart: rss.samples.findIndex((x) => x.at >= t0),
+        windowEnd: rss.samples.findIndex((x) => x.at >= t1),
+      },
       cameraCpuPercent: ((camera1.user + camera1.sys - camera0.user - camera0.sys) / 1000 / seconds) * 100,
       cameraRssMB: cameraRss,
       loadCpuPercent: (result.cpuMs / result.windowMs) * 100,

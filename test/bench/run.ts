@@ -3,7 +3,8 @@
 // bench-results/bench-<date>.json. Runs for a few minutes; not part of `npm test`.
 //
 //   node --import tsx test/bench/run.ts [--only <scenario,...>] [--server picamd|baseline]
-//                                       [--measure-ms N] [--cpu-prof]
+//       [--measure-ms N] [--slow-measure-ms N] [--no-parser] [--cpu-prof (to bench-results/profiles/)]
+//       [--picamd-main <another build's main.js>] [--picamd-node-flags "<node flags for picamd>"]
 //
 // Each run starts a fresh server (picamd: dist/main.js with a temporary config; baseline:
 // test/bench/baseline-server.ts), waits for the camera to stream, opens the viewers in a separate

@@ -38,7 +38,7 @@ export interface AuthenticatorOptions {
   /** A verified password is remembered this long after its last use, so repeat requests skip scrypt. */
   verifiedTtlMs: number;
   maxVerified: number;
-  /** Password checks running at once; more are refused (each costs 16 MiB and a core for a while). */
+  /** Password checks running at once; more are refused (each costs 8 MiB and a core for a while). */
   maxConcurrentChecks: number;
 }
 

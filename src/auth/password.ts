@@ -1,7 +1,7 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 // Password hashes for server.auth.users, in the PHC string format that other tools also read:
-//   $scrypt$ln=14,r=8,p=5$<salt, base64>$<hash, base64>
+//   $scrypt$ln=13,r=8,p=10$<salt, base64>$<hash, base64>
 // The parameters travel with the hash, so a device can verify hashes made with other costs, and the
 // defaults can change without invalidating old configs.
 
@@ -15,11 +15,13 @@ export interface ScryptParams {
 }
 
 /**
- * OWASP's scrypt choice for 16 MiB of memory (N=2^14, r=8, p=5): memory is what a Pi Zero lacks,
- * so the cost goes into p. About 0.2 s on a desktop core, about 1.5 s on a Pi Zero 2 W; verified
- * passwords are cached (see Authenticator), so a device pays it once per client, not per request.
+ * One of OWASP's equivalent scrypt settings, the one with the least memory (N=2^13, r=8, p=10:
+ * 8 MiB), because memory is what a Pi Zero lacks: the cost goes into p instead. About 0.2 s on a
+ * desktop core, more than a second on a Pi Zero 2 W; verified passwords are cached (see
+ * Authenticator), so a device pays it once per client, not per request. glibc keeps the freed 8 MiB
+ * in the thread's arena unless MALLOC_MMAP_THRESHOLD_ is set (docs/security.md).
  */
-export const DEFAULT_SCRYPT: ScryptParams = { ln: 14, r: 8, p: 5 };
+export const DEFAULT_SCRYPT: ScryptParams = { ln: 13, r: 8, p: 10 };
 
 const SALT_BYTES = 16;
 const KEY_BYTES = 32;

@@ -43,13 +43,29 @@ export function appConfig(port: number, dir: string, over: { server?: object; ca
   };
 }
 
+export interface StartOptions {
+  dir?: string;
+  port?: number;
+  ready?: boolean;
+  /** Added to the environment picamd (and so its camera) inherits, e.g. PICAMD_SIM_FAULT. */
+  env?: Record<string, string>;
+  /** Turns picamd's argv into another that execs it (same pid), e.g. under `bash -c 'ulimit -n ...; exec "$@"'`. */
+  wrap?: (argv: string[]) => string[];
+}
+
 /** Starts `node dist/main.js` with a config file; resolves once /healthz answers. */
-export async function startApp(config?: object, options: { dir?: string; port?: number; ready?: boolean } = {}): Promise<RunningApp> {
+export async function startApp(config?: object, options: StartOptions = {}): Promise<RunningApp> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'picamd-app-'));
   const port = options.port ?? (await freePort());
   const configFile = join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify(config ?? appConfig(port, dir), null, 2));
-  const proc = spawn(process.execPath, [mainJs, '--config', configFile], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = [process.execPath, mainJs, '--config', configFile];
+  const [command, ...args] = options.wrap ? options.wrap(argv) : argv;
+  const proc = spawn(command!, args, {
+    cwd: projectRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: options.env ? { ...process.env, ...options.env } : process.env,
+  });
   let output = '';
   proc.stdout!.on('data', (d) => (output += d));
   proc.stderr!.on('data', (d) => (output += d));

@@ -24,9 +24,9 @@ export interface MjpegClient {
 export function openMjpeg(
   port: number,
   path = '/stream.mjpg',
-  { keep = true, host = '127.0.0.1', headers = {} as Record<string, string> } = {},
+  { keep = true, host = '127.0.0.1', headers = {} as Record<string, string>, localAddress = undefined as string | undefined } = {},
 ): MjpegClient {
-  const socket = connect(port, host);
+  const socket = connect({ port, host, localAddress });
   const client: MjpegClient = {
     status: 0,
     headers: {},

@@ -26,7 +26,7 @@ export interface ReclaimOptions {
   fullEveryMs: number;
 }
 
-export const DEFAULT_RECLAIM: ReclaimOptions = { budgetBytes: 8 * 1024 * 1024, intervalMs: 250, fullEveryMs: 10_000 };
+export const DEFAULT_RECLAIM: ReclaimOptions = { budgetBytes: 2 * 1024 * 1024, intervalMs: 250, fullEveryMs: 10_000 };
 
 /** V8's gc() function, made available at run time (the same as starting node with --expose-gc). */
 export function exposeGc(): ReclaimDeps['gc'] {

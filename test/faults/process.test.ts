@@ -108,7 +108,8 @@ test('the privacy state directory is read-only: privacy still works, in memory, 
     const on = await post(port, true);
     assert.equal(on.status, 200);
     assert.equal(on.body.privacy.enabled, true);
-    await waitFor('camera paused', async () => (await status(port)).camera.state === 'paused', 10_000);
+    // Wait for the camera process to be gone before resuming: see the todo test below.
+    await waitFor('camera process gone', async () => (await status(port)).camera.pid === null, 10_000);
     const pausedAt = viewer.seen.length;
     const off = await post(port, false);
     assert.equal(off.status, 200);
@@ -126,5 +127,47 @@ test('the privacy state directory is read-only: privacy still works, in memory, 
     assert.equal(viewer.client.closed, false);
   } finally {
     await picamd.stop();
+  }
+});
+
+/**
+ * Known supervisor gap: pausing sends SIGTERM and arms the SIGKILL timer for that process. Resuming
+ * before it has exited launches a new process while the old one still runs (two cameras at once;
+ * on a Pi the second finds the device busy), and the old process's exit no longer clears the timer.
+ * While that stale timer is armed, terminate() sends the new process no SIGTERM at all, so a
+ * SIGTERM to picamd then waits forever for a camera that was never told to stop; the old process is
+ * not killed either. A camera that ignores SIGTERM makes the race certain. Remove `todo` once
+ * terminate() tracks the kill timer per process and resuming waits for the old process to exit.
+ */
+test('privacy on and off quickly, then SIGTERM: picamd exits and leaves no camera process', { todo: 'supervisor: stale kill timer after a quick pause/resume' }, async (t) => {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'picamd-fault-'));
+  const standin = join(import.meta.dirname, '../fakes/camera-standin.mjs');
+  const config = appConfig(port, dir, { camera: { command: [process.execPath, standin, 'ignore-term'], stopGraceMs: 2000 } });
+  const picamd = await startApp(config, { dir, port });
+  const pids = new Set<number>();
+  try {
+    // Streaming: the camera has installed its SIGTERM handler (it ignores SIGTERM from here on).
+    pids.add((await waitFor('streaming', async () => {
+      const s = await status(port);
+      return s.camera.state === 'streaming' && (s.camera.pid as number);
+    }, 15_000)) as number);
+    assert.equal((await post(port, true)).status, 200);
+    assert.equal((await post(port, false)).status, 200);
+    pids.add((await waitFor('restarted', async () => (await status(port)).camera.pid as number | null, 15_000)) as number);
+    picamd.proc.kill('SIGTERM');
+    const t0 = performance.now();
+    const exited = await Promise.race([picamd.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 6000))]);
+    const left = [...pids].filter(processExists);
+    t.diagnostic(
+      `quick privacy toggle then SIGTERM: ${exited ? `exited in ${((performance.now() - t0) / 1000).toFixed(2)} s` : 'still running after 6 s'}; ` +
+        `camera processes seen ${[...pids].join(', ')}, still running: ${left.length ? left.join(', ') : 'none'}`,
+    );
+    assert.equal(exited, true, 'picamd exits on SIGTERM');
+    assert.deepEqual(left, []);
+  } finally {
+    if (picamd.proc.exitCode === null && picamd.proc.signalCode === null) picamd.proc.kill('SIGKILL');
+    await picamd.exited;
+    for (const pid of pids) if (processExists(pid)) process.kill(pid, 'SIGKILL');
   }
 });

@@ -112,9 +112,21 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
     broadcaster.publish(jpeg, true);
   });
 
+  // process.memoryUsage() reads /proc/self/stat and so needs a free file descriptor. A flood of
+  // connections can take every one; then the last reading stands instead of an uncaught EMFILE
+  // ending picamd from a timer.
+  let lastMemory = process.memoryUsage();
+  const memoryUsage = () => {
+    try {
+      lastMemory = process.memoryUsage();
+    } catch {
+      // Out of descriptors for a moment; see above.
+    }
+    return lastMemory;
+  };
   const reclaimer = new FrameMemoryReclaimer({
     gc: exposeGc(),
-    arrayBuffers: () => process.memoryUsage().arrayBuffers,
+    arrayBuffers: () => memoryUsage().arrayBuffers,
     now,
     timers: { setInterval, clearInterval: (h) => clearInterval(h as NodeJS.Timeout) },
   });
@@ -145,7 +157,7 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
       deviceName,
       version,
       nowMs: now(),
-      memory: process.memoryUsage(),
+      memory: memoryUsage(),
       startedAtMs: startedAt,
       camera: camera.status(),
       cameraConfig: config.camera,

@@ -76,6 +76,8 @@ export class CameraSupervisor extends EventEmitter {
   private restarts = 0;
   private failures = 0;
   private reportedMissing = false;
+  /** Resumed while the previous process was still on its way out: start once it has exited. */
+  private relaunchPending = false;
 
   constructor(
     private readonly config: CameraConfig,
@@ -118,6 +120,7 @@ export class CameraSupervisor extends EventEmitter {
     if (!this.running) return;
     if (paused) {
       this.cancelRestart();
+      this.relaunchPending = false;
       this.transition('paused', 'privacy mode');
       void this.terminate();
     } else {
@@ -129,6 +132,7 @@ export class CameraSupervisor extends EventEmitter {
   /** Stops the camera for good; resolves once the process has exited. Safe to call twice. */
   async stop(): Promise<void> {
     this.running = false;
+    this.relaunchPending = false;
     this.cancelRestart();
     if (this.current !== 'stopped') this.transition('stopped', '');
     await this.terminate();
@@ -142,6 +146,13 @@ export class CameraSupervisor extends EventEmitter {
 
   private launch(): void {
     this.cancelRestart();
+    if (this.child) {
+      // Never two camera processes at once (the second would find the camera busy): a quick
+      // privacy off-on waits for the old process to exit, which terminate() has already asked for.
+      this.relaunchPending = true;
+      this.transition('starting', 'waiting for the previous camera process to exit');
+      return;
+    }
     this.parser.reset();
     const [command, ...args] = buildCameraArgv(this.config);
     const executable = this.deps.findExecutable(command!);
@@ -218,6 +229,12 @@ export class CameraSupervisor extends EventEmitter {
     this.clearTimer('killTimer');
     const ranFor = ((this.deps.now() - this.runStartedAt) / 1000).toFixed(1);
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    if (this.relaunchPending) {
+      this.relaunchPending = false;
+      this.deps.logger.info(`stopped (${how}) after ${ranFor} s; starting again`);
+      if (this.running && !this.paused) this.launch();
+      return;
+    }
     if (this.current === 'paused' || this.current === 'stopped') {
       this.deps.logger.info(`stopped (${how}) after ${ranFor} s`);
       return;

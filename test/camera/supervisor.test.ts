@@ -147,3 +147,24 @@ test('paused before start: the camera never starts', async () => {
   assert.deepEqual(states, ['paused: privacy mode']);
   assert.equal(s.status().pid, null);
 });
+
+test('privacy off right after on: the new process starts only after the old one has exited', async () => {
+  const { s, frames, logger } = supervisor('ignore-term');
+  s.start();
+  await waitFor('frames', () => frames.length > 0);
+  const first = s.status().pid!;
+  s.setPaused(true);
+  s.setPaused(false);
+  assert.equal(s.state, 'starting');
+  assert.equal(s.status().pid, first, 'still the old process, on its way out');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(s.status().pid, first, 'no second camera process while the first one runs');
+  // The old process ignores SIGTERM: SIGKILL after the 300 ms grace, then the new one starts.
+  await waitFor('new process streaming', () => s.state === 'streaming' && s.status().pid !== first, 5_000);
+  assert.equal(processExists(first), false);
+  assert.ok(logger.lines.some((l) => l.includes('starting again')));
+  assert.equal(s.status().restarts, 0, 'a privacy toggle is not a crash');
+  const second = s.status().pid!;
+  await s.stop();
+  assert.equal(processExists(second), false, 'stop() still stops the new process');
+});

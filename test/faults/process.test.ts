@@ -108,7 +108,6 @@ test('the privacy state directory is read-only: privacy still works, in memory, 
     const on = await post(port, true);
     assert.equal(on.status, 200);
     assert.equal(on.body.privacy.enabled, true);
-    // Wait for the camera process to be gone before resuming: see the todo test below.
     await waitFor('camera process gone', async () => (await status(port)).camera.pid === null, 10_000);
     const pausedAt = viewer.seen.length;
     const off = await post(port, false);
@@ -131,15 +130,11 @@ test('the privacy state directory is read-only: privacy still works, in memory, 
 });
 
 /**
- * Known supervisor gap: pausing sends SIGTERM and arms the SIGKILL timer for that process. Resuming
- * before it has exited launches a new process while the old one still runs (two cameras at once;
- * on a Pi the second finds the device busy), and the old process's exit no longer clears the timer.
- * While that stale timer is armed, terminate() sends the new process no SIGTERM at all, so a
- * SIGTERM to picamd then waits forever for a camera that was never told to stop; the old process is
- * not killed either. A camera that ignores SIGTERM makes the race certain. Remove `todo` once
- * terminate() tracks the kill timer per process and resuming waits for the old process to exit.
+ * Pausing sends SIGTERM and arms the SIGKILL timer for that process; resuming before it has exited
+ * must not start a second camera (on a Pi it would find the device busy) and must leave picamd able
+ * to stop the new one. A camera that ignores SIGTERM makes the race certain.
  */
-test('privacy on and off quickly, then SIGTERM: picamd exits and leaves no camera process', { todo: 'supervisor: stale kill timer after a quick pause/resume' }, async (t) => {
+test('privacy on and off quickly, then SIGTERM: picamd exits and leaves no camera process', async (t) => {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'picamd-fault-'));
   const standin = join(import.meta.dirname, '../fakes/camera-standin.mjs');

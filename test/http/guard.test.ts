@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { Authenticator } from '../../src/auth/authenticator.js';
 import { LoginLimiter } from '../../src/auth/limiter.js';
 import { hashPassword } from '../../src/auth/password.js';
 import { configSchema } from '../../src/config/schema.js';
-import { EVENTS_PATH, EventHub } from '../../src/http/events.js';
+import { EventHub } from '../../src/http/events.js';
 import { crossSiteReason, isPageLoad, MAX_REQUEST_BODY, SESSION_COOKIE } from '../../src/http/guard.js';
 import type { MjpegViewer } from '../../src/http/mjpeg-viewer.js';
 import { privacyRoutes } from '../../src/http/privacy-route.js';
@@ -17,6 +16,7 @@ import { loadFixtures } from '../fixtures/jpeg/index.js';
 import { memoryLogger } from '../fakes/logger.js';
 import { openMjpeg } from '../fakes/mjpeg-client.js';
 import { waitFor } from '../fakes/wait.js';
+import { openWs } from '../fakes/ws-client.js';
 
 export interface Reply {
   status: number;
@@ -253,52 +253,3 @@ describe('login on a real server', () => {
   });
 });
 
-/** A WebSocket handshake on /api/events; resolves with the status and the text messages. */
-function openWs(port: number, headers: Record<string, string>) {
-  return new Promise<{ status: number; socket?: import('node:net').Socket; messages: string[] }>((resolve, reject) => {
-    const req = request({
-      host: '127.0.0.1',
-      port,
-      path: EVENTS_PATH,
-      agent: false,
-      headers: {
-        Connection: 'Upgrade',
-        Upgrade: 'websocket',
-        'Sec-WebSocket-Version': '13',
-        'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
-        ...headers,
-      },
-    });
-    req.on('response', (res) => {
-      res.resume();
-      resolve({ status: res.statusCode ?? 0, messages: [] });
-    });
-    req.on('upgrade', (res, socket, head) => {
-      const result = { status: res.statusCode ?? 0, socket, messages: [] as string[] };
-      let buf = head;
-      const parse = () => {
-        // Unmasked server frames, short text messages only (the status document).
-        while (buf.length >= 2) {
-          let len = buf[1]! & 0x7f;
-          let at = 2;
-          if (len === 126) {
-            if (buf.length < 4) return;
-            len = buf.readUInt16BE(2);
-            at = 4;
-          }
-          if (buf.length < at + len) return;
-          if ((buf[0]! & 0x0f) === 1) result.messages.push(buf.subarray(at, at + len).toString('utf8'));
-          buf = buf.subarray(at + len);
-        }
-      };
-      socket.on('data', (d: Buffer) => {
-        buf = Buffer.concat([buf, d]);
-        parse();
-      });
-      parse();
-      resolve(result);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}

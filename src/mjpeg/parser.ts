@@ -5,28 +5,45 @@
 // entropy-coded data is scanned for 0xFF with Buffer.indexOf, honouring FF00 stuffing and RST0-7;
 // later scans (progressive JPEG) and tables between them are walked the same way; EOI ends the frame.
 //
+// A frame cut in its scan may be followed by garbage that reads as a marker segment with a long
+// length; skipped blindly, that "payload" would swallow the next frames' SOIs, and everything from
+// where it ends to a later frame's EOI would come out as one corrupt frame. Two guards keep every SOI
+// visible once a frame has had its first scan:
+// - segment lengths are bounded by what the standard allows for each marker (SOS 8..14, DRI and DNL
+//   4, DQT at most 518, DHT at most 2186, SOFn 11..773); a length outside is `corrupt`;
+// - after the first SOS, segment payloads are searched (indexOf) for an SOI followed by a marker
+//   (FF D8 FF), also where that straddles the length bytes, the payload's end or chunk boundaries; one
+//   is `truncated` and starts the next frame. A camera writes no APPn, COM or DQT after a scan, and no
+//   valid DHT holds FF D8 FF, so only garbage or a cut frame trips it. Before the first SOS, APPn and
+//   COM payloads are still skipped whole: that is where EXIF thumbnails live.
+//
 // Pure: no timers, files or logging. Zero-copy: a frame inside one chunk is returned as a subarray of
 // that chunk; a frame spanning chunks is joined once, at its EOI. The parser keeps references to the
 // chunks of an unfinished frame, so callers must not reuse or modify buffers they have pushed, and
 // must treat emitted frames as read-only (they may share memory with the pushed chunk).
 //
-// Limit: a frame cut inside a segment payload (e.g. the camera died mid-APP1) cannot be seen as cut,
-// because payloads are skipped by length (they may legally hold FFD8); the skip may swallow the next
-// SOI, and the parser resynchronises one frame later via `corrupt`. Call reset() when the producer
-// restarts so this never happens at a restart.
+// Limits: before a frame's first SOS, payloads are skipped by length unseen (they may legally hold
+// FFD8), so a frame cut there, inside a payload (e.g. the camera died mid-APP1) or followed by garbage
+// that reads as a long segment, cannot be seen as cut: the skip may swallow the next SOI, and the
+// parser resynchronises one frame later via `corrupt` (unless the skip lands exactly on a later
+// frame's marker). Call reset() when the producer restarts so this never happens at a restart. And an
+// FF D9 right after a cut scan (in garbage, or made by the scan's last 0xFF and the next byte) is an
+// EOI to any framer: the cut frame comes out.
 
 /**
  * Why bytes were thrown away. Every count is of events, not bytes.
  * - `garbage`: a run of bytes between frames that is not part of any frame (one count per run,
  *   however many chunks it spans; a 0xFF at the very end of the data so far is counted only once the
  *   next byte shows it does not start an SOI).
- * - `truncated`: a new SOI appeared inside a frame (in entropy-coded data, or where a marker was
- *   expected); the unfinished frame is dropped and the new one starts at that SOI.
+ * - `truncated`: a new SOI appeared inside a frame (in entropy-coded data, where a marker or a
+ *   segment length was expected, or as FF D8 FF in a segment after the frame's first scan); the
+ *   unfinished frame is dropped and the new one starts at that SOI.
  * - `oversize`: the frame grew beyond `maxFrameBytes`; its remaining bytes are walked but not kept,
  *   and parsing carries on with the next frame.
  * - `corrupt`: bad segment structure (a non-marker byte where a marker was expected, a reserved or
- *   0x00 marker code, a segment length below 2, or EOI before any SOS); the parser resynchronises on
- *   the next SOI, and the bytes up to it count as part of this drop, not as garbage.
+ *   0x00 marker code, a segment length below 2 or outside what the standard allows for its marker,
+ *   or EOI before any SOS); the parser resynchronises on the next SOI, and the bytes up to it count
+ *   as part of this drop, not as garbage.
  * - `reset`: `reset()` was called while a frame was unfinished.
  */
 export type DropReason = 'garbage' | 'truncated' | 'oversize' | 'corrupt' | 'reset';
@@ -43,11 +60,16 @@ const MARKER = 2; // inside a frame, expecting 0xFF (start of the next marker)
 const MARKER_FF = 3; // after 0xFF, expecting a marker code (0xFF here is a fill byte)
 const LENGTH_HI = 4; // first byte of a segment length
 const LENGTH_LO = 5; // second byte of a segment length
-const SKIP = 6; // inside a segment payload
+const SKIP = 6; // inside a segment payload before the first SOS: jumped over, never looked into
 const ENTROPY = 7; // entropy-coded data after SOS
 const ENTROPY_FF = 8; // entropy-coded data, after 0xFF
+// Segment payloads after the first SOS, searched for FF D8 FF. skipRemaining counts the payload bytes
+// still ahead; in the two partial-match states it may be 0 (the match runs past the payload's end).
+const SCAN_SKIP = 9; // inside the payload
+const SCAN_SKIP_FF = 10; // the byte before was 0xFF
+const SCAN_SKIP_FFD8 = 11; // the two bytes before were FF D8
 
-type State = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
+type State = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11;
 
 const SOI = 0xd8;
 const EOI = 0xd9;
@@ -56,11 +78,30 @@ const TEM = 0x01;
 const RST0 = 0xd0;
 const RST7 = 0xd7;
 
+// Segment length bounds (the length field counts itself) from ITU T.81 B.2-B.5, by marker code;
+// 2..65535 where the standard sets no tighter bound (APPn, COM, DAC, ...).
+const MIN_LENGTH = new Uint16Array(256).fill(2);
+const MAX_LENGTH = new Uint16Array(256).fill(0xffff);
+function bound(codes: number[], min: number, max: number): void {
+  for (const code of codes) {
+    MIN_LENGTH[code] = min;
+    MAX_LENGTH[code] = max;
+  }
+}
+bound([SOS], 6 + 2 * 1, 6 + 2 * 4); // Ns components, 1..4
+bound([0xdd, 0xdc], 4, 4); // DRI, DNL
+bound([0xdb], 2, 2 + 4 * (1 + 128)); // DQT: up to 4 tables of 16-bit values
+bound([0xc4], 2, 2 + 8 * (17 + 256)); // DHT: up to 8 tables of 16 counts and 256 symbols
+// SOF0-3, 5-7, 9-11, 13-15: Nf components, 1..255.
+bound([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf], 8 + 3 * 1, 8 + 3 * 255);
+
 /** Placeholder for the per-push output list between pushes (never written to). */
 const NO_FRAMES: Buffer[] = [];
 
 /** The 0xFF of an SOI whose 0xD8 arrived in the next chunk. */
 const FF_BYTE: Buffer = Buffer.from([0xff]);
+/** An SOI that arrived in earlier chunks, seen as one once the marker after it arrived. */
+const SOI_BYTES: Buffer = Buffer.from([0xff, SOI]);
 
 export class FrameParser {
   private readonly maxFrameBytes: number;
@@ -69,7 +110,10 @@ export class FrameParser {
   private marker = 0;
   private lengthHi = 0;
   private skipRemaining = 0;
-  /** Whether the current frame has had an SOS (a frame without image data is corrupt). */
+  /**
+   * Whether the current frame has had an SOS (a frame without image data is corrupt). From then on
+   * segment payloads are searched for an SOI.
+   */
   private sawScan = false;
   /** The current frame went over maxFrameBytes: walk it to its end, keep nothing. */
   private discarding = false;
@@ -153,7 +197,7 @@ export class FrameParser {
         }
         case SEEK_FF: {
           if (chunk[pos] === SOI) {
-            this.beginFrame(-1);
+            this.beginFrame(-1); // pos is 0
             pos++;
             state = MARKER;
           } else {
@@ -176,7 +220,7 @@ export class FrameParser {
           if (code === 0xff) {
             pos++; // fill byte
           } else if (code === SOI) {
-            state = this.truncated(pos);
+            state = this.truncated(pos - 1);
             pos++;
           } else if (code === EOI) {
             pos++;
@@ -199,21 +243,68 @@ export class FrameParser {
           break;
         }
         case LENGTH_LO: {
-          const length = (this.lengthHi << 8) | chunk[pos++]!;
-          if (length < 2) {
-            state = this.corrupt();
+          const lo = chunk[pos]!;
+          const length = (this.lengthHi << 8) | lo;
+          const outOfBounds = length < MIN_LENGTH[this.marker]! || length > MAX_LENGTH[this.marker]!;
+          if (this.lengthHi === 0xff && lo === SOI && (this.sawScan || outOfBounds)) {
+            // An SOI where a length was expected. (Before a scan, an APPn may be 0xFFD8 bytes long.)
+            state = this.truncated(pos - 1);
+            pos++;
+          } else if (outOfBounds) {
+            state = this.corrupt(); // resynchronise from this byte: it may be the 0xFF of an SOI
           } else {
+            pos++;
             this.skipRemaining = length - 2;
-            state = this.skipRemaining === 0 ? this.afterSegment() : SKIP;
+            if (this.skipRemaining === 0) state = this.afterSegment();
+            else if (!this.sawScan) state = SKIP;
+            else state = lo === 0xff ? SCAN_SKIP_FF : SCAN_SKIP; // the length's low byte may start an SOI
           }
           break;
         }
         case SKIP: {
-          // Segment payloads (EXIF thumbnails included) are jumped over, never scanned.
+          // Segment payloads before the first scan (EXIF thumbnails included) are jumped over.
           const n = Math.min(this.skipRemaining, end - pos);
           pos += n;
           this.skipRemaining -= n;
           if (this.skipRemaining === 0) state = this.afterSegment();
+          break;
+        }
+        case SCAN_SKIP: {
+          // Jump from 0xFF to 0xFF within the payload; each one is checked for D8 FF after it.
+          const limit = Math.min(end, pos + this.skipRemaining);
+          const ff = chunk.indexOf(0xff, pos);
+          if (ff === -1 || ff >= limit) {
+            this.skipRemaining -= limit - pos;
+            pos = limit;
+            if (this.skipRemaining === 0) state = this.afterSegment();
+          } else {
+            this.skipRemaining -= ff + 1 - pos;
+            pos = ff + 1;
+            state = SCAN_SKIP_FF;
+          }
+          break;
+        }
+        case SCAN_SKIP_FF: {
+          if (chunk[pos] === SOI) {
+            if (this.skipRemaining === 0) {
+              // The payload ended with 0xFF and D8 stands where a marker was expected: an SOI.
+              state = this.truncated(pos - 1);
+            } else {
+              this.skipRemaining--;
+              state = SCAN_SKIP_FFD8;
+            }
+            pos++;
+          } else {
+            state = this.skipRemaining === 0 ? this.afterSegment() : SCAN_SKIP; // this byte, again
+          }
+          break;
+        }
+        case SCAN_SKIP_FFD8: {
+          if (chunk[pos] === 0xff) {
+            state = this.truncated(pos - 2); // FF D8 FF: an SOI and the first marker of a frame
+          } else {
+            state = this.skipRemaining === 0 ? this.afterSegment() : SCAN_SKIP; // this byte, again
+          }
           break;
         }
         case ENTROPY: {
@@ -280,23 +371,27 @@ export class FrameParser {
     this.sawScan = false;
   }
 
-  /** Starts a frame whose SOI 0xFF is at `ffPos` in this chunk, or (-1) ended the previous chunk. */
+  /**
+   * Starts a frame whose SOI 0xFF is at `ffPos` in this chunk; -1: the 0xFF ended the previous chunk
+   * and D8 is at 0; -2: both SOI bytes came in earlier chunks.
+   */
   private beginFrame(ffPos: number): void {
     this.clearFrame();
     this.inGarbage = false;
     if (ffPos >= 0) {
       this.start = ffPos;
     } else {
+      const head = ffPos === -1 ? FF_BYTE : SOI_BYTES;
       this.start = 0;
-      this.pieces.push(FF_BYTE);
-      this.pendingBytes = 1;
+      this.pieces.push(head);
+      this.pendingBytes = head.length;
     }
   }
 
-  /** An SOI at `pos` inside a frame: drop the frame, start a new one at that SOI. */
-  private truncated(pos: number): State {
+  /** An SOI whose 0xFF is at `ffPos` (as for beginFrame) inside a frame: drop it, start anew there. */
+  private truncated(ffPos: number): State {
     if (!this.discarding) this.dropCounts.truncated++;
-    this.beginFrame(pos - 1);
+    this.beginFrame(ffPos);
     return MARKER;
   }
 

@@ -73,16 +73,15 @@ test('the camera stalls: the watchdog restarts it and live frames resume', async
 });
 
 /**
- * Known parser gap: garbage right after a frame cut in its scan can look like a marker segment with
- * a long length (here SOS, 0x5D76 bytes). The parser skips that many bytes as a payload, over the
- * next frame's SOI, lands in a later frame's scan and emits everything up to that frame's EOI as one
- * frame. With garbage-every=2,truncate-every=3 the simulated camera triggers it about once in a
- * thousand frames. Remove `todo` once the parser bounds segment lengths after a scan (SOS is at most
- * 14 bytes) or looks for FF D8 FF inside such payloads.
+ * Garbage right after a frame cut in its scan can look like a marker segment with a long length (here
+ * SOS, 0x5D76 bytes). Skipped as a payload, it would swallow the next frame's SOI, land in a later
+ * frame's scan and glue everything up to that frame's EOI into one frame; with
+ * garbage-every=2,truncate-every=3 the simulated camera did that about once in a thousand frames. The
+ * parser bounds segment lengths (SOS is at most 14 bytes) and searches payloads after a scan for
+ * FF D8 FF (test/mjpeg/parser.test.ts covers each bound and every split).
  */
-const PARSER_MERGES_AFTER_TRUNCATED_SCAN = 'parser: garbage after a truncated scan read as a long segment swallows the next SOI';
 
-test('a frame cut in its scan, then garbage that looks like a long SOS: only the whole frames come out', { todo: PARSER_MERGES_AFTER_TRUNCATED_SCAN }, () => {
+test('a frame cut in its scan, then garbage that looks like a long SOS: only the whole frames come out', () => {
   const [a, b, c] = loadFixtures().map((f) => f.bytes);
   const scanA = jpegLayout(a!).scans[0]!;
   const cut = a!.subarray(0, scanA.start + ((scanA.end - scanA.start) >> 1));
@@ -94,7 +93,7 @@ test('a frame cut in its scan, then garbage that looks like a long SOS: only the
   assert.deepEqual(frames.map((f) => f.length), [b!.length, c!.length], 'b and c, whole, and nothing else');
 });
 
-test('the camera writes garbage and truncated frames: every frame a viewer gets is byte-identical to one the camera made', { todo: PARSER_MERGES_AFTER_TRUNCATED_SCAN }, async (t) => {
+test('the camera writes garbage and truncated frames: every frame a viewer gets is byte-identical to one the camera made', async (t) => {
   const camera = { width: 320, height: 240, framerate: 30, quality: 80 };
   const picamd = await app(camera, { PICAMD_SIM_FAULT: 'garbage-every=2,truncate-every=3' });
   try {

@@ -33,6 +33,47 @@ function assertFrames(actual: Buffer[], expected: Buffer[]): void {
   actual.forEach((frame, i) => assert.ok(frame.equals(expected[i]!), `frame ${i} byte-exact`));
 }
 
+/** A marker segment: FF, code, the length (counting itself), payload. */
+function segment(code: number, payload: Uint8Array | number[]): Buffer {
+  const out = Buffer.alloc(4 + payload.length);
+  out[0] = 0xff;
+  out[1] = code;
+  out.writeUInt16BE(2 + payload.length, 2);
+  out.set(payload, 4);
+  return out;
+}
+
+/** A copy of `jpeg` with `parts` inserted at `offset`. */
+function insertAt(jpeg: Buffer, offset: number, ...parts: Uint8Array[]): Buffer {
+  return standalone(jpeg.subarray(0, offset), ...parts, jpeg.subarray(offset));
+}
+
+/** A copy of `jpeg` whose segment at `markerOffset` claims `length` bytes. */
+function withLength(jpeg: Buffer, markerOffset: number, length: number): Buffer {
+  const copy = standalone(jpeg);
+  copy.writeUInt16BE(length, markerOffset + 2);
+  return copy;
+}
+
+/**
+ * Parses `stream` split in two at every offset (or, with `step`, at every step-th), then one byte at a
+ * time, and checks the frames and the drop counts each time.
+ */
+function assertEverySplit(stream: Buffer, expected: Buffer[], expectedDrops: Record<DropReason, number>, what: string, step = 1): void {
+  for (let cut = 0; cut <= stream.length; cut += step) {
+    const parser = new FrameParser({ maxFrameBytes: big });
+    const frames = [...parser.push(stream.subarray(0, cut)), ...parser.push(stream.subarray(cut))];
+    if (frames.length !== expected.length || frames.some((f, i) => !f.equals(expected[i]!))) {
+      assert.fail(`${what}, cut at ${cut}: ${frames.length} frames (${frames.map((f) => f.length).join(', ')})`);
+    }
+    assert.deepEqual(parser.drops, expectedDrops, `${what}, cut at ${cut}`);
+    assert.equal(parser.pending, 0, `${what}, cut at ${cut}`);
+  }
+  const parser = new FrameParser({ maxFrameBytes: big });
+  assertFrames(pushAll(parser, chunked(stream, [1])), expected);
+  assert.deepEqual(parser.drops, expectedDrops, `${what}, one byte at a time`);
+}
+
 describe('FrameParser', () => {
   it('rejects a maxFrameBytes that cannot hold a frame', () => {
     assert.throws(() => new FrameParser({ maxFrameBytes: 0 }), RangeError);
@@ -252,6 +293,138 @@ describe('FrameParser', () => {
         assert.deepEqual(parser.drops, drops({ corrupt: 1 }), what);
       }
     }
+  });
+
+  describe('segment lengths outside what the standard allows for the marker', () => {
+    const a = loadFixture('baseline-jpegjs.jpg');
+    const r = loadFixture('restart.jpg');
+    const b = loadFixture('progressive.jpg');
+    const at = (jpeg: Buffer, code: number) => jpegLayout(jpeg).markers.find((m) => m.code === code)!.offset;
+    const scanEnd = jpegLayout(a).scans[0]!.end; // a's EOI
+    const sos = at(a, 0xda); // Ns 3: length 12
+    const sos4 = insertAt(withLength(a, sos, 14), sos + 4 + 1 + 6, Buffer.from([4, 0])); // a fourth component
+    sos4[sos + 4] = 4;
+    const dqt4x16 = Array.from({ length: 4 }, (_, t) => [0x10 | t, ...Array.from({ length: 128 }, (_, i) => i & 1)]).flat();
+    const counts = Array.from({ length: 16 }, () => 16); // 256 codes
+    const symbols = Array.from({ length: 256 }, (_, i) => i);
+    const dht8 = Array.from({ length: 8 }, (_, t) => [((t >> 2) << 4) | (t & 3), ...counts, ...symbols]).flat();
+    const sofCodes = [0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf];
+    const sof = (nf: number) => [8, 0, 16, 0, 16, nf, ...Array.from({ length: nf }, (_, i) => [i, 0x11, 0]).flat()];
+    const dqt = at(a, 0xdb);
+    /** `a` with its SOS payload replaced by `bytes` (the entropy-coded data follows). */
+    const sosPayload = (bytes: Uint8Array) => standalone(a.subarray(0, sos + 2), Buffer.from([0, 2 + bytes.length]), bytes, a.subarray(sos + 14));
+
+    // Each case is `a` with one segment changed or added, its payload as long as its length says, so
+    // only the bound tells it from a good frame. Tables added before a's own leave its picture alone.
+    const outside: [string, Buffer][] = [
+      ['SOS length 7 (Ns 1 needs 8)', sosPayload(a.subarray(sos + 4, sos + 9))],
+      ['SOS length 15 (Ns 4 needs 14)', sosPayload(standalone(a.subarray(sos + 4, sos + 14), Buffer.from([0, 0, 0])))],
+      ['SOS length 0x5D76', withLength(a, sos, 0x5d76)],
+      ['DRI length 3', insertAt(a, dqt, segment(0xdd, [0]))],
+      ['DRI length 5', insertAt(a, dqt, segment(0xdd, [0, 2, 0]))],
+      ['DNL length 3, after the scan', insertAt(a, scanEnd, segment(0xdc, [0]))],
+      ['DNL length 5, after the scan', insertAt(a, scanEnd, segment(0xdc, [0, 48, 0]))],
+      ['DQT length 519', insertAt(a, dqt, segment(0xdb, [...dqt4x16, 0]))],
+      ['DQT length 519, after the scan', insertAt(a, scanEnd, segment(0xdb, [...dqt4x16, 0]))],
+      ['DHT length 2187', insertAt(a, dqt, segment(0xc4, [...dht8, 0]))],
+      ...sofCodes.flatMap((code): [string, Buffer][] => [
+        [`SOF 0x${code.toString(16)} length 8 (no component)`, insertAt(a, 2, segment(code, sof(0)))],
+        [`SOF 0x${code.toString(16)} length 774`, insertAt(a, 2, segment(code, [...sof(255), 0]))],
+      ]),
+    ];
+    // [what, frame, the marker code and length at the bound that the frame holds]
+    const within: [string, Buffer, number, number][] = [
+      ['SOS length 14 (Ns 4)', sos4, 0xda, 14],
+      ['SOS length 8 (Ns 1)', b, 0xda, 8],
+      ['DRI length 4', insertAt(a, dqt, segment(0xdd, [0, 2])), 0xdd, 4],
+      ['DNL length 4, after the scan', insertAt(a, scanEnd, segment(0xdc, [0, 48])), 0xdc, 4],
+      ['DQT length 518 (four 16-bit tables)', insertAt(a, dqt, segment(0xdb, dqt4x16)), 0xdb, 518],
+      ['DHT length 2186 (eight tables of 256 codes)', insertAt(a, dqt, segment(0xc4, dht8)), 0xc4, 2186],
+      ...sofCodes.map((code): [string, Buffer, number, number] => [
+        `SOF 0x${code.toString(16)} length 773 (255 components)`,
+        insertAt(a, 2, segment(code, sof(255))),
+        code,
+        773,
+      ]),
+    ];
+
+    it('the frames at the bounds hold the segments they are named for', () => {
+      for (const [what, frame, code, length] of within) {
+        const found = jpegLayout(frame).markers.filter((m) => m.code === code).map((m) => frame.readUInt16BE(m.offset + 2));
+        assert.ok(found.includes(length), `${what}: ${found.join(', ')}`);
+      }
+    });
+
+    // The SOF0 cases at every offset; the other SOFn codes share its bounds, so every 97th will do.
+    const step = (what: string) => (/^SOF 0x(?!c0)/.test(what) ? 97 : 1);
+
+    for (const [what, bad] of outside) {
+      it(`drops a frame with ${what} as corrupt and keeps the next, split at every ${step(what) === 1 ? '' : '97th '}offset`, () => {
+        assertEverySplit(standalone(bad, b), [b], drops({ corrupt: 1 }), what, step(what));
+      });
+    }
+
+    for (const [what, good] of within) {
+      if (good === b) continue; // b is the frame after each case anyway
+      it(`keeps a frame with ${what}`, () => {
+        assertEverySplit(standalone(good, b), [good, b], noDrops(), what, step(what));
+      });
+    }
+  });
+
+  describe('a frame cut in its scan, then garbage that reads as a segment', () => {
+    const a = loadFixture('baseline-jpegjs.jpg');
+    const b = loadFixture('progressive.jpg');
+    const c = loadFixture('restart.jpg');
+    const scan = jpegLayout(a).scans[0]!;
+    const cut = a.subarray(0, scan.start + ((scan.end - scan.start) >> 1));
+    const filler = (n: number) => Buffer.alloc(n, 0x41);
+    /** FF `code`, the length, `before` bytes, then b: the SOI is `before` bytes into the payload. */
+    const cases = (code: number, payloadLengths: (before: number) => number[]): [string, Buffer][] =>
+      [0, 1, 6].flatMap((before) =>
+        payloadLengths(before).map((payload): [string, Buffer] => [
+          `payload ${payload}, b's SOI at ${before}`,
+          standalone(Buffer.from([0xff, code, (payload + 2) >> 8, (payload + 2) & 0xff]), filler(before)),
+        ]),
+      );
+    // The payload ends before the SOI, on its FF, on its D8, right after it, further on, or far away.
+    const around = (before: number) => [before, before + 1, before + 2, before + 3, before + 40, 0x5d74];
+
+    for (const [name, code] of [['APP1', 0xe1], ['COM', 0xfe], ['APP15', 0xef]] as const) {
+      it(`${name} with the next SOI in its length bytes or payload: truncated, b and c come out whole`, () => {
+        const garbages: [string, Buffer][] = [
+          ['length bytes FF D8', Buffer.from([0xff, code])],
+          ['length low byte FF', Buffer.from([0xff, code, 0x00])],
+          ...cases(code, around),
+        ];
+        for (const [what, garbage] of garbages) {
+          assertEverySplit(standalone(cut, garbage, b, c), [b, c], drops({ truncated: 1 }), `${name} ${what}`);
+        }
+      });
+    }
+
+    it('DQT and DHT within their bounds, after the scan: truncated at the SOI in their payload', () => {
+      for (const [name, code, max] of [['DQT', 0xdb, 516], ['DHT', 0xc4, 2184]] as const) {
+        const garbages = cases(code, (before) => [...around(before).filter((n) => n <= max), max]);
+        for (const [what, garbage] of garbages) {
+          assertEverySplit(standalone(cut, garbage, b, c), [b, c], drops({ truncated: 1 }), `${name} ${what}`);
+        }
+      }
+    });
+
+    it('SOS with a long length is corrupt; a short one leads into "entropy data" where the SOI is seen', () => {
+      for (const [what, garbage] of cases(0xda, around)) {
+        const payload = garbage.readUInt16BE(2) - 2;
+        const reason = payload + 2 >= 8 && payload + 2 <= 14 ? 'truncated' : 'corrupt';
+        assertEverySplit(standalone(cut, garbage, b, c), [b, c], drops({ [reason]: 1 }), `SOS ${what}`);
+      }
+    });
+
+    it('a segment after the scan holding FF D8 without a marker after it is skipped whole', () => {
+      const comment = segment(0xfe, [0x41, 0xff, 0xd8, 0x00, 0xff, 0xd8, 0xd9, 0xff, 0xd9, 0xff]);
+      const frame = insertAt(a, scan.end, comment);
+      assertEverySplit(standalone(frame, b), [frame, b], noDrops(), 'COM after the scan');
+    });
   });
 
   it('reset() forgets a partial frame', () => {

@@ -95,6 +95,10 @@ function main(): void {
     if (faults.truncateEvery && written % faults.truncateEvery === 0) {
       // Somewhere in the entropy-coded data, well before the EOI.
       frame = frame.subarray(0, Math.floor(frame.length * (0.25 + 0.65 * Math.random())));
+      // A cut ending on 0xFF, followed by garbage starting with D9, would form a real EOI: a cut
+      // frame no parser could tell from a whole one. A camera's own truncation is not that unlucky
+      // on purpose, so neither is the simulator's.
+      while (frame.at(-1) === 0xff) frame = frame.subarray(0, -1);
     }
     let ready = out.write(frame);
     if (faults.garbageEvery && written % faults.garbageEvery === 0) ready = out.write(garbage()) && ready;

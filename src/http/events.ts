@@ -72,20 +72,6 @@ export function deliveryFor(client: ClientData, bufferedBytes: number, nowMs: nu
 }
 
 /**
- * Whether a WebSocket upgrade comes from a page of this device. Browsers always send Origin; tools
- * (curl, websocat) send none and are let in. A page on another site must not read the device's
- * state (cross-site WebSocket hijacking).
- */
-export function sameOrigin(origin: string, host: string): boolean {
-  if (!origin) return true;
-  try {
-    return new URL(origin).host.toLowerCase() === host.toLowerCase();
-  } catch {
-    return false;
-  }
-}
-
-/**
  * The /api/events hub. `route` registers the WebSocket on the app; publishStatus() pushes the current
  * status now; the stats timer runs only while someone listens.
  */
@@ -189,11 +175,8 @@ export class EventHub {
   }
 
   private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
-    const origin = req.getHeader('origin');
-    if (!sameOrigin(origin, req.getHeader('host'))) {
-      sendError(res, 403, 'cross-origin', `WebSocket from another site (${origin}) refused.`);
-      return;
-    }
+    // Upgrades from another site were already refused by the request guard (src/http/guard.ts),
+    // which sees every route this hub registers.
     if (!this.running || this.clients.size >= this.options.maxClients) {
       sendError(res, 503, 'too-many-clients', 'Too many pages are open; this one falls back to polling /api/status.', {
         'Retry-After': '10',

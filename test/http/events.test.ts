@@ -8,7 +8,6 @@ import {
   deliveryFor,
   EventHub,
   EVENTS_PATH,
-  sameOrigin,
   type ClientData,
 } from '../../src/http/events.js';
 import type { MjpegViewer } from '../../src/http/mjpeg-viewer.js';
@@ -36,15 +35,6 @@ test('deliveryFor: send while the socket keeps up, skip while slow, close after 
   assert.equal(d.slowSince, null);
   assert.equal(d.missed, false);
   assert.equal(deliveryFor(d, 1e6, 40_000, options), 'skip', 'slow again: a new 30 s allowance');
-});
-
-test('sameOrigin: no Origin (tools) or this host only', () => {
-  assert.equal(sameOrigin('', '192.168.1.20'), true);
-  assert.equal(sameOrigin('http://192.168.1.20', '192.168.1.20'), true);
-  assert.equal(sameOrigin('http://picamd.local:8080', 'PICAMD.local:8080'), true);
-  assert.equal(sameOrigin('http://picamd.local', 'picamd.local:8080'), false);
-  assert.equal(sameOrigin('https://evil.example', '192.168.1.20'), false);
-  assert.equal(sameOrigin('null', '192.168.1.20'), false);
 });
 
 /** A uWebSockets.js WebSocket stand-in: records what is sent, with settable backpressure. */

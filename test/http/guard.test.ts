@@ -47,6 +47,11 @@ const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:
 describe('pure checks', () => {
   test('cross-site requests are told apart from the page and from tools', () => {
     assert.equal(crossSiteReason('', 'cam.local', ''), undefined, 'curl: no Origin');
+    assert.equal(crossSiteReason('http://192.168.1.20', '192.168.1.20', ''), undefined);
+    assert.equal(crossSiteReason('http://picamd.local:8080', 'PICAMD.local:8080', ''), undefined, 'host names ignore case');
+    assert.ok(crossSiteReason('http://picamd.local', 'picamd.local:8080', ''), 'another port is another site');
+    assert.ok(crossSiteReason('https://evil.example', '192.168.1.20', ''));
+    assert.ok(crossSiteReason('null', '192.168.1.20', ''), 'an opaque origin');
     assert.equal(crossSiteReason('', 'cam.local', 'none'), undefined);
     assert.equal(crossSiteReason('http://cam.local', 'cam.local', 'same-origin'), undefined);
     assert.equal(crossSiteReason('http://cam.local', 'cam.local:80', ''), undefined, 'default port');

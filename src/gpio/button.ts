@@ -1,4 +1,4 @@
-import type { Timers, TimerHandle } from './timers.js';
+import type { ClockTimers, TimerHandle } from '../runtime/ports.js';
 
 // The privacy input. A level only counts once it has held for `debounceMs`: contact bounce on press
 // and on release never reaches the stable level, and a held button is one stable level, so neither
@@ -70,7 +70,7 @@ export class DebouncedInput {
   constructor(
     private readonly pin: WatchablePin,
     private readonly debounceMs: number,
-    private readonly timers: Timers,
+    private readonly timers: ClockTimers,
     private readonly onStableChange: (active: boolean) => void,
     private readonly onError: (err: Error) => void,
   ) {}

@@ -1,9 +1,9 @@
 import type { GpioConfig } from '../config/schema.js';
 import { DebouncedInput, type WatchablePin } from './button.js';
 import { describeOpenError, describePin, isUnavailable, prepareGpio } from './gpio.js';
-import { errorText, type InputPin, type OutputPin, type PinFactory } from './pins.js';
+import { type InputPin, type OutputPin, type PinFactory } from './pins.js';
 import { headerChipLabels } from './sysfs.js';
-import { realTimers, type Timers } from './timers.js';
+import { errorText, realTimers, type ClockTimers } from '../runtime/ports.js';
 
 // `picamd gpio-test`: walks a person through the wiring on a real Pi. Blinks the LED, then prints
 // every button/switch change (raw edges and debounced presses) for a while. Run it with the
@@ -14,7 +14,7 @@ export interface GpioTestDeps {
   loadPins: () => Promise<PinFactory>;
   /** One line of output for the person at the terminal. */
   print: (line: string) => void;
-  timers?: Timers;
+  timers?: ClockTimers;
   blinks?: number;
   blinkMs?: number;
   listenMs?: number;

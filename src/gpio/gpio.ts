@@ -2,9 +2,9 @@ import type { GpioConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { DebouncedInput, inputAction } from './button.js';
 import { LedDriver, ledModeFor, type CameraState, type LedMode } from './led-pattern.js';
-import { errorCode, errorText, groupFix, type GpioUnavailable, type InputPin, type OutputPin, type PinFactory } from './pins.js';
+import { groupFix, type GpioUnavailable, type InputPin, type OutputPin, type PinFactory } from './pins.js';
 import { resolveBcmPins, type ResolvedPin } from './sysfs.js';
-import { realTimers, type Timers } from './timers.js';
+import { errorCode, errorText, realTimers, type ClockTimers } from '../runtime/ports.js';
 
 // The status LED and the privacy button/switch. GPIO is a nicety next to the stream: anything that
 // goes wrong here is one clear warning and the camera carries on.
@@ -24,7 +24,7 @@ export interface GpioServiceDeps {
   /** loadOnoffPinFactory in production; a promise so a broken onoff/epoll build is caught here. */
   loadPins: () => Promise<PinFactory>;
   logger: Logger;
-  timers?: Timers;
+  timers?: ClockTimers;
 }
 
 export interface GpioStatus {
@@ -110,7 +110,7 @@ export class GpioService {
   private camera: CameraState = 'stopped';
   private available = false;
   private started = false;
-  private readonly timers: Timers;
+  private readonly timers: ClockTimers;
   private readonly log: Logger;
   private readonly onPrivacyChange = () => this.updateLed();
 

@@ -1,5 +1,5 @@
 import type { CameraState } from '../camera/supervisor.js';
-import type { Timers, TimerHandle } from './timers.js';
+import type { ClockTimers, TimerHandle } from '../runtime/ports.js';
 
 export type { CameraState } from '../camera/supervisor.js';
 
@@ -68,7 +68,7 @@ export class LedDriver {
 
   constructor(
     private readonly write: (on: boolean) => void,
-    private readonly timers: Timers,
+    private readonly timers: ClockTimers,
   ) {}
 
   get currentMode(): LedMode {

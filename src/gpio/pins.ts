@@ -1,6 +1,7 @@
 import { openSync, closeSync, constants } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Gpio as OnoffGpio, Direction, Edge } from 'onoff';
+import { errorCode, errorText } from '../runtime/ports.js';
 
 // The narrow pin interface the rest of picamd uses, and its onoff implementation. Levels are
 // logical booleans (true = LED on / button pressed / switch on): activeLow is applied by the kernel
@@ -43,14 +44,6 @@ type GpioClass = {
   new (gpio: number, direction: Direction, edge?: Edge, options?: { activeLow?: boolean }): OnoffGpio;
   readonly accessible: boolean;
 };
-
-export function errorCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
-}
-
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 export function groupFix(): string {
   let user = 'the service user';

@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from 'uWebSockets.js';
 import type { Logger } from '../log/logger.js';
-import type { IntervalTimers } from '../stream/feed.js';
+import type { IntervalTimers } from '../runtime/ports.js';
 import { sendError } from './respond.js';
 
 // GET /api/events: a WebSocket that pushes the /api/status document to every open page, at once on

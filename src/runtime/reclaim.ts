@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { IntervalTimers } from '../stream/feed.js';
+import type { IntervalTimers } from './ports.js';
 
 /**
  * Frames live outside V8's heap (ArrayBuffers), and picamd makes several MB of them a second:

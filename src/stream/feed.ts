@@ -1,6 +1,7 @@
 import type { CameraState } from '../camera/supervisor.js';
+import type { IntervalTimers } from '../runtime/ports.js';
+import type { PlaceholderKind } from './placeholder.js';
 
-export type PlaceholderKind = 'offline' | 'privacy' | 'starting';
 
 /** The placeholder viewers should see in a camera state; undefined while live frames flow. */
 export function placeholderFor(state: CameraState): PlaceholderKind | undefined {
@@ -15,11 +16,6 @@ export function placeholderFor(state: CameraState): PlaceholderKind | undefined 
     case 'stopped':
       return 'offline';
   }
-}
-
-export interface IntervalTimers {
-  setInterval(fn: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
 }
 
 /**

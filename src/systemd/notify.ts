@@ -1,5 +1,6 @@
 import { spawn as nodeSpawn } from 'node:child_process';
 import type { Logger } from '../log/logger.js';
+import { realTimers, type IntervalTimers } from '../runtime/ports.js';
 
 // systemd's readiness and watchdog protocol (sd_notify(3)): datagrams of KEY=VALUE lines sent to the
 // AF_UNIX socket named by $NOTIFY_SOCKET. Node has no unix datagram sockets, so each message is
@@ -77,11 +78,6 @@ export function watchdogIntervalMs(env: NodeJS.ProcessEnv, pid: number): number 
   return Math.max(1, Math.floor(usec / 2 / 1000));
 }
 
-interface IntervalTimers {
-  setInterval(callback: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-}
-
 export interface SystemdNotifierDeps {
   logger: Logger;
   /** Reads NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID. */
@@ -157,7 +153,7 @@ export class SystemdNotifier {
   }
 
   private timers(): IntervalTimers {
-    return this.deps.timers ?? { setInterval, clearInterval: (h) => clearInterval(h as NodeJS.Timeout) };
+    return this.deps.timers ?? realTimers;
   }
 
   private ping(): void {

@@ -1,8 +1,8 @@
 import type { Edge, GpioUnavailable, InputPin, OutputPin, PinFactory } from '../../src/gpio/pins.js';
-import type { Timers } from '../../src/gpio/timers.js';
+import type { ClockTimers } from '../../src/runtime/ports.js';
 
-/** Timers on the globals, with the clock on Date.now so node:test mock.timers ({ apis: [..., 'Date'] }) moves it. */
-export const mockableTimers: Timers = {
+/** ClockTimers on the globals, with the clock on Date.now so node:test mock.timers ({ apis: [..., 'Date'] }) moves it. */
+export const mockableTimers: ClockTimers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
   now: () => Date.now(),

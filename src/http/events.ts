@@ -1,7 +1,9 @@
-import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from 'uWebSockets.js';
+import type { WebSocket } from 'uWebSockets.js';
 import type { Logger } from '../log/logger.js';
 import type { IntervalTimers } from '../runtime/ports.js';
-import { sendError } from './respond.js';
+import type { Request } from './request.js';
+import { problem } from './response.js';
+import { upgradeTo, type Reply, type Router } from './router.js';
 
 // GET /api/events: a WebSocket that pushes the /api/status document to every open page, at once on
 // a change (privacy, camera state) and every couple of seconds for the numbers (fps, viewers,
@@ -96,24 +98,27 @@ export class EventHub {
     return this.clients.size;
   }
 
-  /** Registers GET /api/events on the app (give it to HttpServer's `routes`). */
-  readonly route = (app: TemplatedApp): void => {
-    app.ws<ClientData>(EVENTS_PATH, {
-      // The page sends nothing; anything big is not our page.
-      maxPayloadLength: 512,
-      // uWebSockets.js pings within this and closes a socket that does not answer: a phone that
-      // left the Wi-Fi without closing is gone within about 16 s (measured: 14 s).
-      idleTimeout: 16,
-      sendPingsAutomatically: true,
-      maxBackpressure: 64 * 1024,
-      upgrade: (res, req, context) => this.upgrade(res, req, context),
-      open: (ws) => this.open(ws),
-      drain: (ws) => {
-        const client = ws.getUserData();
-        if (client.missed && ws.getBufferedAmount() <= this.options.slowBytes) this.sendTo(ws, this.message());
+  /** Registers GET /api/events on the router (give it to HttpServer's `routes`). */
+  readonly route = (router: Router): void => {
+    router.ws<ClientData>(
+      EVENTS_PATH,
+      {
+        // The page sends nothing; anything big is not our page.
+        maxPayloadLength: 512,
+        // uWebSockets.js pings within this and closes a socket that does not answer: a phone that
+        // left the Wi-Fi without closing is gone within about 16 s (measured: 14 s).
+        idleTimeout: 16,
+        sendPingsAutomatically: true,
+        maxBackpressure: 64 * 1024,
+        open: (ws) => this.open(ws),
+        drain: (ws) => {
+          const client = ws.getUserData();
+          if (client.missed && ws.getBufferedAmount() <= this.options.slowBytes) this.sendTo(ws, this.message());
+        },
+        close: (ws, code) => this.close(ws, code),
       },
-      close: (ws, code) => this.close(ws, code),
-    });
+      (req) => this.upgrade(req),
+    );
   };
 
   start(): void {
@@ -174,28 +179,16 @@ export class EventHub {
     }
   }
 
-  private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
-    // Upgrades from another site were already refused by the request guard (src/http/guard.ts),
-    // which sees every route this hub registers.
+  private upgrade(req: Request): Reply {
+    // Upgrades from another site were already refused by the router's origin check, which every
+    // WebSocket passes.
     if (!this.running || this.clients.size >= this.options.maxClients) {
-      sendError(res, 503, 'too-many-clients', 'Too many pages are open; this one falls back to polling /api/status.', {
+      return problem(503, 'too-many-clients', 'Too many pages are open; this one falls back to polling /api/status.', {
         'Retry-After': '10',
       });
-      return;
     }
-    const data: ClientData = {
-      id: this.nextId++,
-      remote: Buffer.from(res.getRemoteAddressAsText()).toString(),
-      slowSince: null,
-      missed: false,
-    };
-    res.upgrade(
-      data,
-      req.getHeader('sec-websocket-key'),
-      req.getHeader('sec-websocket-protocol'),
-      req.getHeader('sec-websocket-extensions'),
-      context,
-    );
+    const data: ClientData = { id: this.nextId++, remote: req.remote, slowSince: null, missed: false };
+    return { takeover: (connection) => upgradeTo(connection, req, data) };
   }
 
   private open(ws: WebSocket<ClientData>): void {

@@ -1,8 +1,7 @@
-import type { TemplatedApp } from 'uWebSockets.js';
-import { MAX_PRIVACY_BODY_BYTES, respondToPrivacyRequest } from '../privacy/api.js';
+import { respondToPrivacyRequest } from '../privacy/api.js';
 import type { SetResult } from '../privacy/controller.js';
-import { readBody } from './body.js';
-import { sendError, sendJson } from './respond.js';
+import { json } from './response.js';
+import type { Router } from './router.js';
 
 export interface PrivacyPort {
   set(enabled: boolean, source: 'api'): SetResult;
@@ -10,25 +9,15 @@ export interface PrivacyPort {
   flush(): Promise<void>;
 }
 
-/** POST /api/privacy {"enabled": true|false}: 200 with the new state, 400, 409 (switch), 413. */
+/** POST /api/privacy {"enabled": true|false}: 200 with the new state, 400, 409 (switch). */
 export function privacyRoutes(privacy: PrivacyPort) {
-  return (app: TemplatedApp): void => {
-    app.post('/api/privacy', (res) => {
-      const request = readBody(res, MAX_PRIVACY_BODY_BYTES, (result) => {
-        if (!result.ok) {
-          res.cork(() =>
-            sendError(res, 413, 'too-large', `Body over ${MAX_PRIVACY_BODY_BYTES} bytes; send {"enabled": true} or {"enabled": false}.`),
-          );
-          return;
-        }
-        // The camera is already stopped or started; answer once the state is also on disk, so a
-        // client that saw 200 knows it survives a power cut.
-        const { status, body } = respondToPrivacyRequest(privacy, result.body);
-        void privacy.flush().then(() => {
-          if (!request.aborted) res.cork(() => sendJson(res, status, body));
-        });
-      });
+  return (router: Router): void => {
+    router.post('/api/privacy', async (req) => {
+      // The camera is already stopped or started; answer once the state is also on disk, so a
+      // client that saw 200 knows it survives a power cut.
+      const { status, body } = respondToPrivacyRequest(privacy, req.body);
+      await privacy.flush();
+      return json(status, body);
     });
-    app.any('/api/privacy', (res) => sendError(res, 405, 'method-not-allowed', 'Use POST.', { Allow: 'POST' }));
   };
 }

@@ -3,8 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync, constants as zlib } from 'node:zlib';
-import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { sendError, statusLine } from './respond.js';
+import type { Response } from './response.js';
+import type { Router } from './router.js';
 
 // The web page's files (dist/web): read once at start, gzipped once, answered from memory. A Pi
 // Zero then spends no disk reads and no compression per request.
@@ -152,33 +152,16 @@ export function negotiate(asset: StaticAsset, request: { ifNoneMatch: string; ac
   return { status: 200, headers, body: gzip ? asset.gzip : asset.body };
 }
 
-function answer(asset: StaticAsset, res: HttpResponse, req: HttpRequest, head: boolean): void {
-  const reply = negotiate(asset, {
-    ifNoneMatch: req.getHeader('if-none-match'),
-    acceptEncoding: req.getHeader('accept-encoding'),
-  });
-  res.writeStatus(reply.status === 304 ? '304 Not Modified' : statusLine(reply.status));
-  for (const [name, value] of reply.headers) res.writeHeader(name, value);
-  if (reply.body === undefined) {
-    res.endWithoutBody();
-  } else if (head) {
-    // endWithoutBody(length) aborts the process in uws-pack 20.0.8; the header by hand works.
-    res.writeHeader('Content-Length', String(reply.body.length));
-    res.endWithoutBody();
-  } else {
-    res.end(reply.body);
-  }
-}
-
-/** GET and HEAD for every asset, with index.html also at `/`; other methods get 405. */
-export function staticRoutes(assets: ReadonlyArray<StaticAsset>): (app: TemplatedApp) => void {
-  return (app) => {
+/** Every asset at its path, with index.html also at `/`; HEAD comes with GET. */
+export function staticRoutes(assets: ReadonlyArray<StaticAsset>): (router: Router) => void {
+  return (router) => {
     for (const asset of assets) {
       const paths = asset.path === '/index.html' ? ['/', asset.path] : [asset.path];
       for (const path of paths) {
-        app.get(path, (res, req) => answer(asset, res, req, false));
-        app.head(path, (res, req) => answer(asset, res, req, true));
-        app.any(path, (res) => sendError(res, 405, 'method-not-allowed', 'Use GET.', { Allow: 'GET, HEAD' }));
+        router.get(path, (req): Response => {
+          const reply = negotiate(asset, { ifNoneMatch: req.headers['if-none-match'], acceptEncoding: req.headers['accept-encoding'] });
+          return { status: reply.status, headers: Object.fromEntries(reply.headers), body: reply.body ?? '' };
+        });
       }
     }
   };

@@ -1,19 +1,12 @@
 import type { PrivacyState, SetResult } from './controller.js';
 
-// The HTTP side of privacy without the HTTP server: the handler for POST /api/privacy reads the
-// body, calls respondToPrivacyRequest and writes { status, body } as JSON.
-
-/** Bodies larger than this are refused before parsing; the real one is ~20 bytes. */
-export const MAX_PRIVACY_BODY_BYTES = 1024;
+// The HTTP side of privacy without the HTTP server: the handler for POST /api/privacy gets the body
+// (capped by the router), calls respondToPrivacyRequest and answers { status, body } as JSON.
 
 export type PrivacyRequest = { ok: true; enabled: boolean } | { ok: false; message: string };
 
 /** Validates `{"enabled": true|false}` and nothing else. */
 export function parsePrivacyRequest(body: string | Uint8Array): PrivacyRequest {
-  const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-  if (size > MAX_PRIVACY_BODY_BYTES) {
-    return { ok: false, message: `Body too large (${size} bytes); send {"enabled": true} or {"enabled": false}.` };
-  }
   const text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
   let json: unknown;
   try {

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, mock, test } from 'node:test';
 import { openWs } from '../fakes/ws-client.js';
-import type { TemplatedApp, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
-import { configSchema } from '../../src/config/schema.js';
+import type { WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import {
   DEFAULT_EVENT_HUB_OPTIONS,
   deliveryFor,
@@ -10,10 +9,9 @@ import {
   EVENTS_PATH,
   type ClientData,
 } from '../../src/http/events.js';
-import type { MjpegViewer } from '../../src/http/mjpeg-viewer.js';
-import { HttpServer } from '../../src/http/server.js';
-import { Broadcaster } from '../../src/stream/broadcaster.js';
+import { Router } from '../../src/http/router.js';
 import { memoryLogger } from '../fakes/logger.js';
+import { startServer, type TestServer } from '../fakes/server.js';
 import { waitFor } from '../fakes/wait.js';
 
 const options = DEFAULT_EVENT_HUB_OPTIONS;
@@ -66,14 +64,6 @@ class FakeSocket {
 }
 
 function fakeHub() {
-  let behavior: WebSocketBehavior<ClientData> | undefined;
-  const app = {
-    ws: (pattern: string, b: WebSocketBehavior<ClientData>) => {
-      assert.equal(pattern, EVENTS_PATH);
-      behavior = b;
-      return app;
-    },
-  };
   let n = 0;
   let clock = 0;
   const logger = memoryLogger();
@@ -83,7 +73,10 @@ function fakeHub() {
     timers: { setInterval: (fn, ms) => setInterval(fn, ms), clearInterval: (h) => clearInterval(h as NodeJS.Timeout) },
     now: () => clock,
   });
-  hub.route(app as unknown as TemplatedApp);
+  const router = new Router({ authenticator: undefined, logger, now: () => clock, secure: false });
+  hub.route(router);
+  const behavior = router.findSocket(EVENTS_PATH)?.behavior as WebSocketBehavior<ClientData> | undefined;
+  assert.ok(behavior, `${EVENTS_PATH} is registered`);
   hub.start();
   const open = (id: number) => {
     const ws = new FakeSocket({ id, remote: '10.0.0.2', slowSince: null, missed: false }, behavior!);
@@ -178,22 +171,16 @@ describe('GET /api/events on a real server', () => {
     timers: { setInterval, clearInterval: (h) => clearInterval(h as NodeJS.Timeout) },
     now: () => performance.now(),
   });
-  const server = new HttpServer(configSchema.parse({ server: { host: '127.0.0.1', port: 0 } }).server, {
-    broadcaster: new Broadcaster<MjpegViewer>(() => performance.now(), 2),
-    status: () => ({}),
-    snapshot: () => ({ error: 'no-frame', message: 'none' }),
-    logger: memoryLogger(),
-    now: () => performance.now(),
-    routes: [hub.route],
-  });
+  let server: TestServer | undefined;
   let port = 0;
   before(async () => {
     hub.start();
-    port = await server.start();
+    server = await startServer({ deps: { routes: [hub.route] } });
+    port = server.port;
   });
   after(() => {
     hub.stop();
-    server.stop();
+    server?.stop();
   });
 
   test('pushes the status on open and on every change; stop() closes with 1001', async () => {

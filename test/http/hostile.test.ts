@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { configSchema } from '../../src/config/schema.js';
-import { MAX_REQUEST_BODY } from '../../src/http/guard.js';
+import { MAX_REQUEST_BODY } from '../../src/http/router.js';
 import type { MjpegViewer } from '../../src/http/mjpeg-viewer.js';
 import { privacyRoutes } from '../../src/http/privacy-route.js';
 import { HttpServer } from '../../src/http/server.js';
@@ -81,7 +81,7 @@ const statusOf = (text: string) => Number(/^HTTP\/1\.1 (\d{3}) /.exec(text)?.[1]
 test('unknown methods and paths: 405 with Allow, or 404', async () => {
   const brew = await raw('BREW /stream.mjpg HTTP/1.1\r\nHost: x\r\n\r\n', 300);
   assert.equal(statusOf(brew.text), 405);
-  assert.match(brew.text, /\r\nAllow: GET\r\n/);
+  assert.match(brew.text, /\r\nAllow: GET, HEAD\r\n/);
   assert.equal(statusOf((await raw('DELETE /api/privacy HTTP/1.1\r\nHost: x\r\n\r\n', 300)).text), 405);
   assert.equal(statusOf((await raw('GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n', 300)).text), 404);
   assert.equal(statusOf((await raw('PROPFIND /nope HTTP/1.1\r\nHost: x\r\n\r\n', 300)).text), 404);
@@ -110,7 +110,7 @@ test('a declared body over the cap: 413 at once and closed, on any route', async
 });
 
 test('privacy bodies: chunked and too big is 413, not JSON is 400', async () => {
-  const big = `{"enabled": true, "pad": "${'x'.repeat(2000)}"}`;
+  const big = `{"enabled": true, "pad": "${'x'.repeat(MAX_REQUEST_BODY)}"}`;
   const chunked = await raw(`POST /api/privacy HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${big.length.toString(16)}\r\n${big}\r\n0\r\n\r\n`, 500);
   assert.equal(statusOf(chunked.text), 413);
   const notJson = await raw('POST /api/privacy HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello', 500);

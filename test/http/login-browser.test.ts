@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { hashPassword } from '../../src/auth/password.js';
-import { SESSION_COOKIE } from '../../src/http/guard.js';
+import { SESSION_COOKIE } from '../../src/http/login.js';
 import { appConfig, freePort, startApp, type RunningApp } from '../fakes/app.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -5,9 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { configSchema } from '../../src/config/schema.js';
-import type { MjpegViewer } from '../../src/http/mjpeg-viewer.js';
-import { HttpServer } from '../../src/http/server.js';
 import {
   acceptsGzip,
   contentTypeFor,
@@ -19,8 +16,7 @@ import {
   staticRoutes,
   strongEtag,
 } from '../../src/http/static.js';
-import { Broadcaster } from '../../src/stream/broadcaster.js';
-import { memoryLogger } from '../fakes/logger.js';
+import { startServer, type TestServer } from '../fakes/server.js';
 
 test('a strong ETag depends on the content only', () => {
   const a = strongEtag(Buffer.from('hello'));
@@ -111,19 +107,13 @@ describe('served by the HTTP server', () => {
   writeFileSync(join(dir, 'app.js.map'), '{}');
   writeFileSync(join(dir, 'notes.txt'), 'not for the web');
   const assets = loadWebAssets(dir);
-  const server = new HttpServer(configSchema.parse({ server: { host: '127.0.0.1', port: 0 } }).server, {
-    broadcaster: new Broadcaster<MjpegViewer>(() => performance.now(), 2),
-    status: () => ({}),
-    snapshot: () => ({ error: 'no-frame', message: 'none' }),
-    logger: memoryLogger(),
-    now: () => performance.now(),
-    routes: [staticRoutes(assets)],
-  });
+  let server: TestServer | undefined;
   let port = 0;
   before(async () => {
-    port = await server.start();
+    server = await startServer({ deps: { routes: [staticRoutes(assets)] } });
+    port = server.port;
   });
-  after(() => server.stop());
+  after(() => server?.stop());
 
   /** A raw request: no automatic decompression, so the bytes on the wire are what we check. */
   function raw(method: string, path: string, headers: Record<string, string> = {}) {

@@ -99,7 +99,7 @@ describe('TLS', { skip: !openssl && 'openssl not installed' }, () => {
         snapshot: () => ({ jpeg: fixtures[0]! }),
         logger,
         now: () => performance.now(),
-        routes: [(app) => app.get('/', (res) => void res.end('page'))],
+        routes: [(router) => router.get('/', () => ({ status: 200, headers: {}, body: 'page' }))],
         authenticator: new Authenticator({ users }),
       });
       port = await server.start();

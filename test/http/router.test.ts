@@ -6,7 +6,9 @@ import { LoginLimiter } from '../../src/auth/limiter.js';
 import { hashPassword } from '../../src/auth/password.js';
 import { configSchema } from '../../src/config/schema.js';
 import { EventHub } from '../../src/http/events.js';
-import { crossSiteReason, isPageLoad, MAX_REQUEST_BODY, SESSION_COOKIE } from '../../src/http/guard.js';
+import { SESSION_COOKIE } from '../../src/http/login.js';
+import { crossSiteReason, isPageLoad } from '../../src/http/origin.js';
+import { MAX_REQUEST_BODY, Router } from '../../src/http/router.js';
 import type { MjpegViewer } from '../../src/http/mjpeg-viewer.js';
 import { privacyRoutes } from '../../src/http/privacy-route.js';
 import { HttpServer } from '../../src/http/server.js';
@@ -15,6 +17,7 @@ import { Broadcaster } from '../../src/stream/broadcaster.js';
 import { loadFixtures } from '../fixtures/jpeg/index.js';
 import { memoryLogger } from '../fakes/logger.js';
 import { openMjpeg } from '../fakes/mjpeg-client.js';
+import { makeRequest } from '../fakes/request.js';
 import { waitFor } from '../fakes/wait.js';
 import { openWs } from '../fakes/ws-client.js';
 
@@ -66,7 +69,7 @@ describe('pure checks', () => {
   });
 
   test('a page load is a GET for a document', () => {
-    const req = (method: string, headers: Record<string, string>) => ({ getMethod: () => method, getHeader: (k: string) => headers[k] ?? '' });
+    const req = (method: string, headers: Record<string, string>) => makeRequest({ method, headers });
     assert.equal(isPageLoad(req('get', { 'sec-fetch-dest': 'document' })), true);
     assert.equal(isPageLoad(req('get', { accept: 'text/html,application/xhtml+xml' })), true);
     assert.equal(isPageLoad(req('get', { 'sec-fetch-dest': 'image', accept: 'text/html' })), false);
@@ -92,10 +95,8 @@ describe('login on a real server', () => {
     timers: { setInterval, clearInterval: (h) => clearInterval(h as NodeJS.Timeout) },
     now: () => performance.now(),
   });
-  const page = (app: import('uWebSockets.js').TemplatedApp) => {
-    app.get('/', (res) => {
-      res.writeStatus('200 OK').writeHeader('Content-Type', 'text/html').end('<h1>picamd</h1>');
-    });
+  const page = (router: Router) => {
+    router.get('/', () => ({ status: 200, headers: { 'Content-Type': 'text/html' }, body: '<h1>picamd</h1>' }));
   };
   const broadcaster = new Broadcaster<MjpegViewer>(() => performance.now(), 8);
   let server: HttpServer;

@@ -1,0 +1,91 @@
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+
+// Every request is captured once into a plain value: what picamd reads of it and nothing else. It
+// outlives the uWebSockets.js callback (an HttpRequest is valid only during that call), so a request
+// held for a password check or a body needs no copy-on-demand, and routes are plain functions of it
+// that tests call without a server.
+
+/** The headers picamd reads; any other header is never looked at. */
+export const USED_HEADERS = [
+  'host',
+  'origin',
+  'sec-fetch-site',
+  'sec-fetch-dest',
+  'accept',
+  'accept-encoding',
+  'authorization',
+  'cookie',
+  'if-none-match',
+  'if-match',
+  'content-type',
+  'content-length',
+  'transfer-encoding',
+  'sec-websocket-key',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+] as const;
+
+export type UsedHeader = (typeof USED_HEADERS)[number];
+
+const used = new Set<string>(USED_HEADERS);
+
+export interface Request {
+  /** Lower case, as uWebSockets.js gives it: `get`, `post`, … */
+  readonly method: string;
+  /** The URL's path, without the query. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  /** The used headers, '' when absent. When a header came more than once, its first value. */
+  readonly headers: Readonly<Record<UsedHeader, string>>;
+  /** Headers that came more than once, of those picamd reads (two Content-Lengths are refused). */
+  readonly repeated: ReadonlyArray<UsedHeader>;
+  /** The route pattern's `:name` parameters, in order. */
+  readonly params: ReadonlyArray<string>;
+  /** The peer's address as text (IPv4, or IPv6 in full form). */
+  readonly remote: string;
+  /** The request body, capped by the router; empty for routes that take none. */
+  body: Buffer;
+}
+
+/** The peer's address of a uWebSockets.js response. */
+export function remoteAddress(res: HttpResponse): string {
+  return Buffer.from(res.getRemoteAddressAsText()).toString();
+}
+
+/** Reads a uWebSockets.js request into a Request; call inside its handler. */
+export function captureRequest(req: HttpRequest, res: HttpResponse, paramCount = 0): Request {
+  const headers = Object.fromEntries(USED_HEADERS.map((name) => [name, ''])) as Record<UsedHeader, string>;
+  const seen = new Set<string>();
+  const repeated: UsedHeader[] = [];
+  req.forEach((key, value) => {
+    if (!used.has(key)) return;
+    if (seen.has(key)) {
+      if (!repeated.includes(key as UsedHeader)) repeated.push(key as UsedHeader);
+      return;
+    }
+    seen.add(key);
+    headers[key as UsedHeader] = value;
+  });
+  const params: string[] = [];
+  for (let i = 0; i < paramCount; i++) params.push(decodeParam(req.getParameter(i) ?? ''));
+  return {
+    method: req.getMethod(),
+    path: req.getUrl(),
+    query: new URLSearchParams(req.getQuery() ?? ''),
+    headers,
+    repeated,
+    params,
+    remote: remoteAddress(res),
+    body: EMPTY_BODY,
+  };
+}
+
+export const EMPTY_BODY = Buffer.alloc(0);
+
+function decodeParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}

@@ -1,0 +1,77 @@
+import type { Logger } from '../log/logger.js';
+import type { Now } from '../runtime/ports.js';
+import type { Broadcaster } from '../stream/broadcaster.js';
+import { STREAM_CONTENT_TYPE, STREAM_PREAMBLE } from '../stream/multipart.js';
+import { MjpegViewer, UNBOUNDED_BODY } from './mjpeg-viewer.js';
+import type { Request } from './request.js';
+import { closing, NO_STORE, problem, statusLine, type Response } from './response.js';
+import type { Reply } from './router.js';
+
+// GET /stream.mjpg: checks the request, then takes the connection over as a viewer of the
+// broadcaster. From there on frames go out through MjpegViewer's zero-copy path.
+
+/** A new viewer is sent the newest frame at once when it is at most this old. */
+const FRESH_FRAME_MS = 2_000;
+
+const MAX_FPS_CAP = 120;
+
+/** Parses `?fps=N`: undefined when absent, NaN when invalid. */
+export function parseFpsCap(raw: string | null | undefined): number | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  if (!/^\d+(\.\d+)?$/.test(raw)) return Number.NaN;
+  const fps = Number(raw);
+  return fps > 0 && fps <= MAX_FPS_CAP ? fps : Number.NaN;
+}
+
+const STREAM_HEADERS: Record<string, string> = {
+  'Content-Type': STREAM_CONTENT_TYPE,
+  'Cache-Control': `${NO_STORE}, no-cache, must-revalidate`,
+  Pragma: 'no-cache',
+  'X-Content-Type-Options': 'nosniff',
+};
+
+export interface StreamDeps {
+  broadcaster: Broadcaster<MjpegViewer>;
+  logger: Logger;
+  now: Now;
+  /** The viewer limit as configured now (it may change while picamd runs). */
+  maxViewers: () => number;
+  /** Called when a viewer joins or leaves (the page shows the count live). */
+  onViewersChanged?: () => void;
+}
+
+export function streamReply(req: Request, deps: StreamDeps): Reply {
+  const { broadcaster, logger, now } = deps;
+  const fps = parseFpsCap(req.query.get('fps'));
+  if (Number.isNaN(fps)) return problem(400, 'bad-fps', `fps must be a number above 0 and at most ${MAX_FPS_CAP}.`);
+  if (broadcaster.full) {
+    // Closed at once: a refused client holds no socket, and a flood of them costs nothing more.
+    return closing(
+      problem(503, 'too-many-viewers', `All ${deps.maxViewers()} viewer slots are taken; try again shortly.`, { 'Retry-After': '5' }),
+    );
+  }
+  const head: Response = { status: 200, headers: STREAM_HEADERS, body: '' };
+  return {
+    head,
+    takeover: ({ res, onAborted }) => {
+      const remote = req.remote;
+      const viewer = new MjpegViewer(broadcaster.allocateId(), res, now, fps ? 1000 / fps : 0, remote);
+      onAborted(() => {
+        viewer.markClosed();
+        broadcaster.remove(viewer);
+        const s = viewer.stats();
+        logger.info(
+          `viewer ${s.id} (${remote}) left after ${(s.connectedMs / 1000).toFixed(1)} s: ` +
+            `${s.delivered} frames delivered, ${s.skipped} skipped; ${broadcaster.viewerCount} watching`,
+        );
+        deps.onViewersChanged?.();
+      });
+      res.writeStatus(statusLine(200));
+      for (const name in STREAM_HEADERS) res.writeHeader(name, STREAM_HEADERS[name]!);
+      res.tryEnd(STREAM_PREAMBLE, UNBOUNDED_BODY);
+      broadcaster.add(viewer, FRESH_FRAME_MS);
+      logger.info(`viewer ${viewer.id} (${remote}) joined${fps ? ` at up to ${fps} fps` : ''}; ${broadcaster.viewerCount} watching`);
+      deps.onViewersChanged?.();
+    },
+  };
+}

@@ -1,5 +1,12 @@
-import { App, SSLApp, us_listen_socket_close, us_socket_local_port, type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
-import * as uws from 'uWebSockets.js';
+import {
+  App,
+  LIBUS_LISTEN_EXCLUSIVE_PORT,
+  SSLApp,
+  us_listen_socket_close,
+  us_socket_local_port,
+  type TemplatedApp,
+  type us_listen_socket,
+} from 'uWebSockets.js';
 import { Authenticator } from '../auth/authenticator.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
@@ -34,17 +41,6 @@ export interface HttpDeps {
   /** The stalled-viewer sweep's timer. */
   timers?: IntervalTimers;
 }
-
-/**
- * uSockets listens with SO_REUSEPORT unless told otherwise, so a second picamd (or anything else) on
- * the same port would silently share it. The native listen takes (host, port, options, cb); the
- * shipped typings only declare options without a host.
- */
-type ListenWithOptions = {
-  listen(host: string, port: number, options: number, cb: (socket: us_listen_socket | false) => void): unknown;
-};
-// The typings declare this as an enum member; the module exports it as a plain constant.
-const EXCLUSIVE_PORT = (uws as unknown as { LIBUS_LISTEN_EXCLUSIVE_PORT: number }).LIBUS_LISTEN_EXCLUSIVE_PORT;
 
 /**
  * The HTTP side of picamd on uWebSockets.js: the MJPEG stream, snapshots, status and health, plus
@@ -87,7 +83,9 @@ export class HttpServer {
     this.sweepTimer = this.timers.setInterval(() => this.dropStalledViewers(), Math.min(1_000, stallMs / 4));
     const scheme = tls ? 'https' : 'http';
     return new Promise((resolve, reject) => {
-      (app as unknown as ListenWithOptions).listen(this.config.host, this.config.port, EXCLUSIVE_PORT, (socket) => {
+      // uSockets listens with SO_REUSEPORT unless told otherwise, so a second picamd (or anything
+      // else) on the same port would silently share it.
+      app.listen(this.config.host, this.config.port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
         if (!socket) {
           reject(new Error(`cannot listen on ${this.config.host}:${this.config.port} (in use, or no permission for a port below 1024)`));
           return;

@@ -18,9 +18,9 @@ import { loadOnoffPinFactory } from './gpio/pins.js';
 import { privacyRoutes } from './http/privacy-route.js';
 import { EventHub } from './http/events.js';
 import { loadWebAssets, staticRoutes } from './http/static.js';
-import { HttpServer, type SnapshotResult } from './http/server.js';
+import { HttpServer } from './http/server.js';
 import { checkTlsFiles } from './http/tls.js';
-import { buildStatus } from './http/status.js';
+import { statusSource } from './http/status.js';
 import type { MjpegViewer } from './http/mjpeg-viewer.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { PrivacyController } from './privacy/controller.js';
@@ -30,7 +30,12 @@ import { Broadcaster } from './stream/broadcaster.js';
 import { PlaceholderFeed, placeholderFor } from './stream/feed.js';
 import { PlaceholderCache } from './stream/placeholder.js';
 import { RateMeter } from './stream/rate.js';
+import { Lifecycle } from './runtime/lifecycle.js';
+import { lastGoodMemory } from './runtime/memory.js';
+import { monotonicNow, realTimers } from './runtime/ports.js';
+import { handleProcessEvents } from './runtime/process-events.js';
 import { exposeGc, FrameMemoryReclaimer } from './runtime/reclaim.js';
+import { snapshotOf } from './stream/snapshot.js';
 
 const EX_USAGE = 64;
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -43,26 +48,8 @@ function readVersion(): string {
   }
 }
 
-/** Resolves on the first SIGTERM or SIGINT; a second one exits at once. */
-function terminationSignal(logger: Logger): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    let received = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (received) {
-        logger.warn(`${signal} again, exiting now`);
-        process.exit(1);
-      }
-      received = true;
-      resolve(signal);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
-}
-
 async function runAppliance(config: Config, logger: Logger): Promise<number> {
-  const now = () => performance.now();
-  const startedAt = now();
+  const now = monotonicNow;
   const version = readVersion();
   const deviceName = config.server.deviceName || hostname();
   const cwd = process.cwd();
@@ -77,11 +64,10 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
     logger: logger.child('privacy'),
   });
   const gpio = new GpioService({ config: config.gpio, privacy, loadPins: loadOnoffPinFactory, logger: logger.child('gpio') });
-
   const camera = new CameraSupervisor(config.camera, {
     spawn,
     now,
-    timers: { setTimeout, clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
+    timers: realTimers,
     logger: logger.child('camera'),
     findExecutable: (command) => findExecutable(command, process.env.PATH, cwd),
     deathSignalPrefix: setpriv ? [setpriv, '--pdeathsig', 'KILL', '--'] : [],
@@ -89,20 +75,14 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
   // Privacy holds the camera paused until privacy.start() has decided the boot state.
   privacy.bindCamera(camera);
   camera.on('state', (state) => gpio.setCameraState(state));
-  // Whatever ends picamd, the camera process goes with it, and the GPIO lines are released.
-  process.on('exit', () => {
-    camera.killNow();
-    gpio.stop();
-  });
-  process.on('uncaughtException', (err) => {
-    logger.error(`uncaught error, exiting: ${err.stack ?? err}`);
-    camera.killNow();
-    process.exit(1);
-  });
-  process.on('unhandledRejection', (err) => {
-    logger.error(`unhandled rejection, exiting: ${(err as Error)?.stack ?? err}`);
-    camera.killNow();
-    process.exit(1);
+  const signal = handleProcessEvents({
+    proc: process,
+    logger,
+    exit: (code) => process.exit(code),
+    lastResort: () => {
+      camera.killNow();
+      gpio.stop();
+    },
   });
 
   const broadcaster = new Broadcaster<MjpegViewer>(now, config.server.maxViewers);
@@ -111,31 +91,14 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
     fpsIn.mark(now());
     broadcaster.publish(jpeg, true);
   });
-
-  // process.memoryUsage() reads /proc/self/stat and so needs a free file descriptor. A flood of
-  // connections can take every one; then the last reading stands instead of an uncaught EMFILE
-  // ending picamd from a timer.
-  let lastMemory = process.memoryUsage();
-  const memoryUsage = () => {
-    try {
-      lastMemory = process.memoryUsage();
-    } catch {
-      // Out of descriptors for a moment; see above.
-    }
-    return lastMemory;
-  };
-  const reclaimer = new FrameMemoryReclaimer({
-    gc: exposeGc(),
-    arrayBuffers: () => memoryUsage().arrayBuffers,
-    now,
-    timers: { setInterval, clearInterval: (h) => clearInterval(h as NodeJS.Timeout) },
-  });
+  const memory = lastGoodMemory();
+  const reclaimer = new FrameMemoryReclaimer({ gc: exposeGc(), arrayBuffers: () => memory().arrayBuffers, now, timers: realTimers });
   const placeholders = new PlaceholderCache();
   const { width, height } = config.camera;
   const feed = new PlaceholderFeed(
     (jpeg) => broadcaster.publish(jpeg, false),
     (kind, detail) => placeholders.get(kind, width, height, detail),
-    { setInterval, clearInterval: (h) => clearInterval(h as NodeJS.Timeout) },
+    realTimers,
   );
   camera.on('state', (state, detail: string) => {
     // The privacy placeholder says it all; the camera's detail would only repeat it.
@@ -143,39 +106,24 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
     if (state === 'paused') broadcaster.forgetLive();
   });
 
-  const frameInterval = 1000 / config.camera.framerate;
-  const snapshot = (): SnapshotResult => {
-    if (privacy.enabled) return { error: 'privacy', message: 'Privacy mode is on: the camera is switched off.' };
-    const status = camera.status();
-    const part = status.state === 'streaming' ? broadcaster.latestLive(Math.max(2_000, 3 * frameInterval)) : undefined;
-    if (part) return { jpeg: part.jpeg };
-    return { error: 'no-frame', message: `No current frame: the camera is ${status.state}${status.detail ? ` (${status.detail})` : ''}.` };
-  };
-
-  const statusDocument = () =>
-    buildStatus({
-      deviceName,
-      version,
-      nowMs: now(),
-      memory: memoryUsage(),
-      startedAtMs: startedAt,
-      camera: camera.status(),
-      cameraConfig: config.camera,
-      fpsIn: fpsIn.rate(now()),
-      framesPublished: broadcaster.framesPublished,
-      maxViewers: config.server.maxViewers,
-      viewers: broadcaster.list().map((v) => v.stats()),
-      privacy: privacy.state,
-    });
-  const events = new EventHub({
-    status: statusDocument,
-    logger: logger.child('events'),
-    timers: { setInterval, clearInterval: (h) => clearInterval(h as NodeJS.Timeout) },
+  const status = statusSource({
+    deviceName: () => deviceName,
+    version,
     now,
+    startedAtMs: now(),
+    memory,
+    camera,
+    cameraConfig: () => config.camera,
+    fpsIn: () => fpsIn.rate(now()),
+    stream: broadcaster,
+    maxViewers: () => config.server.maxViewers,
+    privacy,
   });
+  const events = new EventHub({ status, logger: logger.child('events'), timers: realTimers, now });
   camera.on('state', () => events.publishStatus());
   privacy.on('change', () => events.publishStatus());
-
+  const snapshot = () =>
+    snapshotOf({ privacy: privacy.enabled, camera: camera.status(), framerate: config.camera.framerate, latestLive: (ms) => broadcaster.latestLive(ms) });
   const http = new HttpServer(config.server, {
     broadcaster,
     logger: logger.child('http'),
@@ -183,44 +131,35 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
     snapshot,
     routes: [privacyRoutes(privacy), events.route, staticRoutes(loadWebAssets())],
     onViewersChanged: () => events.publishStatus(),
-    status: statusDocument,
+    status,
   });
+  const systemd = new SystemdNotifier({ logger: logger.child('systemd'), env: process.env, pid: process.pid });
 
   logger.info(`picamd ${version} starting on ${deviceName}`);
-  const signal = terminationSignal(logger);
-  const systemd = new SystemdNotifier({ logger: logger.child('systemd'), env: process.env, pid: process.pid });
-  const stopAll = async () => {
-    systemd.stop();
-    reclaimer.stop();
-    events.stop();
-    http.stop();
-    feed.stop();
-    await camera.stop();
-    gpio.stop();
-    await privacy.stop();
-  };
+  // Privacy and GPIO first: a device that is private (saved state, startPaused, or a switch that is
+  // on) never starts its camera, not even for a moment. Stopped in reverse, each stop isolated.
+  const services = new Lifecycle(logger);
   try {
-    // Privacy and GPIO first: a device that is private (saved state, startPaused, or a switch that
-    // is on) never starts its camera, not even for a moment.
-    await privacy.start();
-    await gpio.start();
-    gpio.setCameraState(camera.state);
-    camera.start();
-    feed.start();
-    reclaimer.start();
-    events.start();
-    await http.start();
-    systemd.startWatchdog();
+    await services.start([
+      { name: 'privacy', start: () => privacy.start(), stop: () => privacy.stop() },
+      { name: 'gpio', start: () => gpio.start().then(() => gpio.setCameraState(camera.state)), stop: () => gpio.stop() },
+      { name: 'camera', start: () => camera.start(), stop: () => camera.stop() },
+      { name: 'placeholders', start: () => feed.start(), stop: () => feed.stop() },
+      { name: 'reclaimer', start: () => reclaimer.start(), stop: () => reclaimer.stop() },
+      { name: 'events', start: () => events.start(), stop: () => events.stop() },
+      { name: 'http', start: () => http.start().then(() => undefined), stop: () => http.stop() },
+      { name: 'systemd', start: () => systemd.startWatchdog(), stop: () => systemd.stop() },
+    ]);
     void systemd.ready(`listening on port ${http.port}`);
   } catch (err) {
     logger.error(`cannot start: ${(err as Error).message}`);
-    await stopAll();
+    await services.stop();
     return 1;
   }
 
   logger.info(`stopping on ${await signal}`);
   void systemd.stopping();
-  await stopAll();
+  await services.stop();
   logger.info('stopped');
   return 0;
 }

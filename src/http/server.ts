@@ -12,13 +12,12 @@ import type { ServerConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { realTimers, type IntervalTimers, type Now } from '../runtime/ports.js';
 import type { Broadcaster } from '../stream/broadcaster.js';
+import type { SnapshotResult } from '../stream/snapshot.js';
 import type { MjpegViewer } from './mjpeg-viewer.js';
 import { json, NO_STORE, problem } from './response.js';
 import { Router, type Gate } from './router.js';
 import { streamReply } from './stream-route.js';
 
-/** Why there is no snapshot, when there is none. */
-export type SnapshotResult = { jpeg: Buffer } | { error: string; message: string };
 
 export interface HttpDeps {
   broadcaster: Broadcaster<MjpegViewer>;

@@ -1,5 +1,7 @@
 import type { CameraStatus } from '../camera/supervisor.js';
 import type { CameraConfig } from '../config/schema.js';
+import type { MemoryReading } from '../runtime/memory.js';
+import type { Now } from '../runtime/ports.js';
 import type { ViewerStats } from '../stream/viewer.js';
 
 export interface StatusInputs {
@@ -7,7 +9,7 @@ export interface StatusInputs {
   version: string;
   nowMs: number;
   /** process.memoryUsage() of picamd itself (the camera process is separate). */
-  memory: { rss: number; heapUsed: number; arrayBuffers: number };
+  memory: MemoryReading;
   startedAtMs: number;
   camera: CameraStatus;
   cameraConfig: CameraConfig;
@@ -63,5 +65,41 @@ export function buildStatus(s: StatusInputs) {
       })),
     },
     privacy: s.privacy,
+  };
+}
+
+/** Where each part of the status comes from, read fresh for every document. */
+export interface StatusSources {
+  deviceName: () => string;
+  version: string;
+  now: Now;
+  startedAtMs: number;
+  memory: () => MemoryReading;
+  camera: { status(): CameraStatus };
+  cameraConfig: () => CameraConfig;
+  fpsIn: () => number;
+  stream: { readonly framesPublished: number; list(): ReadonlyArray<{ stats(): ViewerStats & { remote: string } }> };
+  maxViewers: () => number;
+  privacy: { readonly state: StatusInputs['privacy'] };
+}
+
+/** The /api/status document builder over live sources. */
+export function statusSource(s: StatusSources): () => ReturnType<typeof buildStatus> {
+  return () => {
+    const nowMs = s.now();
+    return buildStatus({
+      deviceName: s.deviceName(),
+      version: s.version,
+      nowMs,
+      memory: s.memory(),
+      startedAtMs: s.startedAtMs,
+      camera: s.camera.status(),
+      cameraConfig: s.cameraConfig(),
+      fpsIn: s.fpsIn(),
+      framesPublished: s.stream.framesPublished,
+      maxViewers: s.maxViewers(),
+      viewers: s.stream.list().map((v) => v.stats()),
+      privacy: s.privacy.state,
+    });
   };
 }

@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { SnapshotResult } from '../../src/http/server.js';
+import type { SnapshotResult } from '../../src/stream/snapshot.js';
 import { parseFpsCap } from '../../src/http/stream-route.js';
 import type { MjpegViewer } from '../../src/http/mjpeg-viewer.js';
 import { Broadcaster } from '../../src/stream/broadcaster.js';

@@ -96,18 +96,22 @@ export class Authenticator {
     const credentials = parseBasicAuthorization(attempt.authorization);
     if (!credentials) return { kind: 'missing' };
     const { user, password } = credentials;
+    // The limiter comes first: an address that must wait is refused whatever it sends, so it cannot
+    // keep guessing at full speed while the right password sits in the cache below.
+    const verdict = this.limiter.check(attempt.client, nowMs);
+    if (!verdict.allowed) return { kind: 'limited', retryAfterMs: verdict.retryAfterMs, failures: verdict.failures };
+
     const key = createHmac('sha256', this.cacheKey).update(user).update('\0').update(password).digest('base64');
     const known = this.verified.get(key);
     if (known && nowMs - known.usedAt <= this.options.verifiedTtlMs) {
       this.verified.delete(key);
       known.usedAt = nowMs;
       this.verified.set(key, known);
+      // The same as a checked success: the address's failures are forgiven.
+      this.limiter.succeed(attempt.client);
       return { kind: 'ok', user, via: 'password' };
     }
     this.verified.delete(key);
-
-    const verdict = this.limiter.check(attempt.client, nowMs);
-    if (!verdict.allowed) return { kind: 'limited', retryAfterMs: verdict.retryAfterMs, failures: verdict.failures };
 
     let check = this.pending.get(key);
     if (!check) {

@@ -115,3 +115,22 @@ test('hashes are checked when the authenticator is built', () => {
   assert.throws(() => new Authenticator({ users: [{ name: 'a', passwordHash: 'plain' }] }), /user a: .*plain-text/);
   assert.throws(() => new Authenticator({ users: [] }), /at least one user/);
 });
+
+test('a waiting address is refused even with recently verified credentials; a remembered success clears its failures', async () => {
+  const v = countingVerify();
+  const limiter = new LoginLimiter({ freeFailures: 1, baseDelayMs: 60_000 });
+  const auth = new Authenticator({ users, verify: v.verify, limiter });
+  const right = basic('admin', 's3cret');
+  assert.equal((await auth.authenticate(attempt(right), 0)).kind, 'ok', 'now remembered');
+  for (const guess of ['a', 'b']) assert.equal((await auth.authenticate(attempt(basic('admin', guess)), 1)).kind, 'denied');
+  const calls = v.calls.length;
+  for (let t = 2; t < 60_001; t += 6_000) {
+    const outcome = auth.authenticate(attempt(right), t);
+    assert.deepEqual(outcome, { kind: 'limited', retryAfterMs: 60_001 - t, failures: 2 }, `at ${t} ms`);
+  }
+  assert.equal(v.calls.length, calls, 'nothing checked while it waits');
+  assert.deepEqual(auth.authenticate(attempt(right), 60_001), { kind: 'ok', user: 'admin', via: 'password' }, 'remembered, after the wait');
+  assert.equal(v.calls.length, calls, 'without scrypt');
+  assert.equal(limiter.check('10.0.0.1', 60_001).allowed, true);
+  assert.deepEqual(await auth.authenticate(attempt(basic('admin', 'c')), 60_002), { kind: 'denied', user: 'admin', failures: 1, delayMs: 0 }, 'counting starts afresh');
+});

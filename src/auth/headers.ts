@@ -1,3 +1,5 @@
+import { decodeUtf8Strict } from './utf8.js';
+
 // Parsing of the request headers that carry credentials. Pure functions of header text.
 
 export interface BasicCredentials {
@@ -9,14 +11,15 @@ export interface BasicCredentials {
 const MAX_AUTHORIZATION = 1024;
 
 /**
- * `Authorization: Basic base64(user:password)` (RFC 7617), UTF-8. Undefined for another scheme or a
- * malformed value. The password may contain colons; the user name may not.
+ * `Authorization: Basic base64(user:password)` (RFC 7617), UTF-8. Undefined for another scheme, a
+ * malformed value or bytes that are not UTF-8. The password may contain colons; the user name may not.
  */
 export function parseBasicAuthorization(header: string): BasicCredentials | undefined {
   if (!header || header.length > MAX_AUTHORIZATION) return undefined;
   const m = /^basic[ \t]+([A-Za-z0-9+/]+={0,2})[ \t]*$/i.exec(header);
   if (!m) return undefined;
-  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const decoded = decodeUtf8Strict(Buffer.from(m[1]!, 'base64'));
+  if (decoded === undefined) return undefined;
   const colon = decoded.indexOf(':');
   if (colon < 0) return undefined;
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };

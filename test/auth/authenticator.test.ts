@@ -134,3 +134,12 @@ test('a waiting address is refused even with recently verified credentials; a re
   assert.equal(limiter.check('10.0.0.1', 60_001).allowed, true);
   assert.deepEqual(await auth.authenticate(attempt(basic('admin', 'c')), 60_002), { kind: 'denied', user: 'admin', failures: 1, delayMs: 0 }, 'counting starts afresh');
 });
+
+test('a password that is not UTF-8 is no credentials: not checked, not counted', async () => {
+  const v = countingVerify();
+  const auth = new Authenticator({ users, verify: v.verify });
+  const header = `Basic ${Buffer.concat([Buffer.from('admin:s3cre'), Buffer.from([0xff])]).toString('base64')}`;
+  assert.deepEqual(auth.authenticate(attempt(header), 0), { kind: 'missing' });
+  assert.equal(v.calls.length, 0);
+  assert.equal(auth.limiter.size, 0);
+});

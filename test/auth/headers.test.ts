@@ -16,6 +16,17 @@ test('anything else is no credentials', () => {
   }
 });
 
+test('credentials that are not UTF-8 are no credentials: invalid bytes never become U+FFFD', () => {
+  const raw = (bytes: Buffer) => `Basic ${bytes.toString('base64')}`;
+  const latin1 = (s: string) => Buffer.from(s, 'latin1');
+  for (const bytes of [latin1('admin:caf\xe9'), latin1('admin:caf\xff'), latin1('admin:caf\x80'), latin1('adm\xefn:cafe'), latin1('admin:\xc3')]) {
+    assert.equal(parseBasicAuthorization(raw(bytes)), undefined, bytes.toString('hex'));
+  }
+  // U+FFFD spelled correctly is a character like any other, and a leading BOM is kept, not dropped.
+  assert.deepEqual(parseBasicAuthorization(raw(latin1('admin:caf\xef\xbf\xbd'))), { user: 'admin', password: 'caf\ufffd' });
+  assert.deepEqual(parseBasicAuthorization(raw(latin1('\xef\xbb\xbfadmin:x'))), { user: '\ufeffadmin', password: 'x' });
+});
+
 test('a cookie by name among others', () => {
   assert.equal(cookieValue('a=1; picamd_session=xyz; b=2', 'picamd_session'), 'xyz');
   assert.equal(cookieValue('picamd_session_old=1', 'picamd_session'), '');

@@ -108,7 +108,7 @@ export class Authenticator {
       known.usedAt = nowMs;
       this.verified.set(key, known);
       // The same as a checked success: the address's failures are forgiven.
-      this.limiter.succeed(attempt.client);
+      this.limiter.succeed(attempt.client, nowMs);
       return { kind: 'ok', user, via: 'password' };
     }
     this.verified.delete(key);
@@ -129,7 +129,7 @@ export class Authenticator {
   private settle(ok: boolean, key: string, user: string, client: string, nowMs: number): AuthOutcome {
     if (ok) {
       this.remember(key, user, nowMs);
-      this.limiter.succeed(client);
+      this.limiter.succeed(client, nowMs);
       return { kind: 'ok', user, via: 'password' };
     }
     const { failures, delayMs } = this.limiter.fail(client, nowMs);

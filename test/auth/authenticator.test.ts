@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Authenticator, type AuthOutcome } from '../../src/auth/authenticator.js';
+import { clientKey } from '../../src/auth/headers.js';
 import { LoginLimiter } from '../../src/auth/limiter.js';
 import { hashPassword, verifyPassword, type PasswordHash } from '../../src/auth/password.js';
 
@@ -142,4 +143,17 @@ test('a password that is not UTF-8 is no credentials: not checked, not counted',
   assert.deepEqual(auth.authenticate(attempt(header), 0), { kind: 'missing' });
   assert.equal(v.calls.length, 0);
   assert.equal(auth.limiter.size, 0);
+});
+
+test('IPv6: a host that logged in keeps working while other addresses of its /64 wait', async () => {
+  const auth = new Authenticator({ users }, { maxConcurrentChecks: 64 });
+  const host = clientKey('2001:db8:1:2::10');
+  const right = basic('admin', 's3cret');
+  assert.equal((await auth.authenticate(attempt(right, '', host), 0)).kind, 'ok');
+  const others = Array.from({ length: 60 }, (_, i) => clientKey(`2001:db8:1:2::${(0x100 + i).toString(16)}`));
+  for (const other of others) await auth.authenticate(attempt(basic('admin', 'guess'), '', other), 1);
+  // 50 failures in the /64 are free; the 51st makes it wait 1 s, and the guesses after it are refused unchecked.
+  const fresh = auth.authenticate(attempt(basic('admin', 'x'), '', clientKey('2001:db8:1:2::ffff')), 2);
+  assert.deepEqual(fresh, { kind: 'limited', retryAfterMs: 999, failures: 51 }, 'a fresh address of the /64');
+  assert.deepEqual(auth.authenticate(attempt(right, '', host), 2), { kind: 'ok', user: 'admin', via: 'password' });
 });

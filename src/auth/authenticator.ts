@@ -6,9 +6,10 @@ import { parsePasswordHash, verifyPassword, type PasswordHash } from './password
 import { SessionStore } from './sessions.js';
 
 // Who is asking: a session cookie, or HTTP Basic credentials checked against the configured users.
-// The answer is immediate for a session or for credentials verified recently, and a promise when
-// scrypt has to run. Independent of HTTP: the caller passes header values in and maps the outcome
-// to a response.
+// The answer is immediate for a session, for an address that must wait (limiter first) and for
+// credentials verified recently; it is a promise when scrypt has to run, which may first wait its
+// turn in a small queue shared fairly between addresses (check-queue.ts). Independent of HTTP: the
+// caller passes header values in and maps the outcome to a response.
 
 export interface ConfiguredUser {
   name: string;
@@ -138,8 +139,7 @@ export class Authenticator {
       client,
       async () => {
         // The check may have waited: the address may have been told to wait meanwhile.
-        const now = this.latestNowMs;
-        const late = this.limiter.check(client, now);
+        const late = this.limiter.check(client, this.latestNowMs);
         if (!late.allowed) return { kind: 'limited', retryAfterMs: late.retryAfterMs, failures: late.failures };
         const hash = this.users.get(user);
         const ok = await this.verify(password, hash ?? this.decoy);

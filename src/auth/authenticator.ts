@@ -1,13 +1,15 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { CheckQueue } from './check-queue.js';
 import { parseBasicAuthorization } from './headers.js';
 import { LoginLimiter } from './limiter.js';
 import { parsePasswordHash, verifyPassword, type PasswordHash } from './password.js';
 import { SessionStore } from './sessions.js';
 
 // Who is asking: a session cookie, or HTTP Basic credentials checked against the configured users.
-// The answer is immediate for a session or for credentials verified recently, and a promise when
-// scrypt has to run. Independent of HTTP: the caller passes header values in and maps the outcome
-// to a response.
+// The answer is immediate for a session, for an address that must wait (limiter first) and for
+// credentials verified recently; it is a promise when scrypt has to run, which may first wait its
+// turn in a small queue shared fairly between addresses (check-queue.ts). Independent of HTTP: the
+// caller passes header values in and maps the outcome to a response.
 
 export interface ConfiguredUser {
   name: string;
@@ -31,21 +33,27 @@ export type AuthOutcome =
   | { kind: 'denied'; user: string; failures: number; delayMs: number }
   /** The client failed too often and must wait. */
   | { kind: 'limited'; retryAfterMs: number; failures: number }
-  /** Too many password checks are running already. */
+  /** Too many password checks are under way already (for this client or in all). */
   | { kind: 'busy' };
 
 export interface AuthenticatorOptions {
   /** A verified password is remembered this long after its last use, so repeat requests skip scrypt. */
   verifiedTtlMs: number;
   maxVerified: number;
-  /** Password checks running at once; more are refused (each costs 8 MiB and a core for a while). */
+  /** Password checks running at once (each costs 8 MiB and a core for a while); more wait their turn. */
   maxConcurrentChecks: number;
+  /** Checks waiting for a free slot, from all clients; beyond this, 'busy'. */
+  maxWaitingChecks: number;
+  /** Checks running or waiting for one client address (distinct credentials); beyond this, 'busy'. */
+  maxChecksPerClient: number;
 }
 
 export const DEFAULT_AUTHENTICATOR_OPTIONS: AuthenticatorOptions = {
   verifiedTtlMs: 15 * 60_000,
   maxVerified: 32,
   maxConcurrentChecks: 2,
+  maxWaitingChecks: 32,
+  maxChecksPerClient: 2,
 };
 
 export interface AuthenticatorDeps {
@@ -68,7 +76,13 @@ export class Authenticator {
   private readonly verified = new Map<string, { user: string; usedAt: number }>();
   /** Checks under way, by credentials: a page loading five files at once costs one scrypt run. */
   private readonly pending = new Map<string, Promise<AuthOutcome>>();
+  private readonly queue: CheckQueue<AuthOutcome>;
   private readonly options: AuthenticatorOptions;
+  /**
+   * The latest time a caller passed in: the clock for checks that waited in the queue, which run
+   * after the call that brought them returned. At most the queue's wait behind the real time.
+   */
+  private latestNowMs = -Infinity;
 
   constructor(deps: AuthenticatorDeps, options: Partial<AuthenticatorOptions> = {}) {
     const random = deps.random ?? randomBytes;
@@ -86,6 +100,10 @@ export class Authenticator {
     this.verify = deps.verify ?? verifyPassword;
     this.cacheKey = random(32);
     this.options = { ...DEFAULT_AUTHENTICATOR_OPTIONS, ...options };
+    this.queue = new CheckQueue<AuthOutcome>(
+      { maxRunning: this.options.maxConcurrentChecks, maxWaiting: this.options.maxWaitingChecks, maxPerClient: this.options.maxChecksPerClient },
+      (client) => !this.limiter.hasFailures(client, this.latestNowMs),
+    );
   }
 
   authenticate(attempt: AuthAttempt, nowMs: number): AuthOutcome | Promise<AuthOutcome> {
@@ -95,37 +113,51 @@ export class Authenticator {
     }
     const credentials = parseBasicAuthorization(attempt.authorization);
     if (!credentials) return { kind: 'missing' };
+    this.latestNowMs = Math.max(this.latestNowMs, nowMs);
     const { user, password } = credentials;
+    const client = attempt.client;
+    // The limiter comes first: an address that must wait is refused whatever it sends, so it cannot
+    // keep guessing at full speed while the right password sits in the cache below.
+    const verdict = this.limiter.check(client, nowMs);
+    if (!verdict.allowed) return { kind: 'limited', retryAfterMs: verdict.retryAfterMs, failures: verdict.failures };
+
     const key = createHmac('sha256', this.cacheKey).update(user).update('\0').update(password).digest('base64');
     const known = this.verified.get(key);
     if (known && nowMs - known.usedAt <= this.options.verifiedTtlMs) {
       this.verified.delete(key);
       known.usedAt = nowMs;
       this.verified.set(key, known);
+      // The same as a checked success: the address's failures are forgiven.
+      this.limiter.succeed(client, nowMs);
       return { kind: 'ok', user, via: 'password' };
     }
     this.verified.delete(key);
 
-    const verdict = this.limiter.check(attempt.client, nowMs);
-    if (!verdict.allowed) return { kind: 'limited', retryAfterMs: verdict.retryAfterMs, failures: verdict.failures };
-
-    let check = this.pending.get(key);
-    if (!check) {
-      if (this.pending.size >= this.options.maxConcurrentChecks) return { kind: 'busy' };
-      const hash = this.users.get(user);
-      check = this.verify(password, hash ?? this.decoy)
-        .then((ok) => this.settle(ok && hash !== undefined, key, user, attempt.client, nowMs))
-        .finally(() => this.pending.delete(key));
-      this.pending.set(key, check);
-    }
-    return check;
+    const shared = this.pending.get(key);
+    if (shared) return shared;
+    const check = this.queue.submit(
+      client,
+      async () => {
+        // The check may have waited: the address may have been told to wait meanwhile.
+        const late = this.limiter.check(client, this.latestNowMs);
+        if (!late.allowed) return { kind: 'limited', retryAfterMs: late.retryAfterMs, failures: late.failures };
+        const hash = this.users.get(user);
+        const ok = await this.verify(password, hash ?? this.decoy);
+        return this.settle(ok && hash !== undefined, key, user, client, this.latestNowMs);
+      },
+      () => ({ kind: 'busy' }),
+    );
+    if (!check) return { kind: 'busy' };
+    const settled = check.finally(() => this.pending.delete(key));
+    this.pending.set(key, settled);
+    return settled;
   }
 
   /** Records one check's result once, however many requests wait for it. */
   private settle(ok: boolean, key: string, user: string, client: string, nowMs: number): AuthOutcome {
     if (ok) {
       this.remember(key, user, nowMs);
-      this.limiter.succeed(client);
+      this.limiter.succeed(client, nowMs);
       return { kind: 'ok', user, via: 'password' };
     }
     const { failures, delayMs } = this.limiter.fail(client, nowMs);

@@ -19,7 +19,7 @@ class FakeInput extends EventEmitter implements PasswordInput {
   setEncoding() {}
   resume() {}
   pause() {}
-  type(text: string) {
+  type(text: string | Buffer) {
     setImmediate(() => this.emit('data', text));
   }
 }
@@ -72,6 +72,49 @@ test('from a pipe: the first line, once; a short password gets a warning', async
   assert.equal(await run, 0);
   assert.equal(output.text(), 'hash(short)\n');
   assert.match(messages.text(), /shorter than 8 characters/);
+});
+
+test('bytes that are not UTF-8 are refused with a reason, from a pipe or a terminal; nothing printed', async () => {
+  for (const bytes of ['caf\xe9', 'caf\xff', 'caf\x80', 'caf\xc3']) {
+    const input = new FakeInput(false);
+    const output = sink();
+    const messages = sink();
+    const run = runHashPassword({ input, output, messages }, fakeHash);
+    input.type(Buffer.from(`${bytes}\n`, 'latin1'));
+    assert.equal(await run, 1, JSON.stringify(bytes));
+    assert.equal(output.text(), '');
+    assert.match(messages.text(), /not valid UTF-8/);
+  }
+  const input = new FakeInput(true);
+  const output = sink();
+  const messages = sink();
+  const run = runHashPassword({ input, output, messages }, fakeHash);
+  input.type(Buffer.from('pass-caf\xe9\r', 'latin1'));
+  assert.equal(await run, 1);
+  assert.equal(output.text(), '');
+  assert.match(messages.text(), /not valid UTF-8/);
+  assert.deepEqual(input.raw, [true, false], 'the terminal is left as it was');
+});
+
+test('a character split across reads is one character; U+FFFD spelled correctly is kept', async () => {
+  const input = new FakeInput(true);
+  const output = sink();
+  const run = runHashPassword({ input, output, messages: sink() }, fakeHash);
+  const typed = Buffer.from('päss-\ufffd-word\r');
+  input.type(typed.subarray(0, 2));
+  await new Promise((r) => setTimeout(r, 10));
+  input.type(typed.subarray(2));
+  await new Promise((r) => setTimeout(r, 10));
+  input.type(typed);
+  assert.equal(await run, 0);
+  assert.equal(output.text(), 'hash(päss-\ufffd-word)\n');
+});
+
+test('picamd hash-password refuses a piped password that is not UTF-8', () => {
+  const r = spawnSync(process.execPath, [mainJs, 'hash-password'], { cwd: projectRoot, input: Buffer.from('caf\xe9\n', 'latin1') });
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout.length, 0);
+  assert.match(r.stderr.toString(), /not valid UTF-8/);
 });
 
 test('picamd hash-password prints a hash that verifies the password it read', async () => {

@@ -1,4 +1,5 @@
 import { decodeUtf8Strict } from './utf8.js';
+import { escapeForLog } from '../log/escape.js';
 
 // Parsing of the request headers that carry credentials. Pure functions of header text.
 
@@ -41,8 +42,7 @@ export function cookieValue(header: string, name: string): string {
  * cannot forge or flood log lines.
  */
 export function loggableName(name: string): string {
-  const clean = name.replace(/[^\x20-\x7e]/g, '?');
-  return JSON.stringify(clean.length > 64 ? `${clean.slice(0, 64)}...` : clean);
+  return `"${escapeForLog(name, 64).replaceAll('"', '\\"')}"`;
 }
 
 /**

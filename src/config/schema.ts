@@ -62,6 +62,12 @@ const serverSchema = z.strictObject({
   auth: authSchema.nullable().default(null),
   /** HTTPS with this certificate and key (PEM files); null: plain HTTP. */
   tls: tlsSchema.nullable().default(null),
+  /**
+   * Host names picamd answers to besides its IP addresses, localhost, its host name and
+   * <host>.local (requests for any other name get 421: DNS rebinding). ["*"]: any, for a reverse
+   * proxy that passes another Host.
+   */
+  allowedHosts: z.array(z.string().min(1).max(253)).max(32).default([]),
 });
 
 const backoffSchema = z.strictObject({

@@ -21,9 +21,10 @@ function normalHost(host: string, protocol: string): string | undefined {
  * (curl, Home Assistant): undefined when it may proceed, else the reason it may not. Browsers send
  * Origin with every POST and WebSocket; an Origin naming another site, or "null" (sandboxed frames,
  * file: pages), is another site driving the visitor's browser (CSRF, cross-site WebSocket hijacking).
- * Without Origin, Sec-Fetch-Site still tells a cross-site request from a browser apart.
+ * Without Origin, Sec-Fetch-Site still tells a cross-site request from a browser apart. `scheme` is
+ * the server's own.
  */
-export function crossSiteReason(origin: string, host: string, secFetchSite: string): string | undefined {
+export function crossSiteReason(origin: string, host: string, secFetchSite: string, scheme: 'http:' | 'https:'): string | undefined {
   if (!origin) {
     return secFetchSite === 'cross-site' || secFetchSite === 'same-site' ? `a request from another site (Sec-Fetch-Site: ${secFetchSite})` : undefined;
   }
@@ -34,7 +35,9 @@ export function crossSiteReason(origin: string, host: string, secFetchSite: stri
     return `a request from an unknown origin (${origin.slice(0, 100)})`;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `a request from an unknown origin (${origin.slice(0, 100)})`;
-  if (!host || url.host !== normalHost(host, url.protocol)) return `a request from another site (${url.origin})`;
+  // Scheme, host and port: under TLS a page at http://<device> is another origin, and could be
+  // anyone's on the path.
+  if (url.protocol !== scheme || !host || url.host !== normalHost(host, url.protocol)) return `a request from another site (${url.origin})`;
   return undefined;
 }
 

@@ -4,6 +4,8 @@ import type { Logger } from '../log/logger.js';
 import type { Now } from '../runtime/ports.js';
 import { collectBody, type BodyResult } from './body.js';
 import { login, type Admitted } from './login.js';
+import { escapeForLog } from '../log/escape.js';
+import { hostAllowed } from './host.js';
 import { crossSiteReason, isStateChanging } from './origin.js';
 import { captureRequest, EMPTY_BODY, type Request } from './request.js';
 import { closing, problem, writeResponse, type Response } from './response.js';
@@ -12,6 +14,7 @@ import { closing, problem, writeResponse, type Response } from './response.js';
 // every request passes the same steps in this order before its route runs:
 //
 //   1. framing     two Content-Lengths (400), a declared body over the cap (413)
+//   1b. host       a Host name the device does not answer to (421: DNS rebinding)
 //   2. origin      anything that changes state, and every WebSocket, from the device's own page (403)
 //   3. login       when login is on and the route is not public (401, 429, 503 busy)
 //   4. gates       device-wide conditions, in the order added (e.g. not set up yet: 503)
@@ -28,6 +31,8 @@ export const MAX_REQUEST_BODY = 16 * 1024;
 /** The raw connection, for the routes that keep it (stream, WebSocket). */
 export interface Connection {
   res: HttpResponse;
+  /** Headers every response carries (framing, HSTS); a takeover that writes a response adds them. */
+  headers: Readonly<Record<string, string>>;
   /** The WebSocket context, for upgrades. */
   context: us_socket_context_t | undefined;
   /** The connection closed; called at most once. Replaces any earlier handler. */
@@ -73,9 +78,16 @@ export interface RouterDeps {
   authenticator: Authenticator | undefined;
   logger: Logger;
   now: Now;
-  /** HTTPS: the session cookie gets Secure. */
+  /** HTTPS: the session cookie gets Secure, origins must be https:, responses carry HSTS. */
   secure: boolean;
+  /** The Host names the device answers to (see deviceHostNames); `*` for any; undefined: no check. */
+  hosts?: () => ReadonlyArray<string>;
 }
+
+/** On every response: no page of another site may frame anything of the camera (clickjacking). */
+const FRAME_HEADERS: Record<string, string> = { 'X-Frame-Options': 'DENY', 'Content-Security-Policy': "frame-ancestors 'none'" };
+/** Under TLS: browsers keep to https for half a year once they have seen it. */
+const HSTS = 'max-age=15552000';
 
 type WebSocketRoute<T> = { pattern: string; behavior: Omit<WebSocketBehavior<T>, 'upgrade'>; upgrade: Handler; options: RouteOptions };
 
@@ -101,8 +113,11 @@ export class Router {
   private readonly routes: Route[] = [];
   private readonly sockets: WebSocketRoute<unknown>[] = [];
   private readonly gates: Gate[] = [];
+  private readonly everyResponse: Readonly<Record<string, string>>;
 
-  constructor(private readonly deps: RouterDeps) {}
+  constructor(private readonly deps: RouterDeps) {
+    this.everyResponse = deps.secure ? { ...FRAME_HEADERS, 'Strict-Transport-Security': HSTS } : FRAME_HEADERS;
+  }
 
   get(pattern: string, handler: Handler, options: RouteOptions = {}): this {
     return this.add('get', pattern, handler, options);
@@ -155,10 +170,14 @@ export class Router {
       // Answered before the body arrives, and closed: the rest of it is not worth reading.
       return closing(problem(413, 'too-large', `Request body over ${MAX_REQUEST_BODY} bytes.`));
     }
+    if (this.deps.hosts && !hostAllowed(req.headers.host, this.deps.hosts())) {
+      logger.warn(`refused ${req.method.toUpperCase()} ${escapeForLog(req.path)} from ${req.remote}: Host ${JSON.stringify(escapeForLog(req.headers.host, 100))} is not a name of this device`);
+      return problem(421, 'misdirected', 'This device does not answer to that host name; use its address or add the name to server.allowedHosts.');
+    }
     if (route.upgrade || isStateChanging(req.method)) {
-      const reason = crossSiteReason(req.headers.origin, req.headers.host, req.headers['sec-fetch-site']);
+      const reason = crossSiteReason(req.headers.origin, req.headers.host, req.headers['sec-fetch-site'], this.deps.secure ? 'https:' : 'http:');
       if (reason) {
-        logger.warn(`refused ${req.method.toUpperCase()} ${req.path} from ${req.remote}: ${reason}`);
+        logger.warn(`refused ${req.method.toUpperCase()} ${escapeForLog(req.path)} from ${req.remote}: ${escapeForLog(reason)}`);
         return problem(403, 'cross-origin', `Refused ${reason}: this device is controlled from its own page only.`);
       }
     }
@@ -215,11 +234,16 @@ export class Router {
     const notFound: Route = {
       method: 'any',
       pattern: '/*',
-      handler: (req) => problem(404, 'not-found', `No such resource: ${req.path}`),
+      handler: (req) => problem(404, 'not-found', `No such resource: ${escapeForLog(req.path)}`),
       options: {},
       upgrade: false,
     };
     app.any('/*', (res, req) => this.dispatch(notFound, res, req, false, undefined));
+  }
+
+  /** The headers every response carries; a route's own win (the page's full CSP). */
+  private withBaseHeaders(response: Response): Response {
+    return { ...response, headers: { ...this.everyResponse, ...response.headers } };
   }
 
   private add(method: Method, pattern: string, handler: Handler, options: RouteOptions): this {
@@ -229,7 +253,7 @@ export class Router {
 
   private run(route: Route, req: Request, session: Session): Reply | Promise<Reply> {
     const failed = (err: unknown): Reply => {
-      this.deps.logger.error(`${req.method.toUpperCase()} ${req.path} failed: ${(err as Error)?.stack ?? err}`);
+      this.deps.logger.error(`${req.method.toUpperCase()} ${escapeForLog(req.path)} failed: ${(err as Error)?.stack ?? err}`);
       return internalError();
     };
     try {
@@ -250,14 +274,14 @@ export class Router {
       onAborted?.();
     });
     const body = route.options.body && hasBody(req) ? collectBody(res, MAX_REQUEST_BODY) : undefined;
-    const connection: Connection = { res, context, onAborted: (handler) => (onAborted = handler) };
+    const connection: Connection = { res, context, headers: this.everyResponse, onAborted: (handler) => (onAborted = handler) };
     const deliver = (reply: Reply) => {
       try {
-        if (!isTakeover(reply)) writeResponse(res, reply, head);
+        if (!isTakeover(reply)) writeResponse(res, this.withBaseHeaders(reply), head);
         else if (!head) reply.takeover(connection);
-        else writeResponse(res, reply.head ?? problem(405, 'method-not-allowed', 'Use GET.', { Allow: 'GET' }), true);
+        else writeResponse(res, this.withBaseHeaders(reply.head ?? problem(405, 'method-not-allowed', 'Use GET.', { Allow: 'GET' })), true);
       } catch (err) {
-        this.deps.logger.error(`${req.method.toUpperCase()} ${req.path}: writing the answer failed: ${(err as Error)?.stack ?? err}`);
+        this.deps.logger.error(`${req.method.toUpperCase()} ${escapeForLog(req.path)}: writing the answer failed: ${(err as Error)?.stack ?? err}`);
       }
     };
     const reply = this.handle(route, req, body);
@@ -270,7 +294,7 @@ export class Router {
         if (!aborted) res.cork(() => deliver(late));
       },
       (err: unknown) => {
-        this.deps.logger.error(`${req.method.toUpperCase()} ${req.path} failed: ${(err as Error)?.stack ?? err}`);
+        this.deps.logger.error(`${req.method.toUpperCase()} ${escapeForLog(req.path)} failed: ${(err as Error)?.stack ?? err}`);
         if (!aborted) res.cork(() => deliver(internalError()));
       },
     );

@@ -7,6 +7,7 @@ import {
   type TemplatedApp,
   type us_listen_socket,
 } from 'uWebSockets.js';
+import { hostname } from 'node:os';
 import { Authenticator } from '../auth/authenticator.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
@@ -14,6 +15,7 @@ import { realTimers, type IntervalTimers, type Now } from '../runtime/ports.js';
 import type { Broadcaster } from '../stream/broadcaster.js';
 import type { SnapshotResult } from '../stream/snapshot.js';
 import type { MjpegViewer } from './mjpeg-viewer.js';
+import { deviceHostNames } from './host.js';
 import { json, NO_STORE, problem } from './response.js';
 import { Router, type Gate } from './router.js';
 import { streamReply } from './stream-route.js';
@@ -40,6 +42,19 @@ export interface HttpDeps {
   /** The stalled-viewer sweep's timer. */
   timers?: IntervalTimers;
 }
+
+/**
+ * TLS 1.2 suites: forward-secret AEAD only, no CBC (Mozilla's "intermediate" list). TLS 1.3's own
+ * suites are all AEAD and unaffected.
+ */
+export const TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
 
 /**
  * The HTTP side of picamd on uWebSockets.js: the MJPEG stream, snapshots, status and health, plus
@@ -70,7 +85,7 @@ export class HttpServer {
     try {
       // SSLApp reads the PEM files itself and only says "App construction failed" when it cannot;
       // main checks them first (checkTlsFiles) for a clear message.
-      app = tls ? SSLApp({ cert_file_name: tls.cert, key_file_name: tls.key }) : App();
+      app = tls ? SSLApp({ cert_file_name: tls.cert, key_file_name: tls.key, ssl_ciphers: TLS12_CIPHERS }) : App();
     } catch (err) {
       return Promise.reject(new Error(`cannot start HTTPS with ${tls?.cert} and ${tls?.key}: ${(err as Error).message}`));
     }
@@ -121,7 +136,14 @@ export class HttpServer {
   /** picamd's own routes, then the added ones. */
   private router(authenticator: Authenticator | undefined): Router {
     const { deps, config } = this;
-    const router = new Router({ authenticator, logger: deps.logger, now: deps.now, secure: config.tls !== null });
+    const router = new Router({
+      authenticator,
+      logger: deps.logger,
+      now: deps.now,
+      secure: config.tls !== null,
+      // The host name is read per request: the first-boot setup may set it while picamd runs.
+      hosts: () => deviceHostNames(hostname(), config.allowedHosts),
+    });
     for (const gate of deps.gates ?? []) router.addGate(gate);
     // Health checks (systemd, monitoring) need no login and reveal nothing.
     router.get('/healthz', () => json(200, { ok: true }), { public: true });

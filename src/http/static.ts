@@ -38,8 +38,8 @@ export const ASSET_CACHE_CONTROL = 'no-cache';
 export const PAGE_SECURITY_POLICY = [
   "default-src 'self'",
   "img-src 'self' blob: data:",
-  // 'self' covers ws: to the same host in CSP 3; older Safari needs ws:/wss: spelled out.
-  "connect-src 'self' ws: wss:",
+  // 'self' covers ws:/wss: to the same host (CSP 3; Safari since 15.4); never another host.
+  "connect-src 'self'",
   "object-src 'none'",
   "base-uri 'none'",
   "form-action 'none'",

@@ -14,13 +14,20 @@ import type { Reply } from './router.js';
 const FRESH_FRAME_MS = 2_000;
 
 const MAX_FPS_CAP = 120;
+/**
+ * A viewer is found not reading only once its socket stops taking frames (the stall sweep), which
+ * needs frames offered: at ?fps=0.0001 it would never be, and such clients could hold every slot.
+ * At 1 fps a client that reads nothing fills the socket buffers within a minute or so and is then
+ * dropped after server.viewerStallTimeoutMs.
+ */
+const MIN_FPS_CAP = 1;
 
 /** Parses `?fps=N`: undefined when absent, NaN when invalid. */
 export function parseFpsCap(raw: string | null | undefined): number | undefined {
   if (raw === undefined || raw === null || raw === '') return undefined;
   if (!/^\d+(\.\d+)?$/.test(raw)) return Number.NaN;
   const fps = Number(raw);
-  return fps > 0 && fps <= MAX_FPS_CAP ? fps : Number.NaN;
+  return fps >= MIN_FPS_CAP && fps <= MAX_FPS_CAP ? fps : Number.NaN;
 }
 
 const STREAM_HEADERS: Record<string, string> = {
@@ -43,7 +50,7 @@ export interface StreamDeps {
 export function streamReply(req: Request, deps: StreamDeps): Reply {
   const { broadcaster, logger, now } = deps;
   const fps = parseFpsCap(req.query.get('fps'));
-  if (Number.isNaN(fps)) return problem(400, 'bad-fps', `fps must be a number above 0 and at most ${MAX_FPS_CAP}.`);
+  if (Number.isNaN(fps)) return problem(400, 'bad-fps', `fps must be a number from ${MIN_FPS_CAP} to ${MAX_FPS_CAP}.`);
   if (broadcaster.full) {
     // Closed at once: a refused client holds no socket, and a flood of them costs nothing more.
     return closing(
@@ -53,7 +60,7 @@ export function streamReply(req: Request, deps: StreamDeps): Reply {
   const head: Response = { status: 200, headers: STREAM_HEADERS, body: '' };
   return {
     head,
-    takeover: ({ res, onAborted }) => {
+    takeover: ({ res, headers, onAborted }) => {
       const remote = req.remote;
       const viewer = new MjpegViewer(broadcaster.allocateId(), res, now, fps ? 1000 / fps : 0, remote);
       onAborted(() => {
@@ -67,6 +74,7 @@ export function streamReply(req: Request, deps: StreamDeps): Reply {
         deps.onViewersChanged?.();
       });
       res.writeStatus(statusLine(200));
+      for (const name in headers) res.writeHeader(name, headers[name]!);
       for (const name in STREAM_HEADERS) res.writeHeader(name, STREAM_HEADERS[name]!);
       res.tryEnd(STREAM_PREAMBLE, UNBOUNDED_BODY);
       broadcaster.add(viewer, FRESH_FRAME_MS);

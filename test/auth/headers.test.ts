@@ -35,7 +35,7 @@ test('a cookie by name among others', () => {
 
 test('user names in logs are printable, quoted and short', () => {
   assert.equal(loggableName('admin'), '"admin"');
-  assert.equal(loggableName('a\nfake: line'), '"a?fake: line"');
+  assert.equal(loggableName('a\nfake: "line"'), '"a\\x0afake: \\"line\\""');
   assert.equal(loggableName('x'.repeat(100)).length, 64 + 5);
 });
 

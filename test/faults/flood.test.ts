@@ -83,11 +83,11 @@ test('1,000 connections, most idle or slow: live viewers get every frame and mem
     sockets.push(...idle);
     const slow = await openMany(picamd.port, 300, (s) => {
       noteClose(s);
-      s.on('connect', () => s.write('GET /stream.mjpg HTTP/1.1\r\nHost: x\r\n'));
+      s.on('connect', () => s.write('GET /stream.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\n'));
     });
     sockets.push(...slow);
     const stalled = await openMany(picamd.port, 200, (s) => {
-      s.on('connect', () => s.write('GET /stream.mjpg HTTP/1.1\r\nHost: x\r\n\r\n'));
+      s.on('connect', () => s.write('GET /stream.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
       s.pause();
     });
     sockets.push(...stalled);
@@ -174,7 +174,7 @@ test('a flood of viewers over maxViewers: each extra one gets 503 and is disconn
         const socket = connect(picamd.port, '127.0.0.1');
         let text = '';
         socket.on('error', () => {});
-        socket.on('connect', () => socket.write('GET /stream.mjpg HTTP/1.1\r\nHost: x\r\n\r\n'));
+        socket.on('connect', () => socket.write('GET /stream.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
         socket.on('data', (d) => {
           if (!text) latencies.push(performance.now() - t0);
           text += d.toString('latin1');

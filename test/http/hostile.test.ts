@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
+import { hostname } from 'node:os';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { configSchema } from '../../src/config/schema.js';
@@ -79,16 +80,16 @@ function raw(bytes: string | Buffer, waitMs = 1500): Promise<{ text: string; clo
 const statusOf = (text: string) => Number(/^HTTP\/1\.1 (\d{3}) /.exec(text)?.[1] ?? 0);
 
 test('unknown methods and paths: 405 with Allow, or 404', async () => {
-  const brew = await raw('BREW /stream.mjpg HTTP/1.1\r\nHost: x\r\n\r\n', 300);
+  const brew = await raw('BREW /stream.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 300);
   assert.equal(statusOf(brew.text), 405);
   assert.match(brew.text, /\r\nAllow: GET, HEAD\r\n/);
-  assert.equal(statusOf((await raw('DELETE /api/privacy HTTP/1.1\r\nHost: x\r\n\r\n', 300)).text), 405);
-  assert.equal(statusOf((await raw('GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n', 300)).text), 404);
-  assert.equal(statusOf((await raw('PROPFIND /nope HTTP/1.1\r\nHost: x\r\n\r\n', 300)).text), 404);
+  assert.equal(statusOf((await raw('DELETE /api/privacy HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 300)).text), 405);
+  assert.equal(statusOf((await raw('GET /../../etc/passwd HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 300)).text), 404);
+  assert.equal(statusOf((await raw('PROPFIND /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 300)).text), 404);
 });
 
 test('oversized headers: 431 and the connection is closed', async () => {
-  const reply = await raw(`GET /api/status HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(10_000)}\r\n\r\n`);
+  const reply = await raw(`GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: ${'a'.repeat(10_000)}\r\n\r\n`);
   assert.equal(statusOf(reply.text), 431);
   assert.equal(reply.closedByServer, true);
 });
@@ -103,24 +104,55 @@ test('not HTTP/1.1 (garbage, HTTP/1.0, an HTTP/2 preface): 505 or 400, and close
 
 test('a declared body over the cap: 413 at once and closed, on any route', async () => {
   for (const path of ['/api/status', '/api/privacy', '/nope']) {
-    const reply = await raw(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${MAX_REQUEST_BODY + 1}\r\n\r\n{`);
+    const reply = await raw(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${MAX_REQUEST_BODY + 1}\r\n\r\n{`);
     assert.equal(statusOf(reply.text), 413, path);
     assert.equal(reply.closedByServer, true);
   }
 });
 
+test('two different Content-Length headers are refused with 400 and closed (request smuggling)', async () => {
+  const reply = await raw('POST /api/privacy HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 16\r\nContent-Length: 5\r\n\r\n{"enabled":true}', 500);
+  assert.equal(statusOf(reply.text), 400);
+  assert.match(reply.text, /More than one Content-Length/);
+  assert.equal(reply.closedByServer, true);
+});
+
+test('a Host name the device does not answer to gets 421 (DNS rebinding); its own names and addresses pass', async () => {
+  const rebound = await raw('GET /snapshot.jpg HTTP/1.1\r\nHost: rebind.evil.example\r\n\r\n', 300);
+  assert.equal(statusOf(rebound.text), 421);
+  const post = await raw('POST /api/privacy HTTP/1.1\r\nHost: rebind.evil.example\r\nContent-Length: 16\r\n\r\n{"enabled":true}', 300);
+  assert.equal(statusOf(post.text), 421);
+  for (const host of ['127.0.0.1', `localhost:${port}`, `${hostname()}.local`, '[::1]'])
+    assert.equal(statusOf((await raw(`GET /api/status HTTP/1.1\r\nHost: ${host}\r\n\r\n`, 300)).text), 200, host);
+});
+
+test('every response refuses framing; no route echoes raw bytes into the log', async () => {
+  for (const path of ['/api/status', '/healthz', '/nope']) {
+    const reply = await raw(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`, 300);
+    assert.match(reply.text, /\r\nX-Frame-Options: DENY\r\n/, path);
+    assert.match(reply.text, /\r\nContent-Security-Policy: frame-ancestors 'none'\r\n/, path);
+    assert.doesNotMatch(reply.text, /Strict-Transport-Security/, 'no HSTS over plain HTTP');
+  }
+  const before = logger.lines.length;
+  await raw(Buffer.concat([Buffer.from('GET /x\x7f'), Buffer.from('\u202Egpj', 'utf8'), Buffer.from(' HTTP/1.1\r\nHost: evil\r\n\r\n')]), 300);
+  const line = logger.lines.slice(before).find((l) => l.includes('refused GET'));
+  assert.ok(line, 'the refusal is logged');
+  assert.doesNotMatch(line!, /[\x00-\x1f\x7f\u202e]/, line);
+  assert.match(line!, /\/x\\x7f/);
+});
+
 test('privacy bodies: chunked and too big is 413, not JSON is 400', async () => {
   const big = `{"enabled": true, "pad": "${'x'.repeat(MAX_REQUEST_BODY)}"}`;
-  const chunked = await raw(`POST /api/privacy HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${big.length.toString(16)}\r\n${big}\r\n0\r\n\r\n`, 500);
+  const chunked = await raw(`POST /api/privacy HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n${big.length.toString(16)}\r\n${big}\r\n0\r\n\r\n`, 500);
   assert.equal(statusOf(chunked.text), 413);
-  const notJson = await raw('POST /api/privacy HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello', 500);
+  const notJson = await raw('POST /api/privacy HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello', 500);
   assert.equal(statusOf(notJson.text), 400);
 });
 
 test('viewers over maxViewers get 503 and are disconnected, holding nothing', async () => {
   const others = [openMjpeg(port, '/stream.mjpg', { keep: false }), openMjpeg(port, '/stream.mjpg', { keep: false })];
   await waitFor('3 viewers', () => broadcaster.viewerCount === 3);
-  const refused = await Promise.all(Array.from({ length: 20 }, () => raw('GET /stream.mjpg HTTP/1.1\r\nHost: x\r\n\r\n', 3000)));
+  const refused = await Promise.all(Array.from({ length: 20 }, () => raw('GET /stream.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 3000)));
   for (const reply of refused) {
     assert.equal(statusOf(reply.text), 503);
     assert.match(reply.text, /\r\nRetry-After: 5\r\n/);
@@ -134,7 +166,7 @@ test('viewers over maxViewers get 503 and are disconnected, holding nothing', as
 test('a viewer that stops reading is disconnected after viewerStallTimeoutMs, by the sweep', async () => {
   const stalled = connect(port, '127.0.0.1');
   stalled.on('error', () => {});
-  stalled.write('GET /stream.mjpg HTTP/1.1\r\nHost: x\r\n\r\n');
+  stalled.write('GET /stream.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
   stalled.pause();
   await waitFor('stalled viewer joined', () => broadcaster.viewerCount === 2);
   const id = broadcaster.list().find((v) => v.id !== liveId)!.id;
@@ -167,7 +199,7 @@ test('slow and idle connections hold no viewer slot and do not disturb anyone', 
     for (const [i, s] of sockets.entries()) if (i % 2 && !s.destroyed) s.write(`X-Slow-${step}: 1\r\n`);
   }
   assert.equal(broadcaster.viewerCount, 1);
-  const snapshot = await raw('GET /api/status HTTP/1.1\r\nHost: x\r\n\r\n', 300);
+  const snapshot = await raw('GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 300);
   assert.equal(statusOf(snapshot.text), 200);
   for (const s of sockets) s.destroy();
 });

@@ -49,23 +49,27 @@ const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:
 
 describe('pure checks', () => {
   test('cross-site requests are told apart from the page and from tools', () => {
-    assert.equal(crossSiteReason('', 'cam.local', ''), undefined, 'curl: no Origin');
-    assert.equal(crossSiteReason('http://192.168.1.20', '192.168.1.20', ''), undefined);
-    assert.equal(crossSiteReason('http://picamd.local:8080', 'PICAMD.local:8080', ''), undefined, 'host names ignore case');
-    assert.ok(crossSiteReason('http://picamd.local', 'picamd.local:8080', ''), 'another port is another site');
-    assert.ok(crossSiteReason('https://evil.example', '192.168.1.20', ''));
-    assert.ok(crossSiteReason('null', '192.168.1.20', ''), 'an opaque origin');
-    assert.equal(crossSiteReason('', 'cam.local', 'none'), undefined);
-    assert.equal(crossSiteReason('http://cam.local', 'cam.local', 'same-origin'), undefined);
-    assert.equal(crossSiteReason('http://cam.local', 'cam.local:80', ''), undefined, 'default port');
-    assert.equal(crossSiteReason('https://cam.local', 'CAM.local:443', ''), undefined);
-    assert.equal(crossSiteReason('http://[::1]:8080', '[::1]:8080', ''), undefined);
-    assert.match(crossSiteReason('http://evil.example', 'cam.local', '')!, /another site \(http:\/\/evil\.example\)/);
-    assert.match(crossSiteReason('http://cam.local:8081', 'cam.local:8080', '')!, /another site/, 'another port is another origin');
-    assert.match(crossSiteReason('null', 'cam.local', '')!, /unknown origin/);
-    assert.match(crossSiteReason('chrome-extension://abc', 'cam.local', '')!, /unknown origin/);
-    assert.match(crossSiteReason('', 'cam.local', 'cross-site')!, /Sec-Fetch-Site: cross-site/);
-    assert.match(crossSiteReason('http://cam.local', '', '')!, /another site/, 'no Host, no match');
+    assert.equal(crossSiteReason('', 'cam.local', '', 'http:'), undefined, 'curl: no Origin');
+    assert.equal(crossSiteReason('http://192.168.1.20', '192.168.1.20', '', 'http:'), undefined);
+    assert.equal(crossSiteReason('http://picamd.local:8080', 'PICAMD.local:8080', '', 'http:'), undefined, 'host names ignore case');
+    assert.ok(crossSiteReason('http://picamd.local', 'picamd.local:8080', '', 'http:'), 'another port is another site');
+    assert.ok(crossSiteReason('https://evil.example', '192.168.1.20', '', 'http:'));
+    assert.ok(crossSiteReason('null', '192.168.1.20', '', 'http:'), 'an opaque origin');
+    assert.equal(crossSiteReason('', 'cam.local', 'none', 'http:'), undefined);
+    assert.equal(crossSiteReason('http://cam.local', 'cam.local', 'same-origin', 'http:'), undefined);
+    assert.equal(crossSiteReason('http://cam.local', 'cam.local:80', '', 'http:'), undefined, 'default port');
+    assert.equal(crossSiteReason('https://cam.local', 'CAM.local:443', '', 'https:'), undefined);
+    // Scheme, host and port: under TLS a page served over plain http is another origin.
+    assert.match(crossSiteReason('http://cam.local', 'cam.local', '', 'https:')!, /another site \(http:\/\/cam\.local\)/);
+    assert.match(crossSiteReason('http://cam.local:443', 'cam.local:443', '', 'https:')!, /another site/);
+    assert.match(crossSiteReason('https://cam.local', 'cam.local', '', 'http:')!, /another site/);
+    assert.equal(crossSiteReason('http://[::1]:8080', '[::1]:8080', '', 'http:'), undefined);
+    assert.match(crossSiteReason('http://evil.example', 'cam.local', '', 'http:')!, /another site \(http:\/\/evil\.example\)/);
+    assert.match(crossSiteReason('http://cam.local:8081', 'cam.local:8080', '', 'http:')!, /another site/, 'another port is another origin');
+    assert.match(crossSiteReason('null', 'cam.local', '', 'http:')!, /unknown origin/);
+    assert.match(crossSiteReason('chrome-extension://abc', 'cam.local', '', 'http:')!, /unknown origin/);
+    assert.match(crossSiteReason('', 'cam.local', 'cross-site', 'http:')!, /Sec-Fetch-Site: cross-site/);
+    assert.match(crossSiteReason('http://cam.local', '', '', 'http:')!, /another site/, 'no Host, no match');
   });
 
   test('a page load is a GET for a document', () => {

@@ -71,7 +71,7 @@ test('each frame goes out with the delimiter that closes it, not with the next f
   const socket = connect(port, '127.0.0.1');
   let received = Buffer.alloc(0);
   socket.on('data', (d) => (received = Buffer.concat([received, d])));
-  socket.write('GET /stream.mjpg HTTP/1.1\r\nHost: x\r\n\r\n');
+  socket.write('GET /stream.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
   await waitForViewers(1);
   const jpeg = fixtures[0]!;
   broadcaster.publish(jpeg, true);
@@ -95,7 +95,7 @@ test('a viewer that stops reading does not slow the others and holds at most a f
   const big = Buffer.concat([fixtures[0]!.subarray(0, -2), Buffer.alloc(300_000, 0x11), Buffer.from([0xff, 0xd9])]);
   const stalled = connect(port, '127.0.0.1');
   stalled.on('error', () => {});
-  stalled.write('GET /stream.mjpg HTTP/1.1\r\nHost: x\r\n\r\n');
+  stalled.write('GET /stream.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
   stalled.pause(); // never reads: its socket buffers fill and stay full
   const fast = openMjpeg(port, '/stream.mjpg', { keep: false });
   t.after(async () => {
@@ -224,6 +224,8 @@ test('fps cap parsing', () => {
   assert.equal(parseFpsCap(undefined), undefined);
   assert.equal(parseFpsCap(''), undefined);
   assert.equal(parseFpsCap('5'), 5);
-  assert.equal(parseFpsCap('0.5'), 0.5);
-  for (const bad of ['0', '-1', '1e3', 'x', '121']) assert.ok(Number.isNaN(parseFpsCap(bad)), bad);
+  assert.equal(parseFpsCap('1'), 1);
+  assert.equal(parseFpsCap('2.5'), 2.5);
+  // Below 1 fps a viewer that never reads would never be offered a frame, so never swept.
+  for (const bad of ['0', '0.5', '0.0001', '-1', '1e3', 'x', '121']) assert.ok(Number.isNaN(parseFpsCap(bad)), bad);
 });

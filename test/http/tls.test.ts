@@ -91,7 +91,7 @@ describe('TLS', { skip: !openssl && 'openssl not installed' }, () => {
     before(async () => {
       ca = readFileSync(pair.cert, 'utf8');
       const users = [{ name: 'admin', passwordHash: await hashPassword('s3cret', { ln: 10, r: 8, p: 1 }) }];
-      const config = configSchema.parse({ server: { host: '127.0.0.1', port: 0, tls: pair, auth: { users } } }).server;
+      const config = configSchema.parse({ server: { host: '127.0.0.1', port: 0, tls: pair, auth: { users }, allowedHosts: ['picamd.local'] } }).server;
       const logger = memoryLogger();
       server = new HttpServer(config, {
         broadcaster,
@@ -114,6 +114,24 @@ describe('TLS', { skip: !openssl && 'openssl not installed' }, () => {
       const page = await get(port, '/', ca, { Authorization: auth, 'Sec-Fetch-Dest': 'document' });
       assert.equal(page.status, 200);
       assert.match(page.headers['set-cookie']![0]!, /; HttpOnly; SameSite=Strict; Secure$/);
+      assert.equal(page.headers['strict-transport-security'], 'max-age=15552000');
+      assert.equal((await get(port, '/healthz', ca)).headers['strict-transport-security'], 'max-age=15552000');
+    });
+
+    test('TLS 1.2 offers forward-secret AEAD suites only: CBC and static-RSA clients are refused', async () => {
+      const handshake = (ciphers: string) =>
+        new Promise<string>((resolve) => {
+          const socket = connect({ host: '127.0.0.1', port, ca, servername: 'picamd.local', maxVersion: 'TLSv1.2', ciphers });
+          socket.on('secureConnect', () => {
+            resolve(socket.getCipher().name);
+            socket.destroy();
+          });
+          socket.on('error', () => resolve('refused'));
+        });
+      assert.equal(await handshake('ECDHE-ECDSA-AES128-GCM-SHA256'), 'ECDHE-ECDSA-AES128-GCM-SHA256');
+      for (const cbc of ['ECDHE-ECDSA-AES128-SHA', 'ECDHE-ECDSA-AES256-SHA384', 'ECDHE-ECDSA-AES128-SHA256']) {
+        assert.equal(await handshake(cbc), 'refused', cbc);
+      }
     });
 
     test('the MJPEG stream flows over TLS', async () => {

@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { changedPaths, decidingLayer, deepMerge, diffTree, withoutPath } from '../../src/config/tree.js';
+
+test('deepMerge merges objects key by key; arrays, null and scalars replace', () => {
+  assert.deepEqual(deepMerge({ a: { b: 1, c: [1, 2] }, d: null }, { a: { c: [3] }, d: { e: 1 } }), { a: { b: 1, c: [3] }, d: { e: 1 } });
+  assert.deepEqual(deepMerge({ a: { b: 1 } }, { a: null }), { a: null });
+  assert.deepEqual(deepMerge({ a: 1 }, undefined), { a: 1 });
+});
+
+test('diffTree keeps only what differs, whole subtrees where a leaf was', () => {
+  assert.equal(diffTree({ a: { b: 1 } }, { a: { b: 1 } }), undefined);
+  assert.deepEqual(diffTree({ a: { b: 1, c: 2 } }, { a: { b: 1, c: 3 } }), { a: { c: 3 } });
+  assert.deepEqual(diffTree({ led: null }, { led: { pin: 1, activeLow: false } }), { led: { pin: 1, activeLow: false } });
+  assert.deepEqual(diffTree({ led: { pin: 1 } }, { led: null }), { led: null });
+  assert.deepEqual(diffTree({ u: [1, 2] }, { u: [1, 2] }), undefined);
+  assert.deepEqual(diffTree({ u: [1, 2] }, { u: [2] }), { u: [2] });
+});
+
+test('changedPaths lists differing leaves, sorted', () => {
+  assert.deepEqual(changedPaths({ a: { b: 1, c: 2 }, d: [1] }, { a: { b: 1, c: 3 }, d: [2], e: 1 }), ['a.c', 'd', 'e']);
+  assert.deepEqual(changedPaths({ led: { pin: 1 } }, { led: null }), ['led']);
+  assert.deepEqual(changedPaths({ a: 1 }, { a: 1 }), []);
+});
+
+test('decidingLayer: the highest layer holding the path, or a null on the way, unless an object above hides it', () => {
+  const page = { log: { level: 'warn' }, gpio: { led: { pin: 5 } } };
+  const config = { server: { maxViewers: 4 }, gpio: { led: null, privacy: null } };
+  assert.equal(decidingLayer([page, config], ['log', 'level']), 0);
+  assert.equal(decidingLayer([page, config], ['server', 'maxViewers']), 1);
+  assert.equal(decidingLayer([page, config], ['server', 'deviceName']), undefined);
+  assert.equal(decidingLayer([page, config], ['gpio', 'led', 'pin']), 0);
+  assert.equal(decidingLayer([page, config], ['gpio', 'led', 'activeLow']), undefined);
+  assert.equal(decidingLayer([page, config], ['gpio', 'privacy', 'pin']), 1);
+  assert.equal(decidingLayer([{}, {}], ['a']), undefined);
+});
+
+test('withoutPath removes a value and the objects it empties', () => {
+  assert.deepEqual(withoutPath({ server: { auth: null } }, ['server', 'auth']), {});
+  assert.deepEqual(withoutPath({ server: { auth: null, x: 1 } }, ['server', 'auth']), { server: { x: 1 } });
+  assert.deepEqual(withoutPath({ a: 1 }, ['b', 'c']), { a: 1 });
+});

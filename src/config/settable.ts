@@ -141,5 +141,7 @@ export const settableSchema = prune(configSchema) ?? z.strictObject({});
  * title, description, unit, applies), bounds, enums and default; input form, so nothing is required.
  */
 export function settingsJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(settableSchema, { io: 'input' }) as Record<string, unknown>;
+  jsonSchema ??= z.toJSONSchema(settableSchema, { io: 'input' }) as Record<string, unknown>;
+  return structuredClone(jsonSchema);
 }
+let jsonSchema: Record<string, unknown> | undefined;

@@ -73,7 +73,7 @@ export function keyProblems(body: Tree, allow: readonly string[] = []): string[]
   const walk = (value: Tree, node: SchemaNode & { kind: 'object' }, prefix: string) => {
     for (const [key, child] of Object.entries(value)) {
       const path = prefix ? `${prefix}.${key}` : key;
-      const schemaChild = node.children[key];
+      const schemaChild = Object.hasOwn(node.children, key) ? node.children[key] : undefined;
       if (allow.includes(path)) continue;
       if (!schemaChild) problems.push(`${path}: unknown key`);
       else if (!schemaChild.settable) problems.push(`${path}: cannot be set from the page`);

@@ -41,18 +41,20 @@ import { changedPaths, decidingLayer, deepEqual, deepMerge, diffTree, isPlainObj
  *                     openViewing when absent); PATCH: a deep-partial tree
  *   importSettings(doc, {ifMatch?})   {format: 1, settings} as exported; a PUT, all or nothing
  *   reset()           back to the config file: page settings removed; users and openViewing kept
+ *   claim({name, passwordHash, deviceName?, openViewing?})   first-time setup in one write; 409 once claimed
  *   addUser(name, passwordHash), removeUser(name), setPassword(name, passwordHash), setOpenViewing(bool)
  *   rollback(reason?) back to the last good settings (the camera rejected the new ones, `reason` quotes
  *                     it: status becomes 'rolled-back'); users and openViewing kept
  *   markGood()        the camera accepted the current settings: they become settings.json.prev
  * Results: {ok: true, etag, paths} | {ok: false, status: 400, error: 'invalid', problems: ['path: message']}
- *   | {ok: false, status: 412, error: 'stale'} | {ok: false, status: 404 | 409, error, message} (users).
+ *   | {ok: false, status: 412, error: 'stale'} | {ok: false, status: 404 | 409, error, message} (users:
+ *   'not-found', 'exists', 'last-user', 'no-users', 'already-claimed').
  * Bad input, and a change that changes nothing, write nothing. An I/O failure rejects and the store
  * keeps the previous settings (on disk the old file, or the new one if only the final directory
  * fsync failed; the next load reads whichever it is, never a torn file). A page value equal to the
  * config file's is not stored, so its origin stays 'config' (or 'default').
  *
- * Events
+ * Events (load() emits none: read `config` after it)
  *   'change' (next: Config, previous: Config, paths: string[])   once per effective change, after the
  *                     write; paths are dotted leaves (or subtrees such as 'gpio.led', 'server.auth');
  *                     appliesOf(paths) (settable.ts) says which services must act.
@@ -69,7 +71,9 @@ export type ChangeResult =
   | { ok: true; etag: string; paths: string[] }
   | { ok: false; status: 400; error: 'invalid'; message: string; problems: string[] }
   | { ok: false; status: 412; error: 'stale'; message: string }
-  | { ok: false; status: 404 | 409; error: 'not-found' | 'exists' | 'last-user' | 'no-users'; message: string };
+  | { ok: false; status: 404 | 409; error: RefusalError; message: string };
+
+type RefusalError = 'not-found' | 'exists' | 'last-user' | 'no-users' | 'already-claimed';
 
 export interface SettingsStoreEvents {
   change: [next: Config, previous: Config, paths: string[]];
@@ -242,6 +246,21 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
     });
   }
 
+  /**
+   * First-time setup in one write: the first user, and optionally the device name and open viewing.
+   * 409 already-claimed once the device has an owner (checked in turn, so two racing set-ups cannot
+   * both win).
+   */
+  claim(owner: { name: string; passwordHash: string; deviceName?: string; openViewing?: boolean }): Promise<ChangeResult> {
+    return this.exclusive(async () => {
+      if (this.claimed) return refused(409, 'already-claimed', 'the device has already been set up');
+      const server: Tree = { auth: { users: [{ name: owner.name, passwordHash: owner.passwordHash }] } };
+      if (owner.deviceName !== undefined) server.deviceName = owner.deviceName;
+      if (owner.openViewing !== undefined) server.openViewing = owner.openViewing;
+      return this.commit(deepMerge(this.layer, { server }) as Tree);
+    });
+  }
+
   addUser(name: string, passwordHash: string): Promise<ChangeResult> {
     return this.exclusive(async () => {
       const users = usersOf(this.current);
@@ -371,7 +390,7 @@ function invalid(problems: string[]): ChangeResult {
   return { ok: false, status: 400, error: 'invalid', message: 'the settings were not saved', problems };
 }
 
-function refused(status: 404 | 409, error: 'not-found' | 'exists' | 'last-user' | 'no-users', message: string): ChangeResult {
+function refused(status: 404 | 409, error: RefusalError, message: string): ChangeResult {
   return { ok: false, status, error, message };
 }
 

@@ -12,8 +12,16 @@ export function deepMerge(base: unknown, over: unknown): unknown {
   if (over === undefined) return base;
   if (!isPlainObject(base) || !isPlainObject(over)) return over;
   const out: Tree = { ...base };
-  for (const [key, value] of Object.entries(over)) out[key] = deepMerge(base[key], value);
+  for (const [key, value] of Object.entries(over)) setOwn(out, key, deepMerge(Object.hasOwn(base, key) ? base[key] : undefined, value));
   return out;
+}
+
+/**
+ * `tree[key] = value` as an own data property even for a key like "__proto__" (JSON.parse makes it
+ * an ordinary key; assigning it would change the object's prototype instead).
+ */
+function setOwn(tree: Tree, key: string, value: unknown): void {
+  Object.defineProperty(tree, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 export function deepEqual(a: unknown, b: unknown): boolean {
@@ -34,8 +42,8 @@ export function diffTree(base: unknown, next: unknown): unknown {
   if (isPlainObject(base) && isPlainObject(next)) {
     const out: Tree = {};
     for (const [key, value] of Object.entries(next)) {
-      const d = diffTree(base[key], value);
-      if (d !== undefined) out[key] = d;
+      const d = diffTree(Object.hasOwn(base, key) ? base[key] : undefined, value);
+      if (d !== undefined) setOwn(out, key, d);
     }
     return Object.keys(out).length > 0 ? out : undefined;
   }

@@ -442,3 +442,39 @@ for (const failAt of writeSteps) {
     assert.equal(next.store.config.server.deviceName, renamed ? 'new' : 'old');
   });
 }
+
+test('claim sets up the first user, name and open viewing in one write; a second claim is 409', async (t) => {
+  const { file, store, changes } = await setup(t);
+  assert.equal(store.claimed, false);
+  const [first, second] = await Promise.all([
+    store.claim({ name: 'ann', passwordHash: hash(1), deviceName: 'porch', openViewing: true }),
+    store.claim({ name: 'eve', passwordHash: hash(2) }),
+  ]);
+  assertOk(first);
+  assert.deepEqual(!second.ok && [second.status, second.error], [409, 'already-claimed']);
+  assert.deepEqual(store.users, ['ann']);
+  assert.equal(store.config.server.deviceName, 'porch');
+  assert.equal(store.openViewing, true);
+  assert.equal(changes.length, 1);
+  assert.deepEqual(changes[0]!.paths, ['server.auth', 'server.deviceName', 'server.openViewing']);
+  assert.deepEqual(
+    ((await onDisk(file)) as { settings: unknown }).settings,
+    { server: { deviceName: 'porch', openViewing: true, auth: { users: [{ name: 'ann', passwordHash: hash(1) }] } } },
+  );
+  const bad = await setup(t);
+  const result = await bad.store.claim({ name: 'x', passwordHash: hash(1), deviceName: 'y'.repeat(65) });
+  assert.ok(!result.ok && result.status === 400 && /server\.deviceName/.test(result.problems.join()));
+  assert.equal(bad.store.claimed, false);
+  assert.deepEqual(await readdir(bad.dir), []);
+});
+
+test('a "__proto__" key is an unknown key, not a prototype change', async (t) => {
+  const { dir, store } = await setup(t);
+  for (const body of [JSON.parse('{"__proto__": {"openViewing": true}}'), JSON.parse('{"server": {"__proto__": {"openViewing": true}}}')]) {
+    const result = await store.update(body, { mode: 'patch' });
+    assert.ok(!result.ok && result.status === 400 && /__proto__: unknown key/.test(result.problems.join()), JSON.stringify(result));
+  }
+  assert.equal(store.openViewing, false);
+  assert.equal(({} as { openViewing?: unknown }).openViewing, undefined);
+  assert.deepEqual(await readdir(dir), []);
+});

@@ -40,3 +40,14 @@ test('withoutPath removes a value and the objects it empties', () => {
   assert.deepEqual(withoutPath({ server: { auth: null, x: 1 } }, ['server', 'auth']), { server: { x: 1 } });
   assert.deepEqual(withoutPath({ a: 1 }, ['b', 'c']), { a: 1 });
 });
+
+test('a "__proto__" key from JSON stays an own key through merge and diff', () => {
+  const over = JSON.parse('{"__proto__": {"polluted": true}}');
+  const merged = deepMerge({ a: 1 }, over) as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(merged), Object.prototype);
+  assert.deepEqual(Object.keys(merged), ['a', '__proto__']);
+  assert.equal(({} as { polluted?: boolean }).polluted, undefined);
+  const diff = diffTree({}, over) as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(diff), Object.prototype);
+  assert.ok(Object.hasOwn(diff, '__proto__'));
+});

@@ -199,7 +199,7 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
 
   /** The page's settings as a document to keep or move to another device: no users, no password hashes. */
   exportSettings(): { format: 1; settings: Tree } {
-    return { format: 1, settings: withoutAccounts(this.layer) };
+    return { format: 1, settings: structuredClone(withoutAccounts(this.layer)) };
   }
 
   update(body: unknown, options: { mode: 'put' | 'patch'; ifMatch?: string }): Promise<ChangeResult> {

@@ -100,9 +100,20 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   const handle = await fs.open(dir, DIR_FLAGS);
   try {
     await handle.sync();
+  } catch (err) {
+    if (!dirSyncUnsupported(err)) throw err;
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Some file systems cannot fsync a directory and say so with EINVAL (or ENOTSUP); the rename has
+ * happened and there is nothing more to do. PostgreSQL's fsync_fname_ext makes the same exception.
+ */
+function dirSyncUnsupported(err: unknown): boolean {
+  const code = errorCode(err);
+  return code === 'EINVAL' || code === 'ENOTSUP' || code === 'EOPNOTSUPP';
 }
 
 async function writeTemp(
@@ -197,6 +208,8 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array, opt
   const fd = openSync(dir, DIR_FLAGS);
   try {
     fsyncSync(fd);
+  } catch (err) {
+    if (!dirSyncUnsupported(err)) throw err;
   } finally {
     closeSync(fd);
   }

@@ -7,9 +7,11 @@ export const writeSteps = ['open temp', 'write', 'fsync', 'close', 'rename', 'op
 export type WriteStep = (typeof writeSteps)[number];
 
 export interface RecordingFsOptions {
-  /** The step that fails with EIO (its first occurrence, or the `nth`). */
+  /** The step that fails (its first occurrence, or the `nth`). */
   failAt?: string;
   nth?: number;
+  /** The failing step's error code; EIO by default. */
+  code?: string;
   /**
    * A power cut rather than an I/O error: from the failing step on, every operation fails, the
    * clean-up included, so whatever was on disk at that moment stays there.
@@ -32,7 +34,7 @@ export function recordingFs(options: RecordingFsOptions = {}): { fs: SafeFs; ste
     if (name === options.failAt && ++seen === (options.nth ?? 1)) {
       failed = true;
       if (options.powerCut) dead = true;
-      throw Object.assign(new Error(`${name} failed`), { code: 'EIO' });
+      throw Object.assign(new Error(`${name} failed`), { code: options.code ?? 'EIO' });
     }
   };
   const fs: SafeFs = {

@@ -198,3 +198,11 @@ test('writeFileAtomicSync writes exclusively with mode 0600 and leaves a planted
   assert.throws(() => writeFileAtomicSync(path, 'fourth', { random: predictable(5) }), { code: 'EEXIST' });
   assert.equal(await readFile(path, 'utf8'), 'third');
 });
+
+test('a file system that cannot fsync a directory (EINVAL) still completes the write', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'settings.json');
+  const { fs } = recordingFs({ failAt: 'fsync dir', code: 'EINVAL' });
+  await writeFileAtomic(path, 'new', { fs });
+  assert.equal(await readFile(path, 'utf8'), 'new');
+});

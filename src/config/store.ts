@@ -57,12 +57,17 @@ import { changedPaths, decidingLayer, deepEqual, deepMerge, diffTree, isPlainObj
  * Events (load() emits none: read `config` after it)
  *   'change' (next: Config, previous: Config, paths: string[])   once per effective change, after the
  *                     write; paths are dotted leaves (or subtrees such as 'gpio.led', 'server.auth');
- *                     appliesOf(paths) (settable.ts) says which services must act.
+ *                     appliesOf(paths) says which services must act ('live' | 'camera' | 'gpio' | 'restart').
+ * settingsJsonSchema() is the JSON Schema of the settable tree for GET /api/settings/schema.
  *
  * Files: settings.json and settings.json.prev, both written with writeFileAtomic (mode 0600, they
  * hold password hashes). The users are copied into .prev whenever they change, so falling back to
  * it never brings back a removed user or an old password.
  */
+
+/** What the HTTP routes and services need besides the store itself. */
+export { appliesOf, settingsJsonSchema } from './settable.js';
+export type { Applies } from './meta.js';
 
 export type SettingsStatus = { state: 'ok' | 'fallback' | 'rolled-back'; message: string };
 export type Origin = 'default' | 'config' | 'page';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { changedPaths, decidingLayer, deepMerge, diffTree, withoutPath } from '../../src/config/tree.js';
+import fc from 'fast-check';
+import { changedPaths, decidingLayer, deepEqual, deepMerge, diffTree, withoutPath } from '../../src/config/tree.js';
 
 test('deepMerge merges objects key by key; arrays, null and scalars replace', () => {
   assert.deepEqual(deepMerge({ a: { b: 1, c: [1, 2] }, d: null }, { a: { c: [3] }, d: { e: 1 } }), { a: { b: 1, c: [3] }, d: { e: 1 } });
@@ -51,3 +52,27 @@ test('a "__proto__" key from JSON stays an own key through merge and diff', () =
   assert.equal(Object.getPrototypeOf(diff), Object.prototype);
   assert.ok(Object.hasOwn(diff, '__proto__'));
 });
+
+test('property: the diff merged back over the base gives the next tree', () => {
+  // Trees shaped like parsed configs: the same keys on both sides, leaves that may turn null.
+  const leaf = fc.oneof(fc.integer(), fc.boolean(), fc.constantFrom('a', 'b'), fc.constant(null), fc.array(fc.integer(), { maxLength: 2 }));
+  const shape = fc.letrec((tie) => ({
+    node: fc.oneof({ depthSize: 'small' }, leaf, fc.dictionary(fc.constantFrom('x', 'y', 'z'), tie('node'), { maxKeys: 3 })),
+  })).node;
+  fc.assert(
+    fc.property(shape, shape, (base, next) => {
+      const merged = deepMerge(base, diffTree(base, next));
+      // Keys only in base survive a merge (a layer cannot delete), so compare on next's keys; the
+      // store's trees are parsed configs, which always have every key.
+      return deepEqual(pickKeysOf(next, merged), next);
+    }),
+  );
+});
+
+function pickKeysOf(shape: unknown, value: unknown): unknown {
+  if (typeof shape !== 'object' || shape === null || Array.isArray(shape)) return value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(shape)) out[key] = pickKeysOf((shape as Record<string, unknown>)[key], (value as Record<string, unknown>)[key]);
+  return out;
+}

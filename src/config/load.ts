@@ -79,8 +79,15 @@ export function validateConfig(raw: unknown): { config?: Config; problems: strin
   return { problems };
 }
 
-/** Reads and validates a config file; throws ConfigError naming the file and every problem. */
-export function loadConfig(file: string, read: (path: string) => string = (p) => readFileSync(p, 'utf8')): Config {
+/**
+ * Reads and validates a config file; throws ConfigError naming the file and every problem. `raw` is
+ * the file's own JSON object (the administrator's base under the page's settings), `config` it with
+ * every default.
+ */
+export function loadConfigFile(
+  file: string,
+  read: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): { raw: Record<string, unknown>; config: Config } {
   let text: string;
   try {
     text = read(file);
@@ -95,5 +102,10 @@ export function loadConfig(file: string, read: (path: string) => string = (p) =>
   }
   const { config, problems } = validateConfig(raw);
   if (!config) throw new ConfigError(file, problems);
-  return config;
+  return { raw: raw as Record<string, unknown>, config };
+}
+
+/** loadConfigFile's `config` alone. */
+export function loadConfig(file: string, read?: (path: string) => string): Config {
+  return loadConfigFile(file, read).config;
 }

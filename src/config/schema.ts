@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { parsePasswordHash } from '../auth/password.js';
+import './meta.js';
 
 // One schema for the whole config file. Defaults live here and nowhere else; every object is
-// strict, so a misspelt key is an error rather than a silently ignored setting.
+// strict, so a misspelt key is an error rather than a silently ignored setting. A leaf with
+// `.meta({ group, title, description, unit?, applies })` is settable from the page (see meta.ts).
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
@@ -53,11 +55,34 @@ const serverSchema = z.strictObject({
   host: z.string().min(1).default('0.0.0.0'),
   port: int(0, 65535).default(80),
   /** Concurrent /stream.mjpg viewers; one more is answered 503 with Retry-After. */
-  maxViewers: int(1, 1000).default(16),
+  maxViewers: int(1, 1000).default(16).meta({
+    group: 'Device',
+    title: 'Maximum viewers',
+    description: 'How many may watch at once; one more is turned away until someone leaves.',
+    applies: 'live',
+  }),
   /** Name shown on the page and in /api/status; empty means the host name. */
-  deviceName: z.string().max(64).default(''),
+  deviceName: z.string().max(64).default('').meta({
+    group: 'Device',
+    title: 'Device name',
+    description: 'Name shown on the page and in the status; empty means the host name.',
+    applies: 'live',
+  }),
   /** A viewer with a frame in flight and none delivered for this long is disconnected. */
-  viewerStallTimeoutMs: int(1_000, 600_000).default(10_000),
+  viewerStallTimeoutMs: int(1_000, 600_000).default(10_000).meta({
+    group: 'Device',
+    title: 'Viewer stall timeout',
+    description: 'A viewer that has received nothing for this long is disconnected.',
+    unit: 'ms',
+    applies: 'live',
+  }),
+  /** Anyone who can reach the device may watch without a password (users still manage settings). */
+  openViewing: z.boolean().default(false).meta({
+    group: 'Device',
+    title: 'Open viewing',
+    description: 'Anyone on the network may watch without a password.',
+    applies: 'live',
+  }),
   /** null: no login (fine on a trusted network only). See docs/security.md. */
   auth: authSchema.nullable().default(null),
   /** HTTPS with this certificate and key (PEM files); null: plain HTTP. */
@@ -102,20 +127,56 @@ const cameraSchema = z.strictObject({
 });
 
 const ledSchema = z.strictObject({
-  pin: bcmPin.default(17),
-  activeLow: z.boolean().default(false),
+  pin: bcmPin.default(17).meta({
+    group: 'Device',
+    title: 'LED pin',
+    description: 'BCM GPIO number of the status LED.',
+    applies: 'gpio',
+  }),
+  activeLow: z.boolean().default(false).meta({
+    group: 'Device',
+    title: 'LED active low',
+    description: 'The LED lights when its line is low.',
+    applies: 'gpio',
+  }),
 });
 
 const privacyInputSchema = z.strictObject({
-  pin: bcmPin.default(27),
+  pin: bcmPin.default(27).meta({
+    group: 'Device',
+    title: 'Privacy input pin',
+    description: 'BCM GPIO number of the privacy button or switch.',
+    applies: 'gpio',
+  }),
   /** button: momentary, each press toggles; switch: latching, its level is the state. */
-  mode: z.enum(['button', 'switch']).default('button'),
-  activeLow: z.boolean().default(true),
-  debounceMs: int(0, 1_000).default(50),
+  mode: z.enum(['button', 'switch']).default('button').meta({
+    group: 'Device',
+    title: 'Privacy input type',
+    description: 'button: each press toggles privacy; switch: its position is the privacy state.',
+    applies: 'gpio',
+  }),
+  activeLow: z.boolean().default(true).meta({
+    group: 'Device',
+    title: 'Privacy input active low',
+    description: 'Pressed or on reads as a low line (a button to ground with the pull-up).',
+    applies: 'gpio',
+  }),
+  debounceMs: int(0, 1_000).default(50).meta({
+    group: 'Device',
+    title: 'Privacy input debounce',
+    description: 'A level must hold this long before it counts.',
+    unit: 'ms',
+    applies: 'gpio',
+  }),
 });
 
 const gpioSchema = z.strictObject({
-  enabled: z.boolean().default(true),
+  enabled: z.boolean().default(true).meta({
+    group: 'Device',
+    title: 'GPIO',
+    description: 'Use the privacy button or switch and the status LED on the GPIO header.',
+    applies: 'gpio',
+  }),
   led: ledSchema.nullable().prefault({}),
   privacy: privacyInputSchema.nullable().prefault({}),
   /** Where the kernel's GPIO sysfs tree lives; only tests change it. */
@@ -126,11 +187,26 @@ const privacySchema = z.strictObject({
   /** Written atomically on every change so privacy survives a power cut. */
   stateFile: z.string().min(1).default('/var/lib/picamd/privacy.json'),
   /** Force privacy on at every boot, whatever the saved state says. */
-  startPaused: z.boolean().default(false),
+  startPaused: z.boolean().default(false).meta({
+    group: 'Device',
+    title: 'Private at start-up',
+    description: 'Privacy is on after every start, whatever it was before.',
+    applies: 'live',
+  }),
 });
 
 const logSchema = z.strictObject({
-  level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  level: z.enum(['debug', 'info', 'warn', 'error']).default('info').meta({
+    group: 'Device',
+    title: 'Log level',
+    description: 'How much picamd writes to the system journal.',
+    applies: 'live',
+  }),
+});
+
+const settingsSchema = z.strictObject({
+  /** Settings changed from the page (and the users), written atomically; see src/config/store.ts. */
+  file: z.string().min(1).default('/var/lib/picamd/settings.json'),
 });
 
 export const configSchema = z.strictObject({
@@ -139,6 +215,7 @@ export const configSchema = z.strictObject({
   gpio: gpioSchema.prefault({}),
   privacy: privacySchema.prefault({}),
   log: logSchema.prefault({}),
+  settings: settingsSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

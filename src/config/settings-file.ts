@@ -1,0 +1,63 @@
+import { validateConfig } from './load.js';
+import type { Config } from './schema.js';
+import { keyProblems } from './settable.js';
+import { deepMerge, isPlainObject, type Tree } from './tree.js';
+
+// The settings file (settings.json and its previous good copy settings.json.prev):
+//   {"format": 1, "savedAt": "<ISO time>", "settings": <deep-partial config tree>}
+// The tree holds only settable keys plus server.auth (the users); it is validated merged over the
+// config file, against the same schema, so it can never hold what the config file could not.
+
+export const SETTINGS_FORMAT = 1;
+/** 16 users and every setting fit in a few kilobytes; a larger file is not ours. */
+export const MAX_SETTINGS_BYTES = 256 * 1024;
+/** Not settable from the page, but kept in the settings file: the users, managed through their own API. */
+export const ACCOUNT_PATHS = ['server.auth'] as const;
+
+export function serializeSettings(settings: Tree, now: Date): string {
+  return `${JSON.stringify({ format: SETTINGS_FORMAT, savedAt: now.toISOString(), settings }, null, 2)}\n`;
+}
+
+/**
+ * The settings tree of a settings document (the file, or an import body): `{format: 1, savedAt?,
+ * settings: {...}}` and nothing else. Values are not checked here.
+ */
+export function parseSettingsDocument(json: unknown): { ok: true; settings: Tree } | { ok: false; problems: string[] } {
+  if (!isPlainObject(json)) return { ok: false, problems: ['(top level): must be an object with format and settings'] };
+  const problems: string[] = [];
+  for (const key of Object.keys(json)) {
+    if (!['format', 'savedAt', 'settings'].includes(key)) problems.push(`${key}: unknown key`);
+  }
+  if (json.format !== SETTINGS_FORMAT) problems.push(`format: must be ${SETTINGS_FORMAT}`);
+  if (json.savedAt !== undefined && typeof json.savedAt !== 'string') problems.push('savedAt: must be a string');
+  if (!isPlainObject(json.settings)) problems.push('settings: must be an object');
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, settings: json.settings as Tree };
+}
+
+/** Parses the text of settings.json (or .prev); a reason when it is not a settings document. */
+export function parseSettingsText(text: string): { ok: true; settings: Tree } | { ok: false; problems: string[] } {
+  if (text.trim() === '') return { ok: false, problems: ['the file is empty'] };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, problems: [`not valid JSON (${(err as Error).message})`] };
+  }
+  return parseSettingsDocument(json);
+}
+
+/**
+ * The effective config for a settings layer over the config file: every problem as `path: message`
+ * (keys outside the settable tree first, then the merged config's). `allowAccounts` takes
+ * server.auth, which only the settings file and the users API may hold.
+ */
+export function resolveSettings(
+  base: Tree,
+  layer: Tree,
+  options: { allowAccounts: boolean },
+): { ok: true; config: Config } | { ok: false; problems: string[] } {
+  const keys = keyProblems(layer, options.allowAccounts ? ACCOUNT_PATHS : []);
+  if (keys.length > 0) return { ok: false, problems: keys };
+  const { config, problems } = validateConfig(deepMerge(base, layer));
+  return config ? { ok: true, config } : { ok: false, problems };
+}

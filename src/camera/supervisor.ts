@@ -83,7 +83,8 @@ export class CameraSupervisor extends EventEmitter {
   private stallReason = '';
   private backoffDetail = '';
   private ended: RunEnd = { reason: '', how: '', ranFor: '', streamedMs: 0 };
-  private runFirstFrameAt = 0;
+  /** When this run's first frame came; undefined until it has. */
+  private runFirstFrameAt: number | undefined;
   private runStartedAt = 0;
   private lastFrameAt = 0;
   private frames = 0;
@@ -258,7 +259,7 @@ export class CameraSupervisor extends EventEmitter {
     }
     this.child = child;
     this.runStartedAt = this.deps.now();
-    this.runFirstFrameAt = 0;
+    this.runFirstFrameAt = undefined;
     this.stallReason = '';
     this.childExit = new Promise((resolve) => {
       let settled = false;
@@ -308,7 +309,7 @@ export class CameraSupervisor extends EventEmitter {
       reason,
       how,
       ranFor: ((now - this.runStartedAt) / 1000).toFixed(1),
-      streamedMs: this.runFirstFrameAt ? now - this.runFirstFrameAt : 0,
+      streamedMs: this.runFirstFrameAt === undefined ? 0 : now - this.runFirstFrameAt,
     };
     this.dispatch('exit');
   }
@@ -337,7 +338,7 @@ export class CameraSupervisor extends EventEmitter {
   private checkWatchdog(): void {
     this.watchdogTimer = undefined;
     const now = this.deps.now();
-    if (this.runFirstFrameAt) {
+    if (this.runFirstFrameAt !== undefined) {
       const due = this.lastFrameAt + this.config.stallTimeoutMs;
       if (now < due) {
         this.armWatchdog(due - now);

@@ -201,7 +201,7 @@ function harness() {
   return { s, run, check, finish, procs, logger, stats: () => ({ frames: framesOut, spawned: procs.length, states: shown }) };
 }
 
-describe('CameraSupervisor properties', () => {
+describe('CameraSupervisor with a fake camera process and a manual clock', () => {
   it('random sequences: one process at most, no stray timers, privacy within the grace time, stop() resolves, no undefined transition', async () => {
     const seen = new Set<string>();
     await fc.assert(
@@ -254,5 +254,59 @@ describe('CameraSupervisor properties', () => {
       }),
       { numRuns: 300, includeErrorInReport: true },
     );
+  });
+
+  it('example: privacy off while the old process still streams: waiting, its frames dropped, then a new process', async () => {
+    const h = harness();
+    h.run({ type: 'start' });
+    h.run({ type: 'frame' });
+    h.run({ type: 'pause' });
+    h.run({ type: 'resume' });
+    h.check('resumed');
+    assert.deepEqual({ state: h.s.state, detail: h.s.status().detail }, { state: 'waiting', detail: 'waiting for the previous camera process to exit' });
+    h.run({ type: 'frame' }); // the old process ignores SIGTERM and keeps writing
+    assert.equal(h.stats().frames, 1, 'only the frame from before privacy went out');
+    assert.equal(h.s.state, 'waiting');
+    h.run({ type: 'advance', ms: GRACE_MS });
+    assert.ok(h.procs[0]!.killed, 'SIGKILL after the grace period');
+    assert.equal(h.procs.length, 1, 'no second process before the first has exited');
+    h.run({ type: 'advance', ms: 1 }); // its exit arrives
+    h.check('restarted');
+    assert.equal(h.procs.length, 2);
+    assert.equal(h.s.state, 'starting');
+    assert.ok(h.logger.lines.some((l) => l === 'info camera: stopped (was killed by SIGKILL) after 0.3 s; starting again'), h.logger.lines.join('\n'));
+    h.run({ type: 'frame' });
+    assert.equal(h.s.state, 'streaming');
+    assert.equal(h.s.status().restarts, 0);
+    await h.finish();
+  });
+
+  it('example: a stall shows as waiting with its reason until the process has gone, then backoff', async () => {
+    const h = harness();
+    h.run({ type: 'start' });
+    h.run({ type: 'frame' });
+    h.run({ type: 'advance', ms: 500 });
+    assert.deepEqual({ state: h.s.state, detail: h.s.status().detail }, {
+      state: 'waiting',
+      detail: 'stalled: no frame for 0.5 s; waiting for the camera process to exit',
+    });
+    h.run({ type: 'obey' });
+    h.check('exited');
+    assert.deepEqual({ state: h.s.state, detail: h.s.status().detail }, { state: 'backoff', detail: 'stalled: no frame for 0.5 s; restarting in 0.05 s' });
+    h.run({ type: 'advance', ms: 50 });
+    assert.equal(h.s.state, 'starting');
+    assert.equal(h.s.status().restarts, 1);
+    assert.deepEqual(h.stats().states.map((st) => st.state), ['starting', 'streaming', 'waiting', 'backoff', 'starting']);
+    await h.finish();
+  });
+
+  it('example: a camera that cannot start goes straight to backoff, without a moment of starting', async () => {
+    const h = harness();
+    h.run({ type: 'installed', yes: false });
+    h.run({ type: 'start' });
+    h.check('started');
+    assert.deepEqual(h.stats().states, [{ state: 'backoff', detail: 'rpicam-vid is not installed; restarting in 0.05 s' }]);
+    assert.equal(h.procs.length, 0);
+    await h.finish();
   });
 });

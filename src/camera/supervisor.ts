@@ -4,20 +4,13 @@ import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import type { CameraConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { FrameParser, type DropReason } from '../mjpeg/parser.js';
+import type { TimeoutTimers } from '../runtime/ports.js';
 import { buildCameraArgv } from './args.js';
 import { planRestart } from './backoff.js';
+import { INITIAL, publicState, transition, type Action, type CameraEvent, type CameraState, type MachineState, type Phase } from './machine.js';
 
-/**
- * stopped: not started, or stopped for good. starting: the process runs, no frame yet.
- * streaming: frames arrive. backoff: the process ended unasked (or never ran) and a restart is
- * scheduled. paused: privacy; the process is stopped on purpose and stays stopped.
- */
-export type CameraState = 'stopped' | 'starting' | 'streaming' | 'backoff' | 'paused';
-
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+export type { CameraState } from './machine.js';
+export type Timers = TimeoutTimers;
 
 export interface SupervisorDeps {
   spawn: (file: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
@@ -35,9 +28,11 @@ export interface SupervisorDeps {
 }
 
 export interface CameraStatus {
+  /** See machine.ts; `waiting`: the previous camera process is still exiting. */
   state: CameraState;
   /** Why the camera is not streaming, when it is not. */
   detail: string;
+  /** The camera process, also while it is on its way out. */
   pid: number | null;
   /** When the current state was entered (ms, deps.now clock). */
   since: number;
@@ -51,33 +46,51 @@ export interface CameraStatus {
 // Exit status of execvp failures in setpriv and shells: the command was not found.
 const EXIT_NOT_FOUND = 127;
 
+/** How the last run ended, for the log line and the backoff plan. */
+interface RunEnd {
+  /** What the log and the status say: "exited with code 1", "stalled: ...", "... is not installed". */
+  reason: string;
+  /** How the process ended (code or signal), or the reason when it never started. */
+  how: string;
+  /** Seconds the process ran, formatted; '' when it never started. */
+  ranFor: string;
+  /** How long the run delivered frames: a long one resets the backoff. */
+  streamedMs: number;
+}
+
 /**
  * Runs rpicam-vid and keeps it running: parses its stdout into frames ('frame' events), restarts it
  * with exponential backoff when it exits or stalls, stops it for privacy, and never leaves it behind.
- * Emits 'state' (state, detail) on every transition and 'frame' (jpeg) for every whole frame.
+ * Emits 'state' (state, detail) when the shown state changes and 'frame' (jpeg) for every whole
+ * frame. Which state follows which, and what to do then, is machine.ts's table; this class only does
+ * the I/O: processes, signals, timers, logs.
  */
 export class CameraSupervisor extends EventEmitter {
   private readonly parser: FrameParser;
-  private current: CameraState = 'stopped';
+  private machine: MachineState = INITIAL;
+  private readonly queue: Array<{ event: CameraEvent; frame?: Buffer }> = [];
+  private dispatching = false;
+  private shown: CameraState = 'stopped';
   private detail = '';
   private since: number;
-  private running = false;
-  private paused = false;
   private child: ChildProcess | undefined;
+  /** The child that has been sent SIGTERM, so it gets one SIGTERM and one SIGKILL timer. */
+  private signalled: ChildProcess | undefined;
   private childExit: Promise<void> = Promise.resolve();
   private restartTimer: unknown;
   private watchdogTimer: unknown;
   private killTimer: unknown;
   private stallReason = '';
-  private runFirstFrameAt = 0;
+  private backoffDetail = '';
+  private ended: RunEnd = { reason: '', how: '', ranFor: '', streamedMs: 0 };
+  /** When this run's first frame came; undefined until it has. */
+  private runFirstFrameAt: number | undefined;
   private runStartedAt = 0;
   private lastFrameAt = 0;
   private frames = 0;
   private restarts = 0;
   private failures = 0;
   private reportedMissing = false;
-  /** Resumed while the previous process was still on its way out: start once it has exited. */
-  private relaunchPending = false;
 
   constructor(
     private readonly config: CameraConfig,
@@ -89,12 +102,12 @@ export class CameraSupervisor extends EventEmitter {
   }
 
   get state(): CameraState {
-    return this.current;
+    return this.shown;
   }
 
   status(): CameraStatus {
     return {
-      state: this.current,
+      state: this.shown,
       detail: this.detail,
       pid: this.child?.pid ?? null,
       since: this.since,
@@ -107,35 +120,19 @@ export class CameraSupervisor extends EventEmitter {
 
   /** Starts the camera, or holds it in `paused` when privacy is already on. */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    if (this.paused) this.transition('paused', 'privacy mode');
-    else this.launch();
+    this.dispatch('start');
   }
 
   /** Privacy: true stops the process and keeps it stopped; false starts it again. */
   setPaused(paused: boolean): void {
-    if (paused === this.paused) return;
-    this.paused = paused;
-    if (!this.running) return;
-    if (paused) {
-      this.cancelRestart();
-      this.relaunchPending = false;
-      this.transition('paused', 'privacy mode');
-      void this.terminate();
-    } else {
-      this.failures = 0;
-      this.launch();
-    }
+    if (paused === this.machine.privacy) return;
+    this.dispatch(paused ? 'pause' : 'resume');
   }
 
   /** Stops the camera for good; resolves once the process has exited. Safe to call twice. */
   async stop(): Promise<void> {
-    this.running = false;
-    this.relaunchPending = false;
-    this.cancelRestart();
-    if (this.current !== 'stopped') this.transition('stopped', '');
-    await this.terminate();
+    this.dispatch('stop');
+    if (this.child) await this.childExit;
   }
 
   /** Last resort on picamd's own exit path: SIGKILL now, synchronously. */
@@ -144,15 +141,98 @@ export class CameraSupervisor extends EventEmitter {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
 
-  private launch(): void {
-    this.cancelRestart();
-    if (this.child) {
-      // Never two camera processes at once (the second would find the camera busy): a quick
-      // privacy off-on waits for the old process to exit, which terminate() has already asked for.
-      this.relaunchPending = true;
-      this.transition('starting', 'waiting for the previous camera process to exit');
-      return;
+  /**
+   * Runs `event` through the table and carries out its actions. Events raised meanwhile (a spawn
+   * that fails at once) queue up behind it; listeners hear the state once it has settled.
+   */
+  private dispatch(event: CameraEvent, frame?: Buffer): void {
+    this.queue.push({ event, frame });
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+        const step = transition(this.machine, next.event);
+        if (!step) {
+          this.deps.logger.error(`bug: no transition for '${next.event}' in ${this.machine.phase}; ignored`);
+          continue;
+        }
+        this.machine = step.state;
+        for (const action of step.actions) this.perform(action, next.frame);
+      }
+    } finally {
+      this.dispatching = false;
     }
+    this.publish();
+  }
+
+  private perform(action: Action, frame: Buffer | undefined): void {
+    switch (action.type) {
+      case 'spawn':
+        if (action.restart) this.restarts++;
+        this.spawnCamera();
+        return;
+      case 'terminate':
+        this.terminate();
+        return;
+      case 'first-frame':
+        this.runFirstFrameAt = this.deps.now();
+        this.reportedMissing = false;
+        this.armWatchdog(this.config.stallTimeoutMs);
+        return;
+      case 'emit-frame':
+        this.frames++;
+        this.lastFrameAt = this.deps.now();
+        this.emit('frame', frame);
+        return;
+      case 'schedule-restart':
+        this.scheduleRestart();
+        return;
+      case 'cancel-restart':
+        this.clearTimer('restartTimer');
+        return;
+      case 'reset-failures':
+        this.failures = 0;
+        return;
+      case 'exited': {
+        const { how, ranFor } = this.ended;
+        this.deps.logger.info(`stopped (${how}) after ${ranFor} s${action.then === 'start-again' ? '; starting again' : ''}`);
+        return;
+      }
+    }
+  }
+
+  private detailFor(phase: Phase): string {
+    switch (phase) {
+      case 'starting':
+        return 'waiting for the first frame';
+      case 'backoff':
+        return this.backoffDetail;
+      case 'paused':
+      case 'pausing':
+        return 'privacy mode';
+      case 'waiting':
+        return 'waiting for the previous camera process to exit';
+      case 'stalled':
+        return `${this.stallReason}; waiting for the camera process to exit`;
+      case 'stopped':
+      case 'stopping':
+      case 'streaming':
+        return '';
+    }
+  }
+
+  private publish(): void {
+    const state = publicState(this.machine.phase);
+    const detail = this.detailFor(this.machine.phase);
+    if (state === this.shown && detail === this.detail) return;
+    this.shown = state;
+    this.detail = detail;
+    this.since = this.deps.now();
+    this.emit('state', state, detail);
+  }
+
+  /** Starts a camera process; one that cannot start comes back to the table as an `exit`. */
+  private spawnCamera(): void {
     this.parser.reset();
     const [command, ...args] = buildCameraArgv(this.config);
     const executable = this.deps.findExecutable(command!);
@@ -165,7 +245,7 @@ export class CameraSupervisor extends EventEmitter {
             'On a development machine: npm run demo, which uses the simulated camera.',
         );
       }
-      this.scheduleRestart(reason, 0);
+      this.notStarted(reason);
       return;
     }
     const [file, ...prefixArgs] = [...this.deps.deathSignalPrefix, executable];
@@ -174,12 +254,12 @@ export class CameraSupervisor extends EventEmitter {
       child = this.deps.spawn(file!, [...prefixArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (err) {
       this.deps.logger.error(`cannot start ${command}: ${(err as Error).message}`);
-      this.scheduleRestart(`cannot start: ${(err as Error).message}`, 0);
+      this.notStarted(`cannot start: ${(err as Error).message}`);
       return;
     }
     this.child = child;
     this.runStartedAt = this.deps.now();
-    this.runFirstFrameAt = 0;
+    this.runFirstFrameAt = undefined;
     this.stallReason = '';
     this.childExit = new Promise((resolve) => {
       let settled = false;
@@ -202,60 +282,50 @@ export class CameraSupervisor extends EventEmitter {
       if (line.trim()) this.deps.logger.info(line.length > 500 ? `${line.slice(0, 500)}…` : line);
     });
     this.deps.logger.info(`started ${command} (pid ${child.pid ?? '?'}): ${args.join(' ')}`);
-    this.transition('starting', 'waiting for the first frame');
     this.armWatchdog(this.config.startTimeoutMs);
+  }
+
+  private notStarted(reason: string): void {
+    this.ended = { reason, how: reason, ranFor: '', streamedMs: 0 };
+    this.dispatch('exit');
   }
 
   private onChunk(child: ChildProcess, chunk: Buffer): void {
     if (child !== this.child) return;
-    const frames = this.parser.push(chunk);
-    for (const frame of frames) {
-      this.frames++;
-      this.lastFrameAt = this.deps.now();
-      if (this.current === 'starting') {
-        this.runFirstFrameAt = this.lastFrameAt;
-        this.reportedMissing = false;
-        this.transition('streaming', '');
-        this.armWatchdog(this.config.stallTimeoutMs);
-      }
-      this.emit('frame', frame);
-    }
+    for (const frame of this.parser.push(chunk)) this.dispatch('frame', frame);
   }
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (child !== this.child) return;
     this.child = undefined;
+    this.signalled = undefined;
     this.clearTimer('watchdogTimer');
     this.clearTimer('killTimer');
-    const ranFor = ((this.deps.now() - this.runStartedAt) / 1000).toFixed(1);
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-    if (this.relaunchPending) {
-      this.relaunchPending = false;
-      this.deps.logger.info(`stopped (${how}) after ${ranFor} s; starting again`);
-      if (this.running && !this.paused) this.launch();
-      return;
-    }
-    if (this.current === 'paused' || this.current === 'stopped') {
-      this.deps.logger.info(`stopped (${how}) after ${ranFor} s`);
-      return;
-    }
     let reason = this.stallReason || how;
     if (code === EXIT_NOT_FOUND && this.deps.deathSignalPrefix.length > 0) reason = 'camera command could not be executed';
-    const streamedMs = this.runFirstFrameAt ? this.deps.now() - this.runFirstFrameAt : 0;
-    this.scheduleRestart(reason, streamedMs, ` after ${ranFor} s`);
+    const now = this.deps.now();
+    this.ended = {
+      reason,
+      how,
+      ranFor: ((now - this.runStartedAt) / 1000).toFixed(1),
+      streamedMs: this.runFirstFrameAt === undefined ? 0 : now - this.runFirstFrameAt,
+    };
+    this.dispatch('exit');
   }
 
-  private scheduleRestart(reason: string, streamedMs: number, context = ''): void {
+  private scheduleRestart(): void {
+    const { reason, ranFor, streamedMs } = this.ended;
     const plan = planRestart(this.config.backoff, this.failures, streamedMs);
     this.failures = plan.failures;
     const seconds = plan.delayMs / 1000;
+    const context = ranFor ? ` after ${ranFor} s` : '';
     this.deps.logger.warn(`${reason}${context}, restarting in ${seconds} s (attempt ${plan.failures})`);
-    this.transition('backoff', `${reason}; restarting in ${seconds} s`);
+    this.backoffDetail = `${reason}; restarting in ${seconds} s`;
+    this.clearTimer('restartTimer');
     this.restartTimer = this.deps.timers.setTimeout(() => {
       this.restartTimer = undefined;
-      if (!this.running || this.paused) return;
-      this.restarts++;
-      this.launch();
+      this.dispatch('timer');
     }, plan.delayMs);
   }
 
@@ -267,45 +337,35 @@ export class CameraSupervisor extends EventEmitter {
 
   private checkWatchdog(): void {
     this.watchdogTimer = undefined;
-    if (!this.child) return;
     const now = this.deps.now();
-    if (this.current === 'streaming') {
+    if (this.runFirstFrameAt !== undefined) {
       const due = this.lastFrameAt + this.config.stallTimeoutMs;
       if (now < due) {
         this.armWatchdog(due - now);
         return;
       }
       this.stallReason = `stalled: no frame for ${((now - this.lastFrameAt) / 1000).toFixed(1)} s`;
-    } else if (this.current === 'starting') {
-      // The first frame arrived meanwhile only if state moved on; still starting means none did.
-      this.stallReason = `no first frame within ${(this.config.startTimeoutMs / 1000).toFixed(1)} s`;
     } else {
-      return;
+      this.stallReason = `no first frame within ${(this.config.startTimeoutMs / 1000).toFixed(1)} s`;
     }
     this.deps.logger.warn(`${this.stallReason}, restarting the camera`);
-    void this.terminate();
+    this.dispatch('stall');
   }
 
-  /** SIGTERM, then SIGKILL after the grace period; resolves when the process has exited. */
-  private terminate(): Promise<void> {
+  /** SIGTERM, then SIGKILL after the grace period, once per process; the watchdog stops. */
+  private terminate(): void {
     const child = this.child;
-    if (!child) return Promise.resolve();
     this.clearTimer('watchdogTimer');
-    if (this.killTimer === undefined) {
-      child.kill('SIGTERM');
-      this.killTimer = this.deps.timers.setTimeout(() => {
-        this.killTimer = undefined;
-        if (child === this.child) {
-          this.deps.logger.warn(`did not exit within ${this.config.stopGraceMs} ms of SIGTERM, sending SIGKILL`);
-          child.kill('SIGKILL');
-        }
-      }, this.config.stopGraceMs);
-    }
-    return this.childExit;
-  }
-
-  private cancelRestart(): void {
-    this.clearTimer('restartTimer');
+    if (!child || this.signalled === child) return;
+    this.signalled = child;
+    child.kill('SIGTERM');
+    this.killTimer = this.deps.timers.setTimeout(() => {
+      this.killTimer = undefined;
+      if (child === this.child) {
+        this.deps.logger.warn(`did not exit within ${this.config.stopGraceMs} ms of SIGTERM, sending SIGKILL`);
+        child.kill('SIGKILL');
+      }
+    }, this.config.stopGraceMs);
   }
 
   private clearTimer(name: 'restartTimer' | 'watchdogTimer' | 'killTimer'): void {
@@ -313,13 +373,5 @@ export class CameraSupervisor extends EventEmitter {
       this.deps.timers.clearTimeout(this[name]);
       this[name] = undefined;
     }
-  }
-
-  private transition(state: CameraState, detail: string): void {
-    if (state === this.current && detail === this.detail) return;
-    this.current = state;
-    this.detail = detail;
-    this.since = this.deps.now();
-    this.emit('state', state, detail);
   }
 }

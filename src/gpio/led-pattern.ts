@@ -32,6 +32,7 @@ export function ledModeFor(camera: CameraState, privacy: boolean): LedMode {
     case 'backoff':
       return 'fast';
     case 'starting':
+    case 'waiting':
     case 'stopped':
     case 'paused':
       return 'slow';

@@ -9,6 +9,7 @@ export function placeholderFor(state: CameraState): PlaceholderKind | undefined 
     case 'streaming':
       return undefined;
     case 'starting':
+    case 'waiting':
       return 'starting';
     case 'paused':
       return 'privacy';

@@ -155,7 +155,8 @@ test('privacy off right after on: the new process starts only after the old one 
   const first = s.status().pid!;
   s.setPaused(true);
   s.setPaused(false);
-  assert.equal(s.state, 'starting');
+  assert.equal(s.state, 'waiting');
+  assert.equal(s.status().detail, 'waiting for the previous camera process to exit');
   assert.equal(s.status().pid, first, 'still the old process, on its way out');
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(s.status().pid, first, 'no second camera process while the first one runs');

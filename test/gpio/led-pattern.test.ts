@@ -7,6 +7,7 @@ test('ledModeFor: streaming solid, starting/waiting slow, backoff fast, privacy 
   const expected: Record<CameraState, LedMode> = {
     streaming: 'on',
     starting: 'slow',
+    waiting: 'slow',
     stopped: 'slow',
     paused: 'slow',
     backoff: 'fast',

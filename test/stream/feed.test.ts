@@ -6,6 +6,7 @@ import { RateMeter } from '../../src/stream/rate.js';
 test('which placeholder each camera state shows', () => {
   assert.equal(placeholderFor('streaming'), undefined);
   assert.equal(placeholderFor('starting'), 'starting');
+  assert.equal(placeholderFor('waiting'), 'starting', 'the old process is on its way out, a new one follows');
   assert.equal(placeholderFor('paused'), 'privacy');
   assert.equal(placeholderFor('backoff'), 'offline');
   assert.equal(placeholderFor('stopped'), 'offline');

@@ -43,6 +43,11 @@ test('offline shows the reason; starting is its own state', () => {
   assert.equal(viewOf(status({ camera: { state: 'stopped', detail: '' } }), NOW).camera, 'Offline');
   const starting = viewOf(status({ camera: { state: 'starting', detail: 'waiting for the first frame' } }), NOW);
   assert.deepEqual(starting.badge, { text: 'Starting', tone: 'busy' });
+  const waiting = viewOf(status({ camera: { state: 'waiting', detail: 'waiting for the previous camera process to exit' } }), NOW);
+  assert.deepEqual(waiting.badge, { text: 'Starting', tone: 'busy' });
+  assert.equal(waiting.camera, 'Starting… (waiting for the previous camera process to exit)');
+  assert.deepEqual(waiting.overlay, { title: 'Camera starting…', detail: 'waiting for the previous camera process to exit', tone: 'busy' });
+  assert.equal(waiting.fps, '—');
 });
 
 test('privacy wins over the camera state and says who set it', () => {

@@ -1,7 +1,8 @@
 // From the /api/status document to what the page shows: plain functions, no DOM, so they are
 // tested under Node and the page has one renderer for the WebSocket, polling and POST answers.
 
-export type CameraState = 'stopped' | 'starting' | 'streaming' | 'backoff' | 'paused';
+/** `waiting`: the previous camera process is still exiting; a new one starts (or backs off) after. */
+export type CameraState = 'stopped' | 'starting' | 'streaming' | 'backoff' | 'paused' | 'waiting';
 export type PrivacySource = 'button' | 'switch' | 'api' | 'boot';
 
 /** The parts of /api/status the page uses (src/http/status.ts builds it). */
@@ -150,6 +151,8 @@ function cameraLine(status: DeviceStatus): { badge: string; tone: Tone; text: st
       return { badge: 'Live', tone: 'live', text: 'Streaming' };
     case 'starting':
       return { badge: 'Starting', tone: 'busy', text: 'Starting…' };
+    case 'waiting':
+      return { badge: 'Starting', tone: 'busy', text: detail ? `Starting… (${detail})` : 'Starting…' };
     case 'paused':
       return { badge: 'Paused', tone: 'idle', text: 'Paused' };
     case 'backoff':
@@ -167,8 +170,8 @@ export function viewOf(status: DeviceStatus, nowMs: number, refusedSince?: strin
     overlay = { title: 'Privacy mode is on', detail: 'The camera is switched off.', tone: 'private' };
   } else if (line.tone === 'bad') {
     overlay = { title: 'Camera offline', detail: camera.detail || 'Waiting for the camera.', tone: 'bad' };
-  } else if (camera.state === 'starting') {
-    overlay = { title: 'Camera starting…', detail: '', tone: 'busy' };
+  } else if (camera.state === 'starting' || camera.state === 'waiting') {
+    overlay = { title: 'Camera starting…', detail: camera.state === 'waiting' ? camera.detail : '', tone: 'busy' };
   }
   const live = camera.state === 'streaming' && !status.privacy.enabled;
   return {

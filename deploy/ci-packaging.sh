@@ -3,8 +3,9 @@
 #   bash deploy/ci-packaging.sh
 # 1. installs the Debian packages it needs (only those missing);
 # 2. builds the arm64 release bundle (npm run bundle);
-# 3. runs the packaging tests: bundle contents, the systemd unit (verify, exposure score) and the
-#    installer against scratch trees (node:test, CI=true so nothing is skipped);
+# 3. runs the packaging tests: bundle contents (runtime dependencies only; every native file needs
+#    at most Bookworm's glibc 2.36 and GLIBCXX_3.4.30), the systemd unit (verify, exposure score)
+#    and the installer against scratch trees (node:test, CI=true so nothing is skipped);
 # 4. runs the bundled picamd under qemu-user and streams from it (deploy/test-arm64.sh);
 # 5. installs the real bundle into a scratch root and verifies the installed unit, then uninstalls;
 # 6. runs the unit under a real systemd in a container with the simulated camera

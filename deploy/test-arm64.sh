@@ -86,7 +86,11 @@ python3 "$REPO/test/fixtures/systemd/notify-receiver.py" "$WORK/notify" > "$WORK
 RECEIVER_PID=$!
 for _ in $(seq 100); do grep -q listening "$WORK/notify.log" 2>/dev/null && break; sleep 0.1; done
 
-(cd "$APP" && NOTIFY_SOCKET=$WORK/notify WATCHDOG_USEC=10000000 exec setsid "$NODE" dist/main.js --config "$WORK/config.json") \
+# node's flags as the unit starts picamd (--expose-gc, for the frame reclaimer).
+NODE_FLAGS=$(sed -n 's|^ExecStart=/opt/picamd/node/bin/node \(.*\) /opt/picamd/dist/main.js$|\1|p' "$APP/systemd/picamd.service")
+[[ $NODE_FLAGS == *--expose-gc* ]] || die "the bundled unit does not start node with --expose-gc"
+# shellcheck disable=SC2086 # NODE_FLAGS is a list of flags
+(cd "$APP" && NOTIFY_SOCKET=$WORK/notify WATCHDOG_USEC=10000000 exec setsid "$NODE" $NODE_FLAGS dist/main.js --config "$WORK/config.json") \
   > "$WORK/picamd.log" 2>&1 &
 PICAMD_PID=$!
 log "picamd started (pid $PICAMD_PID, port $PORT)"
@@ -97,6 +101,7 @@ if ! node "$REPO/deploy/check-stream.mjs" "http://127.0.0.1:$PORT" 10 180; then
   die "picamd under emulation did not stream"
 fi
 log "streamed ($(elapsed))"
+if grep -q 'reclaim: off' "$WORK/picamd.log"; then die "the frame reclaimer is off with the unit's node flags ($NODE_FLAGS)"; fi
 
 # 5. Clean stop.
 kill -TERM "$PICAMD_PID"

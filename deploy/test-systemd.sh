@@ -60,6 +60,8 @@ await import('./main.js');
 EOF
   log "WARNING: dist/main.js does not use systemd/notify.js yet; a harness sends READY=1 instead"
 fi
+EXEC_START=$(grep '^ExecStart=' "$REPO/systemd/picamd.service" | sed "s|/opt/picamd/dist/main.js|/opt/picamd/dist/$ENTRY|")
+[[ $EXEC_START == *" /opt/picamd/dist/$ENTRY" ]] || fail "unexpected ExecStart= in the unit: $EXEC_START"
 cat > "$WORK/share/setup.sh" <<EOF
 set -e
 mkdir -p /opt/picamd/node/bin /opt/picamd/config /etc/picamd /etc/systemd/system/picamd.service.d
@@ -75,9 +77,9 @@ cp /etc/picamd/config.json /opt/picamd/config/default.json
 getent group gpio >/dev/null || groupadd -r gpio
 getent group video >/dev/null || groupadd -r video
 cp /share/picamd.service /etc/systemd/system/picamd.service
-# Only for the test: the entry point, and a shorter watchdog so a hang is seen in seconds.
-printf '[Service]\nExecStart=\nExecStart=/opt/picamd/node/bin/node /opt/picamd/dist/$ENTRY\nWatchdogSec=6\n' \
-  > /etc/systemd/system/picamd.service.d/test.conf
+# Only for the test: the entry point (the unit's own command line, node flags included), and a
+# shorter watchdog so a hang is seen in seconds.
+printf '[Service]\nExecStart=\n%s\nWatchdogSec=6\n' "$EXEC_START" > /etc/systemd/system/picamd.service.d/test.conf
 systemctl daemon-reload
 EOF
 
@@ -126,6 +128,11 @@ gpio=$(in_container getent group gpio | cut -d: -f3)
 [[ " $groups " == *" $video "* && " $groups " == *" $gpio "* ]] || fail "groups '$groups' lack video ($video) or gpio ($gpio)"
 [[ $caps == 0000000000000400 ]] || fail "effective capabilities $caps, expected CAP_NET_BIND_SERVICE only"
 log "ok   dynamic user $user, groups video+gpio, capabilities CAP_NET_BIND_SERVICE only, listening on port 80"
+
+cmdline=$(in_container cat "/proc/$main_pid/cmdline" | tr '\0' ' ')
+[[ $cmdline == *" --expose-gc "* ]] || fail "picamd runs as '$cmdline', without --expose-gc"
+if in_container journalctl -u picamd --no-pager -o cat | grep -q 'reclaim: off'; then fail "the frame reclaimer is off under the unit"; fi
+log "ok   node runs with --expose-gc (the frame reclaimer's gc)"
 
 sys_opts=$(in_container nsenter -t "$main_pid" -m findmnt -no OPTIONS /sys)
 platform_opts=$(in_container nsenter -t "$main_pid" -m findmnt -no OPTIONS /sys/devices/platform)

@@ -154,13 +154,16 @@ done
 [[ $(readlink "$M/etc/systemd/system/multi-user.target.wants/picamd.service") == /etc/systemd/system/picamd.service ]] \
   || fail "picamd.service is not enabled"
 cmp -s "$M/etc/picamd/config.json" "$REPO/config/default.json" || fail "/etc/picamd/config.json is not the default config"
+cmp -s "$M/etc/systemd/system/picamd.service" "$REPO/systemd/picamd.service" || fail "the image's picamd.service is not the repository's"
+grep -q '^ExecStart=/opt/picamd/node/bin/node --expose-gc ' "$M/etc/systemd/system/picamd.service" \
+  || fail "the image's unit does not start node with --expose-gc"
 [[ $(cat "$M/etc/hostname") == picamd ]] || fail "host name is $(cat "$M/etc/hostname")"
 grep -q $'^127.0.1.1\tpicamd$' "$M/etc/hosts" || fail "/etc/hosts does not name picamd"
 grep -q '<type>_http._tcp</type>' "$M/etc/avahi/services/picamd.service" || fail "Avahi service is not _http._tcp"
 grep -q '<port>80</port>' "$M/etc/avahi/services/picamd.service" || fail "Avahi service is not on port 80"
 cmp -s "$M/etc/fstab" "$R/etc/fstab" || fail "/etc/fstab changed"
 [[ ! -e $M/opt/picamd.new && ! -e $M/boot/firmware/config.txt ]] || fail "leftovers in the root file system"
-log "ok   root partition: /opt/picamd, default config, unit enabled, Avahi _http._tcp on 80, host name picamd; fstab kept"
+log "ok   root partition: /opt/picamd, default config, unit (node --expose-gc) enabled, Avahi _http._tcp on 80, host name picamd; fstab kept"
 
 # The installed runtime starts in the image's own userland.
 qemu-aarch64-static -L "$M" "$M/opt/picamd/node/bin/node" "$M/opt/picamd/dist/main.js" \

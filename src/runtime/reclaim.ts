@@ -1,5 +1,5 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { getHeapStatistics } from 'node:v8';
+import type { Logger } from '../log/logger.js';
 import type { IntervalTimers } from './ports.js';
 
 /**
@@ -13,11 +13,17 @@ import type { IntervalTimers } from './ports.js';
  * generation; if that frees too little (frames held long enough to be promoted, e.g. by slow
  * viewers), a full collection, at most once per `fullEveryMs`.
  */
+export type GcFunction = (options?: { type: 'minor' | 'major' }) => void;
+
 export interface ReclaimDeps {
-  gc: (options?: { type: 'minor' | 'major' }) => void;
+  /** V8's gc(), from `node --expose-gc` (see startupGc). Without it the reclaimer stays off. */
+  gc: GcFunction | undefined;
+  /** Bytes held by ArrayBuffers, dead ones included until V8 frees them (see externalMemory). */
   arrayBuffers: () => number;
   now: () => number;
   timers: IntervalTimers;
+  /** Says once, at start, that the reclaimer is off. */
+  logger?: Pick<Logger, 'info'>;
 }
 
 export interface ReclaimOptions {
@@ -28,17 +34,38 @@ export interface ReclaimOptions {
 
 export const DEFAULT_RECLAIM: ReclaimOptions = { budgetBytes: 2 * 1024 * 1024, intervalMs: 250, fullEveryMs: 10_000 };
 
-/** V8's gc() function, made available at run time (the same as starting node with --expose-gc). */
-export function exposeGc(): ReclaimDeps['gc'] {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as ReclaimDeps['gc'];
+/**
+ * The gc() that node puts on the global object when it is started with `--expose-gc` (the
+ * systemd unit's ExecStart, `npm run demo`), or undefined. The flag is not turned on at run time:
+ * Node documents changing V8 flags after start-up as unsafe.
+ */
+export function startupGc(scope: object = globalThis): GcFunction | undefined {
+  const gc = (scope as { gc?: unknown }).gc;
+  return typeof gc === 'function' ? (gc as GcFunction) : undefined;
+}
+
+/** @deprecated The start-up gc under its old name; main.ts moves to startupGc() and this goes. */
+export const exposeGc = (): GcFunction | undefined => startupGc();
+
+/**
+ * The reading the reclaimer watches, taken without opening a file: V8's external memory, which is
+ * chiefly the backing stores of live and not yet freed ArrayBuffers, that is frames. (Node's own
+ * count, process.memoryUsage().arrayBuffers, comes only with the RSS, and libuv reads that from
+ * /proc/self/stat on every call: a descriptor four times a second, which a flood of connections
+ * can exhaust.) V8 settles this figure after a collection when the next ArrayBuffer is made, which
+ * the camera does every frame; until then it reads exactly as before the collection.
+ */
+export function externalMemory(): number {
+  return getHeapStatistics().external_memory;
 }
 
 export class FrameMemoryReclaimer {
+  private started = false;
   private timer: unknown;
   private baseline = 0;
   private lastFull = Number.NEGATIVE_INFINITY;
-  private collected = false;
+  /** The reading when the last collection was made, until its effect has been judged. */
+  private collectedAt: number | undefined;
   minor = 0;
   major = 0;
 
@@ -47,34 +74,50 @@ export class FrameMemoryReclaimer {
     private readonly options: ReclaimOptions = DEFAULT_RECLAIM,
   ) {}
 
+  /** False when node was started without --expose-gc. */
+  get enabled(): boolean {
+    return this.deps.gc !== undefined;
+  }
+
   start(): void {
-    if (this.timer !== undefined) return;
+    if (this.started) return;
+    this.started = true;
+    if (!this.deps.gc) {
+      this.deps.logger?.info('off: node was started without --expose-gc, so V8 alone decides when dead frames are freed');
+      return;
+    }
     this.baseline = this.deps.arrayBuffers();
     this.timer = this.deps.timers.setInterval(() => this.check(), this.options.intervalMs);
   }
 
   stop(): void {
-    if (this.timer === undefined) return;
-    this.deps.timers.clearInterval(this.timer);
+    if (!this.started) return;
+    this.started = false;
+    if (this.timer !== undefined) this.deps.timers.clearInterval(this.timer);
     this.timer = undefined;
   }
 
   /**
    * One look. V8 frees the memory of dead ArrayBuffers shortly after a collection, not within it,
-   * so the effect of a collection is judged at the next look. Public for tests.
+   * so the effect of a collection is judged at a later look, the first whose reading has moved.
+   * Public for tests.
    */
   check(): void {
+    const gc = this.deps.gc;
+    if (!gc) return;
     const { budgetBytes, fullEveryMs } = this.options;
     const current = this.deps.arrayBuffers();
-    if (this.collected) {
-      this.collected = false;
+    if (this.collectedAt !== undefined) {
+      // Not a byte allocated or freed since: V8 has not settled its count yet, nothing to judge.
+      if (current === this.collectedAt) return;
+      this.collectedAt = undefined;
       // Still over budget after a minor collection: frames were promoted before they died.
       const now = this.deps.now();
       if (current - this.baseline >= budgetBytes && now - this.lastFull >= fullEveryMs) {
-        this.deps.gc({ type: 'major' });
+        gc({ type: 'major' });
         this.major++;
         this.lastFull = now;
-        this.collected = true;
+        this.collectedAt = current;
         return;
       }
       // What survived is live (frames in flight, the newest frame, placeholders), or promoted
@@ -82,9 +125,11 @@ export class FrameMemoryReclaimer {
       this.baseline = current;
       return;
     }
+    // V8 collected by itself: count the budget from what is left.
+    if (current < this.baseline) this.baseline = current;
     if (current - this.baseline < budgetBytes) return;
-    this.deps.gc({ type: 'minor' });
+    gc({ type: 'minor' });
     this.minor++;
-    this.collected = true;
+    this.collectedAt = current;
   }
 }

@@ -64,8 +64,8 @@ const { values: cli } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     /** Another build of picamd to measure, e.g. to try a change against the same baseline. */
     'picamd-main': { type: 'string', default: join(repo, 'dist/main.js') },
-    /** Extra node flags for picamd only, e.g. "--max-semi-space-size=1". */
-    'picamd-node-flags': { type: 'string', default: '' },
+    /** node flags for picamd only; the default is the systemd unit's (--expose-gc, for the frame reclaimer). */
+    'picamd-node-flags': { type: 'string', default: '--expose-gc' },
     'no-parser': { type: 'boolean', default: false },
   },
 });

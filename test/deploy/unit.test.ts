@@ -1,10 +1,10 @@
 // systemd/picamd.service as systemd itself reads it: `systemd-analyze verify` in a scratch root
 // (so ExecStart= resolves to the installed layout, not this machine's /opt), and the exposure score
 // of `systemd-analyze security`, which docs/install.md states.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,6 +14,22 @@ const skip = !haveAnalyze && process.env.CI !== 'true' ? 'needs systemd-analyze 
 
 /** The exposure score docs/install.md states; a change to the unit that raises it must be deliberate. */
 const EXPOSURE = 1.9;
+
+test('the unit starts node with --expose-gc, the flag `npm run demo` and the tests start picamd with', () => {
+  // The frame reclaimer (src/runtime/reclaim.ts) takes V8's gc() from this flag; without it picamd
+  // runs with more memory. No flag is turned on at run time.
+  const unit = readFileSync(unitFile, 'utf8');
+  const execStart = unit.split('\n').filter((l) => l.startsWith('ExecStart='));
+  assert.deepEqual(execStart, ['ExecStart=/opt/picamd/node/bin/node --expose-gc /opt/picamd/dist/main.js']);
+  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { scripts: Record<string, string> };
+  assert.match(pkg.scripts.demo!, /^node --expose-gc dist\/main\.js /);
+});
+
+test('the unit admits only the camera device classes (not char-vchiq: /dev/vchiq is a misc device, major 10)', () => {
+  const unit = readFileSync(unitFile, 'utf8');
+  const allowed = [...unit.matchAll(/^DeviceAllow=(\S+)/gm)].map((m) => m[1]);
+  assert.deepEqual(allowed, ['char-video4linux', 'char-media', 'char-dma_heap']);
+});
 
 describe('systemd/picamd.service', { skip }, () => {
   let root: string;

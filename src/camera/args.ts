@@ -16,15 +16,13 @@ const FLICKER_PERIOD = { '50hz': '10000us', '60hz': '8333us' } as const;
 
 /**
  * The flags the camera settings add beyond the fixed MJPEG-to-stdout part, in command-line order.
- * Values that may be negative are joined with '=' so no option parser can mistake them for a flag;
- * --hdr must be joined, because its value is optional (a bare --hdr means auto) and Boost's parser
- * never takes the next word as the value of such an option.
+ * Each value is the next word (Boost takes "-1" there too), except --hdr's: its value is optional
+ * (a bare --hdr means auto), and "--hdr=mode" is the spelling no Boost version can read otherwise.
  */
 export function cameraSettingFlags(camera: CameraConfig): CameraSettingFlag[] {
   const flags: CameraSettingFlag[] = [];
   const add = (key: keyof CameraConfig, flag: string, ...values: string[]) =>
     flags.push({ key, flag, args: [flag, ...values] });
-  const joined = (key: keyof CameraConfig, flag: string, value: string) => flags.push({ key, flag, args: [`${flag}=${value}`] });
 
   if (camera.hflip) add('hflip', '--hflip');
   if (camera.vflip) add('vflip', '--vflip');
@@ -32,13 +30,13 @@ export function cameraSettingFlags(camera: CameraConfig): CameraSettingFlag[] {
   if (camera.index !== null) add('index', '--camera', String(camera.index));
   if (camera.tuningFile !== null) add('tuningFile', '--tuning-file', camera.tuningFile);
 
-  if (camera.brightness !== 0) joined('brightness', '--brightness', String(camera.brightness));
+  if (camera.brightness !== 0) add('brightness', '--brightness', String(camera.brightness));
   if (camera.contrast !== 1) add('contrast', '--contrast', String(camera.contrast));
   if (camera.saturation !== 1) add('saturation', '--saturation', String(camera.saturation));
   if (camera.sharpness !== 1) add('sharpness', '--sharpness', String(camera.sharpness));
   if (camera.denoise !== 'auto') add('denoise', '--denoise', camera.denoise);
   // Named HDR modes since libcamera-apps 1.3.0; 1.2.x took --hdr as a plain on/off switch.
-  if (camera.hdr !== 'off') joined('hdr', '--hdr', camera.hdr);
+  if (camera.hdr !== 'off') flags.push({ key: 'hdr', flag: '--hdr', args: [`--hdr=${camera.hdr}`] });
   if (camera.awbMode !== 'auto') add('awbMode', '--awb', camera.awbMode);
   // The schema lets only both or neither through.
   if (camera.awbRedGain !== null && camera.awbBlueGain !== null) {
@@ -51,7 +49,7 @@ export function cameraSettingFlags(camera: CameraConfig): CameraSettingFlag[] {
   if (camera.lensPosition !== null) add('lensPosition', '--lens-position', String(camera.lensPosition));
 
   if (camera.exposureMode !== 'normal') add('exposureMode', '--exposure', camera.exposureMode);
-  if (camera.ev !== 0) joined('ev', '--ev', String(camera.ev));
+  if (camera.ev !== 0) add('ev', '--ev', String(camera.ev));
   // A plain number is microseconds both as a time string (libcamera-apps >= 1.2.2, default unit us)
   // and as the float in us that older versions took.
   if (camera.shutterUs !== 0) add('shutterUs', '--shutter', String(camera.shutterUs));

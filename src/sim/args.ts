@@ -1,8 +1,9 @@
 // Command line of the simulated camera: rpicam-vid's own flags, with rpicam-apps' spelling, value
-// syntax and error messages (core/options.cpp, parsed by Boost.Program_options), so the sim can stand
-// in for rpicam-vid with an identical argv. The sim takes only the flags picamd's settings use, and
-// refuses what it cannot honour (another codec or output) as rpicam-vid refuses a bad option. Fault
-// injection and the emulated sensor come only through the environment.
+// syntax and error messages (core/options.cpp, parsed by Boost.Program_options; the parsing rules
+// below were checked against Boost 1.74, the version on Raspberry Pi OS Bookworm), so the sim can
+// stand in for rpicam-vid with an identical argv. The sim takes only the flags picamd's settings use,
+// and refuses what it cannot honour (another codec or output) as rpicam-vid refuses a bad option.
+// Fault injection and the emulated sensor come only through the environment.
 
 export interface SimOptions {
   width: number;
@@ -128,9 +129,14 @@ const HDR = ['off', 'auto', 'sensor', 'single-exp'];
 type Handler = (value: string | undefined, name: string) => void;
 interface OptionSpec {
   handler: Handler;
-  /** Boost "implicit value": the value is optional and only ever taken from "--name=value". */
+  /** Boost "implicit value": the value may be left out. */
   implicit: boolean;
+  /** The long name, which Boost's messages use whichever name was given. */
+  canonical: string;
 }
+
+/** rpicam-vid's short options (core and video): a required value is never taken from one of these. */
+const SHORT_OPTIONS = ['-h', '-v', '-c', '-t', '-o', '-n', '-p', '-f', '-b', '-g', '-q', '-l', '-k', '-s', '-i'];
 
 export function parseSimArgs(argv: readonly string[]): SimOptions {
   const options = defaultSimOptions();
@@ -138,9 +144,13 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
   let output: string | undefined;
 
   const specs = new Map<string, OptionSpec>();
+  const define = (names: string[], handler: Handler, implicit: boolean) => {
+    const canonical = names.find((n) => n.startsWith('--'))!;
+    names.forEach((n) => specs.set(n, { handler, implicit, canonical }));
+  };
   const valued = (names: string[], handler: (value: string, name: string) => void) =>
-    names.forEach((n) => specs.set(n, { handler: (v, name) => handler(v!, name), implicit: false }));
-  const implicit = (names: string[], handler: Handler) => names.forEach((n) => specs.set(n, { handler, implicit: true }));
+    define(names, (v, name) => handler(v!, name), false);
+  const implicit = (names: string[], handler: Handler) => define(names, handler, true);
   const keyword = (list: string[], message: (v: string) => string) => (value: string) => {
     if (!list.includes(value)) throw new SimUsageError(message(value));
     return value;
@@ -187,27 +197,44 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
   implicit(['-v', '--verbose'], (v, f) => void (v === undefined || unsigned(v, f)));
   implicit(['-h', '--help'], (v, f) => (options.help = bool(v, f)));
 
-  // Boost takes "--name=value" for any long option; a separate word only for an option whose value is
-  // required, and not when that word is itself a known option. A repeated option is taken here with the
-  // last value winning, where rpicam-vid refuses it: the benchmark overrides -t through extraArgs.
-  const known = (arg: string) => specs.has(arg.startsWith('--') ? arg.split('=')[0]! : arg);
+  // Boost 1.74's rules: "--name=value" for a long option (an empty value is an error), "-Xvalue" or
+  // "-X value" for a short one. A required value is the next word, whatever it looks like, unless it
+  // is one of rpicam-vid's short options; an optional value is the next word only if that does not
+  // look like an option. Words that are not options are ignored, as is everything after "--".
+  // Unlike Boost, the sim wants full option names (Boost also takes an unambiguous prefix), and it
+  // takes a repeated option with the last value winning where rpicam-vid refuses it: the benchmark
+  // overrides -t through extraArgs.
+  const looksLikeOption = (word: string) => word.length > 1 && word.startsWith('-');
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    if (arg === '--') break;
+    if (!looksLikeOption(arg)) continue;
+    let name: string;
+    let value: string | undefined;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      name = eq > 0 ? arg.slice(0, eq) : arg;
+      value = eq > 0 ? arg.slice(eq + 1) : undefined;
+    } else {
+      name = arg.slice(0, 2);
+      value = arg.length > 2 ? arg.slice(2) : undefined;
+    }
     const spec = specs.get(name);
-    if (!spec) {
-      if (arg.startsWith('-') && arg.length > 1) throw new SimUsageError(`unrecognised option '${arg}'`);
-      throw new SimUsageError('too many positional options have been specified on the command line');
+    if (!spec) throw new SimUsageError(`unrecognised option '${arg}'`);
+    if (value === '') {
+      throw new SimUsageError(`the argument for option '${spec.canonical}' should follow immediately after the equal sign`);
     }
-    let value = eq > 0 ? arg.slice(eq + 1) : undefined;
+    const next = argv[i + 1];
+    if (value === undefined && next !== undefined) {
+      if (spec.implicit ? !looksLikeOption(next) : !SHORT_OPTIONS.includes(next)) {
+        value = next;
+        i++;
+      }
+    }
     if (value === undefined && !spec.implicit) {
-      const next = argv[i + 1];
-      if (next === undefined || known(next)) throw new SimUsageError(`the required argument for option '${name}' is missing`);
-      value = next;
-      i++;
+      throw new SimUsageError(`the required argument for option '${spec.canonical}' is missing`);
     }
-    spec.handler(value, name);
+    spec.handler(value, spec.canonical);
   }
 
   if (options.help) return options;
@@ -223,9 +250,12 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
 /** Boost's message for a value its lexical_cast refuses. */
 const invalid = (value: string, flag: string) => new SimUsageError(`the argument ('${value}') for option '${flag}' is invalid`);
 
+/** lexical_cast<unsigned int>: a leading minus wraps round, as in C. */
 function unsigned(value: string, flag: string): number {
-  if (!/^\+?\d+$/.test(value)) throw invalid(value, flag);
-  return Number(value);
+  const match = /^([+-]?)(\d+)$/.exec(value);
+  if (!match || Number(match[2]) > 0xffff_ffff) throw invalid(value, flag);
+  const n = Number(match[2]);
+  return match[1] === '-' && n !== 0 ? 2 ** 32 - n : n;
 }
 
 function signed(value: string, flag: string): number {
@@ -235,6 +265,7 @@ function signed(value: string, flag: string): number {
 
 const FLOAT = '[+-]?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][+-]?\\d+)?';
 
+/** lexical_cast<float>, less "inf" and "nan", which Boost takes and the sim cannot picture. */
 function float(value: string, flag: string): number {
   if (!new RegExp(`^${FLOAT}$`).test(value)) throw invalid(value, flag);
   return Number(value);

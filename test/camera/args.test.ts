@@ -17,11 +17,11 @@ test('default camera: rpicam-vid MJPEG on stdout at the configured mode, and not
 
 test('flips, rotation, camera index and extra args are appended in order', () => {
   const argv = buildCameraArgv(
-    camera({ command: ['/usr/bin/rpicam-vid', '--verbose=0'], width: 640, height: 480, framerate: 15, quality: 60,
+    camera({ command: ['/usr/bin/rpicam-vid', '--verbose', '0'], width: 640, height: 480, framerate: 15, quality: 60,
       hflip: true, vflip: true, rotation: 180, index: 1, extraArgs: ['--denoise', 'cdn_off'] }),
   );
   assert.deepEqual(argv, [
-    '/usr/bin/rpicam-vid', '--verbose=0', '-t', '0', '-n', '--codec', 'mjpeg', '--flush', '-o', '-',
+    '/usr/bin/rpicam-vid', '--verbose', '0', '-t', '0', '-n', '--codec', 'mjpeg', '--flush', '-o', '-',
     '--width', '640', '--height', '480', '--framerate', '15', '-q', '60',
     '--hflip', '--vflip', '--rotation', '180', '--camera', '1', '--denoise', 'cdn_off',
   ]);
@@ -38,8 +38,8 @@ const cases: { name: string; set: object; adds: string[] }[] = [
   { name: 'camera index 0 is still given', set: { index: 0 }, adds: ['--camera', '0'] },
   { name: 'tuning file', set: { tuningFile: '/usr/share/libcamera/ipa/rpi/vc4/imx219_noir.json' },
     adds: ['--tuning-file', '/usr/share/libcamera/ipa/rpi/vc4/imx219_noir.json'] },
-  { name: 'brightness (negative, so joined with =)', set: { brightness: -0.25 }, adds: ['--brightness=-0.25'] },
-  { name: 'brightness positive', set: { brightness: 0.5 }, adds: ['--brightness=0.5'] },
+  { name: 'brightness', set: { brightness: -0.25 }, adds: ['--brightness', '-0.25'] },
+  { name: 'brightness positive', set: { brightness: 0.5 }, adds: ['--brightness', '0.5'] },
   { name: 'contrast', set: { contrast: 1.5 }, adds: ['--contrast', '1.5'] },
   { name: 'contrast 0', set: { contrast: 0 }, adds: ['--contrast', '0'] },
   { name: 'saturation 0 (black and white)', set: { saturation: 0 }, adds: ['--saturation', '0'] },
@@ -55,7 +55,7 @@ const cases: { name: string; set: object; adds: string[] }[] = [
   { name: 'lens position', set: { lensPosition: 2.5 }, adds: ['--lens-position', '2.5'] },
   { name: 'lens position 0 (infinity) is still given', set: { lensPosition: 0 }, adds: ['--lens-position', '0'] },
   { name: 'exposure mode', set: { exposureMode: 'sport' }, adds: ['--exposure', 'sport'] },
-  { name: 'EV compensation (negative, so joined with =)', set: { ev: -1.5 }, adds: ['--ev=-1.5'] },
+  { name: 'EV compensation', set: { ev: -1.5 }, adds: ['--ev', '-1.5'] },
   { name: 'shutter in microseconds', set: { shutterUs: 10000 }, adds: ['--shutter', '10000'] },
   { name: 'analogue gain', set: { analogueGain: 2.5 }, adds: ['--gain', '2.5'] },
   { name: 'metering', set: { meteringMode: 'spot' }, adds: ['--metering', 'spot'] },
@@ -96,10 +96,10 @@ test('every setting at once: one flag each, in a fixed order, before extraArgs',
   );
   assert.deepEqual(argv.slice(BASE.length), [
     '--hflip', '--vflip', '--rotation', '180', '--camera', '1', '--tuning-file', '/etc/picamd/tuning.json',
-    '--brightness=0.1', '--contrast', '1.2', '--saturation', '0.8', '--sharpness', '2', '--denoise', 'off',
+    '--brightness', '0.1', '--contrast', '1.2', '--saturation', '0.8', '--sharpness', '2', '--denoise', 'off',
     '--hdr=auto', '--awb', 'cloudy', '--awbgains', '2,1.8',
     '--autofocus-mode', 'manual', '--autofocus-range', 'full', '--autofocus-speed', 'fast', '--lens-position', '10',
-    '--exposure', 'long', '--ev=0.5', '--shutter', '20000', '--gain', '4', '--metering', 'average',
+    '--exposure', 'long', '--ev', '0.5', '--shutter', '20000', '--gain', '4', '--metering', 'average',
     '--flicker-period', '8333us',
     '--roi', '0.25,0.25,0.5,0.5',
   ]);

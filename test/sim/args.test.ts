@@ -85,12 +85,23 @@ test('values in rpicam-apps syntax: time strings, optional values, synonyms, cla
   assert.equal(parse('--shutter', '0.5s').shutterUs, 500_000);
   assert.equal(parse('--flicker-period', '10000us').flickerPeriodUs, 10000);
   assert.equal(parse('--flicker-period', '10ms').flickerPeriodUs, 10000);
-  // --hdr alone means auto; its value only ever comes after "=".
+  // Optional values: --hdr alone means auto; a value comes after "=" or as the next word when that
+  // is not an option.
   assert.equal(parse('--hdr').hdr, 'auto');
   assert.equal(parse('--hdr=single-exp').hdr, 'single-exp');
+  assert.equal(parse('--hdr', 'sensor').hdr, 'sensor');
+  assert.equal(parse('--hdr', '--hflip').hdr, 'auto');
+  assert.equal(parse('--hflip', '0').hflip, false);
+  assert.equal(parse('--hflip', '-t', '0').hflip, true);
   // Boolean words Boost takes.
   assert.equal(parse('--vflip=yes').vflip, true);
   assert.equal(parse('--vflip=OFF').vflip, false);
+  // Short options with the value attached; a required value is the next word even if it starts with
+  // "--" (Boost then complains about the value), but not one of rpicam-vid's short options.
+  assert.equal(parseSimArgs(['-t0', '-q80', '--codec', 'mjpeg', '-o', '-']).quality, 80);
+  assert.equal(parse('--width', '+320').width, 320);
+  // Words that are no option are ignored, and everything after "--".
+  assert.equal(parse('stray', '--width', '320', '--', '--bogus').width, 320);
   // Synonyms rpicam-apps takes.
   assert.equal(parse('--metering', 'matrix').metering, 'matrix');
   assert.equal(parse('--exposure', 'short').exposure, 'short');
@@ -107,7 +118,7 @@ test('values in rpicam-apps syntax: time strings, optional values, synonyms, cla
   // Lens position: dioptres, "default", or empty for none.
   assert.equal(parse('--lens-position', '0').lensPosition, 0);
   assert.equal(parse('--lens-position', 'default').lensPosition, 'default');
-  assert.equal(parse('--lens-position=').lensPosition, null);
+  assert.equal(parse('--lens-position', '').lensPosition, null);
   // AWB gains: both or they do nothing.
   assert.deepEqual(parse('--awbgains', '1.5,1.2').awbGains, [1.5, 1.2]);
   assert.equal(parse('--awbgains', '0,0').awbGains, null);
@@ -126,23 +137,30 @@ test('rejects what rpicam-vid would reject or the sim cannot do, with rpicam-vid
       argv.join(' '),
     );
   rejects([...base, '--bogus'], "unrecognised option '--bogus'");
-  rejects([...base, 'stray'], 'too many positional options have been specified on the command line');
-  // A switch never takes the next word: "--hflip 1" leaves a stray "1".
-  rejects([...base, '--hflip', '1'], 'too many positional options have been specified on the command line');
-  rejects([...base, '--hdr', 'sensor'], 'too many positional options have been specified on the command line');
+  rejects([...base, '--bogus=1'], "unrecognised option '--bogus=1'");
+  rejects([...base, '-x'], "unrecognised option '-x'");
+  rejects([...base, '--hflip', 'stray'], /^the argument \('stray'\) for option '--hflip' is invalid/);
+  rejects([...base, '--lens-position='], "the argument for option '--lens-position' should follow immediately after the equal sign");
   rejects(['-t', '0', '-o', '-'], /codec 'h264' is not supported/);
   rejects(['--codec', 'yuv420', '-o', '-'], /codec 'yuv420'/);
   rejects(['--codec', 'mjpeg'], /no output/);
   rejects(['--codec', 'mjpeg', '-o', 'out.mjpeg'], /output 'out.mjpeg' is not supported/);
   rejects([...base, '--width'], "the required argument for option '--width' is missing");
-  rejects([...base, '--width', '--hflip'], "the required argument for option '--width' is missing");
+  rejects([...base, '--width', '-o'], "the required argument for option '--width' is missing");
+  rejects([...base, '-q'], "the required argument for option '--quality' is missing");
+  rejects([...base, '--width', '--hflip'], "the argument ('--hflip') for option '--width' is invalid");
+  rejects([...base, '-qhigh'], "the argument ('high') for option '--quality' is invalid");
   rejects([...base, '--width', 'wide'], "the argument ('wide') for option '--width' is invalid");
   rejects([...base, '--width', '8'], /between 16 and 8192/);
   rejects([...base, '-q', '101'], /between 1 and 100/);
   rejects([...base, '--framerate', '0'], /between 0.1 and 240/);
   rejects([...base, '--rotation', '90'], 'transforms requiring transpose not supported');
   rejects([...base, '--rotation', '45'], 'illegal rotation value');
-  rejects([...base, '--camera', '-1'], "the argument ('-1') for option '--camera' is invalid");
+  // An unsigned -1 wraps round to 4294967295 (and is then out of the sim's range).
+  rejects([...base, '--camera', '-1'], "option '--camera' must be between 0 and 7 (got 4294967295)");
+  rejects([...base, '--width', ' 640'], "the argument (' 640') for option '--width' is invalid");
+  rejects([...base, '--rotation', '1.5'], "the argument ('1.5') for option '--rotation' is invalid");
+  rejects([...base, '--contrast', '2,5'], "the argument ('2,5') for option '--contrast' is invalid");
   rejects([...base, '--hflip=maybe'], /^the argument \('maybe'\) for option '--hflip' is invalid. Valid choices are 'on\|off'/);
   rejects([...base, '-t', 'forever'], 'Invalid time string provided');
   rejects([...base, '--shutter', 'fast'], 'Invalid time string provided');

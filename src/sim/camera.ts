@@ -214,8 +214,9 @@ function tuningFileProblem(path: string): string | undefined {
   let root: unknown;
   try {
     root = JSON.parse(text);
-  } catch (err) {
-    return `ERROR YamlParser yaml_parser.cpp: ${path}: ${(err as Error).message}`;
+  } catch {
+    // Not the parser's message: Node's quotes a piece of the file, which could end up on the page.
+    return `ERROR YamlParser yaml_parser.cpp: ${path} is not valid JSON or YAML`;
   }
   if (typeof root !== 'object' || root === null || Array.isArray(root)) {
     return `ERROR RPiController controller.cpp: Tuning file ${path} is not a dictionary`;

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { parsePasswordHash } from '../auth/password.js';
+import { cameraSettingFlags } from '../camera/args.js';
+import type { SettingGroup, SettingMeta } from './meta.js';
 import './meta.js';
 
 // One schema for the whole config file. Defaults live here and nowhere else; every object is
@@ -102,29 +104,174 @@ const backoffSchema = z.strictObject({
   resetAfterMs: int(1_000, 3_600_000).default(60_000),
 });
 
-const cameraSchema = z.strictObject({
-  /** argv prefix; picamd appends the rpicam-vid flags to it. */
-  command: z.array(z.string().min(1)).min(1).default(['rpicam-vid']),
-  width: int(64, 4608).default(1280),
-  height: int(64, 3456).default(720),
-  framerate: int(1, 120).default(30),
-  quality: int(1, 100).default(80),
-  hflip: z.boolean().default(false),
-  vflip: z.boolean().default(false),
-  rotation: z.literal([0, 180]).default(0),
-  /** --camera N for boards with more than one camera; null leaves the flag out. */
-  index: int(0, 7).nullable().default(null),
-  extraArgs: z.array(z.string()).default([]),
-  /** A frame larger than this is dropped (and counted) instead of buffered. */
-  maxFrameBytes: int(65_536, 64 * 1024 * 1024).default(8 * 1024 * 1024),
-  /** No frame for this long while streaming counts as a stall and restarts the camera. */
-  stallTimeoutMs: int(500, 600_000).default(5_000),
-  /** Allowance for the first frame after a start (sensor and ISP bring-up). */
-  startTimeoutMs: int(1_000, 600_000).default(15_000),
-  /** Time between SIGTERM and SIGKILL when stopping the camera. */
-  stopGraceMs: int(100, 60_000).default(2_000),
-  backoff: backoffSchema.prefault({}),
-});
+// --- Camera settings ---------------------------------------------------------------------------
+// Every leaf with `.meta({ group, ... })` is settable from the page (see the settings API); the
+// value ranges are rpicam-apps' and libcamera's own, and src/camera/args.ts maps each onto the
+// rpicam-vid flag of the same meaning. A setting at rpicam-apps' default adds no flag, so older
+// rpicam-apps versions keep working. docs/camera-settings.md lists them all.
+
+/** Meta for a camera setting: changing it restarts rpicam-vid. */
+const cameraSetting = (meta: Omit<SettingMeta, 'applies'> & { group: Exclude<SettingGroup, 'Device'> }) => ({ ...meta, applies: 'camera' as const });
+
+/** A decimal number in [min, max] (rpicam-apps takes floats for these). */
+const decimal = (min: number, max: number) => z.number().min(min).max(max);
+
+/** Red or blue colour gain (libcamera's ColourGains go to 32; rpicam-apps takes 0 as "not set"). */
+const colourGain = z.number().min(0.01).max(32).nullable().default(null);
+
+const cameraSchema = z
+  .strictObject({
+    /** argv prefix; picamd appends the rpicam-vid flags to it. */
+    command: z.array(z.string().min(1)).min(1).default(['rpicam-vid']),
+    // Even sizes: the stream is YUV 4:2:0, which libcamera would otherwise round silently. The
+    // largest is the biggest sensor in Raspberry Pi's range (Camera Module 3, 4608x2592) and its 4:3
+    // height; what a given sensor really does is only known to the camera (docs/camera-settings.md).
+    width: int(64, 4608).multipleOf(2, 'must be even').default(1280).meta(cameraSetting({
+      group: 'Camera', title: 'Width', unit: 'px', description: 'Width of the picture in pixels (even).',
+    })),
+    height: int(64, 3456).multipleOf(2, 'must be even').default(720).meta(cameraSetting({
+      group: 'Camera', title: 'Height', unit: 'px', description: 'Height of the picture in pixels (even).',
+    })),
+    framerate: int(1, 120).default(30).meta(cameraSetting({
+      group: 'Camera', title: 'Frame rate', unit: 'fps',
+      description: 'Frames per second; the sensor mode chosen for the size sets the real upper limit.',
+    })),
+    rotation: z.literal([0, 180]).default(0).meta(cameraSetting({
+      group: 'Camera', title: 'Rotation', unit: '°', description: 'Turn the picture upside down (180) for a camera mounted that way.',
+    })),
+    hflip: z.boolean().default(false).meta(cameraSetting({
+      group: 'Camera', title: 'Mirror horizontally', description: 'Flip the picture left to right.',
+    })),
+    vflip: z.boolean().default(false).meta(cameraSetting({
+      group: 'Camera', title: 'Flip vertically', description: 'Flip the picture top to bottom.',
+    })),
+    /** --camera N for boards with more than one camera; null leaves the flag out. */
+    index: int(0, 7).nullable().default(null).meta(cameraSetting({
+      group: 'Camera', title: 'Camera number',
+      description: 'Which camera to use on a board with more than one (as rpicam-hello --list-cameras numbers them); empty means the first.',
+    })),
+    /** --tuning-file; null: libcamera's own tuning for the sensor. */
+    tuningFile: z
+      .string()
+      .regex(/^\/[^\x00-\x1f\x7f]*\.json$/, 'must be an absolute path to a .json tuning file')
+      .max(4096)
+      .nullable()
+      .default(null)
+      .meta(cameraSetting({
+        group: 'Camera', title: 'Tuning file',
+        description: 'Absolute path of a libcamera tuning file (e.g. /usr/share/libcamera/ipa/rpi/vc4/imx219_noir.json); empty uses the one for the sensor.',
+      })),
+
+    quality: int(1, 100).default(80).meta(cameraSetting({
+      group: 'Picture', title: 'JPEG quality', unit: '%', description: 'Higher is sharper and uses more bandwidth.',
+    })),
+    brightness: decimal(-1, 1).default(0).meta(cameraSetting({
+      group: 'Picture', title: 'Brightness', description: 'From -1 (black) through 0 (normal) to 1 (white).',
+    })),
+    // rpicam-apps clamps contrast, saturation and sharpness to 0-15.99.
+    contrast: decimal(0, 15.99).default(1).meta(cameraSetting({
+      group: 'Picture', title: 'Contrast', description: '1 is normal; lower is flatter, higher is punchier.',
+    })),
+    saturation: decimal(0, 15.99).default(1).meta(cameraSetting({
+      group: 'Picture', title: 'Saturation', description: '1 is normal, 0 is black and white.',
+    })),
+    sharpness: decimal(0, 15.99).default(1).meta(cameraSetting({
+      group: 'Picture', title: 'Sharpness', description: '1 is normal sharpening, 0 none.',
+    })),
+    denoise: z.enum(['auto', 'off', 'cdn_off', 'cdn_fast', 'cdn_hq']).default('auto').meta(cameraSetting({
+      group: 'Picture', title: 'Noise reduction',
+      description: 'auto is cdn_fast for video; off turns all denoise off, cdn_off keeps spatial but not colour denoise.',
+    })),
+    hdr: z.enum(['off', 'auto', 'sensor', 'single-exp']).default('off').meta(cameraSetting({
+      group: 'Picture', title: 'HDR',
+      description: 'sensor: Camera Module 3 sensor HDR (limits the mode to 2304x1296); single-exp: Raspberry Pi 5 multi-frame HDR; auto picks one.',
+    })),
+    awbMode: z
+      .enum(['auto', 'incandescent', 'tungsten', 'fluorescent', 'indoor', 'daylight', 'cloudy'])
+      .default('auto')
+      .meta(cameraSetting({ group: 'Picture', title: 'White balance', description: 'Automatic, or a fixed kind of light.' })),
+    // Both gains or neither (rpicam-apps takes them as one "--awbgains R,B"); set, they replace
+    // automatic white balance whatever awbMode says.
+    awbRedGain: colourGain.meta(cameraSetting({
+      group: 'Picture', title: 'Red gain',
+      description: 'Fixed red colour gain (with the blue gain); replaces automatic white balance. Empty: automatic.',
+    })),
+    awbBlueGain: colourGain.meta(cameraSetting({
+      group: 'Picture', title: 'Blue gain',
+      description: 'Fixed blue colour gain (with the red gain); replaces automatic white balance. Empty: automatic.',
+    })),
+
+    // Focus applies only to cameras with a focus motor (Camera Module 3); others ignore it.
+    autofocusMode: z.enum(['default', 'manual', 'auto', 'continuous']).default('default').meta(cameraSetting({
+      group: 'Focus', title: 'Autofocus',
+      description: 'default: continuous, or manual when a lens position is set; manual: fixed lens; auto: one scan at start; continuous: keeps focusing.',
+    })),
+    autofocusRange: z.enum(['normal', 'macro', 'full']).default('normal').meta(cameraSetting({
+      group: 'Focus', title: 'Focus range', description: 'Distances autofocus searches: normal, macro (close up only) or full.',
+    })),
+    autofocusSpeed: z.enum(['normal', 'fast']).default('normal').meta(cameraSetting({
+      group: 'Focus', title: 'Focus speed', description: 'fast moves the lens as quickly as possible, normal more steadily.',
+    })),
+    // libcamera's LensPosition range; the lens clamps to its own (Camera Module 3: 0-15).
+    lensPosition: decimal(0, 32).nullable().default(null).meta(cameraSetting({
+      group: 'Focus', title: 'Lens position', unit: 'dioptres',
+      description: 'Manual focus as 1/distance in metres (0 is infinity, 2 is 50 cm); used with autofocus default or manual. Empty: leave the lens alone.',
+    })),
+
+    exposureMode: z.enum(['normal', 'sport', 'long']).default('normal').meta(cameraSetting({
+      group: 'Exposure', title: 'Exposure mode', description: 'sport prefers short exposures (less motion blur), long prefers long ones.',
+    })),
+    // libcamera's ExposureValue range.
+    ev: decimal(-8, 8).default(0).meta(cameraSetting({
+      group: 'Exposure', title: 'Exposure compensation', description: 'In stops: -1 halves the brightness the automatic exposure aims for, 1 doubles it.',
+    })),
+    // A video frame cannot expose longer than it lasts: longer is cut to 1/framerate.
+    shutterUs: int(0, 1_000_000).default(0).meta(cameraSetting({
+      group: 'Exposure', title: 'Shutter', unit: 'µs',
+      description: 'Fixed exposure time in microseconds, at most one frame (1/framerate); 0 is automatic.',
+    })),
+    analogueGain: z
+      .number()
+      .min(0)
+      .max(64)
+      .refine((gain) => gain === 0 || gain >= 1, 'must be 0 (automatic) or at least 1')
+      .default(0)
+      .meta(cameraSetting({
+        group: 'Exposure', title: 'Analogue gain',
+        description: 'Fixed sensor gain (like ISO/100); 0 is automatic. The sensor caps it (Camera Module 3: 16).',
+      })),
+    meteringMode: z.enum(['centre', 'spot', 'average']).default('centre').meta(cameraSetting({
+      group: 'Exposure', title: 'Metering', description: 'Which part of the picture automatic exposure looks at.',
+    })),
+    flicker: z.enum(['off', '50hz', '60hz']).default('off').meta(cameraSetting({
+      group: 'Exposure', title: 'Mains flicker',
+      description: 'Avoid banding under lights on 50 Hz or 60 Hz mains by exposing in whole flicker periods.',
+    })),
+
+    extraArgs: z.array(z.string()).default([]),
+    /** A frame larger than this is dropped (and counted) instead of buffered. */
+    maxFrameBytes: int(65_536, 64 * 1024 * 1024).default(8 * 1024 * 1024),
+    /** No frame for this long while streaming counts as a stall and restarts the camera. */
+    stallTimeoutMs: int(500, 600_000).default(5_000),
+    /** Allowance for the first frame after a start (sensor and ISP bring-up). */
+    startTimeoutMs: int(1_000, 600_000).default(15_000),
+    /** Time between SIGTERM and SIGKILL when stopping the camera. */
+    stopGraceMs: int(100, 60_000).default(2_000),
+    backoff: backoffSchema.prefault({}),
+  })
+  .superRefine((cam, ctx) => {
+    if ((cam.awbRedGain === null) !== (cam.awbBlueGain === null)) {
+      const missing = cam.awbRedGain === null ? 'awbRedGain' : 'awbBlueGain';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'set the red and blue gains together (or neither)' });
+    }
+    // rpicam-vid refuses an option given twice, so extraArgs must not repeat a flag a setting adds.
+    const extra = new Set(cam.extraArgs.filter((arg) => arg.startsWith('-')).map((arg) => arg.split('=')[0]));
+    for (const { key, flag } of cameraSettingFlags(cam)) {
+      if (extra.has(flag)) {
+        ctx.addIssue({ code: 'custom', path: ['extraArgs'], message: `${flag} is already given by camera.${key}; remove it from extraArgs` });
+      }
+    }
+  });
 
 const ledSchema = z.strictObject({
   pin: bcmPin.default(17).meta({

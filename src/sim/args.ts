@@ -1,6 +1,9 @@
-// Command line of the simulated camera: the rpicam-vid flags picamd uses, nothing else, so the sim
-// can stand in for rpicam-vid with an identical argv. Anything it cannot honour is an error (exit 1),
-// as rpicam-vid does with a bad option. Fault injection comes only through the environment.
+// Command line of the simulated camera: rpicam-vid's own flags, with rpicam-apps' spelling, value
+// syntax and error messages (core/options.cpp, parsed by Boost.Program_options; the parsing rules
+// below were checked against Boost 1.74, the version on Raspberry Pi OS Bookworm), so the sim can
+// stand in for rpicam-vid with an identical argv. The sim takes only the flags picamd's settings use,
+// and refuses what it cannot honour (another codec or output) as rpicam-vid refuses a bad option.
+// Fault injection and the emulated sensor come only through the environment.
 
 export interface SimOptions {
   width: number;
@@ -13,6 +16,34 @@ export interface SimOptions {
   vflip: boolean;
   rotation: 0 | 180;
   camera: number;
+  /** --tuning-file, or null for the sensor's own. */
+  tuningFile: string | null;
+  // Picture: clamped as rpicam-apps clamps them.
+  brightness: number;
+  contrast: number;
+  saturation: number;
+  sharpness: number;
+  denoise: string;
+  hdr: string;
+  awb: string;
+  /** --awbgains red,blue; null when not given or either is 0 (rpicam-apps then leaves AWB on). */
+  awbGains: readonly [red: number, blue: number] | null;
+  // Focus
+  autofocusMode: string;
+  autofocusRange: string;
+  autofocusSpeed: string;
+  /** Dioptres, 'default' (the lens's hyperfocal position) or null (leave the lens alone). */
+  lensPosition: number | 'default' | null;
+  // Exposure
+  exposure: string;
+  ev: number;
+  /** 0: automatic. */
+  shutterUs: number;
+  /** 0: automatic. */
+  gain: number;
+  metering: string;
+  /** 0: no flicker avoidance. */
+  flickerPeriodUs: number;
   /** --help was given: print the usage and exit 0. */
   help: boolean;
 }
@@ -22,27 +53,35 @@ export class SimUsageError extends Error {
   override name = 'SimUsageError';
 }
 
+/** rpicam-vid's exit status after an error: `return -1` from main. */
+export const SIM_ERROR_EXIT_CODE = 255;
+
 export const SIM_USAGE = `Usage: camera.js -t 0 -n --codec mjpeg --flush -o - [options]
 Simulated rpicam-vid for picamd: writes an MJPEG test pattern to stdout.
-  -t, --timeout <ms>     stop after this long (0 = never, default 5000; 5s, 500ms also accepted)
+  -t, --timeout <time>   stop after this long (0 = never, default 5sec; units min, sec, s, ms, us, ns)
   -n, --nopreview        accepted (there is no preview)
   --codec mjpeg          the only codec
   --flush                accepted (every frame is written at once)
   -o, --output -         the only output: stdout
-  --width <px>           default 640
-  --height <px>          default 480
+  --width, --height <px> default 640x480
   --framerate <fps>      default 30
   -q, --quality <1-100>  JPEG quality, default 50
-  --hflip, --vflip       mirror the pattern
-  --rotation <0|180>     180 = both flips
+  --hflip, --vflip       mirror the picture
+  --rotation <0|180>     180 = upside down
   --camera <n>           accepted (0-7)
-Environment: PICAMD_SIM_FAULT=crash-after=N,stall-after=N,garbage-every=N,truncate-every=N
+  --brightness, --contrast, --saturation <n>   change the picture's pixels
+  --sharpness, --denoise, --hdr[=mode], --awb, --awbgains r,b, --autofocus-mode,
+  --autofocus-range, --autofocus-speed, --lens-position, --exposure, --ev, --shutter,
+  --gain, --analoggain, --metering, --flicker-period, --tuning-file
+                         checked as rpicam-vid checks them, listed in the picture's overlay
+Environment:
+  PICAMD_SIM_FAULT=crash-after=N,stall-after=N,garbage-every=N,truncate-every=N
+  PICAMD_SIM_SENSOR=imx708|imx477|imx219|ov5647|WxH@fps,...   refuse modes that sensor cannot do
 `;
 
-type Handler = (value: string | undefined, flag: string) => void;
-
-export function parseSimArgs(argv: readonly string[]): SimOptions {
-  const options: SimOptions = {
+/** The defaults rpicam-vid has (those that matter here). */
+export function defaultSimOptions(): SimOptions {
+  return {
     width: 640,
     height: 480,
     framerate: 30,
@@ -52,53 +91,150 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
     vflip: false,
     rotation: 0,
     camera: 0,
+    tuningFile: null,
+    brightness: 0,
+    contrast: 1,
+    saturation: 1,
+    sharpness: 1,
+    denoise: 'auto',
+    hdr: 'off',
+    awb: 'auto',
+    awbGains: null,
+    autofocusMode: 'default',
+    autofocusRange: 'normal',
+    autofocusSpeed: 'normal',
+    lensPosition: null,
+    exposure: 'normal',
+    ev: 0,
+    shutterUs: 0,
+    gain: 0,
+    metering: 'centre',
+    flickerPeriodUs: 0,
     help: false,
   };
+}
+
+// Each name list is the keyword set rpicam-apps accepts, synonyms included, and the message is the
+// one it throws for anything else.
+const METERING = ['centre', 'spot', 'average', 'matrix', 'custom'];
+const EXPOSURE = ['normal', 'sport', 'short', 'long', 'custom'];
+const AF_MODE = ['default', 'manual', 'auto', 'continuous'];
+const AF_RANGE = ['normal', 'macro', 'full'];
+const AF_SPEED = ['normal', 'fast'];
+const AWB = ['auto', 'normal', 'incandescent', 'tungsten', 'fluorescent', 'indoor', 'daylight', 'cloudy', 'custom'];
+const DENOISE = ['auto', 'off', 'cdn_off', 'cdn_fast', 'cdn_hq'];
+const HDR = ['off', 'auto', 'sensor', 'single-exp'];
+
+/** A handler gets the option's value (undefined for an implicit-valued option given bare). */
+type Handler = (value: string | undefined, name: string) => void;
+interface OptionSpec {
+  handler: Handler;
+  /** Boost "implicit value": the value may be left out. */
+  implicit: boolean;
+  /** The long name, which Boost's messages use whichever name was given. */
+  canonical: string;
+}
+
+/** rpicam-vid's short options (core and video): a required value is never taken from one of these. */
+const SHORT_OPTIONS = ['-h', '-v', '-c', '-t', '-o', '-n', '-p', '-f', '-b', '-g', '-q', '-l', '-k', '-s', '-i'];
+
+export function parseSimArgs(argv: readonly string[]): SimOptions {
+  const options = defaultSimOptions();
   let codec = 'h264';
   let output: string | undefined;
 
-  const valued = new Map<string, Handler>();
-  const switches = new Map<string, Handler>();
-  const withValue = (names: string[], handler: Handler) => names.forEach((n) => valued.set(n, handler));
-  const withoutValue = (names: string[], handler: Handler) => names.forEach((n) => switches.set(n, handler));
+  const specs = new Map<string, OptionSpec>();
+  const define = (names: string[], handler: Handler, implicit: boolean) => {
+    const canonical = names.find((n) => n.startsWith('--'))!;
+    names.forEach((n) => specs.set(n, { handler, implicit, canonical }));
+  };
+  const valued = (names: string[], handler: (value: string, name: string) => void) =>
+    define(names, (v, name) => handler(v!, name), false);
+  const implicit = (names: string[], handler: Handler) => define(names, handler, true);
+  const keyword = (list: string[], message: (v: string) => string) => (value: string) => {
+    if (!list.includes(value)) throw new SimUsageError(message(value));
+    return value;
+  };
 
-  withValue(['-t', '--timeout'], (v, f) => (options.timeoutMs = duration(v!, f)));
-  withValue(['--codec'], (v) => (codec = v!));
-  withValue(['-o', '--output'], (v) => (output = v));
-  withValue(['--width'], (v, f) => (options.width = integer(v!, f, 16, 8192)));
-  withValue(['--height'], (v, f) => (options.height = integer(v!, f, 16, 8192)));
-  withValue(['--framerate'], (v, f) => (options.framerate = decimal(v!, f, 0.1, 240)));
-  withValue(['-q', '--quality'], (v, f) => (options.quality = integer(v!, f, 1, 100)));
-  withValue(['--rotation'], (v, f) => {
-    const degrees = integer(v!, f, 0, 359);
-    if (degrees !== 0 && degrees !== 180) throw new SimUsageError('transforms requiring transpose not supported');
-    options.rotation = degrees;
-  });
-  withValue(['--camera'], (v, f) => (options.camera = integer(v!, f, 0, 7)));
-  withoutValue(['-n', '--nopreview'], (v, f) => void flag(v, f));
-  withoutValue(['--flush'], (v, f) => void flag(v, f));
-  withoutValue(['--hflip'], (v, f) => (options.hflip = flag(v, f)));
-  withoutValue(['--vflip'], (v, f) => (options.vflip = flag(v, f)));
-  withoutValue(['-h', '--help'], (v, f) => (options.help = flag(v, f)));
+  valued(['-t', '--timeout'], (v) => (options.timeoutMs = timeString(v, 1_000)));
+  valued(['--codec'], (v) => (codec = v));
+  valued(['-o', '--output'], (v) => (output = v));
+  valued(['--width'], (v, f) => (options.width = within(unsigned(v, f), f, 16, 8192)));
+  valued(['--height'], (v, f) => (options.height = within(unsigned(v, f), f, 16, 8192)));
+  valued(['--framerate'], (v, f) => (options.framerate = within(float(v, f), f, 0.1, 240)));
+  valued(['-q', '--quality'], (v, f) => (options.quality = within(unsigned(v, f), f, 1, 100)));
+  valued(['--rotation'], (v, f) => (options.rotation = rotation(signed(v, f))));
+  valued(['--camera'], (v, f) => (options.camera = within(unsigned(v, f), f, 0, 7)));
+  // rpicam-apps' "-" means no tuning file; the file itself is checked when the camera starts.
+  valued(['--tuning-file'], (v) => (options.tuningFile = v === '-' ? null : v));
 
+  valued(['--brightness'], (v, f) => (options.brightness = clamp(float(v, f), -1, 1)));
+  valued(['--contrast'], (v, f) => (options.contrast = clamp(float(v, f), 0, 15.99)));
+  valued(['--saturation'], (v, f) => (options.saturation = clamp(float(v, f), 0, 15.99)));
+  valued(['--sharpness'], (v, f) => (options.sharpness = clamp(float(v, f), 0, 15.99)));
+  valued(['--denoise'], (v) => (options.denoise = keyword(DENOISE, (x) => `Invalid denoise mode ${x}`)(v)));
+  implicit(['--hdr'], (v) => (options.hdr = keyword(HDR, (x) => `Invalid HDR option provided: ${x}`)(v ?? 'auto')));
+  valued(['--awb'], (v) => (options.awb = keyword(AWB, (x) => `Invalid AWB mode: ${x}`)(v)));
+  valued(['--awbgains'], (v) => (options.awbGains = awbGains(v)));
+
+  valued(['--autofocus-mode'], (v) => (options.autofocusMode = keyword(AF_MODE, (x) => `Invalid AfMode:${x}`)(v)));
+  // rpicam-apps' own message quotes the exposure mode here (a slip); the range is more use to a reader.
+  valued(['--autofocus-range'], (v) => (options.autofocusRange = keyword(AF_RANGE, (x) => `Invalid AfRange mode:${x}`)(v)));
+  valued(['--autofocus-speed'], (v) => (options.autofocusSpeed = keyword(AF_SPEED, (x) => `Invalid afSpeed mode:${x}`)(v)));
+  valued(['--lens-position'], (v) => (options.lensPosition = lensPosition(v)));
+
+  valued(['--exposure'], (v) => (options.exposure = keyword(EXPOSURE, (x) => `Invalid exposure mode:${x}`)(v)));
+  valued(['--ev'], (v, f) => (options.ev = float(v, f)));
+  valued(['--shutter'], (v) => (options.shutterUs = timeString(v, 1)));
+  valued(['--gain', '--analoggain'], (v, f) => (options.gain = float(v, f)));
+  valued(['--metering'], (v) => (options.metering = keyword(METERING, (x) => `Invalid metering mode: ${x}`)(v)));
+  valued(['--flicker-period'], (v) => (options.flickerPeriodUs = timeString(v, 1)));
+
+  implicit(['-n', '--nopreview'], (v, f) => void bool(v, f));
+  implicit(['--flush'], (v, f) => void bool(v, f));
+  implicit(['--hflip'], (v, f) => (options.hflip = bool(v, f)));
+  implicit(['--vflip'], (v, f) => (options.vflip = bool(v, f)));
+  implicit(['-v', '--verbose'], (v, f) => void (v === undefined || unsigned(v, f)));
+  implicit(['-h', '--help'], (v, f) => (options.help = bool(v, f)));
+
+  // Boost 1.74's rules: "--name=value" for a long option (an empty value is an error), "-Xvalue" or
+  // "-X value" for a short one. A required value is the next word, whatever it looks like, unless it
+  // is one of rpicam-vid's short options; an optional value is the next word only if that does not
+  // look like an option. Words that are not options are ignored, as is everything after "--".
+  // Unlike Boost, the sim wants full option names (Boost also takes an unambiguous prefix), and it
+  // takes a repeated option with the last value winning where rpicam-vid refuses it: the benchmark
+  // overrides -t through extraArgs.
+  const looksLikeOption = (word: string) => word.length > 1 && word.startsWith('-');
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    const valueHandler = valued.get(name);
-    if (valueHandler) {
-      const value = inline ?? argv[++i];
-      if (value === undefined) throw new SimUsageError(`option '${name}' requires a value`);
-      valueHandler(value, name);
-      continue;
+    if (arg === '--') break;
+    if (!looksLikeOption(arg)) continue;
+    let name: string;
+    let value: string | undefined;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      name = eq > 0 ? arg.slice(0, eq) : arg;
+      value = eq > 0 ? arg.slice(eq + 1) : undefined;
+    } else {
+      name = arg.slice(0, 2);
+      value = arg.length > 2 ? arg.slice(2) : undefined;
     }
-    const switchHandler = switches.get(name);
-    if (switchHandler) {
-      switchHandler(inline, name);
-      continue;
+    const spec = specs.get(name);
+    if (!spec) throw new SimUsageError(`unrecognised option '${arg}'`);
+    if (value === '') {
+      throw new SimUsageError(`the argument for option '${spec.canonical}' should follow immediately after the equal sign`);
     }
-    throw new SimUsageError(`unrecognised option '${arg}'`);
+    const next = argv[i + 1];
+    if (value === undefined && next !== undefined) {
+      if (spec.implicit ? !looksLikeOption(next) : !SHORT_OPTIONS.includes(next)) {
+        value = next;
+        i++;
+      }
+    }
+    if (value === undefined && !spec.implicit) {
+      throw new SimUsageError(`the required argument for option '${spec.canonical}' is missing`);
+    }
+    spec.handler(value, spec.canonical);
   }
 
   if (options.help) return options;
@@ -111,33 +247,86 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
   return options;
 }
 
-function integer(value: string, flag: string, min: number, max: number): number {
-  if (!/^\d+$/.test(value)) throw new SimUsageError(`invalid value '${value}' for option '${flag}'`);
-  const n = Number(value);
-  if (n < min || n > max) throw new SimUsageError(`option '${flag}' must be between ${min} and ${max} (got ${value})`);
+/** Boost's message for a value its lexical_cast refuses. */
+const invalid = (value: string, flag: string) => new SimUsageError(`the argument ('${value}') for option '${flag}' is invalid`);
+
+/** lexical_cast<unsigned int>: a leading minus wraps round, as in C. */
+function unsigned(value: string, flag: string): number {
+  const match = /^([+-]?)(\d+)$/.exec(value);
+  if (!match || Number(match[2]) > 0xffff_ffff) throw invalid(value, flag);
+  const n = Number(match[2]);
+  return match[1] === '-' && n !== 0 ? 2 ** 32 - n : n;
+}
+
+function signed(value: string, flag: string): number {
+  if (!/^[+-]?\d+$/.test(value)) throw invalid(value, flag);
+  return Number(value);
+}
+
+const FLOAT = '[+-]?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][+-]?\\d+)?';
+
+/** lexical_cast<float>, less "inf" and "nan", which Boost takes and the sim cannot picture. */
+function float(value: string, flag: string): number {
+  if (!new RegExp(`^${FLOAT}$`).test(value)) throw invalid(value, flag);
+  return Number(value);
+}
+
+/** A limit of the simulator rather than of rpicam-vid (which leaves such values to libcamera). */
+function within(n: number, flag: string, min: number, max: number): number {
+  if (n < min || n > max) throw new SimUsageError(`option '${flag}' must be between ${min} and ${max} (got ${n})`);
   return n;
 }
 
-function decimal(value: string, flag: string, min: number, max: number): number {
-  if (!/^\d+(\.\d+)?$/.test(value)) throw new SimUsageError(`invalid value '${value}' for option '${flag}'`);
-  const n = Number(value);
-  if (n < min || n > max) throw new SimUsageError(`option '${flag}' must be between ${min} and ${max} (got ${value})`);
-  return n;
+const clamp = (n: number, min: number, max: number) => Math.min(max, Math.max(min, n));
+
+/** Boost's bool values (it lower-cases the word first). */
+function bool(value: string | undefined, flag: string): boolean {
+  if (value === undefined) return true;
+  const word = value.toLowerCase();
+  if (['on', 'yes', '1', 'true'].includes(word)) return true;
+  if (['off', 'no', '0', 'false'].includes(word)) return false;
+  throw new SimUsageError(
+    `the argument ('${value}') for option '${flag}' is invalid. Valid choices are 'on|off', 'yes|no', '1|0' and 'true|false'`,
+  );
 }
 
-/** rpicam-apps timeouts: plain milliseconds, or with a unit (ms, s, min). */
-function duration(value: string, flag: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|min)?$/.exec(value);
-  if (!match) throw new SimUsageError(`invalid value '${value}' for option '${flag}'`);
-  const factor = match[2] === 's' ? 1000 : match[2] === 'min' ? 60_000 : 1;
-  return Math.round(Number(match[1]) * factor);
+/** libcamera's transformFromRotation: multiples of 90 only; 90 and 270 need a transpose rpicam-apps refuses. */
+function rotation(degrees: number): 0 | 180 {
+  const normal = ((degrees % 360) + 360) % 360;
+  if (normal % 90 !== 0) throw new SimUsageError('illegal rotation value');
+  if (normal === 90 || normal === 270) throw new SimUsageError('transforms requiring transpose not supported');
+  return normal as 0 | 180;
 }
 
-/** A switch, optionally spelt --flag=1/0/true/false. */
-function flag(value: string | undefined, name: string): boolean {
-  if (value === undefined || value === '1' || value === 'true') return true;
-  if (value === '0' || value === 'false') return false;
-  throw new SimUsageError(`invalid value '${value}' for option '${name}'`);
+const TIME_UNITS: Record<string, number> = { min: 60e6, sec: 1e6, s: 1e6, ms: 1e3, us: 1, ns: 1e-3 };
+
+/**
+ * rpicam-apps' TimeVal: a number (std::stof, so leading blanks and trailing junk pass) and an optional
+ * unit; without a known unit the option's default unit applies. Returns the default unit.
+ */
+function timeString(value: string, defaultUnitUs: number): number {
+  const match = new RegExp(`^\\s*(${FLOAT})(.*)$`).exec(value);
+  if (!match) throw new SimUsageError('Invalid time string provided');
+  const unitUs = TIME_UNITS[match[2]!] ?? defaultUnitUs;
+  return Math.round((Number(match[1]) * unitUs) / defaultUnitUs);
+}
+
+/** sscanf("%f,%f"): two numbers around a comma, anything after is ignored. */
+function awbGains(value: string): readonly [number, number] | null {
+  const match = new RegExp(`^\\s*(${FLOAT}),\\s*(${FLOAT})`).exec(value);
+  if (!match) throw new SimUsageError('Invalid AWB gains');
+  const red = Number(match[1]);
+  const blue = Number(match[2]);
+  return red && blue ? [red, blue] : null;
+}
+
+/** istringstream >> float, else "default", else (when not empty) an error. */
+function lensPosition(value: string): number | 'default' | null {
+  const match = new RegExp(`^\\s*(${FLOAT})`).exec(value);
+  if (match) return Number(match[1]);
+  if (value === 'default') return 'default';
+  if (value === '') return null;
+  throw new SimUsageError(`Invalid lens position: ${value}`);
 }
 
 /** PICAMD_SIM_FAULT: comma-separated `name=N` faults for tests of the supervisor and parser. */

@@ -3,15 +3,26 @@
 //
 // It behaves like a camera, not like a file: frames are paced by a drift-free clock, a frame that
 // cannot be written because stdout is still busy is dropped (never queued), and it never outlives
-// its parent. Fault injection for tests comes through PICAMD_SIM_FAULT (see args.ts), so the argv
-// stays exactly what rpicam-vid gets.
+// its parent. Fault injection for tests comes through PICAMD_SIM_FAULT (see args.ts) and an emulated
+// sensor's limits through PICAMD_SIM_SENSOR (see sensor.ts), so the argv stays exactly what rpicam-vid
+// gets. Errors end it at once the way rpicam-vid ends: "ERROR: *** message ***" and exit status 255.
 
 import { randomBytes } from 'node:crypto';
-import { fstatSync } from 'node:fs';
-import { parseSimArgs, parseSimFaults, SIM_USAGE, SimUsageError, type SimFaults, type SimOptions } from './args.js';
+import { fstatSync, readFileSync } from 'node:fs';
+import {
+  parseSimArgs,
+  parseSimFaults,
+  SIM_ERROR_EXIT_CODE,
+  SIM_USAGE,
+  SimUsageError,
+  type SimFaults,
+  type SimOptions,
+} from './args.js';
 import { prerenderSimFrames } from './frames.js';
 import { pace } from './pacer.js';
+import { chooseSensorMode, parseSimSensor, type SimSensor } from './sensor.js';
 import { nowUs } from './stamp.js';
+import { simSettingsSummary } from './summary.js';
 
 /** How often to check that the parent is still there (stdin is usually /dev/null, so no EOF tells us). */
 const PARENT_CHECK_MS = 500;
@@ -27,13 +38,15 @@ function main(): void {
 
   let options: SimOptions;
   let faults: SimFaults;
+  let sensor: SimSensor | undefined;
   try {
     options = parseSimArgs(process.argv.slice(2));
     faults = parseSimFaults(process.env.PICAMD_SIM_FAULT);
+    sensor = parseSimSensor(process.env.PICAMD_SIM_SENSOR);
   } catch (err) {
     if (!(err instanceof SimUsageError)) throw err;
     log(`ERROR: *** ${err.message} ***`);
-    process.exit(1);
+    process.exit(SIM_ERROR_EXIT_CODE);
   }
   if (options.help) {
     process.stdout.write(SIM_USAGE);
@@ -41,14 +54,46 @@ function main(): void {
   }
 
   const { width, height, framerate } = options;
+  log(`picamd-sim: simulated camera ${options.camera} (pid ${process.pid}), no libcamera involved`);
+  if (options.tuningFile !== null) {
+    const problem = tuningFileProblem(options.tuningFile);
+    if (problem) {
+      // libcamera's IPA fails to load, so the camera never registers; these are its lines.
+      log(problem);
+      log(`ERROR IPARPI ipa_base.cpp: Failed to load tuning data file ${options.tuningFile}`);
+      log('ERROR: *** no cameras available ***');
+      process.exit(SIM_ERROR_EXIT_CODE);
+    }
+  }
+  log(`Mode selection for ${width}:${height}:12:P`);
+  if (sensor) {
+    const choice = chooseSensorMode(sensor, { width, height, framerate, hdr: options.hdr });
+    if (!choice.ok) {
+      log(`ERROR: *** ${choice.reason} ***`);
+      process.exit(SIM_ERROR_EXIT_CODE);
+    }
+    log(`    SIMULATED_${sensor.name},${choice.mode.width}x${choice.mode.height}/${choice.mode.fps}${choice.hdr ? ' (HDR)' : ''}`);
+  } else {
+    log(`    SIMULATED_YUV420,${width}x${height}/${framerate} - Score: 0`);
+  }
   // rotation 180 is hflip + vflip, as in rpicam-apps.
   const hflip = options.hflip !== (options.rotation === 180);
   const vflip = options.vflip !== (options.rotation === 180);
-  log(`picamd-sim: simulated camera ${options.camera} (pid ${process.pid}), no libcamera involved`);
-  log(`Mode selection for ${width}:${height}:12:P`);
-  log(`    SIMULATED_YUV420,${width}x${height}/${framerate} - Score: 0`);
+  const settings = simSettingsSummary(options);
+  if (settings.length) log(`picamd-sim: settings ${settings.join(' ')}`);
   const prerenderStart = performance.now();
-  const frames = prerenderSimFrames({ width, height, quality: options.quality, framerate, hflip, vflip });
+  const frames = prerenderSimFrames({
+    width,
+    height,
+    quality: options.quality,
+    framerate,
+    hflip,
+    vflip,
+    brightness: options.brightness,
+    contrast: options.contrast,
+    saturation: options.saturation,
+    caption: settings,
+  });
   log(
     `picamd-sim: pre-rendered in ${Math.round(performance.now() - prerenderStart)} ms, ` +
       `frames about ${Math.round(frames.approxFrameBytes / 1024)} KiB`,
@@ -153,6 +198,34 @@ function main(): void {
   if (faults.crashAfter === 0) finish(1, 'ERROR: simulated crash after 0 frames');
   else if (faults.stallAfter === 0) stall();
   else tick();
+}
+
+/**
+ * What libcamera would say of this tuning file, or undefined if it would load: it must be readable and
+ * parse (as JSON here; libcamera's YAML parser takes JSON), and a version 2 file needs "algorithms".
+ */
+function tuningFileProblem(path: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return ` WARN RPiController controller.cpp: Failed to open tuning file '${path}'`;
+  }
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch {
+    // Not the parser's message: Node's quotes a piece of the file, which could end up on the page.
+    return `ERROR YamlParser yaml_parser.cpp: ${path} is not valid JSON or YAML`;
+  }
+  if (typeof root !== 'object' || root === null || Array.isArray(root)) {
+    return `ERROR RPiController controller.cpp: Tuning file ${path} is not a dictionary`;
+  }
+  const version = (root as { version?: unknown }).version;
+  if (typeof version === 'number' && version >= 2 && !Array.isArray((root as { algorithms?: unknown }).algorithms)) {
+    return `ERROR RPiController controller.cpp: Tuning file ${path} does not have an "algorithms" list!`;
+  }
+  return undefined;
 }
 
 function stdinIsPipe(): boolean {

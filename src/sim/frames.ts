@@ -7,14 +7,17 @@
 //    frame (it wraps around, so its pattern is periodic in y). Each source row is kept as one buffer
 //    per restart-marker phase, so a background row is a single copy.
 //  - The top MCU row(s) are an on-screen display spliced from pre-encoded character tiles: frame
-//    number, wall clock to the millisecond, a block moving one cell per frame, and the mode.
+//    number, wall clock to the millisecond, a block moving one cell per frame, and the mode; below
+//    it, the caption lines (the settings that differ from rpicam-vid's defaults), if any.
 // hflip/vflip mirror the background and reverse its scrolling, as they would a real scene; the text
-// stays readable.
+// stays readable. Brightness, contrast and saturation change the background's pixels the way the
+// camera's ISP would change a scene's.
 
 import { encodeScan, jpegHeader, jpegTables, mcuCount, rasterToPlanes, type JpegTables } from '../jpeg/encoder.js';
 import { GLYPH_WIDTH, drawText } from '../jpeg/font.js';
 import { createRaster, fillRect, type Raster } from '../jpeg/raster.js';
 import { simStampSegment } from './stamp.js';
+import { wrapWords } from './summary.js';
 
 export interface SimPictureOptions {
   width: number;
@@ -23,7 +26,18 @@ export interface SimPictureOptions {
   framerate: number;
   hflip: boolean;
   vflip: boolean;
+  /** -1..1, 0 unchanged: added to every channel (1 = +255). */
+  brightness?: number;
+  /** 1 unchanged: scales each channel's distance from mid-grey. */
+  contrast?: number;
+  /** 1 unchanged, 0 grey: scales each channel's distance from the pixel's luma. */
+  saturation?: number;
+  /** Words shown under the live line, wrapped to the width, in at most MAX_CAPTION_LINES lines. */
+  caption?: readonly string[];
 }
+
+/** Caption lines at most, so the scene stays visible. */
+export const MAX_CAPTION_LINES = 3;
 
 export interface SimFrames {
   /** The complete JPEG for frame `seq`, stamped with `tUs` (microseconds since the epoch). */
@@ -50,7 +64,9 @@ export function prerenderSimFrames(options: SimPictureOptions): SimFrames {
   const header = jpegHeader(tables, width, height, 1);
 
   // --- Background: one picture, every MCU coded independently.
-  const background = rasterToPlanes(drawBackground(mcuCols * 16, mcuRows * 16, width, options.hflip, options.vflip));
+  const raster = drawBackground(mcuCols * 16, mcuRows * 16, width, options.hflip, options.vflip);
+  adjustPicture(raster, options.brightness ?? 0, options.contrast ?? 1, options.saturation ?? 1);
+  const background = rasterToPlanes(raster);
   const scan = encodeScan(background, tables, true);
   const ends = scan.mcuEnds!;
   const mcuStart = (i: number) => (i === 0 ? 0 : ends[i - 1]!);
@@ -74,10 +90,13 @@ export function prerenderSimFrames(options: SimPictureOptions): SimFrames {
     }
   }
 
-  // --- On-screen display: one line of character cells, cellMcus x cellMcus MCUs each.
+  // --- On-screen display: lines of character cells, cellMcus x cellMcus MCUs each: the live line,
+  // then the caption.
   const cellMcus = height >= 1000 ? 2 : 1;
-  const osdRows = Math.min(cellMcus, mcuRows);
   const cells = Math.floor(mcuCols / cellMcus);
+  const captionRoom = Math.max(0, Math.min(MAX_CAPTION_LINES, Math.floor(mcuRows / cellMcus / 2) - 1));
+  const caption = captionRoom > 0 ? wrapWords(options.caption ?? [], cells, captionRoom) : [];
+  const osdRows = Math.min(cellMcus * (1 + caption.length), mcuRows);
   const tiles = new Map<string, Buffer[]>();
   const tile = (ch: string): Buffer[] => {
     let chunks = tiles.get(ch);
@@ -88,7 +107,7 @@ export function prerenderSimFrames(options: SimPictureOptions): SimFrames {
     return chunks;
   };
   const mode = `${width}x${height} ${Number(options.framerate.toFixed(2))}fps q${tables.quality}`;
-  for (const ch of `0123456789#:. ${BLOCK}${mode}`) tile(ch);
+  for (const ch of `0123456789#:. ${BLOCK}${mode}${caption.join('')}`) tile(ch);
   const blank = tile(' ');
 
   /** The characters in each cell: "#0000042 12:34:56.789", a moving block, the mode at the right. */
@@ -112,12 +131,14 @@ export function prerenderSimFrames(options: SimPictureOptions): SimFrames {
   const frame = (seq: number, tUs: number): Buffer => {
     parts.length = 0;
     parts.push(SOI, simStampSegment(seq, tUs), header);
-    const line = osdLine(seq, tUs);
+    const lines = [osdLine(seq, tUs), ...caption];
     for (let r = 0; r < osdRows; r++) {
+      const line = lines[Math.floor(r / cellMcus)]!;
+      const tileRow = r % cellMcus;
       for (let c = 0; c < mcuCols; c++) {
         const cell = Math.floor(c / cellMcus);
         const chunks = cell < cells ? tile(line[cell] ?? ' ') : blank;
-        parts.push(chunks[r * cellMcus + (c % cellMcus)]!, RST[(r * mcuCols + c) & 7]!);
+        parts.push(chunks[tileRow * cellMcus + (c % cellMcus)]!, RST[(r * mcuCols + c) & 7]!);
       }
     }
     for (let r = osdRows; r < mcuRows; r++) {
@@ -198,6 +219,22 @@ function drawBackground(w: number, h: number, imageWidth: number, hflip: boolean
     }
   }
   return raster;
+}
+
+/** Saturation about the pixel's luma, then contrast about mid-grey, then brightness; in place. */
+function adjustPicture(raster: Raster, brightness: number, contrast: number, saturation: number): void {
+  if (brightness === 0 && contrast === 1 && saturation === 1) return;
+  const data = raster.data;
+  const offset = brightness * 255 + 128 - 128 * contrast;
+  for (let i = 0; i < data.length; i += 3) {
+    const r = data[i]!;
+    const g = data[i + 1]!;
+    const b = data[i + 2]!;
+    const y = 0.299 * r + 0.587 * g + 0.114 * b;
+    data[i] = clampByte((y + (r - y) * saturation) * contrast + offset);
+    data[i + 1] = clampByte((y + (g - y) * saturation) * contrast + offset);
+    data[i + 2] = clampByte((y + (b - y) * saturation) * contrast + offset);
+  }
 }
 
 const clampByte = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : v | 0);

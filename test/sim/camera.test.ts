@@ -4,11 +4,18 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, test } from 'node:test';
 import jpeg from 'jpeg-js';
+import { buildCameraArgv } from '../../src/camera/args.js';
+import { configSchema } from '../../src/config/schema.js';
+import { parseSimArgs } from '../../src/sim/args.js';
+import { prerenderSimFrames } from '../../src/sim/frames.js';
 import { readSimStamp } from '../../src/sim/stamp.js';
+import { simSettingsSummary } from '../../src/sim/summary.js';
 import { processExists, waitFor } from '../fakes/wait.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -129,15 +136,108 @@ test('streams stamped JPEGs of the requested size at about the requested rate, a
   assert.match(sim.stderr(), /stopping on SIGTERM/);
 });
 
-test('rejects an unknown flag and a codec other than mjpeg like a CLI: message and exit code 1', async () => {
+test('rejects an unknown flag and a codec other than mjpeg like rpicam-vid: error line and exit status 255', async () => {
   const bogus = startSim([...argv(), '--bogus']);
-  assert.equal((await bogus.exited).code, 1);
-  assert.match(bogus.stderr(), /unrecognised option '--bogus'/);
+  assert.equal((await bogus.exited).code, 255);
+  assert.match(bogus.stderr(), /^ERROR: \*\*\* unrecognised option '--bogus' \*\*\*$/m);
   assert.equal(bogus.bytes().length, 0);
 
   const h264 = startSim(['-t', '0', '--codec', 'h264', '-o', '-']);
-  assert.equal((await h264.exited).code, 1);
+  assert.equal((await h264.exited).code, 255);
   assert.match(h264.stderr(), /codec 'h264' is not supported/);
+});
+
+test('a bad setting value ends it at once with rpicam-vid\'s message', async () => {
+  const sim = startSim([...argv(), '--autofocus-mode', 'fixed']);
+  assert.equal((await sim.exited).code, 255);
+  assert.match(sim.stderr(), /^ERROR: \*\*\* Invalid AfMode:fixed \*\*\*$/m);
+  assert.equal(sim.bytes().length, 0);
+});
+
+test('picamd\'s command line with every setting streams, and the settings show in the picture', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'picamd-sim-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const tuningFile = join(dir, 'tuning.json');
+  writeFileSync(tuningFile, JSON.stringify({ version: 2.0, target: 'bcm2835', algorithms: [] }));
+  const camera = configSchema.parse({
+    camera: {
+      command: ['sim'], width: 320, height: 240, framerate: 20, quality: 80, rotation: 180, tuningFile,
+      brightness: 0.2, contrast: 1.2, saturation: 0.5, sharpness: 2, denoise: 'cdn_off', hdr: 'auto', awbMode: 'daylight',
+      awbRedGain: 1.5, awbBlueGain: 1.2, autofocusMode: 'manual', autofocusRange: 'macro', autofocusSpeed: 'fast',
+      lensPosition: 2, exposureMode: 'sport', ev: -1, shutterUs: 10000, analogueGain: 2, meteringMode: 'spot', flicker: '50hz',
+    },
+  }).camera;
+  const args = buildCameraArgv(camera).slice(1);
+  const sim = startSim(args);
+  await waitFor('two frames', () => sim.arrivals.length >= 2, 20_000);
+  sim.child.kill('SIGTERM');
+  assert.equal((await sim.exited).code, 0);
+
+  const settings = simSettingsSummary(parseSimArgs(args));
+  assert.ok(sim.stderr().includes(`picamd-sim: settings ${settings.join(' ')}`), sim.stderr());
+  for (const word of ['rot=180', 'af=manual', 'lens=2', 'ev=-1', 'shutter=10000us', 'gain=2', 'awb=daylight', 'awbgains=1.5,1.2', 'flicker=10000us', 'tuning=tuning.json']) {
+    assert.ok(settings.includes(word), word);
+  }
+  // The frames are exactly the pictures for these settings: upside down, adjusted, captioned.
+  const reference = prerenderSimFrames({
+    width: 320, height: 240, quality: 80, framerate: 20, hflip: true, vflip: true,
+    brightness: 0.2, contrast: 1.2, saturation: 0.5, caption: settings,
+  });
+  const plain = prerenderSimFrames({ width: 320, height: 240, quality: 80, framerate: 20, hflip: false, vflip: false });
+  const frame = split(sim.bytes())[0]!.frame;
+  const stamp = readSimStamp(frame)!;
+  assert.ok(frame.equals(reference.frame(stamp.seq, stamp.tUs)));
+  assert.ok(!frame.equals(plain.frame(stamp.seq, stamp.tUs)));
+});
+
+test('a tuning file libcamera could not load ends it as rpicam-vid ends: no camera', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'picamd-sim-'));
+  const broken = join(dir, 'broken.json');
+  writeFileSync(broken, '{"version": 2.0, ');
+  const noAlgorithms = join(dir, 'v2.json');
+  writeFileSync(noAlgorithms, '{"version": 2.0}');
+  try {
+    for (const [path, line] of [
+      [join(dir, 'missing.json'), /Failed to open tuning file/],
+      [broken, /YamlParser/],
+      [noAlgorithms, /does not have an "algorithms" list/],
+    ] as const) {
+      const sim = startSim([...argv(), '--tuning-file', path]);
+      assert.equal((await sim.exited).code, 255, path);
+      assert.match(sim.stderr(), line);
+      assert.match(sim.stderr(), /^ERROR: \*\*\* no cameras available \*\*\*$/m);
+      assert.equal(sim.bytes().length, 0);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('PICAMD_SIM_SENSOR: a mode the sensor cannot do ends it at once with an error line', async () => {
+  const env = { PICAMD_SIM_SENSOR: 'imx708' };
+  const tooLarge = startSim(argv(4608, 3456, 5), env);
+  assert.equal((await tooLarge.exited).code, 255);
+  assert.match(tooLarge.stderr(), /^ERROR: \*\*\* 4608x3456 is larger than any mode of the simulated imx708 \(largest 4608x2592\) \*\*\*$/m);
+  assert.equal(tooLarge.bytes().length, 0);
+
+  const tooFast = startSim(argv(1920, 1080, 60), env);
+  assert.equal((await tooFast.exited).code, 255);
+  assert.match(tooFast.stderr(), /ERROR: \*\*\* 60 fps is more than the simulated imx708 can do at 1920x1080/);
+
+  const hdr = startSim([...argv(2560, 1440, 20), '--hdr=sensor'], env);
+  assert.equal((await hdr.exited).code, 255);
+  assert.match(hdr.stderr(), /in sensor HDR \(largest 2304x1296\)/);
+
+  // What the sensor can do streams as before.
+  const fine = startSim(argv(320, 240, 30), env);
+  await waitFor('a frame', () => fine.arrivals.length > 0, 20_000);
+  assert.match(fine.stderr(), /SIMULATED_imx708,1536x864\/120.13/);
+  fine.child.kill('SIGTERM');
+  assert.equal((await fine.exited).code, 0);
+
+  const badSpec = startSim(argv(), { PICAMD_SIM_SENSOR: 'imx999' });
+  assert.equal((await badSpec.exited).code, 255);
+  assert.match(badSpec.stderr(), /PICAMD_SIM_SENSOR: 'imx999'/);
 });
 
 test('crash-after=N exits with code 1 after N frames', async () => {

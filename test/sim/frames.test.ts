@@ -87,3 +87,76 @@ test('quality changes the frame size', () => {
   const large = prerenderSimFrames(options({ quality: 90 })).frame(0, 0);
   assert.ok(small.length < large.length * 0.8, `${small.length} vs ${large.length}`);
 });
+
+/** Mean of a channel-wise function over the RGBA pixels of rows [from, to). */
+function rowsStat(data: Uint8Array, width: number, from: number, to: number, f: (r: number, g: number, b: number) => number): number {
+  let sum = 0;
+  for (let i = from * width * 4; i < to * width * 4; i += 4) sum += f(data[i]!, data[i + 1]!, data[i + 2]!);
+  return sum / ((to - from) * width);
+}
+const luma = (r: number, g: number, b: number) => 0.299 * r + 0.587 * g + 0.114 * b;
+
+test('rotation 180 (both flips) shows the picture upside down', () => {
+  const t = 1_700_000_000_000_000;
+  const normal = decode(prerenderSimFrames(options()).frame(0, t)).data;
+  const turned = decode(prerenderSimFrames(options({ hflip: true, vflip: true })).frame(0, t)).data;
+  // Rows 16..143 of the turned frame against rows 143..16 of the normal one, right to left (the top
+  // 16 rows of each are the overlay, so the band compared avoids both).
+  let sum = 0;
+  let same = 0;
+  for (let y = 16; y < 144; y++) {
+    for (let x = 0; x < 256; x++) {
+      for (let c = 0; c < 3; c++) {
+        sum += Math.abs(turned[(y * 256 + x) * 4 + c]! - normal[((159 - y) * 256 + 255 - x) * 4 + c]!);
+        same += Math.abs(turned[(y * 256 + x) * 4 + c]! - normal[(y * 256 + x) * 4 + c]!);
+      }
+    }
+  }
+  const n = 128 * 256 * 3;
+  assert.ok(sum / n < 4, `not the picture turned round: ${sum / n}`);
+  assert.ok(same / n > 10, 'the picture did not change');
+});
+
+test('brightness, contrast and saturation change the picture\'s pixels, not the overlay', () => {
+  const t = 1_700_000_000_000_000;
+  const picture = (over: Partial<SimPictureOptions>) => decode(prerenderSimFrames(options(over)).frame(0, t)).data;
+  const normal = picture({});
+  const mean = (data: Uint8Array) => rowsStat(data, 256, 16, 160, luma);
+  const spread = (data: Uint8Array) => {
+    const m = mean(data);
+    return Math.sqrt(rowsStat(data, 256, 16, 160, (r, g, b) => (luma(r, g, b) - m) ** 2));
+  };
+  const chroma = (data: Uint8Array) => rowsStat(data, 256, 16, 160, (r, g, b) => Math.max(r, g, b) - Math.min(r, g, b));
+
+  assert.ok(mean(picture({ brightness: 0.3 })) > mean(normal) + 40, 'brighter');
+  assert.ok(mean(picture({ brightness: -0.3 })) < mean(normal) - 40, 'darker');
+  assert.ok(spread(picture({ contrast: 1.8 })) > spread(normal) * 1.2, 'more contrast');
+  assert.ok(spread(picture({ contrast: 0.3 })) < spread(normal) * 0.5, 'less contrast');
+  assert.ok(chroma(picture({ saturation: 0 })) < 6, 'black and white');
+  assert.ok(chroma(picture({ saturation: 2 })) > chroma(normal) * 1.3, 'more colour');
+  // Defaults change nothing; the overlay row is the same whatever the picture settings.
+  assert.deepEqual(picture({ brightness: 0, contrast: 1, saturation: 1 }), normal);
+  assert.equal(rowDiff(picture({ brightness: 0.5, saturation: 0 }), 0, normal, 0, 16, 256), 0);
+});
+
+test('a caption adds overlay lines under the live line and leaves the rest of the picture alone', () => {
+  const t = 1_700_000_000_000_000;
+  const plain = decode(prerenderSimFrames(options()).frame(3, t)).data;
+  const captioned = decode(prerenderSimFrames(options({ caption: ['af=manual', 'ev=-1'] })).frame(3, t)).data;
+  assert.equal(rowDiff(captioned, 0, plain, 0, 16, 256), 0, 'the live line');
+  assert.ok(rowDiff(captioned, 16, plain, 16, 16, 256) > 20, 'the caption line replaces a picture row');
+  assert.ok(rowsStat(captioned, 256, 16, 32, luma) < 60, 'the caption is light text on the dark overlay');
+  assert.equal(rowDiff(captioned, 32, plain, 32, 128, 256), 0, 'the picture below');
+  // Different settings, different caption.
+  const other = decode(prerenderSimFrames(options({ caption: ['af=auto'] })).frame(3, t)).data;
+  assert.ok(rowDiff(other, 16, captioned, 16, 16, 256) > 1);
+
+  // 256 px hold 16 characters a line; many words wrap onto at most three lines, and a picture too
+  // small for them keeps its scene.
+  const words = Array.from({ length: 40 }, (_, i) => `setting${i}=on`);
+  const full = decode(prerenderSimFrames(options({ caption: words })).frame(3, t)).data;
+  assert.ok(rowDiff(full, 48, plain, 48, 16, 256) > 20, 'third caption line');
+  assert.equal(rowDiff(full, 64, plain, 64, 96, 256), 0, 'no fourth line');
+  const tiny = prerenderSimFrames(options({ width: 64, height: 48, caption: words })).frame(0, t);
+  assert.deepEqual(tiny, prerenderSimFrames(options({ width: 64, height: 48 })).frame(0, t));
+});

@@ -1,5 +1,4 @@
-import * as nodeFs from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readRegularFile, writeFileAtomic, type SafeFs } from '../storage/safe-file.js';
 import { z } from 'zod';
 
 // The privacy state on disk, so a device switched to private stays private after a power cut.
@@ -28,33 +27,30 @@ export type LoadResult =
   /** Unparseable, wrong shape or unreadable: the caller fails closed. */
   | { kind: 'corrupt'; reason: string };
 
-/** The few file operations the store needs, so tests can make any one of them fail. */
-export interface StoreFs {
-  readFile(path: string, encoding: 'utf8'): Promise<string>;
-  open(path: string, flags: string, mode?: number): Promise<{
-    writeFile(data: string): Promise<void>;
-    sync(): Promise<void>;
-    close(): Promise<void>;
-  }>;
-  rename(from: string, to: string): Promise<void>;
-  mkdir(path: string, options: { recursive: true }): Promise<unknown>;
-  unlink(path: string): Promise<void>;
-}
+/** The file operations the store needs (node:fs/promises fits), so tests can make any one of them fail. */
+export type StoreFs = SafeFs;
+
+/** A privacy state file is a few dozen bytes; anything much larger is not ours. */
+const MAX_STATE_BYTES = 64 * 1024;
 
 export class PrivacyStore {
   constructor(
     readonly path: string,
-    private readonly fs: StoreFs = nodeFs,
+    private readonly fs?: StoreFs,
   ) {}
 
+  /**
+   * Only a regular file counts: a symlink (even a dangling one), FIFO, device or directory where the
+   * state should be is corrupt, so the controller fails closed (private) instead of reading it as
+   * "no state", blocking start-up on a FIFO or reading /dev/zero.
+   */
   async load(): Promise<LoadResult> {
-    let text: string;
-    try {
-      text = await this.fs.readFile(this.path, 'utf8');
-    } catch (err) {
-      if (errorCode(err) === 'ENOENT') return { kind: 'missing' };
-      return { kind: 'corrupt', reason: `cannot read it (${errorText(err)})` };
+    const read = await readRegularFile(this.path, MAX_STATE_BYTES, { fs: this.fs });
+    if (!read.ok) {
+      if (read.reason === 'missing') return { kind: 'missing' };
+      return { kind: 'corrupt', reason: reasonFor(read.reason, read.message) };
     }
+    const text = read.data.toString('utf8');
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -72,55 +68,22 @@ export class PrivacyStore {
     return { kind: 'ok', state: { enabled, source, since } };
   }
 
-  /**
-   * Replaces the file atomically: a reader (or the next boot) sees the old state or the new one,
-   * never a torn write. The temporary file is fsynced before the rename and the directory after it,
-   * so the rename itself survives a power cut.
-   */
+  /** Replaces the file atomically and durably (see writeFileAtomic): the next boot sees the old state or the new. */
   async save(state: PrivacyState): Promise<void> {
-    const dir = dirname(this.path);
-    const tmp = join(dir, `.${basename(this.path)}.${process.pid}.tmp`);
     const data = `${JSON.stringify({ enabled: state.enabled, source: state.source, since: state.since })}\n`;
-    try {
-      await this.writeSynced(tmp, data);
-    } catch (err) {
-      if (errorCode(err) !== 'ENOENT') throw err;
-      // First save on a fresh system: create the directory (systemd's StateDirectory= usually has).
-      await this.fs.mkdir(dir, { recursive: true });
-      await this.writeSynced(tmp, data);
-    }
-    try {
-      await this.fs.rename(tmp, this.path);
-    } catch (err) {
-      await this.fs.unlink(tmp).catch(() => {});
-      throw err;
-    }
-    const handle = await this.fs.open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  }
-
-  private async writeSynced(path: string, data: string): Promise<void> {
-    const handle = await this.fs.open(path, 'w', 0o644);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } catch (err) {
-      await handle.close().catch(() => {});
-      await this.fs.unlink(path).catch(() => {});
-      throw err;
-    }
-    await handle.close();
+    await writeFileAtomic(this.path, data, { fs: this.fs, mode: 0o600 });
   }
 }
 
-export function errorCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
+function reasonFor(reason: 'not-regular' | 'too-large' | 'error', message: string): string {
+  switch (reason) {
+    case 'not-regular':
+      return 'not a regular file (a symbolic link, FIFO, device or directory)';
+    case 'too-large':
+      return `larger than ${MAX_STATE_BYTES} bytes`;
+    case 'error':
+      return message;
+  }
 }
 
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+export { errorCode, errorText } from '../storage/safe-file.js';

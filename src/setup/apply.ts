@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readRegularFile, writeFileAtomic } from '../storage/safe-file.js';
 import { planSetup, type CurrentFiles, type FileWrite, type SetupPlan } from './plan.js';
-import { hasSettings, parseSetupFile, renderSetupApplied, renderSetupErrors, type ParsedSetupFile } from './setup-file.js';
+import { hasSettings, parseSetupFile, problemsAsShown, renderSetupApplied, renderSetupErrors, type ParsedSetupFile } from './setup-file.js';
 import { validateSetup, type DeviceFacts } from './validate.js';
 
 // The thin I/O layer of `picamd apply-setup`: read the setup file and the few system files the
@@ -155,7 +155,9 @@ async function writeOne(path: string, write: FileWrite): Promise<void> {
   }
 }
 
-async function fail(opts: ApplySetupOptions, parsed: ParsedSetupFile | null, problems: string[]): Promise<ApplyOutcome> {
+async function fail(opts: ApplySetupOptions, parsed: ParsedSetupFile | null, found: string[]): Promise<ApplyOutcome> {
+  // Line numbers as the person will see them in the rewritten file.
+  const problems = parsed ? problemsAsShown(found) : found;
   for (const problem of problems) opts.log(`picamd-setup: error: ${problem}`);
   opts.log(`picamd-setup: nothing applied from ${opts.setupFile}; the reasons are also written into the file`);
   const at = (path: string) => join(opts.root, path);
@@ -165,7 +167,7 @@ async function fail(opts: ApplySetupOptions, parsed: ParsedSetupFile | null, pro
     opts.log(`picamd-setup: cannot write ${opts.markerFile}: ${(err as Error).message}`);
   }
   if (parsed) {
-    const text = renderSetupErrors(parsed, problems);
+    const text = renderSetupErrors(parsed, found);
     try {
       await writeFileAtomic(at(opts.setupFile), text, { mode: 0o755 });
     } catch (err) {

@@ -32,7 +32,7 @@ export interface ParsedSetupFile {
   entries: SetupEntry[];
   /** `line N: ...` problems of the file's shape (unknown keys, lines without `=`, repeats). */
   problems: string[];
-  /** The lines without their ends, the BOM removed. */
+  /** The lines without their ends, the BOM and earlier `# error:` lines removed. */
   lines: string[];
   bom: boolean;
   eol: '\n' | '\r\n';
@@ -60,8 +60,11 @@ export function parseSetupFile(text: string): ParsedSetupFile {
   const body = bom ? text.slice(1) : text;
   const eol = body.includes('\r\n') ? '\r\n' : '\n';
   const finalEol = /\r?\n$/.test(body);
-  const lines = body.split(/\r?\n/);
-  if (finalEol) lines.pop();
+  const all = body.split(/\r?\n/);
+  if (finalEol) all.pop();
+  // Our own error lines from an earlier attempt are not part of what the person wrote; without
+  // them the line numbers are the same on every attempt.
+  const lines = all.filter((line) => !line.startsWith(ERROR_PREFIX));
   const entries: SetupEntry[] = [];
   const problems: string[] = [];
   const seen = new Map<SetupKey, number>();
@@ -97,13 +100,18 @@ function join(parsed: ParsedSetupFile, lines: string[]): string {
   return (parsed.bom ? BOM : '') + text;
 }
 
-function withoutErrors(lines: string[]): string[] {
-  return lines.filter((line) => !line.startsWith(ERROR_PREFIX));
-}
-
 /** Control characters would break the one-line format; the error text must stay one line each. */
 function oneLine(text: string): string {
   return text.replace(/[\x00-\x1f\x7f]/g, ' ');
+}
+
+/**
+ * The problems as the rewritten file will show them: `line N` counts from the top of that file,
+ * below the error lines themselves (one heading and one line per problem).
+ */
+export function problemsAsShown(problems: readonly string[]): string[] {
+  const offset = 1 + problems.length;
+  return problems.map((p) => oneLine(p.replace(/^line (\d+):/, (_, n: string) => `line ${Number(n) + offset}:`)));
 }
 
 /**
@@ -114,9 +122,9 @@ function oneLine(text: string): string {
 export function renderSetupErrors(parsed: ParsedSetupFile, problems: readonly string[]): string {
   const header = [
     `${ERROR_PREFIX} nothing was applied. Fix the lines below, then start the camera again.`,
-    ...problems.map((p) => `${ERROR_PREFIX} ${oneLine(p)}`),
+    ...problemsAsShown(problems).map((p) => `${ERROR_PREFIX} ${p}`),
   ];
-  return join(parsed, [...header, ...withoutErrors(parsed.lines)]);
+  return join(parsed, [...header, ...parsed.lines]);
 }
 
 /**
@@ -128,7 +136,6 @@ export function renderSetupApplied(parsed: ParsedSetupFile, appliedAt: string): 
   const byLine = new Map(parsed.entries.map((e) => [e.line, e]));
   const out: string[] = [];
   parsed.lines.forEach((raw, i) => {
-    if (raw.startsWith(ERROR_PREFIX)) return;
     const entry = byLine.get(i + 1);
     if (!entry) {
       out.push(raw); // comments, blank lines, and keys left empty (nothing was set)

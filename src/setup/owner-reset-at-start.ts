@@ -15,6 +15,8 @@ export interface OwnerResetAtStartDeps {
   config: Config;
   loadPins: () => Promise<PinFactory>;
   logger: Logger;
+  /** The settings file; default: the config's settings.file once the schema has it, else /var/lib/picamd/settings.json. */
+  settingsFile?: string;
   timers?: Timers;
   now?: () => Date;
 }
@@ -28,7 +30,7 @@ export async function resetOwnerIfButtonHeld(deps: OwnerResetAtStartDeps): Promi
     logger,
   });
   if (!held) return false;
-  const settingsFile = settingsFileOf(config);
+  const settingsFile = deps.settingsFile ?? settingsFileOf(config);
   try {
     const { removed } = await resetOwner({ settingsFile, privacyStateFile: config.privacy.stateFile, now: (deps.now ?? (() => new Date()))() });
     logger.warn(`owner reset by the privacy button: removed ${removed.length > 0 ? removed.join(', ') : 'no users'} from ${settingsFile}; ` +

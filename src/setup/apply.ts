@@ -1,6 +1,6 @@
 import { chown, lstat, mkdir, readdir, rename, rm, stat, symlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readRegularFile, writeFileAtomic } from '../storage/safe-file.js';
 import { planSetup, type CurrentFiles, type FileWrite, type SetupPlan } from './plan.js';
@@ -77,13 +77,19 @@ export async function applySetup(opts: ApplySetupOptions): Promise<ApplyOutcome>
   const { request } = validation;
 
   const bootDir = dirname(opts.setupFile);
-  const current: CurrentFiles = {
-    hosts: request.hostname ? await readText(at('/etc/hosts')) : null,
-    cmdline: request.country ? await readText(at(`${bootDir}/cmdline.txt`)) : null,
-    rfkill: request.country ? await readdir(at('/var/lib/systemd/rfkill')).catch(() => []) : [],
-    settings: request.owner ? await readText(at(opts.settingsFile)) : null,
-  };
-  const ownerHash = request.owner ? await opts.hashPassword(request.owner.password) : null;
+  let current: CurrentFiles;
+  let ownerHash: string | null;
+  try {
+    current = {
+      hosts: request.hostname ? await readText(at('/etc/hosts')) : null,
+      cmdline: request.country ? await readText(at(`${bootDir}/cmdline.txt`)) : null,
+      rfkill: request.country ? await readdir(at('/var/lib/systemd/rfkill')).catch(() => []) : [],
+      settings: request.owner ? await readText(at(opts.settingsFile)) : null,
+    };
+    ownerHash = request.owner ? await opts.hashPassword(request.owner.password) : null;
+  } catch (err) {
+    return fail(opts, parsed, [`cannot read the system's files: ${(err as Error).message}`]);
+  }
   const planned = planSetup(request, current, { bootDir, settingsFile: opts.settingsFile, ownerHash, now: opts.now().toISOString() });
   if (!planned.ok) return fail(opts, parsed, planned.problems);
 
@@ -94,7 +100,12 @@ export async function applySetup(opts: ApplySetupOptions): Promise<ApplyOutcome>
     // next boot tries again.
     return fail(opts, parsed, [`applying failed: ${(err as Error).message}`]);
   }
-  await writeFileAtomic(at(opts.setupFile), renderSetupApplied(parsed, appliedStamp(opts.now())), { mode: 0o755 });
+  try {
+    await writeFileAtomic(at(opts.setupFile), renderSetupApplied(parsed, appliedStamp(opts.now())), { mode: 0o755 });
+  } catch (err) {
+    // Applied, but the passwords are still on the card and the next boot applies the same again.
+    opts.log(`picamd-setup: warning: applied, but cannot rewrite ${opts.setupFile} without the passwords: ${(err as Error).message}`);
+  }
   await clearMarker(opts);
   for (const line of planned.plan.summary) opts.log(`picamd-setup: applied ${line}`);
   return { status: 'applied', summary: planned.plan.summary };
@@ -112,10 +123,14 @@ async function deviceFacts(root: string): Promise<DeviceFacts> {
   const countries = tab === null ? null : new Set(tab.split('\n').flatMap((l) => /^([A-Z]{2})\t/.exec(l)?.[1] ?? []));
   return {
     countries,
-    // One stat for the one zone a file names; the name's shape is checked first (no "." segments).
+    // The one zone a file names, read when it is asked about; the name's shape is checked first
+    // (no "." segments). A tz file starts with "TZif", which tells a zone from tzdata's other files.
+    // Links are followed: tzdata links zones such as UTC to Etc/UTC.
     zoneExists: (name) => {
       try {
-        return statSync(join(root, '/usr/share/zoneinfo', name)).isFile();
+        const path = join(root, '/usr/share/zoneinfo', name);
+        const st = statSync(path);
+        return st.isFile() && st.size < MAX_SYSTEM_FILE_BYTES && readFileSync(path).subarray(0, 4).toString('latin1') === 'TZif';
       } catch {
         return false;
       }

@@ -22,6 +22,8 @@ export async function makeScratchRoot(setupFile: string | Uint8Array | null): Pr
   await put('usr/share/zoneinfo/iso3166.tab', ISO3166);
   await put('usr/share/zoneinfo/Etc/UTC', 'TZif2 UTC stand-in\n');
   await put('usr/share/zoneinfo/Europe/Berlin', 'TZif2 Berlin stand-in\n');
+  await symlink('Etc/UTC', join(root, 'usr/share/zoneinfo/UTC')); // as tzdata links it
+  await put('usr/share/zoneinfo/leapseconds', '# not a zone\n');
   await symlink('/usr/share/zoneinfo/Etc/UTC', join(root, 'etc/localtime'));
   await put('var/lib/systemd/rfkill/platform-3f300000.mmcnr:wlan', '1\n');
   await put('var/lib/systemd/rfkill/platform-3f215040.serial:bluetooth', '1\n');

@@ -230,3 +230,12 @@ test('a successful apply removes the marker an earlier failure left', async (t) 
   assert.equal(r.outcome.status, 'applied');
   assert.equal((await r.after())['run/picamd/setup-error'], undefined);
 });
+
+test('time zones: a linked zone (UTC) is one; another tzdata file is not', async (t) => {
+  const ok = await run(t, 'timezone = UTC\n');
+  assert.equal(ok.outcome.status, 'applied');
+  assert.equal(await readlink(join(ok.root, 'etc/localtime')), '/usr/share/zoneinfo/UTC');
+  assert.equal(await ok.read('etc/timezone'), 'UTC\n');
+  const bad = await run(t, 'timezone = leapseconds\n');
+  assert.deepEqual(bad.outcome, { status: 'failed', problems: ['line 3: timezone: "leapseconds" is not a time zone this system knows (e.g. Europe/London, America/Chicago, UTC)'] });
+});

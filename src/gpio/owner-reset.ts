@@ -3,8 +3,8 @@ import type { Logger } from '../log/logger.js';
 import { DebouncedInput } from './button.js';
 import { describeOpenError, isUnavailable, prepareGpio } from './gpio.js';
 import { LedDriver } from './led-pattern.js';
-import { errorText, type InputPin, type OutputPin, type PinFactory } from './pins.js';
-import type { Timers } from './timers.js';
+import type { InputPin, OutputPin, PinFactory } from './pins.js';
+import { errorText, type ClockTimers } from '../runtime/ports.js';
 
 // The owner reset by hand: hold the privacy button while picamd starts, keep holding for 10 s
 // (the LED flickers), release it when the LED turns solid (within 10 s). Only then is the owner
@@ -19,7 +19,7 @@ export const OWNER_RESET_RELEASE_MS = 10_000;
 export interface OwnerResetHoldDeps {
   config: GpioConfig;
   loadPins: () => Promise<PinFactory>;
-  timers: Timers;
+  timers: ClockTimers;
   logger: Logger;
   holdMs?: number;
   releaseWithinMs?: number;

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { detectOwnerResetHold } from '../gpio/owner-reset.js';
 import type { PinFactory } from '../gpio/pins.js';
-import { realTimers, type Timers } from '../gpio/timers.js';
+import { realTimers, type ClockTimers } from '../runtime/ports.js';
 import type { Logger } from '../log/logger.js';
 import { settingsFileOf } from './owner-settings.js';
 import { resetOwner } from './reset-owner.js';
@@ -17,7 +17,7 @@ export interface OwnerResetAtStartDeps {
   logger: Logger;
   /** The settings file; default: the config's settings.file once the schema has it, else /var/lib/picamd/settings.json. */
   settingsFile?: string;
-  timers?: Timers;
+  timers?: ClockTimers;
   now?: () => Date;
 }
 

@@ -62,7 +62,7 @@ export function planSetup(request: SetupRequest, current: CurrentFiles, ctx: Pla
   if (request.wifi) {
     const keyfile = wifiKeyfile(request.wifi);
     plan.writes.push({ path: keyfile.path, content: keyfile.content, mode: 0o600 });
-    plan.summary.push(`Wi-Fi "${request.wifi.ssid}" (${request.wifi.psk === null ? 'open network' : 'WPA2/WPA3 personal'}) in ${keyfile.path}`);
+    plan.summary.push(`Wi-Fi "${request.wifi.ssid}" (${request.wifi.psk === null ? 'open network' : 'WPA-PSK'}) in ${keyfile.path}`);
   }
   if (request.hostname) {
     plan.writes.push(

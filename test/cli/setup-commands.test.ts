@@ -112,3 +112,14 @@ test('picamd reset-owner: the users go, privacy comes on, and it says what to do
   assert.deepEqual(JSON.parse(await readFile(join(root, 'var/lib/picamd/settings.json'), 'utf8')).settings, { server: { openViewing: false } });
   assert.equal(JSON.parse(await readFile(join(root, 'var/lib/picamd/privacy.json'), 'utf8')).enabled, true);
 });
+
+test('picamd reset-owner warns when the config file itself lists users (they would still log in)', async (t) => {
+  const { root, cleanup } = await makeScratchRoot(null);
+  t.after(cleanup);
+  const config = join(root, 'config.json');
+  const hash = '$scrypt$ln=13,r=8,p=10$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g';
+  await writeFile(config, JSON.stringify({ server: { auth: { users: [{ name: 'root-admin', passwordHash: hash }] } } }));
+  const run = picamd(['reset-owner', '--root', root, '--config', config]);
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stderr, /itself lists users in server\.auth \(root-admin\); remove them there too/);
+});

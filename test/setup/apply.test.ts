@@ -62,7 +62,7 @@ test('Wi-Fi only: the keyfile (0600), the country in cmdline.txt, the radio unbl
   assert.deepEqual(r.commands, [], 'commands run only on the live system');
   assert.deepEqual(r.log, [
     'picamd-setup: applied Wi-Fi country GB (radio unblocked)',
-    'picamd-setup: applied Wi-Fi "Home" (WPA2/WPA3 personal) in /etc/NetworkManager/system-connections/Home.nmconnection',
+    'picamd-setup: applied Wi-Fi "Home" (WPA-PSK) in /etc/NetworkManager/system-connections/Home.nmconnection',
   ]);
 });
 

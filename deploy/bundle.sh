@@ -5,7 +5,8 @@
 #   node_modules/         production dependencies; native addons cross-compiled for aarch64
 #   node/bin/node         Node.js for linux-arm64 (see NODE_RUNTIME_VERSION below for why)
 #   config/default.json   the production config (port 80, rpicam-vid)
-#   systemd/picamd.service, install.sh, deploy/ (installer helpers, Avahi service), README.md
+#   config/picamd-setup.txt  the setup file template for the boot partition
+#   systemd/picamd.service, systemd/picamd-setup.service, install.sh, deploy/ (installer helpers, Avahi service), README.md
 #
 # Needs: node + npm (the dev machine's), the npm registry (or its cache), and Debian's
 # g++-aarch64-linux-gnu + binutils-aarch64-linux-gnu (deploy/ci-packaging.sh installs them).
@@ -112,6 +113,8 @@ find "$uws_bin" -name '*.node' ! -name "uws_linux_arm64_$NODE_ABI.node" -delete
 mkdir -p "$STAGE/config" "$STAGE/systemd" "$STAGE/deploy/avahi"
 cp "$REPO/config/default.json" "$STAGE/config/default.json"
 cp "$REPO/systemd/picamd.service" "$STAGE/systemd/picamd.service"
+cp "$REPO/systemd/picamd-setup.service" "$STAGE/systemd/picamd-setup.service"
+cp "$REPO/config/picamd-setup.txt" "$STAGE/config/picamd-setup.txt"
 install -m 755 "$REPO/deploy/install.sh" "$STAGE/install.sh"
 cp "$REPO/deploy/config-facts.mjs" "$STAGE/deploy/config-facts.mjs"
 cp "$REPO/deploy/check-stream.mjs" "$STAGE/deploy/check-stream.mjs"

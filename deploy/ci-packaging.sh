@@ -31,7 +31,8 @@ step() {
 
 install_packages() {
   local packages=(qemu-user-static g++-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-arm64-cross
-    libstdc++6-arm64-cross dosfstools mtools fdisk e2fsprogs xz-utils openssl systemd systemd-container curl)
+    libstdc++6-arm64-cross dosfstools mtools fdisk e2fsprogs xz-utils openssl systemd systemd-container curl
+    network-manager) # nmcli --offline: the setup file's Wi-Fi keyfile is compared with NetworkManager's own
   command -v python3 >/dev/null || packages+=(python3)
   local missing=()
   for p in "${packages[@]}"; do

@@ -43,6 +43,8 @@ in_root() { printf '%s%s' "${ROOT%/}" "$1"; }
 PREFIX=/opt/picamd
 CONFIG=/etc/picamd/config.json
 UNIT=/etc/systemd/system/picamd.service
+# Applies picamd-setup.txt from the boot partition before the network starts (docs/install.md).
+SETUP_UNIT=/etc/systemd/system/picamd-setup.service
 AVAHI_SERVICE=/etc/avahi/services/picamd.service
 BLOCK_BEGIN='# BEGIN picamd'
 BLOCK_END='# END picamd'
@@ -199,6 +201,7 @@ install_picamd() {
   log "installed $(head -n1 "$dest/BUILD-INFO" 2>/dev/null || echo picamd) in $PREFIX"
 
   install -D -m 644 "$dest/systemd/picamd.service" "$(in_root "$UNIT")"
+  install -D -m 644 "$dest/systemd/picamd-setup.service" "$(in_root "$SETUP_UNIT")"
   if [[ -d $(in_root /etc/avahi) ]]; then
     mkdir -p "$(in_root /etc/avahi/services)"
     sed "s|<port>80</port>|<port>$port</port>|" "$dest/deploy/avahi/picamd.service" > "$(in_root "$AVAHI_SERVICE").tmp"
@@ -220,12 +223,12 @@ install_picamd() {
   fi
 
   if [[ $LIVE == 0 ]]; then
-    systemctl --root="$ROOT" enable picamd.service
-    log "enabled picamd.service in $ROOT (it starts at boot)"
+    systemctl --root="$ROOT" enable picamd.service picamd-setup.service
+    log "enabled picamd.service and picamd-setup.service in $ROOT (they start at boot)"
     return
   fi
   systemctl daemon-reload
-  systemctl enable picamd.service
+  systemctl enable picamd.service picamd-setup.service
   if [[ $START == 0 ]]; then
     log "enabled picamd.service; start it with: systemctl start picamd"
     return
@@ -252,10 +255,12 @@ install_picamd() {
 uninstall_picamd() {
   if [[ $LIVE == 1 ]]; then
     systemctl disable --now picamd.service 2>/dev/null || true
+    systemctl disable picamd-setup.service 2>/dev/null || true
   elif [[ -e $(in_root "$UNIT") ]]; then
     systemctl --root="$ROOT" disable picamd.service || true
+    [[ -e $(in_root "$SETUP_UNIT") ]] && { systemctl --root="$ROOT" disable picamd-setup.service || true; }
   fi
-  rm -f "$(in_root "$UNIT")" "$(in_root "$AVAHI_SERVICE")"
+  rm -f "$(in_root "$UNIT")" "$(in_root "$SETUP_UNIT")" "$(in_root "$AVAHI_SERVICE")"
   rm -rf "$(in_root "$PREFIX")" "$(in_root "$PREFIX").new" "$(in_root "$PREFIX").old"
   edit_config_txt '' >/dev/null
   if [[ $LIVE == 1 ]]; then

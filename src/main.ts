@@ -10,6 +10,7 @@ import { findExecutable } from './camera/executable.js';
 import { CameraSupervisor } from './camera/supervisor.js';
 import { parseCli, UsageError, USAGE, type CliOptions } from './cli/args.js';
 import { runHashPassword } from './cli/hash-password.js';
+import { runSetupCommand } from './cli/setup-commands.js';
 import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { runGpioTest } from './gpio/gpio-test.js';
@@ -176,6 +177,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (cli.command === 'hash-password') {
     return runHashPassword({ input: process.stdin, output: process.stdout, messages: process.stderr });
   }
+  if (cli.command === 'apply-setup' || cli.command === 'reset-owner') return runSetupCommand(cli);
 
   const file = resolveConfigPath(cli.configFile, process.env, join(packageRoot, 'config', 'default.json'));
   let config: Config;

@@ -4,7 +4,15 @@
 #   root partition  /opt/picamd (the release bundle), /etc/picamd/config.json (the default),
 #                   /etc/systemd/system/picamd.service enabled, /etc/avahi/services/picamd.service
 #                   (_http._tcp), host name "picamd" (/etc/hostname, /etc/hosts)
-#   boot partition  config.txt: the picamd block (pull resistor of the privacy input)
+#                   /etc/systemd/system/picamd-setup.service enabled (applies picamd-setup.txt
+#                   before the network starts)
+#   boot partition  config.txt: the picamd block (pull resistor of the privacy input);
+#                   picamd-setup.txt, the commented setup file template (CRLF, for Notepad), unless
+#                   the base image already has one
+# Next to the image it writes the Raspberry Pi Imager repository entry, <image>.rpi-imager-manifest
+# (`rpi-imager --repo FILE`, or double-click it), with the image's real sizes and SHA-256 and the
+# customisation format Imager must use for this base: "cloudinit-rpi" when the base ships
+# cloud-init (Trixie), "systemd" (firstrun.sh) for Bookworm; and picamd-icon.svg for its icon.
 # The partition table keeps its disk identifier and the boot partition its place and size (the
 # image's fstab and cmdline.txt name partitions by PARTUUID); the root partition is grown at its
 # end when the bundle does not fit. cmdline.txt, firstrun.sh, user-data and every other file of
@@ -13,6 +21,9 @@
 #
 # Usage (as root): deploy/image/build-image.sh --base 2025-xx-xx-raspios-trixie-arm64-lite.img.xz \
 #                    [--bundle release/picamd-V-linux-arm64.tar.gz] [--out picamd-V.img] [--xz]
+#                    [--url-base https://host/path] [--release-date YYYY-MM-DD]
+#   --url-base      where the image and icon will be published; the manifest then points there
+#                   (default: file:// URLs of the built files, valid on this machine)
 # Needs: losetup and ext4 mounts (root), sfdisk, e2fsck/resize2fs, mtools, xz,
 #        qemu-aarch64-static (the bundled picamd checks its config inside the image's own arm64
 #        userland).
@@ -26,6 +37,8 @@ BUNDLE=$REPO/release/picamd-$VERSION-linux-arm64.tar.gz
 OUT=''
 HOSTNAME_NEW=picamd
 XZ=0
+URL_BASE=''
+RELEASE_DATE=$(date -u +%F)
 while (($#)); do
   case $1 in
     --base) BASE=${2:?}; shift ;;
@@ -33,7 +46,9 @@ while (($#)); do
     --out) OUT=${2:?}; shift ;;
     --hostname) HOSTNAME_NEW=${2:?}; shift ;;
     --xz) XZ=1 ;;
-    -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --url-base) URL_BASE=${2:?}; shift ;;
+    --release-date) RELEASE_DATE=${2:?}; shift ;;
+    -h | --help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) printf 'build-image: unknown option %s\n' "$1" >&2; exit 2 ;;
   esac
   shift
@@ -100,6 +115,17 @@ mkdir -p "$MNT"
 mount -t ext4 "$LOOP" "$MNT"
 [[ -x $MNT/usr/bin/rpicam-vid ]] || die "the base image has no rpicam-vid: use Raspberry Pi OS Lite (64-bit), Bookworm or newer"
 
+# How Imager customises this base: cloud-init's user-data when the image has cloud-init, else
+# (Bookworm) the firstrun.sh that cmdline.txt runs once. See deploy/image/imager-manifest.mjs.
+codename=$(sed -n 's/^VERSION_CODENAME=//p' "$MNT/etc/os-release" 2>/dev/null | tr -d "\"'")
+has_cloud_init=false
+[[ -e $MNT/usr/bin/cloud-init ]] && has_cloud_init=true
+init_format=$(node --input-type=module -e "
+  import { initFormatFor } from '$REPO/deploy/image/imager-manifest.mjs';
+  console.log(initFormatFor({ codename: '$codename', hasCloudInit: $has_cloud_init }));") \
+  || die "cannot tell how Imager should customise this base image ($codename, cloud-init: $has_cloud_init)"
+log "base: ${codename:-unknown}, cloud-init: $has_cloud_init -> Imager customisation \"$init_format\""
+
 # 4. The bundle, through its own installer. The config check runs the bundled arm64 node under
 #    qemu against the image's own glibc, so it also proves the runtime fits the image.
 mkdir -p "$WORK/bundle" "$WORK/boot"
@@ -116,6 +142,16 @@ boot_offset=$((boot_start * 512))
 mcopy -n -i "$OUT@@$boot_offset" ::/config.txt "$WORK/boot/config.txt"
 PICAMD_NODE=$WORK/node "$app/install.sh" --root "$MNT" --boot "$WORK/boot" --no-hw-check
 mcopy -o -i "$OUT@@$boot_offset" "$WORK/boot/config.txt" ::/config.txt
+# The setup file template, with Windows line ends so every Notepad shows it right; never over a
+# setup file someone already put there.
+if mdir -i "$OUT@@$boot_offset" ::/picamd-setup.txt >/dev/null 2>&1; then
+  log "boot partition already has a picamd-setup.txt; keeping it"
+else
+  sed 's/$/\r/' "$app/config/picamd-setup.txt" > "$WORK/picamd-setup.txt"
+  mcopy -i "$OUT@@$boot_offset" "$WORK/picamd-setup.txt" ::/picamd-setup.txt
+  log "boot partition: picamd-setup.txt (template)"
+fi
+icon=$app/dist/web/icon.svg
 
 # 5. Host name. Imager's customisation, if any, replaces it at first boot.
 old_host=$(cat "$MNT/etc/hostname" 2>/dev/null || echo raspberrypi)
@@ -131,10 +167,23 @@ umount "$MNT"
 e2fsck -fn "$LOOP" >/dev/null 2>&1 || die "the root file system is not clean after the changes"
 losetup -d "$LOOP"; LOOP=''
 
+IMG=$OUT
 if [[ $XZ == 1 ]]; then
   log "compressing"
-  xz -T0 -f "$OUT"
-  OUT=$OUT.xz
+  xz -T0 -k -f "$IMG"
+  OUT=$IMG.xz
 fi
 log "wrote $OUT ($(du -h --apparent-size "$OUT" | cut -f1))"
-log "flash it with Raspberry Pi Imager (Use custom), boot, open http://$HOSTNAME_NEW.local/"
+
+# The Imager repository entry: real sizes and SHA-256 of the download and of the extracted image.
+MANIFEST=${IMG%.img}.rpi-imager-manifest
+cp "$icon" "$(dirname "$OUT")/picamd-icon.svg"
+manifest_args=(--image "$OUT" --extracted "$IMG" --init-format "$init_format" --release-date "$RELEASE_DATE"
+  --icon "$(dirname "$OUT")/picamd-icon.svg" --version "$VERSION")
+[[ -n $URL_BASE ]] && manifest_args+=(--url-base "$URL_BASE")
+node "$REPO/deploy/image/imager-manifest.mjs" "${manifest_args[@]}" > "$MANIFEST.tmp"
+mv "$MANIFEST.tmp" "$MANIFEST"
+[[ $XZ == 1 ]] && rm -f "$IMG"
+log "wrote $MANIFEST (init_format $init_format)"
+log "flash it: rpi-imager --repo $MANIFEST (or double-click it), choose the Pi, picamd, the card;"
+log "then boot and open http://$HOSTNAME_NEW.local/"

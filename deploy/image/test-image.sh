@@ -3,7 +3,9 @@
 # with a FAT32 boot partition (config.txt from pi-gen, cmdline.txt naming the root by PARTUUID,
 # cloud-init seed files, firmware blobs) and an ext4 root partition with an arm64 glibc, an
 # rpicam-vid stand-in and Avahi, sized so that the bundle does not fit and the partition must grow.
-# Then it checks the result the way the Pi's firmware, kernel and Raspberry Pi Imager will see it.
+# Then it checks the result the way the Pi's firmware, kernel and Raspberry Pi Imager will see it,
+# including the Imager repository entry written next to the image (fields Imager reads, the image's
+# real size and SHA-256, the customisation format for a Trixie base with cloud-init).
 # Usage (as root): deploy/image/test-image.sh [release/picamd-V-linux-arm64.tar.gz]
 set -euo pipefail
 export MTOOLS_SKIP_CHECK=1
@@ -88,6 +90,8 @@ printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n127.0
 printf 'proc /proc proc defaults 0 0\nPARTUUID=%s-01 /boot/firmware vfat defaults 0 2\nPARTUUID=%s-02 / ext4 defaults,noatime 0 1\n' "$id" "$id" > "$R/etc/fstab"
 printf '[server]\nuse-ipv4=yes\n' > "$R/etc/avahi/avahi-daemon.conf"
 printf '#!/bin/sh\necho rpicam-apps stand-in\n' > "$R/usr/bin/rpicam-vid" && chmod 755 "$R/usr/bin/rpicam-vid"
+# Trixie images from late 2025 ship cloud-init and read Imager's customisation from user-data.
+printf '#!/bin/sh\necho cloud-init stand-in\n' > "$R/usr/bin/cloud-init" && chmod 755 "$R/usr/bin/cloud-init"
 : > "$R/var/lib/dpkg/info/libc6:arm64.list"
 
 truncate -s $(((ROOT_START + ROOT_SECTORS) * 512)) "$WORK/base.img"
@@ -111,6 +115,9 @@ t1=$(date +%s)
 bash "$REPO/deploy/image/build-image.sh" --base "$WORK/base.img" --bundle "$BUNDLE" --out "$WORK/picamd.img"
 log "build-image took $(($(date +%s) - t1)) s"
 IMG=$WORK/picamd.img
+# The image as built, before the checks below write Imager-style files into it: what the manifest describes.
+img_size=$(stat -c %s "$IMG")
+img_sha=$(sha256sum "$IMG" | cut -d' ' -f1)
 
 # --- Checks -------------------------------------------------------------------------------------
 table=$(sfdisk -d "$IMG")
@@ -123,10 +130,16 @@ grep -Eq "start= *$ROOT_START," <<< "$root_line" || fail "root partition moved: 
 (($(stat -c %s "$IMG") == (ROOT_START + new_root_sectors) * 512)) || fail "the image does not end with the root partition"
 log "ok   partition table: disk id, boot partition kept; root grown to $((new_root_sectors / 2048)) MiB"
 
-# Boot partition: every file as before except config.txt, which gained the picamd block.
+# Boot partition: every file as before except config.txt, which gained the picamd block, and the
+# new setup file template.
 mkdir -p "$WORK/bootfs-after"
 mcopy -s -n -i "$IMG@@$((BOOT_START * 512))" ::/* "$WORK/bootfs-after/"
-diff -r --exclude=config.txt "$B" "$WORK/bootfs-after" >/dev/null || fail "boot partition files changed: $(diff -rq --exclude=config.txt "$B" "$WORK/bootfs-after")"
+diff -r --exclude=config.txt --exclude=picamd-setup.txt "$B" "$WORK/bootfs-after" >/dev/null \
+  || fail "boot partition files changed: $(diff -rq --exclude=config.txt --exclude=picamd-setup.txt "$B" "$WORK/bootfs-after")"
+cmp -s "$WORK/bootfs-after/picamd-setup.txt" <(sed 's/$/\r/' "$REPO/config/picamd-setup.txt") \
+  || fail "picamd-setup.txt on the boot partition is not the template with CRLF line ends"
+! grep -Eq '^[^#]*=' "$WORK/bootfs-after/picamd-setup.txt" || fail "the template has an active setting"
+log "ok   boot partition: picamd-setup.txt template (CRLF, all comments)"
 expected=$(cat "$B/config.txt"; printf '# BEGIN picamd (written by picamd; follows gpio.privacy in /etc/picamd/config.json)\n[all]\ngpio=27=ip,pu\n# END picamd')
 [[ $(cat "$WORK/bootfs-after/config.txt") == "$expected" ]] || fail "config.txt is not the original plus the picamd block: $(diff <(echo "$expected") "$WORK/bootfs-after/config.txt")"
 dd if="$IMG" of="$WORK/boot.check" bs=512 skip=$BOOT_START count=$BOOT_SECTORS status=none
@@ -153,6 +166,9 @@ for f in opt/picamd/dist/main.js opt/picamd/node/bin/node opt/picamd/config/defa
 done
 [[ $(readlink "$M/etc/systemd/system/multi-user.target.wants/picamd.service") == /etc/systemd/system/picamd.service ]] \
   || fail "picamd.service is not enabled"
+[[ $(readlink "$M/etc/systemd/system/multi-user.target.wants/picamd-setup.service") == /etc/systemd/system/picamd-setup.service ]] \
+  || fail "picamd-setup.service is not enabled"
+cmp -s "$M/etc/systemd/system/picamd-setup.service" "$REPO/systemd/picamd-setup.service" || fail "picamd-setup.service differs from the repository's"
 cmp -s "$M/etc/picamd/config.json" "$REPO/config/default.json" || fail "/etc/picamd/config.json is not the default config"
 cmp -s "$M/etc/systemd/system/picamd.service" "$REPO/systemd/picamd.service" || fail "the image's picamd.service is not the repository's"
 grep -q '^ExecStart=/opt/picamd/node/bin/node --expose-gc ' "$M/etc/systemd/system/picamd.service" \
@@ -163,18 +179,63 @@ grep -q '<type>_http._tcp</type>' "$M/etc/avahi/services/picamd.service" || fail
 grep -q '<port>80</port>' "$M/etc/avahi/services/picamd.service" || fail "Avahi service is not on port 80"
 cmp -s "$M/etc/fstab" "$R/etc/fstab" || fail "/etc/fstab changed"
 [[ ! -e $M/opt/picamd.new && ! -e $M/boot/firmware/config.txt ]] || fail "leftovers in the root file system"
-log "ok   root partition: /opt/picamd, default config, unit (node --expose-gc) enabled, Avahi _http._tcp on 80, host name picamd; fstab kept"
+log "ok   root partition: /opt/picamd, default config, units (picamd with node --expose-gc, picamd-setup) enabled, Avahi _http._tcp on 80, host name picamd; fstab kept"
 
 # The installed runtime starts in the image's own userland.
 qemu-aarch64-static -L "$M" "$M/opt/picamd/node/bin/node" "$M/opt/picamd/dist/main.js" \
   --check-config --config "$M/etc/picamd/config.json" >/dev/null 2>&1 || fail "the image's picamd does not accept its config"
 log "ok   the image's picamd (arm64, emulated) validates /etc/picamd/config.json"
+
+# The image's picamd applies a setup file (arm64, emulated; a scratch tree, since the image is
+# mounted read-only here): Wi-Fi keyfile, host name, owner hash.
+A=$WORK/apply-root
+mkdir -p "$A/boot/firmware" "$A/etc" "$A/var/lib/systemd/rfkill" "$A/usr/share/zoneinfo"
+cp "$B/cmdline.txt" "$A/boot/firmware/cmdline.txt"
+cp "$M/etc/hosts" "$A/etc/hosts"
+printf 'GB\tBritain (UK)\n' > "$A/usr/share/zoneinfo/iso3166.tab"
+printf 'wifi_name = Home\r\nwifi_password = 12345678\r\nwifi_country = GB\r\nhostname = garden-cam\r\nowner_name = admin\r\nowner_password = a long passphrase\r\n' \
+  > "$A/boot/firmware/picamd-setup.txt"
+qemu-aarch64-static -L "$M" "$M/opt/picamd/node/bin/node" "$M/opt/picamd/dist/main.js" apply-setup --root "$A" \
+  > "$WORK/apply.log" 2>&1 || fail "the image's picamd apply-setup failed: $(cat "$WORK/apply.log")"
+[[ -f $A/etc/NetworkManager/system-connections/Home.nmconnection && $(cat "$A/etc/hostname") == garden-cam ]] \
+  || fail "apply-setup did not write the keyfile and the host name"
+grep -q '"passwordHash": "\$scrypt\$ln=13,r=8,p=10\$' "$A/var/lib/picamd/settings.json" || fail "no owner hash in settings.json"
+! grep -q 'a long passphrase\|12345678' "$A/boot/firmware/picamd-setup.txt" || fail "a password is still in the setup file"
+log "ok   the image's picamd (arm64, emulated) applies a setup file: keyfile, host name, owner hash; passwords removed"
 umount "$M"
 losetup -d "$LOOP"; LOOP=''
+
+# The Imager repository entry next to the image: what Imager reads, the image's real size and hash.
+MANIFEST=$WORK/picamd.rpi-imager-manifest
+[[ -f $MANIFEST && -f $WORK/picamd-icon.svg ]] || fail "no $MANIFEST or icon next to the image"
+node --input-type=module -e "
+  import { readFileSync } from 'node:fs';
+  import { pathToFileURL } from 'node:url';
+  const doc = JSON.parse(readFileSync('$MANIFEST', 'utf8'));
+  const os = doc.os_list?.[0] ?? {};
+  const want = {
+    url: pathToFileURL('$IMG').href, icon: pathToFileURL('$WORK/picamd-icon.svg').href,
+    extract_size: $img_size, extract_sha256: '$img_sha', image_download_size: $img_size, image_download_sha256: '$img_sha',
+    init_format: 'cloudinit-rpi', release_date: new Date().toISOString().slice(0, 10),
+  };
+  const problems = [];
+  for (const key of ['name', 'description', 'icon', 'url', 'extract_size', 'extract_sha256', 'image_download_size', 'release_date', 'devices'])
+    if (!(key in os)) problems.push('missing ' + key);
+  for (const [key, value] of Object.entries(want)) if (os[key] !== value) problems.push(key + ': ' + JSON.stringify(os[key]) + ' != ' + JSON.stringify(value));
+  const tags = new Set((doc.imager?.devices ?? []).flatMap((d) => d.tags));
+  for (const tag of os.devices ?? []) if (!tags.has(tag)) problems.push('no device for tag ' + tag);
+  if (problems.length) { console.error(problems.join('; ')); process.exit(1); }
+" || fail "the Imager manifest does not describe the image"
+log "ok   Imager manifest: every field Imager reads; size $img_size and SHA-256 of the image; init_format cloudinit-rpi"
 
 # Building again from the result changes config.txt no further (one picamd block).
 bash "$REPO/deploy/image/build-image.sh" --base "$IMG" --bundle "$BUNDLE" --out "$WORK/again.img" >/dev/null
 mcopy -n -i "$WORK/again.img@@$((BOOT_START * 512))" ::/config.txt "$WORK/config.again"
 cmp -s "$WORK/config.again" "$WORK/bootfs-after/config.txt" || fail "a second build changed config.txt again"
-log "ok   building from a picamd image again leaves config.txt as it was"
+printf 'hostname = kept\r\n' > "$WORK/setup.mine"
+mcopy -o -i "$WORK/again.img@@$((BOOT_START * 512))" "$WORK/setup.mine" ::/picamd-setup.txt
+bash "$REPO/deploy/image/build-image.sh" --base "$WORK/again.img" --bundle "$BUNDLE" --out "$WORK/third.img" >/dev/null
+mcopy -n -i "$WORK/third.img@@$((BOOT_START * 512))" ::/picamd-setup.txt "$WORK/setup.third"
+cmp -s "$WORK/setup.mine" "$WORK/setup.third" || fail "a build replaced a setup file that was already on the boot partition"
+log "ok   building from a picamd image again leaves config.txt and a filled-in picamd-setup.txt as they were"
 log "PASS in $(($(date +%s) - t0)) s"

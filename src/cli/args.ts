@@ -1,10 +1,14 @@
 import { parseArgs } from 'node:util';
 
-export type Command = 'run' | 'check-config' | 'gpio-test' | 'hash-password';
+export type Command = 'run' | 'check-config' | 'gpio-test' | 'hash-password' | 'apply-setup' | 'reset-owner';
 
 export interface CliOptions {
   command: Command;
   configFile: string | undefined;
+  /** apply-setup, reset-owner: act on the system tree under this directory (tests, image builds); only when given. */
+  root?: string;
+  /** apply-setup: the setup file's path on the device; only when given. */
+  setupFile?: string;
 }
 
 export const USAGE = `Usage:
@@ -13,6 +17,13 @@ export const USAGE = `Usage:
   picamd gpio-test [--config FILE]        check the LED and privacy button wiring on a Raspberry Pi
   picamd hash-password                    read a password (stdin; asked twice without echo on a
                                           terminal) and print its hash for server.auth.users
+  picamd apply-setup [--root DIR] [--setup-file PATH]
+                                          apply picamd-setup.txt from the boot partition (Wi-Fi,
+                                          host name, owner, time zone); run by picamd-setup.service
+  picamd reset-owner [--config FILE] [--root DIR]
+                                          forgot the owner password: remove the users so the page
+                                          asks for a new owner, and switch privacy on (as root;
+                                          then restart picamd)
 
 Config lookup: --config, then $PICAMD_CONFIG, then /etc/picamd/config.json, then the packaged default.`;
 
@@ -28,6 +39,8 @@ export function parseCli(argv: readonly string[]): CliOptions {
         config: { type: 'string', short: 'c' },
         'check-config': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        root: { type: 'string' },
+        'setup-file': { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -39,9 +52,16 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if (values.help) throw new UsageError('');
   if (positionals.length > 1) throw new UsageError(`unexpected argument: ${positionals[1]}`);
   const sub = positionals[0];
-  if (sub !== undefined && sub !== 'gpio-test' && sub !== 'hash-password') throw new UsageError(`unknown command: ${sub}`);
+  const commands = ['gpio-test', 'hash-password', 'apply-setup', 'reset-owner'];
+  if (sub !== undefined && !commands.includes(sub)) throw new UsageError(`unknown command: ${sub}`);
   if (sub && values['check-config']) throw new UsageError('--check-config does not go with a command');
   if (sub === 'hash-password' && values.config !== undefined) throw new UsageError('hash-password reads no config');
+  if (sub === 'apply-setup' && values.config !== undefined) throw new UsageError('apply-setup reads no config');
+  if (values.root !== undefined && sub !== 'apply-setup' && sub !== 'reset-owner') throw new UsageError('--root goes with apply-setup or reset-owner');
+  if (values['setup-file'] !== undefined && sub !== 'apply-setup') throw new UsageError('--setup-file goes with apply-setup');
   const command: Command = values['check-config'] ? 'check-config' : (sub as Command | undefined) ?? 'run';
-  return { command, configFile: values.config };
+  const options: CliOptions = { command, configFile: values.config };
+  if (values.root !== undefined) options.root = values.root;
+  if (values['setup-file'] !== undefined) options.setupFile = values['setup-file'];
+  return options;
 }

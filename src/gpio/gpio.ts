@@ -108,6 +108,7 @@ export class GpioService {
   private inputPin: InputPin | null = null;
   private input: DebouncedInput | null = null;
   private camera: CameraState = 'stopped';
+  private setupError = false;
   private available = false;
   private started = false;
   private readonly timers: ClockTimers;
@@ -152,6 +153,15 @@ export class GpioService {
   /** The camera supervisor's state, for the LED. */
   setCameraState(state: CameraState): void {
     this.camera = state;
+    this.updateLed();
+  }
+
+  /**
+   * Whether picamd-setup.txt failed to apply at this boot (picamd-setup.service leaves a marker,
+   * see src/setup/marker.ts): the LED then shows the setup-error pattern.
+   */
+  setSetupError(failed: boolean): void {
+    this.setupError = failed;
     this.updateLed();
   }
 
@@ -254,7 +264,7 @@ export class GpioService {
   }
 
   private updateLed(): void {
-    this.led?.setMode(ledModeFor(this.camera, this.deps.privacy.enabled));
+    this.led?.setMode(ledModeFor(this.camera, this.deps.privacy.enabled, this.setupError));
   }
 
   private closeLed(): void {

@@ -6,7 +6,7 @@ export type { CameraState } from '../camera/supervisor.js';
 // The status LED: a pure mapping from device state to a blink pattern and from time to a level,
 // plus a small driver that wakes only at the pattern's next edge (no polling on a Pi Zero).
 
-export type LedMode = 'off' | 'on' | 'slow' | 'fast' | 'private';
+export type LedMode = 'off' | 'on' | 'slow' | 'fast' | 'private' | 'setup-error' | 'owner-reset';
 
 /** One pattern period as [level, duration ms] steps; a single step with Infinity is steady. */
 type Pattern = ReadonlyArray<readonly [on: boolean, ms: number]>;
@@ -21,10 +21,22 @@ export const ledPatterns: Readonly<Record<LedMode, Pattern>> = {
   fast: [[true, 100], [false, 100]],
   /** Privacy on: a short double blink every 3 s, so a person sees the device is alive but private. */
   private: [[true, 120], [false, 180], [true, 120], [false, 2580]],
+  /**
+   * picamd-setup.txt could not be applied (nothing was): three flashes, a pause, repeated. The
+   * reasons are in the file itself as "# error:" lines.
+   */
+  'setup-error': [[true, 150], [false, 150], [true, 150], [false, 150], [true, 150], [false, 1250]],
+  /** The privacy button is held at start: the owner reset arms after 10 s. A quick flicker. */
+  'owner-reset': [[true, 50], [false, 50]],
 };
 
-/** Pure: which pattern the LED shows. Privacy wins over every camera state. */
-export function ledModeFor(camera: CameraState, privacy: boolean): LedMode {
+/**
+ * Pure: which pattern the LED shows. A failed setup file wins over everything (it may be why the
+ * device is not on the network, and the LED is then the only thing that can say so); privacy wins
+ * over every camera state.
+ */
+export function ledModeFor(camera: CameraState, privacy: boolean, setupError = false): LedMode {
+  if (setupError) return 'setup-error';
   if (privacy) return 'private';
   switch (camera) {
     case 'streaming':

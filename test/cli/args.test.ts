@@ -16,3 +16,13 @@ test('what does not go together is a usage error', () => {
   assert.throws(() => parseCli(['hash-passwords']), /unknown command: hash-passwords/);
   assert.throws(() => parseCli(['hash-password', 'secret']), /unexpected argument: secret/);
 });
+
+test('apply-setup and reset-owner take --root; apply-setup also --setup-file', () => {
+  assert.deepEqual(parseCli(['apply-setup']), { command: 'apply-setup', configFile: undefined });
+  assert.deepEqual(parseCli(['apply-setup', '--root', '/tmp/r', '--setup-file', '/boot/x.txt']),
+    { command: 'apply-setup', configFile: undefined, root: '/tmp/r', setupFile: '/boot/x.txt' });
+  assert.deepEqual(parseCli(['reset-owner', '-c', 'x.json']), { command: 'reset-owner', configFile: 'x.json' });
+  assert.throws(() => parseCli(['apply-setup', '--config', 'x.json']), /apply-setup reads no config/);
+  assert.throws(() => parseCli(['--root', '/']), /--root goes with apply-setup or reset-owner/);
+  assert.throws(() => parseCli(['reset-owner', '--setup-file', 'x']), /--setup-file goes with apply-setup/);
+});

@@ -191,6 +191,8 @@ describe('release bundle', { skip }, () => {
       'package.json',
       'config/default.json',
       'systemd/picamd.service',
+      'systemd/picamd-setup.service',
+      'config/picamd-setup.txt',
       'deploy/config-facts.mjs',
       'deploy/check-stream.mjs',
       'deploy/avahi/picamd.service',
@@ -203,7 +205,7 @@ describe('release bundle', { skip }, () => {
     for (const exe of ['node/bin/node', 'install.sh']) {
       assert.ok(statSync(join(app, exe)).mode & 0o111, `${exe} is executable`);
     }
-    for (const f of ['config/default.json', 'systemd/picamd.service']) {
+    for (const f of ['config/default.json', 'systemd/picamd.service', 'systemd/picamd-setup.service', 'config/picamd-setup.txt']) {
       assert.equal(readFileSync(join(app, f), 'utf8'), readFileSync(join(repo, f), 'utf8'), `${f} is the repository's`);
     }
     assert.equal(readFileSync(join(app, 'install.sh'), 'utf8'), readFileSync(join(repo, 'deploy/install.sh'), 'utf8'));

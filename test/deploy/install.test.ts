@@ -35,6 +35,7 @@ function makeBundle(tag: string): string {
   cpSync(join(repo, 'package.json'), join(dir, 'package.json'));
   cpSync(join(repo, 'config/default.json'), join(dir, 'config/default.json'));
   cpSync(join(repo, 'systemd/picamd.service'), join(dir, 'systemd/picamd.service'));
+  cpSync(join(repo, 'systemd/picamd-setup.service'), join(dir, 'systemd/picamd-setup.service'));
   for (const f of ['config-facts.mjs', 'check-stream.mjs', 'avahi/picamd.service']) cpSync(join(repo, 'deploy', f), join(dir, 'deploy', f));
   cpSync(join(repo, 'deploy/install.sh'), join(dir, 'install.sh'));
   write(join(dir, 'BUILD-INFO'), `picamd ${tag}\n`);
@@ -90,6 +91,12 @@ describe('install.sh --root', { skip }, () => {
     assert.equal(
       readlinkSync(join(root, 'etc/systemd/system/multi-user.target.wants/picamd.service')),
       '/etc/systemd/system/picamd.service',
+    );
+    // The setup file service, enabled too: it runs before the network when picamd-setup.txt has settings.
+    assert.equal(read(root, 'etc/systemd/system/picamd-setup.service'), read(repo, 'systemd/picamd-setup.service'));
+    assert.equal(
+      readlinkSync(join(root, 'etc/systemd/system/multi-user.target.wants/picamd-setup.service')),
+      '/etc/systemd/system/picamd-setup.service',
     );
     const avahi = read(root, 'etc/avahi/services/picamd.service');
     assert.match(avahi, /<type>_http\._tcp<\/type>/);
@@ -165,7 +172,8 @@ describe('install.sh --root', { skip }, () => {
     write(join(root, 'var/lib/private/picamd/privacy.json'), '{"private":true}');
     const r = install(bundleA, root, '--uninstall');
     assert.equal(r.status, 0, r.out);
-    for (const gone of ['opt/picamd', 'etc/systemd/system/picamd.service', 'etc/systemd/system/multi-user.target.wants/picamd.service', 'etc/avahi/services/picamd.service']) {
+    for (const gone of ['opt/picamd', 'etc/systemd/system/picamd.service', 'etc/systemd/system/multi-user.target.wants/picamd.service',
+      'etc/systemd/system/picamd-setup.service', 'etc/systemd/system/multi-user.target.wants/picamd-setup.service', 'etc/avahi/services/picamd.service']) {
       assert.ok(!existsSync(join(root, gone)), `${gone} is removed`);
     }
     assert.equal(read(root, 'boot/firmware/config.txt'), CONFIG_TXT + '\n');

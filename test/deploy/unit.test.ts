@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const unitFile = join(import.meta.dirname, '../../systemd/picamd.service');
+const setupUnitFile = join(import.meta.dirname, '../../systemd/picamd-setup.service');
 const haveAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0 && existsSync('/usr/lib/systemd/system/sysinit.target');
 const skip = !haveAnalyze && process.env.CI !== 'true' ? 'needs systemd-analyze and the systemd units' : false;
 
@@ -39,9 +40,14 @@ describe('systemd/picamd.service', { skip }, () => {
     cpSync('/usr/lib/systemd/system', join(root, 'usr/lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
     mkdirSync(join(root, 'etc/systemd/system'), { recursive: true });
     cpSync(unitFile, join(root, 'etc/systemd/system/picamd.service'));
+    cpSync(setupUnitFile, join(root, 'etc/systemd/system/picamd-setup.service'));
     mkdirSync(join(root, 'opt/picamd/node/bin'), { recursive: true });
     writeFileSync(join(root, 'opt/picamd/node/bin/node'), '#!/bin/sh\n');
     chmodSync(join(root, 'opt/picamd/node/bin/node'), 0o755);
+    // picamd-setup.service's ExecCondition= (Raspberry Pi OS has grep at /bin through the /usr merge).
+    mkdirSync(join(root, 'bin'), { recursive: true });
+    writeFileSync(join(root, 'bin/grep'), '#!/bin/sh\n');
+    chmodSync(join(root, 'bin/grep'), 0o755);
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -49,6 +55,17 @@ describe('systemd/picamd.service', { skip }, () => {
     const r = spawnSync('systemd-analyze', [`--root=${root}`, 'verify', 'picamd.service'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(`${r.stdout}${r.stderr}`.trim(), '');
+  });
+
+  it('picamd-setup.service passes verify too, and runs before the network and picamd', () => {
+    const r = spawnSync('systemd-analyze', [`--root=${root}`, 'verify', 'picamd-setup.service'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(`${r.stdout}${r.stderr}`.trim(), '');
+    const unit = readFileSync(setupUnitFile, 'utf8');
+    for (const before of ['network-pre.target', 'NetworkManager.service', 'avahi-daemon.service', 'picamd.service']) {
+      assert.match(unit, new RegExp(`^Before=.*\\b${before.replace('.', '\\.')}\\b`, 'm'), before);
+    }
+    assert.match(unit, /^ExecCondition=\/bin\/grep -Eq '\^\[\^#\]\*=' \/boot\/firmware\/picamd-setup\.txt$/m);
   });
 
   it('fails verify when ExecStart= names a program the bundle does not have', () => {

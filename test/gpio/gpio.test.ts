@@ -104,6 +104,20 @@ test('LED: solid while streaming, slow while starting, fast in backoff, double b
   assert.equal(pin.writes.filter((on) => on).length, 4, 'two double blinks in six seconds');
 });
 
+test('LED: a failed setup file shows three flashes and a pause, over privacy and every camera state', async (t) => {
+  const { gpio, privacy, tick, led } = await setup(t);
+  const pin = led()!;
+  privacy.set(true, 'api');
+  gpio.setCameraState('streaming');
+  gpio.setSetupError(true);
+  pin.writes.length = 0;
+  tick(4_000);
+  assert.equal(gpio.status.led, 'setup-error');
+  assert.equal(pin.writes.filter((on) => on).length, 6, 'three flashes every 2 s');
+  gpio.setSetupError(false);
+  assert.equal(gpio.status.led, 'private');
+});
+
 test('switch: its level at start is the privacy state, each change follows, the API gets a conflict while on', async (t) => {
   const pins = new FakePinFactory();
   pins.initialLevels.set(INPUT, true);

@@ -18,6 +18,16 @@ test('ledModeFor: streaming solid, starting/waiting slow, backoff fast, privacy 
   }
 });
 
+test('ledModeFor: a failed setup file wins over privacy and every camera state', () => {
+  for (const state of ['streaming', 'backoff', 'starting', 'stopped', 'paused'] as CameraState[]) {
+    assert.equal(ledModeFor(state, true, true), 'setup-error', state);
+    assert.equal(ledModeFor(state, false, true), 'setup-error', state);
+  }
+  const period = ledPatterns['setup-error'].reduce((sum, [, ms]) => sum + ms, 0);
+  assert.equal(period, 2_000);
+  assert.equal(ledPatterns['setup-error'].filter(([on]) => on).length, 3);
+});
+
 test('ledLevelAt walks each pattern and says when the level next changes', () => {
   assert.deepEqual(ledLevelAt('on', 0), { on: true, changesInMs: null });
   assert.deepEqual(ledLevelAt('on', 1e9), { on: true, changesInMs: null });

@@ -1,0 +1,43 @@
+import type { Config } from '../config/schema.js';
+import { detectOwnerResetHold } from '../gpio/owner-reset.js';
+import type { PinFactory } from '../gpio/pins.js';
+import { realTimers, type ClockTimers } from '../runtime/ports.js';
+import type { Logger } from '../log/logger.js';
+import { settingsFileOf } from './owner-settings.js';
+import { resetOwner } from './reset-owner.js';
+
+// The button half of the owner reset, for picamd's start-up: call it after the config and the
+// logger, before the settings store, the privacy controller and the GPIO service start (it opens
+// and releases the same lines, and its writes must be read by them). Returns quickly (one read of
+// the button) unless the button is held; then it waits up to 20 s.
+
+export interface OwnerResetAtStartDeps {
+  config: Config;
+  loadPins: () => Promise<PinFactory>;
+  logger: Logger;
+  /** The settings file; default: the config's settings.file once the schema has it, else /var/lib/picamd/settings.json. */
+  settingsFile?: string;
+  timers?: ClockTimers;
+  now?: () => Date;
+}
+
+export async function resetOwnerIfButtonHeld(deps: OwnerResetAtStartDeps): Promise<boolean> {
+  const { config, logger } = deps;
+  const held = await detectOwnerResetHold({
+    config: config.gpio,
+    loadPins: deps.loadPins,
+    timers: deps.timers ?? realTimers,
+    logger,
+  });
+  if (!held) return false;
+  const settingsFile = deps.settingsFile ?? settingsFileOf(config);
+  try {
+    const { removed } = await resetOwner({ settingsFile, privacyStateFile: config.privacy.stateFile, now: (deps.now ?? (() => new Date()))() });
+    logger.warn(`owner reset by the privacy button: removed ${removed.length > 0 ? removed.join(', ') : 'no users'} from ${settingsFile}; ` +
+      'privacy is on; open the page to choose the new owner');
+    return true;
+  } catch (err) {
+    logger.error(`owner reset by the privacy button failed: ${(err as Error).message}`);
+    return false;
+  }
+}

@@ -1,0 +1,96 @@
+import { wifiKeyfile } from './network-keyfile.js';
+import { readSettingsText, settingsText, withOwner } from './owner-settings.js';
+import { cmdlineWithCountry, hostnameFile, hostsFile, RFKILL_DIR, rfkillWlanFiles, timezoneFiles } from './system-files.js';
+import type { SetupRequest } from './validate.js';
+
+// Everything the setup file changes on the device, as a list of files, links and commands: pure,
+// so each writer is tested by its text, and the I/O layer (apply.ts) only carries the list out.
+
+export interface FileWrite {
+  /** Path on the device (the I/O layer puts the root prefix in front). */
+  path: string;
+  content: string;
+  mode: number;
+  /** Owned by the owner of its directory (picamd's state directory belongs to the service's user). */
+  ownerFromDirectory?: boolean;
+}
+
+export interface SetupPlan {
+  writes: FileWrite[];
+  links: Array<{ path: string; target: string }>;
+  /** Run only on the live system (root /), best effort: they make a change take effect without a reboot. */
+  commands: string[][];
+  /** One line per applied part, for the journal. */
+  summary: string[];
+}
+
+/** What the plan depends on that is read from the device first. */
+export interface CurrentFiles {
+  hosts: string | null;
+  cmdline: string | null;
+  /** Names in /var/lib/systemd/rfkill. */
+  rfkill: string[];
+  settings: string | null;
+}
+
+export interface PlanContext {
+  /** Where the boot partition is mounted on the device, e.g. /boot/firmware. */
+  bootDir: string;
+  settingsFile: string;
+  /** The owner's scrypt hash (src/auth/password.ts), made by the caller when the request has an owner. */
+  ownerHash: string | null;
+  /** ISO time for the settings file's savedAt. */
+  now: string;
+}
+
+export type PlanResult = { ok: true; plan: SetupPlan } | { ok: false; problems: string[] };
+
+export function planSetup(request: SetupRequest, current: CurrentFiles, ctx: PlanContext): PlanResult {
+  const plan: SetupPlan = { writes: [], links: [], commands: [], summary: [] };
+  const problems: string[] = [];
+
+  if (request.country) {
+    if (current.cmdline === null) {
+      problems.push(`wifi_country: there is no cmdline.txt in ${ctx.bootDir} to set the Wi-Fi country in`);
+    } else {
+      plan.writes.push({ path: `${ctx.bootDir}/cmdline.txt`, content: cmdlineWithCountry(current.cmdline, request.country), mode: 0o755 });
+      for (const name of rfkillWlanFiles(current.rfkill)) plan.writes.push({ path: `${RFKILL_DIR}/${name}`, content: '0\n', mode: 0o644 });
+      plan.commands.push(['iw', 'reg', 'set', request.country], ['rfkill', 'unblock', 'wifi']);
+      plan.summary.push(`Wi-Fi country ${request.country} (radio unblocked)`);
+    }
+  }
+  if (request.wifi) {
+    const keyfile = wifiKeyfile(request.wifi);
+    plan.writes.push({ path: keyfile.path, content: keyfile.content, mode: 0o600 });
+    plan.summary.push(`Wi-Fi "${request.wifi.ssid}" (${request.wifi.psk === null ? 'open network' : 'WPA-PSK'}) in ${keyfile.path}`);
+  }
+  if (request.hostname) {
+    plan.writes.push(
+      { path: '/etc/hostname', content: hostnameFile(request.hostname), mode: 0o644 },
+      { path: '/etc/hosts', content: hostsFile(current.hosts, request.hostname), mode: 0o644 },
+    );
+    plan.commands.push(['hostname', request.hostname]);
+    plan.summary.push(`host name ${request.hostname} (http://${request.hostname}.local/)`);
+  }
+  if (request.timezone) {
+    const tz = timezoneFiles(request.timezone);
+    plan.writes.push({ path: '/etc/timezone', content: tz.timezone, mode: 0o644 });
+    plan.links.push({ path: '/etc/localtime', target: tz.localtimeTarget });
+    plan.summary.push(`time zone ${request.timezone}`);
+  }
+  if (request.owner) {
+    const existing = readSettingsText(current.settings);
+    if (!existing.ok) {
+      problems.push(`owner: ${ctx.settingsFile} cannot be read: ${existing.reason}. Move it away to start from defaults.`);
+    } else if (ctx.ownerHash === null) {
+      problems.push('owner: no password hash was made');
+    } else {
+      if (current.settings !== null) plan.writes.push({ path: `${ctx.settingsFile}.prev`, content: current.settings, mode: 0o600, ownerFromDirectory: true });
+      const settings = withOwner(existing.settings, { name: request.owner.name, passwordHash: ctx.ownerHash });
+      plan.writes.push({ path: ctx.settingsFile, content: settingsText(settings, ctx.now), mode: 0o600, ownerFromDirectory: true });
+      plan.summary.push(`owner ${request.owner.name} (password set)`);
+    }
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, plan };
+}

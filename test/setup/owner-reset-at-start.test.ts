@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { configSchema } from '../../src/config/schema.js';
+import { readSetupErrorMarker } from '../../src/setup/marker.js';
+import { resetOwnerIfButtonHeld } from '../../src/setup/owner-reset-at-start.js';
+import { FakePinFactory, mockableTimers, tickMs } from '../fakes/gpio.js';
+import { memoryLogger } from '../fakes/logger.js';
+import { makeSysfsTree, sysfsLayouts } from '../fakes/sysfs.js';
+
+const INPUT = 539; // BCM 27 on the Pi 4 layout
+
+test('the button held through start-up: the settings file loses its users and privacy is on, before anything reads them', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'picamd-reset-'));
+  const sysfs = await makeSysfsTree(sysfsLayouts.pi4);
+  t.after(() => Promise.all([rm(dir, { recursive: true, force: true }), sysfs.cleanup()]));
+  const settingsFile = join(dir, 'settings.json');
+  await writeFile(settingsFile, JSON.stringify({ format: 1, savedAt: 'x', settings: { server: { auth: { users: [{ name: 'admin', passwordHash: 'H' }] } } } }));
+  const config = configSchema.parse({ gpio: { sysfsRoot: sysfs.root }, privacy: { stateFile: join(dir, 'privacy.json') } });
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  const pins = new FakePinFactory();
+  pins.initialLevels.set(INPUT, true);
+  const logger = memoryLogger();
+  const done = resetOwnerIfButtonHeld({ config, loadPins: async () => pins, logger: logger.child('owner-reset'), settingsFile, timers: mockableTimers, now: () => new Date('2026-11-30T14:00:00Z') });
+  while (!pins.inputs.has(INPUT)) await new Promise((r) => setImmediate(r));
+  tickMs(t.mock.timers, 10_500);
+  pins.inputs.get(INPUT)!.set(false);
+  tickMs(t.mock.timers, 60);
+  assert.equal(await done, true);
+  assert.deepEqual(JSON.parse(await readFile(settingsFile, 'utf8')).settings, { server: { openViewing: false } });
+  assert.deepEqual(JSON.parse(await readFile(join(dir, 'privacy.json'), 'utf8')), { enabled: true, source: 'boot', since: '2026-11-30T14:00:00.000Z' });
+  assert.ok(logger.lines.some((l) => l.startsWith('warn owner-reset: owner reset by the privacy button: removed admin from')), logger.lines.join('\n'));
+});
+
+test('the setup-error marker: its reasons, or null when there is none', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'picamd-marker-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  assert.equal(readSetupErrorMarker(join(dir, 'setup-error')), null);
+  await writeFile(join(dir, 'setup-error'), 'line 4: wifi_country: "UK" is not a two-letter ISO 3166 country code (e.g. GB, DE, US)\n');
+  assert.deepEqual(readSetupErrorMarker(join(dir, 'setup-error')), ['line 4: wifi_country: "UK" is not a two-letter ISO 3166 country code (e.g. GB, DE, US)']);
+});

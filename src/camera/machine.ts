@@ -42,10 +42,12 @@ export const ALIVE: Readonly<Record<Phase, boolean>> = {
  * - stall: the watchdog's deadline passed: no first frame in time, or no frame for too long.
  * - frame: the current process delivered a whole frame (in `starting`, its first).
  * - timer: the backoff delay is over.
+ * - reconfigure: new camera settings: a running camera restarts with them at once (a fresh start,
+ *   not a retry); a stopped or private one uses them when it next starts.
  */
-export type CameraEvent = 'start' | 'stop' | 'pause' | 'resume' | 'exit' | 'stall' | 'frame' | 'timer';
+export type CameraEvent = 'start' | 'stop' | 'pause' | 'resume' | 'exit' | 'stall' | 'frame' | 'timer' | 'reconfigure';
 
-export const EVENTS: readonly CameraEvent[] = ['start', 'stop', 'pause', 'resume', 'exit', 'stall', 'frame', 'timer'];
+export const EVENTS: readonly CameraEvent[] = ['start', 'stop', 'pause', 'resume', 'exit', 'stall', 'frame', 'timer', 'reconfigure'];
 
 /**
  * What the supervisor does on a transition, in order.
@@ -109,12 +111,14 @@ const TABLE: Readonly<Record<Phase, Partial<Record<CameraEvent, Entry>>>> = {
     stop: go('stopped'),
     pause: go('stopped'),
     resume: go('stopped'),
+    reconfigure: go('stopped'),
   },
   stopping: {
     start: (privacy) => (privacy ? go('pausing') : go('waiting')),
     stop: go('stopping'),
     pause: go('stopping'),
     resume: go('stopping'),
+    reconfigure: go('stopping'),
     exit: go('stopped', { type: 'exited', then: 'stay-down' }),
     frame: go('stopping'),
   },
@@ -126,6 +130,7 @@ const TABLE: Readonly<Record<Phase, Partial<Record<CameraEvent, Entry>>>> = {
     exit: go('backoff', scheduleRestart),
     stall: go('stalled', terminate),
     frame: go('streaming', { type: 'first-frame' }, emitFrame),
+    reconfigure: go('waiting', terminate, resetFailures),
   },
   streaming: {
     start: go('streaming'),
@@ -135,6 +140,7 @@ const TABLE: Readonly<Record<Phase, Partial<Record<CameraEvent, Entry>>>> = {
     exit: go('backoff', scheduleRestart),
     stall: go('stalled', terminate),
     frame: go('streaming', emitFrame),
+    reconfigure: go('waiting', terminate, resetFailures),
   },
   stalled: {
     start: go('stalled'),
@@ -143,6 +149,7 @@ const TABLE: Readonly<Record<Phase, Partial<Record<CameraEvent, Entry>>>> = {
     resume: go('stalled'),
     exit: go('backoff', scheduleRestart),
     frame: go('stalled'),
+    reconfigure: go('waiting', resetFailures),
   },
   backoff: {
     start: go('backoff'),
@@ -150,6 +157,7 @@ const TABLE: Readonly<Record<Phase, Partial<Record<CameraEvent, Entry>>>> = {
     pause: go('paused', cancelRestart),
     resume: go('backoff'),
     timer: go('starting', { type: 'spawn', restart: true }),
+    reconfigure: go('starting', cancelRestart, resetFailures, spawn),
   },
   waiting: {
     start: go('waiting'),
@@ -158,12 +166,14 @@ const TABLE: Readonly<Record<Phase, Partial<Record<CameraEvent, Entry>>>> = {
     resume: go('waiting'),
     exit: go('starting', { type: 'exited', then: 'start-again' }, spawn),
     frame: go('waiting'),
+    reconfigure: go('waiting'),
   },
   paused: {
     start: go('paused'),
     stop: go('stopped'),
     pause: go('paused'),
     resume: go('starting', resetFailures, spawn),
+    reconfigure: go('paused'),
   },
   pausing: {
     start: go('pausing'),
@@ -172,6 +182,7 @@ const TABLE: Readonly<Record<Phase, Partial<Record<CameraEvent, Entry>>>> = {
     resume: go('waiting', resetFailures),
     exit: go('paused', { type: 'exited', then: 'stay-down' }),
     frame: go('pausing'),
+    reconfigure: go('pausing'),
   },
 };
 

@@ -82,6 +82,9 @@ export class CameraSupervisor extends EventEmitter {
   private killTimer: unknown;
   private stallReason = '';
   private backoffDetail = '';
+  /** Why `waiting` is shown, when it is not the previous process exiting after privacy. */
+  private waitingReason = '';
+  private errorLine = '';
   private ended: RunEnd = { reason: '', how: '', ranFor: '', streamedMs: 0 };
   /** When this run's first frame came; undefined until it has. */
   private runFirstFrameAt: number | undefined;
@@ -93,7 +96,7 @@ export class CameraSupervisor extends EventEmitter {
   private reportedMissing = false;
 
   constructor(
-    private readonly config: CameraConfig,
+    private config: CameraConfig,
     private readonly deps: SupervisorDeps,
   ) {
     super();
@@ -133,6 +136,24 @@ export class CameraSupervisor extends EventEmitter {
   async stop(): Promise<void> {
     this.dispatch('stop');
     if (this.child) await this.childExit;
+  }
+
+  /**
+   * New camera settings. A running camera restarts with them at once (viewers see a placeholder
+   * saying so, then live frames on the same connection); a stopped or private one uses them when it
+   * next starts. The next run's outcome (first frame, or an exit with the camera's error line) tells
+   * whether the camera accepted them.
+   */
+  reconfigure(config: CameraConfig): void {
+    // maxFrameBytes is not a page setting: the parser keeps its bound.
+    this.config = config;
+    this.waitingReason = 'applying new settings';
+    this.dispatch('reconfigure');
+  }
+
+  /** The camera's last error line on stderr in the current or last run (rpicam-apps: "ERROR: ..."). */
+  get lastErrorLine(): string {
+    return this.errorLine;
   }
 
   /** Last resort on picamd's own exit path: SIGKILL now, synchronously. */
@@ -211,7 +232,7 @@ export class CameraSupervisor extends EventEmitter {
       case 'pausing':
         return 'privacy mode';
       case 'waiting':
-        return 'waiting for the previous camera process to exit';
+        return this.waitingReason || 'waiting for the previous camera process to exit';
       case 'stalled':
         return `${this.stallReason}; waiting for the camera process to exit`;
       case 'stopped':
@@ -258,6 +279,8 @@ export class CameraSupervisor extends EventEmitter {
       return;
     }
     this.child = child;
+    this.waitingReason = '';
+    this.errorLine = '';
     this.runStartedAt = this.deps.now();
     this.runFirstFrameAt = undefined;
     this.stallReason = '';
@@ -279,7 +302,10 @@ export class CameraSupervisor extends EventEmitter {
     child.stdout!.on('data', (chunk: Buffer) => this.onChunk(child, chunk));
     const stderr = createInterface({ input: child.stderr!, crlfDelay: Infinity });
     stderr.on('line', (line) => {
-      if (line.trim()) this.deps.logger.info(line.length > 500 ? `${line.slice(0, 500)}…` : line);
+      if (!line.trim()) return;
+      const shown = line.length > 500 ? `${line.slice(0, 500)}…` : line;
+      if (child === this.child && /\berror\b/i.test(line)) this.errorLine = shown.trim();
+      this.deps.logger.info(shown);
     });
     this.deps.logger.info(`started ${command} (pid ${child.pid ?? '?'}): ${args.join(' ')}`);
     this.armWatchdog(this.config.startTimeoutMs);

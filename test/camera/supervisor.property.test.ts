@@ -25,7 +25,7 @@ const config = configSchema.parse({
 const jpeg = loadFixture('baseline-jpegjs.jpg');
 
 type Command =
-  | { type: 'start' | 'stop' | 'pause' | 'resume' | 'frame' | 'kill-now' }
+  | { type: 'start' | 'stop' | 'pause' | 'resume' | 'frame' | 'kill-now' | 'reconfigure' }
   /** The process exits by SIGTERM, if it got one. */
   | { type: 'obey' }
   | { type: 'exit'; code: number; bySigterm: boolean }
@@ -33,7 +33,7 @@ type Command =
   | { type: 'installed'; yes: boolean };
 
 const command: fc.Arbitrary<Command> = fc.oneof(
-  { arbitrary: fc.constantFrom('start', 'stop', 'pause', 'resume').map((type) => ({ type }) as Command), weight: 4 },
+  { arbitrary: fc.constantFrom('start', 'stop', 'pause', 'resume', 'reconfigure').map((type) => ({ type }) as Command), weight: 4 },
   { arbitrary: fc.constant<Command>({ type: 'frame' }), weight: 4 },
   { arbitrary: fc.record({ type: fc.constant('exit' as const), code: fc.constantFrom(0, 1, 127, 255), bySigterm: fc.boolean() }), weight: 2 },
   // Mostly short steps, sometimes past the grace period, the watchdog's deadlines or a backoff.
@@ -119,6 +119,9 @@ function harness() {
       case 'resume':
         privacy = false;
         s.setPaused(false);
+        break;
+      case 'reconfigure':
+        s.reconfigure(config);
         break;
       case 'frame': {
         const p = live().at(-1);

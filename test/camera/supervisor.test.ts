@@ -40,7 +40,7 @@ function supervisor(mode: string, over: object = {}, command = [process.execPath
   s.on('state', (state: CameraState, detail: string) => states.push(detail ? `${state}: ${detail}` : state));
   s.on('frame', (f: Buffer) => frames.push(f));
   running.push(s);
-  return { s, logger, states, frames };
+  return { s, logger, states, frames, config };
 }
 
 test('streams frames, passes the rpicam-vid flags, and stops the process', async () => {
@@ -169,3 +169,30 @@ test('privacy off right after on: the new process starts only after the old one 
   await s.stop();
   assert.equal(processExists(second), false, 'stop() still stops the new process');
 });
+
+test('reconfigure restarts a streaming camera with the new flags; while private it waits for privacy off', async () => {
+  const { s, logger, states, frames, config } = supervisor('stream');
+  s.start();
+  await waitFor('frames', () => frames.length >= 3);
+  const firstPid = s.status().pid!;
+  const next = configSchema.parse({ camera: { ...config, backoff: config.backoff, rotation: 180 } }).camera;
+  s.reconfigure(next);
+  assert.equal(s.state, 'waiting');
+  assert.equal(s.status().detail, 'applying new settings');
+  await waitFor('streaming again', () => s.state === 'streaming' && s.status().pid !== firstPid);
+  assert.equal(processExists(firstPid), false, 'never two camera processes');
+  assert.ok(logger.lines.some((l) => l.includes('standin stream') && l.includes('"--rotation","180"')), 'the new run has the new flag');
+  assert.ok(states.includes('waiting: applying new settings'));
+  assert.equal(s.status().failures, 0);
+
+  s.setPaused(true);
+  await waitFor('paused', () => s.state === 'paused' && s.status().pid === null);
+  s.reconfigure(configSchema.parse({ camera: { ...config, rotation: 0 } }).camera);
+  assert.equal(s.state, 'paused', 'private: nothing starts');
+  assert.equal(s.status().pid, null);
+  s.setPaused(false);
+  await waitFor('streaming after privacy', () => s.state === 'streaming');
+  const runs = logger.lines.filter((l) => l.includes('standin stream'));
+  assert.ok(!runs.at(-1)!.includes('"--rotation"'), 'the settings made while private apply at privacy off');
+});
+

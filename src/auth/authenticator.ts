@@ -67,7 +67,7 @@ export interface AuthenticatorDeps {
 export class Authenticator {
   readonly sessions: SessionStore;
   readonly limiter: LoginLimiter;
-  private readonly users = new Map<string, PasswordHash>();
+  private users: ReadonlyMap<string, PasswordHash>;
   /** Checked against when the user is unknown, so timing does not tell which names exist. */
   private readonly decoy: PasswordHash;
   private readonly verify: (password: string, hash: PasswordHash) => Promise<boolean>;
@@ -86,12 +86,7 @@ export class Authenticator {
 
   constructor(deps: AuthenticatorDeps, options: Partial<AuthenticatorOptions> = {}) {
     const random = deps.random ?? randomBytes;
-    for (const user of deps.users) {
-      const hash = parsePasswordHash(user.passwordHash);
-      // The config schema has checked every hash; this is for callers that skip it.
-      if (typeof hash === 'string') throw new Error(`user ${user.name}: ${hash}`);
-      this.users.set(user.name, hash);
-    }
+    this.users = usersMap(deps.users);
     const first = this.users.values().next().value;
     if (!first) throw new Error('authentication needs at least one user');
     this.decoy = { ...first, salt: random(first.salt.length), hash: random(first.hash.length) };
@@ -143,7 +138,8 @@ export class Authenticator {
         if (!late.allowed) return { kind: 'limited', retryAfterMs: late.retryAfterMs, failures: late.failures };
         const hash = this.users.get(user);
         const ok = await this.verify(password, hash ?? this.decoy);
-        return this.settle(ok && hash !== undefined, key, user, client, this.latestNowMs);
+        const current = hash !== undefined && this.users.get(user) === hash;
+        return this.settle(ok && current, key, user, client, this.latestNowMs);
       },
       () => ({ kind: 'busy' }),
     );
@@ -164,6 +160,19 @@ export class Authenticator {
     return { kind: 'denied', user, failures, delayMs };
   }
 
+  /**
+   * The users changed (settings): a removed user's sessions end, and every remembered password is
+   * forgotten, so an old password stops working at once. Checks under way finish against the hash
+   * they started with but count only if it is still the user's.
+   */
+  setUsers(users: ReadonlyArray<ConfiguredUser>): void {
+    const next = usersMap(users);
+    if (next.size === 0) throw new Error('authentication needs at least one user');
+    this.users = next;
+    this.verified.clear();
+    this.pending.clear();
+  }
+
   /** A session for a user who just logged in with a password; returns the cookie value. */
   createSession(user: string, nowMs: number): string {
     return this.sessions.create(user, nowMs);
@@ -176,4 +185,15 @@ export class Authenticator {
     }
     this.verified.set(key, { user, usedAt: nowMs });
   }
+}
+
+function usersMap(users: ReadonlyArray<ConfiguredUser>): Map<string, PasswordHash> {
+  const map = new Map<string, PasswordHash>();
+  for (const user of users) {
+    const hash = parsePasswordHash(user.passwordHash);
+    // The config schema has checked every hash; this is for callers that skip it.
+    if (typeof hash === 'string') throw new Error(`user ${user.name}: ${hash}`);
+    map.set(user.name, hash);
+  }
+  return map;
 }

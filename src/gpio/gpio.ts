@@ -114,10 +114,20 @@ export class GpioService {
   private readonly timers: ClockTimers;
   private readonly log: Logger;
   private readonly onPrivacyChange = () => this.updateLed();
+  private config: GpioConfig;
 
   constructor(private readonly deps: GpioServiceDeps) {
     this.timers = deps.timers ?? realTimers;
     this.log = deps.logger;
+    this.config = deps.config;
+  }
+
+  /** New pins or polarity from the settings: the lines are released and opened again. */
+  async reconfigure(config: GpioConfig): Promise<void> {
+    this.stop();
+    this.config = config;
+    await this.start();
+    this.updateLed();
   }
 
   get status(): GpioStatus {
@@ -128,7 +138,7 @@ export class GpioService {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const { config } = this.deps;
+    const { config } = this;
     if (!config.enabled) {
       this.log.info('disabled (gpio.enabled is false)');
       return;

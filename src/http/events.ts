@@ -118,6 +118,7 @@ export class EventHub {
         close: (ws, code) => this.close(ws, code),
       },
       (req) => this.upgrade(req),
+      { viewing: true },
     );
   };
 

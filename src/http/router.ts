@@ -16,8 +16,10 @@ import { closing, problem, writeResponse, type Response } from './response.js';
 //   1. framing     two Content-Lengths (400), a declared body over the cap (413)
 //   1b. host       a Host name the device does not answer to (421: DNS rebinding)
 //   2. origin      anything that changes state, and every WebSocket, from the device's own page (403)
-//   3. login       when login is on and the route is not public (401, 429, 503 busy)
-//   4. gates       device-wide conditions, in the order added (e.g. not set up yet: 503)
+//   3. login       when login is on, unless the route is public, or is for viewing while the owner
+//                  chose open viewing (401, 429, 503 busy)
+//   4. gates       device-wide conditions, in the order added (not set up yet: 503), except for
+//                  public and ungated routes
 //   5. body        read, capped at MAX_REQUEST_BODY (413), for routes that take one
 //   6. route       its reply; a throw is logged and answered 500
 //
@@ -55,8 +57,12 @@ export interface Session {
 export type Handler = (req: Request, session: Session) => Reply | Promise<Reply>;
 
 export interface RouteOptions {
-  /** Answered without a login and past every gate: health, the first-run screen and its assets. */
+  /** Answered without a login and past every gate: health, the first-run API. */
   public?: boolean;
+  /** Watching the camera (page, stream, snapshot, status): no login while open viewing is on. */
+  viewing?: boolean;
+  /** Served past the gates, e.g. before the device is set up (the page and its assets). */
+  ungated?: boolean;
   /** The route reads a request body. */
   body?: boolean;
 }
@@ -74,8 +80,10 @@ export interface Route {
 export type Gate = (req: Request, route: Route) => Response | undefined;
 
 export interface RouterDeps {
-  /** Undefined: no login; every other step still applies. */
-  authenticator: Authenticator | undefined;
+  /** Read per request, as users come and go; undefined: no login, every other step still applies. */
+  authenticator: () => Authenticator | undefined;
+  /** Whether anyone may watch without a login (routes marked `viewing`). */
+  openViewing?: () => boolean;
   logger: Logger;
   now: Now;
   /** HTTPS: the session cookie gets Secure, origins must be https:, responses carry HSTS. */
@@ -162,7 +170,7 @@ export class Router {
 
   /** Steps 1 to 6 for one request. `body` is the transport's body reader, when the request has one. */
   handle(route: Route, req: Request, body?: Promise<BodyResult>): Reply | Promise<Reply> {
-    const { authenticator, logger } = this.deps;
+    const { logger } = this.deps;
     if (req.repeated.includes('content-length')) {
       return closing(problem(400, 'bad-request', 'More than one Content-Length header.'));
     }
@@ -181,11 +189,13 @@ export class Router {
         return problem(403, 'cross-origin', `Refused ${reason}: this device is controlled from its own page only.`);
       }
     }
+    const authenticator = this.deps.authenticator();
+    const open = route.options.public || (route.options.viewing && this.deps.openViewing?.());
     const admitted: Admitted | Response | Promise<Admitted | Response> =
-      route.options.public || !authenticator ? { user: '' } : login(req, { authenticator, logger, now: this.deps.now, secure: this.deps.secure });
+      open || !authenticator ? { user: '' } : login(req, { authenticator, logger, now: this.deps.now, secure: this.deps.secure });
     return then(admitted, (who) => {
       if (isResponse(who)) return who;
-      if (!route.options.public) {
+      if (!route.options.public && !route.options.ungated) {
         for (const gate of this.gates) {
           const refusal = gate(req, route);
           if (refusal) return refusal;
@@ -225,7 +235,11 @@ export class Router {
         method: 'any',
         pattern,
         handler: () => problem(405, 'method-not-allowed', `Use ${allow}.`, { Allow: allow }),
-        options: { public: list.every((r) => r.options.public) },
+        options: {
+          public: list.every((r) => r.options.public),
+          viewing: list.every((r) => r.options.viewing),
+          ungated: list.every((r) => r.options.ungated),
+        },
         upgrade: false,
       };
       app.any(pattern, (res, req) => this.dispatch(refuse, res, req, false, undefined));

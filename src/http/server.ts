@@ -16,6 +16,7 @@ import type { Broadcaster } from '../stream/broadcaster.js';
 import type { SnapshotResult } from '../stream/snapshot.js';
 import type { MjpegViewer } from './mjpeg-viewer.js';
 import { deviceHostNames } from './host.js';
+import { sessionCookie } from './login.js';
 import { json, NO_STORE, problem } from './response.js';
 import { Router, type Gate } from './router.js';
 import { streamReply } from './stream-route.js';
@@ -66,12 +67,33 @@ export class HttpServer {
   private boundPort = 0;
   private sweepTimer: unknown;
   private readonly timers: IntervalTimers;
+  private authenticator: Authenticator | undefined;
 
   constructor(
-    private readonly config: ServerConfig,
+    private config: ServerConfig,
     private readonly deps: HttpDeps,
   ) {
     this.timers = deps.timers ?? realTimers;
+    this.authenticator = deps.authenticator ?? (config.auth ? new Authenticator({ users: config.auth.users }) : undefined);
+  }
+
+  /**
+   * New server settings, applied live: the viewer limit (those watching stay), the stall timeout,
+   * host names, open viewing and the users (sessions and limits carry on). The address, port and
+   * TLS take effect at the next start.
+   */
+  setConfig(next: ServerConfig): void {
+    const users = next.auth?.users ?? [];
+    if (users.length === 0) this.authenticator = undefined;
+    else if (this.authenticator) this.authenticator.setUsers(users);
+    else this.authenticator = new Authenticator({ users });
+    this.deps.broadcaster.setLimit(next.maxViewers);
+    this.config = next;
+  }
+
+  /** A session cookie for a user who just became one (first-time setup); undefined without login. */
+  sessionCookieFor(user: string): string | undefined {
+    return this.authenticator ? sessionCookie({ authenticator: this.authenticator, now: this.deps.now, secure: this.config.tls !== null }, user) : undefined;
   }
 
   get port(): number {
@@ -90,8 +112,7 @@ export class HttpServer {
       return Promise.reject(new Error(`cannot start HTTPS with ${tls?.cert} and ${tls?.key}: ${(err as Error).message}`));
     }
     this.app = app;
-    const authenticator = this.deps.authenticator ?? (auth ? new Authenticator({ users: auth.users }) : undefined);
-    this.router(authenticator).mount(app);
+    this.router().mount(app);
     const stallMs = this.config.viewerStallTimeoutMs;
     // One sweep for every viewer, not a timer each: a check costs a subtraction per viewer.
     this.sweepTimer = this.timers.setInterval(() => this.dropStalledViewers(), Math.min(1_000, stallMs / 4));
@@ -134,30 +155,35 @@ export class HttpServer {
   }
 
   /** picamd's own routes, then the added ones. */
-  private router(authenticator: Authenticator | undefined): Router {
-    const { deps, config } = this;
+  private router(): Router {
+    const { deps } = this;
     const router = new Router({
-      authenticator,
+      authenticator: () => this.authenticator,
+      openViewing: () => this.config.openViewing,
       logger: deps.logger,
       now: deps.now,
-      secure: config.tls !== null,
+      secure: this.config.tls !== null,
       // The host name is read per request: the first-boot setup may set it while picamd runs.
-      hosts: () => deviceHostNames(hostname(), config.allowedHosts),
+      hosts: () => deviceHostNames(hostname(), this.config.allowedHosts),
     });
     for (const gate of deps.gates ?? []) router.addGate(gate);
     // Health checks (systemd, monitoring) need no login and reveal nothing.
     router.get('/healthz', () => json(200, { ok: true }), { public: true });
-    router.get('/stream.mjpg', (req) =>
-      streamReply(req, {
-        broadcaster: deps.broadcaster,
-        logger: deps.logger,
-        now: deps.now,
-        maxViewers: () => config.maxViewers,
-        onViewersChanged: deps.onViewersChanged,
-      }),
+    const viewing = { viewing: true };
+    router.get(
+      '/stream.mjpg',
+      (req) =>
+        streamReply(req, {
+          broadcaster: deps.broadcaster,
+          logger: deps.logger,
+          now: deps.now,
+          maxViewers: () => this.config.maxViewers,
+          onViewersChanged: deps.onViewersChanged,
+        }),
+      viewing,
     );
-    router.get('/snapshot.jpg', () => this.snapshot());
-    router.get('/api/status', () => json(200, deps.status()));
+    router.get('/snapshot.jpg', () => this.snapshot(), viewing);
+    router.get('/api/status', () => json(200, deps.status()), viewing);
     for (const add of deps.routes ?? []) add(router);
     return router;
   }

@@ -152,7 +152,10 @@ export function negotiate(asset: StaticAsset, request: { ifNoneMatch: string; ac
   return { status: 200, headers, body: gzip ? asset.gzip : asset.body };
 }
 
-/** Every asset at its path, with index.html also at `/`; HEAD comes with GET. */
+/**
+ * Every asset at its path, with index.html also at `/`; HEAD comes with GET. The page is what a
+ * viewer opens, and before set-up it is the first-run screen, so it passes the gates.
+ */
 export function staticRoutes(assets: ReadonlyArray<StaticAsset>): (router: Router) => void {
   return (router) => {
     for (const asset of assets) {
@@ -161,7 +164,7 @@ export function staticRoutes(assets: ReadonlyArray<StaticAsset>): (router: Route
         router.get(path, (req): Response => {
           const reply = negotiate(asset, { ifNoneMatch: req.headers['if-none-match'], acceptEncoding: req.headers['accept-encoding'] });
           return { status: reply.status, headers: Object.fromEntries(reply.headers), body: reply.body ?? '' };
-        });
+        }, { viewing: true, ungated: true });
       }
     }
   };

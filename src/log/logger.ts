@@ -11,6 +11,8 @@ export interface Logger {
   error(message: string): void;
   /** A logger whose lines start with `prefix: `. */
   child(prefix: string): Logger;
+  /** Changes the level of this logger and every logger made from the same root. */
+  setLevel(level: LogLevel): void;
 }
 
 export type LogSink = (level: LogLevel, line: string) => void;
@@ -21,9 +23,13 @@ export const consoleSink: LogSink = (level, line) => {
 };
 
 export function createLogger(level: LogLevel = 'info', sink: LogSink = consoleSink, prefix = ''): Logger {
-  const min = rank[level];
+  return withPrefix({ min: rank[level] }, sink, prefix);
+}
+
+/** Loggers made from one root share `shared`, so a level change reaches them all. */
+function withPrefix(shared: { min: number }, sink: LogSink, prefix: string): Logger {
   const emit = (at: LogLevel, message: string) => {
-    if (rank[at] < min) return;
+    if (rank[at] < shared.min) return;
     sink(at, prefix ? `${prefix}: ${message}` : message);
   };
   return {
@@ -31,6 +37,9 @@ export function createLogger(level: LogLevel = 'info', sink: LogSink = consoleSi
     info: (m) => emit('info', m),
     warn: (m) => emit('warn', m),
     error: (m) => emit('error', m),
-    child: (p) => createLogger(level, sink, prefix ? `${prefix}: ${p}` : p),
+    child: (p) => withPrefix(shared, sink, prefix ? `${prefix}: ${p}` : p),
+    setLevel: (next) => {
+      shared.min = rank[next];
+    },
   };
 }

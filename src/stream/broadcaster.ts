@@ -20,8 +20,17 @@ export class Broadcaster<V extends Viewer = Viewer> {
 
   constructor(
     private readonly now: () => number,
-    private readonly maxViewers: number,
+    private maxViewers: number,
   ) {}
+
+  /** A new viewer limit: those watching stay, new ones are refused while over it. */
+  setLimit(maxViewers: number): void {
+    this.maxViewers = maxViewers;
+  }
+
+  get limit(): number {
+    return this.maxViewers;
+  }
 
   /** Publishes a frame to every viewer; `live` is false for placeholders. */
   publish(jpeg: Buffer, live: boolean): Part {

@@ -73,7 +73,7 @@ function fakeHub() {
     timers: { setInterval: (fn, ms) => setInterval(fn, ms), clearInterval: (h) => clearInterval(h as NodeJS.Timeout) },
     now: () => clock,
   });
-  const router = new Router({ authenticator: undefined, logger, now: () => clock, secure: false });
+  const router = new Router({ authenticator: () => undefined, logger, now: () => clock, secure: false });
   hub.route(router);
   const behavior = router.findSocket(EVENTS_PATH)?.behavior as WebSocketBehavior<ClientData> | undefined;
   assert.ok(behavior, `${EVENTS_PATH} is registered`);

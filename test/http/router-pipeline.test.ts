@@ -18,7 +18,7 @@ function router(login: boolean) {
   const logger = memoryLogger();
   const authenticator = login ? new Authenticator({ users: [{ name: 'admin', passwordHash }] }) : undefined;
   const seen: Array<{ req: Request; user: string | null }> = [];
-  const r = new Router({ authenticator, logger, now: () => performance.now(), secure: false });
+  const r = new Router({ authenticator: () => authenticator, logger, now: () => performance.now(), secure: false });
   const echo = (req: Request, session: { user: string | null }): Response => {
     seen.push({ req, user: session.user });
     return json(200, { body: req.body.toString(), user: session.user });

@@ -88,11 +88,6 @@ function packet(header: number, body: Buffer[]): Buffer {
   return Buffer.concat([Buffer.from([header]), encodeLength(length), ...body]);
 }
 
-/** A topic name to publish to: no wildcards, no NUL, 1..65535 bytes (4.7.3). */
-export function validTopicName(topic: string): boolean {
-  return topic.length > 0 && Buffer.byteLength(topic) <= 0xffff && !/[+#\u0000]/.test(topic);
-}
-
 export function encodeConnect(p: ConnectPacket): Buffer {
   let flags = p.cleanSession ? 0x02 : 0;
   const payload = [utf8(p.clientId)];

@@ -275,3 +275,49 @@ test('TLS with a self-signed broker certificate: trusted through caFile, refused
   await connected(trusted.service);
   assert.equal(text(await sub.waitFor(topic.availability, (m) => text(m) === 'online')), 'online');
 });
+
+test('settings apply live: a new config reconnects; no snapshots removes the camera entity, discovery off removes all', { skip: skipWithoutMosquitto }, async (t) => {
+  const broker = await startBroker();
+  t.after(() => broker.stop());
+  const url = `mqtt://127.0.0.1:${broker.port}`;
+  const logger = memoryLogger();
+  const { service } = createTestService({ url }, logger);
+  t.after(() => service.stop());
+  const sub = await subscribe(broker.port, 'homeassistant/#', `${TEST_PREFIX}/#`);
+  t.after(() => sub.stop());
+  await service.start();
+  await connected(service);
+  const cameraConfig = 'homeassistant/camera/test_cam/camera/config';
+  const privacyConfig = 'homeassistant/switch/test_cam/privacy/config';
+  await sub.waitFor(cameraConfig, (m) => m.payload.length > 0);
+
+  // The same config again changes nothing (no reconnect).
+  const connects = () => logger.lines.filter((l) => l.startsWith('info connected to')).length;
+  await service.reconfigure(mqttSchema.parse({ url, topicPrefix: TEST_PREFIX, snapshotIntervalS: 1 }));
+  assert.equal(connects(), 1);
+
+  // Home Assistant restarting asks for discovery again through homeassistant/status.
+  let from = sub.messages.length;
+  publish(broker.port, 'homeassistant/status', 'online');
+  await sub.waitFor(privacyConfig, (m) => m.payload.length > 0, from);
+
+  from = sub.messages.length;
+  await service.reconfigure(mqttSchema.parse({ url, topicPrefix: TEST_PREFIX, snapshotIntervalS: 0 }));
+  await sub.waitFor(cameraConfig, (m) => m.payload.length === 0, from);
+  await connected(service);
+  assert.equal(connects(), 2);
+  assert.ok(sub.messages.slice(from).some((m) => m.topic === topic.availability && text(m) === 'offline'), 'the old session said goodbye');
+
+  from = sub.messages.length;
+  await service.reconfigure(mqttSchema.parse({ url, topicPrefix: TEST_PREFIX, discovery: false }));
+  await sub.waitFor(privacyConfig, (m) => m.payload.length === 0, from);
+  // A late subscriber finds no retained config any more, only the device's own topics.
+  await waitFor('the state after reconnecting', () => sub.messages.slice(from).some((m) => m.topic === topic.state));
+  const late = await subscribe(broker.port, 'homeassistant/+/test_cam/#');
+  t.after(() => late.stop());
+  assert.deepEqual(late.messages.filter((m) => !m.topic.startsWith('picamd-test/')), []);
+
+  // MQTT off: status off, nothing connected.
+  await service.reconfigure(mqttSchema.parse({ url: null }));
+  assert.deepEqual(service.status(), { state: 'off', message: 'MQTT is off (no mqtt.url)' });
+});

@@ -119,7 +119,8 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       return false;
     }
     const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-    if (socket.writableLength + size > this.options.maxBufferedBytes) {
+    // An idle socket takes any one message (a large snapshot must not be dropped forever).
+    if (socket.writableLength > 0 && socket.writableLength + size > this.options.maxBufferedBytes) {
       this.dropped++;
       return false;
     }

@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { connect as netConnect, isIP } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
 import { parseBrokerUrl, type MqttConfig } from '../config/mqtt-schema.js';
 import type { Logger } from '../log/logger.js';
 import { MqttConnection, type CloseKind, type MqttSocket, type MqttTimers } from './connection.js';
@@ -86,25 +85,35 @@ export async function readSmallFile(path: string, maxBytes: number): Promise<Buf
   }
 }
 
-export function openNodeSocket(target: SocketTarget): MqttSocket {
-  if (!target.tls) {
-    const socket = netConnect({ host: target.host, port: target.port });
-    socket.setNoDelay(true);
-    return socket;
-  }
-  return tlsConnect({
-    host: target.host,
-    port: target.port,
-    ...(target.tls.ca ? { ca: target.tls.ca } : {}),
-    rejectUnauthorized: target.tls.rejectUnauthorized,
-    // SNI only for names (RFC 6066); an IP address is checked against the certificate's IP SANs.
-    ...(isIP(target.host) ? {} : { servername: target.host }),
-  });
+/** A plain TCP socket to the broker. */
+export function openTcpSocket(target: SocketTarget): MqttSocket {
+  const socket = netConnect({ host: target.host, port: target.port });
+  socket.setNoDelay(true);
+  return socket;
+}
+
+/**
+ * The default socket opener for a target. node:tls (about 0.5 MB of RSS) is loaded only for an
+ * mqtts:// broker.
+ */
+export async function nodeSocketOpener(target: SocketTarget): Promise<() => MqttSocket> {
+  const tls = target.tls;
+  if (!tls) return () => openTcpSocket(target);
+  const { connect } = await import('node:tls');
+  return () =>
+    connect({
+      host: target.host,
+      port: target.port,
+      ...(tls.ca ? { ca: tls.ca } : {}),
+      rejectUnauthorized: tls.rejectUnauthorized,
+      // SNI only for names (RFC 6066); an IP address is checked against the certificate's IP SANs.
+      ...(isIP(target.host) ? {} : { servername: target.host }),
+    });
 }
 
 interface Session {
   url: string;
-  target: SocketTarget;
+  openSocket: () => MqttSocket;
   clientId: string;
   username: string | undefined;
   password: string | undefined;
@@ -132,7 +141,6 @@ export class MqttService extends EventEmitter<{ status: [MqttStatus] }> {
   /** The config and device identity the running session was built from. */
   private appliedKey = '';
   private readonly log: Logger;
-  private readonly openSocket: (target: SocketTarget) => MqttSocket;
   private readonly backoff: { initialMs: number; maxMs: number };
   private readonly readFile: (path: string, maxBytes: number) => Promise<Buffer>;
 
@@ -142,7 +150,6 @@ export class MqttService extends EventEmitter<{ status: [MqttStatus] }> {
   ) {
     super();
     this.log = deps.logger;
-    this.openSocket = deps.openSocket ?? openNodeSocket;
     this.backoff = deps.backoff ?? { initialMs: 1000, maxMs: 60_000 };
     this.readFile = deps.readFile ?? readSmallFile;
   }
@@ -228,13 +235,15 @@ export class MqttService extends EventEmitter<{ status: [MqttStatus] }> {
     }
     const device = this.deps.device();
     const topics = topicsFor(this.config.topicPrefix ?? defaultTopicPrefix(device.name));
+    const target: SocketTarget = {
+      host: parsed.host,
+      port: parsed.port,
+      tls: parsed.tls ? { ca, rejectUnauthorized: this.config.tls.rejectUnauthorized } : null,
+    };
+    const custom = this.deps.openSocket;
     return {
       url,
-      target: {
-        host: parsed.host,
-        port: parsed.port,
-        tls: parsed.tls ? { ca, rejectUnauthorized: this.config.tls.rejectUnauthorized } : null,
-      },
+      openSocket: custom ? () => custom(target) : await nodeSocketOpener(target),
       clientId: this.config.clientId ?? defaultClientId(device.name),
       username: this.config.username ?? undefined,
       password,
@@ -277,7 +286,7 @@ export class MqttService extends EventEmitter<{ status: [MqttStatus] }> {
         maxBufferedBytes: MAX_BUFFERED_BYTES,
         maxPacketBytes: MAX_INCOMING_PACKET_BYTES,
       },
-      { openSocket: () => this.openSocket(session.target), timers: this.deps.timers, now: this.deps.now },
+      { openSocket: session.openSocket, timers: this.deps.timers, now: this.deps.now },
     );
     this.connection = connection;
     connection.on('connected', () => this.onConnected(connection, session));

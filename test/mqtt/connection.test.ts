@@ -117,6 +117,8 @@ test('publishes are dropped, never queued, before CONNACK and while the socket i
   assert.equal(connection.publish('t', Buffer.alloc(200), false), false);
   assert.equal(connection.publish('t', Buffer.alloc(50), false), true);
   assert.equal(connection.droppedPublishes, 2);
+  socket.writableLength = 0;
+  assert.equal(connection.publish('t', Buffer.alloc(5000), false), true, 'an idle socket takes one message over the cap');
 });
 
 test('close() sends the last words and DISCONNECT, then lets the socket go', () => {

@@ -106,7 +106,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     socket.on('error', (err) => this.finish('network', describeSocketError(err)));
     socket.on('close', () => this.finish('network', 'the broker closed the connection'));
     this.schedule(this.options.connectTimeoutMs, () =>
-      this.finish('timeout', `no answer from the broker within ${Math.round(this.options.connectTimeoutMs / 1000)} s`),
+      this.finish('timeout', `no answer from the broker within ${seconds(this.options.connectTimeoutMs)} s`),
     );
     socket.write(encodeConnect(this.options.connect));
   }
@@ -209,7 +209,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     this.lastReceivedAt = this.deps.now();
     const tick = () => {
       if (this.deps.now() - this.lastReceivedAt > intervalMs * 1.5) {
-        this.finish('timeout', `no answer from the broker for ${Math.round((intervalMs * 1.5) / 1000)} s`);
+        this.finish('timeout', `no answer from the broker for ${seconds(intervalMs * 1.5)} s`);
         return;
       }
       this.socket?.write(encodePingreq());
@@ -239,6 +239,8 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     this.emit('closed', kind, message);
   }
 }
+
+const seconds = (ms: number) => Math.round(ms / 100) / 10;
 
 function describeSocketError(err: Error): string {
   const code = (err as NodeJS.ErrnoException).code;

@@ -321,3 +321,29 @@ test('settings apply live: a new config reconnects; no snapshots removes the cam
   await service.reconfigure(mqttSchema.parse({ url: null }));
   assert.deepEqual(service.status(), { state: 'off', message: 'MQTT is off (no mqtt.url)' });
 });
+
+test('a broker that accepts the connection but never answers: the attempt times out and is retried', { skip: skipWithoutMosquitto }, async (t) => {
+  const { createServer } = await import('node:net');
+  const sockets: Array<import('node:net').Socket> = [];
+  let closedByPeer = 0;
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    socket.resume(); // read (and ignore) the CONNECT
+    socket.on('close', () => closedByPeer++);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  const port = (server.address() as { port: number }).port;
+  const logger = memoryLogger();
+  const { service } = createTestService({ url: `mqtt://127.0.0.1:${port}` }, logger, { connectTimeoutMs: 300 });
+  t.after(() => service.stop());
+  await service.start();
+  await waitFor('three timed-out attempts', () => sockets.length >= 3 && service.status().state === 'error', 30_000);
+  assert.match(service.status().message, /no answer from the broker within 0\.3 s/);
+  assert.equal(logger.lines.filter((l) => l.startsWith('warn')).length, 1, logger.lines.join('\n'));
+  // Every timed-out attempt's socket was closed by picamd, not left open.
+  await waitFor('the timed-out sockets to be closed', () => closedByPeer >= 2);
+});

@@ -137,17 +137,29 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
 
   /**
    * Ends the session. `publishFirst` goes out before DISCONNECT (e.g. "offline" on a clean stop,
-   * since a clean DISCONNECT makes the broker discard the last will).
+   * since a clean DISCONNECT makes the broker discard the last will). Resolves when the socket is
+   * closed, so a process that exits next still says goodbye.
    */
-  close(publishFirst?: { topic: string; payload: string; retain: boolean }): void {
+  close(publishFirst?: { topic: string; payload: string; retain: boolean }): Promise<void> {
     const socket = this.socket;
+    let flushed = Promise.resolve();
     if (socket && this.connected && !this.done) {
       if (publishFirst) socket.write(encodePublish({ ...publishFirst, qos: 0 }));
       socket.end(encodeDisconnect());
-      // A broker that never reads the DISCONNECT must not keep the socket alive.
-      this.deps.timers.setTimeout(() => socket.destroy(), 1000);
+      // Resolves once the broker closed its side; one that never does costs at most a second.
+      flushed = new Promise((resolve) => {
+        const timer = this.deps.timers.setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 1000);
+        socket.on('close', () => {
+          this.deps.timers.clearTimeout(timer);
+          resolve();
+        });
+      });
     }
     this.finish('local', 'stopped');
+    return flushed;
   }
 
   private packetId(): number {

@@ -184,7 +184,7 @@ export class MqttService extends EventEmitter<{ status: [MqttStatus] }> {
     this.session = undefined;
     if (connection && session) {
       connection.removeAllListeners('closed');
-      connection.close({ topic: session.topics.availability, payload: PAYLOAD_OFFLINE, retain: true });
+      await connection.close({ topic: session.topics.availability, payload: PAYLOAD_OFFLINE, retain: true });
     }
     this.failures = 0;
     this.lastLoggedProblem = '';

@@ -121,16 +121,21 @@ test('publishes are dropped, never queued, before CONNACK and while the socket i
   assert.equal(connection.publish('t', Buffer.alloc(5000), false), true, 'an idle socket takes one message over the cap');
 });
 
-test('close() sends the last words and DISCONNECT, then lets the socket go', () => {
+test('close() sends the last words and DISCONNECT, then lets the socket go', async () => {
   const { socket, connection, closed, advance } = setup();
   connection.open();
   socket.emit('data', CONNACK_OK);
-  connection.close({ topic: 'a', payload: 'offline', retain: true });
+  let done = false;
+  void connection.close({ topic: 'a', payload: 'offline', retain: true }).then(() => (done = true));
   assert.deepEqual(socket.types().slice(-2), [3, 14]);
   assert.ok(socket.ended);
   assert.deepEqual(closed, [['local', 'stopped']]);
-  advance(1000);
+  advance(999);
+  assert.equal(socket.destroyed, false);
+  advance(1);
   assert.ok(socket.destroyed, 'destroyed when the broker does not close it');
+  await Promise.resolve();
+  assert.ok(done, 'close() resolved');
   socket.emit('close');
   assert.equal(closed.length, 1);
 });

@@ -1,4 +1,5 @@
 import type { CameraStatus } from '../camera/supervisor.js';
+import type { Now } from '../runtime/ports.js';
 import type { ViewerTotals } from '../stream/broadcaster.js';
 
 // The Prometheus text exposition format (version 0.0.4), rendered from plain values: no registry,
@@ -124,4 +125,40 @@ export function metricFamilies(m: MetricsInputs): Family[] {
 /** The body of GET /metrics. */
 export function renderMetrics(m: MetricsInputs): string {
   return `${metricFamilies(m).map(renderFamily).join('\n')}\n`;
+}
+
+/** Where each metric comes from, read fresh for every scrape (the same sources as /api/status). */
+export interface MetricsSources {
+  deviceName: () => string;
+  version: string;
+  now: Now;
+  startedAtMs: number;
+  memory: () => MetricsInputs['memory'];
+  /** process.cpuUsage */
+  cpu: () => MetricsInputs['cpu'];
+  camera: { status(): MetricsInputs['camera'] };
+  fpsIn: () => number;
+  stream: { readonly framesPublished: number; readonly viewerCount: number; viewerTotals(): ViewerTotals };
+  maxViewers: () => number;
+  privacy: { readonly enabled: boolean };
+}
+
+/** The GET /metrics body builder over live sources. */
+export function metricsSource(s: MetricsSources): () => string {
+  return () =>
+    renderMetrics({
+      deviceName: s.deviceName(),
+      version: s.version,
+      nowMs: s.now(),
+      startedAtMs: s.startedAtMs,
+      memory: s.memory(),
+      cpu: s.cpu(),
+      camera: s.camera.status(),
+      fpsIn: s.fpsIn(),
+      framesPublished: s.stream.framesPublished,
+      viewers: s.stream.viewerCount,
+      maxViewers: s.maxViewers(),
+      viewerTotals: s.stream.viewerTotals(),
+      privacy: { enabled: s.privacy.enabled },
+    });
 }

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Now, TimeoutTimers } from '../runtime/ports.js';
 import {
   connackMessage,
   encodeConnect,
@@ -25,11 +26,6 @@ export interface MqttSocket {
   on(event: 'close', listener: () => void): this;
 }
 
-export interface MqttTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
 export interface ConnectionOptions {
   connect: ConnectPacket;
   /** No CONNACK this long after opening: give up on this attempt. */
@@ -43,8 +39,8 @@ export interface ConnectionOptions {
 export interface ConnectionDeps {
   /** Opens the TCP or TLS socket; writes before it is connected are buffered by node. */
   openSocket(): MqttSocket;
-  timers: MqttTimers;
-  now(): number;
+  timers: TimeoutTimers;
+  now: Now;
 }
 
 /** refused: CONNACK said no; network: socket error or close; timeout: connect or keepalive. */

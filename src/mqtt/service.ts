@@ -4,7 +4,8 @@ import { open } from 'node:fs/promises';
 import { connect as netConnect, isIP } from 'node:net';
 import { parseBrokerUrl, type MqttConfig } from '../config/mqtt-schema.js';
 import type { Logger } from '../log/logger.js';
-import { MqttConnection, type CloseKind, type MqttSocket, type MqttTimers } from './connection.js';
+import { errorText, type Now, type TimeoutTimers } from '../runtime/ports.js';
+import { MqttConnection, type CloseKind, type MqttSocket } from './connection.js';
 import { buildDiscovery, buildRemoval, PAYLOAD_OFFLINE, PAYLOAD_ONLINE, type DiscoveryOptions } from './discovery.js';
 import { parsePrivacyCommand, statePayload, type StatusSnapshot } from './state.js';
 import { defaultClientId, defaultTopicPrefix, nodeId, topicsFor, type Topics } from './topics.js';
@@ -52,9 +53,9 @@ export interface SocketTarget {
 
 export interface MqttServiceDeps extends MqttPorts {
   logger: Logger;
-  timers: MqttTimers;
+  timers: TimeoutTimers;
   /** Milliseconds from a monotonic clock. */
-  now(): number;
+  now: Now;
   device(): DeviceIdentity;
   /** Reads passwordFile and tls.caFile, refusing files larger than maxBytes (default: readSmallFile). */
   readFile?: (path: string, maxBytes: number) => Promise<Buffer>;
@@ -224,13 +225,13 @@ export class MqttService extends EventEmitter<{ status: [MqttStatus] }> {
         password = text.split(/\r?\n/, 1)[0] ?? '';
       }
     } catch (err) {
-      this.fail(`cannot read mqtt.passwordFile ${this.config.passwordFile}: ${(err as Error).message}`);
+      this.fail(`cannot read mqtt.passwordFile ${this.config.passwordFile}: ${errorText(err)}`);
       return undefined;
     }
     try {
       if (parsed.tls && this.config.tls.caFile !== null) ca = await this.readFile(this.config.tls.caFile, 1024 * 1024);
     } catch (err) {
-      this.fail(`cannot read mqtt.tls.caFile ${this.config.tls.caFile}: ${(err as Error).message}`);
+      this.fail(`cannot read mqtt.tls.caFile ${this.config.tls.caFile}: ${errorText(err)}`);
       return undefined;
     }
     const device = this.deps.device();
@@ -336,7 +337,7 @@ export class MqttService extends EventEmitter<{ status: [MqttStatus] }> {
     try {
       result = this.deps.setPrivacy(enabled, 'mqtt');
     } catch (err) {
-      result = { ok: false, message: (err as Error).message };
+      result = { ok: false, message: errorText(err) };
     }
     if (!result.ok) this.log.info(`privacy ${enabled ? 'on' : 'off'} from MQTT refused: ${result.message}`);
     // Either way the switch must show the real state, not the one asked for.

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mqttSchema, type MqttConfig } from '../../src/config/mqtt-schema.js';
 import type { Logger } from '../../src/log/logger.js';
+import { monotonicNow, realTimers } from '../../src/runtime/ports.js';
 import { MqttService, type MqttServiceDeps } from '../../src/mqtt/service.js';
 import type { StatusSnapshot } from '../../src/mqtt/state.js';
 import { projectRoot } from './app.js';
@@ -38,8 +39,8 @@ export function createTestService(config: Partial<MqttConfig> & { url: string },
   });
   const service = new MqttService(mqttSchema.parse({ topicPrefix: TEST_PREFIX, snapshotIntervalS: 1, ...config }), {
     logger,
-    timers: { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
-    now: () => performance.now(),
+    timers: realTimers,
+    now: monotonicNow,
     device: () => ({ name: 'Test Cam', model: 'Raspberry Pi Zero 2 W Rev 1.0', version: '0.1.0', configurationUrl: 'http://test-cam.local/' }),
     readStatus: status,
     setPrivacy: (enabled, source) => {

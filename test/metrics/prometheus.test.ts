@@ -104,3 +104,39 @@ test('the strict parser refuses what the format does not allow', () => {
   assert.ok(Number.isNaN(families.get('a')!.samples[0]!.value));
   assert.equal(families.get('b')!.samples[0]!.value, Number.POSITIVE_INFINITY);
 });
+
+test('metricsSource reads live sources at every scrape: a real broadcaster and process figures', async () => {
+  const { Broadcaster } = await import('../../src/stream/broadcaster.js');
+  const { ViewerPacer } = await import('../../src/stream/viewer.js');
+  let now = 1000;
+  const broadcaster = new Broadcaster(() => now, 4);
+  const pacer = new ViewerPacer(1, { send: () => true }, () => now);
+  const viewer = { id: 1, offer: (p: Parameters<typeof pacer.offer>[0]) => pacer.offer(p), stats: () => pacer.stats() };
+  broadcaster.add(viewer, 0);
+  const privacy = { enabled: false };
+  const scrape = (await import('../../src/metrics/prometheus.js')).metricsSource({
+    deviceName: () => 'cam',
+    version: '1.0.0',
+    now: () => now,
+    startedAtMs: 0,
+    memory: () => process.memoryUsage(),
+    cpu: () => process.cpuUsage(),
+    camera: { status: () => ({ state: 'streaming', frames: 1, restarts: 0, failures: 0, drops: { garbage: 0, truncated: 0, oversize: 0, corrupt: 0, reset: 0 } }) },
+    fpsIn: () => 30,
+    stream: broadcaster,
+    maxViewers: () => 4,
+    privacy,
+  });
+  const first = parseExposition(scrape());
+  assert.equal(value(first, 'picamd_stream_bytes_sent_total'), 0);
+  const wire = broadcaster.publish(Buffer.from([0xff, 0xd8, 0xff, 0xd9]), true).wire.length;
+  now = 61_000;
+  privacy.enabled = true;
+  const second = parseExposition(scrape());
+  assert.equal(value(second, 'picamd_stream_bytes_sent_total'), wire);
+  assert.equal(value(second, 'picamd_viewers'), 1);
+  assert.equal(value(second, 'picamd_uptime_seconds'), 61);
+  assert.equal(value(second, 'picamd_privacy_enabled'), 1);
+  assert.ok(value(second, 'picamd_process_resident_memory_bytes') > 1_000_000);
+  assert.ok(value(second, 'picamd_process_cpu_seconds_total', { mode: 'user' }) > 0);
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mqttPrivacyPort, mqttStatusSnapshot } from '../../src/mqtt/ports.js';
+import { deviceModel, mqttPrivacyPort, mqttStatusSnapshot, pageUrl } from '../../src/mqtt/ports.js';
 import { PrivacyController } from '../../src/privacy/controller.js';
 import { memoryLogger } from '../fakes/logger.js';
 import { FakeCamera, MemoryPrivacyStore } from '../fakes/privacy.js';
@@ -33,4 +33,17 @@ test('the status snapshot comes from the same values as /api/status', () => {
     mqttStatusSnapshot({ camera: { state: 'backoff', restarts: 4 }, fpsIn: 0, viewers: 3, nowMs: 90_000, startedAtMs: 30_000, privacy: { enabled: false } }),
     { cameraState: 'backoff', fps: 0, viewers: 3, restarts: 4, uptimeS: 60, privacy: false },
   );
+});
+
+test('device model from the device tree, and the page URL for the device card', () => {
+  assert.equal(deviceModel(() => 'Raspberry Pi Zero 2 W Rev 1.0\0'), 'Raspberry Pi Zero 2 W Rev 1.0');
+  assert.equal(
+    deviceModel(() => {
+      throw new Error('ENOENT');
+    }),
+    'unknown board',
+  );
+  assert.equal(pageUrl('kitchen', 80, false), 'http://kitchen.local/');
+  assert.equal(pageUrl('kitchen', 443, true), 'https://kitchen.local/');
+  assert.equal(pageUrl('kitchen', 8080, false), 'http://kitchen.local:8080/');
 });

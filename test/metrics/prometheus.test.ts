@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CAMERA_STATES, escapeLabelValue, renderMetrics, type MetricsInputs } from '../../src/metrics/prometheus.js';
+import { CAMERA_STATES, escapeLabelValue, metricsSource, renderMetrics, type MetricsInputs } from '../../src/metrics/prometheus.js';
+import { Broadcaster } from '../../src/stream/broadcaster.js';
+import { ViewerPacer } from '../../src/stream/viewer.js';
 import { parseExposition, type ParsedFamily } from './exposition-parser.js';
 
 const inputs = (over: Partial<MetricsInputs> = {}): MetricsInputs => ({
@@ -105,16 +107,14 @@ test('the strict parser refuses what the format does not allow', () => {
   assert.equal(families.get('b')!.samples[0]!.value, Number.POSITIVE_INFINITY);
 });
 
-test('metricsSource reads live sources at every scrape: a real broadcaster and process figures', async () => {
-  const { Broadcaster } = await import('../../src/stream/broadcaster.js');
-  const { ViewerPacer } = await import('../../src/stream/viewer.js');
+test('metricsSource reads live sources at every scrape: a real broadcaster and process figures', () => {
   let now = 1000;
   const broadcaster = new Broadcaster(() => now, 4);
   const pacer = new ViewerPacer(1, { send: () => true }, () => now);
   const viewer = { id: 1, offer: (p: Parameters<typeof pacer.offer>[0]) => pacer.offer(p), stats: () => pacer.stats() };
   broadcaster.add(viewer, 0);
   const privacy = { enabled: false };
-  const scrape = (await import('../../src/metrics/prometheus.js')).metricsSource({
+  const scrape = metricsSource({
     deviceName: () => 'cam',
     version: '1.0.0',
     now: () => now,

@@ -2,12 +2,19 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { mqttSchema } from '../../src/config/mqtt-schema.js';
-import type { MqttService } from '../../src/mqtt/service.js';
+import { mqttPrivacyPort, mqttStatusSnapshot } from '../../src/mqtt/ports.js';
+import { MqttService } from '../../src/mqtt/service.js';
+import { PrivacyController } from '../../src/privacy/controller.js';
+import { monotonicNow, realTimers } from '../../src/runtime/ports.js';
+import { Broadcaster } from '../../src/stream/broadcaster.js';
+import { snapshotOf } from '../../src/stream/snapshot.js';
 import { freePort, projectRoot } from '../fakes/app.js';
 import { memoryLogger } from '../fakes/logger.js';
+import { FakeCamera, MemoryPrivacyStore } from '../fakes/privacy.js';
 import { publish, selfSignedCertificate, skipWithoutMosquitto, startBroker, subscribe, type Message } from '../fakes/mosquitto.js';
 import { createTestService, TEST_PREFIX, testJpeg } from '../fakes/mqtt-service.js';
 import { waitFor } from '../fakes/wait.js';
@@ -323,8 +330,7 @@ test('settings apply live: a new config reconnects; no snapshots removes the cam
 });
 
 test('a broker that accepts the connection but never answers: the attempt times out and is retried', { skip: skipWithoutMosquitto }, async (t) => {
-  const { createServer } = await import('node:net');
-  const sockets: Array<import('node:net').Socket> = [];
+  const sockets: Socket[] = [];
   let closedByPeer = 0;
   const server = createServer((socket) => {
     sockets.push(socket);
@@ -346,4 +352,51 @@ test('a broker that accepts the connection but never answers: the attempt times 
   assert.equal(logger.lines.filter((l) => l.startsWith('warn')).length, 1, logger.lines.join('\n'));
   // Every timed-out attempt's socket was closed by picamd, not left open.
   await waitFor('the timed-out sockets to be closed', () => closedByPeer >= 2);
+});
+
+test('wired as the composition root will: the real privacy controller, broadcaster and snapshot rule', { skip: skipWithoutMosquitto }, async (t) => {
+  const broker = await startBroker();
+  t.after(() => broker.stop());
+  const privacy = new PrivacyController({ store: new MemoryPrivacyStore(), startPaused: false, logger: memoryLogger() });
+  const camera = new FakeCamera();
+  privacy.bindCamera(camera);
+  await privacy.start();
+  const broadcaster = new Broadcaster(monotonicNow, 4);
+  const frames = setInterval(() => broadcaster.publish(testJpeg, true), 50);
+  t.after(() => clearInterval(frames));
+  const cameraState = () => (privacy.enabled ? 'paused' : 'streaming') as 'paused' | 'streaming';
+  const startedAtMs = monotonicNow();
+  const mqtt = new MqttService(mqttSchema.parse({ url: `mqtt://127.0.0.1:${broker.port}`, snapshotIntervalS: 1 }), {
+    logger: memoryLogger(),
+    timers: realTimers,
+    now: monotonicNow,
+    device: () => ({ name: 'Porch', model: 'Raspberry Pi 4 Model B Rev 1.5', version: '0.1.0', configurationUrl: 'http://porch.local/' }),
+    readStatus: () =>
+      mqttStatusSnapshot({ camera: { state: cameraState(), restarts: 0 }, fpsIn: 20, viewers: broadcaster.viewerCount, nowMs: monotonicNow(), startedAtMs, privacy }),
+    setPrivacy: mqttPrivacyPort(privacy),
+    snapshot: () => {
+      const r = snapshotOf({ privacy: privacy.enabled, camera: { state: cameraState(), detail: '' }, framerate: 20, latestLive: (ms) => broadcaster.latestLive(ms) });
+      return 'jpeg' in r ? r.jpeg : undefined;
+    },
+  });
+  privacy.on('change', () => mqtt.stateChanged());
+  t.after(() => mqtt.stop());
+  const sub = await subscribe(broker.port, 'picamd/Porch/#');
+  t.after(() => sub.stop());
+  await mqtt.start();
+  await connected(mqtt);
+  assert.ok((await sub.waitFor('picamd/Porch/snapshot')).payload.equals(testJpeg));
+
+  let from = sub.messages.length;
+  publish(broker.port, 'picamd/Porch/privacy/set', 'ON');
+  await sub.waitFor('picamd/Porch/state', (m) => stateOf(m).privacy === 'ON' && stateOf(m).camera_state === 'paused', from);
+  assert.equal(camera.paused, true, 'the camera was stopped');
+  assert.equal(privacy.state.source, 'mqtt');
+
+  // The button (same controller) turns it off: the switch in Home Assistant follows.
+  from = sub.messages.length;
+  privacy.toggle('button');
+  await sub.waitFor('picamd/Porch/state', (m) => stateOf(m).privacy === 'OFF', from);
+  assert.equal(camera.paused, false);
+  await privacy.stop();
 });

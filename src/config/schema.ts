@@ -3,6 +3,8 @@ import { parsePasswordHash } from '../auth/password.js';
 import { cameraSettingFlags } from '../camera/args.js';
 import type { SettingGroup, SettingMeta } from './meta.js';
 import './meta.js';
+import { metricsSchema } from './metrics-schema.js';
+import { mqttSchema } from './mqtt-schema.js';
 
 // One schema for the whole config file. Defaults live here and nowhere else; every object is
 // strict, so a misspelt key is an error rather than a silently ignored setting. A leaf with
@@ -363,6 +365,8 @@ export const configSchema = z.strictObject({
   privacy: privacySchema.prefault({}),
   log: logSchema.prefault({}),
   settings: settingsSchema.prefault({}),
+  mqtt: mqttSchema.prefault({}),
+  metrics: metricsSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 // The privacy state on disk, so a device switched to private stays private after a power cut.
 
-export const privacySources = ['button', 'switch', 'api', 'boot'] as const;
+export const privacySources = ['button', 'switch', 'api', 'mqtt', 'boot'] as const;
 export type PrivacySource = (typeof privacySources)[number];
 
 export interface PrivacyState {

@@ -1,9 +1,21 @@
 import { buildPart, type Part } from './multipart.js';
+import type { ViewerStats } from './viewer.js';
 
-/** What the broadcaster needs of a viewer. */
+/** What the broadcaster needs of a viewer; stats() feeds the totals kept across viewers. */
 export interface Viewer {
   readonly id: number;
   offer(part: Part): void;
+  stats?(): ViewerStats;
+}
+
+/** Counters over every viewer since start, those gone included: they only grow (Prometheus counters). */
+export interface ViewerTotals {
+  /** Viewers that were added, including the current ones. */
+  viewers: number;
+  delivered: number;
+  skipped: number;
+  skippedForCap: number;
+  bytesSent: number;
 }
 
 /**
@@ -17,6 +29,8 @@ export class Broadcaster<V extends Viewer = Viewer> {
   private seq = 0;
   private published = 0;
   private nextViewerId = 1;
+  /** What the viewers that left had counted. */
+  private readonly departed: ViewerTotals = { viewers: 0, delivered: 0, skipped: 0, skippedForCap: 0, bytesSent: 0 };
 
   constructor(
     private readonly now: () => number,
@@ -70,7 +84,20 @@ export class Broadcaster<V extends Viewer = Viewer> {
   }
 
   remove(viewer: V): void {
-    this.viewers.delete(viewer);
+    if (!this.viewers.delete(viewer)) return;
+    const s = viewer.stats?.();
+    this.departed.viewers++;
+    if (s) addStats(this.departed, s);
+  }
+
+  /** Totals over all viewers since start: those who left plus the current ones. */
+  viewerTotals(): ViewerTotals {
+    const totals = { ...this.departed, viewers: this.departed.viewers + this.viewers.size };
+    for (const viewer of this.viewers) {
+      const s = viewer.stats?.();
+      if (s) addStats(totals, s);
+    }
+    return totals;
   }
 
   /** The newest live frame when it is younger than maxAgeMs. */
@@ -90,4 +117,11 @@ export class Broadcaster<V extends Viewer = Viewer> {
   get framesPublished(): number {
     return this.published;
   }
+}
+
+function addStats(totals: ViewerTotals, s: ViewerStats): void {
+  totals.delivered += s.delivered;
+  totals.skipped += s.skipped;
+  totals.skippedForCap += s.skippedForCap;
+  totals.bytesSent += s.bytesSent;
 }

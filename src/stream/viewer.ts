@@ -12,6 +12,10 @@ export interface ViewerStats {
   delivered: number;
   /** Frames passed over because the viewer was still busy with an earlier one, or for its fps cap. */
   skipped: number;
+  /** Of `skipped`, those passed over for the viewer's fps cap (?fps=N) rather than a busy socket. */
+  skippedForCap: number;
+  /** Bytes of the frames delivered whole (multipart headers included). */
+  bytesSent: number;
   /** Delivered frames per second over the viewer's lifetime so far. */
   fps: number;
   /** True while a frame is still on its way out. */
@@ -31,6 +35,8 @@ export class ViewerPacer {
   private readonly connectedAt: number;
   private delivered = 0;
   private skipped = 0;
+  private skippedForCap = 0;
+  private bytesSent = 0;
 
   /** minIntervalMs: 0 for every frame, else the viewer's fps cap as an interval. */
   constructor(
@@ -55,6 +61,7 @@ export class ViewerPacer {
   /** The sink finished sending the frame it had been blocked on. */
   drained(): void {
     if (!this.inFlight) return;
+    this.bytesSent += this.inFlight.wire.length;
     this.inFlight = undefined;
     this.delivered++;
     const next = this.waiting;
@@ -68,6 +75,8 @@ export class ViewerPacer {
       id: this.id,
       delivered: this.delivered,
       skipped: this.skipped,
+      skippedForCap: this.skippedForCap,
+      bytesSent: this.bytesSent,
       fps: connectedMs > 0 ? Math.round((this.delivered / connectedMs) * 10_000) / 10 : 0,
       busy: this.inFlight !== undefined,
       connectedMs,
@@ -80,6 +89,7 @@ export class ViewerPacer {
     // ?fps=15 of a 30 fps camera into 10 fps.
     if (this.minIntervalMs > 0 && now - this.lastSentAt < this.minIntervalMs * 0.85) {
       this.skipped++;
+      this.skippedForCap++;
       return;
     }
     this.lastSentAt = now;
@@ -87,6 +97,7 @@ export class ViewerPacer {
     if (this.sink.send(part.wire)) {
       this.inFlight = undefined;
       this.delivered++;
+      this.bytesSent += part.wire.length;
     }
   }
 }

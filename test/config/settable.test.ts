@@ -58,9 +58,12 @@ test('the JSON Schema for the page has exactly the settable leaves, with meta, b
   // A nullable section (no LED) stays nullable.
   assert.ok(nodeAt(schema, 'gpio.led')?.anyOf?.some((n) => n.type === 'null'));
   const text = JSON.stringify(schema);
-  for (const hidden of ['command', 'extraArgs', 'port', 'auth', 'passwordHash', 'stateFile', 'sysfsRoot', 'tls']) {
+  for (const hidden of ['command', 'extraArgs', 'port', 'auth', 'passwordHash', 'stateFile', 'sysfsRoot', 'caFile', 'passwordFile']) {
     assert.ok(!text.includes(`"${hidden}"`), hidden);
   }
+  // server.tls is the administrator's; mqtt.tls has one settable leaf (rejectUnauthorized), not its file.
+  assert.equal(nodeAt(schema, 'server.tls'), undefined);
+  assert.deepEqual(Object.keys(nodeAt(schema, 'mqtt.tls')?.properties ?? {}), ['rejectUnauthorized']);
 });
 
 test('pickSettable keeps the settable tree of a config, with a null section as null', () => {

@@ -120,3 +120,43 @@ test('latest live frame: placeholders never count, and privacy forgets it', () =
   broadcaster.forgetLive();
   assert.equal(broadcaster.latestLive(3_000), undefined);
 });
+
+test('viewers count bytes sent and cap skips; the broadcaster keeps totals across viewers that leave', () => {
+  let now = 0;
+  const broadcaster = new Broadcaster<Viewer & { pacer: ViewerPacer }>(() => now, 10);
+  const make = (id: number, sink: FakeSink, minIntervalMs: number) => {
+    const pacer = new ViewerPacer(id, sink, () => now, minIntervalMs);
+    return { id, pacer, offer: (p: Part) => pacer.offer(p), stats: () => pacer.stats() };
+  };
+  const fast = make(1, new FakeSink(() => true), 0);
+  const capped = make(2, new FakeSink(() => true), 100); // ?fps=10 of a 30 fps camera
+  const busySink = new FakeSink(() => false);
+  const busy = make(3, busySink, 0);
+  for (const v of [fast, capped, busy]) broadcaster.add(v, 0);
+  let wireBytes = 0;
+  for (let i = 0; i < 30; i++) {
+    now = i * 33;
+    wireBytes += broadcaster.publish(jpeg(i), true).wire.length;
+  }
+  assert.equal(fast.stats().bytesSent, wireBytes);
+  assert.equal(fast.stats().skippedForCap, 0);
+  assert.equal(capped.stats().delivered + capped.stats().skippedForCap, 30);
+  assert.equal(capped.stats().skipped, capped.stats().skippedForCap);
+  assert.equal(busy.stats().bytesSent, 0, 'a frame still in flight is not counted yet');
+  assert.equal(busy.stats().skippedForCap, 0);
+  busySink.acceptsWhole = () => true;
+  busy.pacer.drained();
+  const inFlight = busySink.sent[0]!.length;
+  assert.equal(busy.stats().bytesSent, inFlight + busySink.sent[1]!.length);
+
+  const before = broadcaster.viewerTotals();
+  assert.equal(before.viewers, 3);
+  assert.equal(before.bytesSent, fast.stats().bytesSent + capped.stats().bytesSent + busy.stats().bytesSent);
+  broadcaster.remove(fast);
+  broadcaster.remove(fast); // twice: counted once
+  assert.deepEqual(broadcaster.viewerTotals(), before, 'a viewer leaving does not lower any total');
+  broadcaster.publish(jpeg(99), true);
+  const after = broadcaster.viewerTotals();
+  assert.ok(after.bytesSent > before.bytesSent);
+  assert.equal(after.viewers, 3);
+});

@@ -1,0 +1,31 @@
+import { PAYLOAD_OFF, PAYLOAD_ON } from './discovery.js';
+
+/** What the MQTT service reports; the integrator builds it from the same inputs as /api/status. */
+export interface StatusSnapshot {
+  cameraState: string;
+  fps: number;
+  viewers: number;
+  restarts: number;
+  uptimeS: number;
+  privacy: boolean;
+}
+
+/** The retained JSON on <prefix>/state; the discovery value_templates read its keys. */
+export function statePayload(s: StatusSnapshot): string {
+  return JSON.stringify({
+    privacy: s.privacy ? PAYLOAD_ON : PAYLOAD_OFF,
+    camera_state: s.cameraState,
+    fps: Math.round(s.fps * 10) / 10,
+    viewers: s.viewers,
+    restarts: s.restarts,
+    uptime_s: Math.floor(s.uptimeS),
+  });
+}
+
+/** A privacy command payload: ON/OFF as Home Assistant sends them (also true/false, 1/0), else null. */
+export function parsePrivacyCommand(payload: Buffer): boolean | null {
+  const text = payload.toString('utf8').trim().toUpperCase();
+  if (text === PAYLOAD_ON || text === 'TRUE' || text === '1') return true;
+  if (text === PAYLOAD_OFF || text === 'FALSE' || text === '0') return false;
+  return null;
+}

@@ -11,12 +11,20 @@ import { CameraSupervisor } from './camera/supervisor.js';
 import { parseCli, UsageError, USAGE, type CliOptions } from './cli/args.js';
 import { runHashPassword } from './cli/hash-password.js';
 import { runSetupCommand } from './cli/setup-commands.js';
-import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath } from './config/load.js';
+import { hashPassword } from './auth/password.js';
+import { checkUserPassword } from './auth/users.js';
+import { SettingsApplier } from './config/apply.js';
+import { ConfigError, EX_CONFIG, loadConfigFile, resolveConfigPath } from './config/load.js';
+import { settingsJsonSchema, SettingsStore } from './config/store.js';
 import type { Config } from './config/schema.js';
 import { runGpioTest } from './gpio/gpio-test.js';
 import { GpioService } from './gpio/gpio.js';
 import { loadOnoffPinFactory } from './gpio/pins.js';
+import { metricsRoute } from './http/metrics-route.js';
 import { privacyRoutes } from './http/privacy-route.js';
+import { settingsRoutes } from './http/settings-routes.js';
+import { setupGate, setupRoutes } from './http/setup-routes.js';
+import { usersRoutes } from './http/users-routes.js';
 import { EventHub } from './http/events.js';
 import { loadWebAssets, staticRoutes } from './http/static.js';
 import { HttpServer } from './http/server.js';
@@ -35,7 +43,12 @@ import { Lifecycle } from './runtime/lifecycle.js';
 import { lastGoodMemory } from './runtime/memory.js';
 import { monotonicNow, realTimers } from './runtime/ports.js';
 import { handleProcessEvents } from './runtime/process-events.js';
-import { exposeGc, FrameMemoryReclaimer } from './runtime/reclaim.js';
+import { externalMemory, FrameMemoryReclaimer, startupGc } from './runtime/reclaim.js';
+import { metricsSource } from './metrics/prometheus.js';
+import { deviceModel, mqttPrivacyPort, mqttStatusSnapshot, pageUrl } from './mqtt/ports.js';
+import { MqttService } from './mqtt/service.js';
+import { readSetupErrorMarker, SETUP_ERROR_MARKER } from './setup/marker.js';
+import { resetOwnerIfButtonHeld } from './setup/owner-reset-at-start.js';
 import { snapshotOf } from './stream/snapshot.js';
 
 const EX_USAGE = 64;
@@ -49,15 +62,19 @@ function readVersion(): string {
   }
 }
 
-async function runAppliance(config: Config, logger: Logger): Promise<number> {
+async function runAppliance(settings: SettingsStore, logger: Logger): Promise<number> {
   const now = monotonicNow;
+  const startedAtMs = now();
   const version = readVersion();
-  const deviceName = config.server.deviceName || hostname();
+  // Read at the moment of use: the page changes settings while picamd runs.
+  const current = () => settings.config;
+  const deviceName = () => current().server.deviceName || hostname();
   const cwd = process.cwd();
   // Under systemd the unit's control group already takes the camera down with picamd; elsewhere
   // the kernel's parent-death signal does it even when picamd is SIGKILLed.
   const underSystemd = Boolean(process.env.INVOCATION_ID);
   const setpriv = underSystemd ? undefined : findExecutable('setpriv', process.env.PATH, cwd);
+  const config = current();
 
   const privacy = new PrivacyController({
     store: new PrivacyStore(config.privacy.stateFile),
@@ -65,6 +82,11 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
     logger: logger.child('privacy'),
   });
   const gpio = new GpioService({ config: config.gpio, privacy, loadPins: loadOnoffPinFactory, logger: logger.child('gpio') });
+  const setupErrors = readSetupErrorMarker(SETUP_ERROR_MARKER);
+  if (setupErrors) {
+    logger.warn(`setup: picamd-setup.txt was not applied: ${setupErrors.join('; ')}`);
+    gpio.setSetupError(true);
+  }
   const camera = new CameraSupervisor(config.camera, {
     spawn,
     now,
@@ -92,13 +114,17 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
     fpsIn.mark(now());
     broadcaster.publish(jpeg, true);
   });
-  const memory = lastGoodMemory();
-  const reclaimer = new FrameMemoryReclaimer({ gc: exposeGc(), arrayBuffers: () => memory().arrayBuffers, now, timers: realTimers });
+  const reclaimer = new FrameMemoryReclaimer({
+    gc: startupGc(),
+    arrayBuffers: externalMemory,
+    now,
+    timers: realTimers,
+    logger: logger.child('reclaim'),
+  });
   const placeholders = new PlaceholderCache();
-  const { width, height } = config.camera;
   const feed = new PlaceholderFeed(
     (jpeg) => broadcaster.publish(jpeg, false),
-    (kind, detail) => placeholders.get(kind, width, height, detail),
+    (kind, detail) => placeholders.get(kind, current().camera.width, current().camera.height, detail),
     realTimers,
   );
   camera.on('state', (state, detail: string) => {
@@ -106,37 +132,81 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
     feed.show(placeholderFor(state), state === 'paused' ? '' : detail);
     if (state === 'paused') broadcaster.forgetLive();
   });
-
-  const status = statusSource({
-    deviceName: () => deviceName,
-    version,
-    now,
-    startedAtMs: now(),
-    memory,
-    camera,
-    cameraConfig: () => config.camera,
-    fpsIn: () => fpsIn.rate(now()),
-    stream: broadcaster,
-    maxViewers: () => config.server.maxViewers,
-    privacy,
-  });
-  const events = new EventHub({ status, logger: logger.child('events'), timers: realTimers, now });
-  camera.on('state', () => events.publishStatus());
-  privacy.on('change', () => events.publishStatus());
   const snapshot = () =>
-    snapshotOf({ privacy: privacy.enabled, camera: camera.status(), framerate: config.camera.framerate, latestLive: (ms) => broadcaster.latestLive(ms) });
-  const http = new HttpServer(config.server, {
+    snapshotOf({ privacy: privacy.enabled, camera: camera.status(), framerate: current().camera.framerate, latestLive: (ms) => broadcaster.latestLive(ms) });
+
+  const http: HttpServer = new HttpServer(config.server, {
     broadcaster,
     logger: logger.child('http'),
     now,
     snapshot,
-    routes: [privacyRoutes(privacy), events.route, staticRoutes(loadWebAssets())],
+    status: (): unknown => status(),
+    gates: [setupGate(settings)],
     onViewersChanged: () => events.publishStatus(),
-    status,
+    routes: [
+      setupRoutes({ store: settings, deviceName, hashPassword: (p) => hashPassword(p), sessionCookieFor: (u: string): string | undefined => http.sessionCookieFor(u), logger: logger.child('setup') }),
+      privacyRoutes(privacy),
+      settingsRoutes({ store: settings, status: () => applier.status, schema: settingsJsonSchema() }),
+      usersRoutes({ store: settings, hashPassword: (p) => hashPassword(p), checkPassword: (u, p) => checkUserPassword(current(), u, p), logger: logger.child('users') }),
+      metricsRoute({ source: () => metrics(), open: () => current().metrics.open }),
+      (router) => events.route(router),
+      staticRoutes(loadWebAssets()),
+    ],
+  });
+  const mqtt = new MqttService(config.mqtt, {
+    logger: logger.child('mqtt'),
+    timers: realTimers,
+    now,
+    device: () => ({ name: deviceName(), model: deviceModel(), version, configurationUrl: pageUrl(hostname(), http.port, current().server.tls !== null) }),
+    readStatus: () => mqttStatusSnapshot({ camera: camera.status(), fpsIn: fpsIn.rate(now()), viewers: broadcaster.viewerCount, nowMs: now(), startedAtMs, privacy }),
+    setPrivacy: mqttPrivacyPort(privacy),
+    snapshot: () => {
+      const result = snapshot();
+      return 'jpeg' in result ? result.jpeg : undefined;
+    },
+  });
+  const applier: SettingsApplier = new SettingsApplier(settings, {
+    camera,
+    gpio,
+    http,
+    logger: logger.child('settings'),
+    live: (next, previous, paths) => {
+      logger.setLevel(next.log.level);
+      if (paths.some((p) => p.startsWith('mqtt') || p === 'server.deviceName')) void mqtt.reconfigure(next.mqtt);
+      events.publishStatus();
+    },
+  });
+
+  const sources = {
+    deviceName,
+    version,
+    now,
+    startedAtMs,
+    memory: lastGoodMemory(),
+    camera,
+    fpsIn: () => fpsIn.rate(now()),
+    maxViewers: () => current().server.maxViewers,
+    privacy,
+  };
+  const status = statusSource({
+    ...sources,
+    cameraConfig: () => current().camera,
+    stream: broadcaster,
+    extra: () => ({ settings: applier.status, setup: { claimed: settings.claimed, openViewing: settings.openViewing }, mqtt: mqtt.status() }),
+  });
+  const metrics = metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: broadcaster });
+  const events = new EventHub({ status, logger: logger.child('events'), timers: realTimers, now });
+  camera.on('state', () => {
+    events.publishStatus();
+    mqtt.stateChanged();
+  });
+  privacy.on('change', () => {
+    events.publishStatus();
+    mqtt.stateChanged();
   });
   const systemd = new SystemdNotifier({ logger: logger.child('systemd'), env: process.env, pid: process.pid });
 
-  logger.info(`picamd ${version} starting on ${deviceName}`);
+  logger.info(`picamd ${version} starting on ${deviceName()}`);
   // Privacy and GPIO first: a device that is private (saved state, startPaused, or a switch that is
   // on) never starts its camera, not even for a moment. Stopped in reverse, each stop isolated.
   const services = new Lifecycle(logger);
@@ -145,10 +215,12 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
       { name: 'privacy', start: () => privacy.start(), stop: () => privacy.stop() },
       { name: 'gpio', start: () => gpio.start().then(() => gpio.setCameraState(camera.state)), stop: () => gpio.stop() },
       { name: 'camera', start: () => camera.start(), stop: () => camera.stop() },
+      { name: 'settings', start: () => applier.start(), stop: () => {} },
       { name: 'placeholders', start: () => feed.start(), stop: () => feed.stop() },
       { name: 'reclaimer', start: () => reclaimer.start(), stop: () => reclaimer.stop() },
       { name: 'events', start: () => events.start(), stop: () => events.stop() },
       { name: 'http', start: () => http.start().then(() => undefined), stop: () => http.stop() },
+      { name: 'mqtt', start: () => mqtt.start(), stop: () => mqtt.stop() },
       { name: 'systemd', start: () => systemd.startWatchdog(), stop: () => systemd.stop() },
     ]);
     void systemd.ready(`listening on port ${http.port}`);
@@ -157,6 +229,7 @@ async function runAppliance(config: Config, logger: Logger): Promise<number> {
     await services.stop();
     return 1;
   }
+  if (!settings.claimed) logger.warn(`not set up yet: open http://${hostname()}.local${http.port === 80 ? '' : `:${http.port}`}/ to choose the owner`);
 
   logger.info(`stopping on ${await signal}`);
   void systemd.stopping();
@@ -180,17 +253,18 @@ async function main(argv: readonly string[]): Promise<number> {
   if (cli.command === 'apply-setup' || cli.command === 'reset-owner') return runSetupCommand(cli);
 
   const file = resolveConfigPath(cli.configFile, process.env, join(packageRoot, 'config', 'default.json'));
-  let config: Config;
+  let loaded: { raw: Record<string, unknown>; config: Config };
   try {
-    config = loadConfig(file);
+    loaded = loadConfigFile(file);
     // Certificate files are part of the config: unreadable or mismatched ones stop picamd here.
-    const tlsProblems = checkTlsFiles(config.server.tls);
+    const tlsProblems = checkTlsFiles(loaded.config.server.tls);
     if (tlsProblems.length > 0) throw new ConfigError(file, tlsProblems);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`picamd: invalid config ${file}\n${err.message}\n`);
     return EX_CONFIG;
   }
+  const { raw, config } = loaded;
   if (cli.command === 'check-config') {
     process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
     process.stderr.write(`picamd: ${file} is valid\n`);
@@ -202,7 +276,13 @@ async function main(argv: readonly string[]): Promise<number> {
   if (cli.command === 'gpio-test') {
     return runGpioTest({ config: config.gpio, loadPins: loadOnoffPinFactory, print: (line) => process.stdout.write(`${line}\n`) });
   }
-  return runAppliance(config, logger);
+  // The privacy button held at start-up resets the owner (docs/gpio.md); before anything reads the
+  // settings or opens the lines.
+  await resetOwnerIfButtonHeld({ config, loadPins: loadOnoffPinFactory, logger: logger.child('owner-reset'), settingsFile: config.settings.file });
+  const settings = new SettingsStore({ base: raw, file: config.settings.file, logger: logger.child('settings') });
+  await settings.load();
+  logger.setLevel(settings.config.log.level);
+  return runAppliance(settings, logger);
 }
 
 main(process.argv.slice(2)).then(

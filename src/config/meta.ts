@@ -25,6 +25,8 @@ export interface SettingMeta {
   description: string;
   unit?: SettingUnit;
   applies: Applies;
+  /** Write-only from the page (a broker password): read back masked, see secrets.ts. */
+  secret?: boolean;
 }
 
 declare module 'zod' {
@@ -33,6 +35,7 @@ declare module 'zod' {
     group?: SettingGroup;
     unit?: SettingUnit;
     applies?: Applies;
+    secret?: boolean;
   }
 }
 
@@ -47,6 +50,7 @@ export function settingMetaOf(schema: z.ZodType): SettingMeta | undefined {
         description: meta.description ?? '',
         ...(meta.unit ? { unit: meta.unit } : {}),
         applies: meta.applies ?? 'restart',
+        ...(meta.secret ? { secret: true } : {}),
       };
     }
   }

@@ -359,6 +359,8 @@ const settingsSchema = z.strictObject({
 });
 
 export const configSchema = z.strictObject({
+  /** A note for people reading the file (JSON has no comments); picamd ignores it. */
+  $comment: z.string().max(2000).optional(),
   server: serverSchema.prefault({}),
   camera: cameraSchema.prefault({}),
   gpio: gpioSchema.prefault({}),

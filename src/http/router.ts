@@ -57,8 +57,8 @@ export interface Session {
 export type Handler = (req: Request, session: Session) => Reply | Promise<Reply>;
 
 export interface RouteOptions {
-  /** Answered without a login and past every gate: health, the first-run API. */
-  public?: boolean;
+  /** Answered without a login and past every gate: health, the first-run API; a function is asked per request. */
+  public?: boolean | (() => boolean);
   /** Watching the camera (page, stream, snapshot, status): no login while open viewing is on. */
   viewing?: boolean;
   /** Served past the gates, e.g. before the device is set up (the page and its assets). */
@@ -121,6 +121,7 @@ export class Router {
   private readonly routes: Route[] = [];
   private readonly sockets: WebSocketRoute<unknown>[] = [];
   private readonly gates: Gate[] = [];
+  private readonly rewrites = new Map<string, (query: URLSearchParams) => string | undefined>();
   private readonly everyResponse: Readonly<Record<string, string>>;
 
   constructor(private readonly deps: RouterDeps) {
@@ -163,6 +164,21 @@ export class Router {
     return this.routes.find((r) => r.method === method && r.pattern === pattern);
   }
 
+  /** `pattern` answers as `target` does, with the same login, gates and options (tools' hard-coded URLs). */
+  alias(pattern: string, target: string): this {
+    for (const route of this.routes.filter((r) => r.pattern === target)) this.routes.push({ ...route, pattern });
+    return this;
+  }
+
+  /**
+   * A request to `pattern` whose query names another route goes to that route instead, with its
+   * login, gates and options (mjpg-streamer's `/?action=stream`). `pick` returns the target pattern.
+   */
+  rewrite(pattern: string, pick: (query: URLSearchParams) => string | undefined): this {
+    this.rewrites.set(pattern, pick);
+    return this;
+  }
+
   /** The registered WebSocket at a pattern. */
   findSocket(pattern: string): { behavior: Omit<WebSocketBehavior<unknown>, 'upgrade'>; upgrade: Handler } | undefined {
     return this.sockets.find((s) => s.pattern === pattern);
@@ -190,12 +206,13 @@ export class Router {
       }
     }
     const authenticator = this.deps.authenticator();
-    const open = route.options.public || (route.options.viewing && this.deps.openViewing?.());
+    const isPublic = typeof route.options.public === 'function' ? route.options.public() : route.options.public;
+    const open = isPublic || (route.options.viewing && this.deps.openViewing?.());
     const admitted: Admitted | Response | Promise<Admitted | Response> =
       open || !authenticator ? { user: '' } : login(req, { authenticator, logger, now: this.deps.now, secure: this.deps.secure });
     return then(admitted, (who) => {
       if (isResponse(who)) return who;
-      if (!route.options.public && !route.options.ungated) {
+      if (!isPublic && !route.options.ungated) {
         for (const gate of this.gates) {
           const refusal = gate(req, route);
           if (refusal) return refusal;
@@ -236,7 +253,7 @@ export class Router {
         pattern,
         handler: () => problem(405, 'method-not-allowed', `Use ${allow}.`, { Allow: allow }),
         options: {
-          public: list.every((r) => r.options.public),
+          public: list.every((r) => r.options.public === true),
           viewing: list.every((r) => r.options.viewing),
           ungated: list.every((r) => r.options.ungated),
         },
@@ -279,8 +296,10 @@ export class Router {
   }
 
   /** The transport: capture, run the steps, write the reply (corked when it came later). */
-  private dispatch(route: Route, res: HttpResponse, raw: HttpRequest, head: boolean, context: us_socket_context_t | undefined): void {
-    const req = captureRequest(raw, res, paramCount(route.pattern));
+  private dispatch(asked: Route, res: HttpResponse, raw: HttpRequest, head: boolean, context: us_socket_context_t | undefined): void {
+    const req = captureRequest(raw, res, paramCount(asked.pattern));
+    const target = this.rewrites.get(asked.pattern)?.(req.query);
+    const route = (target && this.find(asked.method, target)) || asked;
     let aborted = false;
     let onAborted: (() => void) | undefined;
     res.onAborted(() => {

@@ -185,6 +185,10 @@ export class HttpServer {
     router.get('/snapshot.jpg', () => this.snapshot(), viewing);
     router.get('/api/status', () => json(200, deps.status()), viewing);
     for (const add of deps.routes ?? []) add(router);
+    // The URLs other tools hard-code: µStreamer's and camera-streamer's, and mjpg-streamer's (the
+    // OctoPrint, Mainsail and Fluidd presets), with the same login, limits and ?fps= as ours.
+    router.alias('/stream', '/stream.mjpg').alias('/snapshot', '/snapshot.jpg');
+    router.rewrite('/', (query) => ({ stream: '/stream.mjpg', snapshot: '/snapshot.jpg' })[query.get('action') ?? '']);
     return router;
   }
 

@@ -1,4 +1,5 @@
 import type { ChangeResult, Origin, SettingsStatus } from '../config/store.js';
+import { maskSecrets, unmaskSecrets } from '../config/secrets.js';
 import type { Tree } from '../config/tree.js';
 import { invalid, jsonObjectBody } from './json-body.js';
 import type { Request } from './request.js';
@@ -29,7 +30,7 @@ export interface SettingsRouteDeps {
 
 export function settingsRoutes(deps: SettingsRouteDeps) {
   const current = (status = 200): Response =>
-    json(status, { values: deps.store.values(), origins: deps.store.origins(), status: deps.status() }, { ETag: deps.store.etag });
+    json(status, { values: maskSecrets(deps.store.values()), origins: deps.store.origins(), status: deps.status() }, { ETag: deps.store.etag });
   const answer = (result: ChangeResult): Response => {
     if (result.ok) return current();
     if (result.status === 400) return invalid(result.problems);
@@ -39,7 +40,7 @@ export function settingsRoutes(deps: SettingsRouteDeps) {
   const change = (mode: 'put' | 'patch') => async (req: Request) => {
     const body = jsonObjectBody(req);
     if (!body.ok) return body.response;
-    return answer(await deps.store.update(body.value, { mode, ifMatch: ifMatch(req) }));
+    return answer(await deps.store.update(unmaskSecrets(body.value, deps.store.values()), { mode, ifMatch: ifMatch(req) }));
   };
   return (router: Router): void => {
     router.get('/api/settings', () => current());
@@ -48,12 +49,16 @@ export function settingsRoutes(deps: SettingsRouteDeps) {
     router.get('/api/settings/schema', () => json(200, deps.schema));
     router.post('/api/settings/reset', async () => answer(await deps.store.reset()));
     router.get('/api/settings/export', () =>
-      json(200, deps.store.exportSettings(), { 'Content-Disposition': 'attachment; filename="picamd-settings.json"' }),
+      json(200, { ...deps.store.exportSettings(), settings: maskSecrets(deps.store.exportSettings().settings) }, {
+        'Content-Disposition': 'attachment; filename="picamd-settings.json"',
+      }),
     );
     router.post('/api/settings/import', async (req) => {
       const body = jsonObjectBody(req);
       if (!body.ok) return body.response;
-      return answer(await deps.store.importSettings(body.value, { ifMatch: ifMatch(req) }));
+      const settings = body.value.settings;
+      const document = typeof settings === 'object' && settings !== null ? { ...body.value, settings: unmaskSecrets(settings as Tree, deps.store.values()) } : body.value;
+      return answer(await deps.store.importSettings(document, { ifMatch: ifMatch(req) }));
     });
   };
 }

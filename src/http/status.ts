@@ -81,13 +81,15 @@ export interface StatusSources {
   stream: { readonly framesPublished: number; list(): ReadonlyArray<{ stats(): ViewerStats & { remote: string } }> };
   maxViewers: () => number;
   privacy: { readonly state: StatusInputs['privacy'] };
+  /** More top-level parts (settings, setup, MQTT), merged in as they are. */
+  extra?: () => Record<string, unknown>;
 }
 
 /** The /api/status document builder over live sources. */
 export function statusSource(s: StatusSources): () => ReturnType<typeof buildStatus> {
   return () => {
     const nowMs = s.now();
-    return buildStatus({
+    return { ...buildStatus({
       deviceName: s.deviceName(),
       version: s.version,
       nowMs,
@@ -100,6 +102,6 @@ export function statusSource(s: StatusSources): () => ReturnType<typeof buildSta
       maxViewers: s.maxViewers(),
       viewers: s.stream.list().map((v) => v.stats()),
       privacy: s.privacy.state,
-    });
+    }), ...s.extra?.() };
   };
 }

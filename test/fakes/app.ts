@@ -33,13 +33,22 @@ export interface RunningApp {
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** A config for the real app: the simulated camera at 320x240, a temp state file, no GPIO. */
-export function appConfig(port: number, dir: string, over: { server?: object; camera?: object; privacy?: object } = {}) {
+/**
+ * A config for the real app: the simulated camera at 320x240, temp state files, no GPIO. Without
+ * users the device is set up for open viewing (so tests of streaming need no first run); with
+ * `server.auth` it has those users; `firstRun: true` leaves it unclaimed.
+ */
+export function appConfig(
+  port: number,
+  dir: string,
+  over: { server?: { auth?: unknown } & Record<string, unknown>; camera?: object; privacy?: object; firstRun?: boolean } = {},
+) {
   return {
-    server: { host: '127.0.0.1', port, maxViewers: 16, ...over.server },
+    server: { host: '127.0.0.1', port, maxViewers: 16, openViewing: !over.server?.auth && !over.firstRun, ...over.server },
     camera: { command: simCamera, width: 320, height: 240, framerate: 30, ...over.camera },
     gpio: { enabled: false },
     privacy: { stateFile: join(dir, 'state', 'privacy.json'), ...over.privacy },
+    settings: { file: join(dir, 'state', 'settings.json') },
   };
 }
 

@@ -44,7 +44,7 @@ async function openMany(port: number, count: number, setup: (s: Socket) => void)
   return sockets;
 }
 
-async function start(server: object, camera: object = {}): Promise<RunningApp> {
+async function start(server: Record<string, unknown>, camera: object = {}): Promise<RunningApp> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'picamd-flood-'));
   return startApp(appConfig(port, dir, { server, camera }), { dir, port });

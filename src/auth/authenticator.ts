@@ -138,7 +138,8 @@ export class Authenticator {
         if (!late.allowed) return { kind: 'limited', retryAfterMs: late.retryAfterMs, failures: late.failures };
         const hash = this.users.get(user);
         const ok = await this.verify(password, hash ?? this.decoy);
-        const current = hash !== undefined && this.users.get(user) === hash;
+        const now = this.users.get(user);
+        const current = hash !== undefined && now !== undefined && now.hash.equals(hash.hash) && now.salt.equals(hash.salt);
         return this.settle(ok && current, key, user, client, this.latestNowMs);
       },
       () => ({ kind: 'busy' }),

@@ -214,9 +214,14 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
       if (!isPlainObject(body)) return invalid(['(top level): must be an object']);
       // Keys are checked on the body alone: the users already in the layer are not the page's to send.
       const keys = keyProblems(body);
-      if (keys.length > 0) return invalid(keys);
-      const candidate = options.mode === 'patch' ? deepMerge(this.layer, body) : deepMerge(accountsOf(this.layer, true), body);
-      return this.commit(candidate as Tree);
+      const merge = (part: Tree) => (options.mode === 'patch' ? deepMerge(this.layer, part) : deepMerge(accountsOf(this.layer, true), part)) as Tree;
+      if (keys.length > 0) {
+        // Every problem at once: the values beside the bad keys are checked too, and nothing is written.
+        const rest = keys.reduce((tree, problem) => withoutPath(tree, problem.slice(0, problem.indexOf(':')).split('.')), body);
+        const resolved = resolveSettings(this.base, merge(rest), { allowAccounts: true });
+        return invalid([...keys, ...(resolved.ok ? [] : resolved.problems)]);
+      }
+      return this.commit(merge(body));
     });
   }
 

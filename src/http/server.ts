@@ -84,9 +84,10 @@ export class HttpServer {
    */
   setConfig(next: ServerConfig): void {
     const users = next.auth?.users ?? [];
+    const same = JSON.stringify(users) === JSON.stringify(this.config.auth?.users ?? []);
     if (users.length === 0) this.authenticator = undefined;
-    else if (this.authenticator) this.authenticator.setUsers(users);
-    else this.authenticator = new Authenticator({ users });
+    else if (!this.authenticator) this.authenticator = new Authenticator({ users });
+    else if (!same) this.authenticator.setUsers(users);
     this.deps.broadcaster.setLimit(next.maxViewers);
     this.config = next;
   }

@@ -153,6 +153,7 @@ describe('settings from the API', () => {
       'rolled back',
       async () => {
         const now = await api(app, 'GET', '/api/settings', { headers: owner });
+        if (!now.json?.status) throw new Error(`${now.status} ${now.text}`);
         return now.json.status.state === 'rolled-back' ? now.json : undefined;
       },
       20_000,

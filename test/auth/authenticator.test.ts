@@ -208,3 +208,15 @@ test('a waiting check whose address has meanwhile been told to wait is not run',
   assert.deepEqual(await second, { kind: 'limited', retryAfterMs: 60_000, failures: 1 });
   assert.deepEqual(v.calls, ['a']);
 });
+
+test('setUsers: a changed password stops working at once, a removed user loses its sessions, the rest carry on', async () => {
+  const auth = new Authenticator({ users });
+  assert.equal((await auth.authenticate(attempt(basic('admin', 's3cret')), 0)).kind, 'ok');
+  const session = auth.createSession('viewer', 0);
+  assert.equal((auth.authenticate(attempt('', session), 1) as AuthOutcome).kind, 'ok');
+  auth.setUsers([{ name: 'admin', passwordHash: await hashPassword('new one', cheap) }]);
+  assert.equal((await auth.authenticate(attempt(basic('admin', 's3cret')), 2)).kind, 'denied', 'the remembered old password is forgotten');
+  assert.equal((await auth.authenticate(attempt(basic('admin', 'new one'), '', '10.0.0.2'), 3)).kind, 'ok');
+  assert.equal((auth.authenticate(attempt('', session), 4) as AuthOutcome).kind, 'missing', 'the removed user is logged out');
+  assert.throws(() => auth.setUsers([]), /at least one user/);
+});

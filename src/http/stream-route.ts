@@ -35,6 +35,9 @@ const STREAM_HEADERS: Record<string, string> = {
   'Cache-Control': `${NO_STORE}, no-cache, must-revalidate`,
   Pragma: 'no-cache',
   'X-Content-Type-Options': 'nosniff',
+  // nginx in its default proxy configuration buffers a response and passes each frame's end only
+  // with the next frame's bytes (one frame late); this header turns that buffering off for us.
+  'X-Accel-Buffering': 'no',
 };
 
 export interface StreamDeps {

@@ -217,7 +217,9 @@ test('status and health are uncacheable JSON; unknown paths 404, wrong methods 4
     assert.equal(head.status, 200, path);
     assert.equal(head.body.length, 0, path);
   }
-  assert.match((await get(port, '/stream.mjpg', { method: 'HEAD' })).headers.get('content-type') ?? '', /^multipart\/x-mixed-replace/);
+  const streamHead = await get(port, '/stream.mjpg', { method: 'HEAD' });
+  assert.match(streamHead.headers.get('content-type') ?? '', /^multipart\/x-mixed-replace/);
+  assert.equal(streamHead.headers.get('x-accel-buffering'), 'no', 'nginx passes each frame at once');
 });
 
 test('fps cap parsing', () => {

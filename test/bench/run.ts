@@ -231,10 +231,12 @@ async function startServer(kind: ServerKind, s: Scenario, work: string, scripts:
   let child: ChildProcess;
   if (kind === 'picamd') {
     const config = {
-      server: { host: '127.0.0.1', port, maxViewers: 1000, deviceName: 'bench' },
+      // Open viewing: the bench measures streaming, not the first run or the login.
+      server: { host: '127.0.0.1', port, maxViewers: 1000, deviceName: 'bench', openViewing: true },
       camera: { command: cameraCommand, ...cameraConfig(s) },
       gpio: { enabled: false },
       privacy: { stateFile: join(work, 'privacy.json') },
+      settings: { file: join(work, 'settings.json') },
       log: { level: 'info' },
     };
     const file = join(work, 'picamd.json');

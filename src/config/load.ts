@@ -1,6 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { z } from 'zod';
+import { cameraSettingFlags } from '../camera/args.js';
 import { configSchema, type Config } from './schema.js';
 
 /** A config file that cannot be used; `problems` are `path: message` lines. */
@@ -66,7 +67,10 @@ function kindOf(value: unknown): string {
 /** Every problem with `raw`, as `path: message` lines; empty when it is valid. */
 export function validateConfig(raw: unknown): { config?: Config; problems: string[] } {
   const result = configSchema.safeParse(raw, { reportInput: true });
-  if (result.success) return { config: result.data, problems: [] };
+  if (result.success) {
+    const repeated = repeatedFlagProblems(result.data.camera);
+    return repeated.length > 0 ? { problems: repeated } : { config: result.data, problems: [] };
+  }
   const problems: string[] = [];
   for (const issue of result.error.issues) {
     const path = issue.path.map(String).join('.');
@@ -77,6 +81,14 @@ export function validateConfig(raw: unknown): { config?: Config; problems: strin
     }
   }
   return { problems };
+}
+
+/** rpicam-vid refuses an option given twice, so camera.extraArgs must not repeat a flag a setting adds. */
+function repeatedFlagProblems(camera: Config['camera']): string[] {
+  const extra = new Set(camera.extraArgs.filter((arg) => arg.startsWith('-')).map((arg) => arg.split('=')[0]));
+  return cameraSettingFlags(camera)
+    .filter(({ flag }) => extra.has(flag))
+    .map(({ key, flag }) => `camera.extraArgs: ${flag} is already given by camera.${key}; remove it from extraArgs`);
 }
 
 /**

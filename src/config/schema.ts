@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { parsePasswordHash } from '../auth/password.js';
-import { cameraSettingFlags } from '../camera/args.js';
 import type { SettingGroup, SettingMeta } from './meta.js';
 import './meta.js';
 import { metricsSchema } from './metrics-schema.js';
@@ -266,13 +265,8 @@ const cameraSchema = z
       const missing = cam.awbRedGain === null ? 'awbRedGain' : 'awbBlueGain';
       ctx.addIssue({ code: 'custom', path: [missing], message: 'set the red and blue gains together (or neither)' });
     }
-    // rpicam-vid refuses an option given twice, so extraArgs must not repeat a flag a setting adds.
-    const extra = new Set(cam.extraArgs.filter((arg) => arg.startsWith('-')).map((arg) => arg.split('=')[0]));
-    for (const { key, flag } of cameraSettingFlags(cam)) {
-      if (extra.has(flag)) {
-        ctx.addIssue({ code: 'custom', path: ['extraArgs'], message: `${flag} is already given by camera.${key}; remove it from extraArgs` });
-      }
-    }
+    // That extraArgs repeats no flag a setting adds is checked in validateConfig (load.ts), which
+    // can ask src/camera/args.ts without an import cycle.
   });
 
 const ledSchema = z.strictObject({

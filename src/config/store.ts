@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { basename } from 'node:path';
 import type { Logger } from '../log/logger.js';
-import { errorText, readRegularFile, writeFileAtomic, type SafeFs } from '../storage/safe-file.js';
+import { errorText } from '../runtime/ports.js';
+import { readRegularFile, writeFileAtomic, type SafeFs } from '../storage/safe-file.js';
 import type { Config } from './schema.js';
 import { keyProblems, pickSettable, settableLeaves } from './settable.js';
 import {

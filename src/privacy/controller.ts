@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../log/logger.js';
-import { errorText, type LoadResult, type PrivacySource, type PrivacyState } from './store.js';
+import { errorText } from '../runtime/ports.js';
+import type { LoadResult, PrivacySource, PrivacyState } from './store.js';
 
 export type { PrivacySource, PrivacyState } from './store.js';
 

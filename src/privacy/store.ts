@@ -86,4 +86,3 @@ function reasonFor(reason: 'not-regular' | 'too-large' | 'error', message: strin
   }
 }
 
-export { errorCode, errorText } from '../storage/safe-file.js';

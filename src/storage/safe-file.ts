@@ -13,6 +13,7 @@ import {
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
+import { errorCode, errorText } from '../runtime/ports.js';
 
 // Every file picamd writes goes through writeFileAtomic, and every state file it reads goes through
 // readRegularFile.
@@ -305,10 +306,3 @@ function tooLarge(path: string, maxBytes: number): ReadResult {
   return { ok: false, reason: 'too-large', message: `${path}: larger than ${maxBytes} bytes` };
 }
 
-export function errorCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
-}
-
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

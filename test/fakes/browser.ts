@@ -34,6 +34,12 @@ export class FakeFetch {
   readonly fetch = (url: string, init?: RequestInit): Promise<Response> => {
     const call = { url, init };
     this.calls.push(call);
+    // As a browser on a page opened as http://user:pass@device/: a relative URL would inherit the
+    // credentials, and fetch() refuses a URL with credentials.
+    const parsed = URL.canParse(url) ? new URL(url) : undefined;
+    if (!parsed || parsed.username || parsed.password) {
+      return Promise.reject(new TypeError(`Request cannot be constructed from a URL that includes credentials: ${url}`));
+    }
     if (init?.signal?.aborted) return Promise.reject(new DOMException('aborted', 'AbortError'));
     const answer = this.queue.shift() ?? this.fallback;
     try {

@@ -90,6 +90,33 @@ describe('logging in from Chromium', { skip: !existsSync(CHROMIUM) && `no Chromi
     assert.equal(status, 200);
   });
 
+  test('opened as http://user:pass@host/, the page goes live: no request URL carries the credentials', async () => {
+    const { context: ctx, page } = await context();
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    // The page's own requests (its HTML and CSS are loaded by the browser, credentials and all).
+    const requests: string[] = [];
+    page.on('request', (r) => ['fetch', 'xhr'].includes(r.resourceType()) && requests.push(r.url()));
+    page.on('websocket', (ws) => requests.push(ws.url()));
+    const response = await page.goto(`http://admin:correct%20horse@127.0.0.1:${port}/`);
+    assert.equal(response?.status(), 200);
+    // Chromium shows location.href without them, but resolves relative URLs against document.URL, which keeps them.
+    assert.equal(await page.evaluate(() => document.URL), `http://admin:correct%20horse@127.0.0.1:${port}/`);
+    await page.waitForFunction(live, null, { timeout: 20_000 });
+    await page.waitForFunction(pushConnected, null, { timeout: 10_000 });
+    assert.ok((await picture(page)) > 0);
+    // The login applies through the session cookie the page load got: the toggle works too.
+    assert.ok((await ctx.cookies()).some((c) => c.name === SESSION_COOKIE));
+    await page.click('#privacy-toggle');
+    await page.waitForFunction(privacyIs, true, { timeout: 10_000 });
+    await page.click('#privacy-toggle');
+    await page.waitForFunction(privacyIs, false, { timeout: 10_000 });
+    assert.ok(requests.some((url) => url.endsWith('/stream.mjpg')) && requests.some((url) => url.endsWith('/api/events')), requests.join(' '));
+    assert.deepEqual(requests.filter((url) => url.includes('@')), [], 'no request with user:pass@');
+    assert.deepEqual(errors.filter((e) => /credentials/i.test(e)), []);
+  });
+
   test('a page of another origin cannot turn privacy on, even in a browser that is logged in', async () => {
     const { context: ctx, page } = await context({ httpCredentials: { username: 'admin', password: 'correct horse' } });
     await ctx.addCookies([sessionCookie!]);

@@ -16,7 +16,11 @@ function deviceStatus(name = 'Front door'): DeviceStatus {
   };
 }
 
-function harness(fetch: FakeFetch, location = { protocol: 'http:', host: 'camera.local:8080' }) {
+/** Where the page was opened: with the owner's credentials in the URL. */
+const PAGE = new URL('http://admin:secret@camera.local:8080/');
+const STATUS_URL = 'http://camera.local:8080/api/status';
+
+function harness(fetch: FakeFetch, location: { protocol: string; host: string } = PAGE) {
   const sockets = new FakeSockets();
   const statuses: string[] = [];
   const links: Link[] = [];
@@ -56,10 +60,14 @@ describe('StatusFeed', () => {
     assert.equal(fetch.calls.length, 0, 'no polling while the socket is up');
   });
 
-  test('https pages use wss', () => {
-    const { feed, sockets } = harness(new FakeFetch(), { protocol: 'https:', host: 'cam' });
+  test('https pages use wss and https', async () => {
+    const fetch = new FakeFetch(() => json(deviceStatus()));
+    const { feed, sockets } = harness(fetch, new URL('https://owner:pw@cam.example/settings#x'));
     feed.start();
-    assert.equal(sockets.last.url, 'wss://cam/api/events');
+    assert.equal(sockets.last.url, 'wss://cam.example/api/events');
+    sockets.last.drop();
+    await settle();
+    assert.deepEqual(fetch.urls(), ['https://cam.example/api/status']);
   });
 
   test('a closed socket: polling every 2 s at once, the socket reopened with backoff', async () => {
@@ -70,7 +78,7 @@ describe('StatusFeed', () => {
     sockets.last.drop();
     assert.deepEqual(links, ['live', 'polling']);
     await settle();
-    assert.deepEqual(fetch.urls(), ['/api/status'], 'polls at once');
+    assert.deepEqual(fetch.urls(), [STATUS_URL], 'polls at once, from the host, never with the credentials');
     assert.deepEqual(links, ['live', 'polling', 'offline'], 'a failed poll: the device is unreachable');
     mock.timers.tick(499);
     assert.equal(sockets.opened.length, 1);

@@ -8,6 +8,10 @@ import { buildPart, STREAM_CONTENT_TYPE, STREAM_PREAMBLE } from '../../src/strea
 import { LiveStream, STALL_MS, type StreamState } from '../../src/web/client/stream.js';
 import { FakeFetch, globalTimers, json, refused, settle, StreamedBody } from '../fakes/browser.js';
 
+/** Where the page was opened: with the owner's credentials in the URL. */
+const PAGE = new URL('http://admin:secret@camera.local:8080/');
+const STREAM_URL = 'http://camera.local:8080/stream.mjpg';
+
 const jpeg = (n: number) => Buffer.from([0xff, 0xd8, n, n, n, 0xff, 0xd9]);
 
 function harness(fetch: FakeFetch) {
@@ -15,6 +19,7 @@ function harness(fetch: FakeFetch) {
   const states: StreamState[] = [];
   const native: string[] = [];
   const stream = new LiveStream({
+    location: PAGE,
     fetch: fetch.fetch,
     timers: globalTimers,
     random: () => 0.5, // no jitter: backoff is exactly 500, 1000, 2000 ms ...
@@ -37,7 +42,7 @@ describe('LiveStream', () => {
     stream.start();
     await settle();
     assert.equal(fetch.calls.length, 1);
-    assert.equal(fetch.calls[0]!.url, '/stream.mjpg');
+    assert.equal(fetch.calls[0]!.url, STREAM_URL, 'from the host, never with the credentials');
     assert.equal(fetch.calls[0]!.init?.cache, 'no-store');
     assert.equal(stream.state, 'connecting');
     const wire = Buffer.concat([STREAM_PREAMBLE, buildPart(jpeg(1), 0, 0, true).wire, buildPart(jpeg(2), 1, 0, true).wire]);
@@ -99,6 +104,7 @@ describe('LiveStream', () => {
       await settle();
       assert.equal(fetch.calls.length, count, `attempt ${count} after ${delay} ms`);
     }
+    assert.ok(fetch.urls().every((url) => url === STREAM_URL));
     // An HTTP error says so; then a good stream that ends after one frame starts again at 0.5 s.
     fetch.next(() => json({ error: 'x' }, 500));
     mock.timers.tick(8_000);
@@ -127,6 +133,7 @@ describe('LiveStream', () => {
     t.after(() => stream.stop());
     stream.start();
     await settle();
+    assert.equal(fetch.calls[0]!.url, STREAM_URL);
     assert.equal(stream.state, 'full');
     assert.equal(stream.detail, 'All 16 viewer slots are taken.');
     stream.retryNow();
@@ -173,6 +180,7 @@ describe('LiveStream', () => {
     stream.start();
     await settle();
     assert.equal(fetch.calls.length, 6, 'start() after stop() connects again');
+    assert.equal(fetch.calls[5]!.url, STREAM_URL);
   });
 
   test('a browser without streamed bodies gets the URL for its own <img> decoder', async (t) => {
@@ -185,7 +193,7 @@ describe('LiveStream', () => {
     t.after(() => stream.stop());
     stream.start();
     await settle();
-    assert.deepEqual(native, ['/stream.mjpg']);
+    assert.deepEqual(native, [STREAM_URL]);
     assert.equal(stream.state, 'live');
     mock.timers.tick(60_000);
     await settle();

@@ -1,7 +1,7 @@
 // The live view: the stream and status connections, their rendering, and the actions on the
 // picture (privacy toggle, snapshot, fullscreen). Nothing runs before start().
 
-import { type Fetch, type OpenSocket, type PageLocation, type Timers } from './net.js';
+import { httpUrl, type Fetch, type OpenSocket, type PageLocation, type Timers } from './net.js';
 import { FramePainter } from './picture.js';
 import { renderFullscreen, renderLive, setAspect, type LiveElements } from './render.js';
 import { StatusFeed } from './status-feed.js';
@@ -38,6 +38,7 @@ export class LiveView {
   ) {
     const painter = new FramePainter(ui.img, (w, h) => setAspect(ui, w, h));
     this.stream = new LiveStream({
+      location: deps.location,
       fetch: deps.fetch,
       timers: deps.timers,
       random: deps.random,
@@ -119,7 +120,7 @@ export class LiveView {
     this.privacyBusy = true;
     this.render();
     try {
-      const res = await this.deps.fetch('/api/privacy', {
+      const res = await this.deps.fetch(httpUrl(this.deps.location, '/api/privacy'), {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ enabled }),
@@ -143,7 +144,7 @@ export class LiveView {
   private async snapshot(): Promise<void> {
     this.ui.snapshot.disabled = true;
     try {
-      const res = await this.deps.fetch('/snapshot.jpg', { cache: 'no-store' });
+      const res = await this.deps.fetch(httpUrl(this.deps.location, '/snapshot.jpg'), { cache: 'no-store' });
       if (!res.ok) {
         const answer = (await res.json().catch(() => ({}))) as { message?: string };
         this.deps.toast.show(answer.message ?? `No snapshot (HTTP ${res.status}).`);

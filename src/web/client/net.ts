@@ -1,10 +1,21 @@
 // How the page reaches the device: request URLs, timers and the WebSocket, passed into the
 // connections so that they run under Node with fakes as well as in the browser.
 
-/** The parts of `location` a WebSocket URL is built from. */
+/**
+ * The parts of `location` a request URL is built from. Never `href`: a page opened as
+ * http://user:pass@device/ carries the credentials there, and Chromium and Firefox refuse a fetch()
+ * of a URL with credentials ("Request cannot be constructed from a URL that includes credentials"),
+ * which a relative URL inherits from the page (https://fetch.spec.whatwg.org/#dom-request step 5.4).
+ * The login still applies: the page load got a session cookie, which every request sends.
+ */
 export interface PageLocation {
   protocol: string;
   host: string;
+}
+
+/** `http://device:8080/api/status` for `/api/status`: never with user:pass@. */
+export function httpUrl(location: PageLocation, path: string): string {
+  return `${location.protocol === 'https:' ? 'https:' : 'http:'}//${location.host}${path}`;
 }
 
 /** `ws://device:8080/api/events` (`wss:` when the page came over HTTPS). */

@@ -1,7 +1,7 @@
 // The device's status: the /api/events WebSocket pushes it; while the socket is down the page polls
 // /api/status every 2 s and reopens the socket with backoff (at once when a poll gets an answer).
 
-import { socketUrl, type Fetch, type OpenSocket, type PageLocation, type Socket, type Timers } from './net.js';
+import { httpUrl, socketUrl, type Fetch, type OpenSocket, type PageLocation, type Socket, type Timers } from './net.js';
 import { backoffMs, isDeviceStatus, type DeviceStatus } from './view.js';
 
 export type Link = 'connecting' | 'live' | 'polling' | 'offline';
@@ -122,7 +122,7 @@ export class StatusFeed {
     const controller = new AbortController();
     const timeout = timers.setTimeout(() => controller.abort(), POLL_TIMEOUT_MS);
     try {
-      const res = await this.deps.fetch('/api/status', { cache: 'no-store', signal: controller.signal });
+      const res = await this.deps.fetch(httpUrl(this.deps.location, '/api/status'), { cache: 'no-store', signal: controller.signal });
       const status: unknown = await res.json();
       if (!this.polling) return;
       if (res.ok && isDeviceStatus(status)) {

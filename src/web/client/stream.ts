@@ -4,7 +4,7 @@
 // Retry-After. What a frame looks like on screen is picture.ts's business.
 
 import { boundaryOf, MultipartReader } from './multipart.js';
-import { type Fetch, type Timers } from './net.js';
+import { httpUrl, type Fetch, type PageLocation, type Timers } from './net.js';
 import { backoffMs } from './view.js';
 
 export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'full';
@@ -14,6 +14,7 @@ export const STALL_MS = 10_000;
 export const STREAM_PATH = '/stream.mjpg';
 
 export interface StreamDeps {
+  location: PageLocation;
   fetch: Fetch;
   timers: Timers;
   /** Math.random, for the backoff's jitter. */
@@ -74,7 +75,7 @@ export class LiveStream {
     const { timers } = this.deps;
     const controller = new AbortController();
     this.controller = controller;
-    const url = STREAM_PATH;
+    const url = httpUrl(this.deps.location, STREAM_PATH);
     let retryAfterMs: number | undefined;
     let failure = 'The connection to the camera was lost.';
     try {

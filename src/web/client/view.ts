@@ -25,6 +25,8 @@ export interface DeviceStatus {
     /** Set by devices that report a latching switch holding privacy on. */
     heldBySwitch?: boolean;
   };
+  /** Devices with page settings: whether settings are being applied, or were rolled back and why. */
+  settings?: { state: 'ok' | 'applying' | 'rolled-back' | 'fallback'; message: string };
 }
 
 export type Tone = 'live' | 'busy' | 'bad' | 'private' | 'idle';

@@ -1,0 +1,325 @@
+// The Settings view: a form built from the device's schema (settings-form.ts does the pure part),
+// Apply with If-Match and Revert, the device's problems next to their fields, reset, export and
+// import. The status document's settings.state says when settings are being applied or were rolled back.
+
+import { isSettingsDocument, type DeviceApi, type Failure, type SettingsDocument, type SettingsStatus } from './api.js';
+import { byId, h, say } from './dom.js';
+import {
+  APPLIES_TEXT,
+  collect,
+  displayValue,
+  fieldsOf,
+  getAt,
+  groupFields,
+  mapProblems,
+  originText,
+  rangeText,
+  type Field,
+} from './settings-form.js';
+
+interface Control {
+  field: Field;
+  input: HTMLInputElement | HTMLSelectElement;
+  origin: HTMLElement;
+  problem: HTMLElement;
+}
+
+/** What the page says for settings.state; undefined: nothing to say. */
+export function settingsStateText(status: SettingsStatus | undefined): { text: string; tone: 'busy' | 'bad' } | undefined {
+  if (!status) return undefined;
+  switch (status.state) {
+    case 'applying':
+      return { text: status.message ? `Applying settings: ${status.message}` : 'Applying settings…', tone: 'busy' };
+    case 'rolled-back':
+      return { text: `Rolled back: ${status.message || 'the camera did not start with the new settings.'}`, tone: 'bad' };
+    case 'fallback':
+      return { text: `Running on the config file's settings: ${status.message || 'the saved settings could not be used.'}`, tone: 'bad' };
+    default:
+      return undefined;
+  }
+}
+
+export function findSettingsElements(doc: Document) {
+  const id = <T extends HTMLElement = HTMLElement>(name: string) => byId<T>(doc, name);
+  return {
+    open: id<HTMLButtonElement>('settings-open'),
+    section: id('settings'),
+    heading: id('settings-heading'),
+    state: id('settings-state'),
+    note: id('settings-note'),
+    form: id<HTMLFormElement>('settings-form'),
+    problems: id('settings-problems'),
+    loading: id('settings-loading'),
+    groups: id('settings-groups'),
+    apply: id<HTMLButtonElement>('settings-apply'),
+    revert: id<HTMLButtonElement>('settings-revert'),
+    message: id('settings-message'),
+    reset: id<HTMLButtonElement>('settings-reset'),
+    resetConfirm: id('reset-confirm'),
+    resetYes: id<HTMLButtonElement>('reset-yes'),
+    resetNo: id<HTMLButtonElement>('reset-no'),
+    exportButton: id<HTMLButtonElement>('settings-export'),
+    importInput: id<HTMLInputElement>('settings-import'),
+    fileMessage: id('file-message'),
+  };
+}
+
+export type SettingsElements = ReturnType<typeof findSettingsElements>;
+
+export class SettingsView {
+  private fields: Field[] = [];
+  private controls: Control[] = [];
+  private document: SettingsDocument | undefined;
+  private etag = '';
+  private busy = false;
+  /** Called after the view opened, for the users section. */
+  onOpen: () => void = () => {};
+
+  constructor(
+    private readonly ui: SettingsElements,
+    private readonly api: DeviceApi,
+    private readonly download: (blob: Blob, name: string) => void,
+  ) {}
+
+  start(): void {
+    const { ui } = this;
+    ui.open.addEventListener('click', () => this.toggle());
+    ui.form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void this.apply();
+    });
+    ui.revert.addEventListener('click', () => this.revert());
+    ui.reset.addEventListener('click', () => {
+      ui.resetConfirm.hidden = false;
+      ui.resetNo.focus();
+    });
+    ui.resetNo.addEventListener('click', () => {
+      ui.resetConfirm.hidden = true;
+      ui.reset.focus();
+    });
+    ui.resetYes.addEventListener('click', () => void this.reset());
+    ui.exportButton.addEventListener('click', () => void this.exportFile());
+    ui.importInput.addEventListener('change', () => void this.importFile());
+    if (location.hash === '#settings') this.toggle();
+  }
+
+  toggle(): void {
+    const open = this.ui.section.hidden;
+    this.ui.section.hidden = !open;
+    this.ui.open.setAttribute('aria-expanded', String(open));
+    if (!open) return;
+    this.ui.heading.focus();
+    this.ui.section.scrollIntoView({ block: 'start' });
+    if (!this.document) void this.load();
+    this.onOpen();
+  }
+
+  /** settings.state from the status document (WebSocket or polling) or from an answer. */
+  showStatus(status: SettingsStatus | undefined): void {
+    const said = settingsStateText(status);
+    for (const el of [this.ui.state, this.ui.note]) {
+      el.hidden = !said;
+      if (el.textContent !== (said?.text ?? '')) el.textContent = said?.text ?? '';
+      el.dataset.tone = said?.tone ?? '';
+    }
+  }
+
+  async load(): Promise<boolean> {
+    say(this.ui.message, '');
+    const [schema, settings] = await Promise.all([this.api.schema(), this.api.settings()]);
+    if (!schema.ok || !settings.ok || !isSettingsDocument(settings.body)) {
+      const failure = (!schema.ok ? schema : !settings.ok ? settings : undefined) as Failure | undefined;
+      this.ui.loading.hidden = false;
+      this.ui.loading.textContent =
+        failure?.status === 404 ? 'This device has no settings API.' : `The settings could not be loaded: ${failure?.message ?? 'the device sent something else.'}`;
+      return false;
+    }
+    this.ui.loading.hidden = true;
+    this.fields = fieldsOf(schema.body);
+    this.build();
+    this.accept(settings.body, settings.etag);
+    return true;
+  }
+
+  private build(): void {
+    const { groups } = this.ui;
+    groups.replaceChildren();
+    this.controls = [];
+    for (const { group, fields } of groupFields(this.fields)) {
+      const fieldset = h('fieldset', { class: 'card group' }, h('legend', {}, group));
+      for (const field of fields) fieldset.append(this.buildField(field));
+      groups.append(fieldset);
+    }
+  }
+
+  private buildField(field: Field): HTMLElement {
+    const id = `set-${field.keys.join('-')}`;
+    const hint = h('span', {}, `${rangeText(field)} · ${APPLIES_TEXT[field.applies]}`);
+    const origin = h('span', { class: 'origin' });
+    const problem = h('p', { class: 'problem', id: `${id}-problem`, hidden: true });
+    const described = `${id}-hint${field.description ? ` ${id}-desc` : ''} ${id}-problem`;
+    let input: HTMLInputElement | HTMLSelectElement;
+    if (field.kind === 'enum') {
+      input = h('select', { id, name: field.path, 'aria-describedby': described });
+      if (field.nullable || field.optional) input.append(h('option', { value: '' }, field.nullable ? '— not set —' : '— automatic —'));
+      field.options.forEach((option, i) => input.append(h('option', { value: String(i) }, `${String(option)}${field.unit ? ` ${field.unit}` : ''}`)));
+    } else if (field.kind === 'boolean') {
+      input = h('input', { id, name: field.path, type: 'checkbox', 'aria-describedby': described });
+    } else {
+      const numeric = field.kind === 'integer' || field.kind === 'number';
+      input = h('input', {
+        id,
+        name: field.path,
+        type: numeric ? 'number' : 'text',
+        inputmode: numeric ? (field.kind === 'integer' ? 'numeric' : 'decimal') : undefined,
+        step: numeric ? (field.kind === 'integer' ? '1' : 'any') : undefined,
+        min: field.minimum !== undefined ? String(field.minimum) : undefined,
+        max: field.maximum !== undefined ? String(field.maximum) : undefined,
+        maxlength: field.maxLength !== undefined ? String(field.maxLength) : undefined,
+        autocomplete: 'off',
+        'aria-describedby': described,
+      });
+    }
+    input.addEventListener('input', () => this.clearProblem(control));
+    const control: Control = { field, input, origin, problem };
+    this.controls.push(control);
+    const label = h('label', { for: id }, field.title);
+    const hintLine = h('p', { class: 'hint', id: `${id}-hint` }, hint, ' · ', origin);
+    const description = field.description ? h('p', { class: 'desc', id: `${id}-desc` }, field.description) : '';
+    const box = h('div', { class: field.kind === 'boolean' ? 'field check' : 'field', 'data-path': field.path });
+    if (field.kind === 'boolean') box.append(input, label, hintLine, description, problem);
+    else box.append(label, input, hintLine, description, problem);
+    return box;
+  }
+
+  /** A settings document from the device: the form shows it, and it is what Revert goes back to. */
+  private accept(document: SettingsDocument, etag: string): void {
+    this.document = document;
+    this.etag = etag;
+    this.fill();
+    this.showStatus(document.status);
+  }
+
+  private fill(): void {
+    for (const control of this.controls) {
+      const value = getAt(this.document?.values, control.field.keys);
+      const shown = displayValue(control.field, value);
+      if (control.input instanceof HTMLInputElement && control.input.type === 'checkbox') control.input.checked = shown === true;
+      else control.input.value = String(shown);
+      const origin = this.document?.origins?.[control.field.path] ?? 'default';
+      control.origin.textContent = originText(this.document?.origins, control.field.path);
+      control.origin.dataset.origin = origin;
+      this.clearProblem(control);
+    }
+    this.ui.problems.hidden = true;
+  }
+
+  private clearProblem(control: Control): void {
+    control.problem.hidden = true;
+    control.problem.textContent = '';
+    control.input.removeAttribute('aria-invalid');
+  }
+
+  private raws(): Map<string, string | boolean> {
+    const raws = new Map<string, string | boolean>();
+    for (const { field, input } of this.controls) {
+      raws.set(field.path, input instanceof HTMLInputElement && input.type === 'checkbox' ? input.checked : input.value);
+    }
+    return raws;
+  }
+
+  /** Problems next to their fields (the first one focused), the rest above the form. */
+  private showProblems(byField: Map<string, string[]>, general: string[]): void {
+    let first: Control | undefined;
+    for (const control of this.controls) {
+      const messages = byField.get(control.field.path);
+      if (!messages) {
+        this.clearProblem(control);
+        continue;
+      }
+      control.problem.textContent = messages.map((m) => m.charAt(0).toUpperCase() + m.slice(1)).join(' ');
+      control.problem.hidden = false;
+      control.input.setAttribute('aria-invalid', 'true');
+      first ??= control;
+    }
+    this.ui.problems.hidden = general.length === 0;
+    this.ui.problems.replaceChildren(...general.map((g) => h('p', {}, g)));
+    first?.input.focus();
+  }
+
+  revert(): void {
+    this.fill();
+    say(this.ui.message, 'Back to the values on the device.');
+  }
+
+  async apply(): Promise<void> {
+    if (this.busy || !this.document) return;
+    const { values, problems } = collect(this.fields, this.document.values, this.raws());
+    if (problems.size > 0) {
+      this.showProblems(new Map([...problems].map(([path, message]) => [path, [message]])), []);
+      say(this.ui.message, 'Nothing was applied: see the marked fields.', 'bad');
+      return;
+    }
+    this.busy = true;
+    this.ui.apply.disabled = true;
+    say(this.ui.message, 'Applying…');
+    try {
+      const result = await this.api.putSettings(values, this.etag);
+      if (result.ok && isSettingsDocument(result.body)) {
+        this.accept(result.body, result.etag);
+        say(this.ui.message, 'Saved.', 'ok');
+      } else if (result.ok) {
+        await this.load();
+        say(this.ui.message, 'Saved.', 'ok');
+      } else if (result.status === 400) {
+        const mapped = mapProblems(result.problems, this.fields);
+        this.showProblems(mapped.byField, mapped.general.length || mapped.byField.size ? mapped.general : [result.message]);
+        say(this.ui.message, 'The device refused these settings: see the marked fields.', 'bad');
+      } else if (result.status === 412) {
+        await this.load();
+        say(this.ui.message, 'Someone else changed the settings meanwhile. These are the values now on the device; your changes were not applied.', 'bad');
+      } else {
+        say(this.ui.message, `Not applied: ${result.message}`, 'bad');
+      }
+    } finally {
+      this.busy = false;
+      this.ui.apply.disabled = false;
+    }
+  }
+
+  private async reset(): Promise<void> {
+    this.ui.resetConfirm.hidden = true;
+    const result = await this.api.resetSettings();
+    if (!result.ok) {
+      say(this.ui.fileMessage, `Not reset: ${result.message}`, 'bad');
+      return;
+    }
+    await this.load();
+    say(this.ui.fileMessage, "Back to the config file's settings.", 'ok');
+  }
+
+  private async exportFile(): Promise<void> {
+    const res = await this.api.raw('/api/settings/export');
+    if (!res?.ok) {
+      say(this.ui.fileMessage, res ? `No export (HTTP ${res.status}).` : 'The device did not answer.', 'bad');
+      return;
+    }
+    const stamp = new Date().toISOString().slice(0, 10);
+    this.download(await res.blob(), `picamd-settings-${stamp}.json`);
+    say(this.ui.fileMessage, 'Exported (without passwords).', 'ok');
+  }
+
+  private async importFile(): Promise<void> {
+    const file = this.ui.importInput.files?.[0];
+    this.ui.importInput.value = '';
+    if (!file) return;
+    const result = await this.api.importSettings(await file.text());
+    if (!result.ok) {
+      const lines = result.problems.length ? result.problems.join('; ') : result.message;
+      say(this.ui.fileMessage, `${file.name} was not imported, nothing changed: ${lines}`, 'bad');
+      return;
+    }
+    await this.load();
+    say(this.ui.fileMessage, `Imported ${file.name}.`, 'ok');
+  }
+}

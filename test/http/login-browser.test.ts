@@ -44,7 +44,8 @@ describe('logging in from Chromium', { skip: !existsSync(CHROMIUM) && `no Chromi
 
   const live = () => document.getElementById('state-text')!.textContent === 'Live' && document.getElementById('overlay')!.hidden;
   const pushConnected = () => document.getElementById('link-state')!.textContent === 'Live updates';
-  const picture = (page: Page) => page.evaluate(() => (document.getElementById('live') as HTMLImageElement).naturalWidth);
+  /** The first frame decoded: "live" can be seen a moment before the <img> has finished decoding it. */
+  const pictureShown = (page: Page) => page.waitForFunction(() => (document.getElementById('live') as HTMLImageElement).naturalWidth > 0, null, { timeout: 10_000 });
   const privacyIs = (on: boolean) => document.getElementById('privacy-toggle')!.getAttribute('aria-checked') === String(on);
 
   let sessionCookie: { name: string; value: string; domain: string; path: string } | undefined;
@@ -64,7 +65,7 @@ describe('logging in from Chromium', { skip: !existsSync(CHROMIUM) && `no Chromi
     assert.equal(response?.status(), 200);
     await page.waitForFunction(live, null, { timeout: 20_000 });
     await page.waitForFunction(pushConnected, null, { timeout: 10_000 });
-    assert.ok((await picture(page)) > 0);
+    await pictureShown(page);
     const cookie = (await ctx.cookies()).find((c) => c.name === SESSION_COOKIE);
     assert.ok(cookie, 'session cookie set');
     assert.equal(cookie.httpOnly, true);
@@ -105,7 +106,7 @@ describe('logging in from Chromium', { skip: !existsSync(CHROMIUM) && `no Chromi
     assert.equal(await page.evaluate(() => document.URL), `http://admin:correct%20horse@127.0.0.1:${port}/`);
     await page.waitForFunction(live, null, { timeout: 20_000 });
     await page.waitForFunction(pushConnected, null, { timeout: 10_000 });
-    assert.ok((await picture(page)) > 0);
+    await pictureShown(page);
     // The login applies through the session cookie the page load got: the toggle works too.
     assert.ok((await ctx.cookies()).some((c) => c.name === SESSION_COOKIE));
     await page.click('#privacy-toggle');

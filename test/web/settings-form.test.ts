@@ -213,15 +213,3 @@ test("the device's problems go next to their fields; the rest above the form", (
   ]);
   assert.deepEqual(general, ['camera.backoff.maxMs: must be at least 100', 'settings must be an object', 'camera: width and height exceed the sensor']);
 });
-
-test("settings.state from the status document: applying, and rolled back with the camera's error line", async () => {
-  const { settingsStateText } = await import('../../src/web/client/settings-view.js');
-  assert.equal(settingsStateText({ state: 'ok', message: '' }), undefined);
-  assert.equal(settingsStateText(undefined), undefined);
-  assert.deepEqual(settingsStateText({ state: 'applying', message: '' }), { text: 'Applying settings…', tone: 'busy' });
-  assert.deepEqual(settingsStateText({ state: 'rolled-back', message: 'ERROR: *** no cameras available ***' }), {
-    text: 'Rolled back: ERROR: *** no cameras available ***',
-    tone: 'bad',
-  });
-  assert.equal(settingsStateText({ state: 'fallback', message: 'settings.json: camera.width: must be at most 4608' })?.tone, 'bad');
-});

@@ -3,7 +3,7 @@
 
 import type { Link } from './status-feed.js';
 import type { StreamState } from './stream.js';
-import { viewOf, type DeviceStatus, type Tone } from './view.js';
+import { settingsStateText, viewOf, type DeviceStatus, type Tone } from './view.js';
 
 export interface LiveModel {
   status: DeviceStatus | undefined;
@@ -52,6 +52,7 @@ export function findLiveElements(doc: Document) {
     sVersion: byId('s-version'),
     toast: byId('toast'),
     side: byId('side'),
+    settingsNote: byId('settings-note'),
   };
 }
 
@@ -118,6 +119,10 @@ export function renderLive(ui: LiveElements, model: LiveModel): void {
   ui.chip.hidden = !(stream.state === 'live' && live);
 
   if (!view) return;
+  const settings = settingsStateText(status?.settings);
+  ui.settingsNote.hidden = !settings;
+  text(ui.settingsNote, settings?.text ?? '');
+  if (ui.settingsNote.dataset.tone !== (settings?.tone ?? '')) ui.settingsNote.dataset.tone = settings?.tone ?? '';
   text(ui.caption, `${view.resolution} · ${live ? view.fps : view.camera}`);
   text(ui.sCamera, view.camera);
   text(ui.sResolution, view.resolution);

@@ -16,27 +16,13 @@ import {
   rangeText,
   type Field,
 } from './settings-form.js';
+import { settingsStateText } from './view.js';
 
 interface Control {
   field: Field;
   input: HTMLInputElement | HTMLSelectElement;
   origin: HTMLElement;
   problem: HTMLElement;
-}
-
-/** What the page says for settings.state; undefined: nothing to say. */
-export function settingsStateText(status: SettingsStatus | undefined): { text: string; tone: 'busy' | 'bad' } | undefined {
-  if (!status) return undefined;
-  switch (status.state) {
-    case 'applying':
-      return { text: status.message ? `Applying settings: ${status.message}` : 'Applying settings…', tone: 'busy' };
-    case 'rolled-back':
-      return { text: `Rolled back: ${status.message || 'the camera did not start with the new settings.'}`, tone: 'bad' };
-    case 'fallback':
-      return { text: `Running on the config file's settings: ${status.message || 'the saved settings could not be used.'}`, tone: 'bad' };
-    default:
-      return undefined;
-  }
 }
 
 export function findSettingsElements(doc: Document) {
@@ -46,7 +32,6 @@ export function findSettingsElements(doc: Document) {
     section: id('settings'),
     heading: id('settings-heading'),
     state: id('settings-state'),
-    note: id('settings-note'),
     form: id<HTMLFormElement>('settings-form'),
     problems: id('settings-problems'),
     loading: id('settings-loading'),
@@ -72,7 +57,7 @@ export class SettingsView {
   private document: SettingsDocument | undefined;
   private etag = '';
   private busy = false;
-  /** Called after the view opened, for the users section. */
+  /** Called each time the view opens, for the users section. */
   onOpen: () => void = () => {};
 
   constructor(
@@ -83,7 +68,6 @@ export class SettingsView {
 
   start(): void {
     const { ui } = this;
-    ui.open.addEventListener('click', () => this.toggle());
     ui.form.addEventListener('submit', (event) => {
       event.preventDefault();
       void this.apply();
@@ -100,7 +84,6 @@ export class SettingsView {
     ui.resetYes.addEventListener('click', () => void this.reset());
     ui.exportButton.addEventListener('click', () => void this.exportFile());
     ui.importInput.addEventListener('change', () => void this.importFile());
-    if (location.hash === '#settings') this.toggle();
   }
 
   toggle(): void {
@@ -117,11 +100,10 @@ export class SettingsView {
   /** settings.state from the status document (WebSocket or polling) or from an answer. */
   showStatus(status: SettingsStatus | undefined): void {
     const said = settingsStateText(status);
-    for (const el of [this.ui.state, this.ui.note]) {
-      el.hidden = !said;
-      if (el.textContent !== (said?.text ?? '')) el.textContent = said?.text ?? '';
-      el.dataset.tone = said?.tone ?? '';
-    }
+    const el = this.ui.state;
+    el.hidden = !said;
+    if (el.textContent !== (said?.text ?? '')) el.textContent = said?.text ?? '';
+    el.dataset.tone = said?.tone ?? '';
   }
 
   async load(): Promise<boolean> {

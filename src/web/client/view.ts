@@ -207,3 +207,18 @@ export function backoffMs(attempt: number, random: number): number {
   const base = Math.min(10_000, 500 * 2 ** Math.min(attempt, 10));
   return Math.round(base * (0.8 + 0.4 * random));
 }
+
+/** What the page says for settings.state; undefined: nothing to say. */
+export function settingsStateText(status: DeviceStatus['settings']): { text: string; tone: 'busy' | 'bad' } | undefined {
+  if (!status) return undefined;
+  switch (status.state) {
+    case 'applying':
+      return { text: status.message ? `Applying settings: ${status.message}` : 'Applying settings…', tone: 'busy' };
+    case 'rolled-back':
+      return { text: `Rolled back: ${status.message || 'the camera did not start with the new settings.'}`, tone: 'bad' };
+    case 'fallback':
+      return { text: `Running on the config file's settings: ${status.message || 'the saved settings could not be used.'}`, tone: 'bad' };
+    default:
+      return undefined;
+  }
+}

@@ -20,11 +20,12 @@ const int = (min: number, max: number) => z.number().int().min(min).max(max);
 const settable = z.strictObject({
   camera: z
     .strictObject({
-      width: int(64, 4608).default(1280).meta({ group: 'Camera', title: 'Width', unit: 'px', applies: 'camera', description: 'Picture width.' }),
+      width: int(64, 4608).multipleOf(2, 'must be even').default(1280).meta({ group: 'Camera', title: 'Width', unit: 'px', applies: 'camera', description: 'Picture width.' }),
       framerate: int(1, 120).default(30).meta({ group: 'Camera', title: 'Frame rate', unit: 'fps', applies: 'camera' }),
       index: int(0, 7).nullable().default(null).meta({ group: 'Camera', title: 'Camera index', applies: 'camera' }),
       rotation: z.literal([0, 180]).default(0).meta({ group: 'Picture', title: 'Rotation', unit: '°', applies: 'camera' }),
       hflip: z.boolean().default(false).meta({ group: 'Picture', title: 'Mirror', applies: 'camera' }),
+      brightness: z.number().min(-1).max(1).default(0).meta({ group: 'Picture', title: 'Brightness', applies: 'camera' }),
       lensPosition: z.number().min(0).max(15).optional().meta({ group: 'Focus', title: 'Lens position', unit: 'dioptres', applies: 'camera' }),
       afMode: z.enum(['manual', 'auto', 'continuous']).default('continuous').meta({ group: 'Focus', title: 'Autofocus', applies: 'camera' }),
       shutterUs: z.number().positive().max(1_000_000).optional().meta({ group: 'Exposure', title: 'Shutter', unit: 'µs', applies: 'camera' }),
@@ -36,6 +37,7 @@ const settable = z.strictObject({
     .strictObject({
       deviceName: z.string().max(64).default('').meta({ group: 'Device', title: 'Name', applies: 'live' }),
       maxViewers: int(1, 1000).default(16).meta({ group: 'Device', title: 'Viewers at most', applies: 'restart' }),
+      openViewing: z.boolean().default(false).meta({ group: 'Device', title: 'Open viewing', applies: 'live' }),
     })
     .prefault({}),
   gpio: z.strictObject({ led: z.strictObject({ pin: int(0, 27).default(17).meta({ group: 'Device', title: 'LED pin', applies: 'gpio' }) }).nullable().prefault({}) }).prefault({}),
@@ -49,13 +51,14 @@ const field = (path: string): Field => {
   return f;
 };
 
-test('every leaf with a group becomes a field, in schema order; ungrouped ones are left out', () => {
+test('every leaf with a group becomes a field, in schema order; ungrouped ones and open viewing (Users section) are left out', () => {
   assert.deepEqual(fields.map((f) => f.path), [
     'camera.width',
     'camera.framerate',
     'camera.index',
     'camera.rotation',
     'camera.hflip',
+    'camera.brightness',
     'camera.lensPosition',
     'camera.afMode',
     'camera.shutterUs',
@@ -88,7 +91,7 @@ test('every leaf with a group becomes a field, in schema order; ungrouped ones a
 test('groups come in the page order, Camera first, empty ones left out', () => {
   assert.deepEqual(groupFields(fields).map((g) => [g.group, g.fields.length]), [
     ['Camera', 3],
-    ['Picture', 2],
+    ['Picture', 3],
     ['Focus', 2],
     ['Exposure', 1],
     ['Device', 3],
@@ -121,7 +124,9 @@ test('local $refs, anyOf of consts and type lists are understood; nonsense is ig
 });
 
 test('each control says its range and unit', () => {
-  assert.equal(rangeText(field('camera.width')), '64–4608 px, whole');
+  assert.equal(rangeText(field('camera.width')), '64–4608 px, even');
+  assert.equal(rangeText(field('camera.framerate')), '1–120 fps, whole');
+  assert.equal(rangeText(field('camera.brightness')), '-1 to 1');
   assert.equal(rangeText(field('camera.lensPosition')), '0–15 dioptres (empty: automatic)');
   assert.equal(rangeText(field('camera.shutterUs')), 'more than 0 and at most 1000000 µs (empty: automatic)');
   assert.equal(rangeText(field('camera.index')), '0–7, whole (empty: not set)');
@@ -146,6 +151,10 @@ test('coercion: numbers, bounds, whole numbers, enums, booleans, empty', () => {
   assert.deepEqual(coerce(width, '4609'), { ok: false, problem: 'must be at most 4608 px' });
   assert.deepEqual(coerce(width, '10'), { ok: false, problem: 'must be at least 64 px' });
   assert.deepEqual(coerce(width, '640.5'), { ok: false, problem: 'must be a whole number' });
+  assert.deepEqual(coerce(width, '641'), { ok: false, problem: 'must be even' });
+  assert.deepEqual(coerce({ ...field('camera.brightness'), multipleOf: 0.1 }, '0.3'), { ok: true, value: 0.3 });
+  assert.deepEqual(coerce({ ...field('camera.brightness'), multipleOf: 0.1 }, '0.35'), { ok: false, problem: 'must be a multiple of 0.1' });
+  assert.deepEqual(coerce(field('camera.brightness'), '-0.5'), { ok: true, value: -0.5 });
   assert.deepEqual(coerce(width, '12abc'), { ok: false, problem: 'must be a number' });
   assert.deepEqual(coerce(width, '0x100'), { ok: false, problem: 'must be a number' });
   assert.deepEqual(coerce(width, ''), { ok: false, problem: 'required' });
@@ -169,7 +178,7 @@ test('coercion: numbers, bounds, whole numbers, enums, booleans, empty', () => {
 test('collect: the loaded tree with the controls on top; keys without a field go back unchanged', () => {
   const loaded = {
     camera: { width: 1280, framerate: 30, index: null, rotation: 0, hflip: false, lensPosition: 1, afMode: 'continuous', extra: 'kept' },
-    server: { deviceName: 'Front door', maxViewers: 16 },
+    server: { deviceName: 'Front door', maxViewers: 16, openViewing: true },
   };
   const raws = new Map<string, string | boolean>([
     ['camera.width', '1920'],
@@ -183,7 +192,7 @@ test('collect: the loaded tree with the controls on top; keys without a field go
   assert.equal(problems.size, 0);
   assert.deepEqual(values, {
     camera: { width: 1920, framerate: 30, index: null, rotation: 180, hflip: true, afMode: 'continuous', extra: 'kept' },
-    server: { deviceName: 'Back door', maxViewers: 16 },
+    server: { deviceName: 'Back door', maxViewers: 16, openViewing: true },
     gpio: { led: { pin: 22 } },
   });
   assert.equal(loaded.camera.width, 1280, 'the loaded values are not touched');

@@ -40,6 +40,7 @@ async function loadSettingsView(): Promise<SettingsView> {
   const view = new settings.SettingsView(settings.findSettingsElements(document), api, download);
   const usersView = new users.UsersView(users.findUsersElements(document), api);
   view.onOpen = () => void usersView.load();
+  usersView.onOpenViewingChanged = () => void view.refreshIfUnchanged();
   view.start();
   usersView.start();
   view.showStatus(lastStatus?.settings);

@@ -24,6 +24,7 @@ export interface Field {
   maximum?: number;
   exclusiveMinimum?: number;
   exclusiveMaximum?: number;
+  multipleOf?: number;
   maxLength?: number;
   minLength?: number;
   /** null is a value (e.g. "no --camera flag"): an empty input means null. */
@@ -76,6 +77,12 @@ function unwrap(node: JsonSchema, root: JsonSchema): { node: JsonSchema; nullabl
   return { node: { ...own, anyOf: nonNull }, nullable };
 }
 
+/**
+ * Settable, but not from the form: open viewing lets anyone watch without a password, so it is
+ * turned on only in the Users section, after an explicit confirmation (POST /api/users/open-viewing).
+ */
+export const MANAGED_ELSEWHERE: ReadonlySet<string> = new Set(['server.openViewing']);
+
 const isGroup = (x: unknown): x is Group => (GROUPS as readonly unknown[]).includes(x);
 const APPLIES: readonly Applies[] = ['live', 'camera', 'gpio', 'restart'];
 
@@ -91,7 +98,7 @@ export function fieldsOf(schema: unknown): Field[] {
     const { node, nullable } = unwrap(raw, schema);
     if (isGroup(node.group)) {
       const field = fieldOf(node, keys, nullable, required);
-      if (field) fields.push(field);
+      if (field && !MANAGED_ELSEWHERE.has(field.path)) fields.push(field);
       return;
     }
     if (node.type === 'object' && isObject(node.properties)) {
@@ -133,7 +140,7 @@ function fieldOf(node: JsonSchema, keys: string[], nullable: boolean, required: 
     nullable,
     optional: !required && !nullable,
   };
-  for (const k of ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'maxLength', 'minLength'] as const) {
+  for (const k of ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'maxLength', 'minLength'] as const) {
     const v = num(node[k]);
     if (v !== undefined) field[k] = v;
   }
@@ -159,10 +166,12 @@ export function rangeText(field: Field): string {
   else {
     const low = field.minimum !== undefined ? `at least ${n(field.minimum)}` : field.exclusiveMinimum !== undefined ? `more than ${n(field.exclusiveMinimum)}` : undefined;
     const high = field.maximum !== undefined ? `at most ${n(field.maximum)}` : field.exclusiveMaximum !== undefined ? `less than ${n(field.exclusiveMaximum)}` : undefined;
-    if (field.minimum !== undefined && field.maximum !== undefined) text = `${n(field.minimum)}–${n(field.maximum)}${unit}`;
+    if (field.minimum !== undefined && field.maximum !== undefined) text = `${n(field.minimum)}${field.minimum < 0 ? ' to ' : '–'}${n(field.maximum)}${unit}`;
     else if (low || high) text = [low, high].filter(Boolean).join(' and ') + unit;
     else text = (field.kind === 'integer' ? 'whole number' : 'number') + unit;
-    if (field.kind === 'integer' && (low || high)) text += ', whole';
+    if (field.multipleOf === 2 && field.kind === 'integer') text += ', even';
+    else if (field.multipleOf !== undefined) text += `, a multiple of ${n(field.multipleOf)}`;
+    else if (field.kind === 'integer' && (low || high)) text += ', whole';
   }
   if (field.nullable) text += ' (empty: not set)';
   else if (field.optional) text += ' (empty: automatic)';
@@ -249,7 +258,17 @@ export function coerce(field: Field, raw: string | boolean): Coerced {
   if (field.maximum !== undefined && value > field.maximum) return { ok: false, problem: `must be at most ${n(field.maximum)}${unit}` };
   if (field.exclusiveMinimum !== undefined && value <= field.exclusiveMinimum) return { ok: false, problem: `must be more than ${n(field.exclusiveMinimum)}${unit}` };
   if (field.exclusiveMaximum !== undefined && value >= field.exclusiveMaximum) return { ok: false, problem: `must be less than ${n(field.exclusiveMaximum)}${unit}` };
+  if (field.multipleOf !== undefined && !isMultiple(value, field.multipleOf)) {
+    return { ok: false, problem: field.multipleOf === 2 && field.kind === 'integer' ? 'must be even' : `must be a multiple of ${n(field.multipleOf)}` };
+  }
   return { ok: true, value };
+}
+
+/** 0.3 is a multiple of 0.1 although 0.3 % 0.1 is not 0 in floating point. */
+function isMultiple(value: number, step: number): boolean {
+  if (step <= 0) return true;
+  const q = value / step;
+  return Math.abs(q - Math.round(q)) < 1e-9;
 }
 
 function checkString(field: Field, value: string): Coerced {

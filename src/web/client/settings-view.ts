@@ -154,7 +154,7 @@ export class SettingsView {
         name: field.path,
         type: numeric ? 'number' : 'text',
         inputmode: numeric ? (field.kind === 'integer' ? 'numeric' : 'decimal') : undefined,
-        step: numeric ? (field.kind === 'integer' ? '1' : 'any') : undefined,
+        step: numeric ? (field.multipleOf !== undefined ? String(field.multipleOf) : field.kind === 'integer' ? '1' : 'any') : undefined,
         min: field.minimum !== undefined ? String(field.minimum) : undefined,
         max: field.maximum !== undefined ? String(field.maximum) : undefined,
         maxlength: field.maxLength !== undefined ? String(field.maxLength) : undefined,
@@ -227,6 +227,17 @@ export class SettingsView {
     this.ui.problems.hidden = general.length === 0;
     this.ui.problems.replaceChildren(...general.map((g) => h('p', {}, g)));
     first?.input.focus();
+  }
+
+  /**
+   * Reloads the values when the form holds no changes of its own, e.g. after open viewing was
+   * turned on or off in the Users section (it is part of the settings, so their ETag moved on).
+   * With changes, Apply's If-Match will find out, and nothing typed is thrown away here.
+   */
+  async refreshIfUnchanged(): Promise<void> {
+    if (!this.document || this.busy) return;
+    const { values, problems } = collect(this.fields, this.document.values, this.raws());
+    if (problems.size === 0 && JSON.stringify(values) === JSON.stringify(this.document.values)) await this.load();
   }
 
   revert(): void {

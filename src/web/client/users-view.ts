@@ -31,6 +31,8 @@ export type UsersElements = ReturnType<typeof findUsersElements>;
 
 export class UsersView {
   private document: UsersDocument | undefined;
+  /** Open viewing changed (it is one of the settings too). */
+  onOpenViewingChanged: () => void = () => {};
 
   constructor(
     private readonly ui: UsersElements,
@@ -139,6 +141,7 @@ export class UsersView {
       return;
     }
     say(this.ui.openMessage, enabled ? 'Anyone on this network may watch now.' : 'Watching needs a password again.', 'ok');
+    this.onOpenViewingChanged();
     await this.load();
     this.ui.open.focus();
   }

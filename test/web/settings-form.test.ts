@@ -10,7 +10,9 @@ import {
   mapProblems,
   originText,
   rangeText,
+  sectionsOf,
   setAt,
+  valueOf,
   type Field,
 } from '../../src/web/client/settings-form.js';
 
@@ -40,7 +42,17 @@ const settable = z.strictObject({
       openViewing: z.boolean().default(false).meta({ group: 'Device', title: 'Open viewing', applies: 'live' }),
     })
     .prefault({}),
-  gpio: z.strictObject({ led: z.strictObject({ pin: int(0, 27).default(17).meta({ group: 'Device', title: 'LED pin', applies: 'gpio' }) }).nullable().prefault({}) }).prefault({}),
+  gpio: z
+    .strictObject({
+      led: z
+        .strictObject({
+          pin: int(0, 27).default(17).meta({ group: 'Device', title: 'LED pin', applies: 'gpio' }),
+          activeLow: z.boolean().default(false).meta({ group: 'Device', title: 'LED active low', applies: 'gpio' }),
+        })
+        .nullable()
+        .prefault({}),
+    })
+    .prefault({}),
 });
 
 const schema = JSON.parse(JSON.stringify(z.toJSONSchema(settable)));
@@ -65,6 +77,7 @@ test('every leaf with a group becomes a field, in schema order; ungrouped ones a
     'server.deviceName',
     'server.maxViewers',
     'gpio.led.pin',
+    'gpio.led.activeLow',
   ]);
   const width = field('camera.width');
   assert.equal(width.kind, 'integer');
@@ -94,7 +107,7 @@ test('groups come in the page order, Camera first, empty ones left out', () => {
     ['Picture', 3],
     ['Focus', 2],
     ['Exposure', 1],
-    ['Device', 3],
+    ['Device', 4],
   ]);
   assert.deepEqual(groupFields(fieldsOf({ type: 'object', properties: { a: { type: 'number', group: 'Exposure' } } })).map((g) => g.group), ['Exposure']);
 });
@@ -202,6 +215,25 @@ test('collect: the loaded tree with the controls on top; keys without a field go
     ['camera.framerate', 'must be a number'],
   ]);
   assert.deepEqual(setAt({ a: { b: 1 } }, ['a', 'b'], undefined), { a: {} });
+  const sparse = collect(fields, { camera: { width: 1280 } }, new Map([['camera.width', '1280'], ['camera.framerate', '']]));
+  assert.deepEqual(sparse, { values: { camera: { width: 1280 } }, problems: new Map() }, 'an empty field the device sent no value for stays out');
+});
+
+test('an object that may be null as a whole (no LED) is one switch: off sends null, on starts from the defaults', () => {
+  assert.equal(field('gpio.led.pin').section, 'gpio.led');
+  assert.equal(field('camera.width').section, undefined);
+  assert.deepEqual(sectionsOf(fields), [{ path: 'gpio.led', keys: ['gpio', 'led'], title: 'LED' }]);
+  const withLed = { gpio: { led: { pin: 5, activeLow: true } } };
+  const noLed = { gpio: { led: null } };
+  assert.equal(valueOf(field('gpio.led.pin'), withLed), 5);
+  assert.equal(valueOf(field('gpio.led.pin'), noLed), 17, 'the default while there is no LED');
+  const pin = displayValue(field('gpio.led.pin'), valueOf(field('gpio.led.pin'), noLed)) as string;
+  const off = collect(fields, withLed, new Map<string, string | boolean>([['gpio.led', false], ['gpio.led.pin', 'not even a number']]));
+  assert.deepEqual(off, { values: { gpio: { led: null } }, problems: new Map() }, "a section that is off: its fields are not read");
+  const on = collect(fields, noLed, new Map<string, string | boolean>([['gpio.led', true], ['gpio.led.pin', pin], ['gpio.led.activeLow', false]]));
+  assert.deepEqual(on.values, { gpio: { led: { pin: 17, activeLow: false } } });
+  const unchanged = collect(fields, noLed, new Map<string, string | boolean>([['gpio.led', false], ['gpio.led.pin', pin]]));
+  assert.deepEqual(unchanged.values, noLed);
 });
 
 test("the device's problems go next to their fields; the rest above the form", () => {

@@ -32,6 +32,16 @@ export interface Field {
   /** Not required and not nullable: an empty input leaves the setting out. */
   optional: boolean;
   default?: unknown;
+  /** The nearest enclosing object that may be null as a whole (`gpio.led`: no LED), if any. */
+  section?: string;
+}
+
+/** An object that may be null as a whole: one switch on the form turns all of its fields on or off. */
+export interface Section {
+  path: string;
+  keys: string[];
+  /** What its fields' titles have in common ("LED" for "LED pin", "LED active low"), else its key. */
+  title: string;
 }
 
 type JsonSchema = Record<string, unknown>;
@@ -94,21 +104,23 @@ const APPLIES: readonly Applies[] = ['live', 'camera', 'gpio', 'restart'];
 export function fieldsOf(schema: unknown): Field[] {
   if (!isObject(schema)) return [];
   const fields: Field[] = [];
-  const walk = (raw: JsonSchema, keys: string[], required: boolean) => {
+  const walk = (raw: JsonSchema, keys: string[], required: boolean, section: string | undefined) => {
     const { node, nullable } = unwrap(raw, schema);
     if (isGroup(node.group)) {
       const field = fieldOf(node, keys, nullable, required);
+      if (field && section) field.section = section;
       if (field && !MANAGED_ELSEWHERE.has(field.path)) fields.push(field);
       return;
     }
     if (node.type === 'object' && isObject(node.properties)) {
       const req = Array.isArray(node.required) ? node.required : [];
+      const inner = nullable && keys.length > 0 ? keys.join('.') : section;
       for (const [key, child] of Object.entries(node.properties)) {
-        if (isObject(child)) walk(child, [...keys, key], req.includes(key) || 'default' in child);
+        if (isObject(child)) walk(child, [...keys, key], req.includes(key) || 'default' in child, inner);
       }
     }
   };
-  walk(schema, [], true);
+  walk(schema, [], true, undefined);
   return fields;
 }
 
@@ -146,6 +158,27 @@ function fieldOf(node: JsonSchema, keys: string[], nullable: boolean, required: 
   }
   if ('default' in node) field.default = node.default;
   return field;
+}
+
+/** The nullable objects the fields belong to, each once, in field order. */
+export function sectionsOf(fields: readonly Field[]): Section[] {
+  const sections: Section[] = [];
+  for (const field of fields) {
+    if (!field.section || sections.some((s) => s.path === field.section)) continue;
+    const members = fields.filter((f) => f.section === field.section);
+    const keys = field.section.split('.');
+    sections.push({ path: field.section, keys, title: commonWords(members.map((f) => f.title)) || keys[keys.length - 1] || field.section });
+  }
+  return sections;
+}
+
+/** The leading words all titles share: "Privacy input" for "Privacy input pin" and "Privacy input type". */
+function commonWords(titles: readonly string[]): string {
+  const split = titles.map((t) => t.split(' '));
+  const first = split[0] ?? [];
+  let n = 0;
+  while (n < first.length && split.every((words) => words.length > n + 1 && words[n] === first[n])) n++;
+  return first.slice(0, n).join(' ');
 }
 
 /** The fields by group, in the page's group order; empty groups left out. */
@@ -219,6 +252,15 @@ export function setAt(tree: unknown, keys: readonly string[], value: unknown): R
   return root;
 }
 
+/**
+ * The value a field's control starts from: the device's, or, inside a section that is off (null),
+ * the field's default, so that turning the section on starts from sensible values.
+ */
+export function valueOf(field: Field, values: unknown): unknown {
+  if (field.section && getAt(values, field.section.split('.')) === null) return field.default;
+  return getAt(values, field.keys);
+}
+
 /** What a control shows for a value: the text of an input, an option's index, a checkbox's state. */
 export function displayValue(field: Field, value: unknown): string | boolean {
   if (field.kind === 'boolean') return value === true;
@@ -280,14 +322,24 @@ function checkString(field: Field, value: string): Coerced {
 
 /**
  * The whole settable tree to PUT: the values as loaded with every field's control applied on top
- * (keys the page has no field for go back unchanged), and the problems by field path.
+ * (keys the page has no field for go back unchanged, as do empty fields the device sent no value
+ * for), and the problems by field path. A section
+ * switched off (`raws` holds false under the section's path) is null, its fields ignored.
  */
 export function collect(fields: Field[], loaded: unknown, raws: ReadonlyMap<string, string | boolean>): { values: Record<string, unknown>; problems: Map<string, string> } {
   let values: Record<string, unknown> = isObject(loaded) ? structuredClone(loaded) : {};
   const problems = new Map<string, string>();
+  for (const section of sectionsOf(fields)) {
+    const on = raws.get(section.path);
+    if (on === false) values = setAt(values, section.keys, null);
+    else if (on === true && !isObject(getAt(values, section.keys))) values = setAt(values, section.keys, {});
+  }
   for (const field of fields) {
     const raw = raws.get(field.path);
     if (raw === undefined) continue;
+    if (field.section && raws.get(field.section) === false) continue;
+    // Left empty and not on the device either: nothing to send (the device fills in its default).
+    if (raw === '' && getAt(loaded, field.keys) === undefined) continue;
     const result = coerce(field, raw);
     if (result.ok) values = setAt(values, field.keys, result.value);
     else problems.set(field.path, result.problem);

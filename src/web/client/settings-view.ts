@@ -14,7 +14,10 @@ import {
   mapProblems,
   originText,
   rangeText,
+  sectionsOf,
+  valueOf,
   type Field,
+  type Section,
 } from './settings-form.js';
 import { settingsStateText } from './view.js';
 
@@ -54,6 +57,8 @@ export type SettingsElements = ReturnType<typeof findSettingsElements>;
 export class SettingsView {
   private fields: Field[] = [];
   private controls: Control[] = [];
+  /** One switch per object that may be null as a whole (e.g. no status LED). */
+  private sectionSwitches = new Map<string, HTMLInputElement>();
   private document: SettingsDocument | undefined;
   private etag = '';
   private busy = false;
@@ -127,10 +132,37 @@ export class SettingsView {
     const { groups } = this.ui;
     groups.replaceChildren();
     this.controls = [];
+    this.sectionSwitches.clear();
+    const sections = sectionsOf(this.fields);
     for (const { group, fields } of groupFields(this.fields)) {
       const fieldset = h('fieldset', { class: 'card group' }, h('legend', {}, group));
-      for (const field of fields) fieldset.append(this.buildField(field));
+      for (const field of fields) {
+        const section = sections.find((s) => s.path === field.section);
+        if (section && !this.sectionSwitches.has(section.path)) fieldset.append(this.buildSectionSwitch(section));
+        fieldset.append(this.buildField(field));
+      }
       groups.append(fieldset);
+    }
+  }
+
+  private buildSectionSwitch(section: Section): HTMLElement {
+    const id = `set-section-${section.keys.join('-')}`;
+    const input = h('input', { id, type: 'checkbox', 'aria-describedby': `${id}-hint` });
+    input.addEventListener('change', () => this.enableSections());
+    this.sectionSwitches.set(section.path, input);
+    return h(
+      'div',
+      { class: 'field check', 'data-section': section.path },
+      input,
+      h('label', { for: id }, `${section.title} in use`),
+      h('p', { class: 'hint', id: `${id}-hint` }, 'Off: not used; the settings below are kept for when it is on.'),
+    );
+  }
+
+  /** Fields of a section that is off cannot be edited (their values are not sent). */
+  private enableSections(): void {
+    for (const { field, input } of this.controls) {
+      if (field.section) input.disabled = this.sectionSwitches.get(field.section)?.checked === false;
     }
   }
 
@@ -183,8 +215,9 @@ export class SettingsView {
   }
 
   private fill(): void {
+    for (const [path, input] of this.sectionSwitches) input.checked = getAt(this.document?.values, path.split('.')) !== null;
     for (const control of this.controls) {
-      const value = getAt(this.document?.values, control.field.keys);
+      const value = valueOf(control.field, this.document?.values);
       const shown = displayValue(control.field, value);
       if (control.input instanceof HTMLInputElement && control.input.type === 'checkbox') control.input.checked = shown === true;
       else control.input.value = String(shown);
@@ -193,6 +226,7 @@ export class SettingsView {
       control.origin.dataset.origin = origin;
       this.clearProblem(control);
     }
+    this.enableSections();
     this.ui.problems.hidden = true;
   }
 
@@ -204,6 +238,7 @@ export class SettingsView {
 
   private raws(): Map<string, string | boolean> {
     const raws = new Map<string, string | boolean>();
+    for (const [path, input] of this.sectionSwitches) raws.set(path, input.checked);
     for (const { field, input } of this.controls) {
       raws.set(field.path, input instanceof HTMLInputElement && input.type === 'checkbox' ? input.checked : input.value);
     }

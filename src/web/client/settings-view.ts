@@ -155,7 +155,7 @@ export class SettingsView {
       { class: 'field check', 'data-section': section.path },
       input,
       h('label', { for: id }, `${section.title} in use`),
-      h('p', { class: 'hint', id: `${id}-hint` }, 'Off: not used; the settings below are kept for when it is on.'),
+      h('p', { class: 'hint', id: `${id}-hint` }, 'Off: not used, and its settings below are not sent.'),
     );
   }
 

@@ -304,8 +304,14 @@ export class SettingsView {
         this.showProblems(mapped.byField, mapped.general.length || mapped.byField.size ? mapped.general : [result.message]);
         say(this.ui.message, 'The device refused these settings: see the marked fields.', 'bad');
       } else if (result.status === 412) {
-        await this.load();
-        say(this.ui.message, 'Someone else changed the settings meanwhile. These are the values now on the device; your changes were not applied.', 'bad');
+        const reloaded = await this.load();
+        say(
+          this.ui.message,
+          reloaded
+            ? 'Someone else changed the settings meanwhile. These are the values now on the device; your changes were not applied.'
+            : 'Someone else changed the settings meanwhile, and they could not be reloaded; your changes were not applied.',
+          'bad',
+        );
       } else {
         say(this.ui.message, `Not applied: ${result.message}`, 'bad');
       }

@@ -18,6 +18,7 @@ function harness(fetch: FakeFetch) {
   const frames: Buffer[] = [];
   const states: StreamState[] = [];
   const native: string[] = [];
+  let notSetUp = 0;
   const stream = new LiveStream({
     location: PAGE,
     fetch: fetch.fetch,
@@ -26,8 +27,9 @@ function harness(fetch: FakeFetch) {
     onFrame: (f) => frames.push(Buffer.from(f)),
     onChange: () => states.push(stream.state),
     onNativeStream: (url) => native.push(url),
+    onNotSetUp: () => notSetUp++,
   });
-  return { stream, frames, states, native };
+  return { stream, frames, states, native, notSetUp: () => notSetUp };
 }
 
 describe('LiveStream', () => {
@@ -145,6 +147,24 @@ describe('LiveStream', () => {
     mock.timers.tick(1);
     await settle();
     assert.equal(fetch.calls.length, 2);
+  });
+
+  test('a device nobody owns (503 not-set-up) is reported, and tried again after its Retry-After', async (t) => {
+    const fetch = new FakeFetch(() => json({ error: 'not-set-up', message: 'set up this camera first' }, 503, { 'Retry-After': '2' }));
+    const { stream, notSetUp } = harness(fetch);
+    t.after(() => stream.stop());
+    stream.start();
+    await settle();
+    assert.equal(notSetUp(), 1);
+    assert.equal(stream.state, 'reconnecting');
+    assert.equal(stream.detail, 'Nobody has set up this camera yet.');
+    mock.timers.tick(1_999);
+    await settle();
+    assert.equal(fetch.calls.length, 1);
+    mock.timers.tick(1);
+    await settle();
+    assert.equal(fetch.calls.length, 2);
+    assert.equal(notSetUp(), 2);
   });
 
   test('retryNow() skips the backoff; stop() aborts and never retries', async (t) => {

@@ -29,6 +29,8 @@ const live = new LiveView(ui, {
   timers: browserTimers,
   random: Math.random,
   toast,
+  // Nobody owns the device any more (an owner reset on the device): the reloaded page shows the setup form.
+  onNotSetUp: () => void api.setup().then((setup) => setup.ok && setup.body?.claimed === false && location.reload()),
   onStatus: (status) => {
     lastStatus = status;
     void settingsView?.then((view) => view.showStatus(status.settings));

@@ -18,6 +18,8 @@ export interface LiveViewDeps {
   toast: Toast;
   /** Every status document, for views besides this one (settings). */
   onStatus?: (status: DeviceStatus) => void;
+  /** The device answered that nobody owns it. */
+  onNotSetUp: () => void;
 }
 
 interface PrivacyAnswer {
@@ -45,6 +47,7 @@ export class LiveView {
       onFrame: (jpeg) => painter.show(jpeg),
       onChange: () => this.render(),
       onNativeStream: (url) => (ui.img.src = url),
+      onNotSetUp: deps.onNotSetUp,
     });
     this.feed = new StatusFeed({
       location: deps.location,

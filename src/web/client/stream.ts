@@ -25,6 +25,8 @@ export interface StreamDeps {
   onChange: () => void;
   /** A browser without streamed fetch bodies: show this URL in the <img> and let it decode MJPEG itself. */
   onNativeStream: (url: string) => void;
+  /** The device has no owner (503 not-set-up, e.g. after an owner reset); the stream keeps trying meanwhile. */
+  onNotSetUp: () => void;
 }
 
 export class LiveStream {
@@ -81,9 +83,14 @@ export class LiveStream {
     try {
       const res = await this.deps.fetch(url, { cache: 'no-store', signal: controller.signal });
       if (res.status === 503) {
-        const body = (await res.json().catch(() => undefined)) as { message?: string } | undefined;
+        const body = (await res.json().catch(() => undefined)) as { error?: string; message?: string } | undefined;
         retryAfterMs = (Number(res.headers.get('retry-after')) || 5) * 1000;
-        this.set('full', body?.message ?? 'Too many people are watching right now.');
+        if (body?.error === 'not-set-up') {
+          this.set('reconnecting', 'Nobody has set up this camera yet.');
+          this.deps.onNotSetUp();
+        } else {
+          this.set('full', body?.message ?? 'Too many people are watching right now.');
+        }
       } else if (res.ok && !res.body) {
         controller.abort();
         this.wanted = false;

@@ -44,6 +44,8 @@ describe('the first-run screen in Chromium', { skip, timeout: 180_000 }, () => {
       port = await freePort();
       const config = { ...appConfig(port, dir, { camera: { width: 640, height: 480, framerate: 15 } }), settings: { file: join(dir, 'state', 'settings.json') } };
       app = await startApp(config, { dir, port });
+      const probe = await fetch(`${origin()}/api/setup`);
+      if (probe.status !== 200) throw new Error(`GET /api/setup answers ${probe.status}: the server side of the setup API is missing`);
       browser = await chromium.launch({
         executablePath: CHROMIUM,
         args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],

@@ -73,6 +73,8 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
       settings: { file: join(dir, 'state', 'settings.json') },
     };
     app = await startApp(config, { dir, port });
+    const probe = await api('GET', '/api/settings/schema');
+    if (probe.status !== 200) throw new Error(`GET /api/settings/schema answers ${probe.status}: the server side of the settings API is missing`);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -92,7 +94,8 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
   test('opens from the header, grouped Camera · Picture · Focus · Exposure · Device · Users; each control with its range, unit and origin', { todo }, async () => {
     ready();
     await page.click('#settings-open');
-    assert.equal(await page.getAttribute('#settings-open', 'aria-expanded'), 'true');
+    // The Settings view's modules load on the first click.
+    await page.waitForFunction(() => document.getElementById('settings-open')!.getAttribute('aria-expanded') === 'true');
     await page.waitForSelector('#settings-groups fieldset.group', { timeout: 10_000 }).catch((err: Error) => {
       throw new Error(`${err.message}${output()}`);
     });

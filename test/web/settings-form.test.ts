@@ -38,6 +38,7 @@ const settable = z.strictObject({
   server: z
     .strictObject({
       deviceName: z.string().max(64).default('').meta({ group: 'Device', title: 'Name', applies: 'live' }),
+      brokerPassword: z.string().max(1024).nullable().default(null).meta({ group: 'Device', title: 'Broker password', applies: 'live', secret: true }),
       maxViewers: int(1, 1000).default(16).meta({ group: 'Device', title: 'Viewers at most', applies: 'restart' }),
       openViewing: z.boolean().default(false).meta({ group: 'Device', title: 'Open viewing', applies: 'live' }),
     })
@@ -75,6 +76,7 @@ test('every leaf with a group becomes a field, in schema order; ungrouped ones a
     'camera.afMode',
     'camera.shutterUs',
     'server.deviceName',
+    'server.brokerPassword',
     'server.maxViewers',
     'gpio.led.pin',
     'gpio.led.activeLow',
@@ -107,7 +109,7 @@ test('groups come in the page order, Camera first, empty ones left out', () => {
     ['Picture', 3],
     ['Focus', 2],
     ['Exposure', 1],
-    ['Device', 4],
+    ['Device', 5],
   ]);
   assert.deepEqual(groupFields(fieldsOf({ type: 'object', properties: { a: { type: 'number', group: 'Exposure' } } })).map((g) => g.group), ['Exposure']);
 });
@@ -146,6 +148,9 @@ test('each control says its range and unit', () => {
   assert.equal(rangeText(field('camera.rotation')), '0, 180 °');
   assert.equal(rangeText(field('camera.hflip')), 'on or off');
   assert.equal(rangeText(field('server.deviceName')), 'up to 64 characters');
+  assert.equal(field('server.brokerPassword').secret, true);
+  assert.equal(field('server.deviceName').secret, false);
+  assert.equal(rangeText(field('server.brokerPassword')), 'up to 1024 characters, not shown: leave it to keep it (empty: not set)');
 });
 
 test('origins read as default, config file, set here', () => {

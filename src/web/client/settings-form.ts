@@ -32,6 +32,8 @@ export interface Field {
   /** Not required and not nullable: an empty input leaves the setting out. */
   optional: boolean;
   default?: unknown;
+  /** Write-only (a broker password): the device shows a placeholder, and takes it back as "unchanged". */
+  secret: boolean;
   /** The nearest enclosing object that may be null as a whole (`gpio.led`: no LED), if any. */
   section?: string;
 }
@@ -151,6 +153,7 @@ function fieldOf(node: JsonSchema, keys: string[], nullable: boolean, required: 
     options,
     nullable,
     optional: !required && !nullable,
+    secret: node.secret === true,
   };
   for (const k of ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'maxLength', 'minLength'] as const) {
     const v = num(node[k]);
@@ -206,6 +209,7 @@ export function rangeText(field: Field): string {
     else if (field.multipleOf !== undefined) text += `, a multiple of ${n(field.multipleOf)}`;
     else if (field.kind === 'integer' && (low || high)) text += ', whole';
   }
+  if (field.secret) text += ', not shown: leave it to keep it';
   if (field.nullable) text += ' (empty: not set)';
   else if (field.optional) text += ' (empty: automatic)';
   return text;

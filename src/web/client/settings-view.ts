@@ -184,13 +184,13 @@ export class SettingsView {
       input = h('input', {
         id,
         name: field.path,
-        type: numeric ? 'number' : 'text',
+        type: numeric ? 'number' : field.secret ? 'password' : 'text',
         inputmode: numeric ? (field.kind === 'integer' ? 'numeric' : 'decimal') : undefined,
         step: numeric ? (field.multipleOf !== undefined ? String(field.multipleOf) : field.kind === 'integer' ? '1' : 'any') : undefined,
         min: field.minimum !== undefined ? String(field.minimum) : undefined,
         max: field.maximum !== undefined ? String(field.maximum) : undefined,
         maxlength: field.maxLength !== undefined ? String(field.maxLength) : undefined,
-        autocomplete: 'off',
+        autocomplete: field.secret ? 'new-password' : 'off',
         'aria-describedby': described,
       });
     }

@@ -19,11 +19,6 @@ const browserMissing = !existsSync(CHROMIUM);
 const skip = browserMissing && process.env.CI !== 'true' ? `no Chromium at ${CHROMIUM} (apt-get install chromium); with CI=true this is a failure` : false;
 const ARTIFACTS = join(projectRoot, 'test-results');
 const OWNER = { name: 'owner', password: 'correct horse' };
-/**
- * These run against the contract before the server side exists in this branch: reported as TODO
- * (not failures) until the settings store and its routes are merged; then this line goes.
- */
-const todo = 'needs the server side of the settings API';
 
 describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
   let browser: Browser;
@@ -68,10 +63,7 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     dir = mkdtempSync(join(tmpdir(), 'picamd-settings-'));
     port = await freePort();
     const users = [{ name: OWNER.name, passwordHash: await hashPassword(OWNER.password, { ln: 10, r: 8, p: 1 }) }];
-    const config = {
-      ...appConfig(port, dir, { server: { deviceName: 'Front door', auth: { users } }, camera: { width: 640, height: 480, framerate: 15 } }),
-      settings: { file: join(dir, 'state', 'settings.json') },
-    };
+    const config = appConfig(port, dir, { server: { deviceName: 'Front door', auth: { users } }, camera: { width: 640, height: 480, framerate: 15 } });
     app = await startApp(config, { dir, port });
     const probe = await api('GET', '/api/settings/schema');
     if (probe.status !== 200) throw new Error(`GET /api/settings/schema answers ${probe.status}: the server side of the settings API is missing`);
@@ -91,7 +83,7 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     await app?.stop();
   });
 
-  test('opens from the header, grouped Camera · Picture · Focus · Exposure · Device · Users; each control with its range, unit and origin', { todo }, async () => {
+  test('opens from the header, grouped Camera · Picture · Focus · Exposure · Device · Users; each control with its range, unit and origin', async () => {
     ready();
     await page.click('#settings-open');
     // The Settings view's modules load on the first click.
@@ -117,7 +109,7 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     await page.screenshot({ path: join(ARTIFACTS, 'settings.png'), fullPage: true });
   });
 
-  test('Apply from the keyboard saves through PUT with If-Match; the origin becomes "set here"', { todo }, async () => {
+  test('Apply from the keyboard saves through PUT with If-Match; the origin becomes "set here"', async () => {
     ready();
     await control('camera.framerate').focus();
     await page.keyboard.press('ControlOrMeta+A');
@@ -131,7 +123,7 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     await waitFor('the camera at 10 fps', async () => (await api('GET', '/api/status')).body.camera.framerate === 10, 30_000, 200);
   });
 
-  test('a value out of range is marked next to its field before anything is sent', { todo }, async () => {
+  test('a value out of range is marked next to its field before anything is sent', async () => {
     ready();
     const puts: string[] = [];
     const onRequest = (r: { method(): string; url(): string }) => r.method() === 'PUT' && puts.push(r.url());
@@ -148,7 +140,7 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     assert.equal(await control('camera.framerate').inputValue(), '10');
   });
 
-  test("the device's 400 problems appear next to their fields", { todo }, async () => {
+  test("the device's 400 problems appear next to their fields", async () => {
     ready();
     // The page checks ranges itself; a body changed on the way shows what the device's answer does.
     await page.route('**/api/settings', async (route) => {
@@ -166,7 +158,7 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     assert.equal((await api('GET', '/api/settings')).body.values.camera.quality !== 70, true, 'nothing applied');
   });
 
-  test('412: someone else changed the settings; the page reloads the values and says so', { todo }, async () => {
+  test('412: someone else changed the settings; the page reloads the values and says so', async () => {
     ready();
     const before = await api('GET', '/api/settings');
     const patched = await api('PATCH', '/api/settings', { camera: { quality: 55 } }, { 'If-Match': before.etag });
@@ -178,7 +170,7 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     assert.equal((await api('GET', '/api/settings')).body.values.camera.quality, 55);
   });
 
-  test('settings still work while private', { todo }, async () => {
+  test('settings still work while private', async () => {
     ready();
     assert.equal((await api('POST', '/api/privacy', { enabled: true })).status, 200);
     try {
@@ -191,7 +183,7 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     }
   });
 
-  test('export downloads the settings without password hashes; import applies a file; reset goes back to the config file', { todo }, async () => {
+  test('export downloads the settings without password hashes; import applies a file; reset goes back to the config file', async () => {
     ready();
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#settings-export')]);
     assert.match(download.suggestedFilename(), /^picamd-settings-\d{4}-\d{2}-\d{2}\.json$/);
@@ -216,7 +208,7 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     assert.equal(await field('camera.framerate').locator('.origin').textContent(), 'config file');
   });
 
-  test('users: add and remove one, change my own password, open viewing only after a confirmation', { todo }, async () => {
+  test('users: add and remove one, change my own password, open viewing only after a confirmation', async () => {
     ready();
     await page.waitForSelector('#users-list li[data-user="owner"]');
     await page.fill('#adduser-name', 'anna');
@@ -256,7 +248,7 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     assert.equal((await api('GET', '/api/users')).body.openViewing, false);
   });
 
-  test('on a phone the settings are one column', { todo }, async () => {
+  test('on a phone the settings are one column', async () => {
     ready();
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, httpCredentials: { username: OWNER.name, password } });
     try {
@@ -272,7 +264,7 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     }
   });
 
-  test('no script errors on the page', { todo }, () => {
+  test('no script errors on the page', () => {
     ready();
     assert.deepEqual(pageErrors, []);
   });

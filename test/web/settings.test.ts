@@ -43,7 +43,7 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
   const field = (path: string) => page.locator(`#settings-groups [data-path="${path}"]`);
   const control = (path: string) => field(path).locator('input, select').first();
 
-  /** Set by before(): each test fails with it (a TODO test's failure is not counted). */
+  /** Set by before(): each test fails with it, so a missing API or browser is named in every failure. */
   let setupError: unknown;
   const ready = () => {
     if (setupError) throw setupError;

@@ -6,6 +6,7 @@ import {
   isDeviceStatus,
   privacyAgeSeconds,
   snapshotFileName,
+  settingsStateText,
   SWITCH_LOCK_NOTE,
   viewOf,
   type DeviceStatus,
@@ -116,4 +117,15 @@ test('reconnect backoff: 0.5 s doubling to 10 s, jitter within ±20%', () => {
   assert.equal(backoffMs(0, 0), 400);
   assert.equal(backoffMs(0, 1), 600);
   assert.equal(backoffMs(9, 0.999999), 12_000);
+});
+
+test("settings.state from the status document: applying, and rolled back with the camera's error line", () => {
+  assert.equal(settingsStateText({ state: 'ok', message: '' }), undefined);
+  assert.equal(settingsStateText(undefined), undefined);
+  assert.deepEqual(settingsStateText({ state: 'applying', message: '' }), { text: 'Applying settings…', tone: 'busy' });
+  assert.deepEqual(settingsStateText({ state: 'rolled-back', message: 'ERROR: *** no cameras available ***' }), {
+    text: 'Rolled back: ERROR: *** no cameras available ***',
+    tone: 'bad',
+  });
+  assert.equal(settingsStateText({ state: 'fallback', message: 'settings.json: camera.width: must be at most 4608' })?.tone, 'bad');
 });

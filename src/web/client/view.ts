@@ -25,6 +25,8 @@ export interface DeviceStatus {
     /** Set by devices that report a latching switch holding privacy on. */
     heldBySwitch?: boolean;
   };
+  /** Devices with page settings: whether settings are being applied, or were rolled back and why. */
+  settings?: { state: 'ok' | 'applying' | 'rolled-back' | 'fallback'; message: string };
 }
 
 export type Tone = 'live' | 'busy' | 'bad' | 'private' | 'idle';
@@ -204,4 +206,19 @@ export function snapshotFileName(at: Date): string {
 export function backoffMs(attempt: number, random: number): number {
   const base = Math.min(10_000, 500 * 2 ** Math.min(attempt, 10));
   return Math.round(base * (0.8 + 0.4 * random));
+}
+
+/** What the page says for settings.state; undefined: nothing to say. */
+export function settingsStateText(status: DeviceStatus['settings']): { text: string; tone: 'busy' | 'bad' } | undefined {
+  if (!status) return undefined;
+  switch (status.state) {
+    case 'applying':
+      return { text: status.message ? `Applying settings: ${status.message}` : 'Applying settings…', tone: 'busy' };
+    case 'rolled-back':
+      return { text: `Rolled back: ${status.message || 'the camera did not start with the new settings.'}`, tone: 'bad' };
+    case 'fallback':
+      return { text: `Running on the config file's settings: ${status.message || 'the saved settings could not be used.'}`, tone: 'bad' };
+    default:
+      return undefined;
+  }
 }

@@ -1,0 +1,153 @@
+// The Users section of the Settings view: who may log in, my own password, and open viewing
+// (anyone on the network may watch), which is only turned on after an explicit confirmation.
+
+import type { DeviceApi, UsersDocument } from './api.js';
+import { byId, h, say } from './dom.js';
+import { newPasswordProblems, userNameProblem } from './credentials.js';
+
+export function findUsersElements(doc: Document) {
+  const id = <T extends HTMLElement = HTMLElement>(name: string) => byId<T>(doc, name);
+  return {
+    list: id<HTMLUListElement>('users-list'),
+    passwordForm: id<HTMLFormElement>('password-form'),
+    current: id<HTMLInputElement>('password-current'),
+    password: id<HTMLInputElement>('password-new'),
+    password2: id<HTMLInputElement>('password-new2'),
+    passwordMessage: id('password-message'),
+    addForm: id<HTMLFormElement>('adduser-form'),
+    addName: id<HTMLInputElement>('adduser-name'),
+    addPassword: id<HTMLInputElement>('adduser-password'),
+    addPassword2: id<HTMLInputElement>('adduser-password2'),
+    addMessage: id('adduser-message'),
+    open: id<HTMLInputElement>('open-viewing'),
+    openConfirm: id('open-confirm'),
+    openYes: id<HTMLButtonElement>('open-yes'),
+    openNo: id<HTMLButtonElement>('open-no'),
+    openMessage: id('open-message'),
+  };
+}
+
+export type UsersElements = ReturnType<typeof findUsersElements>;
+
+export class UsersView {
+  private document: UsersDocument | undefined;
+  /** Open viewing changed (it is one of the settings too). */
+  onOpenViewingChanged: () => void = () => {};
+
+  constructor(
+    private readonly ui: UsersElements,
+    private readonly api: DeviceApi,
+  ) {}
+
+  start(): void {
+    const { ui } = this;
+    ui.passwordForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void this.changePassword();
+    });
+    ui.addForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void this.addUser();
+    });
+    ui.open.addEventListener('change', () => {
+      if (ui.open.checked) {
+        // Nothing changes until the confirmation: the box shows the device's state meanwhile.
+        ui.open.checked = false;
+        ui.openConfirm.hidden = false;
+        ui.openNo.focus();
+      } else {
+        void this.setOpenViewing(false);
+      }
+    });
+    ui.openYes.addEventListener('click', () => void this.setOpenViewing(true));
+    ui.openNo.addEventListener('click', () => {
+      ui.openConfirm.hidden = true;
+      ui.open.focus();
+    });
+  }
+
+  async load(): Promise<void> {
+    const result = await this.api.users();
+    if (!result.ok) {
+      this.ui.list.replaceChildren(h('li', { class: 'muted' }, result.status === 404 ? 'This device has no users API.' : `Users could not be loaded: ${result.message}`));
+      return;
+    }
+    this.document = result.body;
+    this.render();
+  }
+
+  private render(): void {
+    const doc = this.document;
+    if (!doc) return;
+    const items = doc.users.map((user) => {
+      const me = user.name === doc.me;
+      const remove = h('button', { class: 'btn small', type: 'button', 'aria-label': `Remove user ${user.name}` }, 'Remove');
+      remove.addEventListener('click', () => void this.removeUser(user.name));
+      return h('li', { 'data-user': user.name }, h('span', {}, user.name, me ? h('span', { class: 'muted' }, ' (you)') : ''), remove);
+    });
+    if (items.length === 0) items.push(h('li', { class: 'muted' }, 'No users.'));
+    this.ui.list.replaceChildren(...items);
+    this.ui.open.checked = doc.openViewing;
+    this.ui.passwordForm.hidden = !doc.me;
+  }
+
+  private async changePassword(): Promise<void> {
+    const { ui } = this;
+    const problems = newPasswordProblems(ui.password.value, ui.password2.value);
+    if (!ui.current.value) return this.fail(ui.passwordMessage, ui.current, 'Enter your current password.');
+    if (problems.password) return this.fail(ui.passwordMessage, ui.password, problems.password);
+    if (problems.password2) return this.fail(ui.passwordMessage, ui.password2, problems.password2);
+    const result = await this.api.changePassword(ui.current.value, ui.password.value);
+    if (!result.ok) {
+      return this.fail(ui.passwordMessage, result.status === 401 ? ui.current : ui.password, result.status === 401 ? 'The current password is wrong.' : result.message);
+    }
+    ui.passwordForm.reset();
+    say(ui.passwordMessage, 'Password changed.', 'ok');
+  }
+
+  private async addUser(): Promise<void> {
+    const { ui } = this;
+    const nameProblem = userNameProblem(ui.addName.value);
+    const problems = newPasswordProblems(ui.addPassword.value, ui.addPassword2.value);
+    if (nameProblem) return this.fail(ui.addMessage, ui.addName, nameProblem);
+    if (problems.password) return this.fail(ui.addMessage, ui.addPassword, problems.password);
+    if (problems.password2) return this.fail(ui.addMessage, ui.addPassword2, problems.password2);
+    const name = ui.addName.value;
+    const result = await this.api.addUser(name, ui.addPassword.value);
+    if (!result.ok) {
+      return this.fail(ui.addMessage, ui.addName, result.status === 409 ? `There is a user called ${name} already.` : [result.message, ...result.problems].join(' '));
+    }
+    ui.addForm.reset();
+    say(ui.addMessage, `${name} can log in now.`, 'ok');
+    await this.load();
+  }
+
+  private async removeUser(name: string): Promise<void> {
+    const result = await this.api.removeUser(name);
+    if (!result.ok) {
+      say(this.ui.addMessage, result.status === 409 ? `${name} is the last user: add another, or turn on open viewing, first.` : `${name} was not removed: ${result.message}`, 'bad');
+      return;
+    }
+    say(this.ui.addMessage, `${name} removed.`, 'ok');
+    await this.load();
+  }
+
+  private async setOpenViewing(enabled: boolean): Promise<void> {
+    this.ui.openConfirm.hidden = true;
+    const result = await this.api.setOpenViewing(enabled);
+    if (!result.ok) {
+      say(this.ui.openMessage, `Unchanged: ${result.message}`, 'bad');
+      if (this.document) this.ui.open.checked = this.document.openViewing;
+      return;
+    }
+    say(this.ui.openMessage, enabled ? 'Anyone on this network may watch now.' : 'Watching needs a password again.', 'ok');
+    this.onOpenViewingChanged();
+    await this.load();
+    this.ui.open.focus();
+  }
+
+  private fail(line: HTMLElement, input: HTMLInputElement, message: string): void {
+    say(line, message, 'bad');
+    input.focus();
+  }
+}

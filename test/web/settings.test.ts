@@ -123,6 +123,37 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     await waitFor('the camera at 10 fps', async () => (await api('GET', '/api/status')).body.camera.framerate === 10, 30_000, 200);
   });
 
+  test('resolution and rotation from the Settings view: the live view changes within seconds, and a reload finds them kept', async () => {
+    ready();
+    const liveSize = () =>
+      page.evaluate(() => {
+        const img = document.getElementById('live') as HTMLImageElement;
+        return `${img.naturalWidth}x${img.naturalHeight}`;
+      });
+    assert.equal(await liveSize(), '640x480');
+    await control('camera.width').fill('320');
+    await control('camera.height').fill('240');
+    // Options are listed by their text; the form keeps their values as indices.
+    const rotationText = () => control('camera.rotation').evaluate((el) => (el as HTMLSelectElement).selectedOptions[0]?.textContent ?? '');
+    const option180 = await control('camera.rotation').evaluate((el) => [...(el as HTMLSelectElement).options].find((o) => /180/.test(o.text))!.value);
+    await control('camera.rotation').selectOption(option180);
+    const applied = performance.now();
+    await page.click('#settings-apply');
+    await page.waitForFunction(() => document.getElementById('settings-message')!.textContent === 'Saved.', null, { timeout: 10_000 });
+    await waitFor('the live view at 320x240', async () => (await liveSize()) === '320x240', 20_000, 50);
+    // The figure the issue asks for ("well under 2 s with the simulated camera"), printed, not asserted:
+    // a busy machine must not fail the test.
+    console.log(`settings: new resolution in the live view ${((performance.now() - applied) / 1000).toFixed(2)} s after Apply`);
+    assert.match(app.output().split('\n').filter((l) => l.includes('camera: started ')).at(-1) ?? '', /--width 320 --height 240 .*--rotation 180/);
+    await page.reload();
+    await page.waitForFunction(() => document.getElementById('state-text')!.textContent === 'Live', null, { timeout: 20_000 });
+    await page.click('#settings-open');
+    await page.waitForSelector('#settings-groups fieldset.group', { timeout: 10_000 });
+    assert.equal(await control('camera.width').inputValue(), '320');
+    assert.match(await rotationText(), /180/);
+    assert.equal(await field('camera.rotation').locator('.origin').textContent(), 'set here');
+  });
+
   test('a value out of range is marked next to its field before anything is sent', async () => {
     ready();
     const puts: string[] = [];

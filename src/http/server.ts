@@ -130,7 +130,11 @@ export class HttpServer {
         this.boundPort = us_socket_local_port(socket);
         this.deps.logger.info(
           `listening on ${scheme}://${this.config.host}:${this.boundPort}/` +
-            (auth ? ` (login required: ${auth.users.length} user${auth.users.length === 1 ? '' : 's'})` : ' (no login: server.auth is not set)'),
+            (auth
+              ? ` (login required: ${auth.users.length} user${auth.users.length === 1 ? '' : 's'}${this.config.openViewing ? '; open viewing' : ''})`
+              : this.config.openViewing
+                ? ' (open viewing: no users, no login)'
+                : ' (no owner yet: only the first-run screen)'),
         );
         resolve(this.boundPort);
       });

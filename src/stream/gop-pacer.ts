@@ -1,0 +1,125 @@
+import type { FrameSink, ViewerStats } from './viewer.js';
+
+/** One H.264 picture as a viewer receives it: a fragmented-MP4 fragment, shared by every viewer. */
+export interface VideoFragment {
+  readonly bytes: Buffer;
+  /** An IDR picture: decoding can start here. */
+  readonly keyframe: boolean;
+  /** When it was published (monotonic ms). */
+  readonly at: number;
+}
+
+/**
+ * One H.264 viewer's pacing. A picture can only be decoded after the ones it refers to, so unlike
+ * MJPEG a viewer cannot simply skip to the newest frame: it sends its pictures in order and, once it
+ * has fallen a whole group of pictures behind (a new keyframe arrives while earlier ones still
+ * wait), it drops what waits and goes on from that keyframe. What waits is references to the
+ * fragments of the current group of pictures, which the feed keeps anyway for new viewers: nothing
+ * is copied or queued beyond one group, and never more than `maxPendingBytes`. A viewer never gets a
+ * picture whose references it did not get (no broken picture chain).
+ */
+export class GopPacer {
+  private pending: VideoFragment[] = [];
+  private pendingBytes = 0;
+  private inFlight: VideoFragment | undefined;
+  /** True until the viewer has been given a keyframe to start from (again). */
+  private needKeyframe = true;
+  private readonly connectedAt: number;
+  private delivered = 0;
+  private skipped = 0;
+  private bytesSent = 0;
+  /** Times the viewer fell behind and went on from a later keyframe. */
+  private resyncs = 0;
+
+  constructor(
+    readonly id: number,
+    private readonly sink: FrameSink,
+    private readonly now: () => number,
+    private readonly maxPendingBytes: number,
+  ) {
+    this.connectedAt = now();
+  }
+
+  /**
+   * Starts the viewer: the init segment, then the current group of pictures (from its keyframe) so
+   * the picture appears at once. An empty group means waiting for the next keyframe.
+   */
+  start(init: Buffer, gop: readonly VideoFragment[]): void {
+    this.sendRaw(init);
+    for (const fragment of gop) this.offer(fragment);
+  }
+
+  /** The next picture is available. */
+  offer(fragment: VideoFragment): void {
+    if (fragment.keyframe) {
+      if (!this.needKeyframe && this.pending.length > 0) this.resyncs++;
+      this.skipped += this.pending.length;
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.needKeyframe = false;
+    } else if (this.needKeyframe) {
+      this.skipped++;
+      return;
+    }
+    if (this.pendingBytes + fragment.bytes.length > this.maxPendingBytes) {
+      // Too far behind even within one group: wait for the next keyframe.
+      this.skipped += this.pending.length + 1;
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.needKeyframe = true;
+      this.resyncs++;
+      return;
+    }
+    this.pending.push(fragment);
+    this.pendingBytes += fragment.bytes.length;
+    this.pump();
+  }
+
+  /** The sink finished sending what it had been blocked on. */
+  drained(): void {
+    const done = this.inFlight;
+    if (!done) return;
+    this.inFlight = undefined;
+    if (done !== INIT_MARK) this.countSent(done);
+    this.pump();
+  }
+
+  stats(): ViewerStats & { resyncs: number } {
+    const connectedMs = this.now() - this.connectedAt;
+    return {
+      id: this.id,
+      delivered: this.delivered,
+      skipped: this.skipped,
+      skippedForCap: 0,
+      bytesSent: this.bytesSent,
+      fps: connectedMs > 0 ? Math.round((this.delivered / connectedMs) * 10_000) / 10 : 0,
+      busy: this.inFlight !== undefined,
+      connectedMs,
+      resyncs: this.resyncs,
+    };
+  }
+
+  private pump(): void {
+    while (!this.inFlight && this.pending.length > 0) {
+      const next = this.pending.shift()!;
+      this.pendingBytes -= next.bytes.length;
+      this.inFlight = next;
+      if (!this.sink.send(next.bytes)) return;
+      this.inFlight = undefined;
+      this.countSent(next);
+    }
+  }
+
+  private sendRaw(bytes: Buffer): void {
+    this.inFlight = INIT_MARK;
+    if (this.sink.send(bytes)) this.inFlight = undefined;
+  }
+
+  private countSent(fragment: VideoFragment): void {
+    this.delivered++;
+    this.bytesSent += fragment.bytes.length;
+  }
+}
+
+/** Stands for the init segment while it is in flight: it is no picture and counts as none. */
+const INIT_MARK: VideoFragment = { bytes: Buffer.alloc(0), keyframe: false, at: 0 };

@@ -14,7 +14,10 @@ import type { Logger } from '../log/logger.js';
 import { realTimers, type IntervalTimers, type Now } from '../runtime/ports.js';
 import type { Broadcaster } from '../stream/broadcaster.js';
 import type { SnapshotResult } from '../stream/snapshot.js';
+import type { VideoFeed } from '../stream/video-feed.js';
 import type { MjpegViewer } from './mjpeg-viewer.js';
+import { mp4StreamReply } from './mp4-route.js';
+import type { Mp4Viewer } from './mp4-viewer.js';
 import { deviceHostNames } from './host.js';
 import { sessionCookie } from './login.js';
 import { json, NO_STORE, problem } from './response.js';
@@ -42,6 +45,14 @@ export interface HttpDeps {
   authenticator?: Authenticator;
   /** The stalled-viewer sweep's timer. */
   timers?: IntervalTimers;
+  /** The H.264 side: /stream.mp4 (without it, /stream.mp4 is not served). */
+  video?: {
+    feed: VideoFeed<Mp4Viewer>;
+    codec: () => 'mjpeg' | 'h264';
+    privacy: () => boolean;
+    /** What one H.264 viewer may have waiting (references into the current group of pictures). */
+    maxPendingBytes: number;
+  };
 }
 
 /**
@@ -89,6 +100,7 @@ export class HttpServer {
     else if (!this.authenticator) this.authenticator = new Authenticator({ users });
     else if (!same) this.authenticator.setUsers(users);
     this.deps.broadcaster.setLimit(next.maxViewers);
+    this.deps.video?.feed.setLimit(next.maxViewers);
     this.config = next;
   }
 
@@ -155,6 +167,11 @@ export class HttpServer {
       this.deps.broadcaster.remove(viewer);
       viewer.close();
     }
+    const feed = this.deps.video?.feed;
+    for (const viewer of feed?.list() ?? []) {
+      feed!.remove(viewer);
+      viewer.close();
+    }
     this.app?.close();
     this.app = undefined;
   }
@@ -188,6 +205,21 @@ export class HttpServer {
       viewing,
     );
     router.get('/snapshot.jpg', () => this.snapshot(), viewing);
+    const video = deps.video;
+    if (video) {
+      router.get(
+        '/stream.mp4',
+        (req) =>
+          mp4StreamReply(req, {
+            ...video,
+            logger: deps.logger,
+            now: deps.now,
+            maxViewers: () => this.config.maxViewers,
+            onViewersChanged: deps.onViewersChanged,
+          }),
+        viewing,
+      );
+    }
     router.get('/api/status', () => json(200, deps.status()), viewing);
     for (const add of deps.routes ?? []) add(router);
     // The URLs other tools hard-code: µStreamer's and camera-streamer's, and mjpg-streamer's (the
@@ -211,7 +243,7 @@ export class HttpServer {
   private dropStalledViewers(): void {
     const { broadcaster, logger, now } = this.deps;
     const at = now();
-    for (const viewer of broadcaster.list()) {
+    for (const viewer of [...broadcaster.list(), ...(this.deps.video?.feed.list() ?? [])]) {
       const stalled = viewer.stalledMs(at);
       if (stalled < this.config.viewerStallTimeoutMs) continue;
       logger.info(`viewer ${viewer.id} (${viewer.remote}) took no whole frame for ${(stalled / 1000).toFixed(1)} s, disconnecting`);

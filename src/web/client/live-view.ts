@@ -6,6 +6,7 @@ import { FramePainter } from './picture.js';
 import { renderFullscreen, renderLive, setAspect, type LiveElements } from './render.js';
 import { StatusFeed } from './status-feed.js';
 import { LiveStream } from './stream.js';
+import { VideoStream } from './video-stream.js';
 import type { Toast } from './toast.js';
 import { snapshotFileName, viewOf, type DeviceStatus } from './view.js';
 
@@ -31,7 +32,10 @@ export class LiveView {
   private status: DeviceStatus | undefined;
   private refusedSince: string | undefined;
   private privacyBusy = false;
-  private readonly stream: LiveStream;
+  private readonly mjpeg: LiveStream;
+  private readonly h264: VideoStream;
+  /** The codec the page plays: the camera's, as the status document says (MJPEG until it has). */
+  private codec: 'mjpeg' | 'h264' = 'mjpeg';
   private readonly feed: StatusFeed;
 
   constructor(
@@ -39,7 +43,7 @@ export class LiveView {
     private readonly deps: LiveViewDeps,
   ) {
     const painter = new FramePainter(ui.img, (w, h) => setAspect(ui, w, h));
-    this.stream = new LiveStream({
+    this.mjpeg = new LiveStream({
       location: deps.location,
       fetch: deps.fetch,
       timers: deps.timers,
@@ -47,6 +51,15 @@ export class LiveView {
       onFrame: (jpeg) => painter.show(jpeg),
       onChange: () => this.render(),
       onNativeStream: (url) => (ui.img.src = url),
+      onNotSetUp: deps.onNotSetUp,
+    });
+    this.h264 = new VideoStream({
+      location: deps.location,
+      fetch: deps.fetch,
+      timers: deps.timers,
+      random: deps.random,
+      video: ui.video,
+      onChange: () => this.render(),
       onNotSetUp: deps.onNotSetUp,
     });
     this.feed = new StatusFeed({
@@ -58,6 +71,7 @@ export class LiveView {
       onStatus: (next) => {
         if (!this.status) setAspect(ui, next.camera.width, next.camera.height);
         this.status = next;
+        this.useCodec(next.camera.codec ?? 'mjpeg');
         this.render();
         deps.onStatus?.(next);
       },
@@ -66,6 +80,22 @@ export class LiveView {
         this.render();
       },
     });
+  }
+
+  /** The stream of the codec the page plays now. */
+  private get stream(): LiveStream | VideoStream {
+    return this.codec === 'h264' ? this.h264 : this.mjpeg;
+  }
+
+  /** The camera changed codec (a setting): the page switches players and stays live. */
+  private useCodec(codec: 'mjpeg' | 'h264'): void {
+    if (codec === this.codec) return;
+    const wasRunning = !document.hidden;
+    this.stream.stop();
+    this.codec = codec;
+    this.ui.img.hidden = codec === 'h264';
+    this.ui.video.hidden = codec !== 'h264';
+    if (wasRunning) this.stream.start();
   }
 
   start(): void {
@@ -147,6 +177,13 @@ export class LiveView {
   private async snapshot(): Promise<void> {
     this.ui.snapshot.disabled = true;
     try {
+      // In H.264 mode the device has no JPEG to give: the picture comes from the video itself.
+      if (this.codec === 'h264') {
+        const blob = await videoFrameJpeg(this.ui.video);
+        if (blob) download(blob, snapshotFileName(new Date()));
+        else this.deps.toast.show('No picture yet to save.');
+        return;
+      }
       const res = await this.deps.fetch(httpUrl(this.deps.location, '/snapshot.jpg'), { cache: 'no-store' });
       if (!res.ok) {
         const answer = (await res.json().catch(() => ({}))) as { message?: string };
@@ -183,6 +220,16 @@ export class LiveView {
 /** `privacy is held by the switch` -> `Privacy is held by the switch.` */
 export function sentence(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? '' : '.');
+}
+
+/** The video's current picture as a JPEG, or undefined before it shows one. */
+function videoFrameJpeg(video: HTMLVideoElement): Promise<Blob | undefined> {
+  if (video.readyState < 2 || video.videoWidth === 0) return Promise.resolve(undefined);
+  const canvas = document.createElement('canvas');
+  canvas.width = video.videoWidth;
+  canvas.height = video.videoHeight;
+  canvas.getContext('2d')?.drawImage(video, 0, 0);
+  return new Promise((resolve) => canvas.toBlob((blob) => resolve(blob ?? undefined), 'image/jpeg', 0.92));
 }
 
 /** Saves a blob under a file name, through a temporary <a download>. */

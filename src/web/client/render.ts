@@ -28,6 +28,7 @@ export function findLiveElements(doc: Document) {
     badgeText: byId('state-text'),
     frame: byId('frame'),
     img: byId<HTMLImageElement>('live'),
+    video: byId<HTMLVideoElement>('live-video'),
     chip: byId('live-chip'),
     overlay: byId('overlay'),
     overlayTitle: byId('overlay-title'),

@@ -16,6 +16,8 @@ export interface DeviceStatus {
     height: number;
     framerate: number;
     fps: number;
+    /** Devices with an H.264 mode say which codec the camera sends; MJPEG when absent. */
+    codec?: 'mjpeg' | 'h264';
   };
   stream: { viewers: number; maxViewers: number };
   privacy: {

@@ -1,0 +1,46 @@
+import type { HttpResponse } from 'uWebSockets.js';
+import { GopPacer, type VideoFragment } from '../stream/gop-pacer.js';
+import type { VideoViewer } from '../stream/video-feed.js';
+import type { ViewerStats } from '../stream/viewer.js';
+import { ResponseSink } from './response-sink.js';
+
+/** A /stream.mp4 viewer on a uWebSockets.js response: the H.264 pacer in front of a zero-copy sink. */
+export class Mp4Viewer implements VideoViewer {
+  private readonly pacer: GopPacer;
+  private readonly sink: ResponseSink;
+
+  constructor(
+    readonly id: number,
+    res: HttpResponse,
+    now: () => number,
+    maxPendingBytes: number,
+    readonly remote: string,
+  ) {
+    this.sink = new ResponseSink(res, now, () => this.pacer.drained());
+    this.pacer = new GopPacer(id, this.sink, now, maxPendingBytes);
+  }
+
+  start(init: Buffer, gop: readonly VideoFragment[]): void {
+    if (!this.sink.isClosed) this.pacer.start(init, gop);
+  }
+
+  offer(fragment: VideoFragment): void {
+    if (!this.sink.isClosed) this.pacer.offer(fragment);
+  }
+
+  stalledMs(nowMs: number): number {
+    return this.sink.stalledMs(nowMs);
+  }
+
+  markClosed(): void {
+    this.sink.markClosed();
+  }
+
+  close(): void {
+    this.sink.close();
+  }
+
+  stats(): ViewerStats & { remote: string; resyncs: number } {
+    return { ...this.pacer.stats(), remote: this.remote };
+  }
+}

@@ -1,0 +1,242 @@
+// The live picture in H.264 mode: /stream.mp4 (fragmented MP4) read with fetch() and fed to Media
+// Source Extensions, which work on plain http:// on a LAN (WebCodecs needs a secure context).
+// Safari on iOS has ManagedMediaSource instead of MediaSource. The player holds the live edge: it
+// jumps forward when it is more than LIVE_EDGE_S behind, and drops what lies far behind. Like the
+// MJPEG connection it repairs itself: a drop or STALL_MS without data retries with backoff.
+
+import { httpUrl, type Fetch, type PageLocation, type Timers } from './net.js';
+import { STALL_MS, type StreamState } from './stream.js';
+import { backoffMs } from './view.js';
+
+export const VIDEO_PATH = '/stream.mp4';
+/** Further behind the newest picture than this, the player jumps forward. */
+export const LIVE_EDGE_S = 0.5;
+/** Where a jump lands: this far before the newest picture, so playback does not starve at once. */
+const JUMP_MARGIN_S = 0.1;
+/** Buffered video older than this behind the playhead is removed, so memory stays flat. */
+const KEEP_BEHIND_S = 10;
+/** The head of the stream is searched this far for the codec; the init segment is far smaller. */
+const MAX_HEAD_BYTES = 64 * 1024;
+
+/** What the player should do to stay live, from what is buffered and where it plays (pure). */
+export function liveEdge(buffered: ReadonlyArray<readonly [number, number]>, currentTime: number): { seekTo?: number; removeBefore?: number } {
+  if (buffered.length === 0) return {};
+  const start = buffered[0]![0];
+  const end = buffered[buffered.length - 1]![1];
+  const action: { seekTo?: number; removeBefore?: number } = {};
+  if (end - currentTime > LIVE_EDGE_S || currentTime < start) action.seekTo = Math.max(start, end - JUMP_MARGIN_S);
+  const playhead = action.seekTo ?? currentTime;
+  if (playhead - start > 2 * KEEP_BEHIND_S) action.removeBefore = playhead - KEEP_BEHIND_S;
+  return action;
+}
+
+/**
+ * The MSE type for the stream, e.g. `video/mp4; codecs="avc1.64001f"`, from the avcC box in its
+ * init segment; undefined until the bytes hold it.
+ */
+export function mimeFromInit(head: Uint8Array): string | undefined {
+  for (let i = 4; i + 8 <= head.length; i++) {
+    if (head[i] === 0x61 && head[i + 1] === 0x76 && head[i + 2] === 0x63 && head[i + 3] === 0x43) {
+      // avcC: configurationVersion, AVCProfileIndication, profile_compatibility, AVCLevelIndication.
+      const hex = (b: number) => b.toString(16).padStart(2, '0');
+      return `video/mp4; codecs="avc1.${hex(head[i + 5]!)}${hex(head[i + 6]!)}${hex(head[i + 7]!)}"`;
+    }
+  }
+  return undefined;
+}
+
+/** MediaSource, or Safari's ManagedMediaSource, or undefined where neither exists. */
+export function mediaSourceClass(w: object): typeof MediaSource | undefined {
+  const g = w as { ManagedMediaSource?: typeof MediaSource; MediaSource?: typeof MediaSource };
+  return g.ManagedMediaSource ?? g.MediaSource;
+}
+
+export interface VideoStreamDeps {
+  location: PageLocation;
+  fetch: Fetch;
+  timers: Timers;
+  random: () => number;
+  video: HTMLVideoElement;
+  /** state or detail changed. */
+  onChange: () => void;
+  onNotSetUp: () => void;
+}
+
+export class VideoStream {
+  state: StreamState = 'connecting';
+  detail = '';
+  private generation = 0;
+  private wanted = false;
+  private controller: AbortController | undefined;
+  private retryTimer: unknown;
+  private stallTimer: unknown;
+  private attempt = 0;
+  private objectUrl: string | undefined;
+
+  constructor(private readonly deps: VideoStreamDeps) {}
+
+  start(): void {
+    if (this.wanted) return;
+    this.wanted = true;
+    void this.connect(++this.generation);
+  }
+
+  stop(): void {
+    this.wanted = false;
+    this.generation++;
+    this.deps.timers.clearTimeout(this.retryTimer);
+    this.deps.timers.clearTimeout(this.stallTimer);
+    this.controller?.abort();
+    this.controller = undefined;
+    this.detach();
+  }
+
+  retryNow(): void {
+    if (!this.wanted || this.controller || this.state === 'full') return;
+    this.deps.timers.clearTimeout(this.retryTimer);
+    this.attempt = 0;
+    void this.connect(++this.generation);
+  }
+
+  private set(state: StreamState, detail = ''): void {
+    if (state === this.state && detail === this.detail) return;
+    this.state = state;
+    this.detail = detail;
+    this.deps.onChange();
+  }
+
+  private async connect(generation: number): Promise<void> {
+    const { timers } = this.deps;
+    const Source = mediaSourceClass(window);
+    if (!Source) {
+      this.set('reconnecting', 'This browser cannot play H.264 video here. Choose MJPEG under Settings, Video.');
+      return;
+    }
+    const controller = new AbortController();
+    this.controller = controller;
+    let retryAfterMs: number | undefined;
+    let failure = 'The connection to the camera was lost.';
+    try {
+      const res = await this.deps.fetch(httpUrl(this.deps.location, VIDEO_PATH), { cache: 'no-store', signal: controller.signal });
+      if (res.status === 503) {
+        const body = (await res.json().catch(() => undefined)) as { error?: string; message?: string } | undefined;
+        retryAfterMs = (Number(res.headers.get('retry-after')) || 5) * 1000;
+        if (body?.error === 'not-set-up') {
+          this.set('reconnecting', 'Nobody has set up this camera yet.');
+          this.deps.onNotSetUp();
+        } else if (body?.error === 'too-many-viewers') {
+          this.set('full', body.message ?? 'Too many people are watching right now.');
+        } else {
+          this.set('reconnecting', body?.message ?? 'The camera is not sending video yet.');
+        }
+      } else if (!res.ok || !res.body) {
+        failure = `The camera answered HTTP ${res.status}.`;
+      } else {
+        await this.play(res.body.getReader(), Source, controller, generation);
+      }
+    } catch {
+      // Refused, reset, aborted by the stall timer or stop(), or a decoder error: try again.
+    }
+    timers.clearTimeout(this.stallTimer);
+    controller.abort();
+    if (this.controller === controller) this.controller = undefined;
+    if (!this.wanted || generation !== this.generation) return;
+    const delay = retryAfterMs ?? backoffMs(this.attempt++, this.deps.random());
+    if (retryAfterMs === undefined) this.set('reconnecting', failure);
+    this.retryTimer = timers.setTimeout(() => void this.connect(generation), delay);
+  }
+
+  /** Feeds one connection's bytes into a fresh MediaSource until it ends. */
+  private async play(body: ReadableStreamDefaultReader<Uint8Array>, Source: typeof MediaSource, controller: AbortController, generation: number): Promise<void> {
+    const { video } = this.deps;
+    this.armStall(controller);
+    let head: Uint8Array<ArrayBuffer> = new Uint8Array(0);
+    let mime: string | undefined;
+    while (!mime) {
+      const { done, value } = await body.read();
+      if (done || generation !== this.generation) return;
+      head = concat(head, value);
+      mime = mimeFromInit(head);
+      if (!mime && head.length > MAX_HEAD_BYTES) throw new Error('no H.264 track in the stream');
+    }
+    if (!Source.isTypeSupported(mime)) {
+      this.set('reconnecting', `This browser cannot play this video (${mime}). Choose MJPEG under Settings, Video.`);
+      throw new Error('unsupported');
+    }
+    const source = new Source();
+    this.detach();
+    // ManagedMediaSource plays only with remote playback off (Safari's rule).
+    video.disableRemotePlayback = true;
+    this.objectUrl = URL.createObjectURL(source);
+    video.src = this.objectUrl;
+    await new Promise<void>((resolve) => source.addEventListener('sourceopen', () => resolve(), { once: true }));
+    const buffer = source.addSourceBuffer(mime);
+    buffer.mode = 'segments';
+    const queue: Uint8Array[] = [head];
+    let failed = false;
+    const pump = () => {
+      if (buffer.updating || failed || source.readyState !== 'open') return;
+      const next = queue.shift();
+      if (next) {
+        try {
+          buffer.appendBuffer(next as Uint8Array<ArrayBuffer>);
+        } catch {
+          failed = true;
+          controller.abort();
+        }
+        return;
+      }
+      this.keepLive(buffer);
+    };
+    buffer.addEventListener('updateend', pump);
+    buffer.addEventListener('error', () => {
+      failed = true;
+      controller.abort();
+    });
+    pump();
+    for (;;) {
+      const { done, value } = await body.read();
+      if (done || generation !== this.generation || failed) return;
+      this.armStall(controller);
+      this.attempt = 0;
+      queue.push(value);
+      pump();
+      if (this.state !== 'live' && video.readyState >= 2) {
+        void video.play().catch(() => {});
+        this.set('live');
+      }
+    }
+  }
+
+  /** Keeps the playhead near the newest picture and the buffer short. */
+  private keepLive(buffer: SourceBuffer): void {
+    const { video } = this.deps;
+    const ranges: Array<[number, number]> = [];
+    for (let i = 0; i < buffer.buffered.length; i++) ranges.push([buffer.buffered.start(i), buffer.buffered.end(i)]);
+    const action = liveEdge(ranges, video.currentTime);
+    if (action.seekTo !== undefined) video.currentTime = action.seekTo;
+    if (action.removeBefore !== undefined && !buffer.updating) buffer.remove(0, action.removeBefore);
+    if (video.paused && video.readyState >= 2) void video.play().catch(() => {});
+  }
+
+  private detach(): void {
+    if (!this.objectUrl) return;
+    const { video } = this.deps;
+    video.removeAttribute('src');
+    video.load();
+    URL.revokeObjectURL(this.objectUrl);
+    this.objectUrl = undefined;
+  }
+
+  private armStall(controller: AbortController): void {
+    this.deps.timers.clearTimeout(this.stallTimer);
+    this.stallTimer = this.deps.timers.setTimeout(() => controller.abort(), STALL_MS);
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}

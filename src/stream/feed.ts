@@ -3,11 +3,14 @@ import type { IntervalTimers } from '../runtime/ports.js';
 import type { PlaceholderKind } from './placeholder.js';
 
 
-/** The placeholder viewers should see in a camera state; undefined while live frames flow. */
-export function placeholderFor(state: CameraState): PlaceholderKind | undefined {
+/**
+ * The placeholder MJPEG viewers should see in a camera state; undefined while live frames flow. In
+ * H.264 mode no JPEG comes from the camera: MJPEG viewers stay connected and are told why.
+ */
+export function placeholderFor(state: CameraState, codec: 'mjpeg' | 'h264' = 'mjpeg'): PlaceholderKind | undefined {
   switch (state) {
     case 'streaming':
-      return undefined;
+      return codec === 'h264' ? 'h264' : undefined;
     case 'starting':
     case 'waiting':
       return 'starting';

@@ -6,7 +6,7 @@ import { encodeJpeg } from '../jpeg/encoder.js';
 import { drawText, GLYPH_HEIGHT, normalizeText, textWidth } from '../jpeg/font.js';
 import { createRaster, fillRect, type Rgb } from '../jpeg/raster.js';
 
-export type PlaceholderKind = 'offline' | 'privacy' | 'starting';
+export type PlaceholderKind = 'offline' | 'privacy' | 'starting' | 'h264';
 
 const BACKGROUND: Rgb = [24, 26, 30];
 const TITLE: Rgb = [240, 240, 240];
@@ -16,6 +16,11 @@ const looks: Record<PlaceholderKind, { title: string; detail?: string; accent: R
   offline: { title: 'Camera offline', accent: [220, 60, 50] },
   privacy: { title: 'Privacy mode', detail: 'The camera is switched off', accent: [240, 170, 30] },
   starting: { title: 'Camera starting\u2026', accent: [60, 140, 230] },
+  h264: {
+    title: 'Camera in H.264 mode',
+    detail: 'This MJPEG stream has no pictures while the camera sends H.264. Open the camera\'s page, or /stream.mp4',
+    accent: [60, 140, 230],
+  },
 };
 
 const QUALITY = 70;

@@ -10,6 +10,8 @@ test('which placeholder each camera state shows', () => {
   assert.equal(placeholderFor('paused'), 'privacy');
   assert.equal(placeholderFor('backoff'), 'offline');
   assert.equal(placeholderFor('stopped'), 'offline');
+  assert.equal(placeholderFor('streaming', 'h264'), 'h264', 'MJPEG viewers of an H.264 camera are told why they see no picture');
+  assert.equal(placeholderFor('paused', 'h264'), 'privacy');
 });
 
 test('placeholders go out once a second while the camera is down, at once on a change, never while live', () => {

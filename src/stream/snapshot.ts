@@ -17,10 +17,18 @@ export interface SnapshotInputs {
   framerate: number;
   /** The newest live part no older than maxAgeMs (Broadcaster.latestLive). */
   latestLive: (maxAgeMs: number) => Part | undefined;
+  /** The camera's codec: in H.264 mode there is no JPEG to give. */
+  codec?: 'mjpeg' | 'h264';
 }
 
 export function snapshotOf(s: SnapshotInputs): SnapshotResult {
   if (s.privacy) return { error: 'privacy', message: 'Privacy mode is on: the camera is switched off.' };
+  if (s.codec === 'h264') {
+    return {
+      error: 'camera-in-h264-mode',
+      message: 'The camera is in H.264 mode, which has no JPEG snapshots: the page takes its snapshot from the video, or choose MJPEG under Settings, Video.',
+    };
+  }
   const maxAgeMs = Math.max(MIN_FRESH_MS, (FRESH_INTERVALS * 1000) / s.framerate);
   const part = s.camera.state === 'streaming' ? s.latestLive(maxAgeMs) : undefined;
   if (part) return { jpeg: part.jpeg };

@@ -29,3 +29,10 @@ test('privacy, a stale frame, or a camera that is not streaming give a reason', 
     message: 'No current frame: the camera is backoff (exited with code 1).',
   });
 });
+
+test('in H.264 mode there is no JPEG: the reason says so, even with an old JPEG at hand', () => {
+  const frame = () => ({ jpeg }) as Part;
+  const result = snapshotOf({ privacy: false, camera: { state: 'streaming', detail: '' }, framerate: 30, latestLive: frame, codec: 'h264' });
+  assert.equal((result as { error: string }).error, 'camera-in-h264-mode');
+  assert.match((result as { message: string }).message, /H\.264 mode/);
+});

@@ -51,9 +51,10 @@ test('an unknown option prints the usage and exits 64', () => {
   assert.match(r.stderr, /Usage:/);
 });
 
-test('end to end: the simulated camera streams through picamd, and SIGTERM leaves no camera behind', async () => {
+test('end to end: the simulated camera streams through picamd, and SIGTERM leaves no camera behind', async (t) => {
   const app = await startApp();
   const client = openMjpeg(app.port);
+  t.after(() => client.close());
   await waitFor('frames', () => client.count >= 10 || client.error, 15_000);
   assert.equal(client.error, undefined);
   const decoded = jpeg.decode(client.frames.at(-1)!, { useTArray: true });
@@ -74,7 +75,6 @@ test('end to end: the simulated camera streams through picamd, and SIGTERM leave
   assert.ok(performance.now() - t0 < 10_000);
   assert.equal(processExists(cameraPid), false, 'camera process gone after SIGTERM');
   assert.match(app.output(), /stopping on SIGTERM/);
-  client.close();
 });
 
 test('SIGKILL of picamd takes the camera process with it', { skip: !existsSync('/usr/bin/setpriv') && 'setpriv (util-linux) not installed' }, async () => {

@@ -36,8 +36,12 @@ async function waitForViewers(n: number) {
   await waitFor(`${n} viewers`, () => broadcaster.viewerCount === n);
 }
 
-test('the stream is strict multipart with byte-exact JPEGs, one part per frame', async () => {
+test('the stream is strict multipart with byte-exact JPEGs, one part per frame', async (t) => {
   const client = openMjpeg(port);
+  t.after(async () => {
+    client.close();
+    await waitForViewers(0);
+  });
   await client.ready;
   assert.equal(client.status, 200);
   assert.equal(client.headers['cache-control'], 'no-store, no-cache, must-revalidate');
@@ -53,12 +57,14 @@ test('the stream is strict multipart with byte-exact JPEGs, one part per frame',
   assert.equal(client.error, undefined);
   assert.equal(client.frames.length, 30);
   client.frames.forEach((frame, i) => assert.ok(frame.equals(sent[i]!), `frame ${i} byte-exact`));
-  client.close();
-  await waitForViewers(0);
 });
 
-test('each frame goes out with the delimiter that closes it, not with the next frame', async () => {
+test('each frame goes out with the delimiter that closes it, not with the next frame', async (t) => {
   const socket = connect(port, '127.0.0.1');
+  t.after(async () => {
+    socket.destroy();
+    await waitForViewers(0);
+  });
   let received = Buffer.alloc(0);
   socket.on('data', (d) => (received = Buffer.concat([received, d])));
   socket.write('GET /stream.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
@@ -68,17 +74,17 @@ test('each frame goes out with the delimiter that closes it, not with the next f
   await waitFor('the whole first part', () => received.indexOf(jpeg) > 0 && received.toString('latin1').endsWith('--picamd-frame-boundary\r\n') && received.indexOf(jpeg) + jpeg.length < received.length);
   const text = received.toString('latin1');
   assert.ok(text.endsWith(`${jpeg.toString('latin1')}\r\n--picamd-frame-boundary\r\n`));
-  socket.destroy();
-  await waitForViewers(0);
 });
 
-test('a new viewer gets the newest frame at once', async () => {
+test('a new viewer gets the newest frame at once', async (t) => {
   broadcaster.publish(fixtures[1]!, true);
   const client = openMjpeg(port);
+  t.after(async () => {
+    client.close();
+    await waitForViewers(0);
+  });
   await waitFor('first frame', () => client.frames.length >= 1);
   assert.ok(client.frames[0]!.equals(fixtures[1]!));
-  client.close();
-  await waitForViewers(0);
 });
 
 test('a viewer that stops reading does not slow the others and holds at most a frame', async (t) => {

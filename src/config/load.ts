@@ -1,7 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { z } from 'zod';
-import { cameraSettingFlags } from '../camera/args.js';
+import { cameraSettingFlags, codecFlags } from '../camera/args.js';
 import { configSchema, type Config } from './schema.js';
 
 /** A config file that cannot be used; `problems` are `path: message` lines. */
@@ -86,7 +86,7 @@ export function validateConfig(raw: unknown): { config?: Config; problems: strin
 /** rpicam-vid refuses an option given twice, so camera.extraArgs must not repeat a flag a setting adds. */
 function repeatedFlagProblems(camera: Config['camera']): string[] {
   const extra = new Set(camera.extraArgs.filter((arg) => arg.startsWith('-')).map((arg) => arg.split('=')[0]));
-  return cameraSettingFlags(camera)
+  return [...codecFlags(camera), ...cameraSettingFlags(camera)]
     .filter(({ flag }) => extra.has(flag))
     .map(({ key, flag }) => `camera.extraArgs: ${flag} is already given by camera.${key}; remove it from extraArgs`);
 }

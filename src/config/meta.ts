@@ -4,10 +4,10 @@ import type { z } from 'zod';
 // applies })` on its zod schema. The page builds its form from these, and services decide from
 // `applies` what a change costs.
 
-export const settingGroups = ['Camera', 'Picture', 'Focus', 'Exposure', 'Device'] as const;
+export const settingGroups = ['Camera', 'Video', 'Picture', 'Focus', 'Exposure', 'Device'] as const;
 export type SettingGroup = (typeof settingGroups)[number];
 
-export const settingUnits = ['px', 'fps', '%', 'dioptres', 'µs', 'ms', '°'] as const;
+export const settingUnits = ['px', 'fps', '%', 'dioptres', 'µs', 'ms', '°', 'kbit/s'] as const;
 export type SettingUnit = (typeof settingUnits)[number];
 
 /**

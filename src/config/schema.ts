@@ -111,6 +111,10 @@ const backoffSchema = z.strictObject({
 // rpicam-vid flag of the same meaning. A setting at rpicam-apps' default adds no flag, so older
 // rpicam-apps versions keep working. docs/camera-settings.md lists them all.
 
+/** H.264 levels 4-4.2: MaxFS, and level 4.2's MaxMBPS (ITU-T H.264 table A-1). */
+const H264_MAX_FRAME_MACROBLOCKS = 8192;
+const H264_MAX_MACROBLOCKS_PER_SECOND = 522_240;
+
 /** Meta for a camera setting: changing it restarts rpicam-vid. */
 const cameraSetting = (meta: Omit<SettingMeta, 'applies'> & { group: Exclude<SettingGroup, 'Device'> }) => ({ ...meta, applies: 'camera' as const });
 
@@ -163,8 +167,35 @@ const cameraSchema = z
         description: 'Absolute path of a libcamera tuning file (e.g. /usr/share/libcamera/ipa/rpi/vc4/imx219_noir.json); empty uses the one for the sensor.',
       })),
 
+    // How the picture is encoded. MJPEG: every frame a JPEG (CPU-encoded, simple, big). H.264: the
+    // Pi's hardware encoder (software libx264 on a Pi 5, which has none), a fraction of the bandwidth.
+    // The H.264 ranges are what rpicam-vid's hardware encoder takes (encoder/h264_encoder.cpp).
+    codec: z.enum(['mjpeg', 'h264']).default('mjpeg').meta(cameraSetting({
+      group: 'Video', title: 'Codec',
+      description: 'mjpeg: every frame a JPEG, works everywhere; h264: far less bandwidth, encoded by the Pi (in software on a Pi 5).',
+    })),
     quality: int(1, 100).default(80).meta(cameraSetting({
-      group: 'Picture', title: 'JPEG quality', unit: '%', description: 'Higher is sharper and uses more bandwidth.',
+      group: 'Video', title: 'JPEG quality', unit: '%', description: 'MJPEG only: higher is sharper and uses more bandwidth.',
+    })),
+    // rpicam-vid takes the keyframe interval in frames (--intra); picamd converts with the frame rate.
+    keyframeIntervalMs: int(100, 10_000).default(1_000).meta(cameraSetting({
+      group: 'Video', title: 'Keyframe interval', unit: 'ms',
+      description: 'H.264 only: time between keyframes, where a new viewer can start; shorter starts viewers sooner but costs bandwidth.',
+    })),
+    h264Profile: z.enum(['baseline', 'main', 'high']).default('high').meta(cameraSetting({
+      group: 'Video', title: 'H.264 profile',
+      description: 'H.264 only: high compresses best; baseline and main only for old players that need them.',
+    })),
+    // The three levels the hardware encoder accepts; rpicam-vid itself raises 4 and 4.1 to 4.2 when
+    // the size and frame rate need it.
+    h264Level: z.enum(['4', '4.1', '4.2']).default('4.1').meta(cameraSetting({
+      group: 'Video', title: 'H.264 level',
+      description: 'H.264 only: the decoder capability the stream promises; 4.2 is needed for 1080p at more than 30 fps.',
+    })),
+    // 25 Mbit/s is level 4's ceiling for the high profile, the lowest level offered.
+    bitrateKbps: int(100, 25_000).nullable().default(null).meta(cameraSetting({
+      group: 'Video', title: 'Bit rate', unit: 'kbit/s',
+      description: 'H.264 only: target bit rate; empty picks one from the size and frame rate (about 1900 kbit/s at 1280x720, 30 fps).',
     })),
     brightness: decimal(-1, 1).default(0).meta(cameraSetting({
       group: 'Picture', title: 'Brightness', description: 'From -1 (black) through 0 (normal) to 1 (white).',
@@ -264,6 +295,22 @@ const cameraSchema = z
     if ((cam.awbRedGain === null) !== (cam.awbBlueGain === null)) {
       const missing = cam.awbRedGain === null ? 'awbRedGain' : 'awbBlueGain';
       ctx.addIssue({ code: 'custom', path: [missing], message: 'set the red and blue gains together (or neither)' });
+    }
+    if (cam.codec === 'h264') {
+      // Levels 4 to 4.2 (the only ones offered) cap the frame at 8192 macroblocks of 16x16 pixels
+      // and 4.2 the rate at 522240 per second (ITU-T H.264 table A-1): 1920x1080 at 60 fps at most.
+      const macroblocks = Math.ceil(cam.width / 16) * Math.ceil(cam.height / 16);
+      if (macroblocks > H264_MAX_FRAME_MACROBLOCKS) {
+        ctx.addIssue({
+          code: 'custom', path: ['width'],
+          message: `${cam.width}x${cam.height} is too large for H.264 level 4.2 (at most 8192 macroblocks of 16x16, e.g. 1920x1080); use MJPEG or a smaller size`,
+        });
+      } else if (macroblocks * cam.framerate > H264_MAX_MACROBLOCKS_PER_SECOND) {
+        ctx.addIssue({
+          code: 'custom', path: ['framerate'],
+          message: `${cam.width}x${cam.height} at ${cam.framerate} fps is too much for H.264 level 4.2 (at most 522240 macroblocks a second, e.g. 1920x1080 at 64 fps)`,
+        });
+      }
     }
     // That extraArgs repeats no flag a setting adds is checked in validateConfig (load.ts), which
     // can ask src/camera/args.ts without an import cycle.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildCameraArgv, cameraSettingFlags } from '../../src/camera/args.js';
+import { automaticBitrateBps, buildCameraArgv, cameraSettingFlags, codecFlags, intraPeriodFrames } from '../../src/camera/args.js';
+import { h264EncoderFor } from '../../src/camera/encoder.js';
 import { configSchema } from '../../src/config/schema.js';
 
 const camera = (over: object = {}) => configSchema.parse({ camera: over }).camera;
@@ -103,4 +104,62 @@ test('every setting at once: one flag each, in a fixed order, before extraArgs',
     '--flicker-period', '8333us',
     '--roi', '0.25,0.25,0.5,0.5',
   ]);
+});
+
+// --- H.264 -------------------------------------------------------------------------------------
+
+const HARDWARE = h264EncoderFor('Raspberry Pi 4 Model B Rev 1.5');
+const SOFTWARE = h264EncoderFor('Raspberry Pi 5 Model B Rev 1.0');
+
+test('MJPEG ignores the H.264 settings and the encoder: the argv stays what it always was', () => {
+  const cam = camera({ keyframeIntervalMs: 250, h264Profile: 'baseline', h264Level: '4.2', bitrateKbps: 5000 });
+  assert.deepEqual(buildCameraArgv(cam), BASE);
+  assert.deepEqual(buildCameraArgv(cam, SOFTWARE), BASE);
+  assert.deepEqual(codecFlags(cam), [{ key: 'quality', flag: '-q', args: ['-q', '80'] }]);
+});
+
+test('H.264 on a Pi with the hardware encoder (Pi 4): inline headers, keyframe period in frames, profile, level, bit rate; no -q', () => {
+  assert.deepEqual(buildCameraArgv(camera({ codec: 'h264' }), HARDWARE), [
+    'rpicam-vid', '-t', '0', '-n', '--codec', 'h264', '--inline', '--flush', '-o', '-',
+    '--width', '1280', '--height', '720', '--framerate', '30',
+    '--intra', '30', '--profile', 'high', '--level', '4.1', '--bitrate', '1935000',
+  ]);
+  // Without a choice, the hardware command line (the one every Pi but the 5 family takes).
+  assert.deepEqual(buildCameraArgv(camera({ codec: 'h264' })), buildCameraArgv(camera({ codec: 'h264' }), HARDWARE));
+});
+
+test('H.264 on a Pi 5 (libx264 through libav): raw Annex-B to stdout and the low-latency presets', () => {
+  const argv = buildCameraArgv(
+    camera({ codec: 'h264', width: 1920, height: 1080, framerate: 25, keyframeIntervalMs: 2000, h264Profile: 'main',
+      h264Level: '4.2', bitrateKbps: 4000, hflip: true, extraArgs: ['--roi', '0,0,1,1'] }),
+    SOFTWARE,
+  );
+  assert.deepEqual(argv, [
+    'rpicam-vid', '-t', '0', '-n', '--codec', 'h264', '--inline', '--flush', '-o', '-',
+    '--libav-format', 'h264', '--low-latency',
+    '--width', '1920', '--height', '1080', '--framerate', '25',
+    '--intra', '50', '--profile', 'main', '--level', '4.2', '--bitrate', '4000000',
+    '--hflip', '--roi', '0,0,1,1',
+  ]);
+  assert.ok(!argv.includes('-q'));
+});
+
+test('the keyframe period is round(ms x fps / 1000) frames, at least one', () => {
+  assert.equal(intraPeriodFrames(1000, 30), 30);
+  assert.equal(intraPeriodFrames(100, 30), 3);
+  assert.equal(intraPeriodFrames(100, 1), 1, '0.1 frames is still every frame');
+  assert.equal(intraPeriodFrames(100, 4), 1, '0.4 frames rounds to 0, so 1');
+  assert.equal(intraPeriodFrames(10_000, 120), 1200);
+  assert.equal(intraPeriodFrames(1500, 15), 23, '22.5 rounds up');
+});
+
+test('the automatic bit rate: 0.07 bits per pixel per frame, whole kbit/s, within 100-25000 kbit/s', () => {
+  assert.equal(automaticBitrateBps(1280, 720, 30), 1_935_000);
+  assert.equal(automaticBitrateBps(640, 360, 30), 484_000);
+  assert.equal(automaticBitrateBps(1920, 1080, 30), 4_355_000);
+  assert.equal(automaticBitrateBps(64, 64, 1), 100_000, 'never below the schema minimum');
+  assert.equal(automaticBitrateBps(4608, 2592, 60), 25_000_000, 'never above the schema maximum');
+  // A set bit rate replaces the automatic one.
+  const flags = codecFlags(camera({ codec: 'h264', bitrateKbps: 100 }));
+  assert.deepEqual(flags.find((f) => f.key === 'bitrateKbps')?.args, ['--bitrate', '100000']);
 });

@@ -13,7 +13,7 @@ const cameraShape = (configSchema.shape.camera as unknown as { unwrap(): z.ZodOb
 
 const SETTABLE = [
   'width', 'height', 'framerate', 'rotation', 'hflip', 'vflip', 'index', 'tuningFile',
-  'quality', 'brightness', 'contrast', 'saturation', 'sharpness', 'denoise', 'hdr', 'awbMode', 'awbRedGain', 'awbBlueGain',
+  'codec', 'quality', 'keyframeIntervalMs', 'h264Profile', 'h264Level', 'bitrateKbps', 'brightness', 'contrast', 'saturation', 'sharpness', 'denoise', 'hdr', 'awbMode', 'awbRedGain', 'awbBlueGain',
   'autofocusMode', 'autofocusRange', 'autofocusSpeed', 'lensPosition',
   'exposureMode', 'ev', 'shutterUs', 'analogueGain', 'meteringMode', 'flicker',
 ];
@@ -36,6 +36,7 @@ test('every camera setting carries page meta that restarts the camera; the admin
   assert.deepEqual(groups.get('Focus'), ['autofocusMode', 'autofocusRange', 'autofocusSpeed', 'lensPosition']);
   assert.deepEqual(groups.get('Exposure'), ['exposureMode', 'ev', 'shutterUs', 'analogueGain', 'meteringMode', 'flicker']);
   assert.deepEqual(groups.get('Camera'), ['width', 'height', 'framerate', 'rotation', 'hflip', 'vflip', 'index', 'tuningFile']);
+  assert.deepEqual(groups.get('Video'), ['codec', 'quality', 'keyframeIntervalMs', 'h264Profile', 'h264Level', 'bitrateKbps']);
 });
 
 test('the JSON Schema of the camera section has the ranges, enums, defaults and meta', () => {
@@ -55,6 +56,56 @@ test('the JSON Schema of the camera section has the ranges, enums, defaults and 
   assert.equal(props.brightness!.default, 0);
   assert.equal(props.ev!.maximum, 8);
   assert.equal(props.hdr!.group, 'Picture');
+  assert.deepEqual(props.codec!.enum, ['mjpeg', 'h264']);
+  assert.equal(props.codec!.default, 'mjpeg');
+  assert.deepEqual(
+    { min: props.keyframeIntervalMs!.minimum, max: props.keyframeIntervalMs!.maximum, unit: props.keyframeIntervalMs!.unit, def: props.keyframeIntervalMs!.default },
+    { min: 100, max: 10_000, unit: 'ms', def: 1000 },
+  );
+  assert.deepEqual(props.h264Profile!.enum, ['baseline', 'main', 'high']);
+  assert.deepEqual(props.h264Level!.enum, ['4', '4.1', '4.2']);
+  // null (automatic) or a number of kbit/s.
+  const bitrate = props.bitrateKbps!.anyOf as Record<string, unknown>[];
+  assert.deepEqual(bitrate.map((b) => b.type), ['integer', 'null']);
+  assert.deepEqual({ min: bitrate[0]!.minimum, max: bitrate[0]!.maximum }, { min: 100, max: 25_000 });
+  assert.equal(props.bitrateKbps!.unit, 'kbit/s');
+  assert.equal(props.bitrateKbps!.default, null);
+});
+
+test('each codec setting says in which mode it matters', () => {
+  const description = (key: string) => (z.globalRegistry.get(cameraShape[key] as z.ZodType) as { description: string }).description;
+  assert.match(description('quality'), /^MJPEG only:/);
+  for (const key of ['keyframeIntervalMs', 'h264Profile', 'h264Level', 'bitrateKbps']) assert.match(description(key), /^H\.264 only:/, key);
+  assert.doesNotMatch(description('codec'), /only:/);
+});
+
+test('H.264 settings: ranges and keywords refused one line each', () => {
+  assert.deepEqual(problems({ codec: 'h265' }), ['camera.codec: must be one of "mjpeg", "h264"']);
+  assert.deepEqual(problems({ keyframeIntervalMs: 99, bitrateKbps: 25_001 }), [
+    'camera.keyframeIntervalMs: must be at least 100',
+    'camera.bitrateKbps: must be at most 25000',
+  ]);
+  assert.deepEqual(problems({ keyframeIntervalMs: 10_001, bitrateKbps: 99 }), [
+    'camera.keyframeIntervalMs: must be at most 10000',
+    'camera.bitrateKbps: must be at least 100',
+  ]);
+  assert.deepEqual(problems({ keyframeIntervalMs: 500.5 }), ['camera.keyframeIntervalMs: must be a whole number']);
+  assert.deepEqual(problems({ h264Profile: 'high10' }), ['camera.h264Profile: must be one of "baseline", "main", "high"']);
+  // A number is not a level: rpicam-vid matches the exact words "4", "4.1", "4.2".
+  assert.deepEqual(problems({ h264Level: 4.1 }), ['camera.h264Level: must be one of "4", "4.1", "4.2"']);
+  assert.deepEqual(problems({ codec: 'h264', bitrateKbps: 100, keyframeIntervalMs: 100, h264Profile: 'baseline', h264Level: '4' }), []);
+});
+
+test('H.264 mode: the size and rate must fit level 4.2; MJPEG keeps the whole range', () => {
+  assert.deepEqual(problems({ codec: 'h264', width: 1920, height: 1080, framerate: 60 }), []);
+  assert.deepEqual(problems({ codec: 'h264', width: 1080, height: 1920, framerate: 30 }), []);
+  assert.deepEqual(problems({ codec: 'h264', width: 2304, height: 1296 }), [
+    'camera.width: 2304x1296 is too large for H.264 level 4.2 (at most 8192 macroblocks of 16x16, e.g. 1920x1080); use MJPEG or a smaller size',
+  ]);
+  assert.deepEqual(problems({ codec: 'h264', width: 1920, height: 1080, framerate: 65 }), [
+    'camera.framerate: 1920x1080 at 65 fps is too much for H.264 level 4.2 (at most 522240 macroblocks a second, e.g. 1920x1080 at 64 fps)',
+  ]);
+  assert.deepEqual(problems({ codec: 'mjpeg', width: 2304, height: 1296, framerate: 65 }), []);
 });
 
 test('defaults are rpicam-apps defaults (or picamd\'s own for the mode)', () => {
@@ -64,7 +115,8 @@ test('defaults are rpicam-apps defaults (or picamd\'s own for the mode)', () => 
       startTimeoutMs: undefined, stopGraceMs: undefined, backoff: undefined },
     {
       command: undefined, width: 1280, height: 720, framerate: 30, rotation: 0, hflip: false, vflip: false, index: null,
-      tuningFile: null, quality: 80, brightness: 0, contrast: 1, saturation: 1, sharpness: 1, denoise: 'auto', hdr: 'off',
+      tuningFile: null, codec: 'mjpeg', quality: 80, keyframeIntervalMs: 1000, h264Profile: 'high', h264Level: '4.1',
+      bitrateKbps: null, brightness: 0, contrast: 1, saturation: 1, sharpness: 1, denoise: 'auto', hdr: 'off',
       awbMode: 'auto', awbRedGain: null, awbBlueGain: null, autofocusMode: 'default', autofocusRange: 'normal',
       autofocusSpeed: 'normal', lensPosition: null, exposureMode: 'normal', ev: 0, shutterUs: 0, analogueGain: 0,
       meteringMode: 'centre', flicker: 'off', extraArgs: undefined, maxFrameBytes: undefined, stallTimeoutMs: undefined,
@@ -129,4 +181,11 @@ test('extraArgs may not repeat a flag that a setting adds (rpicam-vid refuses an
   assert.deepEqual(problems({ ev: -1, extraArgs: ['--ev=2'] }), ['camera.extraArgs: --ev is already given by camera.ev; remove it from extraArgs']);
   // At its default the setting adds nothing, so the administrator's extraArgs are fine.
   assert.deepEqual(problems({ extraArgs: ['--denoise', 'cdn_hq', '--roi', '0,0,0.5,0.5'] }), []);
+  // The codec flags are always given, so they may never be repeated.
+  assert.deepEqual(problems({ codec: 'h264', extraArgs: ['--bitrate', '5000000', '--intra=10'] }), [
+    'camera.extraArgs: --intra is already given by camera.keyframeIntervalMs; remove it from extraArgs',
+    'camera.extraArgs: --bitrate is already given by camera.bitrateKbps; remove it from extraArgs',
+  ]);
+  assert.deepEqual(problems({ extraArgs: ['-q', '90'] }), ['camera.extraArgs: -q is already given by camera.quality; remove it from extraArgs']);
+  assert.deepEqual(problems({ extraArgs: ['--bitrate', '5000000'] }), []);
 });

@@ -83,7 +83,7 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     await app?.stop();
   });
 
-  test('opens from the header, grouped Camera · Picture · Focus · Exposure · Device · Users; each control with its range, unit and origin', async () => {
+  test('opens from the header, grouped Camera · Video · Picture · Focus · Exposure · Device · Users; each control with its range, unit and origin', async () => {
     ready();
     await page.click('#settings-open');
     // The Settings view's modules load on the first click.
@@ -92,7 +92,7 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
       throw new Error(`${err.message}${output()}`);
     });
     const legends = await page.locator('#settings-groups legend').allTextContents();
-    const order = ['Camera', 'Picture', 'Focus', 'Exposure', 'Device'];
+    const order = ['Camera', 'Video', 'Picture', 'Focus', 'Exposure', 'Device'];
     assert.deepEqual(legends, order.filter((g) => legends.includes(g)), 'groups in the page order');
     assert.ok(legends.includes('Camera') && legends.includes('Device'), legends.join(', '));
     assert.equal(await page.locator('#users-heading').textContent(), 'Users');

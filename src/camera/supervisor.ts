@@ -2,10 +2,12 @@ import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import type { CameraConfig } from '../config/schema.js';
+import type { AccessUnit } from '../h264/access-unit.js';
 import type { Logger } from '../log/logger.js';
 import { FrameParser, type DropReason } from '../mjpeg/parser.js';
 import type { TimeoutTimers } from '../runtime/ports.js';
 import { buildCameraArgv } from './args.js';
+import type { H264EncoderChoice } from './encoder.js';
 import { planRestart } from './backoff.js';
 import { INITIAL, publicState, transition, type Action, type CameraEvent, type CameraState, type MachineState, type Phase } from './machine.js';
 
@@ -25,7 +27,21 @@ export interface SupervisorDeps {
    * (`setpriv --pdeathsig KILL --`); empty where there is none.
    */
   deathSignalPrefix: readonly string[];
+  /** Cuts rpicam-vid's H.264 output into access units; without it, H.264 mode is refused. */
+  h264Parser?: StreamParser<AccessUnit>;
+  /** Which H.264 encoder this board has (the command line differs without hardware). */
+  h264Encoder?: H264EncoderChoice;
 }
+
+/** A parser of the camera's byte stream: whole pictures out, bounded memory, drops counted by reason. */
+export interface StreamParser<F> {
+  push(chunk: Buffer): Iterable<F>;
+  reset(): void;
+  readonly drops: Readonly<Record<string, number>>;
+}
+
+/** One picture from the camera: a JPEG in MJPEG mode, an access unit in H.264 mode. */
+export type CameraFrame = Buffer | AccessUnit;
 
 export interface CameraStatus {
   /** See machine.ts; `waiting`: the previous camera process is still exiting. */
@@ -41,6 +57,8 @@ export interface CameraStatus {
   /** Consecutive failed runs; 0 once a run streamed long enough. */
   failures: number;
   drops: Readonly<Record<DropReason, number>>;
+  /** The H.264 parser's drops (corrupt or truncated units, garbage), when there is one. */
+  h264Drops?: Readonly<Record<string, number>>;
 }
 
 // Exit status of execvp failures in setpriv and shells: the command was not found.
@@ -61,14 +79,16 @@ interface RunEnd {
 /**
  * Runs rpicam-vid and keeps it running: parses its stdout into frames ('frame' events), restarts it
  * with exponential backoff when it exits or stalls, stops it for privacy, and never leaves it behind.
- * Emits 'state' (state, detail) when the shown state changes and 'frame' (jpeg) for every whole
- * frame. Which state follows which, and what to do then, is machine.ts's table; this class only does
+ * Emits 'state' (state, detail) when the shown state changes, and for every whole picture 'frame'
+ * (jpeg) in MJPEG mode or 'unit' (an H.264 access unit) in H.264 mode. Which state follows which, and what to do then, is machine.ts's table; this class only does
  * the I/O: processes, signals, timers, logs.
  */
 export class CameraSupervisor extends EventEmitter {
   private readonly parser: FrameParser;
   private machine: MachineState = INITIAL;
-  private readonly queue: Array<{ event: CameraEvent; frame?: Buffer }> = [];
+  private readonly queue: Array<{ event: CameraEvent; frame?: CameraFrame }> = [];
+  /** The parser of the current run: JPEG or H.264, by the codec it was started with. */
+  private active: StreamParser<CameraFrame>;
   private dispatching = false;
   private shown: CameraState = 'stopped';
   private detail = '';
@@ -101,6 +121,7 @@ export class CameraSupervisor extends EventEmitter {
   ) {
     super();
     this.parser = new FrameParser({ maxFrameBytes: config.maxFrameBytes });
+    this.active = this.parser;
     this.since = deps.now();
   }
 
@@ -118,6 +139,7 @@ export class CameraSupervisor extends EventEmitter {
       restarts: this.restarts,
       failures: this.failures,
       drops: this.parser.drops,
+      ...(this.deps.h264Parser ? { h264Drops: this.deps.h264Parser.drops } : {}),
     };
   }
 
@@ -166,7 +188,7 @@ export class CameraSupervisor extends EventEmitter {
    * Runs `event` through the table and carries out its actions. Events raised meanwhile (a spawn
    * that fails at once) queue up behind it; listeners hear the state once it has settled.
    */
-  private dispatch(event: CameraEvent, frame?: Buffer): void {
+  private dispatch(event: CameraEvent, frame?: CameraFrame): void {
     this.queue.push({ event, frame });
     if (this.dispatching) return;
     this.dispatching = true;
@@ -186,7 +208,7 @@ export class CameraSupervisor extends EventEmitter {
     this.publish();
   }
 
-  private perform(action: Action, frame: Buffer | undefined): void {
+  private perform(action: Action, frame: CameraFrame | undefined): void {
     switch (action.type) {
       case 'spawn':
         if (action.restart) this.restarts++;
@@ -203,7 +225,7 @@ export class CameraSupervisor extends EventEmitter {
       case 'emit-frame':
         this.frames++;
         this.lastFrameAt = this.deps.now();
-        this.emit('frame', frame);
+        this.emit(Buffer.isBuffer(frame) ? 'frame' : 'unit', frame);
         return;
       case 'schedule-restart':
         this.scheduleRestart();
@@ -254,8 +276,13 @@ export class CameraSupervisor extends EventEmitter {
 
   /** Starts a camera process; one that cannot start comes back to the table as an `exit`. */
   private spawnCamera(): void {
-    this.parser.reset();
-    const [command, ...args] = buildCameraArgv(this.config);
+    if (this.config.codec === 'h264' && !this.deps.h264Parser) {
+      this.notStarted('H.264 mode is not available in this build');
+      return;
+    }
+    this.active = this.config.codec === 'h264' ? this.deps.h264Parser! : this.parser;
+    this.active.reset();
+    const [command, ...args] = buildCameraArgv(this.config, this.deps.h264Encoder);
     const executable = this.deps.findExecutable(command!);
     if (!executable) {
       const reason = `${command} is not installed`;
@@ -318,7 +345,7 @@ export class CameraSupervisor extends EventEmitter {
 
   private onChunk(child: ChildProcess, chunk: Buffer): void {
     if (child !== this.child) return;
-    for (const frame of this.parser.push(chunk)) this.dispatch('frame', frame);
+    for (const frame of this.active.push(chunk)) this.dispatch('frame', frame);
   }
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {

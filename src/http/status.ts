@@ -17,6 +17,10 @@ export interface StatusInputs {
   framesPublished: number;
   maxViewers: number;
   viewers: ReadonlyArray<ViewerStats & { remote: string }>;
+  /** /stream.mp4 viewers (H.264 mode). */
+  videoViewers?: ReadonlyArray<ViewerStats & { remote: string }>;
+  /** Which H.264 encoder this board has. */
+  h264Encoder?: { hardware: boolean; note: string };
   privacy: { enabled: boolean; source: string; since: string };
 }
 
@@ -44,18 +48,25 @@ export function buildStatus(s: StatusInputs) {
       width: s.cameraConfig.width,
       height: s.cameraConfig.height,
       framerate: s.cameraConfig.framerate,
+      codec: s.cameraConfig.codec,
+      ...(s.h264Encoder ? { h264Encoder: s.h264Encoder } : {}),
       fps: Math.round(s.fpsIn * 10) / 10,
       frames: s.camera.frames,
       restarts: s.camera.restarts,
       failures: s.camera.failures,
       drops: s.camera.drops,
+      ...(s.camera.h264Drops ? { h264Drops: s.camera.h264Drops } : {}),
     },
     stream: {
       framesPublished: s.framesPublished,
-      viewers: s.viewers.length,
+      viewers: s.viewers.length + (s.videoViewers?.length ?? 0),
       maxViewers: s.maxViewers,
-      viewerList: s.viewers.map((v) => ({
+      viewerList: [
+        ...s.viewers.map((v) => ({ kind: 'mjpeg' as const, ...v })),
+        ...(s.videoViewers ?? []).map((v) => ({ kind: 'h264' as const, ...v })),
+      ].map((v) => ({
         id: v.id,
+        kind: v.kind,
         remote: v.remote,
         fps: v.fps,
         delivered: v.delivered,
@@ -80,6 +91,9 @@ export interface StatusSources {
   fpsIn: () => number;
   stream: { readonly framesPublished: number; list(): ReadonlyArray<{ stats(): ViewerStats & { remote: string } }> };
   maxViewers: () => number;
+  /** The H.264 feed's viewers. */
+  video?: { list(): ReadonlyArray<{ stats(): ViewerStats & { remote: string } }> };
+  h264Encoder?: { hardware: boolean; note: string };
   privacy: { readonly state: StatusInputs['privacy'] };
   /** More top-level parts (settings, setup, MQTT), merged in as they are. */
   extra?: () => Record<string, unknown>;
@@ -101,6 +115,8 @@ export function statusSource(s: StatusSources): () => ReturnType<typeof buildSta
       framesPublished: s.stream.framesPublished,
       maxViewers: s.maxViewers(),
       viewers: s.stream.list().map((v) => v.stats()),
+      ...(s.video ? { videoViewers: s.video.list().map((v) => v.stats()) } : {}),
+      ...(s.h264Encoder ? { h264Encoder: s.h264Encoder } : {}),
       privacy: s.privacy.state,
     }), ...s.extra?.() };
   };

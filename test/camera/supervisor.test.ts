@@ -5,6 +5,8 @@ import { afterEach, test } from 'node:test';
 import { findExecutable } from '../../src/camera/executable.js';
 import { CameraSupervisor, type CameraState } from '../../src/camera/supervisor.js';
 import { configSchema } from '../../src/config/schema.js';
+import type { AccessUnit } from '../../src/h264/access-unit.js';
+import { AnnexBParser } from '../../src/h264/annexb.js';
 import { memoryLogger } from '../fakes/logger.js';
 import { processExists, waitFor } from '../fakes/wait.js';
 
@@ -196,3 +198,51 @@ test('reconfigure restarts a streaming camera with the new flags; while private 
   assert.ok(!runs.at(-1)!.includes('"--rotation"'), 'the settings made while private apply at privacy off');
 });
 
+
+/** A camera that writes a real H.264 stream (a committed x264 fixture, over and over) to stdout. */
+const h264Fixture = fileURLToPath(new URL('../fixtures/h264/high-g15.h264', import.meta.url));
+const h264Camera = [
+  process.execPath,
+  '--input-type=commonjs',
+  '-e',
+  `const b = require('fs').readFileSync(${JSON.stringify(h264Fixture)}); const t = setInterval(() => { if (!process.stdout.write(b)) {} }, 100); process.stdin.resume(); process.on('SIGTERM', () => { clearInterval(t); process.exit(0); }); console.error('argv=' + JSON.stringify(process.argv.slice(1)));`,
+  // node's own option parsing ends here; rpicam-vid's flags follow as the script's arguments.
+  '--',
+];
+
+test('H.264 mode: the run parses access units and emits them as units, with the H.264 flags', async () => {
+  const config = configSchema.parse({ camera: { command: h264Camera, codec: 'h264', startTimeoutMs: 5_000, stopGraceMs: 300 } }).camera;
+  const logger = memoryLogger();
+  const units: AccessUnit[] = [];
+  const jpegs: Buffer[] = [];
+  const parser = new AnnexBParser({ maxAccessUnitBytes: 1 << 20 });
+  const s = new CameraSupervisor(config, {
+    spawn,
+    now: () => performance.now(),
+    timers: { setTimeout, clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
+    logger: logger.child('camera'),
+    findExecutable: (c) => findExecutable(c, process.env.PATH, process.cwd()),
+    deathSignalPrefix: [],
+    h264Parser: parser,
+    h264Encoder: { hardware: true, note: '' },
+  });
+  running.push(s);
+  s.on('unit', (au: AccessUnit) => units.push(au));
+  s.on('frame', (jpeg: Buffer) => jpegs.push(jpeg));
+  s.start();
+  await waitFor('two groups of pictures', () => units.filter((u) => u.keyframe).length >= 2, 15_000);
+  assert.equal(s.state, 'streaming');
+  assert.equal(jpegs.length, 0, 'no JPEG events in H.264 mode');
+  assert.ok(units[0]!.keyframe && units[0]!.sps && units[0]!.pps, 'the first unit is a keyframe with its parameter sets');
+  const argv = await waitFor('argv', () => logger.lines.find((l) => l.startsWith('info camera: argv=')));
+  assert.ok(argv.includes('"--codec","h264","--inline","--flush","-o","-"'), argv);
+  assert.ok(!argv.includes('"-q"'), 'no JPEG quality in H.264 mode');
+  assert.deepEqual(s.status().h264Drops, parser.drops);
+});
+
+test('H.264 mode without a parser is refused with a reason, not started', async () => {
+  const { s, states } = supervisor('stream', { codec: 'h264' });
+  s.start();
+  await waitFor('backoff', () => states.some((x) => x.includes('H.264 mode is not available')));
+  assert.equal(s.status().pid, null);
+});

@@ -24,7 +24,13 @@ export interface MjpegClient {
 export function openMjpeg(
   port: number,
   path = '/stream.mjpg',
-  { keep = true, host = '127.0.0.1', headers = {} as Record<string, string>, localAddress = undefined as string | undefined } = {},
+  {
+    keep = true,
+    host = '127.0.0.1',
+    headers = {} as Record<string, string>,
+    localAddress = undefined as string | undefined,
+    allowChunked = false,
+  } = {},
 ): MjpegClient {
   const socket = connect({ port, host, localAddress });
   const client: MjpegClient = {
@@ -61,7 +67,15 @@ export function openMjpeg(
     if (stage === 'head') rejectReady(new Error('connection closed before the response head'));
   });
   socket.on('error', () => {});
-  socket.on('data', (chunk: Buffer) => {
+  // Through a reverse proxy the stream may come chunked; the multipart inside must be the same.
+  let dechunk: ChunkedDecoder | undefined;
+  socket.on('data', (raw: Buffer) => {
+    let chunk = raw;
+    if (dechunk) {
+      const body = dechunk.push(raw);
+      if (body instanceof Error) return fail(body.message);
+      chunk = body;
+    }
     buffer = buffer.length ? Buffer.concat([buffer, chunk]) : chunk;
     for (;;) {
       if (stage === 'head') {
@@ -83,7 +97,13 @@ export function openMjpeg(
         }
         const type = /^multipart\/x-mixed-replace;\s*boundary=(\S+)$/.exec(client.headers['content-type'] ?? '');
         if (!type) return fail(`bad content type: ${client.headers['content-type']}`);
-        if ('transfer-encoding' in client.headers) return fail('the stream must not be chunked');
+        if ('transfer-encoding' in client.headers) {
+          if (!allowChunked || client.headers['transfer-encoding'] !== 'chunked') return fail('the stream must not be chunked');
+          dechunk = new ChunkedDecoder();
+          const body = dechunk.push(buffer);
+          if (body instanceof Error) return fail(body.message);
+          buffer = body;
+        }
         boundary = type[1]!;
         stage = 'preamble';
       } else if (stage === 'preamble' || stage === 'delimiter') {
@@ -126,6 +146,45 @@ export function openMjpeg(
     }
   });
   return client;
+}
+
+/** Undoes HTTP/1.1 chunked transfer coding (RFC 9112 7.1), strictly, whatever the chunking of its input. */
+class ChunkedDecoder {
+  private pending: Buffer = Buffer.alloc(0);
+  private left = 0;
+  private stage: 'size' | 'data' | 'data-end' | 'end' = 'size';
+
+  push(input: Buffer): Buffer | Error {
+    let data = this.pending.length ? Buffer.concat([this.pending, input]) : input;
+    const out: Buffer[] = [];
+    for (;;) {
+      if (this.stage === 'size') {
+        const end = data.indexOf('\r\n');
+        if (end < 0) break;
+        const line = data.subarray(0, end).toString('latin1');
+        if (!/^[0-9a-fA-F]+$/.test(line)) return new Error(`bad chunk size line ${JSON.stringify(line)}`);
+        this.left = parseInt(line, 16);
+        data = data.subarray(end + 2);
+        this.stage = this.left === 0 ? 'end' : 'data';
+      } else if (this.stage === 'data') {
+        if (data.length === 0) break;
+        const take = Math.min(this.left, data.length);
+        out.push(data.subarray(0, take));
+        data = data.subarray(take);
+        this.left -= take;
+        if (this.left === 0) this.stage = 'data-end';
+      } else if (this.stage === 'data-end') {
+        if (data.length < 2) break;
+        if (data[0] !== 0x0d || data[1] !== 0x0a) return new Error('chunk data not followed by CRLF');
+        data = data.subarray(2);
+        this.stage = 'size';
+      } else {
+        return new Error('the stream ended (last chunk)');
+      }
+    }
+    this.pending = Buffer.from(data);
+    return out.length === 1 ? out[0]! : Buffer.concat(out);
+  }
 }
 
 /** GET a path with fetch and return status, headers and body bytes. */

@@ -24,9 +24,9 @@ export interface StampedViewer {
  */
 export function openStampedViewer(
   port: number,
-  options: { path?: string; localAddress?: string; headers?: Record<string, string>; keepFrames?: boolean } = {},
+  options: { path?: string; localAddress?: string; headers?: Record<string, string>; keepFrames?: boolean; allowChunked?: boolean } = {},
 ): StampedViewer {
-  const client = openMjpeg(port, options.path ?? '/stream.mjpg', { localAddress: options.localAddress, headers: options.headers });
+  const client = openMjpeg(port, options.path ?? '/stream.mjpg', { localAddress: options.localAddress, headers: options.headers, allowChunked: options.allowChunked });
   const viewer: StampedViewer = { client, seen: [], frames: [] };
   // Registered after the client's own data handler, so the frames of this chunk are parsed already.
   client.socket.on('data', () => {

@@ -4,6 +4,7 @@ import type { SettingGroup, SettingMeta } from './meta.js';
 import './meta.js';
 import { metricsSchema } from './metrics-schema.js';
 import { mqttSchema } from './mqtt-schema.js';
+import { proxyEntryProblem } from '../http/forwarded.js';
 
 // One schema for the whole config file. Defaults live here and nowhere else; every object is
 // strict, so a misspelt key is an error rather than a silently ignored setting. A leaf with
@@ -96,6 +97,21 @@ const serverSchema = z.strictObject({
    * proxy that passes another Host.
    */
   allowedHosts: z.array(z.string().min(1).max(253)).max(32).default([]),
+  /**
+   * Reverse proxies in front of picamd (IP addresses or CIDR prefixes, IPv4 and IPv6). From these
+   * alone X-Forwarded-For/-Proto/-Host and Forwarded are believed: the client's address (login
+   * limiter, logs, viewer list), its scheme and Host (the origin and Host checks). See
+   * docs/security.md.
+   */
+  trustedProxies: z
+    .array(
+      z.string().superRefine((entry, ctx) => {
+        const problem = proxyEntryProblem(entry);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+    )
+    .max(64)
+    .default([]),
 });
 
 const backoffSchema = z.strictObject({

@@ -2,11 +2,14 @@ import type { HttpResponse } from 'uWebSockets.js';
 import type { Viewer } from '../stream/broadcaster.js';
 import type { Part } from '../stream/multipart.js';
 import { ViewerPacer, type ViewerStats } from '../stream/viewer.js';
-import { ResponseSink } from './response-sink.js';
+import { ResponseSink, type StreamFraming } from './response-sink.js';
 
-export { UNBOUNDED_BODY } from './response-sink.js';
+export { CHUNK_PIECE, UNBOUNDED_BODY, type StreamFraming } from './response-sink.js';
 
-/** A /stream.mjpg viewer on a uWebSockets.js response: a pacer in front of a zero-copy sink. */
+/**
+ * A /stream.mjpg viewer on a uWebSockets.js response: a pacer in front of a sink, zero-copy with a
+ * declared length for direct clients, chunked through a reverse proxy.
+ */
 export class MjpegViewer implements Viewer {
   private readonly pacer: ViewerPacer;
   private readonly sink: ResponseSink;
@@ -17,9 +20,15 @@ export class MjpegViewer implements Viewer {
     now: () => number,
     minIntervalMs: number,
     readonly remote: string,
+    readonly framing: StreamFraming = 'length',
   ) {
-    this.sink = new ResponseSink(res, now, () => this.pacer.drained());
+    this.sink = new ResponseSink(res, now, () => this.pacer.drained(), framing);
     this.pacer = new ViewerPacer(id, this.sink, now, minIntervalMs);
+  }
+
+  /** Writes the stream's preamble after the status and headers; in the request's handler. */
+  open(preamble: Buffer): void {
+    this.sink.open(preamble);
   }
 
   offer(part: Part): void {
@@ -41,7 +50,7 @@ export class MjpegViewer implements Viewer {
     this.sink.close();
   }
 
-  stats(): ViewerStats & { remote: string } {
-    return { ...this.pacer.stats(), remote: this.remote };
+  stats(): ViewerStats & { remote: string; framing: StreamFraming } {
+    return { ...this.pacer.stats(), remote: this.remote, framing: this.framing };
   }
 }

@@ -23,11 +23,23 @@ export const USED_HEADERS = [
   'sec-websocket-key',
   'sec-websocket-protocol',
   'sec-websocket-extensions',
+  // A reverse proxy's: believed only from server.trustedProxies (forwarded.ts).
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'forwarded',
+  'via',
 ] as const;
 
 export type UsedHeader = (typeof USED_HEADERS)[number];
 
 const used = new Set<string>(USED_HEADERS);
+
+/**
+ * Lists whose repeated lines are one list in order (RFC 9110 5.3): a proxy may add its own line, and
+ * the last entry is the one that counts, so a repeat must not hide it behind the client's first line.
+ */
+const LIST_HEADERS = new Set<string>(['x-forwarded-for', 'forwarded', 'via']);
 
 export interface Request {
   /** Lower case, as uWebSockets.js gives it: `get`, `post`, … */
@@ -41,8 +53,15 @@ export interface Request {
   readonly repeated: ReadonlyArray<UsedHeader>;
   /** The route pattern's `:name` parameters, in order. */
   readonly params: ReadonlyArray<string>;
-  /** The peer's address as text (IPv4, or IPv6 in full form). */
+  /**
+   * The client's address as text (IPv4, or IPv6 in full form): the TCP peer, or the client a
+   * trusted proxy names (the router resolves it; see forwarded.ts).
+   */
   readonly remote: string;
+  /** The TCP peer, when it is a trusted proxy that named another client in `remote`. */
+  readonly peer?: string;
+  /** The scheme the client used, when a trusted proxy said so (X-Forwarded-Proto). */
+  readonly scheme?: 'http:' | 'https:';
   /** The request body, capped by the router; empty for routes that take none. */
   body: Buffer;
 }
@@ -61,6 +80,7 @@ export function captureRequest(req: HttpRequest, res: HttpResponse, paramCount =
     if (!used.has(key)) return;
     if (seen.has(key)) {
       if (!repeated.includes(key as UsedHeader)) repeated.push(key as UsedHeader);
+      if (LIST_HEADERS.has(key)) headers[key as UsedHeader] += `, ${value}`;
       return;
     }
     seen.add(key);

@@ -5,6 +5,7 @@ import type { Now } from '../runtime/ports.js';
 import { collectBody, type BodyResult } from './body.js';
 import { login, type Admitted } from './login.js';
 import { escapeForLog } from '../log/escape.js';
+import { NO_PROXIES, resolveForwarded, type TrustedProxies } from './forwarded.js';
 import { hostAllowed } from './host.js';
 import { crossSiteReason, isStateChanging } from './origin.js';
 import { captureRequest, EMPTY_BODY, type Request } from './request.js';
@@ -13,6 +14,7 @@ import { closing, problem, writeResponse, type Response } from './response.js';
 // The one request path. Every route is a plain function of a captured Request, registered here, and
 // every request passes the same steps in this order before its route runs:
 //
+//   0. client      from a trusted reverse proxy: the client's address, scheme and Host it names
 //   1. framing     two Content-Lengths (400), a declared body over the cap (413)
 //   1b. host       a Host name the device does not answer to (421: DNS rebinding)
 //   2. origin      anything that changes state, and every WebSocket, from the device's own page (403)
@@ -90,6 +92,8 @@ export interface RouterDeps {
   secure: boolean;
   /** The Host names the device answers to (see deviceHostNames); `*` for any; undefined: no check. */
   hosts?: () => ReadonlyArray<string>;
+  /** Reverse proxies whose X-Forwarded-* and Forwarded headers are believed (see forwarded.ts). */
+  trustedProxies?: () => TrustedProxies;
 }
 
 /** On every response: no page of another site may frame anything of the camera (clickjacking). */
@@ -185,8 +189,9 @@ export class Router {
   }
 
   /** Steps 1 to 6 for one request. `body` is the transport's body reader, when the request has one. */
-  handle(route: Route, req: Request, body?: Promise<BodyResult>): Reply | Promise<Reply> {
+  handle(route: Route, captured: Request, body?: Promise<BodyResult>): Reply | Promise<Reply> {
     const { logger } = this.deps;
+    const req = this.client(captured);
     if (req.repeated.includes('content-length')) {
       return closing(problem(400, 'bad-request', 'More than one Content-Length header.'));
     }
@@ -195,13 +200,14 @@ export class Router {
       return closing(problem(413, 'too-large', `Request body over ${MAX_REQUEST_BODY} bytes.`));
     }
     if (this.deps.hosts && !hostAllowed(req.headers.host, this.deps.hosts())) {
-      logger.warn(`refused ${req.method.toUpperCase()} ${escapeForLog(req.path)} from ${req.remote}: Host ${JSON.stringify(escapeForLog(req.headers.host, 100))} is not a name of this device`);
+      logger.warn(`refused ${req.method.toUpperCase()} ${escapeForLog(req.path)} from ${from(req)}: Host ${JSON.stringify(escapeForLog(req.headers.host, 100))} is not a name of this device`);
       return problem(421, 'misdirected', 'This device does not answer to that host name; use its address or add the name to server.allowedHosts.');
     }
     if (route.upgrade || isStateChanging(req.method)) {
-      const reason = crossSiteReason(req.headers.origin, req.headers.host, req.headers['sec-fetch-site'], this.deps.secure ? 'https:' : 'http:');
+      const scheme = req.scheme ?? (this.deps.secure ? 'https:' : 'http:');
+      const reason = crossSiteReason(req.headers.origin, req.headers.host, req.headers['sec-fetch-site'], scheme);
       if (reason) {
-        logger.warn(`refused ${req.method.toUpperCase()} ${escapeForLog(req.path)} from ${req.remote}: ${escapeForLog(reason)}`);
+        logger.warn(`refused ${req.method.toUpperCase()} ${escapeForLog(req.path)} from ${from(req)}: ${escapeForLog(reason)}`);
         return problem(403, 'cross-origin', `Refused ${reason}: this device is controlled from its own page only.`);
       }
     }
@@ -209,7 +215,9 @@ export class Router {
     const isPublic = typeof route.options.public === 'function' ? route.options.public() : route.options.public;
     const open = isPublic || (route.options.viewing && this.deps.openViewing?.());
     const admitted: Admitted | Response | Promise<Admitted | Response> =
-      open || !authenticator ? { user: '' } : login(req, { authenticator, logger, now: this.deps.now, secure: this.deps.secure });
+      open || !authenticator
+        ? { user: '' }
+        : login(req, { authenticator, logger, now: this.deps.now, secure: this.deps.secure || req.scheme === 'https:' });
     return then(admitted, (who) => {
       if (isResponse(who)) return who;
       if (!isPublic && !route.options.ungated) {
@@ -227,6 +235,21 @@ export class Router {
         );
       });
     });
+  }
+
+  /** Step 0: the request as a trusted proxy describes its client; as it came from anyone else. */
+  private client(req: Request): Request {
+    const trusted = this.deps.trustedProxies?.() ?? NO_PROXIES;
+    if (trusted.size === 0) return req;
+    const view = resolveForwarded(req.remote, req.headers, trusted);
+    if (view.client === req.remote && !view.scheme && !view.host) return req;
+    return {
+      ...req,
+      remote: view.client,
+      peer: req.remote,
+      scheme: view.scheme,
+      headers: view.host ? { ...req.headers, host: view.host } : req.headers,
+    };
   }
 
   /** Registers every route on the app, then 405 for other methods on known paths and 404 for the rest. */
@@ -332,6 +355,11 @@ export class Router {
       },
     );
   }
+}
+
+/** The client for a log line, with the proxy it came through. */
+function from(req: Request): string {
+  return req.peer ? `${req.remote} (via ${req.peer})` : req.remote;
 }
 
 function paramCount(pattern: string): number {

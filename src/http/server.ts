@@ -18,6 +18,7 @@ import type { VideoFeed } from '../stream/video-feed.js';
 import type { MjpegViewer } from './mjpeg-viewer.js';
 import { mp4StreamReply } from './mp4-route.js';
 import type { Mp4Viewer } from './mp4-viewer.js';
+import { trustedProxies, type TrustedProxies } from './forwarded.js';
 import { deviceHostNames } from './host.js';
 import { sessionCookie } from './login.js';
 import { json, NO_STORE, problem } from './response.js';
@@ -79,6 +80,7 @@ export class HttpServer {
   private sweepTimer: unknown;
   private readonly timers: IntervalTimers;
   private authenticator: Authenticator | undefined;
+  private proxies: TrustedProxies;
 
   constructor(
     private config: ServerConfig,
@@ -86,11 +88,12 @@ export class HttpServer {
   ) {
     this.timers = deps.timers ?? realTimers;
     this.authenticator = deps.authenticator ?? (config.auth ? new Authenticator({ users: config.auth.users }) : undefined);
+    this.proxies = trustedProxies(config.trustedProxies);
   }
 
   /**
    * New server settings, applied live: the viewer limit (those watching stay), the stall timeout,
-   * host names, open viewing and the users (sessions and limits carry on). The address, port and
+   * host names, trusted proxies, open viewing and the users (sessions and limits carry on). The address, port and
    * TLS take effect at the next start.
    */
   setConfig(next: ServerConfig): void {
@@ -101,6 +104,7 @@ export class HttpServer {
     else if (!same) this.authenticator.setUsers(users);
     this.deps.broadcaster.setLimit(next.maxViewers);
     this.deps.video?.feed.setLimit(next.maxViewers);
+    this.proxies = trustedProxies(next.trustedProxies);
     this.config = next;
   }
 
@@ -187,6 +191,7 @@ export class HttpServer {
       secure: this.config.tls !== null,
       // The host name is read per request: the first-boot setup may set it while picamd runs.
       hosts: () => deviceHostNames(hostname(), this.config.allowedHosts),
+      trustedProxies: () => this.proxies,
     });
     for (const gate of deps.gates ?? []) router.addGate(gate);
     // Health checks (systemd, monitoring) need no login and reveal nothing.

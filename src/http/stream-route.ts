@@ -2,13 +2,15 @@ import type { Logger } from '../log/logger.js';
 import type { Now } from '../runtime/ports.js';
 import type { Broadcaster } from '../stream/broadcaster.js';
 import { STREAM_CONTENT_TYPE, STREAM_PREAMBLE } from '../stream/multipart.js';
-import { MjpegViewer, UNBOUNDED_BODY } from './mjpeg-viewer.js';
+import { cameThroughProxy } from './forwarded.js';
+import { MjpegViewer } from './mjpeg-viewer.js';
 import type { Request } from './request.js';
 import { closing, NO_STORE, problem, statusLine, type Response } from './response.js';
 import type { Reply } from './router.js';
 
 // GET /stream.mjpg: checks the request, then takes the connection over as a viewer of the
-// broadcaster. From there on frames go out through MjpegViewer's zero-copy path.
+// broadcaster. From there on frames go out through MjpegViewer: with a declared length and zero-copy
+// to a direct client, chunked through a reverse proxy (which then passes each frame on at once).
 
 /** A new viewer is sent the newest frame at once when it is at most this old. */
 const FRESH_FRAME_MS = 2_000;
@@ -65,7 +67,8 @@ export function streamReply(req: Request, deps: StreamDeps): Reply {
     head,
     takeover: ({ res, headers, onAborted }) => {
       const remote = req.remote;
-      const viewer = new MjpegViewer(broadcaster.allocateId(), res, now, fps ? 1000 / fps : 0, remote);
+      const framing = cameThroughProxy(req.headers) ? 'chunked' : 'length';
+      const viewer = new MjpegViewer(broadcaster.allocateId(), res, now, fps ? 1000 / fps : 0, remote, framing);
       onAborted(() => {
         viewer.markClosed();
         broadcaster.remove(viewer);
@@ -79,9 +82,10 @@ export function streamReply(req: Request, deps: StreamDeps): Reply {
       res.writeStatus(statusLine(200));
       for (const name in headers) res.writeHeader(name, headers[name]!);
       for (const name in STREAM_HEADERS) res.writeHeader(name, STREAM_HEADERS[name]!);
-      res.tryEnd(STREAM_PREAMBLE, UNBOUNDED_BODY);
+      viewer.open(STREAM_PREAMBLE);
       broadcaster.add(viewer, FRESH_FRAME_MS);
-      logger.info(`viewer ${viewer.id} (${remote}) joined${fps ? ` at up to ${fps} fps` : ''}; ${broadcaster.viewerCount} watching`);
+      const via = req.peer ? ` via ${req.peer}` : framing === 'chunked' ? ' through a proxy' : '';
+      logger.info(`viewer ${viewer.id} (${remote}${via}) joined${fps ? ` at up to ${fps} fps` : ''}; ${broadcaster.viewerCount} watching`);
       deps.onViewersChanged?.();
     },
   };

@@ -64,4 +64,21 @@ http://:${latePort} {
   assert.equal(proxied.viewer.client.headers['content-length'], undefined, 'the proxied stream declares no length');
   assert.ok(figures.caddy < 500, `through Caddy a frame took ${figures.caddy.toFixed(0)} ms (frames are 1000 ms apart)`);
   assert.ok(figures.late > 800, `with a declared length Caddy holds each frame's end until the next frame (${figures.late.toFixed(0)} ms)`);
+
+  // The privacy placeholder, once a second, small: each one as the direct viewer sees it, not with the next.
+  const toggledAt = performance.now();
+  const privacy = await fetch(`http://127.0.0.1:${port}/api/privacy`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"enabled": true}' });
+  assert.equal(privacy.status, 200);
+  const placeholders = (v: typeof direct) => v.viewer.seen.filter((f) => f.tUs === undefined && f.at > toggledAt);
+  await waitFor('4 placeholders through each', () => [direct, proxied, late].every((v) => placeholders(v).length >= 4), 60_000, 100);
+  const behind = (v: typeof direct) => {
+    const mine = placeholders(v);
+    const reference = placeholders(direct);
+    const delays = mine.slice(0, 4).map((f, i) => f.at - reference[i]!.at).sort((a, b) => a - b);
+    return delays[2]!;
+  };
+  const [placeholderCaddy, placeholderLate] = [behind(proxied), behind(late)];
+  console.log(`caddy: privacy placeholders ${placeholderCaddy.toFixed(0)} ms behind the direct viewer, ${placeholderLate.toFixed(0)} ms with a declared length`);
+  assert.ok(placeholderCaddy < 500, `a placeholder through Caddy came ${placeholderCaddy.toFixed(0)} ms after the direct one`);
+  assert.ok(placeholderLate > 800, `with a declared length the placeholder waits for the next (${placeholderLate.toFixed(0)} ms)`);
 });

@@ -12,6 +12,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { hashPassword } from '../../src/auth/password.js';
 import { appConfig, freePort, startApp, type RunningApp } from '../fakes/app.js';
 import { CADDY, NGINX, skipWithout, startCaddy, startNginx, type RunningProxy } from '../fakes/proxies.js';
+import { openWs } from '../fakes/ws-client.js';
 
 const PASSWORD = 'correct horse battery';
 const users = [{ name: 'admin', passwordHash: await hashPassword(PASSWORD, { ln: 10, r: 8, p: 1 }) }];
@@ -120,6 +121,12 @@ for (const kind of ['nginx', 'caddy'] as const) {
         assert.equal((await privacy('http://evil.example')).status, 403);
         const own = await privacy(`http://${host}`);
         assert.equal(own.status, 200, own.body);
+        // The page's live updates (a WebSocket) pass the proxy, from the page's own origin only.
+        const events = (origin: string) => openWs(port, { Host: host, Origin: origin, Authorization: basic(PASSWORD) });
+        assert.equal((await events('http://evil.example')).status, 403);
+        const ws = await events(`http://${host}`);
+        ws.socket?.destroy();
+        assert.equal(ws.status, 101);
       }
       // Six wrong passwords from 127.0.0.2: five are free, the sixth makes that address wait.
       for (const port of [toTrusting, toPlain]) {

@@ -1,7 +1,8 @@
 // Reads what the MP4 packager and the page's player need from an H.264 sequence parameter set
 // (ITU-T H.264 7.3.2.1.1): profile, constraint flags and level (the MSE codec string "avc1.PPCCLL"),
 // the picture size after frame cropping, the chroma format and bit depths (the avcC box's extension
-// for the high profiles), and the frame rate from the VUI timing information when the encoder wrote it.
+// for the high profiles), what slice headers need to be read for their picture order count, and from
+// the VUI, when the encoder wrote one, the frame rate and how many frames may wait for reordering.
 //
 // Everything up to the cropping window is read syntax element by syntax element, including the high
 // profiles' scaling lists, whose sizes depend on the values inside them. Pure: no I/O.
@@ -21,8 +22,20 @@ export interface SpsInfo {
   readonly chromaFormatIdc: number;
   readonly bitDepthLuma: number;
   readonly bitDepthChroma: number;
+  readonly separateColourPlane: boolean;
   /** False for interlaced coding (field pictures or MBAFF). */
   readonly frameMbsOnly: boolean;
+  /** Bits of frame_num in a slice header. */
+  readonly log2MaxFrameNum: number;
+  /** 0: POC sent as an LSB in each slice header; 1: derived from frame_num and offsets; 2: output order is decode order. */
+  readonly picOrderCntType: number;
+  /** Bits of pic_order_cnt_lsb in a slice header (picOrderCntType 0; 0 otherwise). */
+  readonly log2MaxPocLsb: number;
+  /** delta_pic_order_always_zero_flag (picOrderCntType 1). */
+  readonly deltaPicOrderAlwaysZero: boolean;
+  readonly maxNumRefFrames: number;
+  /** VUI max_num_reorder_frames: at most this many frames precede a frame in decode order and follow it in output order. */
+  readonly maxNumReorderFrames?: number;
   /** The displayed size in pixels, after the cropping window. */
   readonly width: number;
   readonly height: number;
@@ -49,8 +62,8 @@ const MAX_FRAME_MACROBLOCKS = 139264;
 /**
  * Parses a sequence parameter set NAL unit (with its header byte, without a start code). Throws a
  * SpsError for a NAL unit that is not an SPS or holds impossible values, and a BitstreamError (from
- * bits.ts) when it ends before the cropping window. The VUI is read only for its timing information;
- * a VUI that cannot be read leaves `frameRate` unset rather than failing the whole SPS.
+ * bits.ts) when it ends before the cropping window. A VUI that ends early or holds impossible HRD
+ * values leaves `frameRate` and `maxNumReorderFrames` unset rather than failing the whole SPS.
  */
 export function parseSps(nal: Buffer): SpsInfo {
   if (nal.length < 4) throw new SpsError(`${nal.length} bytes is too short`);
@@ -84,11 +97,14 @@ export function parseSps(nal: Buffer): SpsInfo {
   const log2MaxFrameNumMinus4 = bits.ue();
   if (log2MaxFrameNumMinus4 > 12) throw new SpsError(`log2_max_frame_num_minus4 ${log2MaxFrameNumMinus4} is over 12`);
   const picOrderCntType = bits.ue();
+  let log2MaxPocLsb = 0;
+  let deltaPicOrderAlwaysZero = false;
   if (picOrderCntType === 0) {
     const log2MaxPocLsbMinus4 = bits.ue();
     if (log2MaxPocLsbMinus4 > 12) throw new SpsError(`log2_max_pic_order_cnt_lsb_minus4 ${log2MaxPocLsbMinus4} is over 12`);
+    log2MaxPocLsb = log2MaxPocLsbMinus4 + 4;
   } else if (picOrderCntType === 1) {
-    bits.skip(1); // delta_pic_order_always_zero_flag
+    deltaPicOrderAlwaysZero = bits.flag();
     bits.se(); // offset_for_non_ref_pic
     bits.se(); // offset_for_top_to_bottom_field
     const cycle = bits.ue();
@@ -97,7 +113,7 @@ export function parseSps(nal: Buffer): SpsInfo {
   } else if (picOrderCntType !== 2) {
     throw new SpsError(`pic_order_cnt_type ${picOrderCntType} is over 2`);
   }
-  bits.ue(); // max_num_ref_frames
+  const maxNumRefFrames = bits.ue();
   bits.skip(1); // gaps_in_frame_num_value_allowed_flag
   const widthInMbs = bits.ue() + 1;
   const heightInMapUnits = bits.ue() + 1;
@@ -130,7 +146,7 @@ export function parseSps(nal: Buffer): SpsInfo {
     }
   }
 
-  const frameRate = bits.flag() ? readVuiFrameRate(bits) : undefined;
+  const vui = bits.flag() ? readVui(bits) : {};
   const codec = `avc1.${hex2(profileIdc)}${hex2(constraintFlags)}${hex2(levelIdc)}`;
   return {
     profileIdc,
@@ -140,10 +156,16 @@ export function parseSps(nal: Buffer): SpsInfo {
     chromaFormatIdc,
     bitDepthLuma,
     bitDepthChroma,
+    separateColourPlane,
     frameMbsOnly,
+    log2MaxFrameNum: log2MaxFrameNumMinus4 + 4,
+    picOrderCntType,
+    log2MaxPocLsb,
+    deltaPicOrderAlwaysZero,
+    maxNumRefFrames,
     width,
     height,
-    ...(frameRate === undefined ? {} : { frameRate }),
+    ...vui,
     codec,
   };
 }
@@ -167,8 +189,17 @@ function skipScalingLists(bits: BitReader, count: number): void {
   }
 }
 
-/** The frame rate from vui_parameters() (E.1.1) up to its timing information, or undefined. */
-function readVuiFrameRate(bits: BitReader): number | undefined {
+interface VuiInfo {
+  frameRate?: number;
+  maxNumReorderFrames?: number;
+}
+
+/**
+ * The frame rate and max_num_reorder_frames from vui_parameters() (E.1.1), each when present. A VUI
+ * that ends early keeps what was read before the end.
+ */
+function readVui(bits: BitReader): VuiInfo {
+  const vui: VuiInfo = {};
   try {
     if (bits.flag()) {
       // aspect_ratio_info_present_flag
@@ -186,16 +217,48 @@ function readVuiFrameRate(bits: BitReader): number | undefined {
       bits.ue();
       bits.ue();
     }
-    if (!bits.flag()) return undefined; // timing_info_present_flag
-    const numUnitsInTick = bits.u(32);
-    const timeScale = bits.u(32);
-    if (numUnitsInTick === 0 || timeScale === 0) return undefined;
-    // One frame is two ticks (E.2.1: a tick is a field period).
-    return timeScale / (2 * numUnitsInTick);
+    if (bits.flag()) {
+      // timing_info_present_flag
+      const numUnitsInTick = bits.u(32);
+      const timeScale = bits.u(32);
+      bits.skip(1); // fixed_frame_rate_flag
+      // One frame is two ticks (E.2.1: a tick is a field period).
+      if (numUnitsInTick > 0 && timeScale > 0) vui.frameRate = timeScale / (2 * numUnitsInTick);
+    }
+    const nalHrd = bits.flag();
+    if (nalHrd) skipHrdParameters(bits);
+    const vclHrd = bits.flag();
+    if (vclHrd) skipHrdParameters(bits);
+    if (nalHrd || vclHrd) bits.skip(1); // low_delay_hrd_flag
+    bits.skip(1); // pic_struct_present_flag
+    if (bits.flag()) {
+      // bitstream_restriction_flag
+      bits.skip(1); // motion_vectors_over_pic_boundaries_flag
+      bits.ue(); // max_bytes_per_pic_denom
+      bits.ue(); // max_bits_per_mb_denom
+      bits.ue(); // log2_max_mv_length_horizontal
+      bits.ue(); // log2_max_mv_length_vertical
+      const maxNumReorderFrames = bits.ue();
+      bits.ue(); // max_dec_frame_buffering
+      if (maxNumReorderFrames <= 16) vui.maxNumReorderFrames = maxNumReorderFrames;
+    }
   } catch (error) {
-    if (error instanceof BitstreamError) return undefined;
-    throw error;
+    if (!(error instanceof BitstreamError) && !(error instanceof SpsError)) throw error;
   }
+  return vui;
+}
+
+/** hrd_parameters() (E.1.2). */
+function skipHrdParameters(bits: BitReader): void {
+  const cpbCount = bits.ue() + 1;
+  if (cpbCount > 32) throw new SpsError(`cpb_cnt_minus1 ${cpbCount - 1} is over 31`);
+  bits.skip(8); // bit_rate_scale, cpb_size_scale
+  for (let i = 0; i < cpbCount; i++) {
+    bits.ue(); // bit_rate_value_minus1
+    bits.ue(); // cpb_size_value_minus1
+    bits.skip(1); // cbr_flag
+  }
+  bits.skip(20); // four delay and offset lengths of 5 bits
 }
 
 function hex2(value: number): string {

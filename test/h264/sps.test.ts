@@ -21,6 +21,7 @@ interface Fixture {
   bitDepth: number;
   frameMbsOnly: boolean;
   codec: string;
+  frameRate?: number;
 }
 
 const fixtures: Fixture[] = [
@@ -115,7 +116,21 @@ const fixtures: Fixture[] = [
     profileIdc: 244, constraintFlags: 0, levelIdc: 13, width: 322, height: 242,
     chromaFormatIdc: 3, bitDepth: 8, frameMbsOnly: true, codec: 'avc1.f4000d',
   },
+  {
+    // ffprobe: Main, level 40, 1920x1080, r_frame_rate 25/1; the VUI holds NAL HRD parameters
+    // (x264 nal-hrd=vbr) before its bitstream restriction
+    name: 'main 1920x1080 with HRD parameters',
+    hex: '674d4028f200f0044fcb808800000300080000030193030007a12000f425361803c60c4480',
+    profileIdc: 77, constraintFlags: 0x40, levelIdc: 40, width: 1920, height: 1080,
+    chromaFormatIdc: 1, bitDepth: 8, frameMbsOnly: true, codec: 'avc1.4d4028', frameRate: 25,
+  },
 ];
+
+function fixture(name: string): Buffer {
+  const found = fixtures.find((f) => f.name === name);
+  assert.ok(found, name);
+  return Buffer.from(found.hex, 'hex');
+}
 
 describe('parseSps', () => {
   for (const f of fixtures) {
@@ -132,17 +147,38 @@ describe('parseSps', () => {
       assert.equal(sps.frameMbsOnly, f.frameMbsOnly);
       assert.equal(sps.codec, f.codec);
       assert.equal(sps.spsId, 0);
-      // x264 writes VUI timing for 30 fps (ffprobe: r_frame_rate 30/1).
-      assert.equal(sps.frameRate, 30);
+      // x264 writes VUI timing (ffprobe: r_frame_rate 30/1 unless said otherwise).
+      assert.equal(sps.frameRate, f.frameRate ?? 30);
     });
   }
 
   it('removes emulation prevention bytes before reading', () => {
     // x264's VUI timing (num_units_in_tick 1, time_scale 60) has runs of zero bits that the encoder
     // escaped (00 00 03 twice); read with the 03 bytes in place it would give another frame rate.
-    const nal = Buffer.from(fixtures[0]!.hex, 'hex');
+    const nal = fixture('constrained baseline 1920x1080');
     assert.ok(nal.includes(Buffer.from('0000030004000003', 'hex')));
     assert.equal(parseSps(nal).frameRate, 30);
+  });
+
+  it('reads what slice headers need for the picture order, and the reorder depth, as ffmpeg trace_headers does', () => {
+    // x264 high (3 B-frames, pyramid): POC type 0 with 6 LSB bits, 4 reference frames, 2 reordered.
+    const high = parseSps(fixture('high 1920x1080'));
+    assert.equal(high.picOrderCntType, 0);
+    assert.equal(high.log2MaxFrameNum, 4);
+    assert.equal(high.log2MaxPocLsb, 6);
+    assert.equal(high.maxNumRefFrames, 4);
+    assert.equal(high.maxNumReorderFrames, 2);
+    assert.equal(high.separateColourPlane, false);
+    // x264 baseline: POC type 2 (output order is decode order), nothing reordered.
+    const baseline = parseSps(fixture('constrained baseline 1920x1080'));
+    assert.equal(baseline.picOrderCntType, 2);
+    assert.equal(baseline.log2MaxPocLsb, 0);
+    assert.equal(baseline.maxNumRefFrames, 3);
+    assert.equal(baseline.maxNumReorderFrames, 0);
+    // Past the HRD parameters: bframes=1 gives 1 reordered frame.
+    const hrd = parseSps(fixture('main 1920x1080 with HRD parameters'));
+    assert.equal(hrd.picOrderCntType, 0);
+    assert.equal(hrd.maxNumReorderFrames, 1);
   });
 
   it('refuses a NAL unit that is not an SPS', () => {
@@ -151,7 +187,7 @@ describe('parseSps', () => {
   });
 
   it('throws a BitstreamError when the SPS ends before the cropping window, and keeps the size when only the VUI is cut', () => {
-    const full = Buffer.from(fixtures[4]!.hex, 'hex'); // high 1920x1080
+    const full = fixture('high 1920x1080');
     let sizedPrefixes = 0;
     for (let length = 4; length < full.length; length++) {
       const prefix = full.subarray(0, length);
@@ -166,6 +202,7 @@ describe('parseSps', () => {
       assert.equal(sps.width, 1920, `prefix of ${length} bytes`);
       assert.equal(sps.height, 1080, `prefix of ${length} bytes`);
       assert.ok(sps.frameRate === undefined || sps.frameRate === 30);
+      assert.ok(sps.maxNumReorderFrames === undefined || sps.maxNumReorderFrames === 2);
     }
     assert.ok(sizedPrefixes > 0, 'some prefixes end inside the VUI');
   });

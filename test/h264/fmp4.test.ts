@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NalType, type AccessUnit } from '../../src/h264/access-unit.js';
 import { Fmp4Packager, NON_SYNC_SAMPLE_FLAGS, SYNC_SAMPLE_FLAGS } from '../../src/h264/fmp4.js';
+import { readFileSync } from 'node:fs';
 import { findBox, fullBoxFields, readBoxes, readFragment, splitLengthPrefixed, types } from './mp4-reader.js';
+import { accessUnitsOf } from './split-temporary.js';
 
 // Parameter sets written by x264 (ffmpeg 5.1, testsrc2): constrained baseline 640x480 level 3.0 (POC
 // type 2, so slices are shown in decode order and their headers are not read), and high 1280x720
@@ -281,5 +283,36 @@ describe('Fmp4Packager: parameter set changes', () => {
     const out = packager.package(keyUnit(), 66);
     assert.ok(out?.init);
     assert.equal(packager.invalidParameterSets, 1);
+  });
+});
+
+describe('Fmp4Packager: a real x264 stream with B-frames', () => {
+  // test/fixtures/h264/README.md: 30 frames of 160x120 high profile, 15-frame GOPs, 3 B-frames with
+  // pyramid. ffprobe -show_entries frame=coded_picture_number lists the pictures in output order:
+  const outputOrder = [0, 3, 2, 4, 1, 7, 6, 8, 5, 10, 11, 9, 13, 14, 12, 15, 18, 17, 19, 16, 22, 21, 23, 20, 26, 25, 27, 24, 29, 28];
+  const stream = readFileSync(new URL('../fixtures/h264/testsrc2-160x120-high.h264', import.meta.url));
+
+  it('gives every picture a presentation time in ffprobe\'s output order, one frame period apart', () => {
+    const units = accessUnitsOf(stream);
+    assert.equal(units.length, 30);
+    const packager = new Fmp4Packager({ framerate: 30 });
+    const samples = units.map((au, i) => {
+      const out = packager.package(au, (i * 1000) / 30);
+      assert.ok(out, `unit ${i} packaged`);
+      assert.equal(out.init !== undefined, i === 0, 'one init segment: the repeated parameter sets are the same');
+      assert.equal(out.keyframe, i === 0 || i === 15);
+      return readFragment(out.fragment);
+    });
+    assert.equal(packager.codec, 'avc1.64000b');
+    assert.equal(packager.video?.width, 160);
+    const pts = samples.map((s) => s.decodeTime + s.compositionOffset);
+    const byPresentation = [...pts.keys()].sort((a, b) => pts[a]! - pts[b]!);
+    assert.deepEqual(byPresentation, outputOrder);
+    const sorted = [...pts].sort((a, b) => a - b);
+    assert.deepEqual(sorted.slice(1).map((t, i) => t - sorted[i]!), new Array(29).fill(3000));
+    assert.equal(sorted[0], 2 * 3000, 'the first picture waits for the reorder depth (2 frames)');
+    for (const [i, s] of samples.entries()) {
+      assert.equal(s.flags, i === 0 || i === 15 ? SYNC_SAMPLE_FLAGS : NON_SYNC_SAMPLE_FLAGS);
+    }
   });
 });

@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { AnnexBParser } from '../../src/h264/annexb.js';
 import { Fmp4Packager } from '../../src/h264/fmp4.js';
-import { accessUnitsOf } from './split-temporary.js';
 
 const missing = ['ffmpeg', 'ffprobe'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 const skip = missing.length > 0 && process.env.CI !== 'true' ? `needs ${missing.join(', ')} (apt-get install ffmpeg)` : false;
@@ -34,8 +34,14 @@ describe('fragmented MP4 read by ffmpeg', { skip }, () => {
     const raw = join(dir, 'camera.h264');
     writeFileSync(raw, encoded.stdout);
 
-    const units = accessUnitsOf(encoded.stdout);
+    // The Annex-B parser cuts it into access units from 64 KiB chunks (a pipe's size), then the
+    // stream ends (the last unit comes out with flush()).
+    const parser = new AnnexBParser({ maxAccessUnitBytes: 4 << 20 });
+    const units = [];
+    for (let at = 0; at < encoded.stdout.length; at += 65536) units.push(...parser.push(encoded.stdout.subarray(at, at + 65536)));
+    units.push(...parser.flush());
     assert.equal(units.length, 90);
+    assert.deepEqual(parser.drops, { garbage: 0, truncated: 0, noslice: 0, oversize: 0, reset: 0 });
     const packager = new Fmp4Packager({ framerate: 30 });
     const parts: Buffer[] = [];
     let inits = 0;

@@ -3,8 +3,9 @@ import { describe, it } from 'node:test';
 import { NalType, type AccessUnit } from '../../src/h264/access-unit.js';
 import { Fmp4Packager, NON_SYNC_SAMPLE_FLAGS, SYNC_SAMPLE_FLAGS } from '../../src/h264/fmp4.js';
 import { readFileSync } from 'node:fs';
+import { AnnexBParser } from '../../src/h264/annexb.js';
+import { chunked, fixturePath, pushAll } from '../fixtures/h264/index.js';
 import { findBox, fullBoxFields, readBoxes, readFragment, splitLengthPrefixed, types } from './mp4-reader.js';
-import { accessUnitsOf } from './split-temporary.js';
 
 // Parameter sets written by x264 (ffmpeg 5.1, testsrc2): constrained baseline 640x480 level 3.0 (POC
 // type 2, so slices are shown in decode order and their headers are not read), and high 1280x720
@@ -290,10 +291,12 @@ describe('Fmp4Packager: a real x264 stream with B-frames', () => {
   // test/fixtures/h264/README.md: 30 frames of 160x120 high profile, 15-frame GOPs, 3 B-frames with
   // pyramid. ffprobe -show_entries frame=coded_picture_number lists the pictures in output order:
   const outputOrder = [0, 3, 2, 4, 1, 7, 6, 8, 5, 10, 11, 9, 13, 14, 12, 15, 18, 17, 19, 16, 22, 21, 23, 20, 26, 25, 27, 24, 29, 28];
-  const stream = readFileSync(new URL('../fixtures/h264/testsrc2-160x120-high.h264', import.meta.url));
+  const stream = readFileSync(fixturePath('testsrc2-160x120-high.h264'));
 
   it('gives every picture a presentation time in ffprobe\'s output order, one frame period apart', () => {
-    const units = accessUnitsOf(stream);
+    // Cut by the Annex-B parser from pipe-sized chunks, as the camera's output arrives.
+    const parser = new AnnexBParser({ maxAccessUnitBytes: 1 << 20 });
+    const units = [...pushAll(parser, chunked(stream, [4096, 1000, 65536])), ...parser.flush()];
     assert.equal(units.length, 30);
     const packager = new Fmp4Packager({ framerate: 30 });
     const samples = units.map((au, i) => {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { h264EncoderFor } from './camera/encoder.js';
 import { findExecutable } from './camera/executable.js';
 import { CameraSupervisor } from './camera/supervisor.js';
 import { parseCli, UsageError, USAGE, type CliOptions } from './cli/args.js';
@@ -31,6 +32,8 @@ import { HttpServer } from './http/server.js';
 import { checkTlsFiles } from './http/tls.js';
 import { statusSource } from './http/status.js';
 import type { MjpegViewer } from './http/mjpeg-viewer.js';
+import type { Mp4Viewer } from './http/mp4-viewer.js';
+import { AnnexBParser } from './h264/annexb.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { PrivacyController } from './privacy/controller.js';
 import { PrivacyStore } from './privacy/store.js';
@@ -38,6 +41,8 @@ import { SystemdNotifier } from './systemd/notify.js';
 import { Broadcaster } from './stream/broadcaster.js';
 import { PlaceholderFeed, placeholderFor } from './stream/feed.js';
 import { PlaceholderCache } from './stream/placeholder.js';
+import { VideoFeed } from './stream/video-feed.js';
+import { VideoPath } from './stream/video-path.js';
 import { RateMeter } from './stream/rate.js';
 import { Lifecycle } from './runtime/lifecycle.js';
 import { lastGoodMemory } from './runtime/memory.js';
@@ -87,6 +92,7 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
     logger.warn(`setup: picamd-setup.txt was not applied: ${setupErrors.join('; ')}`);
     gpio.setSetupError(true);
   }
+  const h264Encoder = h264EncoderFor(deviceModel());
   const camera = new CameraSupervisor(config.camera, {
     spawn,
     now,
@@ -94,6 +100,8 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
     logger: logger.child('camera'),
     findExecutable: (command) => findExecutable(command, process.env.PATH, cwd),
     deathSignalPrefix: setpriv ? [setpriv, '--pdeathsig', 'KILL', '--'] : [],
+    h264Parser: new AnnexBParser({ maxAccessUnitBytes: config.camera.maxFrameBytes }),
+    h264Encoder,
   });
   // Privacy holds the camera paused until privacy.start() has decided the boot state.
   privacy.bindCamera(camera);
@@ -114,6 +122,14 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
     fpsIn.mark(now());
     broadcaster.publish(jpeg, true);
   });
+  // H.264 mode: access units → fragmented MP4 → /stream.mp4 viewers. The kept group of pictures and
+  // what one viewer may have waiting are bounded by a few large frames' worth.
+  const videoFeed = new VideoFeed<Mp4Viewer>(now, config.server.maxViewers, 4 * config.camera.maxFrameBytes);
+  const video = new VideoPath(videoFeed, now);
+  camera.on('unit', (au) => {
+    fpsIn.mark(now());
+    video.unit(au);
+  });
   const reclaimer = new FrameMemoryReclaimer({
     gc: startupGc(),
     arrayBuffers: externalMemory,
@@ -129,11 +145,20 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
   );
   camera.on('state', (state, detail: string) => {
     // The privacy placeholder says it all; the camera's detail would only repeat it.
-    feed.show(placeholderFor(state), state === 'paused' ? '' : detail);
+    const codec = current().camera.codec;
+    feed.show(placeholderFor(state, codec), state === 'paused' ? '' : detail);
     if (state === 'paused') broadcaster.forgetLive();
+    if (state === 'starting') video.cameraStarting(current().camera.framerate);
+    video.cameraState(state);
   });
   const snapshot = () =>
-    snapshotOf({ privacy: privacy.enabled, camera: camera.status(), framerate: current().camera.framerate, latestLive: (ms) => broadcaster.latestLive(ms) });
+    snapshotOf({
+      privacy: privacy.enabled,
+      camera: camera.status(),
+      framerate: current().camera.framerate,
+      latestLive: (ms) => broadcaster.latestLive(ms),
+      codec: current().camera.codec,
+    });
 
   const http: HttpServer = new HttpServer(config.server, {
     broadcaster,
@@ -142,6 +167,7 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
     snapshot,
     status: (): unknown => status(),
     gates: [setupGate(settings)],
+    video: { feed: videoFeed, codec: () => current().camera.codec, privacy: () => privacy.enabled, maxPendingBytes: 4 * config.camera.maxFrameBytes },
     onViewersChanged: () => events.publishStatus(),
     routes: [
       setupRoutes({ store: settings, deviceName, hashPassword: (p) => hashPassword(p), sessionCookieFor: (u: string): string | undefined => http.sessionCookieFor(u), logger: logger.child('setup') }),
@@ -158,7 +184,7 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
     timers: realTimers,
     now,
     device: () => ({ name: deviceName(), model: deviceModel(), version, configurationUrl: pageUrl(hostname(), http.port, current().server.tls !== null) }),
-    readStatus: () => mqttStatusSnapshot({ camera: camera.status(), fpsIn: fpsIn.rate(now()), viewers: broadcaster.viewerCount, nowMs: now(), startedAtMs, privacy }),
+    readStatus: () => mqttStatusSnapshot({ camera: camera.status(), fpsIn: fpsIn.rate(now()), viewers: broadcaster.viewerCount + videoFeed.viewerCount, nowMs: now(), startedAtMs, privacy }),
     setPrivacy: mqttPrivacyPort(privacy),
     snapshot: () => {
       const result = snapshot();
@@ -192,6 +218,8 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
     ...sources,
     cameraConfig: () => current().camera,
     stream: broadcaster,
+    video: videoFeed,
+    h264Encoder,
     extra: () => ({ settings: applier.status, setup: { claimed: settings.claimed, openViewing: settings.openViewing }, mqtt: mqtt.status() }),
   });
   const metrics = metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: broadcaster });

@@ -4,7 +4,7 @@ import type { VideoFeed } from '../stream/video-feed.js';
 import { Mp4Viewer } from './mp4-viewer.js';
 import type { Request } from './request.js';
 import { closing, NO_STORE, problem, statusLine, type Response } from './response.js';
-import { UNBOUNDED_BODY } from './response-sink.js';
+import { cameThroughProxy } from './forwarded.js';
 import type { Reply } from './router.js';
 
 // GET /stream.mp4: the H.264 camera as fragmented MP4 (an init segment, then one fragment per
@@ -52,7 +52,9 @@ export function mp4StreamReply(req: Request, deps: Mp4StreamDeps): Reply {
     head,
     takeover: ({ res, headers, onAborted }) => {
       const remote = req.remote;
-      const viewer = new Mp4Viewer(feed.allocateId(), res, now, deps.maxPendingBytes, remote);
+      // Through a reverse proxy the body goes chunked, so Caddy passes each fragment on at once (see ResponseSink).
+      const framing = cameThroughProxy(req.headers) ? 'chunked' : 'length';
+      const viewer = new Mp4Viewer(feed.allocateId(), res, now, deps.maxPendingBytes, remote, framing);
       onAborted(() => {
         viewer.markClosed();
         feed.remove(viewer);
@@ -66,8 +68,7 @@ export function mp4StreamReply(req: Request, deps: Mp4StreamDeps): Reply {
       res.writeStatus(statusLine(200));
       for (const name in headers) res.writeHeader(name, headers[name]!);
       for (const name in MP4_HEADERS) res.writeHeader(name, MP4_HEADERS[name]!);
-      // The headers go out now, whether or not a picture follows at once.
-      res.tryEnd(Buffer.alloc(0), UNBOUNDED_BODY);
+      viewer.open();
       feed.add(viewer);
       logger.info(`H.264 viewer ${viewer.id} (${remote}) joined; ${feed.viewerCount} watching`);
       deps.onViewersChanged?.();

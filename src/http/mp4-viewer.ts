@@ -2,7 +2,7 @@ import type { HttpResponse } from 'uWebSockets.js';
 import { GopPacer, type VideoFragment } from '../stream/gop-pacer.js';
 import type { VideoViewer } from '../stream/video-feed.js';
 import type { ViewerStats } from '../stream/viewer.js';
-import { ResponseSink } from './response-sink.js';
+import { ResponseSink, type StreamFraming } from './response-sink.js';
 
 /** A /stream.mp4 viewer on a uWebSockets.js response: the H.264 pacer in front of a zero-copy sink. */
 export class Mp4Viewer implements VideoViewer {
@@ -15,9 +15,15 @@ export class Mp4Viewer implements VideoViewer {
     now: () => number,
     maxPendingBytes: number,
     readonly remote: string,
+    framing: StreamFraming = 'length',
   ) {
-    this.sink = new ResponseSink(res, now, () => this.pacer.drained());
+    this.sink = new ResponseSink(res, now, () => this.pacer.drained(), framing);
     this.pacer = new GopPacer(id, this.sink, now, maxPendingBytes);
+  }
+
+  /** Writes the head's end in the request's handler (see ResponseSink.open). */
+  open(): void {
+    this.sink.open(Buffer.alloc(0));
   }
 
   start(init: Buffer, gop: readonly VideoFragment[]): void {

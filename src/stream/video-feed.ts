@@ -81,6 +81,13 @@ export class VideoFeed<V extends VideoViewer = VideoViewer> {
     return fragment;
   }
 
+  /** Ends every viewer, e.g. when the stream's timeline starts over. The init is forgotten too. */
+  closeAll(): void {
+    this.init = undefined;
+    this.reset();
+    for (const viewer of [...this.viewers]) viewer.close();
+  }
+
   /** The camera stopped or restarts: the next stream starts over with its own init and keyframe. */
   reset(): void {
     this.gop = [];

@@ -33,11 +33,13 @@ export const ASSET_CACHE_CONTROL = 'no-cache';
 
 /**
  * The page itself may only run scripts, styles and connections from the device, and may not be
- * framed (a framed privacy toggle could be clickjacked). Frames are shown from blob: URLs.
+ * framed (a framed privacy toggle could be clickjacked). Frames (and the H.264 video) are shown from blob: URLs.
  */
 export const PAGE_SECURITY_POLICY = [
   "default-src 'self'",
   "img-src 'self' blob: data:",
+  // H.264 mode: the video plays a MediaSource through a blob: URL.
+  "media-src 'self' blob:",
   // 'self' covers ws:/wss: to the same host (CSP 3; Safari since 15.4); never another host.
   "connect-src 'self'",
   "object-src 'none'",

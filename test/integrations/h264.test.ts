@@ -1,0 +1,94 @@
+// H.264 mode end to end: picamd with the simulated camera in H.264 mode (it encodes with Debian's
+// ffmpeg/libx264, as a Pi's encoder would in hardware), read by ffmpeg as other programs read it.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { appConfig, freePort, startApp, status, type RunningApp } from '../fakes/app.js';
+import { waitFor } from '../fakes/wait.js';
+
+const CI = process.env.CI === 'true';
+const skip = existsSync('/usr/bin/ffmpeg') || CI ? false : 'ffmpeg is not installed (apt-get install ffmpeg); with CI=true this is a failure';
+const FRAMERATE = 25;
+
+async function startH264(t: import('node:test').TestContext, camera: object = {}): Promise<RunningApp> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'picamd-h264-'));
+  const app = await startApp(appConfig(port, dir, { camera: { codec: 'h264', width: 640, height: 360, framerate: FRAMERATE, ...camera } }), { dir, port });
+  t.after(() => app.stop());
+  await waitFor('the camera streaming', async () => (await status(port)).camera.state === 'streaming', 30_000);
+  return app;
+}
+
+function run(command: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr, stdout });
+    });
+  });
+}
+
+describe('H.264 mode with real clients', { skip }, () => {
+  test('ffmpeg reads /stream.mp4 as H.264 at the camera\'s frame rate for 10 s without errors', async (t) => {
+    const app = await startH264(t);
+    const url = `http://127.0.0.1:${app.port}/stream.mp4`;
+    // ffprobe: what the stream says it is.
+    const probe = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', url], 60_000);
+    assert.equal(probe.code, 0, probe.stderr);
+    assert.equal(probe.stdout.trim(), 'h264,640,360');
+    // ffmpeg decodes 10 s of it: every picture, no decoder or demuxer error.
+    const frames = FRAMERATE * 10;
+    const decoded = await run(
+      'ffmpeg',
+      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', url, '-frames:v', String(frames), '-f', 'framemd5', '-'],
+      120_000,
+    );
+    assert.equal(decoded.code, 0, decoded.stderr);
+    assert.equal(decoded.stderr.trim(), '', 'no errors from the decoder or the demuxer');
+    const lines = decoded.stdout.split('\n').filter((l) => /^\s*0,/.test(l));
+    assert.equal(lines.length, frames, `${frames} pictures decoded`);
+    // The presentation times advance at the camera's rate: 10 s of pictures span about 10 s.
+    const pts = lines.map((l) => Number(l.split(',')[2]));
+    const tb = /#tb 0: (\d+)\/(\d+)/.exec(decoded.stdout)!;
+    const seconds = ((pts.at(-1)! - pts[0]!) * Number(tb[1])) / Number(tb[2]);
+    assert.ok(seconds > 8 && seconds < 12, `${frames} pictures span ${seconds.toFixed(2)} s of stream time`);
+  });
+
+  test('MJPEG routes in H.264 mode: /snapshot.jpg says why, /stream.mjpg stays connected with a placeholder', async (t) => {
+    const app = await startH264(t);
+    const shot = await fetch(`http://127.0.0.1:${app.port}/snapshot.jpg`);
+    assert.equal(shot.status, 503);
+    assert.equal(((await shot.json()) as { error: string }).error, 'camera-in-h264-mode');
+    const controller = new AbortController();
+    t.after(() => controller.abort());
+    const stream = await fetch(`http://127.0.0.1:${app.port}/stream.mjpg`, { signal: controller.signal });
+    assert.equal(stream.status, 200);
+    const reader = stream.body!.getReader();
+    let got = Buffer.alloc(0);
+    while (got.indexOf(Buffer.from([0xff, 0xd9])) < 0) got = Buffer.concat([got, (await reader.read()).value!]);
+    assert.ok(got.indexOf(Buffer.from([0xff, 0xd8])) > 0, 'a JPEG (the placeholder) arrives');
+    const s = await status(app.port);
+    assert.equal(s.camera.codec, 'h264');
+  });
+
+  test('a client asking for MP4 in MJPEG mode gets 503 with the reason', async (t) => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'picamd-h264-'));
+    const app = await startApp(appConfig(port, dir), { dir, port });
+    t.after(() => app.stop());
+    const res = await fetch(`http://127.0.0.1:${port}/stream.mp4`);
+    assert.equal(res.status, 503);
+    const body = (await res.json()) as { error: string; message: string };
+    assert.equal(body.error, 'camera-in-mjpeg-mode');
+    assert.match(body.message, /MJPEG mode/);
+  });
+});

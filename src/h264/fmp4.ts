@@ -7,7 +7,8 @@
 // exact size, the NAL units copied into it once: every viewer is sent the same Buffer.
 //
 // Decode times come from the arrival times the caller passes (monotonic milliseconds), counted from
-// the first packaged unit and kept strictly increasing; each sample lasts the nominal frame period.
+// the first packaged unit, strictly increasing, with steps bounded so that browsers never see a
+// discontinuity mid-group (nextDecodeTime); each sample lasts the nominal frame period.
 // Each sample's composition time offset (when it is shown) comes from its picture order count, so a
 // stream with B-frames plays in the right order (picture-order.ts).
 //
@@ -154,10 +155,15 @@ export class Fmp4Packager {
     if (payloadBytes === 0) return undefined;
 
     this.originMs ??= atMs;
-    const decodeTime = Math.max(this.lastDecodeTime + 1, Math.round(((atMs - this.originMs) * this.timescale) / 1000));
+    const arrival = Math.round(((atMs - this.originMs) * this.timescale) / 1000);
+    const offsetFrames = order.offsetFrames(au);
+    const decodeTime =
+      this.lastDecodeTime < 0
+        ? arrival
+        : nextDecodeTime(this.lastDecodeTime, arrival, this.sampleDuration, au.keyframe, order.reorderDepth > 0);
     this.lastDecodeTime = decodeTime;
     this.sequenceNumber++;
-    const compositionOffset = order.offsetFrames(au) * this.sampleDuration;
+    const compositionOffset = offsetFrames * this.sampleDuration;
 
     const moof = moofBox({
       sequenceNumber: this.sequenceNumber,
@@ -180,6 +186,27 @@ export class Fmp4Packager {
     }
     return out;
   }
+}
+
+/**
+ * The decode time of the next sample, in ticks, from its arrival time and the previous sample's.
+ *
+ * A browser's MSE takes a decode time more than two frame durations after the previous one as a
+ * discontinuity and drops every picture up to the next keyframe (Media Source Extensions, coded frame
+ * processing step 6; Chromium's FrameProcessor does so): one frame arriving late, after the event
+ * loop or the camera stalled, would freeze the picture for up to a keyframe interval. So:
+ * - without reordering, the arrival time, but at least one tick after the previous sample and, except
+ *   for a keyframe, less than two frame periods after it; the frames that follow a late one arrive close
+ *   behind it and make up the time, a keyframe (where a jump costs a viewer nothing) at the latest;
+ * - with reordering (B-frames), the previous time plus one frame period, and at a keyframe the arrival
+ *   time if it is later: presentation times are decode times plus whole frame periods, and only equal
+ *   steps keep the pictures of a group in their order without two sharing a time.
+ */
+export function nextDecodeTime(previous: number, arrival: number, frameTicks: number, keyframe: boolean, reordered: boolean): number {
+  if (reordered) return keyframe ? Math.max(previous + frameTicks, arrival) : previous + frameTicks;
+  // One tick under two periods: Chromium compares in microseconds, each rounded on its own.
+  const latest = keyframe ? Number.MAX_SAFE_INTEGER : previous + 2 * frameTicks - 1;
+  return Math.min(latest, Math.max(previous + 1, arrival));
 }
 
 /** Parameter sets travel in avcC and access unit delimiters carry nothing a sample needs. */

@@ -15,6 +15,7 @@
 // Pure: no I/O, no clock.
 
 import { NalType, type AccessUnit } from './access-unit.js';
+import { BitstreamError } from './bits.js';
 import {
   BOX_HEADER_BYTES,
   box,
@@ -30,7 +31,7 @@ import {
   zeros,
 } from './mp4-boxes.js';
 import { parsePpsHeader, PictureOrder } from './picture-order.js';
-import { parseSps, type SpsInfo } from './sps.js';
+import { parseSps, SpsError, type SpsInfo } from './sps.js';
 
 export interface Fmp4PackagerOptions {
   /** Ticks per second of the media timeline; 90 kHz is what RTP and MPEG-TS use. */
@@ -81,8 +82,7 @@ export class Fmp4Packager {
   private sequenceNumber = 0;
   private originMs: number | undefined;
   private lastDecodeTime = -1;
-  /** Access units skipped because their SPS could not be parsed. */
-  invalidParameterSets = 0;
+  private invalid = 0;
 
   constructor(options: Fmp4PackagerOptions) {
     const timescale = options.timescale ?? 90000;
@@ -100,6 +100,11 @@ export class Fmp4Packager {
   /** The current initialisation segment, for a viewer that joins after it was emitted. */
   get init(): Buffer | undefined {
     return this.current?.init;
+  }
+
+  /** Access units skipped because their SPS or PPS could not be read. */
+  get invalidParameterSets(): number {
+    return this.invalid;
   }
 
   /** What the current SPS says (size, profile, level), once known. */
@@ -133,9 +138,10 @@ export class Fmp4Packager {
       try {
         info = parseSps(sps);
         order = new PictureOrder(info, parsePpsHeader(pps));
-      } catch {
+      } catch (error) {
+        if (!(error instanceof SpsError || error instanceof BitstreamError)) throw error;
         // Whatever the camera now sends cannot be described: wait for a keyframe with usable ones.
-        this.invalidParameterSets++;
+        this.invalid++;
         this.current = undefined;
         return undefined;
       }

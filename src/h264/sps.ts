@@ -62,7 +62,7 @@ const MAX_FRAME_MACROBLOCKS = 139264;
 /**
  * Parses a sequence parameter set NAL unit (with its header byte, without a start code). Throws a
  * SpsError for a NAL unit that is not an SPS or holds impossible values, and a BitstreamError (from
- * bits.ts) when it ends before the cropping window. A VUI that ends early or holds impossible HRD
+ * bits.ts) when it ends before vui_parameters_present_flag. A VUI that ends early or holds impossible HRD
  * values leaves `frameRate` and `maxNumReorderFrames` unset rather than failing the whole SPS.
  */
 export function parseSps(nal: Buffer): SpsInfo {

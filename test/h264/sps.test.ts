@@ -186,7 +186,7 @@ describe('parseSps', () => {
     assert.throws(() => parseSps(Buffer.from('674d', 'hex')), SpsError); // too short to be one
   });
 
-  it('throws a BitstreamError when the SPS ends before the cropping window, and keeps the size when only the VUI is cut', () => {
+  it('throws a BitstreamError when the SPS ends before its VUI, and keeps the size when only the VUI is cut', () => {
     const full = fixture('high 1920x1080');
     let sizedPrefixes = 0;
     for (let length = 4; length < full.length; length++) {

@@ -168,7 +168,8 @@ export class SimH264Encoder {
     child.stderr.on('data', (text: string) => {
       this.stderrTail = [...this.stderrTail, ...text.split('\n').filter((l) => l.trim())].slice(-5);
     });
-    child.on('exit', (code, signal) => {
+    // 'close' rather than 'exit': by then its last words on stderr have been read.
+    child.on('close', (code, signal) => {
       if (this.stopping) return;
       this.stopping = true;
       this.options.onFailure([...this.stderrTail, `${command} exited with ${signal ?? `code ${code}`}`]);

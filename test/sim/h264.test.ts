@@ -254,6 +254,15 @@ test('without ffmpeg it fails as rpicam-vid fails: one ERROR line, exit status 2
   assert.equal(r.bytes().length, 0);
 });
 
+test('an ffmpeg that fails (no libx264) ends the sim with its words and rpicam-vid\'s exit status', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'picamd-sim-ffmpeg-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'ffmpeg'), "#!/bin/sh\necho \"Unknown encoder 'libx264'\" >&2\nexit 8\n", { mode: 0o755 });
+  const r = run(ARGV, { PATH: dir });
+  assert.deepEqual(await r.exited, { code: 255, signal: null });
+  assert.match(r.stderr(), /^Unknown encoder 'libx264'\nERROR: \*\*\* ffmpeg exited with code 8 \*\*\*$/m);
+});
+
 test('MJPEG needs no ffmpeg', async () => {
   const r = run(['-t', '0', '-n', '--codec', 'mjpeg', '--flush', '-o', '-', '--width', '320', '--height', '240'], { PATH: '/nonexistent' });
   await waitFor('a JPEG', () => r.bytes().includes(Buffer.from([0xff, 0xd9])), 30_000);

@@ -106,9 +106,10 @@ const SOFTWARE_H264_ARGS = [
   // initVideoCodec). "h264" is the raw Annex-B muxer; libx264 then repeats SPS/PPS before every IDR
   // itself (no global header), whatever --inline says (libav ignores it).
   '--libav-format', 'h264',
-  // libx264's ultrafast/zerolatency presets with slice threads: no B-frames (the fMP4 packager writes
-  // no composition offsets) and no frame-thread delay. Without it rpicam-apps uses superfast with one
-  // B-frame and frame threading. Since rpicam-apps 1.6.0 (January 2025); older ones refuse the option.
+  // libx264's ultrafast/zerolatency presets with slice threads: no B-frames and no frame-thread
+  // delay, so a picture leaves the encoder as soon as it is coded. Without it rpicam-apps uses
+  // superfast with one B-frame (a frame of reordering delay) and frame threading (several more).
+  // Since rpicam-apps 1.6.0 (January 2025); older ones refuse the option.
   '--low-latency',
 ];
 

@@ -9,7 +9,19 @@ export interface SimOptions {
   width: number;
   height: number;
   framerate: number;
+  /** --codec: mjpeg, or h264 (encoded by Debian's ffmpeg with libx264, see h264.ts). */
+  codec: 'mjpeg' | 'h264';
   quality: number;
+  /** H.264: --inline, SPS and PPS before every IDR frame (else only before the first). */
+  inline: boolean;
+  /** H.264: --intra, frames from one IDR to the next; 0 means the encoder's default. */
+  intra: number;
+  /** H.264: --profile, or null for the encoder's default. */
+  profile: string | null;
+  /** H.264: --level, or null for the encoder's default. */
+  level: string | null;
+  /** H.264: --bitrate in bits per second; 0 means the encoder's default. */
+  bitrateBps: number;
   /** -t: run this long, then exit 0; 0 runs until stopped. rpicam-vid's default is 5 s. */
   timeoutMs: number;
   hflip: boolean;
@@ -56,16 +68,21 @@ export class SimUsageError extends Error {
 /** rpicam-vid's exit status after an error: `return -1` from main. */
 export const SIM_ERROR_EXIT_CODE = 255;
 
-export const SIM_USAGE = `Usage: camera.js -t 0 -n --codec mjpeg --flush -o - [options]
-Simulated rpicam-vid for picamd: writes an MJPEG test pattern to stdout.
+export const SIM_USAGE = `Usage: camera.js -t 0 -n --codec mjpeg|h264 --flush -o - [options]
+Simulated rpicam-vid for picamd: writes an MJPEG or H.264 (Annex-B) test pattern to stdout.
   -t, --timeout <time>   stop after this long (0 = never, default 5sec; units min, sec, s, ms, us, ns)
   -n, --nopreview        accepted (there is no preview)
-  --codec mjpeg          the only codec
+  --codec mjpeg|h264     default h264, which needs ffmpeg (libx264) on the PATH
   --flush                accepted (every frame is written at once)
   -o, --output -         the only output: stdout
   --width, --height <px> default 640x480
   --framerate <fps>      default 30
-  -q, --quality <1-100>  JPEG quality, default 50
+  -q, --quality <1-100>  JPEG quality, default 50 (mjpeg)
+  --inline               SPS/PPS before every keyframe (h264; else only before the first)
+  -g, --intra <frames>   keyframe period (h264; 0 = the frame rate)
+  --profile baseline|main|high, --level 4|4.1|4.2   (h264)
+  -b, --bitrate <rate>   bits per second, or with a unit: 2mbps, 500kbps (h264; 0 = CRF 23)
+  --libav-format h264, --low-latency   accepted (what a Pi 5 needs; the sim always encodes that way)
   --hflip, --vflip       mirror the picture
   --rotation <0|180>     180 = upside down
   --camera <n>           accepted (0-7)
@@ -85,7 +102,13 @@ export function defaultSimOptions(): SimOptions {
     width: 640,
     height: 480,
     framerate: 30,
+    codec: 'h264',
     quality: 50,
+    inline: false,
+    intra: 0,
+    profile: null,
+    level: null,
+    bitrateBps: 0,
     timeoutMs: 5000,
     hflip: false,
     vflip: false,
@@ -124,6 +147,8 @@ const AF_SPEED = ['normal', 'fast'];
 const AWB = ['auto', 'normal', 'incandescent', 'tungsten', 'fluorescent', 'indoor', 'daylight', 'cloudy', 'custom'];
 const DENOISE = ['auto', 'off', 'cdn_off', 'cdn_fast', 'cdn_hq'];
 const HDR = ['off', 'auto', 'sensor', 'single-exp'];
+const PROFILES = ['baseline', 'main', 'high'];
+const LEVELS = ['4', '4.1', '4.2'];
 
 /** A handler gets the option's value (undefined for an implicit-valued option given bare). */
 type Handler = (value: string | undefined, name: string) => void;
@@ -142,6 +167,7 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
   const options = defaultSimOptions();
   let codec = 'h264';
   let output: string | undefined;
+  let libavFormat: string | undefined;
 
   const specs = new Map<string, OptionSpec>();
   const define = (names: string[], handler: Handler, implicit: boolean) => {
@@ -163,6 +189,13 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
   valued(['--height'], (v, f) => (options.height = within(unsigned(v, f), f, 16, 8192)));
   valued(['--framerate'], (v, f) => (options.framerate = within(float(v, f), f, 0.1, 240)));
   valued(['-q', '--quality'], (v, f) => (options.quality = within(unsigned(v, f), f, 1, 100)));
+  // H.264 (core/video_options.hpp). Profile and level are checked after parsing, by the encoder, as
+  // rpicam-vid checks them when it opens the encoder.
+  valued(['-g', '--intra'], (v, f) => (options.intra = unsigned(v, f)));
+  valued(['--profile'], (v) => (options.profile = v));
+  valued(['--level'], (v) => (options.level = v));
+  valued(['-b', '--bitrate'], (v) => (options.bitrateBps = bitrate(v)));
+  valued(['--libav-format'], (v) => (libavFormat = v));
   valued(['--rotation'], (v, f) => (options.rotation = rotation(signed(v, f))));
   valued(['--camera'], (v, f) => (options.camera = within(unsigned(v, f), f, 0, 7)));
   // rpicam-apps' "-" means no tuning file; the file itself is checked when the camera starts.
@@ -192,6 +225,9 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
 
   implicit(['-n', '--nopreview'], (v, f) => void bool(v, f));
   implicit(['--flush'], (v, f) => void bool(v, f));
+  implicit(['--inline'], (v, f) => (options.inline = bool(v, f)));
+  // libx264's low-latency presets on a Pi 5; the sim always encodes that way.
+  implicit(['--low-latency'], (v, f) => void bool(v, f));
   implicit(['--hflip'], (v, f) => (options.hflip = bool(v, f)));
   implicit(['--vflip'], (v, f) => (options.vflip = bool(v, f)));
   implicit(['-v', '--verbose'], (v, f) => void (v === undefined || unsigned(v, f)));
@@ -238,7 +274,25 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
   }
 
   if (options.help) return options;
-  if (codec !== 'mjpeg') throw new SimUsageError(`codec '${codec}' is not supported by the simulated camera (only mjpeg)`);
+  // rpicam-apps compares the codec without case (ParseVideo) and knows libav and yuv420 too.
+  const codecName = codec.toLowerCase();
+  if (!['h264', 'mjpeg', 'libav', 'yuv420'].includes(codecName)) throw new SimUsageError(`unrecognised codec ${codec}`);
+  if (codecName !== 'mjpeg' && codecName !== 'h264') {
+    throw new SimUsageError(`codec '${codec}' is not supported by the simulated camera (only mjpeg and h264)`);
+  }
+  options.codec = codecName;
+  if (options.codec === 'h264') {
+    // The hardware encoder's own lists and messages (encoder/h264_encoder.cpp).
+    if (options.profile !== null && !PROFILES.includes(options.profile)) throw new SimUsageError(`no such profile ${options.profile}`);
+    if (options.level !== null && !LEVELS.includes(options.level)) throw new SimUsageError(`no such level ${options.level}`);
+    // libav with an output of "-" cannot guess a container; the sim writes raw H.264 only.
+    if (libavFormat !== undefined && libavFormat !== 'h264') {
+      throw new SimUsageError(`--libav-format '${libavFormat}' is not supported by the simulated camera (only h264)`);
+    }
+    // ParseVideo: a size and rate beyond level 4.1's macroblock rate get level 4.2, whatever was asked.
+    const macroblocksPerSecond = Math.ceil(options.width / 16) * Math.ceil(options.height / 16) * options.framerate;
+    if (macroblocksPerSecond > 245_760) options.level = '4.2';
+  }
   if (output !== '-') {
     throw new SimUsageError(
       output === undefined ? 'no output given: use -o - (stdout)' : `output '${output}' is not supported (only -o -)`,
@@ -309,6 +363,17 @@ function timeString(value: string, defaultUnitUs: number): number {
   if (!match) throw new SimUsageError('Invalid time string provided');
   const unitUs = TIME_UNITS[match[2]!] ?? defaultUnitUs;
   return Math.round((Number(match[1]) * unitUs) / defaultUnitUs);
+}
+
+/** rpicam-apps' Bitrate: a number (std::stof) and an optional unit, bits per second without one. */
+const BITRATE_UNITS: Record<string, number> = { bps: 1, b: 1, kbps: 1e3, k: 1e3, K: 1e3, mbps: 1e6, m: 1e6, M: 1e3 };
+
+function bitrate(value: string): number {
+  const match = new RegExp(`^\\s*(${FLOAT})(.*)$`).exec(value);
+  // Upstream's table maps "M" to 1000 (not a million); the sim keeps that, as rpicam-vid reads it.
+  // A negative rate is undefined behaviour there (a negative float into an unsigned); refused here.
+  if (!match || Number(match[1]) < 0) throw new SimUsageError('Invalid bitrate string provided');
+  return Math.round(Number(match[1]) * (BITRATE_UNITS[match[2]!] ?? 1));
 }
 
 /** sscanf("%f,%f"): two numbers around a comma, anything after is ignored. */

@@ -1,5 +1,7 @@
-// Simulated camera: a drop-in stand-in for `rpicam-vid -t 0 -n --codec mjpeg --flush -o - ...` for
-// demos, tests and benchmarks on machines without a Pi camera. Run as `node dist/sim/camera.js <flags>`.
+// Simulated camera: a drop-in stand-in for `rpicam-vid -t 0 -n --codec mjpeg --flush -o - ...` (or
+// `--codec h264 --inline`) for demos, tests and benchmarks on machines without a Pi camera. Run as
+// `node dist/sim/camera.js <flags>`. H.264 is encoded by ffmpeg (libx264) from the same pictures; see
+// h264.ts. MJPEG needs nothing but Node.js.
 //
 // It behaves like a camera, not like a file: frames are paced by a drift-free clock, a frame that
 // cannot be written because stdout is still busy is dropped (never queued), and it never outlives
@@ -19,10 +21,14 @@ import {
   type SimOptions,
 } from './args.js';
 import { prerenderSimFrames } from './frames.js';
+import { simGopFrames, SimH264Encoder } from './h264.js';
 import { pace } from './pacer.js';
 import { chooseSensorMode, parseSimSensor, type SimSensor } from './sensor.js';
-import { nowUs } from './stamp.js';
+import { nowUs, readSimStamp } from './stamp.js';
 import { simSettingsSummary } from './summary.js';
+
+/** JPEG quality of the pictures ffmpeg encodes in H.264 mode. */
+const H264_SOURCE_QUALITY = 85;
 
 /** How often to check that the parent is still there (stdin is usually /dev/null, so no EOF tells us). */
 const PARENT_CHECK_MS = 500;
@@ -43,6 +49,10 @@ function main(): void {
     options = parseSimArgs(process.argv.slice(2));
     faults = parseSimFaults(process.env.PICAMD_SIM_FAULT);
     sensor = parseSimSensor(process.env.PICAMD_SIM_SENSOR);
+    // A cut access unit cannot be told from a whole one in Annex-B, so there is nothing to test with it.
+    if (options.codec === 'h264' && faults.truncateEvery) {
+      throw new SimUsageError("PICAMD_SIM_FAULT: 'truncate-every' is for mjpeg only");
+    }
   } catch (err) {
     if (!(err instanceof SimUsageError)) throw err;
     log(`ERROR: *** ${err.message} ***`);
@@ -82,10 +92,13 @@ function main(): void {
   const settings = simSettingsSummary(options);
   if (settings.length) log(`picamd-sim: settings ${settings.join(' ')}`);
   const prerenderStart = performance.now();
+  const h264 = options.codec === 'h264';
   const frames = prerenderSimFrames({
     width,
     height,
-    quality: options.quality,
+    // In H.264 mode the JPEGs are only ffmpeg's input: a clean source whatever -q says.
+    quality: h264 ? H264_SOURCE_QUALITY : options.quality,
+    ...(h264 ? { codecLabel: 'h264' } : {}),
     framerate,
     hflip,
     vflip,
@@ -99,7 +112,12 @@ function main(): void {
       `frames about ${Math.round(frames.approxFrameBytes / 1024)} KiB`,
   );
   log(
-    `configuring streams: (0) ${width}x${height}-YUV420 mjpeg q${options.quality} ${framerate} fps` +
+    `configuring streams: (0) ${width}x${height}-YUV420 ` +
+      (h264
+        ? `h264 ${options.profile ?? 'high'} level ${options.level ?? 'auto'} intra ${simGopFrames(options)} ` +
+          `${options.bitrateBps > 0 ? `${options.bitrateBps} bps` : 'crf 23'}${options.inline ? ' inline' : ''}`
+        : `mjpeg q${options.quality}`) +
+      ` ${framerate} fps` +
       ` hflip=${Number(hflip)} vflip=${Number(vflip)}` +
       (Object.keys(faults).length ? ` faults=${process.env.PICAMD_SIM_FAULT}` : ''),
   );
@@ -121,9 +139,10 @@ function main(): void {
     finished = true;
     producing = false;
     clearTimeout(frameTimer);
+    encoder?.stop();
     log(
-      `picamd-sim: ${reason}; ${written} frames written, ${droppedBusy} dropped while stdout was busy, ` +
-        `${skippedLate} skipped late`,
+      `picamd-sim: ${reason}; ${written} frames written, ${droppedBusy} dropped while ` +
+        `${encoder ? 'stdout or the encoder was' : 'stdout was'} busy, ${skippedLate} skipped late`,
     );
     process.exit(code);
   };
@@ -134,8 +153,8 @@ function main(): void {
     else finish(1, `ERROR: stdout: ${err.message}`);
   });
 
-  const send = (seq: number) => {
-    let frame = frames.frame(seq, nowUs());
+  /** Writes one encoded frame (a JPEG, or an H.264 access unit) with the faults that apply to it. */
+  const write = (frame: Buffer) => {
     written++;
     if (faults.truncateEvery && written % faults.truncateEvery === 0) {
       // Somewhere in the entropy-coded data, well before the EOI.
@@ -146,7 +165,7 @@ function main(): void {
       while (frame.at(-1) === 0xff) frame = frame.subarray(0, -1);
     }
     let ready = out.write(frame);
-    if (faults.garbageEvery && written % faults.garbageEvery === 0) ready = out.write(garbage()) && ready;
+    if (faults.garbageEvery && written % faults.garbageEvery === 0) ready = out.write(h264 ? h264Garbage() : garbage()) && ready;
     if (!ready) busy = true;
     if (faults.crashAfter !== undefined && written >= faults.crashAfter) {
       producing = false;
@@ -156,6 +175,33 @@ function main(): void {
       return;
     }
     if (faults.stallAfter !== undefined && written >= faults.stallAfter) stall();
+  };
+
+  const encoder = h264
+    ? new SimH264Encoder({
+        settings: options,
+        inline: options.inline,
+        onUnit: (unit) => {
+          // After a stall or a crash nothing more comes out, as from a camera that stopped.
+          if (producing) write(unit);
+        },
+        onFailure: (lines) => {
+          for (const line of lines.slice(0, -1)) log(line);
+          log(`ERROR: *** ${lines.at(-1)} ***`);
+          finish(SIM_ERROR_EXIT_CODE, 'the H.264 encoder failed');
+        },
+      })
+    : undefined;
+
+  const send = (seq: number) => {
+    const frame = frames.frame(seq, nowUs());
+    if (encoder) {
+      // The stamp of the JPEG is the frame's capture time; the encoder carries it to the SEI.
+      const stamp = readSimStamp(frame)!;
+      if (!encoder.encode(frame, stamp.seq, stamp.tUs)) droppedBusy++;
+    } else {
+      write(frame);
+    }
   };
 
   const stall = () => {
@@ -170,7 +216,7 @@ function main(): void {
     skippedLate += step.skipped;
     if (step.seq !== undefined) {
       // A camera drops a frame it cannot deliver; queueing would only add latency.
-      if (busy) droppedBusy++;
+      if (busy || encoder?.busy) droppedBusy++;
       else send(step.seq);
     }
     if (producing) frameTimer = setTimeout(tick, Math.ceil(step.delayMs));
@@ -195,6 +241,10 @@ function main(): void {
     setTimeout(() => finish(0, `timeout of ${options.timeoutMs} ms reached`), ms);
   }
 
+  if (encoder) {
+    encoder.start();
+    log(`picamd-sim: encoding with ${encoder.commandLine.join(' ')} (pid ${encoder.pid ?? 'none'})`);
+  }
   if (faults.crashAfter === 0) finish(1, 'ERROR: simulated crash after 0 frames');
   else if (faults.stallAfter === 0) stall();
   else tick();
@@ -235,6 +285,17 @@ function stdinIsPipe(): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * H.264 garbage a parser can recognise: a NAL unit with forbidden_zero_bit set (random bytes appended
+ * to a slice would only corrupt it unnoticed), without zero bytes, so it holds no start code.
+ */
+function h264Garbage(): Buffer {
+  const bytes = randomBytes(64 + Math.floor(Math.random() * 4000));
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0) bytes[i] = 0x5a;
+  bytes[0]! |= 0x80;
+  return Buffer.concat([Buffer.from([0, 0, 0, 1]), bytes]);
 }
 
 /** Random bytes that cannot be mistaken for the start or end of a frame. */

@@ -32,6 +32,8 @@ export interface SimPictureOptions {
   contrast?: number;
   /** 1 unchanged, 0 grey: scales each channel's distance from the pixel's luma. */
   saturation?: number;
+  /** What the live line shows after the size and rate; default "q<quality>" (MJPEG). */
+  codecLabel?: string;
   /** Words shown under the live line, wrapped to the width, in at most MAX_CAPTION_LINES lines. */
   caption?: readonly string[];
 }
@@ -106,7 +108,7 @@ export function prerenderSimFrames(options: SimPictureOptions): SimFrames {
     }
     return chunks;
   };
-  const mode = `${width}x${height} ${Number(options.framerate.toFixed(2))}fps q${tables.quality}`;
+  const mode = `${width}x${height} ${Number(options.framerate.toFixed(2))}fps ${options.codecLabel ?? `q${tables.quality}`}`;
   for (const ch of `0123456789#:. ${BLOCK}${mode}${caption.join('')}`) tile(ch);
   const blank = tile(' ');
 

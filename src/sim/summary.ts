@@ -36,6 +36,13 @@ export function simSettingsSummary(options: SimOptions): string[] {
   if (differs('awb')) words.push(`awb=${options.awb}`);
   if (options.awbGains) words.push(`awbgains=${num(options.awbGains[0])},${num(options.awbGains[1])}`);
   if (options.tuningFile !== null) words.push(`tuning=${options.tuningFile.split('/').pop()}`);
+  // The encoder's settings, in H.264 mode only (MJPEG ignores them, as rpicam-vid does).
+  if (options.codec === 'h264') {
+    if (differs('intra')) words.push(`intra=${options.intra}`);
+    if (options.profile !== null) words.push(`profile=${options.profile}`);
+    if (options.level !== null) words.push(`level=${options.level}`);
+    if (differs('bitrateBps')) words.push(`bitrate=${num(options.bitrateBps / 1000)}kbps`);
+  }
   return words;
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildCameraArgv } from '../../src/camera/args.js';
+import { h264EncoderFor } from '../../src/camera/encoder.js';
 import { configSchema } from '../../src/config/schema.js';
 import { defaultSimOptions, parseSimArgs, parseSimFaults, SimUsageError } from '../../src/sim/args.js';
 
@@ -13,6 +14,7 @@ test('parses the command line picamd gives rpicam-vid', () => {
   const argv = buildCameraArgv(camera).slice(1);
   assert.deepEqual(parseSimArgs(argv), {
     ...defaultSimOptions(),
+    codec: 'mjpeg',
     width: 1920,
     height: 1080,
     framerate: 25,
@@ -36,7 +38,7 @@ test('takes every camera setting picamd can send, as picamd spells it', () => {
   }).camera;
   assert.deepEqual(parseSimArgs(buildCameraArgv(camera).slice(1)), {
     ...defaultSimOptions(),
-    width: 1280, height: 720, framerate: 30, quality: 80, timeoutMs: 0,
+    codec: 'mjpeg', width: 1280, height: 720, framerate: 30, quality: 80, timeoutMs: 0,
     tuningFile: '/etc/picamd/tuning.json', brightness: -0.25, contrast: 1.5, saturation: 0, sharpness: 2,
     denoise: 'cdn_off', hdr: 'sensor', awb: 'daylight', awbGains: [1.5, 1.25], autofocusMode: 'manual',
     autofocusRange: 'macro', autofocusSpeed: 'fast', lensPosition: 2.5, exposure: 'sport', ev: -1.5, shutterUs: 10000,
@@ -141,8 +143,9 @@ test('rejects what rpicam-vid would reject or the sim cannot do, with rpicam-vid
   rejects([...base, '-x'], "unrecognised option '-x'");
   rejects([...base, '--hflip', 'stray'], /^the argument \('stray'\) for option '--hflip' is invalid/);
   rejects([...base, '--lens-position='], "the argument for option '--lens-position' should follow immediately after the equal sign");
-  rejects(['-t', '0', '-o', '-'], /codec 'h264' is not supported/);
-  rejects(['--codec', 'yuv420', '-o', '-'], /codec 'yuv420'/);
+  rejects(['--codec', 'h265', '-o', '-'], 'unrecognised codec h265');
+  rejects(['--codec', 'yuv420', '-o', '-'], "codec 'yuv420' is not supported by the simulated camera (only mjpeg and h264)");
+  rejects(['--codec', 'libav', '-o', '-'], "codec 'libav' is not supported by the simulated camera (only mjpeg and h264)");
   rejects(['--codec', 'mjpeg'], /no output/);
   rejects(['--codec', 'mjpeg', '-o', 'out.mjpeg'], /output 'out.mjpeg' is not supported/);
   rejects([...base, '--width'], "the required argument for option '--width' is missing");
@@ -193,4 +196,67 @@ test('parses PICAMD_SIM_FAULT', () => {
   assert.throws(() => parseSimFaults('crash-after'), /whole number/);
   assert.throws(() => parseSimFaults('garbage-every=0'), /whole number >= 1/);
   assert.throws(() => parseSimFaults('crash-after=-1'), /whole number/);
+});
+
+const h264 = ['-t', '0', '-n', '--codec', 'h264', '--inline', '--flush', '-o', '-'];
+
+test('H.264: parses the command line picamd gives rpicam-vid, on a Pi 4 and on a Pi 5', () => {
+  const camera = configSchema.parse({
+    camera: { command: ['sim'], codec: 'h264', width: 640, height: 360, framerate: 30, keyframeIntervalMs: 500, h264Profile: 'main', h264Level: '4', bitrateKbps: 800 },
+  }).camera;
+  const expected = {
+    ...defaultSimOptions(),
+    codec: 'h264', width: 640, height: 360, framerate: 30, timeoutMs: 0,
+    inline: true, intra: 15, profile: 'main', level: '4', bitrateBps: 800_000,
+  };
+  assert.deepEqual(parseSimArgs(buildCameraArgv(camera, h264EncoderFor('Raspberry Pi 4 Model B Rev 1.5')).slice(1)), expected);
+  // --libav-format h264 --low-latency on a Pi 5: accepted, the same stream.
+  assert.deepEqual(parseSimArgs(buildCameraArgv(camera, h264EncoderFor('Raspberry Pi 5 Model B Rev 1.0')).slice(1)), expected);
+  // The automatic bit rate.
+  const auto = configSchema.parse({ camera: { command: ['sim'], codec: 'h264' } }).camera;
+  assert.equal(parseSimArgs(buildCameraArgv(auto).slice(1)).bitrateBps, 1_935_000);
+});
+
+test('H.264: rpicam-vid\'s defaults, synonyms, bit rate units and codec names without case', () => {
+  // rpicam-vid's default codec is h264.
+  assert.deepEqual(
+    (({ codec, inline, intra, profile, level, bitrateBps }) => ({ codec, inline, intra, profile, level, bitrateBps }))(parseSimArgs(['-o', '-'])),
+    { codec: 'h264', inline: false, intra: 0, profile: null, level: null, bitrateBps: 0 },
+  );
+  assert.equal(parseSimArgs(['--codec', 'H264', '-o', '-']).codec, 'h264');
+  assert.equal(parseSimArgs([...h264, '-g', '12']).intra, 12);
+  assert.equal(parseSimArgs([...h264, '-g12']).intra, 12);
+  assert.equal(parseSimArgs([...h264, '--inline=off']).inline, false);
+  const rate = (value: string) => parseSimArgs([...h264, '--bitrate', value]).bitrateBps;
+  assert.equal(rate('2000000'), 2_000_000);
+  assert.equal(rate('2mbps'), 2_000_000);
+  assert.equal(rate('1.5m'), 1_500_000);
+  assert.equal(rate('500kbps'), 500_000);
+  assert.equal(rate('500k'), 500_000);
+  assert.equal(rate('500K'), 500_000);
+  assert.equal(rate('64000bps'), 64_000);
+  assert.equal(rate('2M'), 2_000, 'upstream reads M as a thousand');
+  assert.equal(rate('3000furlongs'), 3000, 'an unknown unit is ignored, as upstream');
+  assert.equal(parseSimArgs([...h264, '-b', '1mbps']).bitrateBps, 1_000_000);
+  // Level 4.2 is forced above level 4.1's macroblock rate (1920x1080 at more than 30 fps), as ParseVideo does.
+  assert.equal(parseSimArgs([...h264, '--width', '1920', '--height', '1080', '--framerate', '30', '--level', '4.1']).level, '4.1');
+  assert.equal(parseSimArgs([...h264, '--width', '1920', '--height', '1080', '--framerate', '31', '--level', '4.1']).level, '4.2');
+  // An H.264 flag with MJPEG is accepted and means nothing, as in rpicam-vid.
+  assert.equal(parseSimArgs([...base, '--intra', '5', '--inline']).codec, 'mjpeg');
+});
+
+test('H.264: refuses what rpicam-vid\'s encoder refuses, with its message', () => {
+  const rejects = (argv: string[], message: string) =>
+    assert.throws(() => parseSimArgs(argv), (err: unknown) => err instanceof SimUsageError && err.message === message, argv.join(' '));
+  rejects([...h264, '--profile', 'high10'], 'no such profile high10');
+  rejects([...h264, '--profile', 'High'], 'no such profile High');
+  rejects([...h264, '--level', '4.0'], 'no such level 4.0');
+  rejects([...h264, '--level', '5.1'], 'no such level 5.1');
+  rejects([...h264, '--intra', 'often'], "the argument ('often') for option '--intra' is invalid");
+  rejects([...h264, '--intra', '1.5'], "the argument ('1.5') for option '--intra' is invalid");
+  rejects([...h264, '--bitrate', 'fast'], 'Invalid bitrate string provided');
+  rejects([...h264, '--bitrate'], "the required argument for option '--bitrate' is missing");
+  rejects([...h264, '--inline=sometimes'], "the argument ('sometimes') for option '--inline' is invalid. Valid choices are 'on|off', 'yes|no', '1|0' and 'true|false'");
+  rejects([...h264, '--libav-format', 'mp4'], "--libav-format 'mp4' is not supported by the simulated camera (only h264)");
+  rejects([...h264, '--low-latency=maybe'], "the argument ('maybe') for option '--low-latency' is invalid. Valid choices are 'on|off', 'yes|no', '1|0' and 'true|false'");
 });

@@ -23,6 +23,12 @@ test('lists only what differs from rpicam-vid defaults', () => {
   assert.deepEqual(simSettingsSummary({ ...defaultSimOptions(), lensPosition: 'default' }), ['lens=default']);
 });
 
+test('in H.264 mode the encoder settings show, so a change of bit rate or keyframe interval is visible', () => {
+  const h264 = { ...defaultSimOptions(), codec: 'h264' as const, intra: 30, profile: 'high', level: '4.1', bitrateBps: 1_935_000 };
+  assert.deepEqual(simSettingsSummary(h264), ['intra=30', 'profile=high', 'level=4.1', 'bitrate=1935kbps']);
+  assert.deepEqual(simSettingsSummary({ ...h264, codec: 'mjpeg' }), [], 'MJPEG ignores them');
+});
+
 test('wraps words into lines, cuts long words and marks what does not fit', () => {
   assert.deepEqual(wrapWords([], 20, 3), []);
   assert.deepEqual(wrapWords(['af=manual', 'lens=2.5', 'ev=-1'], 20, 3), ['af=manual lens=2.5', 'ev=-1']);

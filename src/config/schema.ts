@@ -188,7 +188,10 @@ const cameraSchema = z
     // The H.264 ranges are what rpicam-vid's hardware encoder takes (encoder/h264_encoder.cpp).
     codec: z.enum(['mjpeg', 'h264']).default('mjpeg').meta(cameraSetting({
       group: 'Video', title: 'Codec',
-      description: 'mjpeg: every frame a JPEG, works everywhere; h264: far less bandwidth, encoded by the Pi (in software on a Pi 5).',
+      description:
+        'mjpeg: every frame a JPEG, works with every MJPEG client and gives JPEG snapshots. ' +
+        'h264: a tenth of the bandwidth, encoded by the Pi (in software on a Pi 5); the page plays it and other programs read /stream.mp4, ' +
+        'but /stream.mjpg then shows only a notice and /snapshot.jpg answers 503, so MJPEG-only tools (printer front ends, motion, Home Assistant\'s MJPEG camera) need mjpeg.',
     })),
     quality: int(1, 100).default(80).meta(cameraSetting({
       group: 'Video', title: 'JPEG quality', unit: '%', description: 'MJPEG only: higher is sharper and uses more bandwidth.',

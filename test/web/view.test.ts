@@ -129,3 +129,12 @@ test("settings.state from the status document: applying, and rolled back with th
   });
   assert.equal(settingsStateText({ state: 'fallback', message: 'settings.json: camera.width: must be at most 4608' })?.tone, 'bad');
 });
+
+test('H.264 mode is named beside the size, and a board without an H.264 encoder says it encodes in software', () => {
+  assert.equal(viewOf(status({ camera: { codec: 'mjpeg' } }), NOW).resolution, '1280 × 720');
+  assert.equal(viewOf(status({ camera: { codec: 'h264', h264Encoder: { hardware: true, note: '' } } }), NOW).resolution, '1280 × 720 · H.264');
+  assert.equal(
+    viewOf(status({ camera: { codec: 'h264', h264Encoder: { hardware: false, note: 'Raspberry Pi 5 Model B Rev 1.0 has no H.264 hardware encoder' } } }), NOW).resolution,
+    '1280 × 720 · H.264, software',
+  );
+});

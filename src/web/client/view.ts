@@ -18,6 +18,8 @@ export interface DeviceStatus {
     fps: number;
     /** Devices with an H.264 mode say which codec the camera sends; MJPEG when absent. */
     codec?: 'mjpeg' | 'h264';
+    /** Whether this board encodes H.264 in hardware (a Pi 5 does not). */
+    h264Encoder?: { hardware: boolean; note: string };
   };
   stream: { viewers: number; maxViewers: number };
   privacy: {
@@ -183,13 +185,19 @@ export function viewOf(status: DeviceStatus, nowMs: number, refusedSince?: strin
     version: device.version,
     badge: { text: line.badge, tone: line.tone },
     camera: line.text,
-    resolution: `${camera.width} × ${camera.height}`,
+    resolution: `${camera.width} × ${camera.height}${codecNote(camera)}`,
     fps: live ? `${camera.fps.toFixed(1)} fps (of ${camera.framerate})` : '—',
     viewers: `${stream.viewers} of ${stream.maxViewers}`,
     uptime: formatDuration(device.uptimeSeconds),
     privacy: privacyView(status, nowMs, refusedSince),
     overlay,
   };
+}
+
+/** ` · H.264` in H.264 mode (` · H.264, software` where the board has no H.264 encoder); nothing for MJPEG. */
+function codecNote(camera: DeviceStatus['camera']): string {
+  if (camera.codec !== 'h264') return '';
+  return camera.h264Encoder && !camera.h264Encoder.hardware ? ' · H.264, software' : ' · H.264';
 }
 
 /** `picamd-2026-11-26_17-03-12.jpg` in local time: sorts by name, no characters Windows refuses. */

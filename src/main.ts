@@ -123,8 +123,8 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
     broadcaster.publish(jpeg, true);
   });
   // H.264 mode: access units → fragmented MP4 → /stream.mp4 viewers. The kept group of pictures and
-  // what one viewer may have waiting are bounded by a few large frames' worth.
-  const videoFeed = new VideoFeed<Mp4Viewer>(now, config.server.maxViewers, 4 * config.camera.maxFrameBytes);
+  // what one viewer may have waiting are bounded like one frame (a second at 2 Mbit/s is 250 KB).
+  const videoFeed = new VideoFeed<Mp4Viewer>(now, config.server.maxViewers, config.camera.maxFrameBytes);
   const video = new VideoPath(videoFeed, now);
   camera.on('unit', (au) => {
     fpsIn.mark(now());
@@ -167,7 +167,7 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
     snapshot,
     status: (): unknown => status(),
     gates: [setupGate(settings)],
-    video: { feed: videoFeed, codec: () => current().camera.codec, privacy: () => privacy.enabled, maxPendingBytes: 4 * config.camera.maxFrameBytes },
+    video: { feed: videoFeed, codec: () => current().camera.codec, privacy: () => privacy.enabled, maxPendingBytes: config.camera.maxFrameBytes },
     onViewersChanged: () => events.publishStatus(),
     routes: [
       setupRoutes({ store: settings, deviceName, hashPassword: (p) => hashPassword(p), sessionCookieFor: (u: string): string | undefined => http.sessionCookieFor(u), logger: logger.child('setup') }),

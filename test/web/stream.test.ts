@@ -130,7 +130,7 @@ describe('LiveStream', () => {
 
   test('a full device (503) is retried after its Retry-After, with its message', async (t) => {
     const fetch = new FakeFetch()
-      .next(() => json({ error: 'full', message: 'All 16 viewer slots are taken.' }, 503, { 'Retry-After': '3' }));
+      .next(() => json({ error: 'too-many-viewers', message: 'All 16 viewer slots are taken.' }, 503, { 'Retry-After': '3' }));
     const { stream } = harness(fetch);
     t.after(() => stream.stop());
     stream.start();
@@ -145,6 +145,21 @@ describe('LiveStream', () => {
     await settle();
     assert.equal(fetch.calls.length, 1);
     mock.timers.tick(1);
+    await settle();
+    assert.equal(fetch.calls.length, 2);
+  });
+
+  test('a camera not sending this stream (503 with another reason) shows the reason, not "full", and is retried', async (t) => {
+    const message = 'The camera is in H.264 mode, which has no JPEG snapshots.';
+    const fetch = new FakeFetch()
+      .next(() => json({ error: 'camera-in-h264-mode', message }, 503, { 'Retry-After': '2' }));
+    const { stream } = harness(fetch);
+    t.after(() => stream.stop());
+    stream.start();
+    await settle();
+    assert.equal(stream.state, 'reconnecting');
+    assert.equal(stream.detail, message);
+    mock.timers.tick(2_000);
     await settle();
     assert.equal(fetch.calls.length, 2);
   });

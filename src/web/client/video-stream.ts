@@ -4,9 +4,7 @@
 // jumps forward when it is more than LIVE_EDGE_S behind, and drops what lies far behind. Like the
 // MJPEG connection it repairs itself: a drop or STALL_MS without data retries with backoff.
 
-import { httpUrl, type Fetch, type PageLocation, type Timers } from './net.js';
-import { STALL_MS, type StreamState } from './stream.js';
-import { backoffMs } from './view.js';
+import { ReconnectingStream, type ConnectionDeps } from './connection.js';
 
 export const VIDEO_PATH = '/stream.mp4';
 /** Further behind the newest picture than this, the player jumps forward. */
@@ -51,105 +49,33 @@ export function mediaSourceClass(w: object): typeof MediaSource | undefined {
   return g.ManagedMediaSource ?? g.MediaSource;
 }
 
-export interface VideoStreamDeps {
-  location: PageLocation;
-  fetch: Fetch;
-  timers: Timers;
-  random: () => number;
+export interface VideoStreamDeps extends ConnectionDeps {
   video: HTMLVideoElement;
-  /** state or detail changed. */
-  onChange: () => void;
-  onNotSetUp: () => void;
 }
 
-export class VideoStream {
-  state: StreamState = 'connecting';
-  detail = '';
-  private generation = 0;
-  private wanted = false;
-  private controller: AbortController | undefined;
-  private retryTimer: unknown;
-  private stallTimer: unknown;
-  private attempt = 0;
+export class VideoStream extends ReconnectingStream {
   private objectUrl: string | undefined;
 
-  constructor(private readonly deps: VideoStreamDeps) {}
-
-  start(): void {
-    if (this.wanted) return;
-    this.wanted = true;
-    void this.connect(++this.generation);
+  constructor(private readonly videoDeps: VideoStreamDeps) {
+    super(videoDeps, VIDEO_PATH);
   }
 
-  stop(): void {
-    this.wanted = false;
-    this.generation++;
-    this.deps.timers.clearTimeout(this.retryTimer);
-    this.deps.timers.clearTimeout(this.stallTimer);
-    this.controller?.abort();
-    this.controller = undefined;
+  protected override unsupported(): string | undefined {
+    return mediaSourceClass(window) ? undefined : 'This browser cannot play H.264 video here. Choose MJPEG under Settings, Video.';
+  }
+
+  protected override stopped(): void {
     this.detach();
   }
 
-  retryNow(): void {
-    if (!this.wanted || this.controller || this.state === 'full') return;
-    this.deps.timers.clearTimeout(this.retryTimer);
-    this.attempt = 0;
-    void this.connect(++this.generation);
-  }
-
-  private set(state: StreamState, detail = ''): void {
-    if (state === this.state && detail === this.detail) return;
-    this.state = state;
-    this.detail = detail;
-    this.deps.onChange();
-  }
-
-  private async connect(generation: number): Promise<void> {
-    const { timers } = this.deps;
-    const Source = mediaSourceClass(window);
-    if (!Source) {
-      this.set('reconnecting', 'This browser cannot play H.264 video here. Choose MJPEG under Settings, Video.');
-      return;
-    }
-    const controller = new AbortController();
-    this.controller = controller;
-    let retryAfterMs: number | undefined;
-    let failure = 'The connection to the camera was lost.';
-    try {
-      const res = await this.deps.fetch(httpUrl(this.deps.location, VIDEO_PATH), { cache: 'no-store', signal: controller.signal });
-      if (res.status === 503) {
-        const body = (await res.json().catch(() => undefined)) as { error?: string; message?: string } | undefined;
-        retryAfterMs = (Number(res.headers.get('retry-after')) || 5) * 1000;
-        if (body?.error === 'not-set-up') {
-          this.set('reconnecting', 'Nobody has set up this camera yet.');
-          this.deps.onNotSetUp();
-        } else if (body?.error === 'too-many-viewers') {
-          this.set('full', body.message ?? 'Too many people are watching right now.');
-        } else {
-          this.set('reconnecting', body?.message ?? 'The camera is not sending video yet.');
-        }
-      } else if (!res.ok || !res.body) {
-        failure = `The camera answered HTTP ${res.status}.`;
-      } else {
-        await this.play(res.body.getReader(), Source, controller, generation);
-      }
-    } catch {
-      // Refused, reset, aborted by the stall timer or stop(), or a decoder error: try again.
-    }
-    timers.clearTimeout(this.stallTimer);
-    controller.abort();
-    if (this.controller === controller) this.controller = undefined;
-    if (!this.wanted || generation !== this.generation) return;
-    const delay = retryAfterMs ?? backoffMs(this.attempt++, this.deps.random());
-    if (retryAfterMs === undefined) this.set('reconnecting', failure);
-    this.retryTimer = timers.setTimeout(() => void this.connect(generation), delay);
+  protected async consume(res: Response, controller: AbortController, generation: number): Promise<void> {
+    if (!res.body) throw new Error('no streamed body');
+    await this.play(res.body.getReader(), mediaSourceClass(window)!, controller, generation);
   }
 
   /** Feeds one connection's bytes into a fresh MediaSource until it ends. */
   private async play(body: ReadableStreamDefaultReader<Uint8Array>, Source: typeof MediaSource, controller: AbortController, generation: number): Promise<void> {
-    const { video } = this.deps;
-    this.armStall(controller);
+    const { video } = this.videoDeps;
     let head: Uint8Array<ArrayBuffer> = new Uint8Array(0);
     let mime: string | undefined;
     while (!mime) {
@@ -197,8 +123,7 @@ export class VideoStream {
     for (;;) {
       const { done, value } = await body.read();
       if (done || generation !== this.generation || failed) return;
-      this.armStall(controller);
-      this.attempt = 0;
+      this.alive(controller);
       queue.push(value);
       pump();
       if (this.state !== 'live' && video.readyState >= 2) {
@@ -210,7 +135,7 @@ export class VideoStream {
 
   /** Keeps the playhead near the newest picture and the buffer short. */
   private keepLive(buffer: SourceBuffer): void {
-    const { video } = this.deps;
+    const { video } = this.videoDeps;
     const ranges: Array<[number, number]> = [];
     for (let i = 0; i < buffer.buffered.length; i++) ranges.push([buffer.buffered.start(i), buffer.buffered.end(i)]);
     const action = liveEdge(ranges, video.currentTime);
@@ -221,16 +146,11 @@ export class VideoStream {
 
   private detach(): void {
     if (!this.objectUrl) return;
-    const { video } = this.deps;
+    const { video } = this.videoDeps;
     video.removeAttribute('src');
     video.load();
     URL.revokeObjectURL(this.objectUrl);
     this.objectUrl = undefined;
-  }
-
-  private armStall(controller: AbortController): void {
-    this.deps.timers.clearTimeout(this.stallTimer);
-    this.stallTimer = this.deps.timers.setTimeout(() => controller.abort(), STALL_MS);
   }
 }
 

@@ -126,6 +126,23 @@ test('tells a viewer that went on from a keyframe from one that skipped into a g
   assert.equal(c.startedWithoutKeyframe, true);
 });
 
+test('a gap in the stamps where the fragments follow each other is the camera\'s, not the viewer\'s', () => {
+  const { bytes } = loadH264Fixtures().find((f) => f.name === 'high-g15.h264')!;
+  const parser = new AnnexBParser({ maxAccessUnitBytes: 1 << 20 });
+  const packager = new Fmp4Packager({ framerate: 30 });
+  // The camera dropped frame 3 before encoding: stamps 0, 1, 2, 4, 5, every picture packaged.
+  const out = parser.push(bytes).slice(0, 5).map((au, i) => {
+    const seq = i < 3 ? i : i + 1;
+    const firstSlice = au.nals.findIndex((n) => [NalType.slice, NalType.idr].includes((n[0]! & 0x1f) as 1 | 5));
+    const nals = [...au.nals.slice(0, firstSlice), buildStampSei(seq, T0 + seq * 33_333), ...au.nals.slice(firstSlice)];
+    return packager.package({ ...au, nals }, i * 33.3)!;
+  });
+  const { counter, frames } = count([head, out[0]!.init!, ...out.map((o) => o.fragment)]);
+  assert.equal(counter.error, undefined);
+  assert.deepEqual(frames.map(([seq]) => seq), [0, 1, 2, 4, 5]);
+  assert.deepEqual([counter.gaps, counter.brokenChains, counter.cameraGaps], [0, 0, 1]);
+});
+
 test('accepts a new init segment between fragments (the camera changed its parameter sets)', () => {
   const { init, pictures: all } = pictures();
   const { counter, frames } = count([head, init, all[0]!.fragment, all[1]!.fragment, init, all[15]!.fragment]);
@@ -159,6 +176,7 @@ test('refuses what is not a raw fragmented MP4 stream of pictures', () => {
     ['mdat without moof', Buffer.concat([head, init, mdat]), /not after a moof/],
     ['moof without mdat', Buffer.concat([head, init, moof, moof]), /not an mdat/],
     ['NAL unit too long', Buffer.concat([head, init, moof, badNal]), /NAL unit of/],
+    ['moof without mfhd', Buffer.concat([head, init, Buffer.from([0, 0, 0, 24]), Buffer.from('moof'), Buffer.alloc(16)]), /mfhd/],
     ['endless box', Buffer.concat([head, Buffer.from([0, 0, 0, 0]), Buffer.from('mdat')]), /endless or broken/],
   ];
   for (const [name, input, error] of cases) {

@@ -5,9 +5,12 @@
 // units (where the simulated camera's stamp is: src/h264/sei.ts); slices are skipped by their length.
 // A picture is counted when its mdat is complete. It checks enough to be sure it counts real
 // pictures: status 200, video/mp4, no chunked encoding, an init segment (moov) before the first
-// fragment, every mdat right after a moof, NAL lengths that fit their mdat, and a slice in every
-// picture. It also tells keyframes (an IDR slice) and gaps in the stamps' sequence: a viewer that
-// falls behind must go on from a keyframe, never from a picture whose references it did not get.
+// fragment, an mfhd first in every moof, every mdat right after a moof, NAL lengths that fit their
+// mdat, and a slice in every picture. It also tells keyframes (an IDR slice) and gaps in the
+// fragments' sequence numbers (mfhd: picamd numbers every picture it packages, so a gap is pictures
+// this viewer was not sent): a viewer that falls behind must go on from a keyframe, never from a
+// picture whose references it did not get. Gaps in the stamps where the fragments follow each other
+// are the camera's (frames it dropped before encoding), counted apart.
 
 import { readStampSei } from '../../src/h264/sei.js';
 
@@ -32,8 +35,12 @@ const NAL_SEI = 6;
 
 const HEAD = 0;
 const BOX_HEADER = 1;
-/** Inside a box that is skipped whole (ftyp, moov, moof, free, ...). */
+/** Inside a box that is skipped whole (ftyp, moov, free, ...) or the rest of a moof. */
 const BOX_SKIP = 2;
+/** The start of a moof: its mfhd, for the fragment's sequence number. */
+const MOOF_HEAD = 6;
+/** moof body: mfhd size and type, version and flags, sequence_number. */
+const MOOF_HEAD_BYTES = 16;
 /** Inside an mdat, reading a NAL unit's length prefix. */
 const NAL_LENGTH = 3;
 /** Inside an mdat, in a NAL unit. */
@@ -50,6 +57,9 @@ export class Mp4Counter {
   private readonly small = Buffer.allocUnsafe(LARGE_BOX_HEADER_BYTES);
   private smallLength = 0;
   private readonly sei = Buffer.allocUnsafe(MAX_STAMP_SEI_BYTES);
+  private readonly moofHead = Buffer.allocUnsafe(MOOF_HEAD_BYTES);
+  private moofHeadLength = 0;
+  private fragmentNumber = 0;
   private seiLength = 0;
   /** Bytes left in the box being skipped, or in the mdat. */
   private boxRemaining = 0;
@@ -73,9 +83,9 @@ export class Mp4Counter {
   inits = 0;
   frames = 0;
   keyframes = 0;
-  /** Stamped pictures whose seq did not follow the previous one's. */
+  /** Fragments whose sequence number did not follow the previous one's. */
   gaps = 0;
-  /** Stamps missing in those gaps: pictures this viewer never got. */
+  /** Fragments missing in those gaps: pictures this viewer was not sent. */
   skipped = 0;
   /** Gaps that ended on a keyframe: the viewer fell behind and went on from there, as it should. */
   resyncs = 0;
@@ -83,7 +93,12 @@ export class Mp4Counter {
   brokenChains = 0;
   /** The first picture (after an init segment) was not a keyframe. */
   startedWithoutKeyframe = false;
+  /** Gaps in the stamps between fragments that follow each other: frames the camera dropped. */
+  cameraGaps = 0;
   private lastSeq = -1;
+  /** The previous fragment's sequence number; 0 after an init segment (a new packager may start again at 1). */
+  private lastFragmentNumber = 0;
+  private framesSinceInit = 0;
   error: string | undefined;
 
   constructor(private readonly onFrame: Mp4FrameListener) {}
@@ -133,6 +148,19 @@ export class Mp4Counter {
           pos += n;
           this.boxRemaining -= n;
           if (this.smallLength === NAL_LENGTH_BYTES) this.nalStart();
+          break;
+        }
+        case MOOF_HEAD: {
+          const n = Math.min(MOOF_HEAD_BYTES - this.moofHeadLength, end - pos);
+          this.moofHead.set(buf.subarray(pos, pos + n), this.moofHeadLength);
+          this.moofHeadLength += n;
+          pos += n;
+          this.boxRemaining -= n;
+          if (this.moofHeadLength === MOOF_HEAD_BYTES) {
+            if (fourCc(this.moofHead, 4) !== 'mfhd') return this.fail('a moof that does not start with its mfhd');
+            this.fragmentNumber = this.moofHead.readUInt32BE(12);
+            this.state = this.boxRemaining === 0 ? BOX_HEADER : BOX_SKIP;
+          }
           break;
         }
         case BOX_SKIP: {
@@ -204,10 +232,18 @@ export class Mp4Counter {
       return;
     }
     if (previous === 'moof') return this.fail(`a ${type} box after a moof, not an mdat`);
-    if (type === 'moov') this.inits++;
+    if (type === 'moov') {
+      this.inits++;
+      this.lastFragmentNumber = 0;
+      this.framesSinceInit = 0;
+    }
     if (type === 'moof') {
       if (this.inits === 0) return this.fail('a fragment before the init segment');
+      if (this.boxRemaining < MOOF_HEAD_BYTES) return this.fail(`a moof of ${size} bytes, too small for its mfhd`);
       this.moofBytes = size;
+      this.moofHeadLength = 0;
+      this.state = MOOF_HEAD;
+      return;
     }
     this.state = this.boxRemaining === 0 ? BOX_HEADER : BOX_SKIP;
   }
@@ -244,15 +280,19 @@ export class Mp4Counter {
     this.lastBox = '';
     if (this.slices === 0) return this.fail(`picture ${this.frames + 1} has no slice`);
     this.frames++;
+    this.framesSinceInit++;
     if (this.keyframe) this.keyframes++;
-    if (this.frames === 1 && !this.keyframe) this.startedWithoutKeyframe = true;
+    if (this.framesSinceInit === 1 && !this.keyframe) this.startedWithoutKeyframe = true;
+    const followed = this.lastFragmentNumber > 0 && this.fragmentNumber === this.lastFragmentNumber + 1;
+    if (this.lastFragmentNumber > 0 && !followed) {
+      this.gaps++;
+      if (this.fragmentNumber > this.lastFragmentNumber) this.skipped += this.fragmentNumber - this.lastFragmentNumber - 1;
+      if (this.keyframe) this.resyncs++;
+      else this.brokenChains++;
+    }
+    this.lastFragmentNumber = this.fragmentNumber;
     if (this.seq >= 0) {
-      if (this.lastSeq >= 0 && this.seq !== this.lastSeq + 1) {
-        this.gaps++;
-        if (this.seq > this.lastSeq) this.skipped += this.seq - this.lastSeq - 1;
-        if (this.keyframe) this.resyncs++;
-        else this.brokenChains++;
-      }
+      if (followed && this.lastSeq >= 0 && this.seq !== this.lastSeq + 1) this.cameraGaps++;
       this.lastSeq = this.seq;
     }
     this.onFrame(this.seq, this.tUs, this.moofBytes + this.mdatBytes, this.keyframe);

@@ -8,11 +8,13 @@
 //
 // Fast viewers read with one shared buffer for all sockets (net's `onread`), so reading allocates
 // nothing; slow viewers read small pieces and pause to hold their rate. Frames are counted by
-// MultipartCounter; latency is the time from the simulated camera's stamp to the frame's last byte
+// MultipartCounter (/stream.mjpg) or Mp4Counter (/stream.mp4, one picture per moof + mdat, stamped
+// in an SEI NAL unit); latency is the time from the simulated camera's stamp to the frame's last byte
 // arriving here (both clocks are this machine's wall clock, so no synchronisation is needed).
 
 import { connect, type Socket } from 'node:net';
 import { nowUs } from '../../src/sim/stamp.js';
+import { Mp4Counter } from './mp4-counter.js';
 import { MultipartCounter } from './multipart-counter.js';
 
 export interface LoadPlan {
@@ -35,6 +37,30 @@ export interface GroupResult {
   bytes: number[];
   /** Latency percentiles in ms over every counted frame of the group; null without frames. */
   latencyMs: { p50: number; p90: number; p99: number; max: number; count: number } | null;
+  /** /stream.mp4 only: what the group's viewers received in the window, summed over them. */
+  video?: VideoGroupResult;
+}
+
+export interface VideoGroupResult {
+  keyframes: number;
+  /** Breaks in the fragments' sequence numbers (mfhd), and the pictures missing in them. */
+  gaps: number;
+  skipped: number;
+  /** Gaps that ended on a keyframe (the viewer went on from there, as it should). */
+  resyncs: number;
+  /** Gaps that ended on another picture: a broken reference chain (must be 0). */
+  brokenChains: number;
+  /** Gaps in the stamps where the fragments followed each other: frames the camera dropped before encoding. */
+  cameraGaps: number;
+  /** Viewers whose first picture was not a keyframe (must be 0). */
+  startedWithoutKeyframe: number;
+  /** Init segments received (one per viewer, plus parameter-set changes). */
+  inits: number;
+  /**
+   * How far behind the camera the viewers were at the window's end: now minus the capture time of
+   * the last picture each received, median and worst over the group, in ms.
+   */
+  lagMs: { median: number; max: number } | null;
 }
 
 export interface LoadResult {
@@ -104,19 +130,44 @@ class LatencyHistogram {
   }
 }
 
+const VIDEO_KEYS = ['keyframes', 'gaps', 'skipped', 'resyncs', 'brokenChains', 'cameraGaps', 'inits'] as const;
+
 class LoadViewer {
-  readonly counter: MultipartCounter;
+  readonly counter: MultipartCounter | Mp4Counter;
+  /** The Mp4Counter's tallies when the window began. */
+  videoAtBegin: Record<(typeof VIDEO_KEYS)[number], number> | undefined;
   socket!: Socket;
   /** Frames captured in the window. */
   frames = 0;
+  /** Capture time of the last stamped frame received. */
+  lastTUs = -1;
   bytesAtBegin = 0;
   closed = false;
 
   constructor(
     readonly slow: boolean,
+    mp4: boolean,
     onFrame: (viewer: LoadViewer, seq: number, tUs: number) => void,
   ) {
-    this.counter = new MultipartCounter((seq, tUs) => onFrame(this, seq, tUs));
+    this.counter = mp4 ? new Mp4Counter((seq, tUs) => onFrame(this, seq, tUs)) : new MultipartCounter((seq, tUs) => onFrame(this, seq, tUs));
+  }
+
+  /** The Mp4Counter's tallies since the window began; undefined for MJPEG. */
+  videoInWindow(): Omit<VideoGroupResult, 'lagMs'> | undefined {
+    const c = this.counter;
+    if (!(c instanceof Mp4Counter)) return undefined;
+    const at = this.videoAtBegin;
+    const since = (k: (typeof VIDEO_KEYS)[number]) => c[k] - (at?.[k] ?? 0);
+    return {
+      keyframes: since('keyframes'),
+      gaps: since('gaps'),
+      skipped: since('skipped'),
+      resyncs: since('resyncs'),
+      brokenChains: since('brokenChains'),
+      cameraGaps: since('cameraGaps'),
+      inits: since('inits'),
+      startedWithoutKeyframe: c.startedWithoutKeyframe ? 1 : 0,
+    };
   }
 }
 
@@ -144,7 +195,7 @@ class Load {
   async start(): Promise<void> {
     const onFrame = (viewer: LoadViewer, seq: number, tUs: number) => this.onFrame(viewer, seq, tUs);
     for (let i = 0; i < this.plan.fast + this.plan.slow; i++) {
-      const viewer = new LoadViewer(i >= this.plan.fast, onFrame);
+      const viewer = new LoadViewer(i >= this.plan.fast, this.plan.path.endsWith('.mp4'), onFrame);
       this.viewers.push(viewer);
       this.open(viewer);
       // Let the server accept in batches rather than overflowing its listen backlog.
@@ -194,6 +245,7 @@ class Load {
       this.unstamped++;
       return;
     }
+    viewer.lastTUs = tUs;
     if (tUs < this.windowStartUs || tUs >= this.captureEndUs) return;
     viewer.frames++;
     (viewer.slow ? this.slowLatency : this.fastLatency).add(nowUs() - tUs);
@@ -209,7 +261,11 @@ class Load {
     this.cpuAtBegin = process.cpuUsage();
     this.windowStartUs = nowUs();
     this.captureEndUs = this.windowStartUs + this.plan.captureMs * 1000;
-    for (const viewer of this.viewers) viewer.bytesAtBegin = viewer.counter.bytes;
+    for (const viewer of this.viewers) {
+      viewer.bytesAtBegin = viewer.counter.bytes;
+      const c = viewer.counter;
+      if (c instanceof Mp4Counter) viewer.videoAtBegin = Object.fromEntries(VIDEO_KEYS.map((k) => [k, c[k]])) as LoadViewer['videoAtBegin'];
+    }
     this.errors.length = 0;
   }
 
@@ -218,12 +274,23 @@ class Load {
     const cpu = process.cpuUsage(this.cpuAtBegin);
     const group = (slow: boolean, latency: LatencyHistogram): GroupResult => {
       const members = this.viewers.filter((v) => v.slow === slow);
-      return {
+      const result: GroupResult = {
         viewers: members.length,
         frames: members.map((v) => v.frames).sort((a, b) => a - b),
         bytes: members.map((v) => v.counter.bytes - v.bytesAtBegin).sort((a, b) => a - b),
         latencyMs: latency.summary(),
       };
+      if (this.plan.path.endsWith('.mp4')) {
+        const sums = { keyframes: 0, gaps: 0, skipped: 0, resyncs: 0, brokenChains: 0, cameraGaps: 0, startedWithoutKeyframe: 0, inits: 0 };
+        for (const v of members) {
+          const w = v.videoInWindow()!;
+          for (const k of Object.keys(sums) as Array<keyof typeof sums>) sums[k] += w[k];
+        }
+        const now = nowUs();
+        const lags = members.filter((v) => v.lastTUs >= 0).map((v) => (now - v.lastTUs) / 1000).sort((a, b) => a - b);
+        result.video = { ...sums, lagMs: lags.length ? { median: lags[Math.floor(lags.length / 2)]!, max: lags[lags.length - 1]! } : null };
+      }
+      return result;
     };
     const fast = group(false, this.fastLatency);
     const slow = group(true, this.slowLatency);

@@ -1,6 +1,8 @@
 // `npm run bench`: picamd against a node:http baseline on the same simulated camera and the same
-// load, one server at a time, plus the frame parser's throughput. Prints a table and writes
-// bench-results/bench-<date>.json. Runs for a few minutes; not part of `npm test`.
+// load, one server at a time, plus the frame parser's throughput; then picamd in H.264 mode
+// (/stream.mp4, the simulated camera encoding with ffmpeg's libx264) on the same scene, compared with
+// MJPEG. Prints tables and writes bench-results/bench-<date>.json. Runs for a few minutes; not part
+// of `npm test`.
 //
 //   node --import tsx test/bench/run.ts [--only <scenario,...>] [--server picamd|baseline]
 //       [--measure-ms N] [--slow-measure-ms N] [--no-parser] [--cpu-prof (to bench-results/profiles/)]
@@ -10,11 +12,12 @@
 // test/bench/baseline-server.ts), waits for the camera to stream, opens the viewers in a separate
 // load process (test/bench/load.ts), warms up, then measures: the viewers count frames and
 // latencies; this process samples the server's and the camera's CPU time (/proc/<pid>/stat) and the
-// server's RSS (/proc/<pid>/status, every 100 ms). The load process and the baseline run as plain
+// server's RSS (/proc/<pid>/status, every 100 ms); the camera's CPU is its whole process tree (in
+// H.264 mode the simulated camera's ffmpeg is its child). The load process and the baseline run as plain
 // JavaScript compiled for the run, so no TypeScript loader runs inside the measured processes.
 
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -23,14 +26,20 @@ import { parseArgs } from 'node:util';
 import ts from 'typescript';
 import { buildCameraArgv } from '../../src/camera/args.js';
 import { configSchema } from '../../src/config/schema.js';
+import { readStampSei } from '../../src/h264/sei.js';
+import { nowUs } from '../../src/sim/stamp.js';
 import type { GroupResult, LoadPlan, LoadResult } from './load.js';
 import { runParserBench, type ParserBenchResult } from './parser-bench.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
+type Codec = 'mjpeg' | 'h264';
+
 interface Scenario {
   name: string;
+  /** H.264: camera.codec "h264", bit rate automatic, viewers on /stream.mp4; picamd only (the baseline serves MJPEG). */
+  codec: Codec;
   width: number;
   height: number;
   framerate: number;
@@ -38,14 +47,35 @@ interface Scenario {
   slow: number;
 }
 
+/**
+ * H.264 slow viewers: at most this long after the warm-up, wait until picamd reports skipped pictures
+ * for as many viewers as are slow. On loopback the kernel lets a socket's send buffer grow to
+ * tcp_wmem's maximum (4 MB here): at H.264's 250 KB/s a 20 KB/s viewer takes about 18 s to fill it,
+ * and only then does picamd see the viewer fall behind.
+ */
+const SLOW_SETTLE_MAX_MS = 60_000;
+
 const SCENARIOS: Scenario[] = [
-  { name: '720p-1', width: 1280, height: 720, framerate: 30, fast: 1, slow: 0 },
-  { name: '720p-10', width: 1280, height: 720, framerate: 30, fast: 10, slow: 0 },
-  { name: '720p-100', width: 1280, height: 720, framerate: 30, fast: 100, slow: 0 },
-  { name: '720p-300', width: 1280, height: 720, framerate: 30, fast: 300, slow: 0 },
-  { name: '1080p-100', width: 1920, height: 1080, framerate: 30, fast: 100, slow: 0 },
-  { name: '720p-slow', width: 1280, height: 720, framerate: 30, fast: 20, slow: 20 },
+  { name: '720p-1', codec: 'mjpeg', width: 1280, height: 720, framerate: 30, fast: 1, slow: 0 },
+  { name: '720p-10', codec: 'mjpeg', width: 1280, height: 720, framerate: 30, fast: 10, slow: 0 },
+  { name: '720p-100', codec: 'mjpeg', width: 1280, height: 720, framerate: 30, fast: 100, slow: 0 },
+  { name: '720p-300', codec: 'mjpeg', width: 1280, height: 720, framerate: 30, fast: 300, slow: 0 },
+  { name: '1080p-100', codec: 'mjpeg', width: 1920, height: 1080, framerate: 30, fast: 100, slow: 0 },
+  { name: '720p-slow', codec: 'mjpeg', width: 1280, height: 720, framerate: 30, fast: 20, slow: 20 },
+  { name: 'h264-720p-1', codec: 'h264', width: 1280, height: 720, framerate: 30, fast: 1, slow: 0 },
+  { name: 'h264-720p-10', codec: 'h264', width: 1280, height: 720, framerate: 30, fast: 10, slow: 0 },
+  { name: 'h264-720p-100', codec: 'h264', width: 1280, height: 720, framerate: 30, fast: 100, slow: 0 },
+  { name: 'h264-720p-slow', codec: 'h264', width: 1280, height: 720, framerate: 30, fast: 20, slow: 20 },
 ];
+
+/** The codec comparison: MJPEG scenario, H.264 scenario, viewers. */
+const CODEC_PAIRS: Array<[string, string, number]> = [
+  ['720p-1', 'h264-720p-1', 1],
+  ['720p-10', 'h264-720p-10', 10],
+  ['720p-100', 'h264-720p-100', 100],
+];
+/** The issue's target: H.264 at least this many times smaller than MJPEG at quality 80, 720p30. */
+const H264_BYTES_TARGET = 8;
 
 type ServerKind = 'picamd' | 'baseline';
 
@@ -136,6 +166,51 @@ async function waitForQuiet(): Promise<number> {
   return (performance.now() - start - 1000) / 1000;
 }
 
+/** A process's descendants (children, theirs, ...), from /proc/<pid>/task/<tid>/children. */
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  const visit = (p: number) => {
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${p}/task`);
+    } catch {
+      return;
+    }
+    for (const tid of tasks) {
+      let children = '';
+      try {
+        children = readFileSync(`/proc/${p}/task/${tid}/children`, 'latin1');
+      } catch {
+        continue;
+      }
+      for (const c of children.split(' ').filter(Boolean).map(Number)) {
+        out.push(c);
+        visit(c);
+      }
+    }
+  };
+  visit(pid);
+  return out;
+}
+
+/** CPU time of a process and, apart, of its descendants at this moment (those gone since are not counted). */
+function treeCpuMs(pid: number): { own: number; children: Map<number, number> } {
+  const own = cpuMs(pid);
+  const children = new Map<number, number>();
+  for (const c of descendants(pid)) {
+    const t = cpuMs(c);
+    if (Number.isFinite(t.user)) children.set(c, t.user + t.sys);
+  }
+  return { own: own.user + own.sys, children };
+}
+
+/** CPU ms used between two tree readings: the process's own, and its descendants' (those alive at the end). */
+function treeCpuDelta(a: ReturnType<typeof treeCpuMs>, b: ReturnType<typeof treeCpuMs>): { own: number; children: number } {
+  let children = 0;
+  for (const [pid, ms] of b.children) children += ms - (a.children.get(pid) ?? 0);
+  return { own: b.own - a.own, children };
+}
+
 /** Samples a process's RSS every 100 ms. */
 class RssSampler {
   readonly samples: Array<{ at: number } & Memory> = [];
@@ -220,7 +295,22 @@ async function getJson(port: number, path: string): Promise<any> {
 }
 
 function cameraConfig(s: Scenario) {
-  return { width: s.width, height: s.height, framerate: s.framerate, quality: JPEG_QUALITY };
+  const size = { width: s.width, height: s.height, framerate: s.framerate };
+  // H.264: the default keyframe interval (1 s), profile and level, and the automatic bit rate.
+  return s.codec === 'h264' ? { ...size, codec: 'h264' as const } : { ...size, quality: JPEG_QUALITY };
+}
+
+/** Whether GET `path` answers 200 now (the body is not read). */
+async function answers200(port: number, path: string): Promise<boolean> {
+  const abort = new AbortController();
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: abort.signal });
+    return res.status === 200;
+  } catch {
+    return false;
+  } finally {
+    abort.abort();
+  }
 }
 
 async function startServer(kind: ServerKind, s: Scenario, work: string, scripts: { baseline: string }): Promise<RunningServer> {
@@ -268,7 +358,8 @@ async function startServer(kind: ServerKind, s: Scenario, work: string, scripts:
       try {
         await getJson(port, '/healthz');
         const status = await getJson(port, '/api/status');
-        if (status.camera?.state === 'streaming' && status.camera.pid) {
+        // In H.264 mode /stream.mp4 answers 503 until the first keyframe has been packaged.
+        if (status.camera?.state === 'streaming' && status.camera.pid && (s.codec !== 'h264' || (await answers200(port, '/stream.mp4')))) {
           return { pid: child.pid!, cameraPid: status.camera.pid, port, stop };
         }
       } catch {
@@ -342,6 +433,37 @@ async function recordCamera(s: Scenario, ms: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * The simulated camera's own share of the H.264 latency: from each picture's capture stamp to the
+ * moment its stamp SEI comes out of the camera's stdout (the simulator writes a whole access unit at
+ * once), read here with this machine's clock as the viewers read theirs. Includes the simulator's
+ * ffmpeg and its Annex-B cutting; not picamd.
+ */
+async function cameraH264DelayMs(s: Scenario, ms: number): Promise<{ p50: number; p99: number; count: number }> {
+  const camera = configSchema.parse({
+    camera: { command: [process.execPath, join(repo, 'dist/sim/camera.js')], ...cameraConfig(s), extraArgs: ['-t', String(ms)] },
+  }).camera;
+  const [file, ...args] = buildCameraArgv(camera);
+  const child = spawn(file!, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  const uuid = Buffer.from('picamd-sim-stamp', 'latin1');
+  const delays: number[] = [];
+  child.stdout.on('data', (chunk: Buffer) => {
+    const now = nowUs();
+    // The SEI: header, payloadType 5, payloadSize 32, then the UUID; its 16 value bytes may gain a
+    // few emulation prevention bytes, so take some more and let readStampSei unescape them.
+    for (let at = chunk.indexOf(uuid); at >= 3; at = chunk.indexOf(uuid, at + 1)) {
+      const stamp = readStampSei(chunk.subarray(at - 3, Math.min(chunk.length, at + 16 + 16 + 8 + 1)));
+      if (stamp) delays.push((now - stamp.tUs) / 1000);
+    }
+  });
+  await new Promise((resolve) => child.on('close', resolve));
+  // The first second: ffmpeg starting.
+  const steady = delays.slice(Math.round(s.framerate));
+  const sorted = [...steady].sort((a, b) => a - b);
+  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+  return { p50: q(0.5), p99: q(0.99), count: sorted.length };
+}
+
 // ---------------------------------------------------------------------------------------------
 // One run
 
@@ -354,11 +476,14 @@ interface GroupSummary {
   medianShare: number;
   medianKBps: number;
   latencyMs: GroupResult['latencyMs'];
+  /** H.264: keyframes, gaps in the stamps and how they ended, summed over the group's viewers. */
+  video?: GroupResult['video'];
 }
 
 export interface RunResult {
   scenario: string;
   server: ServerKind;
+  codec: Codec;
   width: number;
   height: number;
   framerate: number;
@@ -384,8 +509,20 @@ export interface RunResult {
   serverHwmMB: number;
   /** The server's RSS every 100 ms from its start, with the window's start and end as indexes. */
   serverRssSeries: { mb: number[]; windowStart: number; windowEnd: number };
+  /** The camera's whole process tree (% of one core): the simulated camera and, in H.264 mode, its ffmpeg. */
   cameraCpuPercent: number;
+  /** Of it, the camera's child processes (the simulator's ffmpeg encoding with libx264). */
+  cameraEncoderCpuPercent: number;
   cameraRssMB: number;
+  /** H.264 slow viewers: time waited after the warm-up until picamd skipped pictures for as many viewers as are slow. */
+  slowSettledMs?: number;
+  /** H.264: what picamd's /api/status said of its viewers at the window's end (skipped pictures, per viewer). */
+  serverVideoViewers?: { viewers: number; delivered: number; skipped: number; viewersWithSkips: number };
+  /**
+   * H.264: the viewers picamd's log says left during the run after at least a second (not the
+   * start-up probe), with their tallies.
+   */
+  serverVideoDeparted?: { viewers: number; delivered: number; skipped: number; resyncs: number };
   loadCpuPercent: number;
   /** The whole machine, in % of one core (200% = both cores busy), steal time excluded. */
   machineBusyPercent: number;
@@ -412,7 +549,22 @@ function summarize(g: GroupResult, due: number, captureMs: number, windowMs: num
     medianShare: due ? median(g.frames) / due : 0,
     medianKBps: median(g.bytes) / 1000 / (windowMs / 1000),
     latencyMs: g.latencyMs,
+    ...(g.video ? { video: g.video } : {}),
   };
+}
+
+/** The H.264 viewers that left, from picamd's log lines (mp4-route.ts, server.ts). */
+function departedVideoViewers(log: string): NonNullable<RunResult['serverVideoDeparted']> {
+  const out = { viewers: 0, delivered: 0, skipped: 0, resyncs: 0 };
+  for (const m of log.matchAll(/H\.264 viewer \d+ \([^)]*\) left after ([\d.]+) s: (\d+) pictures delivered, (\d+) skipped, (\d+) resynchronised/g)) {
+    const [seconds, delivered, skipped, resyncs] = m.slice(1).map(Number) as [number, number, number, number];
+    if (seconds < 1) continue;
+    out.viewers++;
+    out.delivered += delivered;
+    out.skipped += skipped;
+    out.resyncs += resyncs;
+  }
+  return out;
 }
 
 async function runOne(kind: ServerKind, s: Scenario, scripts: { load: string; baseline: string }): Promise<RunResult> {
@@ -428,7 +580,7 @@ async function runOne(kind: ServerKind, s: Scenario, scripts: { load: string; ba
     const plan: LoadPlan = {
       host: '127.0.0.1',
       port: server.port,
-      path: '/stream.mjpg',
+      path: s.codec === 'h264' ? '/stream.mp4' : '/stream.mjpg',
       fast: s.fast,
       slow: s.slow,
       slowBytesPerSecond: SLOW_BYTES_PER_SECOND,
@@ -436,10 +588,20 @@ async function runOne(kind: ServerKind, s: Scenario, scripts: { load: string; ba
     };
     await load.request({ type: 'start', plan }, 'ready');
     await sleep(WARMUP_MS);
+    let settledMs: number | undefined;
+    if (s.codec === 'h264' && s.slow > 0) {
+      const start = performance.now();
+      for (;;) {
+        const list = ((await getJson(server.port, '/api/status')).stream?.viewerList ?? []) as Array<{ skipped: number }>;
+        settledMs = performance.now() - start;
+        if (list.filter((v) => v.skipped > 0).length >= s.slow || settledMs > SLOW_SETTLE_MAX_MS) break;
+        await sleep(500);
+      }
+    }
 
     const t0 = performance.now();
     const server0 = cpuMs(server.pid);
-    const camera0 = cpuMs(server.cameraPid);
+    const camera0 = treeCpuMs(server.cameraPid);
     const machine0 = machineTicks();
     const self0 = process.cpuUsage();
     await load.request({ type: 'begin' }, 'begun');
@@ -447,10 +609,22 @@ async function runOne(kind: ServerKind, s: Scenario, scripts: { load: string; ba
     const { result } = (await load.request({ type: 'end' }, 'result')) as { result: LoadResult };
     const t1 = performance.now();
     const server1 = cpuMs(server.pid);
-    const camera1 = cpuMs(server.cameraPid);
+    const camera1 = treeCpuMs(server.cameraPid);
     const machine1 = machineTicks();
     const self1 = process.cpuUsage(self0);
     rss.stop();
+    let serverVideoViewers: RunResult['serverVideoViewers'];
+    if (s.codec === 'h264') {
+      const list = ((await getJson(server.port, '/api/status')).stream?.viewerList ?? []).filter((v: any) => v.kind === 'h264');
+      serverVideoViewers = {
+        viewers: list.length,
+        delivered: list.reduce((n: number, v: any) => n + v.delivered, 0),
+        skipped: list.reduce((n: number, v: any) => n + v.skipped, 0),
+        viewersWithSkips: list.filter((v: any) => v.skipped > 0).length,
+      };
+    }
+    const cameraCpu = treeCpuDelta(camera0, camera1);
+    const serverVideoDeparted = s.codec === 'h264' ? departedVideoViewers(readFileSync(join(work, `${kind}-${s.name}.log`), 'utf8')) : undefined;
     const seconds = (t1 - t0) / 1000;
     const hwm = memory(server.pid)?.hwm ?? NaN;
     const cameraRss = memory(server.cameraPid)?.rss ?? NaN;
@@ -463,6 +637,7 @@ async function runOne(kind: ServerKind, s: Scenario, scripts: { load: string; ba
     return {
       scenario: s.name,
       server: kind,
+      codec: s.codec,
       width: s.width,
       height: s.height,
       framerate: s.framerate,
@@ -488,8 +663,12 @@ async function runOne(kind: ServerKind, s: Scenario, scripts: { load: string; ba
         windowStart: rss.samples.findIndex((x) => x.at >= t0),
         windowEnd: rss.samples.findIndex((x) => x.at >= t1),
       },
-      cameraCpuPercent: ((camera1.user + camera1.sys - camera0.user - camera0.sys) / 1000 / seconds) * 100,
+      cameraCpuPercent: ((cameraCpu.own + cameraCpu.children) / 1000 / seconds) * 100,
+      cameraEncoderCpuPercent: (cameraCpu.children / 1000 / seconds) * 100,
       cameraRssMB: cameraRss,
+      ...(serverVideoViewers ? { serverVideoViewers } : {}),
+      ...(serverVideoDeparted ? { serverVideoDeparted } : {}),
+      ...(settledMs !== undefined ? { slowSettledMs: settledMs } : {}),
       loadCpuPercent: (result.cpuMs / result.windowMs) * 100,
       machineBusyPercent: machineShare('busy'),
       machineSoftirqPercent: machineShare('softirq'),
@@ -498,7 +677,7 @@ async function runOne(kind: ServerKind, s: Scenario, scripts: { load: string; ba
         0,
         machineShare('busy') -
           machineShare('softirq') -
-          ((serverCpu + camera1.user + camera1.sys - camera0.user - camera0.sys + result.cpuMs + (self1.user + self1.system) / 1000) / 1000 / seconds) * 100,
+          ((serverCpu + cameraCpu.own + cameraCpu.children + result.cpuMs + (self1.user + self1.system) / 1000) / 1000 / seconds) * 100,
       ),
       waitedForQuietSeconds: waited,
       unstamped: result.unstamped,
@@ -597,7 +776,7 @@ function slowTable(runs: RunResult[]): string {
   return formatColumns([
     ['scenario', 'server', 'fast frames min', 'fast p99 ms', 'slow KB/s med', 'RSS peak 1st half MB', 'RSS peak 2nd half MB'],
     ...runs
-      .filter((r) => r.slow)
+      .filter((r) => r.slow && r.codec === 'mjpeg')
       .map((r) => [
         r.scenario,
         r.server,
@@ -607,6 +786,120 @@ function slowTable(runs: RunResult[]): string {
         f(r.serverRssFirstHalfPeakMB),
         f(r.serverRssSecondHalfPeakMB),
       ]),
+  ]);
+}
+
+interface CodecComparison {
+  viewers: number;
+  mjpeg: CodecFigures;
+  h264: CodecFigures;
+  /** MJPEG bytes per viewer per second / H.264's (the target is >= H264_BYTES_TARGET). */
+  bytesRatio: number;
+  noisy: boolean;
+}
+
+interface CodecFigures {
+  scenario: string;
+  /** Median fast viewer, KB (10^3 bytes) per second. */
+  kBPerViewerPerSecond: number;
+  /** picamd's CPU (% of one core) divided by the viewers. */
+  serverCpuPercentPerViewer: number;
+  serverCpuPercent: number;
+  p50Ms: number;
+  p99Ms: number;
+  rssPeakMB: number;
+  rssAnonPeakMB: number;
+  /** The simulated camera's process tree, and of it the encoder (ffmpeg); the simulator's, not a Pi's. */
+  cameraCpuPercent: number;
+  cameraEncoderCpuPercent: number;
+}
+
+function codecFigures(r: RunResult): CodecFigures {
+  return {
+    scenario: r.scenario,
+    kBPerViewerPerSecond: r.fast.medianKBps,
+    serverCpuPercentPerViewer: r.serverCpuPercent / r.fast.viewers,
+    serverCpuPercent: r.serverCpuPercent,
+    p50Ms: r.fast.latencyMs?.p50 ?? NaN,
+    p99Ms: r.fast.latencyMs?.p99 ?? NaN,
+    rssPeakMB: r.serverRssPeakMB,
+    rssAnonPeakMB: r.serverRssAnonPeakMB,
+    cameraCpuPercent: r.cameraCpuPercent,
+    cameraEncoderCpuPercent: r.cameraEncoderCpuPercent,
+  };
+}
+
+function codecComparison(runs: RunResult[]): CodecComparison[] {
+  const out: CodecComparison[] = [];
+  for (const [mjpegName, h264Name, viewers] of CODEC_PAIRS) {
+    const m = runs.find((r) => r.scenario === mjpegName && r.server === 'picamd');
+    const h = runs.find((r) => r.scenario === h264Name && r.server === 'picamd');
+    if (!m || !h) continue;
+    out.push({
+      viewers,
+      mjpeg: codecFigures(m),
+      h264: codecFigures(h),
+      bytesRatio: m.fast.medianKBps / h.fast.medianKBps,
+      noisy: noisy(m) || noisy(h),
+    });
+  }
+  return out;
+}
+
+function comparisonTable(cs: CodecComparison[]): string {
+  const pair = (c: CodecComparison, get: (x: CodecFigures) => string) => `${get(c.mjpeg)} / ${get(c.h264)}`;
+  return formatColumns([
+    [
+      '720p30, MJPEG q80 / H.264', 'KB/s per viewer', 'MJPEG / H.264 bytes', 'picamd CPU per viewer', 'p50 ms', 'p99 ms',
+      'RSS peak MB', 'anon MB', 'camera CPU (sim)', 'of it ffmpeg',
+    ],
+    ...cs.map((c) => [
+      `${c.viewers} viewer${c.viewers === 1 ? '' : 's'}${c.noisy ? ' *' : ''}`,
+      pair(c, (x) => f(x.kBPerViewerPerSecond, 0)),
+      `${f(c.bytesRatio, 1)}x`,
+      pair(c, (x) => `${f(x.serverCpuPercentPerViewer, 2)}%`),
+      pair(c, (x) => f(x.p50Ms, 1)),
+      pair(c, (x) => f(x.p99Ms, 1)),
+      pair(c, (x) => f(x.rssPeakMB)),
+      pair(c, (x) => f(x.rssAnonPeakMB)),
+      pair(c, (x) => `${f(x.cameraCpuPercent, 0)}%`),
+      pair(c, (x) => `${f(x.cameraEncoderCpuPercent, 0)}%`),
+    ]),
+  ], 1);
+}
+
+/** The H.264 runs' stream checks: keyframes, gaps in the stamps, how viewers resynchronised. */
+function videoTable(runs: RunResult[]): string {
+  const rows: string[][] = [];
+  for (const r of runs.filter((x) => x.codec === 'h264')) {
+    for (const [group, g] of [['fast', r.fast], ['slow', r.slow]] as const) {
+      if (!g?.video) continue;
+      const v = g.video;
+      rows.push([
+        r.scenario,
+        `${g.viewers} ${group}`,
+        f(g.medianKBps),
+        `${f(g.medianFps)}`,
+        f(g.latencyMs?.p50 ?? NaN, 1),
+        f(g.latencyMs?.p99 ?? NaN, 1),
+        String(v.keyframes),
+        String(v.resyncs),
+        String(v.skipped),
+        String(v.brokenChains + v.startedWithoutKeyframe),
+        v.lagMs ? `${f(v.lagMs.median / 1000, 1)} / ${f(v.lagMs.max / 1000, 1)}` : '-',
+        String(v.cameraGaps),
+      ]);
+    }
+    const sv = r.serverVideoViewers;
+    if (sv) rows.push([r.scenario, `picamd: ${sv.viewers} connected`, '', '', '', '', '', '', `${sv.skipped} (${sv.viewersWithSkips} viewers)`, '', '', '']);
+    const d = r.serverVideoDeparted;
+    if (d?.viewers) {
+      rows.push([r.scenario, `picamd: ${d.viewers} left`, '', '', '', '', '', String(d.resyncs), String(d.skipped), '', '', '']);
+    }
+  }
+  return formatColumns([
+    ['scenario', 'viewers', 'KB/s med', 'fps med', 'p50 ms', 'p99 ms', 'keyframes', 'resyncs to a keyframe', 'pictures skipped', 'broken chains', 'behind at the end s med/max', 'camera drops'],
+    ...rows,
   ]);
 }
 
@@ -649,6 +942,45 @@ function targets(runs: RunResult[]): Target[] {
       noisy: cpu.some((r) => r.noisy),
     });
   }
+  for (const c of codecComparison(runs)) {
+    out.push({
+      name: `H.264 at least ${H264_BYTES_TARGET}x smaller than MJPEG q80 at 720p30, ${c.viewers} viewer${c.viewers === 1 ? '' : 's'}`,
+      met: c.bytesRatio >= H264_BYTES_TARGET,
+      value: `${f(c.mjpeg.kBPerViewerPerSecond, 0)} / ${f(c.h264.kBPerViewerPerSecond, 0)} KB/s per viewer = ${f(c.bytesRatio, 1)}x`,
+      noisy: false,
+    });
+  }
+  const videoRuns = runs.filter((r) => r.codec === 'h264');
+  if (videoRuns.length) {
+    const broken = videoRuns.reduce((n, r) => n + [r.fast, r.slow].reduce((m, g) => m + (g?.video ? g.video.brokenChains + g.video.startedWithoutKeyframe : 0), 0), 0);
+    out.push({
+      name: 'H.264: every viewer starts and resynchronises on a keyframe (no broken reference chains)',
+      met: broken === 0,
+      value: `${broken} broken`,
+      noisy: false,
+    });
+  }
+  const slowVideo = p('h264-720p-slow');
+  if (slowVideo?.slow?.video) {
+    const growth = slowVideo.serverRssSecondHalfPeakMB - slowVideo.serverRssFirstHalfPeakMB;
+    const v = slowVideo.slow.video;
+    const fastVideo = slowVideo.fast.video!;
+    const d = slowVideo.serverVideoDeparted;
+    const sv = slowVideo.serverVideoViewers;
+    // picamd's own count (the viewers still connected, and those that left) and what the viewers saw.
+    const resyncs = v.resyncs + (d?.resyncs ?? 0);
+    const skipped = (sv?.skipped ?? 0) + (d?.skipped ?? 0);
+    out.push({
+      name: `H.264 slow viewers skip to keyframes: the fast ones miss no picture, RSS grows < ${SLOW_GROWTH_LIMIT_MB} MB over the window`,
+      met: fastVideo.skipped === 0 && fastVideo.brokenChains === 0 && skipped > 0 && growth < SLOW_GROWTH_LIMIT_MB,
+      value:
+        `fast viewers missed ${fastVideo.skipped} pictures picamd packaged (frames min ${pct(slowVideo.fast.minShare)} of the camera's); ` +
+        `picamd skipped ${skipped} pictures for the slow viewers, resyncs ${resyncs} (seen by the slow viewers: ${v.resyncs}); ` +
+        `${d?.viewers ?? 0} viewers left during the run, ${(sv?.viewers ?? 0) - slowVideo.fast.viewers} slow ones still connected at the end; ` +
+        `RSS peak ${f(slowVideo.serverRssFirstHalfPeakMB)} then ${f(slowVideo.serverRssSecondHalfPeakMB)} MB`,
+      noisy: noisy(slowVideo),
+    });
+  }
   const slow = p('720p-slow');
   if (slow) {
     const growth = slow.serverRssSecondHalfPeakMB - slow.serverRssFirstHalfPeakMB;
@@ -683,6 +1015,8 @@ function machine(): Record<string, string | number> {
 async function main(): Promise<void> {
   const only = cli.only ? new Set(cli.only.split(',')) : undefined;
   const kinds: ServerKind[] = cli.server ? [cli.server as ServerKind] : ['picamd', 'baseline'];
+  // The node:http baseline serves MJPEG only: H.264 scenarios run on picamd alone.
+  const kindsFor = (s: Scenario) => (s.codec === 'h264' ? kinds.filter((k) => k === 'picamd') : kinds);
   const scenarios = SCENARIOS.filter((s) => !only || only.has(s.name));
   const startedAt = new Date();
   const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -698,11 +1032,18 @@ async function main(): Promise<void> {
     parser = { recorded: await runParserBench({ stream: recording, rounds: 15 }), generated: await runParserBench() };
   }
 
+  let cameraDelay: Awaited<ReturnType<typeof cameraH264DelayMs>> | undefined;
+  const h264Scenario = scenarios.find((s) => s.codec === 'h264');
+  if (h264Scenario) {
+    log('the simulated camera\'s own H.264 delay ...');
+    cameraDelay = await cameraH264DelayMs(h264Scenario, 5_000);
+  }
+
   const runs: RunResult[] = [];
   try {
     for (const s of scenarios) {
       // Interleaved, so both servers see the same machine; never both at once.
-      for (const kind of kinds) {
+      for (const kind of kindsFor(s)) {
         log(`${s.name} on ${kind} ...`);
         const r = await runOne(kind, s, scripts);
         runs.push(r);
@@ -726,6 +1067,24 @@ async function main(): Promise<void> {
     `camera: simulated, JPEG quality ${JPEG_QUALITY}; warm-up ${WARMUP_MS / 1000} s, window ${MEASURE_MS / 1000} s ` +
       `(slow viewers ${SLOW_MEASURE_MS / 1000} s); frames counted when captured in the window minus the last ${GRACE_MS / 1000} s`,
   );
+  if (runs.some((r) => r.codec === 'h264')) {
+    out.push(
+      'H.264: camera.codec "h264", automatic bit rate, keyframe every second, viewers on /stream.mp4; the simulated camera ' +
+        'encodes its pictures with ffmpeg (libx264, ultrafast, zerolatency). No baseline server: the node:http baseline serves MJPEG only.',
+    );
+    out.push(
+      'H.264 latency runs from the capture stamp to the picture\'s last byte at the viewer and includes the simulator\'s ffmpeg ' +
+        '(it encodes a picture when the next one arrives) and its own Annex-B cutting (a unit is complete when the next begins), ' +
+        'about a frame each, plus picamd\'s Annex-B parser, which also emits a unit when the next one begins: about one frame interval (33 ms).',
+    );
+    if (cameraDelay) {
+      out.push(
+        `Of it, the simulated camera alone (capture stamp to its stdout, measured apart from picamd): p50 ${f(cameraDelay.p50, 1)} ms, ` +
+          `p99 ${f(cameraDelay.p99, 1)} ms over ${cameraDelay.count} pictures.`,
+      );
+    }
+    out.push('camera CPU is the simulated camera\'s process tree (its ffmpeg included): the simulator\'s cost on this machine, not a Pi\'s.');
+  }
   out.push('');
   out.push(table(runs));
   const rs = ratios(runs);
@@ -733,10 +1092,27 @@ async function main(): Promise<void> {
     out.push('');
     out.push(ratioTable(rs));
   }
-  if (runs.some((r) => r.slow)) {
+  if (runs.some((r) => r.slow && r.codec === 'mjpeg')) {
     out.push('');
     out.push(`slow viewers read at ${SLOW_BYTES_PER_SECOND / 1000} KB/s:`);
     out.push(slowTable(runs));
+  }
+  const cs = codecComparison(runs);
+  if (cs.length) {
+    out.push('');
+    out.push('codecs compared (MJPEG / H.264; picamd CPU per viewer is picamd\'s CPU, camera parsing included, divided by the viewers):');
+    out.push(comparisonTable(cs));
+  }
+  if (runs.some((r) => r.codec === 'h264')) {
+    out.push('');
+    out.push(`H.264 streams as the viewers received them (slow viewers read at ${SLOW_BYTES_PER_SECOND / 1000} KB/s):`);
+    out.push(videoTable(runs));
+    for (const r of runs.filter((x) => x.slowSettledMs !== undefined)) {
+      out.push(
+        `${r.scenario}: measured after picamd had skipped pictures for the slow viewers, ${f(r.slowSettledMs! / 1000)} s after the warm-up ` +
+          '(the kernel\'s send buffers, up to tcp_wmem\'s maximum per socket, filled first).',
+      );
+    }
   }
   if (parser) {
     out.push('');
@@ -767,7 +1143,7 @@ async function main(): Promise<void> {
   const file = join(repo, 'bench-results', `bench-${startedAt.toISOString().replace(/[:]/g, '-').replace(/\..+$/, '')}.json`);
   writeFileSync(
     file,
-    `${JSON.stringify({ startedAt: startedAt.toISOString(), machine: host, settings: { warmupMs: WARMUP_MS, measureMs: MEASURE_MS, slowMeasureMs: SLOW_MEASURE_MS, graceMs: GRACE_MS, jpegQuality: JPEG_QUALITY, slowBytesPerSecond: SLOW_BYTES_PER_SECOND, clockTicks: CLK_TCK }, runs, ratios: rs, parser, targets: ts_ }, null, 2)}\n`,
+    `${JSON.stringify({ startedAt: startedAt.toISOString(), machine: host, settings: { warmupMs: WARMUP_MS, measureMs: MEASURE_MS, slowMeasureMs: SLOW_MEASURE_MS, graceMs: GRACE_MS, jpegQuality: JPEG_QUALITY, slowBytesPerSecond: SLOW_BYTES_PER_SECOND, clockTicks: CLK_TCK }, runs, ratios: rs, codecComparison: cs, cameraH264DelayMs: cameraDelay, parser, targets: ts_ }, null, 2)}\n`,
   );
   log(`results written to ${file}`);
 }

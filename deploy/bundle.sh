@@ -110,7 +110,7 @@ uws_bin=$STAGE/node_modules/uWebSockets.js/dist/bin
 find "$uws_bin" -name '*.node' ! -name "uws_linux_arm64_$NODE_ABI.node" -delete
 
 # 6. Config, unit, installer and documentation.
-mkdir -p "$STAGE/config" "$STAGE/systemd" "$STAGE/deploy/avahi"
+mkdir -p "$STAGE/config" "$STAGE/systemd" "$STAGE/deploy/avahi" "$STAGE/deploy/sysctl"
 cp "$REPO/config/default.json" "$STAGE/config/default.json"
 cp "$REPO/systemd/picamd.service" "$STAGE/systemd/picamd.service"
 cp "$REPO/systemd/picamd-setup.service" "$STAGE/systemd/picamd-setup.service"
@@ -119,6 +119,7 @@ install -m 755 "$REPO/deploy/install.sh" "$STAGE/install.sh"
 cp "$REPO/deploy/config-facts.mjs" "$STAGE/deploy/config-facts.mjs"
 cp "$REPO/deploy/check-stream.mjs" "$STAGE/deploy/check-stream.mjs"
 cp "$REPO/deploy/avahi/picamd.service" "$STAGE/deploy/avahi/picamd.service"
+cp "$REPO/deploy/sysctl/60-picamd.conf" "$STAGE/deploy/sysctl/60-picamd.conf"
 if [[ -f $REPO/README.md ]]; then cp "$REPO/README.md" "$STAGE/README.md"; else cp "$REPO/docs/install.md" "$STAGE/README.md"; fi
 [[ -f $REPO/docs/install.md ]] && cp "$REPO/docs/install.md" "$STAGE/INSTALL.md"
 commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)

@@ -46,6 +46,8 @@ UNIT=/etc/systemd/system/picamd.service
 # Applies picamd-setup.txt from the boot partition before the network starts (docs/install.md).
 SETUP_UNIT=/etc/systemd/system/picamd-setup.service
 AVAHI_SERVICE=/etc/avahi/services/picamd.service
+# Bounds the unsent data in every TCP socket, so slow viewers are skipped, not buffered (the file says why).
+SYSCTL_CONF=/etc/sysctl.d/60-picamd.conf
 BLOCK_BEGIN='# BEGIN picamd'
 BLOCK_END='# END picamd'
 
@@ -202,6 +204,10 @@ install_picamd() {
 
   install -D -m 644 "$dest/systemd/picamd.service" "$(in_root "$UNIT")"
   install -D -m 644 "$dest/systemd/picamd-setup.service" "$(in_root "$SETUP_UNIT")"
+  install -D -m 644 "$dest/deploy/sysctl/60-picamd.conf" "$(in_root "$SYSCTL_CONF")"
+  if [[ $LIVE == 1 ]]; then
+    sysctl -q -p "$SYSCTL_CONF" || warn "could not apply $SYSCTL_CONF now; it applies at the next boot"
+  fi
   if [[ -d $(in_root /etc/avahi) ]]; then
     mkdir -p "$(in_root /etc/avahi/services)"
     sed "s|<port>80</port>|<port>$port</port>|" "$dest/deploy/avahi/picamd.service" > "$(in_root "$AVAHI_SERVICE").tmp"
@@ -260,7 +266,7 @@ uninstall_picamd() {
     systemctl --root="$ROOT" disable picamd.service || true
     [[ -e $(in_root "$SETUP_UNIT") ]] && { systemctl --root="$ROOT" disable picamd-setup.service || true; }
   fi
-  rm -f "$(in_root "$UNIT")" "$(in_root "$SETUP_UNIT")" "$(in_root "$AVAHI_SERVICE")"
+  rm -f "$(in_root "$UNIT")" "$(in_root "$SETUP_UNIT")" "$(in_root "$AVAHI_SERVICE")" "$(in_root "$SYSCTL_CONF")"
   rm -rf "$(in_root "$PREFIX")" "$(in_root "$PREFIX").new" "$(in_root "$PREFIX").old"
   edit_config_txt '' >/dev/null
   if [[ $LIVE == 1 ]]; then

@@ -177,9 +177,10 @@ grep -q '^ExecStart=/opt/picamd/node/bin/node --expose-gc ' "$M/etc/systemd/syst
 grep -q $'^127.0.1.1\tpicamd$' "$M/etc/hosts" || fail "/etc/hosts does not name picamd"
 grep -q '<type>_http._tcp</type>' "$M/etc/avahi/services/picamd.service" || fail "Avahi service is not _http._tcp"
 grep -q '<port>80</port>' "$M/etc/avahi/services/picamd.service" || fail "Avahi service is not on port 80"
+cmp -s "$M/etc/sysctl.d/60-picamd.conf" "$REPO/deploy/sysctl/60-picamd.conf" || fail "the image lacks picamd's sysctl drop-in (tcp_notsent_lowat)"
 cmp -s "$M/etc/fstab" "$R/etc/fstab" || fail "/etc/fstab changed"
 [[ ! -e $M/opt/picamd.new && ! -e $M/boot/firmware/config.txt ]] || fail "leftovers in the root file system"
-log "ok   root partition: /opt/picamd, default config, units (picamd with node --expose-gc, picamd-setup) enabled, Avahi _http._tcp on 80, host name picamd; fstab kept"
+log "ok   root partition: /opt/picamd, default config, units (picamd with node --expose-gc, picamd-setup) enabled, Avahi _http._tcp on 80, tcp_notsent_lowat drop-in, host name picamd; fstab kept"
 
 # The installed runtime starts in the image's own userland.
 qemu-aarch64-static -L "$M" "$M/opt/picamd/node/bin/node" "$M/opt/picamd/dist/main.js" \

@@ -196,6 +196,7 @@ describe('release bundle', { skip }, () => {
       'deploy/config-facts.mjs',
       'deploy/check-stream.mjs',
       'deploy/avahi/picamd.service',
+      'deploy/sysctl/60-picamd.conf',
       'README.md',
       'BUILD-INFO',
       'node/LICENSE',

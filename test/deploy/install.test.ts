@@ -36,7 +36,7 @@ function makeBundle(tag: string): string {
   cpSync(join(repo, 'config/default.json'), join(dir, 'config/default.json'));
   cpSync(join(repo, 'systemd/picamd.service'), join(dir, 'systemd/picamd.service'));
   cpSync(join(repo, 'systemd/picamd-setup.service'), join(dir, 'systemd/picamd-setup.service'));
-  for (const f of ['config-facts.mjs', 'check-stream.mjs', 'avahi/picamd.service']) cpSync(join(repo, 'deploy', f), join(dir, 'deploy', f));
+  for (const f of ['config-facts.mjs', 'check-stream.mjs', 'avahi/picamd.service', 'sysctl/60-picamd.conf']) cpSync(join(repo, 'deploy', f), join(dir, 'deploy', f));
   cpSync(join(repo, 'deploy/install.sh'), join(dir, 'install.sh'));
   write(join(dir, 'BUILD-INFO'), `picamd ${tag}\n`);
   return dir;
@@ -98,6 +98,8 @@ describe('install.sh --root', { skip }, () => {
       readlinkSync(join(root, 'etc/systemd/system/multi-user.target.wants/picamd-setup.service')),
       '/etc/systemd/system/picamd-setup.service',
     );
+    // Slow viewers are skipped by picamd, not buffered by the kernel: the unsent data per socket is bounded.
+    assert.match(read(root, 'etc/sysctl.d/60-picamd.conf'), /^net\.ipv4\.tcp_notsent_lowat = 131072$/m);
     const avahi = read(root, 'etc/avahi/services/picamd.service');
     assert.match(avahi, /<type>_http\._tcp<\/type>/);
     assert.match(avahi, /<port>80<\/port>/);
@@ -173,7 +175,8 @@ describe('install.sh --root', { skip }, () => {
     const r = install(bundleA, root, '--uninstall');
     assert.equal(r.status, 0, r.out);
     for (const gone of ['opt/picamd', 'etc/systemd/system/picamd.service', 'etc/systemd/system/multi-user.target.wants/picamd.service',
-      'etc/systemd/system/picamd-setup.service', 'etc/systemd/system/multi-user.target.wants/picamd-setup.service', 'etc/avahi/services/picamd.service']) {
+      'etc/systemd/system/picamd-setup.service', 'etc/systemd/system/multi-user.target.wants/picamd-setup.service', 'etc/avahi/services/picamd.service',
+      'etc/sysctl.d/60-picamd.conf']) {
       assert.ok(!existsSync(join(root, gone)), `${gone} is removed`);
     }
     assert.equal(read(root, 'boot/firmware/config.txt'), CONFIG_TXT + '\n');

@@ -220,7 +220,12 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
     stream: broadcaster,
     video: videoFeed,
     h264Encoder,
-    extra: () => ({ settings: applier.status, setup: { claimed: settings.claimed, openViewing: settings.openViewing }, mqtt: mqtt.status() }),
+    extra: () => ({
+      h264: { codec: video.codec ?? null, skippedAfterLoss: video.skippedAfterLoss, unpackaged: video.unpackaged, keptBytes: videoFeed.keptBytes },
+      settings: applier.status,
+      setup: { claimed: settings.claimed, openViewing: settings.openViewing },
+      mqtt: mqtt.status(),
+    }),
   });
   const metrics = metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: broadcaster });
   const events = new EventHub({ status, logger: logger.child('events'), timers: realTimers, now });

@@ -30,4 +30,10 @@ export interface AccessUnit {
   readonly stampSeq?: number;
   /** Bytes of the NAL units (without start codes). */
   readonly bytes: number;
+  /**
+   * Something was lost before this unit or while it was gathered (a damaged, cut or oversize unit, or
+   * garbage): a picture that is no keyframe may refer to what was lost, so the fan-out waits for a
+   * keyframe.
+   */
+  readonly afterLoss?: boolean;
 }

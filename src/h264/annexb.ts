@@ -122,6 +122,8 @@ export class AnnexBParser {
   private nalSeen = 0;
   private unit: UnitState = newUnit();
   private unitCount = 0;
+  /** lostSoFar() when the last unit was emitted: a unit emitted after more is marked afterLoss. */
+  private lostAtLastUnit = 0;
   private readonly dropCounts: Record<H264DropReason, number> = {
     garbage: 0,
     truncated: 0,
@@ -412,6 +414,12 @@ export class AnnexBParser {
     this.dropPieces();
   }
 
+  /** Drops that lose stream data (a reset is the camera's restart, which begins with a keyframe). */
+  private lostSoFar(): number {
+    const d = this.dropCounts;
+    return d.garbage + d.truncated + d.noslice + d.oversize;
+  }
+
   /** Ends the current access unit (emitted or counted) and returns the new, empty one. */
   private finishUnit(): UnitState {
     const unit = this.unit;
@@ -431,6 +439,11 @@ export class AnnexBParser {
       };
       if (unit.sps) au.sps = unit.sps;
       if (unit.pps) au.pps = unit.pps;
+      const lost = this.lostSoFar();
+      if (lost !== this.lostAtLastUnit) {
+        au.afterLoss = true;
+        this.lostAtLastUnit = lost;
+      }
       if (unit.stampUs !== undefined) {
         au.stampUs = unit.stampUs;
         au.stampSeq = unit.stampSeq;

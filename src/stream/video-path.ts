@@ -14,6 +14,10 @@ export class VideoPath<V extends VideoViewer = VideoViewer> {
   private framerate = 0;
   /** Units the packager could not use (before the first keyframe with parameter sets, or bad ones). */
   unpackaged = 0;
+  /** Pictures held back after a loss in the camera's stream, until the next keyframe. */
+  skippedAfterLoss = 0;
+  /** A unit was lost: pictures that are no keyframe may refer to it. */
+  private broken = false;
 
   constructor(
     private readonly feed: VideoFeed<V>,
@@ -22,6 +26,7 @@ export class VideoPath<V extends VideoViewer = VideoViewer> {
 
   /** The camera (re)starts with this frame rate. */
   cameraStarting(framerate: number): void {
+    this.broken = false;
     if (this.packager && framerate === this.framerate) {
       this.packager.reset();
       return;
@@ -37,6 +42,14 @@ export class VideoPath<V extends VideoViewer = VideoViewer> {
   }
 
   unit(au: AccessUnit): void {
+    // A corrupt or cut picture never reaches a viewer as a broken picture chain: after a loss,
+    // nothing goes out until the next keyframe.
+    if (au.afterLoss) this.broken = true;
+    if (au.keyframe) this.broken = false;
+    if (this.broken) {
+      this.skippedAfterLoss++;
+      return;
+    }
     const out = this.packager?.package(au, this.now());
     if (!out) {
       this.unpackaged++;

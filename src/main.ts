@@ -148,7 +148,7 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
     const codec = current().camera.codec;
     feed.show(placeholderFor(state, codec), state === 'paused' ? '' : detail);
     if (state === 'paused') broadcaster.forgetLive();
-    if (state === 'starting') video.cameraStarting(current().camera.framerate);
+    if (state === 'starting') video.cameraStarting(codec, current().camera.framerate);
     video.cameraState(state);
   });
   const snapshot = () =>

@@ -24,9 +24,17 @@ export class VideoPath<V extends VideoViewer = VideoViewer> {
     private readonly now: () => number,
   ) {}
 
-  /** The camera (re)starts with this frame rate. */
-  cameraStarting(framerate: number): void {
+  /**
+   * The camera (re)starts with this codec and frame rate. In MJPEG mode the H.264 viewers are ended
+   * (the page switches players by itself; other clients get 503 with the reason when they retry).
+   */
+  cameraStarting(codec: 'mjpeg' | 'h264', framerate: number): void {
     this.broken = false;
+    if (codec !== 'h264') {
+      this.feed.closeAll();
+      this.packager = undefined;
+      return;
+    }
     if (this.packager && framerate === this.framerate) {
       this.packager.reset();
       return;

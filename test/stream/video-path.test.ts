@@ -32,7 +32,7 @@ function setup() {
   let t = 0;
   const feed = new VideoFeed<Recorder>(() => t, 4, 1 << 20);
   const path = new VideoPath(feed, () => (t += 33));
-  path.cameraStarting(30);
+  path.cameraStarting('h264', 30);
   path.cameraState('streaming');
   return { feed, path };
 }
@@ -78,4 +78,16 @@ test('after a loss in the camera\'s stream nothing goes out until the next keyfr
   assert.equal(feed.framesPublished, 50);
   assert.equal(viewer.got.length, 50);
   assert.deepEqual(all.filter((u) => u.keyframe).length, 4);
+});
+
+test('back to MJPEG: the H.264 viewers are ended and the stream is no longer offered', () => {
+  const { feed, path } = setup();
+  for (const au of units(stream).slice(0, 20)) path.unit(au);
+  const viewer = new Recorder();
+  let closed = false;
+  viewer.close = () => void (closed = true);
+  assert.equal(feed.add(viewer), true);
+  path.cameraStarting('mjpeg', 30);
+  assert.equal(closed, true);
+  assert.equal(feed.ready, false, 'a new /stream.mp4 request gets 503 with the reason');
 });

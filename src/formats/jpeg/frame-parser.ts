@@ -1,34 +1,6 @@
-// Cuts a byte stream of concatenated JPEGs (rpicam-vid --codec mjpeg on stdout) into whole frames.
-//
-// Marker-aware rather than a search for FFD8/FFD9: after SOI the marker segments are walked by their
-// lengths, so an APP1/EXIF segment holding a thumbnail (with its own SOI..EOI) is skipped whole;
-// entropy-coded data is scanned for 0xFF with Buffer.indexOf, honouring FF00 stuffing and RST0-7;
-// later scans (progressive JPEG) and tables between them are walked the same way; EOI ends the frame.
-//
-// A frame cut in its scan may be followed by garbage that reads as a marker segment with a long
-// length; skipped blindly, that "payload" would swallow the next frames' SOIs, and everything from
-// where it ends to a later frame's EOI would come out as one corrupt frame. Two guards keep every SOI
-// visible once a frame has had its first scan:
-// - segment lengths are bounded by what the standard allows for each marker (SOS 8..14, DRI and DNL
-//   4, DQT at most 518, DHT at most 2186, SOFn 11..773); a length outside is `corrupt`;
-// - after the first SOS, segment payloads are searched (indexOf) for an SOI followed by a marker
-//   (FF D8 FF), also where that straddles the length bytes, the payload's end or chunk boundaries; one
-//   is `truncated` and starts the next frame. A camera writes no APPn, COM or DQT after a scan, and no
-//   valid DHT holds FF D8 FF, so only garbage or a cut frame trips it. Before the first SOS, APPn and
-//   COM payloads are still skipped whole: that is where EXIF thumbnails live.
-//
-// Pure: no timers, files or logging. Zero-copy: a frame inside one chunk is returned as a subarray of
-// that chunk; a frame spanning chunks is joined once, at its EOI. The parser keeps references to the
-// chunks of an unfinished frame, so callers must not reuse or modify buffers they have pushed, and
-// must treat emitted frames as read-only (they may share memory with the pushed chunk).
-//
-// Limits: before a frame's first SOS, payloads are skipped by length unseen (they may legally hold
-// FFD8), so a frame cut there, inside a payload (e.g. the camera died mid-APP1) or followed by garbage
-// that reads as a long segment, cannot be seen as cut: the skip may swallow the next SOI, and the
-// parser resynchronises one frame later via `corrupt` (unless the skip lands exactly on a later
-// frame's marker). Call reset() when the producer restarts so this never happens at a restart. And an
-// FF D9 right after a cut scan (in garbage, or made by the scan's last 0xFF and the next byte) is an
-// EOI to any framer: the cut frame comes out.
+// Cuts the camera's stream of concatenated JPEGs into whole frames by walking marker segments by their
+// lengths (not a search for FFD8/FFD9), so neither an EXIF thumbnail nor garbage after a cut frame ends
+// or swallows one. Pure. How it reads, its guards and limits: docs/formats.md#jpeg-frames.
 
 /**
  * Why bytes were thrown away. Every count is of events, not bytes.
@@ -103,6 +75,10 @@ const FF_BYTE: Buffer = Buffer.from([0xff]);
 /** An SOI that arrived in earlier chunks, seen as one once the marker after it arrived. */
 const SOI_BYTES: Buffer = Buffer.from([0xff, SOI]);
 
+/**
+ * Zero-copy: a frame may be a subarray of a pushed chunk, and the chunks of an unfinished frame are
+ * kept, so callers must not modify buffers they push and must treat frames as read-only.
+ */
 export class FrameParser {
   private readonly maxFrameBytes: number;
   private state: State = SEEK;

@@ -1,13 +1,6 @@
-// Simulated camera: a drop-in stand-in for `rpicam-vid -t 0 -n --codec mjpeg --flush -o - ...` (or
-// `--codec h264 --inline`) for demos, tests and benchmarks on machines without a Pi camera. Run as
-// `node dist/sim/camera.js <flags>`. H.264 is encoded by ffmpeg (libx264) from the same pictures; see
-// h264.ts. MJPEG needs nothing but Node.js.
-//
-// It behaves like a camera, not like a file: frames are paced by a drift-free clock, a frame that
-// cannot be written because stdout is still busy is dropped (never queued), and it never outlives
-// its parent. Fault injection for tests comes through PICAMD_SIM_FAULT (see args.ts) and an emulated
-// sensor's limits through PICAMD_SIM_SENSOR (see sensor.ts), so the argv stays exactly what rpicam-vid
-// gets. Errors end it at once the way rpicam-vid ends: "ERROR: *** message ***" and exit status 255.
+// Simulated camera: a drop-in stand-in for `rpicam-vid ... -o -` (MJPEG, or H.264 through ffmpeg) for
+// demos, tests and benchmarks without a Pi camera. It behaves like a camera, not a file; usage, faults
+// and sensors: docs/camera-settings.md#the-simulated-camera. Run as `node dist/sim/camera.js <flags>`.
 
 import { randomBytes } from 'node:crypto';
 import { fstatSync, readFileSync } from 'node:fs';

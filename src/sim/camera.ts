@@ -48,7 +48,7 @@ function main(): void {
   const frames = prerender(options, hflip, vflip);
   log(`configuring streams: (0) ${describeStream(options, hflip, vflip)}${describeFaults(faults)}`);
   const run = new SimRun(options, faults, frames);
-  endWithParent(run, parentPid, options.timeoutMs);
+  armEndings(run, parentPid, options.timeoutMs);
   run.start();
 }
 
@@ -263,7 +263,7 @@ class SimRun {
 }
 
 /** Ends the run on SIGTERM/SIGINT, at the -t timeout, and when the parent is gone: it never lingers. */
-function endWithParent(run: SimRun, parentPid: number, timeoutMs: number): void {
+function armEndings(run: SimRun, parentPid: number, timeoutMs: number): void {
   process.on('SIGTERM', () => run.finish(0, 'stopping on SIGTERM'));
   process.on('SIGINT', () => run.finish(0, 'stopping on SIGINT'));
   // A parent that dies without stopping us shows up as a new ppid (we were adopted).

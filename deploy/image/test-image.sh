@@ -190,7 +190,9 @@ log "ok   the image's picamd (arm64, emulated) validates /etc/picamd/config.json
 # The image's picamd applies a setup file (arm64, emulated; a scratch tree, since the image is
 # mounted read-only here): Wi-Fi keyfile, host name, owner hash.
 A=$WORK/apply-root
-mkdir -p "$A/boot/firmware" "$A/etc" "$A/var/lib/systemd/rfkill" "$A/usr/share/zoneinfo"
+mkdir -p "$A/boot/firmware" "$A/etc" "$A/var/lib/systemd/rfkill" "$A/usr/share/zoneinfo" "$A/var/lib/NetworkManager"
+# As pi-gen leaves an image built without a Wi-Fi country (stage2/02-net-tweaks, e86b901e).
+printf '[main]\nWirelessEnabled=false\n' > "$A/var/lib/NetworkManager/NetworkManager.state"
 cp "$B/cmdline.txt" "$A/boot/firmware/cmdline.txt"
 cp "$M/etc/hosts" "$A/etc/hosts"
 printf 'GB\tBritain (UK)\n' > "$A/usr/share/zoneinfo/iso3166.tab"
@@ -201,8 +203,10 @@ qemu-aarch64-static -L "$M" "$M/opt/picamd/node/bin/node" "$M/opt/picamd/dist/ma
 [[ -f $A/etc/NetworkManager/system-connections/Home.nmconnection && $(cat "$A/etc/hostname") == garden-cam ]] \
   || fail "apply-setup did not write the keyfile and the host name"
 grep -q '"passwordHash": "\$scrypt\$ln=13,r=8,p=10\$' "$A/var/lib/picamd/settings.json" || fail "no owner hash in settings.json"
+[[ $(cat "$A/var/lib/NetworkManager/NetworkManager.state") == $'[main]\nWirelessEnabled=true' ]] \
+  || fail "apply-setup left NetworkManager's Wi-Fi switched off: $(cat "$A/var/lib/NetworkManager/NetworkManager.state")"
 ! grep -q 'a long passphrase\|12345678' "$A/boot/firmware/picamd-setup.txt" || fail "a password is still in the setup file"
-log "ok   the image's picamd (arm64, emulated) applies a setup file: keyfile, host name, owner hash; passwords removed"
+log "ok   the image's picamd (arm64, emulated) applies a setup file: keyfile, host name, owner hash, NetworkManager's Wi-Fi on; passwords removed"
 umount "$M"
 losetup -d "$LOOP"; LOOP=''
 

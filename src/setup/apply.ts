@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readRegularFile, writeFileAtomic } from '../storage/safe-file.js';
+import { NETWORK_MANAGER_STATE_FILE } from './network-manager-state.js';
 import { planSetup, type CurrentFiles, type FileWrite, type SetupPlan } from './plan.js';
 import { hasSettings, parseSetupFile, problemsAsShown, renderSetupApplied, renderSetupErrors, type ParsedSetupFile } from './setup-file.js';
 import { validateSetup, type DeviceFacts } from './validate.js';
@@ -84,6 +85,7 @@ export async function applySetup(opts: ApplySetupOptions): Promise<ApplyOutcome>
       hosts: request.hostname ? await readText(at('/etc/hosts')) : null,
       cmdline: request.country ? await readText(at(`${bootDir}/cmdline.txt`)) : null,
       rfkill: request.country ? await readdir(at('/var/lib/systemd/rfkill')).catch(() => []) : [],
+      networkManagerState: request.country ? await readText(at(NETWORK_MANAGER_STATE_FILE)) : null,
       settings: request.owner ? await readText(at(opts.settingsFile)) : null,
     };
     ownerHash = request.owner ? await opts.hashPassword(request.owner.password) : null;

@@ -1,4 +1,5 @@
 import { wifiKeyfile } from './network-keyfile.js';
+import { NETWORK_MANAGER_STATE_FILE, stateWithWirelessOn } from './network-manager-state.js';
 import { readSettingsText, settingsText, withOwner } from './owner-settings.js';
 import { cmdlineWithCountry, hostnameFile, hostsFile, RFKILL_DIR, rfkillWlanFiles, timezoneFiles } from './system-files.js';
 import type { SetupRequest } from './validate.js';
@@ -30,6 +31,8 @@ export interface CurrentFiles {
   cmdline: string | null;
   /** Names in /var/lib/systemd/rfkill. */
   rfkill: string[];
+  /** NetworkManager's state file (network-manager-state.ts); null when there is none. */
+  networkManagerState: string | null;
   settings: string | null;
 }
 
@@ -55,8 +58,10 @@ export function planSetup(request: SetupRequest, current: CurrentFiles, ctx: Pla
     } else {
       plan.writes.push({ path: `${ctx.bootDir}/cmdline.txt`, content: cmdlineWithCountry(current.cmdline, request.country), mode: 0o755 });
       for (const name of rfkillWlanFiles(current.rfkill)) plan.writes.push({ path: `${RFKILL_DIR}/${name}`, content: '0\n', mode: 0o644 });
+      // NetworkManager, which starts after us, would block the radio again while its state says off.
+      plan.writes.push({ path: NETWORK_MANAGER_STATE_FILE, content: stateWithWirelessOn(current.networkManagerState), mode: 0o644 });
       plan.commands.push(['iw', 'reg', 'set', request.country], ['rfkill', 'unblock', 'wifi']);
-      plan.summary.push(`Wi-Fi country ${request.country} (radio unblocked)`);
+      plan.summary.push(`Wi-Fi country ${request.country} (radio unblocked, NetworkManager's Wi-Fi switched on)`);
     }
   }
   if (request.wifi) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, readlink, stat, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, readlink, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { applySetup, decodeSetupFile, type ApplyOutcome } from '../../src/setup/apply.js';
@@ -57,11 +57,13 @@ test('Wi-Fi only: the keyfile (0600), the country in cmdline.txt, the radio unbl
     [path]: `600 ${keyfile('Home', 'Home', '12345678')}`,
     'var/lib/systemd/rfkill/platform-3f300000.mmcnr:wlan': '644 0\n',
     'var/lib/systemd/rfkill/platform-fe300000.mmcnr:wlan': '644 0\n',
+    // pi-gen's "WirelessEnabled=false": NetworkManager would block the radio again when it starts.
+    'var/lib/NetworkManager/NetworkManager.state': '644 [main]\nWirelessEnabled=true\n',
   });
   assert.equal((await stat(join(r.root, path))).mode & 0o777, 0o600);
   assert.deepEqual(r.commands, [], 'commands run only on the live system');
   assert.deepEqual(r.log, [
-    'picamd-setup: applied Wi-Fi country GB (radio unblocked)',
+    "picamd-setup: applied Wi-Fi country GB (radio unblocked, NetworkManager's Wi-Fi switched on)",
     'picamd-setup: applied Wi-Fi "Home" (WPA-PSK) in /etc/NetworkManager/system-connections/Home.nmconnection',
   ]);
 });
@@ -109,9 +111,31 @@ test('everything: Wi-Fi, host name, owner merged into the settings file, time zo
     'var/lib/picamd/settings.json.prev': `600 ${existing}`,
     'var/lib/systemd/rfkill/platform-3f300000.mmcnr:wlan': '644 0\n',
     'var/lib/systemd/rfkill/platform-fe300000.mmcnr:wlan': '644 0\n',
+    'var/lib/NetworkManager/NetworkManager.state': '644 [main]\nWirelessEnabled=true\n',
   });
   assert.ok(!(await r.read(SETUP)).includes('correct horse'), 'no password left in the setup file');
   assert.ok(!(await r.read(SETUP)).includes('a long passphrase'));
+});
+
+test("NetworkManager's state file as NetworkManager writes it: Wi-Fi switched on, the other keys kept", async (t) => {
+  const r = await run(t, 'wifi_name = Home\nwifi_password = 12345678\nwifi_country = DE\n', async (root) => {
+    await writeFile(join(root, 'var/lib/NetworkManager/NetworkManager.state'), '[main]\nNetworkingEnabled=true\nWirelessEnabled=false\nWWANEnabled=false\n');
+  });
+  assert.equal(r.outcome.status, 'applied');
+  assert.equal(await r.read('var/lib/NetworkManager/NetworkManager.state'), '[main]\nNetworkingEnabled=true\nWirelessEnabled=true\nWWANEnabled=false\n');
+});
+
+test('no state file yet (NetworkManager never ran): one that switches Wi-Fi on', async (t) => {
+  const r = await run(t, 'wifi_name = Home\nwifi_country = DE\n', (root) => rm(join(root, 'var/lib/NetworkManager'), { recursive: true }));
+  assert.equal(r.outcome.status, 'applied');
+  assert.equal(await r.read('var/lib/NetworkManager/NetworkManager.state'), '[main]\nWirelessEnabled=true\n');
+});
+
+test('a host name alone leaves the radio and NetworkManager as they are', async (t) => {
+  const r = await run(t, 'hostname = cam\n');
+  assert.equal(r.outcome.status, 'applied');
+  const after = await r.after();
+  assert.equal(after['var/lib/NetworkManager/NetworkManager.state'], r.before['var/lib/NetworkManager/NetworkManager.state']);
 });
 
 test('a second boot finds nothing to do and writes nothing', async (t) => {

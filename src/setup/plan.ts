@@ -67,7 +67,8 @@ export function planSetup(request: SetupRequest, current: CurrentFiles, ctx: Pla
   if (request.wifi) {
     const keyfile = wifiKeyfile(request.wifi);
     plan.writes.push({ path: keyfile.path, content: keyfile.content, mode: 0o600 });
-    plan.summary.push(`Wi-Fi "${request.wifi.ssid}" (${request.wifi.psk === null ? 'open network' : 'WPA-PSK'}) in ${keyfile.path}`);
+    const kind = `${request.wifi.psk === null ? 'open network' : 'WPA-PSK'}${request.wifi.hidden ? ', hidden' : ''}`;
+    plan.summary.push(`Wi-Fi "${request.wifi.ssid}" (${kind}) in ${keyfile.path}`);
   }
   if (request.hostname) {
     plan.writes.push(

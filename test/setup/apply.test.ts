@@ -170,6 +170,17 @@ for (const [label, psk] of [['8 characters', 'abcdefgh'], ['63 characters', 'p'.
   });
 }
 
+test('a hidden network: hidden=true in the keyfile, and the line marked applied', async (t) => {
+  const r = await run(t, 'wifi_name = Attic\nwifi_password = 12345678\nwifi_country = GB\nwifi_hidden = yes\n');
+  assert.equal(r.outcome.status, 'applied');
+  assert.equal(
+    await r.read('etc/NetworkManager/system-connections/Attic.nmconnection'),
+    keyfile('Attic', 'Attic', '12345678').replace('[wifi]\n', '[wifi]\nhidden=true\n'),
+  );
+  assert.ok((await r.read(SETUP)).endsWith(`# applied on ${STAMP}: wifi_hidden = yes\n`));
+  assert.ok(r.log.includes('picamd-setup: applied Wi-Fi "Attic" (WPA-PSK, hidden) in /etc/NetworkManager/system-connections/Attic.nmconnection'), r.log.join('\n'));
+});
+
 test('an open network: no [wifi-security]', async (t) => {
   const r = await run(t, 'wifi_name = Cafe Free\nwifi_country = GB\n');
   assert.equal(r.outcome.status, 'applied');

@@ -5,7 +5,7 @@
 # rpicam-vid stand-in and Avahi, sized so that the bundle does not fit and the partition must grow.
 # Then it checks the result the way the Pi's firmware, kernel and Raspberry Pi Imager will see it,
 # including the Imager repository entry written next to the image (fields Imager reads, the image's
-# real size and SHA-256, the customisation format for a Trixie base with cloud-init).
+# real size and SHA-256, the customisation format for a Trixie base with rpi-cloud-init-mods).
 # Usage (as root): deploy/image/test-image.sh [release/picamd-V-linux-arm64.tar.gz]
 set -euo pipefail
 export MTOOLS_SKIP_CHECK=1
@@ -90,8 +90,13 @@ printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n127.0
 printf 'proc /proc proc defaults 0 0\nPARTUUID=%s-01 /boot/firmware vfat defaults 0 2\nPARTUUID=%s-02 / ext4 defaults,noatime 0 1\n' "$id" "$id" > "$R/etc/fstab"
 printf '[server]\nuse-ipv4=yes\n' > "$R/etc/avahi/avahi-daemon.conf"
 printf '#!/bin/sh\necho rpicam-apps stand-in\n' > "$R/usr/bin/rpicam-vid" && chmod 755 "$R/usr/bin/rpicam-vid"
-# Trixie images from late 2025 ship cloud-init and read Imager's customisation from user-data.
+# Trixie images from 2025-11-24 ship cloud-init with Raspberry Pi's additions (rpi-cloud-init-mods)
+# and read Imager's customisation from user-data; build-image tells by dpkg's status file.
 printf '#!/bin/sh\necho cloud-init stand-in\n' > "$R/usr/bin/cloud-init" && chmod 755 "$R/usr/bin/cloud-init"
+mkdir -p "$R/var/lib/dpkg"
+for p in base-files cloud-init rpi-cloud-init-mods network-manager; do
+  printf 'Package: %s\nStatus: install ok installed\nArchitecture: arm64\nVersion: 1\n\n' "$p"
+done > "$R/var/lib/dpkg/status"
 : > "$R/var/lib/dpkg/info/libc6:arm64.list"
 
 truncate -s $(((ROOT_START + ROOT_SECTORS) * 512)) "$WORK/base.img"

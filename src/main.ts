@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { h264EncoderFor } from './camera/encoder.js';
+import { h264EncoderFor, h264SettingProblems, type H264EncoderChoice } from './camera/encoder.js';
+import { readRpicamPackage } from './camera/rpicam-package.js';
 import { findExecutable } from './camera/executable.js';
 import { CameraSupervisor } from './camera/supervisor.js';
 import { parseCli, UsageError, USAGE, type CliOptions } from './cli/args.js';
@@ -67,7 +68,7 @@ function readVersion(): string {
   }
 }
 
-async function runAppliance(settings: SettingsStore, logger: Logger): Promise<number> {
+async function runAppliance(settings: SettingsStore, logger: Logger, h264Encoder: H264EncoderChoice): Promise<number> {
   const now = monotonicNow;
   const startedAtMs = now();
   const version = readVersion();
@@ -92,7 +93,6 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
     logger.warn(`setup: picamd-setup.txt was not applied: ${setupErrors.join('; ')}`);
     gpio.setSetupError(true);
   }
-  const h264Encoder = h264EncoderFor(deviceModel());
   const camera = new CameraSupervisor(config.camera, {
     spawn,
     now,
@@ -287,11 +287,15 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const file = resolveConfigPath(cli.configFile, process.env, join(packageRoot, 'config', 'default.json'));
   let loaded: { raw: Record<string, unknown>; config: Config };
+  const h264Encoder = h264EncoderFor(deviceModel(), readRpicamPackage());
   try {
     loaded = loadConfigFile(file);
     // Certificate files are part of the config: unreadable or mismatched ones stop picamd here.
     const tlsProblems = checkTlsFiles(loaded.config.server.tls);
     if (tlsProblems.length > 0) throw new ConfigError(file, tlsProblems);
+    // What this board's rpicam-vid can encode is part of the config too (H.264 on a Pi 5 with rpicam-apps-lite).
+    const codecProblems = h264SettingProblems(loaded.config.camera, h264Encoder);
+    if (codecProblems.length > 0) throw new ConfigError(file, codecProblems);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`picamd: invalid config ${file}\n${err.message}\n`);
@@ -312,10 +316,17 @@ async function main(argv: readonly string[]): Promise<number> {
   // The privacy button held at start-up resets the owner (docs/gpio.md); before anything reads the
   // settings or opens the lines.
   await resetOwnerIfButtonHeld({ config, loadPins: loadOnoffPinFactory, logger: logger.child('owner-reset'), settingsFile: config.settings.file });
-  const settings = new SettingsStore({ base: raw, file: config.settings.file, logger: logger.child('settings') });
+  const settings = new SettingsStore({
+    base: raw,
+    file: config.settings.file,
+    logger: logger.child('settings'),
+    check: (next) => h264SettingProblems(next.camera, h264Encoder),
+  });
   await settings.load();
   logger.setLevel(settings.config.log.level);
-  return runAppliance(settings, logger);
+  // Saved before this board could be told (a card moved from a Pi 4): kept, and said loudly.
+  for (const problem of h264SettingProblems(settings.config.camera, h264Encoder)) logger.error(`settings: ${problem}`);
+  return runAppliance(settings, logger, h264Encoder);
 }
 
 main(process.argv.slice(2)).then(

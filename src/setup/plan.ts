@@ -1,7 +1,16 @@
 import { wifiKeyfile } from './network-keyfile.js';
 import { NETWORK_MANAGER_STATE_FILE, stateWithWirelessOn } from './network-manager-state.js';
 import { readSettingsText, settingsText, withOwner } from './owner-settings.js';
-import { cmdlineWithCountry, hostnameFile, hostsFile, RFKILL_DIR, rfkillWlanFiles, timezoneFiles } from './system-files.js';
+import {
+  CLOUD_INIT_HOSTNAME_DROP_IN,
+  CLOUD_INIT_HOSTNAME_TEXT,
+  cmdlineWithCountry,
+  hostnameFile,
+  hostsFile,
+  RFKILL_DIR,
+  rfkillWlanFiles,
+  timezoneFiles,
+} from './system-files.js';
 import type { SetupRequest } from './validate.js';
 
 // Everything the setup file changes on the device, as a list of files, links and commands: pure,
@@ -33,6 +42,8 @@ export interface CurrentFiles {
   rfkill: string[];
   /** NetworkManager's state file (network-manager-state.ts); null when there is none. */
   networkManagerState: string | null;
+  /** Whether cloud-init is installed (/etc/cloud/cloud.cfg.d exists): Trixie images from late 2025. */
+  cloudInit: boolean;
   settings: string | null;
 }
 
@@ -75,8 +86,10 @@ export function planSetup(request: SetupRequest, current: CurrentFiles, ctx: Pla
       { path: '/etc/hostname', content: hostnameFile(request.hostname), mode: 0o644 },
       { path: '/etc/hosts', content: hostsFile(current.hosts, request.hostname), mode: 0o644 },
     );
+    // The setup file wins over Imager's customisation (docs/install.md): cloud-init must not set Imager's.
+    if (current.cloudInit) plan.writes.push({ path: CLOUD_INIT_HOSTNAME_DROP_IN, content: CLOUD_INIT_HOSTNAME_TEXT, mode: 0o644 });
     plan.commands.push(['hostname', request.hostname]);
-    plan.summary.push(`host name ${request.hostname} (http://${request.hostname}.local/)`);
+    plan.summary.push(`host name ${request.hostname} (http://${request.hostname}.local/)${current.cloudInit ? ', kept by cloud-init' : ''}`);
   }
   if (request.timezone) {
     const tz = timezoneFiles(request.timezone);

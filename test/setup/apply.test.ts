@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { applySetup, decodeSetupFile, type ApplyOutcome } from '../../src/setup/apply.js';
 import { connectionUuid } from '../../src/setup/network-keyfile.js';
+import { CLOUD_INIT_HOSTNAME_TEXT } from '../../src/setup/system-files.js';
 import { CMDLINE, HOSTS, makeScratchRoot, snapshotTree } from '../fakes/scratch-root.js';
 
 const NOW = new Date('2026-11-30T13:40:05.123Z');
@@ -136,6 +137,28 @@ test('a host name alone leaves the radio and NetworkManager as they are', async 
   assert.equal(r.outcome.status, 'applied');
   const after = await r.after();
   assert.equal(after['var/lib/NetworkManager/NetworkManager.state'], r.before['var/lib/NetworkManager/NetworkManager.state']);
+});
+
+// Which host name wins when Imager's customisation names one too: the setup file's (docs/install.md).
+// On a cloud-init image (Trixie from late 2025) cloud-init would set Imager's user-data name on the
+// first boot; the drop-in stops it (Imager leaves preserve_hostname out of its user-data).
+test('a host name on a cloud-init image: cloud-init is told to keep it', async (t) => {
+  const r = await run(t, 'hostname = garden-cam\n', async (root) => void (await mkdir(join(root, 'etc/cloud/cloud.cfg.d'), { recursive: true })));
+  assert.equal(r.outcome.status, 'applied');
+  assert.deepEqual(changes(r.before, await r.after()), {
+    [SETUP]: `755 # applied on ${STAMP}: hostname = garden-cam\n`,
+    'etc/hostname': '644 garden-cam\n',
+    'etc/hosts': `644 ${HOSTS.replace('127.0.1.1\tpicamd', '127.0.1.1\tgarden-cam')}`,
+    'etc/cloud/cloud.cfg.d/99-picamd-hostname.cfg': `644 ${CLOUD_INIT_HOSTNAME_TEXT}`,
+  });
+  assert.match(CLOUD_INIT_HOSTNAME_TEXT, /^preserve_hostname: true$/m);
+  assert.deepEqual(r.log, ['picamd-setup: applied host name garden-cam (http://garden-cam.local/), kept by cloud-init']);
+});
+
+test('no host name in the file: cloud-init is left to do what Imager asked', async (t) => {
+  const r = await run(t, 'timezone = UTC\n', async (root) => void (await mkdir(join(root, 'etc/cloud/cloud.cfg.d'), { recursive: true })));
+  assert.equal(r.outcome.status, 'applied');
+  assert.equal((await r.after())['etc/cloud/cloud.cfg.d/99-picamd-hostname.cfg'], undefined);
 });
 
 test('a second boot finds nothing to do and writes nothing', async (t) => {

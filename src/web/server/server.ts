@@ -19,7 +19,7 @@ import type { VideoFeed } from '../../media/video-feed.js';
 import type { MjpegViewer } from '../streaming/mjpeg-viewer.js';
 import { mp4StreamReply } from '../streaming/mp4-route.js';
 import type { Mp4Viewer } from '../streaming/mp4-viewer.js';
-import { trustedProxies, type TrustedProxies } from './forwarded.js';
+import { trustedProxies, type TrustedProxies } from '../../platform/net-address.js';
 import { deviceHostNames } from './host.js';
 import { sessionCookie } from './login.js';
 import { json, NO_STORE, problem } from './response.js';

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { configSchema } from '../../../src/device/settings/schema.js';
 import { MAX_REQUEST_BODY } from '../../../src/web/server/router.js';
-import type { MjpegViewer } from '../../../src/web/streaming/mjpeg-viewer.js';
+import type { MjpegViewer } from '../../../src/web/streaming/mjpeg-route.js';
 import { privacyRoutes } from '../../../src/web/routes/privacy.js';
 import { HttpServer } from '../../../src/web/server/server.js';
 import { Broadcaster } from '../../../src/media/broadcaster.js';

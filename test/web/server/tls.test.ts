@@ -9,7 +9,7 @@ import { connect } from 'node:tls';
 import { Authenticator } from '../../../src/web/server/auth/authenticator.js';
 import { hashPassword } from '../../../src/device/accounts/password.js';
 import { configSchema } from '../../../src/device/settings/schema.js';
-import type { MjpegViewer } from '../../../src/web/streaming/mjpeg-viewer.js';
+import type { MjpegViewer } from '../../../src/web/streaming/mjpeg-route.js';
 import { HttpServer } from '../../../src/web/server/server.js';
 import { checkTlsFiles } from '../../../src/web/server/tls.js';
 import { Broadcaster } from '../../../src/media/broadcaster.js';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// picamd's composition root: config → logger → privacy → GPIO → camera supervisor → broadcaster →
+// picamd's composition root: config → logger → privacy → GPIO → camera supervisor → camera tap (the outputs) →
 // HTTP, started in that order and stopped in reverse. The only module that constructs long-lived services or exits.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -38,12 +38,7 @@ import { createLogger, type Logger } from './platform/log/logger.js';
 import { PrivacyController } from './device/privacy/controller.js';
 import { PrivacyStore } from './device/privacy/store.js';
 import { SystemdNotifier } from './platform/systemd-notify.js';
-import { Broadcaster } from './media/broadcaster.js';
-import { PlaceholderFeed, placeholderFor } from './media/placeholder-feed.js';
-import { PlaceholderCache } from './media/placeholder.js';
-import { VideoFeed } from './media/video-feed.js';
-import { VideoPath } from './media/video-path.js';
-import { RateMeter } from './media/rate.js';
+import { CameraTap } from './media/camera-tap.js';
 import { Lifecycle } from './app/lifecycle.js';
 import { lastGoodMemory } from './platform/memory.js';
 import { monotonicNow, realTimers } from './platform/clock.js';
@@ -116,19 +111,13 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
     },
   });
 
-  const broadcaster = new Broadcaster<MjpegViewer>(now, config.server.maxViewers);
-  const fpsIn = new RateMeter();
-  camera.on('frame', (jpeg: Buffer) => {
-    fpsIn.mark(now());
-    broadcaster.publish(jpeg, true);
-  });
-  // H.264 mode: access units → fragmented MP4 → /stream.mp4 viewers. The kept group of pictures and
-  // what one viewer may have waiting are bounded like one frame (a second at 2 Mbit/s is 250 KB).
-  const videoFeed = new VideoFeed<Mp4Viewer>(now, config.server.maxViewers, config.camera.maxFrameBytes);
-  const video = new VideoPath(videoFeed, now);
-  camera.on('unit', (au) => {
-    fpsIn.mark(now());
-    video.unit(au);
+  const media = new CameraTap<MjpegViewer, Mp4Viewer>({
+    camera,
+    now,
+    timers: realTimers,
+    cameraConfig: () => current().camera,
+    viewers: config.server.maxViewers,
+    maxFrameBytes: config.camera.maxFrameBytes,
   });
   const reclaimer = new FrameMemoryReclaimer({
     gc: startupGc(),
@@ -137,37 +126,23 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
     timers: realTimers,
     logger: logger.child('reclaim'),
   });
-  const placeholders = new PlaceholderCache();
-  const feed = new PlaceholderFeed(
-    (jpeg) => broadcaster.publish(jpeg, false),
-    (kind, detail) => placeholders.get(kind, current().camera.width, current().camera.height, detail),
-    realTimers,
-  );
-  camera.on('state', (state, detail: string) => {
-    // The privacy placeholder says it all; the camera's detail would only repeat it.
-    const codec = current().camera.codec;
-    feed.show(placeholderFor(state, codec), state === 'paused' ? '' : detail);
-    if (state === 'paused') broadcaster.forgetLive();
-    if (state === 'starting') video.cameraStarting(codec, current().camera.framerate);
-    video.cameraState(state);
-  });
   const snapshot = () =>
     snapshotOf({
       privacy: privacy.enabled,
       camera: camera.status(),
       framerate: current().camera.framerate,
-      latestLive: (ms) => broadcaster.latestLive(ms),
+      latestLive: (ms) => media.mjpeg.latestLive(ms),
       codec: current().camera.codec,
     });
 
   const http: HttpServer = new HttpServer(config.server, {
-    broadcaster,
+    broadcaster: media.mjpeg,
     logger: logger.child('http'),
     now,
     snapshot,
     status: (): unknown => status(),
     gates: [setupGate(settings)],
-    video: { feed: videoFeed, codec: () => current().camera.codec, privacy: () => privacy.enabled, maxPendingBytes: config.camera.maxFrameBytes },
+    video: { feed: media.h264, codec: () => current().camera.codec, privacy: () => privacy.enabled, maxPendingBytes: config.camera.maxFrameBytes },
     onViewersChanged: () => events.publishStatus(),
     routes: [
       setupRoutes({ store: settings, deviceName, hashPassword: (p) => hashPassword(p), sessionCookieFor: (u: string): string | undefined => http.sessionCookieFor(u), logger: logger.child('setup') }),
@@ -184,7 +159,7 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
     timers: realTimers,
     now,
     device: () => ({ name: deviceName(), model: deviceModel(), version, configurationUrl: pageUrl(hostname(), http.port, current().server.tls !== null) }),
-    readStatus: () => mqttStatusSnapshot({ camera: camera.status(), fpsIn: fpsIn.rate(now()), viewers: broadcaster.viewerCount + videoFeed.viewerCount, nowMs: now(), startedAtMs, privacy }),
+    readStatus: () => mqttStatusSnapshot({ camera: camera.status(), fpsIn: media.fpsIn(), viewers: media.viewerCount, nowMs: now(), startedAtMs, privacy }),
     setPrivacy: mqttPrivacyPort(privacy),
     snapshot: () => {
       const result = snapshot();
@@ -210,24 +185,24 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
     startedAtMs,
     memory: lastGoodMemory(),
     camera,
-    fpsIn: () => fpsIn.rate(now()),
+    fpsIn: () => media.fpsIn(),
     maxViewers: () => current().server.maxViewers,
     privacy,
   };
   const status = statusSource({
     ...sources,
     cameraConfig: () => current().camera,
-    stream: broadcaster,
-    video: videoFeed,
+    stream: media.mjpeg,
+    video: media.h264,
     h264Encoder,
     extra: () => ({
-      h264: { codec: video.codec ?? null, skippedAfterLoss: video.skippedAfterLoss, unpackaged: video.unpackaged, keptBytes: videoFeed.keptBytes },
+      h264: media.h264Status(),
       settings: applier.status,
       setup: { claimed: settings.claimed, openViewing: settings.openViewing },
       mqtt: mqtt.status(),
     }),
   });
-  const metrics = metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: broadcaster });
+  const metrics = metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: media.mjpeg });
   const events = new EventHub({ status, logger: logger.child('events'), timers: realTimers, now });
   camera.on('state', () => {
     events.publishStatus();
@@ -247,9 +222,9 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
     await services.start([
       { name: 'privacy', start: () => privacy.start(), stop: () => privacy.stop() },
       { name: 'gpio', start: () => gpio.start().then(() => gpio.setCameraState(camera.state)), stop: () => gpio.stop() },
+      { name: 'media', start: () => media.start(), stop: () => media.stop() },
       { name: 'camera', start: () => camera.start(), stop: () => camera.stop() },
       { name: 'settings', start: () => applier.start(), stop: () => {} },
-      { name: 'placeholders', start: () => feed.start(), stop: () => feed.stop() },
       { name: 'reclaimer', start: () => reclaimer.start(), stop: () => reclaimer.stop() },
       { name: 'events', start: () => events.start(), stop: () => events.stop() },
       { name: 'http', start: () => http.start().then(() => undefined), stop: () => http.stop() },

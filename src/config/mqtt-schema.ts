@@ -75,7 +75,7 @@ export const mqttSchema = z
       .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
       .nullable()
       .default(null)
-      .meta(device('MQTT client id', 'Client id at the broker; empty means picamd-<device name>.')),
+      .meta(device('MQTT client id', 'Client id at the broker; empty means picamd<device name> (letters and digits, at most 23 characters).')),
     topicPrefix: topicPrefix
       .nullable()
       .default(null)

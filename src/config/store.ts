@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { errorText } from '../runtime/ports.js';
 import { readRegularFile, writeFileAtomic, type SafeFs } from '../storage/safe-file.js';
+import { forgetPasswordOnNewBroker, sendsPassword } from './broker-secret.js';
 import type { Config } from './schema.js';
 import { keyProblems, pickSettable, settableLeaves } from './settable.js';
 import {
@@ -208,7 +209,11 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
     return { format: 1, settings: structuredClone(withoutAccounts(this.layer)) };
   }
 
-  update(body: unknown, options: { mode: 'put' | 'patch'; ifMatch?: string }): Promise<ChangeResult> {
+  /**
+   * `keptSecrets`: dotted paths of secrets the body carries only because the caller put the kept
+   * value back (the page sent the placeholder); such a password is not sent to a new broker.
+   */
+  update(body: unknown, options: { mode: 'put' | 'patch'; ifMatch?: string; keptSecrets?: readonly string[] }): Promise<ChangeResult> {
     return this.exclusive(async () => {
       const stale = this.checkIfMatch(options.ifMatch);
       if (stale) return stale;
@@ -222,14 +227,14 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
         const resolved = resolveSettings(this.base, merge(rest), { allowAccounts: true });
         return invalid([...keys, ...(resolved.ok ? [] : resolved.problems)]);
       }
-      return this.commit(merge(body));
+      return this.commit(this.passwordForBroker(merge(body), sendsPassword(body, options.keptSecrets ?? [])));
     });
   }
 
-  importSettings(document: unknown, options: { ifMatch?: string } = {}): Promise<ChangeResult> {
+  importSettings(document: unknown, options: { ifMatch?: string; keptSecrets?: readonly string[] } = {}): Promise<ChangeResult> {
     const parsed = parseSettingsDocument(document);
     if (!parsed.ok) return Promise.resolve(invalid(parsed.problems));
-    return this.update(parsed.settings, { mode: 'put', ifMatch: options.ifMatch });
+    return this.update(parsed.settings, { mode: 'put', ifMatch: options.ifMatch, keptSecrets: options.keptSecrets });
   }
 
   reset(): Promise<ChangeResult> {
@@ -306,6 +311,17 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
       }
       return this.commit(deepMerge(this.layer, { server: { openViewing: enabled } }) as Tree);
     });
+  }
+
+  /** The candidate layer without the kept MQTT password when it points at another broker (broker-secret.ts). */
+  private passwordForBroker(candidate: Tree, sent: boolean): Tree {
+    const resolved = resolveSettings(this.base, candidate, { allowAccounts: true });
+    if (!resolved.ok) return candidate;
+    const kept = forgetPasswordOnNewBroker(candidate, this.current.mqtt.url, resolved.config.mqtt.url, sent);
+    if (kept !== candidate && (this.current.mqtt.password !== null || resolved.config.mqtt.password !== null)) {
+      this.log.info('mqtt.url names another broker: the kept MQTT password is not sent to it (enter the password with the new broker)');
+    }
+    return kept;
   }
 
   /** Runs `fn` after every earlier change has finished. */

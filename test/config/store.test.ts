@@ -478,3 +478,44 @@ test('a "__proto__" key is an unknown key, not a prototype change', async (t) =>
   assert.equal(({} as { openViewing?: unknown }).openViewing, undefined);
   assert.deepEqual(await readdir(dir), []);
 });
+
+test('the kept MQTT password goes only to the broker it was entered for', async (t) => {
+  const mqttBase: Tree = { ...base, mqtt: { url: 'mqtt://broker.lan', username: 'cam', password: 'from the config file' } };
+  const { store, logger } = await setup(t, { base: mqttBase });
+  // Another host, no password with it: the kept one is dropped, not sent to the new broker.
+  assert.equal((await store.update({ mqtt: { url: 'mqtt://evil.example' } }, { mode: 'patch' })).ok, true);
+  assert.equal(store.config.mqtt.url, 'mqtt://evil.example');
+  assert.equal(store.config.mqtt.password, null);
+  assert.match(logger.lines.join('\n'), /not sent to it/);
+  // With a password of its own, a new broker keeps it.
+  await store.update({ mqtt: { url: 'mqtt://other.lan', password: 'typed for other' } }, { mode: 'patch' });
+  assert.equal(store.config.mqtt.password, 'typed for other');
+  // Another port is another broker; the placeholder put back by the page is not a password sent.
+  await store.update({ mqtt: { url: 'mqtt://other.lan:1884', password: 'typed for other' } }, { mode: 'patch', keptSecrets: ['mqtt.password'] });
+  assert.equal(store.config.mqtt.password, null);
+  await store.update({ mqtt: { password: 'typed for 1884' } }, { mode: 'patch' });
+  // The same host and port (another scheme or a trailing slash): the same broker, the password stays.
+  await store.update({ mqtt: { url: 'mqtt://OTHER.lan:1884/' } }, { mode: 'patch' });
+  assert.equal(store.config.mqtt.password, 'typed for 1884');
+  // PUT and import follow the same rule.
+  const values = store.values() as { mqtt: Tree };
+  await store.update({ ...values, mqtt: { ...values.mqtt, url: 'mqtt://evil.example' } }, { mode: 'put', keptSecrets: ['mqtt.password'] });
+  assert.equal(store.config.mqtt.password, null);
+  await store.update({ mqtt: { url: 'mqtt://other.lan:1884', password: 'again' } }, { mode: 'patch' });
+  await store.importSettings({ format: 1, settings: { mqtt: { url: 'mqtt://evil.example', username: 'cam', password: 'again' } } }, { keptSecrets: ['mqtt.password'] });
+  assert.equal(store.config.mqtt.password, null);
+});
+
+test('mqtt.passwordFile is read only for the broker the config file names', async (t) => {
+  const mqttBase: Tree = { ...base, mqtt: { url: 'mqtt://broker.lan', username: 'cam', passwordFile: '/run/credentials/picamd.service/mqtt' } };
+  const { store } = await setup(t, { base: mqttBase });
+  assert.equal(store.config.mqtt.passwordFile, '/run/credentials/picamd.service/mqtt');
+  assert.equal((await store.update({ mqtt: { url: 'mqtt://evil.example' } }, { mode: 'patch' })).ok, true);
+  assert.equal(store.config.mqtt.passwordFile, null, 'not for another host');
+  await store.update({ mqtt: { url: 'mqtts://broker.lan:1883' } }, { mode: 'patch' });
+  assert.equal(store.config.mqtt.passwordFile, '/run/credentials/picamd.service/mqtt', 'its own broker again');
+  // Another broker with a password typed for it: valid, that password and no file.
+  await store.update({ mqtt: { url: 'mqtt://other.lan', password: 'typed' } }, { mode: 'patch' });
+  assert.equal(store.config.mqtt.passwordFile, null);
+  assert.equal(store.config.mqtt.password, 'typed');
+});

@@ -48,7 +48,8 @@ export type CloseKind = 'refused' | 'network' | 'protocol' | 'timeout' | 'local'
 
 export interface ConnectionEvents {
   connected: [];
-  message: [topic: string, payload: Buffer];
+  /** `retain`: the broker kept this message and replays it to every new subscriber. */
+  message: [topic: string, payload: Buffer, retain: boolean];
   /** A subscription the broker refused (SUBACK 0x80). */
   subscribeRefused: [topic: string];
   closed: [kind: CloseKind, message: string];
@@ -193,7 +194,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
         if (!this.connected) return this.finish('protocol', 'PUBLISH before CONNACK');
         if (p.qos === 2) return this.finish('protocol', 'QoS 2 PUBLISH (subscribed with QoS 1 at most)');
         if (p.qos === 1 && p.packetId !== undefined) this.socket?.write(encodePuback(p.packetId));
-        this.emit('message', p.topic, p.payload);
+        this.emit('message', p.topic, p.payload, p.retain);
         return;
       case 'suback': {
         const topic = this.pendingSubscriptions.get(p.packetId);

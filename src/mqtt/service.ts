@@ -291,7 +291,7 @@ export class MqttService extends EventEmitter<{ status: [MqttStatus] }> {
     );
     this.connection = connection;
     connection.on('connected', () => this.onConnected(connection, session));
-    connection.on('message', (topic, payload) => this.onMessage(session, topic, payload));
+    connection.on('message', (topic, payload, retain) => this.onMessage(session, topic, payload, retain));
     connection.on('subscribeRefused', (topic) => this.log.warn(`the broker refused the subscription to ${topic}; privacy commands will not arrive`));
     connection.on('closed', (kind, message) => this.onClosed(connection, kind, message));
     connection.open();
@@ -320,7 +320,7 @@ export class MqttService extends EventEmitter<{ status: [MqttStatus] }> {
     this.publishState();
   }
 
-  private onMessage(session: Session, topic: string, payload: Buffer): void {
+  private onMessage(session: Session, topic: string, payload: Buffer, retain: boolean): void {
     const connection = this.connection;
     if (!connection) return;
     if (topic === `${this.config.discoveryPrefix}/status`) {
@@ -328,6 +328,12 @@ export class MqttService extends EventEmitter<{ status: [MqttStatus] }> {
       return;
     }
     if (topic !== session.topics.privacyCommand) return;
+    // A retained command is an old one the broker replays at every (re)connect: obeying it would let
+    // one stale OFF switch privacy off each time picamd connects. Commands are acted on as they come.
+    if (retain) {
+      this.log.warn(`ignored a retained privacy command on ${topic}; commands must be sent without the retain flag (clear it: publish an empty retained message to that topic)`);
+      return;
+    }
     const enabled = parsePrivacyCommand(payload);
     if (enabled === null) {
       this.log.warn(`ignored privacy command ${JSON.stringify(payload.toString('utf8').slice(0, 40))} on ${topic}; send ON or OFF`);

@@ -146,3 +146,12 @@ test('garbage from the broker is a protocol error', () => {
   socket.emit('data', Buffer.from([0xf0, 0]));
   assert.deepEqual(closed, [['protocol', 'unexpected packet type 15 from the broker']]);
 });
+
+test('hands on whether the broker retained a message', () => {
+  const { socket, connection } = setup();
+  const got: Array<[string, boolean]> = [];
+  connection.on('message', (topic, _payload, retain) => got.push([topic, retain]));
+  connection.open();
+  socket.emit('data', Buffer.concat([CONNACK_OK, Buffer.from([0x31, 5, 0, 1, 0x74, 0x4f, 0x4e]), Buffer.from([0x30, 5, 0, 1, 0x74, 0x4f, 0x4e])]));
+  assert.deepEqual(got, [['t', true], ['t', false]]);
+});

@@ -155,6 +155,11 @@ export class PacketDecoder {
 
   constructor(private readonly maxPacketBytes: number) {}
 
+  /** Bytes of a packet begun but not yet complete. */
+  get pendingBytes(): number {
+    return this.tail.length;
+  }
+
   push(chunk: Buffer): Packet[] {
     let data = this.tail.length > 0 ? Buffer.concat([this.tail, chunk]) : chunk;
     const packets: Packet[] = [];

@@ -28,7 +28,7 @@ export interface MqttSocket {
 
 export interface ConnectionOptions {
   connect: ConnectPacket;
-  /** No CONNACK this long after opening: give up on this attempt. */
+  /** No CONNACK this long after opening, however many bytes came meanwhile: give up on this attempt. */
   connectTimeoutMs: number;
   /** Publishes are dropped while the socket holds this many unsent bytes (a slow broker). */
   maxBufferedBytes: number;
@@ -167,7 +167,6 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
 
   private receive(chunk: Buffer): void {
     if (this.done) return;
-    this.lastReceivedAt = this.deps.now();
     let packets: Packet[];
     try {
       packets = this.decoder.push(chunk);
@@ -175,6 +174,9 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       this.finish('protocol', err instanceof ProtocolError ? err.message : String(err));
       return;
     }
+    // Only a whole packet is a sign of life: a broker that trickles one that never completes must
+    // not hold the connection (and the decoder's buffer) open forever.
+    if (packets.length > 0) this.lastReceivedAt = this.deps.now();
     for (const p of packets) {
       if (this.done) return;
       this.handle(p);
@@ -208,7 +210,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     }
   }
 
-  /** Pings every keepalive interval; no packet for 1.5 intervals means the broker is gone. */
+  /** Pings every keepalive interval; no whole packet for 1.5 intervals means the broker is gone. */
   private keepalive(): void {
     const intervalMs = this.options.connect.keepaliveS * 1000;
     if (intervalMs <= 0) {
@@ -218,7 +220,8 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     this.lastReceivedAt = this.deps.now();
     const tick = () => {
       if (this.deps.now() - this.lastReceivedAt > intervalMs * 1.5) {
-        this.finish('timeout', `no answer from the broker for ${seconds(intervalMs * 1.5)} s`);
+        const partial = this.decoder.pendingBytes > 0 ? ` (a packet begun ${this.decoder.pendingBytes} bytes ago never completed)` : '';
+        this.finish('timeout', `no answer from the broker for ${seconds(intervalMs * 1.5)} s${partial}`);
         return;
       }
       this.socket?.write(encodePingreq());

@@ -125,7 +125,7 @@ for (const kind of ['nginx', 'caddy'] as const) {
         const rebound = await send(port, '127.0.0.2', 'GET', '/api/status', { Host: 'evil.example', Authorization: basic(PASSWORD) });
         assert.equal(rebound.status, 421, rebound.body);
         // A rebound page that adds a forwarded host of the device itself: 421 too.
-        for (const header of [{ 'X-Forwarded-Host': host }, { Forwarded: `host="${host}"` }]) {
+        for (const header of [{ 'X-Forwarded-Host': host }, { Forwarded: `host="${host}"` }] as Array<Record<string, string>>) {
           const forged = await send(port, '127.0.0.2', 'GET', '/api/status', { Host: 'evil.example', Authorization: basic(PASSWORD), ...header });
           assert.equal(forged.status, 421, `${JSON.stringify(header)}: ${forged.body}`);
         }
@@ -145,7 +145,7 @@ for (const kind of ['nginx', 'caddy'] as const) {
       if (kind === 'nginx') {
         // Even behind a proxy that passes a client's forwarded host on, picamd checks Host and it.
         const host = `127.0.0.1:${toTrusting}`;
-        for (const header of [{ 'X-Forwarded-Host': host }, { Forwarded: `host="${host}"` }]) {
+        for (const header of [{ 'X-Forwarded-Host': host }, { Forwarded: `host="${host}"` }] as Array<Record<string, string>>) {
           const passed = await send(toTrusting, '127.0.0.2', 'GET', '/passthrough/api/status', { Host: 'evil.example', Authorization: basic(PASSWORD), ...header });
           assert.equal(passed.status, 421, `${JSON.stringify(header)}: ${passed.body}`);
         }

@@ -173,7 +173,7 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
       setupRoutes({ store: settings, deviceName, hashPassword: (p) => hashPassword(p), sessionCookieFor: (u: string): string | undefined => http.sessionCookieFor(u), logger: logger.child('setup') }),
       privacyRoutes(privacy),
       settingsRoutes({ store: settings, status: () => applier.status, schema: settingsJsonSchema() }),
-      usersRoutes({ store: settings, hashPassword: (p) => hashPassword(p), checkPassword: (u, p) => checkUserPassword(current(), u, p), logger: logger.child('users') }),
+      usersRoutes({ store: settings, hashPassword: (p) => hashPassword(p), checkPassword: (u, p) => checkUserPassword(current(), u, p), logger: logger.child('users'), now }),
       metricsRoute({ source: () => metrics(), open: () => current().metrics.open }),
       (router) => events.route(router),
       staticRoutes(loadWebAssets()),

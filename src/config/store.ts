@@ -40,7 +40,8 @@ import { changedPaths, decidingLayer, deepEqual, deepMerge, diffTree, isPlainObj
  * etag at its turn, so a second writer with the old etag gets 412)
  *   update(body, {mode: 'put' | 'patch', ifMatch?})   PUT: the whole settable tree (what it leaves
  *                     out returns to the config file's value; the users are kept, and so is
- *                     openViewing when absent); PATCH: a deep-partial tree
+ *                     openViewing when absent); PATCH: a deep-partial tree. Neither, nor an
+ *                     import, switches open viewing on (400): only setOpenViewing does
  *   importSettings(doc, {ifMatch?})   {format: 1, settings} as exported; a PUT, all or nothing
  *   reset()           back to the config file: page settings removed; users and openViewing kept
  *   claim({name, passwordHash, deviceName?, openViewing?})   first-time setup in one write; 409 once claimed
@@ -227,7 +228,14 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
         const resolved = resolveSettings(this.base, merge(rest), { allowAccounts: true });
         return invalid([...keys, ...(resolved.ok ? [] : resolved.problems)]);
       }
-      return this.commit(this.passwordForBroker(merge(body), sendsPassword(body, options.keptSecrets ?? [])));
+      const candidate = this.passwordForBroker(merge(body), sendsPassword(body, options.keptSecrets ?? []));
+      // Open viewing lets anyone watch: it is switched on only by setOpenViewing (its own route, with
+      // a confirmation and a warning in the log), never as one setting among others.
+      const opened = resolveSettings(this.base, candidate, { allowAccounts: true });
+      if (opened.ok && opened.config.server.openViewing && !this.openViewing) {
+        return invalid(['server.openViewing: is switched on only through POST /api/users/open-viewing, with its confirmation']);
+      }
+      return this.commit(candidate);
     });
   }
 

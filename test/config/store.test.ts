@@ -519,3 +519,25 @@ test('mqtt.passwordFile is read only for the broker the config file names', asyn
   assert.equal(store.config.mqtt.passwordFile, null);
   assert.equal(store.config.mqtt.password, 'typed');
 });
+
+test('open viewing is switched on only through setOpenViewing: PATCH, PUT and import refuse it and write nothing', async (t) => {
+  const { store, file } = await setup(t, { settings: { server: { auth: { users: [{ name: 'ann', passwordHash: hash(1) }] } } } });
+  const before = await readFile(file, 'utf8');
+  const refusal = /^server\.openViewing: is switched on only through POST \/api\/users\/open-viewing/;
+  for (const attempt of [
+    () => store.update({ server: { openViewing: true } }, { mode: 'patch' }),
+    () => store.update({ server: { openViewing: true }, log: { level: 'warn' } }, { mode: 'put' }),
+    () => store.importSettings({ format: 1, settings: { server: { openViewing: true } } }),
+  ]) {
+    const result = await attempt();
+    assert.ok(!result.ok && result.status === 400, JSON.stringify(result));
+    assert.match(result.problems.join('\n'), refusal);
+  }
+  assert.equal(store.openViewing, false);
+  assert.equal(await readFile(file, 'utf8'), before, 'nothing written');
+  // Its own path still switches it on; then settings that keep it on, or turn it off, pass.
+  assertOk(await store.setOpenViewing(true));
+  assertOk(await store.update({ server: { openViewing: true, maxViewers: 3 } }, { mode: 'patch' }));
+  assertOk(await store.update({ server: { openViewing: false } }, { mode: 'patch' }));
+  assert.equal(store.openViewing, false);
+});

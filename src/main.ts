@@ -34,6 +34,7 @@ import { statusSource } from './http/status.js';
 import type { MjpegViewer } from './http/mjpeg-viewer.js';
 import type { Mp4Viewer } from './http/mp4-viewer.js';
 import { AnnexBParser } from './h264/annexb.js';
+import { escapeForLog } from './log/escape.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { PrivacyController } from './privacy/controller.js';
 import { PrivacyStore } from './privacy/store.js';
@@ -239,7 +240,8 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
   });
   const systemd = new SystemdNotifier({ logger: logger.child('systemd'), env: process.env, pid: process.pid });
 
-  logger.info(`picamd ${version} starting on ${deviceName()}`);
+  // The device name is the first claimer's text: escaped, so it cannot forge a line at every start.
+  logger.info(`picamd ${version} starting on ${escapeForLog(deviceName(), 64)}`);
   // Privacy and GPIO first: a device that is private (saved state, startPaused, or a switch that is
   // on) never starts its camera, not even for a moment. Stopped in reverse, each stop isolated.
   const services = new Lifecycle(logger);

@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { connect as netConnect, isIP } from 'node:net';
 import { parseBrokerUrl, type MqttConfig } from '../config/mqtt-schema.js';
+import { escapeForLog } from '../log/escape.js';
 import type { Logger } from '../log/logger.js';
 import { errorText, type Now, type TimeoutTimers } from '../runtime/ports.js';
 import { MqttConnection, type CloseKind, type MqttSocket } from './connection.js';
@@ -171,7 +172,7 @@ export class MqttService extends EventEmitter<{ status: [MqttStatus] }> {
     const session = await this.prepare(url);
     if (!this.running || !session) return;
     this.session = session;
-    this.log.info(`connecting to ${url} as ${session.clientId}, topics under ${session.topics.state.replace(/\/state$/, '')}`);
+    this.log.info(`connecting to ${url} as ${session.clientId}, topics under ${escapeForLog(session.topics.state.replace(/\/state$/, ''))}`);
     this.connect();
   }
 
@@ -331,12 +332,12 @@ export class MqttService extends EventEmitter<{ status: [MqttStatus] }> {
     // A retained command is an old one the broker replays at every (re)connect: obeying it would let
     // one stale OFF switch privacy off each time picamd connects. Commands are acted on as they come.
     if (retain) {
-      this.log.warn(`ignored a retained privacy command on ${topic}; commands must be sent without the retain flag (clear it: publish an empty retained message to that topic)`);
+      this.log.warn(`ignored a retained privacy command on ${escapeForLog(topic)}; commands must be sent without the retain flag (clear it: publish an empty retained message to that topic)`);
       return;
     }
     const enabled = parsePrivacyCommand(payload);
     if (enabled === null) {
-      this.log.warn(`ignored privacy command ${JSON.stringify(payload.toString('utf8').slice(0, 40))} on ${topic}; send ON or OFF`);
+      this.log.warn(`ignored privacy command "${escapeForLog(payload.toString('utf8'), 40)}" on ${escapeForLog(topic)}; send ON or OFF`);
       return;
     }
     let result: PrivacyResult;

@@ -32,6 +32,8 @@ export const MAX_PASSWORD = 256;
 
 export function passwordProblems(field: string, password: string): string[] {
   const length = [...password].length;
+  // Ten spaces pass a length rule and are the first thing a guesser tries.
+  if (length > 0 && password.trim() === '') return [`${field}: must not be only spaces`];
   if (length < MIN_PASSWORD) return [`${field}: must have at least ${MIN_PASSWORD} characters`];
   if (length > MAX_PASSWORD) return [`${field}: must have at most ${MAX_PASSWORD} characters`];
   return [];

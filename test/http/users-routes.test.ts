@@ -61,3 +61,24 @@ test('the current-password check of a password change is rate-limited and logged
   assert.equal((await change('the right passphrase')).status, 200);
   assert.equal(passwords.get('ann'), 'changed');
 });
+
+test('a new password of only spaces is refused (400), whatever its length', async () => {
+  const logger = memoryLogger();
+  const router = new Router({ authenticator: () => undefined, logger, now: () => 0, secure: false });
+  const added: string[] = [];
+  const ok: ChangeResult = { ok: true, etag: '"x"', paths: [] };
+  usersRoutes({
+    store: { users: ['ann'], openViewing: false, addUser: async (name) => (added.push(name), ok), removeUser: async () => ok, setPassword: async () => ok, setOpenViewing: async () => ok },
+    hashPassword: async (p) => p,
+    checkPassword: async () => true,
+    logger,
+    now: () => 0,
+  })(router);
+  const route = router.find('post', '/api/users') as Route;
+  for (const password of [' '.repeat(12), '\u00a0\u3000'.repeat(6), ' \t '.repeat(5)]) {
+    const res = (await route.handler(makeRequest({ method: 'post', body: Buffer.from(JSON.stringify({ name: 'bob', password })) }), { user: 'ann' })) as Response;
+    assert.equal(res.status, 400, JSON.stringify(password));
+    assert.match(String(res.body), /password: must not be only spaces/);
+  }
+  assert.deepEqual(added, []);
+});

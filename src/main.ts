@@ -175,7 +175,7 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
       privacyRoutes(privacy),
       settingsRoutes({ store: settings, status: () => applier.status, schema: settingsJsonSchema() }),
       usersRoutes({ store: settings, hashPassword: (p) => hashPassword(p), checkPassword: (u, p) => checkUserPassword(current(), u, p), logger: logger.child('users'), now }),
-      metricsRoute({ source: () => metrics(), open: () => current().metrics.open }),
+      metricsRoute({ source: () => metrics(), open: () => current().metrics.open, claimed: () => settings.claimed }),
       (router) => events.route(router),
       staticRoutes(loadWebAssets()),
     ],

@@ -28,6 +28,8 @@ export interface Mp4StreamDeps {
   codec: () => 'mjpeg' | 'h264';
   privacy: () => boolean;
   maxViewers: () => number;
+  /** Viewers of every stream (/stream.mjpg and /stream.mp4): the limit counts them together. */
+  totalViewers?: () => number;
   /** What one viewer may have waiting: references into the current group of pictures. */
   maxPendingBytes: number;
   onViewersChanged?: () => void;
@@ -42,7 +44,7 @@ export function mp4StreamReply(req: Request, deps: Mp4StreamDeps): Reply {
     const why = deps.privacy() ? 'Privacy mode is on: the camera is switched off.' : 'The camera has not sent its first H.264 picture yet.';
     return problem(503, deps.privacy() ? 'privacy' : 'no-frame', why, { 'Retry-After': '2' });
   }
-  if (feed.full) {
+  if (feed.full || (deps.totalViewers?.() ?? 0) >= deps.maxViewers()) {
     return closing(
       problem(503, 'too-many-viewers', `All ${deps.maxViewers()} viewer slots are taken; try again shortly.`, { 'Retry-After': '5' }),
     );

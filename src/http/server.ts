@@ -197,6 +197,8 @@ export class HttpServer {
     // Health checks (systemd, monitoring) need no login and reveal nothing.
     router.get('/healthz', () => json(200, { ok: true }), { public: true });
     const viewing = { viewing: true };
+    // One limit for both streams: a viewer is a viewer (and a socket, and memory) whatever it watches.
+    const totalViewers = () => deps.broadcaster.viewerCount + (deps.video?.feed.viewerCount ?? 0);
     router.get(
       '/stream.mjpg',
       (req) =>
@@ -205,6 +207,7 @@ export class HttpServer {
           logger: deps.logger,
           now: deps.now,
           maxViewers: () => this.config.maxViewers,
+          totalViewers,
           onViewersChanged: deps.onViewersChanged,
         }),
       viewing,
@@ -220,6 +223,7 @@ export class HttpServer {
             logger: deps.logger,
             now: deps.now,
             maxViewers: () => this.config.maxViewers,
+            totalViewers,
             onViewersChanged: deps.onViewersChanged,
           }),
         viewing,

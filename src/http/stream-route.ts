@@ -48,6 +48,8 @@ export interface StreamDeps {
   now: Now;
   /** The viewer limit as configured now (it may change while picamd runs). */
   maxViewers: () => number;
+  /** Viewers of every stream (/stream.mjpg and /stream.mp4): the limit counts them together. */
+  totalViewers?: () => number;
   /** Called when a viewer joins or leaves (the page shows the count live). */
   onViewersChanged?: () => void;
 }
@@ -56,7 +58,7 @@ export function streamReply(req: Request, deps: StreamDeps): Reply {
   const { broadcaster, logger, now } = deps;
   const fps = parseFpsCap(req.query.get('fps'));
   if (Number.isNaN(fps)) return problem(400, 'bad-fps', `fps must be a number from ${MIN_FPS_CAP} to ${MAX_FPS_CAP}.`);
-  if (broadcaster.full) {
+  if (broadcaster.full || (deps.totalViewers?.() ?? 0) >= deps.maxViewers()) {
     // Closed at once: a refused client holds no socket, and a flood of them costs nothing more.
     return closing(
       problem(503, 'too-many-viewers', `All ${deps.maxViewers()} viewer slots are taken; try again shortly.`, { 'Retry-After': '5' }),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { basename } from 'node:path';
+import { escapeForLog } from '../../platform/log/escape.js';
 import type { Logger } from '../../platform/log/logger.js';
 import { errorText } from '../../platform/clock.js';
 import { readRegularFile, writeFileAtomic, type SafeFs } from '../../platform/safe-file.js';
@@ -255,7 +256,7 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
       const result = await this.commit(target);
       if (result.ok) {
         this.currentStatus = { state: 'rolled-back', message: reason };
-        this.log.warn(`rolled back to the last good settings${result.paths.length ? ` (${result.paths.join(', ')})` : ''}: ${reason}`);
+        this.log.warn(`rolled back to the last good settings${result.paths.length ? ` (${result.paths.join(', ')})` : ''}: ${escapeForLog(reason, 600)}`);
       }
       return result;
     });

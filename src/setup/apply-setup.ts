@@ -1,8 +1,8 @@
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readRegularFile, writeFileAtomic } from '../platform/safe-file.js';
-import { planSetup, type CurrentFiles, type SetupPlan } from './plan.js';
+import { planSetup, type CurrentFiles, type FileWrite, type SetupPlan } from './plan.js';
 import { hasSettings, parseSetupFile, problemsAsShown, renderSetupApplied, renderSetupErrors, type ParsedSetupFile } from './setup-file.js';
 import { StagedWriteError, writeAllOrNothing, type StagedChange, type StagingFs } from './staged-writes.js';
 import { validateSetup, type DeviceFacts } from './validate.js';
@@ -141,12 +141,17 @@ async function deviceFacts(root: string): Promise<DeviceFacts> {
   };
 }
 
+/** A plan's file write as a staged change under `root`. */
+function stagedFile(at: (path: string) => string, w: FileWrite): StagedChange {
+  return { kind: 'file', path: at(w.path), content: w.content, mode: w.mode, ownerFromDirectory: w.ownerFromDirectory };
+}
+
 async function carryOut(opts: ApplySetupOptions, plan: SetupPlan): Promise<void> {
   const at = (path: string) => join(opts.root, path);
   // Every file and link or none of them (staged-writes.ts).
   await writeAllOrNothing(
     [
-      ...plan.writes.map((w): StagedChange => ({ kind: 'file', path: at(w.path), content: w.content, mode: w.mode, ownerFromDirectory: w.ownerFromDirectory })),
+      ...plan.writes.map((w) => stagedFile(at, w)),
       ...plan.links.map((l): StagedChange => ({ kind: 'link', path: at(l.path), target: l.target })),
     ],
     opts.fs,

@@ -82,3 +82,26 @@ test('a new password of only spaces is refused (400), whatever its length', asyn
   }
   assert.deepEqual(added, []);
 });
+
+test('one current-password check per address at a time: a parallel guess is 503, not a free try', async () => {
+  const logger = memoryLogger();
+  const router = new Router({ authenticator: () => undefined, logger, now: () => 0, secure: false });
+  let release: (ok: boolean) => void = () => {};
+  const ok: ChangeResult = { ok: true, etag: '"x"', paths: [] };
+  usersRoutes({
+    store: { users: ['ann'], openViewing: false, addUser: async () => ok, removeUser: async () => ok, setPassword: async () => ok, setOpenViewing: async () => ok },
+    hashPassword: async (p) => p,
+    checkPassword: () => new Promise<boolean>((resolve) => (release = resolve)),
+    logger,
+    now: () => 0,
+  })(router);
+  const route = router.find('post', '/api/users/password') as Route;
+  const change = (remote: string) =>
+    route.handler(makeRequest({ method: 'post', remote, body: Buffer.from(JSON.stringify({ current: 'a guess at it', password: 'a new long passphrase' })) }), { user: 'ann' }) as Promise<Response>;
+  const first = change('192.0.2.7');
+  const second = await change('192.0.2.7');
+  assert.equal(second.status, 503);
+  assert.equal(second.headers?.['Retry-After'], '1');
+  release(false);
+  assert.equal((await first).status, 403);
+});

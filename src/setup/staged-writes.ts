@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { errorCode, errorText } from '../platform/clock.js';
+import { errorCode, errorText } from '../platform/errors.js';
 
 // The setup file's changes, all or nothing. Every new file (and link) is first written beside its
 // target under a hidden temporary name, with a copy of what the target holds now beside it too;

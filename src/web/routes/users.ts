@@ -1,3 +1,4 @@
+import type { OpenViewingConfirmation } from '../api/types.js';
 import { clientKey, loggableName } from '../server/auth/headers.js';
 import { LoginLimiter } from '../server/auth/limiter.js';
 import type { ChangeResult } from '../../device/settings/store.js';
@@ -12,7 +13,7 @@ import type { Router, Session } from '../server/router.js';
 // remove them (never the last one while open viewing is off), change your own password (the current
 // one required), and open viewing, only with an explicit confirmation.
 
-export const OPEN_VIEWING_CONFIRMATION = 'I understand';
+export const OPEN_VIEWING_CONFIRMATION: OpenViewingConfirmation = 'I understand';
 
 export interface UsersPort {
   readonly users: string[];

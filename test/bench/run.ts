@@ -789,10 +789,16 @@ function threadCounters(pid: number): Map<number, ThreadCounters> {
   return out;
 }
 
+type IdleKind = 'picamd' | 'bare reader' | 'reader + parser';
+const IDLE_KINDS: readonly IdleKind[] = ['bare reader', 'reader + parser', 'picamd'];
+
 export interface IdleFigures {
-  server: 'picamd' | 'bare reader';
+  server: IdleKind;
   /** % of one core, from the threads' schedstat run time (ns), which ticks would round away at 2%. */
   cpuPercent: number;
+  /** The same from /proc/<pid>/stat (10 ms ticks), a cross-check, and the kernel's share of it. */
+  cpuTicksPercent: number;
+  systemShare: number;
   /** Voluntary context switches per second over every thread: each is the thread going to sleep, then woken. */
   wakeupsPerSecond: number;
   involuntaryPerSecond: number;
@@ -811,15 +817,24 @@ export interface IdleResult {
   scenario: string;
   windowMs: number;
   reader: IdleFigures;
+  /** The bare reader with picamd's FrameParser: picamd's cost beyond this is not the parser's. */
+  parser: IdleFigures;
   picamd: IdleFigures;
   cpuRatio: number;
+  cpuRatioToParser: number;
   wakeupsRatio: number;
 }
 
 /** The bare reader: node reading the camera pipe and nothing else. */
-async function startBareReader(s: Scenario, work: string, scripts: BenchScripts): Promise<{ pid: number; cameraPid: number; stop(): Promise<void> }> {
+async function startBareReader(
+  s: Scenario,
+  work: string,
+  scripts: BenchScripts,
+  parse: boolean,
+): Promise<{ pid: number; cameraPid: number; stop(): Promise<void> }> {
   const log = openSync(join(work, `reader-${s.name}.log`), 'w');
-  const child = spawn(process.execPath, [scripts.bareReader, JSON.stringify(cameraArgv(s))], { stdio: ['ignore', 'pipe', log], cwd: repo });
+  const args = [scripts.bareReader, JSON.stringify(cameraArgv(s)), ...(parse ? ['--parse'] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', log], cwd: repo });
   closeSync(log);
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -853,15 +868,17 @@ async function startBareReader(s: Scenario, work: string, scripts: BenchScripts)
   }
 }
 
-async function measureIdle(server: 'picamd' | 'bare reader', pid: number, cameraPid: number, waited: number): Promise<IdleFigures> {
+async function measureIdle(server: IdleKind, pid: number, cameraPid: number, waited: number): Promise<IdleFigures> {
   await sleep(IDLE_SETTLE_MS);
   const t0 = performance.now();
+  const ticks0 = cpuMs(pid);
   const threads0 = threadCounters(pid);
   const camera0 = treeCpuMs(cameraPid);
   const machine0 = machineTicks();
   const self0 = process.cpuUsage();
   await sleep(IDLE_MS);
   const t1 = performance.now();
+  const ticks1 = cpuMs(pid);
   const threads1 = threadCounters(pid);
   const camera1 = treeCpuMs(cameraPid);
   const machine1 = machineTicks();
@@ -891,6 +908,8 @@ async function measureIdle(server: 'picamd' | 'bare reader', pid: number, camera
   return {
     server,
     cpuPercent,
+    cpuTicksPercent: ((ticks1.user + ticks1.sys - ticks0.user - ticks0.sys) / 1000 / seconds) * 100,
+    systemShare: (ticks1.sys - ticks0.sys) / (ticks1.user + ticks1.sys - ticks0.user - ticks0.sys),
     wakeupsPerSecond: total.voluntary / seconds,
     involuntaryPerSecond: total.involuntary / seconds,
     threads: threads1.size,
@@ -906,14 +925,15 @@ async function measureIdle(server: 'picamd' | 'bare reader', pid: number, camera
   };
 }
 
-/** picamd with the camera streaming and no viewer, then the bare reader on the same camera settings, one at a time. */
+/** The bare reader, the reader with the parser, then picamd with the camera streaming and no viewer, one at a time. */
 async function runIdle(s: Scenario, scripts: BenchScripts): Promise<IdleResult> {
   const work = mkdtempSync(join(tmpdir(), 'picamd-bench-idle-'));
   try {
-    const figures: Partial<Record<'picamd' | 'bare reader', IdleFigures>> = {};
-    for (const kind of ['bare reader', 'picamd'] as const) {
+    const figures: Partial<Record<IdleKind, IdleFigures>> = {};
+    for (const kind of IDLE_KINDS) {
       const waited = await waitForQuiet();
-      const server = kind === 'picamd' ? await startServer('picamd', s, work, scripts) : await startBareReader(s, work, scripts);
+      const server =
+        kind === 'picamd' ? await startServer('picamd', s, work, scripts) : await startBareReader(s, work, scripts, kind === 'reader + parser');
       try {
         figures[kind] = await measureIdle(kind, server.pid, server.cameraPid, waited);
       } finally {
@@ -922,13 +942,16 @@ async function runIdle(s: Scenario, scripts: BenchScripts): Promise<IdleResult> 
       await sleep(500);
     }
     const reader = figures['bare reader']!;
+    const parser = figures['reader + parser']!;
     const picamd = figures.picamd!;
     return {
       scenario: s.name,
       windowMs: IDLE_MS,
       reader,
+      parser,
       picamd,
       cpuRatio: picamd.cpuPercent / reader.cpuPercent,
+      cpuRatioToParser: picamd.cpuPercent / parser.cpuPercent,
       wakeupsRatio: picamd.wakeupsPerSecond / reader.wakeupsPerSecond,
     };
   } finally {
@@ -940,6 +963,8 @@ function idleTable(r: IdleResult): string {
   const row = (x: IdleFigures) => [
     x.server,
     `${f(x.cpuPercent, 2)}%`,
+    `${f(x.cpuTicksPercent, 1)}%`,
+    `${f(x.systemShare * 100, 0)}%`,
     f(x.wakeupsPerSecond, 1),
     f(x.involuntaryPerSecond, 1),
     String(x.threads),
@@ -960,14 +985,19 @@ function idleTable(r: IdleResult): string {
   return [
     formatColumns(
       [
-        [`${r.scenario}, no viewer`, 'CPU', 'wakeups/s', 'involuntary/s', 'threads', 'RSS MB', 'anon MB', 'file MB', 'camera CPU', 'others CPU'],
+        [
+          `${r.scenario}, no viewer`, 'CPU', 'CPU (ticks)', 'of it sys', 'wakeups/s', 'involuntary/s', 'threads', 'RSS MB', 'anon MB',
+          'file MB', 'camera CPU', 'others CPU',
+        ],
         row(r.reader),
+        row(r.parser),
         row(r.picamd),
       ],
       1,
     ),
-    `picamd / bare reader: CPU ${f(r.cpuRatio, 2)}x, wakeups ${f(r.wakeupsRatio, 2)}x`,
+    `picamd / bare reader: CPU ${f(r.cpuRatio, 2)}x, wakeups ${f(r.wakeupsRatio, 2)}x; picamd / reader + parser: CPU ${f(r.cpuRatioToParser, 2)}x`,
     byThread(r.reader),
+    byThread(r.parser),
     byThread(r.picamd),
   ].join('\n');
 }
@@ -1271,7 +1301,7 @@ function targets(runs: RunResult[], idleRuns: IdleResult[]): Target[] {
       value:
         `${f(r.picamd.cpuPercent, 2)}% / ${f(r.reader.cpuPercent, 2)}% of a core = ${f(r.cpuRatio, 2)}x; ` +
         `wakeups ${f(r.picamd.wakeupsPerSecond)} / ${f(r.reader.wakeupsPerSecond)} per second = ${f(r.wakeupsRatio, 2)}x`,
-      noisy: r.picamd.otherCpuPercent > NOISY_PERCENT || r.reader.otherCpuPercent > NOISY_PERCENT,
+      noisy: [r.picamd, r.parser, r.reader].some((x) => x.otherCpuPercent > NOISY_PERCENT),
     });
   }
   const r300 = p('720p-300');
@@ -1416,7 +1446,7 @@ async function main(): Promise<void> {
   try {
     for (const s of scenarios) {
       if (s.idle) {
-        log(`${s.name}: the bare reader, then picamd, ${IDLE_MS / 1000} s each ...`);
+        log(`${s.name}: the bare reader, the reader with the parser, then picamd, ${IDLE_MS / 1000} s each ...`);
         const r = await runIdle(s, scripts);
         idleRuns.push(r);
         log(`  picamd ${f(r.picamd.cpuPercent, 2)}% of a core, ${f(r.picamd.wakeupsPerSecond)} wakeups/s; bare reader ${f(r.reader.cpuPercent, 2)}%, ${f(r.reader.wakeupsPerSecond)}/s`);
@@ -1488,7 +1518,8 @@ async function main(): Promise<void> {
     out.push('');
     out.push(
       `idle: the camera streaming (${r.scenario}), no viewer, ${r.windowMs / 1000} s after ${IDLE_SETTLE_MS / 1000} s of rest; ` +
-        'picamd against a bare node process that only reads the same camera pipe. CPU from the threads\' run time (schedstat); ' +
+        'picamd against a bare node process that only reads the same camera pipe, and that reader with picamd\'s FrameParser. ' +
+        'CPU from the threads\' run time (schedstat), and from /proc/<pid>/stat\'s ticks as a cross-check; ' +
         'wakeups are voluntary context switches, summed over all threads:',
     );
     out.push(idleTable(r));

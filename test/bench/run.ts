@@ -7,7 +7,7 @@
 // minutes; not part of `npm test`.
 //
 //   node --import tsx test/bench/run.ts [--only <scenario,...>] [--server picamd,baseline,limit]
-//       [--measure-ms N] [--slow-measure-ms N] [--idle-ms N] [--no-parser]
+//       [--measure-ms N] [--slow-measure-ms N] [--idle-ms N] [--rounds N] [--no-parser]
 //       [--cpu-prof (to bench-results/profiles/)]
 //       [--picamd-main <another build's main.js>] [--picamd-node-flags "<node flags for picamd>"]
 //
@@ -114,6 +114,12 @@ const { values: cli } = parseArgs({
     'measure-ms': { type: 'string', default: '9000' },
     'slow-measure-ms': { type: 'string', default: '13000' },
     'idle-ms': { type: 'string', default: '15000' },
+    /**
+     * Each MJPEG scenario's servers this many times, round after round (picamd, baseline, limit,
+     * picamd, ...): the ratios are then medians over the rounds, each round's servers compared with
+     * each other, which a burst of load from other programs disturbs less than one long run.
+     */
+    rounds: { type: 'string', default: '1' },
     'cpu-prof': { type: 'boolean', default: false },
     /** Another build of picamd to measure, e.g. to try a change against the same baseline. */
     'picamd-main': { type: 'string', default: join(repo, 'dist/main.js') },
@@ -125,6 +131,7 @@ const { values: cli } = parseArgs({
 const MEASURE_MS = Number(cli['measure-ms']);
 const SLOW_MEASURE_MS = Number(cli['slow-measure-ms']);
 const IDLE_MS = Number(cli['idle-ms']);
+const ROUNDS = Math.max(1, Math.floor(Number(cli.rounds)));
 
 // ---------------------------------------------------------------------------------------------
 // /proc readers
@@ -542,6 +549,8 @@ interface GroupSummary {
 export interface RunResult {
   scenario: string;
   server: ServerKind;
+  /** 1, 2, ... with --rounds. */
+  round: number;
   codec: Codec;
   width: number;
   height: number;
@@ -626,7 +635,7 @@ function departedVideoViewers(log: string): NonNullable<RunResult['serverVideoDe
   return out;
 }
 
-async function runOne(kind: ServerKind, s: Scenario, scripts: BenchScripts): Promise<RunResult> {
+async function runOne(kind: ServerKind, s: Scenario, scripts: BenchScripts, round: number): Promise<RunResult> {
   const work = mkdtempSync(join(tmpdir(), `picamd-bench-${kind}-`));
   const measureMs = s.slow > 0 ? SLOW_MEASURE_MS : MEASURE_MS;
   const captureMs = measureMs - GRACE_MS;
@@ -696,6 +705,7 @@ async function runOne(kind: ServerKind, s: Scenario, scripts: BenchScripts): Pro
     return {
       scenario: s.name,
       server: kind,
+      round,
       codec: s.codec,
       width: s.width,
       height: s.height,
@@ -1017,7 +1027,7 @@ function table(runs: RunResult[]): string {
     'server CPU', 'of it sys', 'camera CPU', 'load CPU', 'others CPU',
   ];
   const rows = runs.map((r) => [
-    r.scenario,
+    ROUNDS > 1 ? `${r.scenario} #${r.round}` : r.scenario,
     r.server === 'limit' ? 'C limit' : r.server,
     r.slow ? `${r.fast.viewers}+${r.slow.viewers} slow` : String(r.fast.viewers),
     `${f(r.fast.minFps)}/${f(r.fast.medianFps)}`,
@@ -1054,19 +1064,45 @@ interface Ratio {
   noisy: boolean;
 }
 
+/** picamd's runs of a scenario, each with the other server's run of the same round. */
+function roundPairs(runs: RunResult[], scenario: string, other: ServerKind): Array<[RunResult, RunResult]> {
+  const out: Array<[RunResult, RunResult]> = [];
+  for (const p of runs.filter((r) => r.scenario === scenario && r.server === 'picamd')) {
+    const o = runs.find((r) => r.scenario === scenario && r.server === other && r.round === p.round);
+    if (o) out.push([p, o]);
+  }
+  return out;
+}
+
+/** The median of a ratio over rounds, with its smallest and largest. */
+interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+function spread(xs: number[]): Spread {
+  const finite = xs.filter(Number.isFinite);
+  if (!finite.length) return { median: NaN, min: NaN, max: NaN };
+  return { median: median(finite), min: Math.min(...finite), max: Math.max(...finite) };
+}
+
+/** A ratio, and with several rounds its range: "1.12 (1.05-1.20)". */
+const fs = (x: Spread, digits = 2) => (x.min === x.max ? f(x.median, digits) : `${f(x.median, digits)} (${f(x.min, digits)}-${f(x.max, digits)})`);
+
 function ratios(runs: RunResult[]): Ratio[] {
   const out: Ratio[] = [];
   for (const s of SCENARIOS) {
-    const p = runs.find((r) => r.scenario === s.name && r.server === 'picamd');
-    const b = runs.find((r) => r.scenario === s.name && r.server === 'baseline');
-    if (!p || !b) continue;
+    const pairs = roundPairs(runs, s.name, 'baseline');
+    if (!pairs.length) continue;
+    const of = (get: (p: RunResult, b: RunResult) => number) => median(pairs.map(([p, b]) => get(p, b)));
     out.push({
       scenario: s.name,
-      cpuPerGB: p.serverCpuSecondsPerGB / b.serverCpuSecondsPerGB,
-      userCpuPerGB: p.serverUserCpuSecondsPerGB / b.serverUserCpuSecondsPerGB,
-      rssPeak: p.serverRssPeakMB / b.serverRssPeakMB,
-      p99: (p.fast.latencyMs?.p99 ?? NaN) / (b.fast.latencyMs?.p99 ?? NaN),
-      noisy: noisy(p) || noisy(b),
+      cpuPerGB: of((p, b) => p.serverCpuSecondsPerGB / b.serverCpuSecondsPerGB),
+      userCpuPerGB: of((p, b) => p.serverUserCpuSecondsPerGB / b.serverUserCpuSecondsPerGB),
+      rssPeak: of((p, b) => p.serverRssPeakMB / b.serverRssPeakMB),
+      p99: of((p, b) => (p.fast.latencyMs?.p99 ?? NaN) / (b.fast.latencyMs?.p99 ?? NaN)),
+      noisy: pairs.some(([p, b]) => noisy(p) || noisy(b)),
     });
   }
   return out;
@@ -1074,9 +1110,11 @@ function ratios(runs: RunResult[]): Ratio[] {
 
 interface LimitRatio {
   scenario: string;
-  cpuPerGB: number;
-  p99: number;
-  p50: number;
+  /** Rounds compared; the ratios are medians over them (see --rounds). */
+  rounds: number;
+  cpuPerGB: Spread;
+  p99: Spread;
+  p50: Spread;
   /** picamd's anonymous and file-backed RSS peaks (MB), and the C limit's RSS peak. */
   picamdAnonMB: number;
   picamdFileMB: number;
@@ -1090,20 +1128,21 @@ interface LimitRatio {
 function limitRatios(runs: RunResult[]): LimitRatio[] {
   const out: LimitRatio[] = [];
   for (const s of SCENARIOS) {
-    const p = runs.find((r) => r.scenario === s.name && r.server === 'picamd');
-    const c = runs.find((r) => r.scenario === s.name && r.server === 'limit');
-    if (!p || !c) continue;
+    const pairs = roundPairs(runs, s.name, 'limit');
+    if (!pairs.length) continue;
+    const of = (get: (p: RunResult, c: RunResult) => number) => spread(pairs.map(([p, c]) => get(p, c)));
     out.push({
       scenario: s.name,
-      cpuPerGB: p.serverCpuSecondsPerGB / c.serverCpuSecondsPerGB,
-      p99: (p.fast.latencyMs?.p99 ?? NaN) / (c.fast.latencyMs?.p99 ?? NaN),
-      p50: (p.fast.latencyMs?.p50 ?? NaN) / (c.fast.latencyMs?.p50 ?? NaN),
-      picamdAnonMB: p.serverRssAnonPeakMB,
-      picamdFileMB: p.serverRssFilePeakMB,
-      limitRssMB: c.serverRssPeakMB,
-      picamdMinShare: p.fast.minShare,
-      limitMinShare: c.fast.minShare,
-      noisy: noisy(p) || noisy(c),
+      rounds: pairs.length,
+      cpuPerGB: of((p, c) => p.serverCpuSecondsPerGB / c.serverCpuSecondsPerGB),
+      p99: of((p, c) => (p.fast.latencyMs?.p99 ?? NaN) / (c.fast.latencyMs?.p99 ?? NaN)),
+      p50: of((p, c) => (p.fast.latencyMs?.p50 ?? NaN) / (c.fast.latencyMs?.p50 ?? NaN)),
+      picamdAnonMB: Math.max(...pairs.map(([p]) => p.serverRssAnonPeakMB)),
+      picamdFileMB: Math.max(...pairs.map(([p]) => p.serverRssFilePeakMB)),
+      limitRssMB: Math.max(...pairs.map(([, c]) => c.serverRssPeakMB)),
+      picamdMinShare: Math.min(...pairs.map(([p]) => p.fast.minShare)),
+      limitMinShare: Math.min(...pairs.map(([, c]) => c.fast.minShare)),
+      noisy: pairs.some(([p, c]) => noisy(p) || noisy(c)),
     });
   }
   return out;
@@ -1111,12 +1150,13 @@ function limitRatios(runs: RunResult[]): LimitRatio[] {
 
 function limitTable(ls: LimitRatio[]): string {
   return formatColumns([
-    ['picamd / C limit', 'CPU per GB', 'p99 latency', 'p50 latency', 'picamd anon MB', 'picamd file MB', 'C limit RSS MB', 'frames min picamd / C'],
+    ['picamd / C limit', 'rounds', 'CPU per GB', 'p99 latency', 'p50 latency', 'picamd anon MB', 'picamd file MB', 'C limit RSS MB', 'frames min picamd / C'],
     ...ls.map((r) => [
       `${r.scenario}${r.noisy ? ' *' : ''}`,
-      f(r.cpuPerGB, 2),
-      f(r.p99, 2),
-      f(r.p50, 2),
+      String(r.rounds),
+      fs(r.cpuPerGB),
+      fs(r.p99),
+      fs(r.p50),
       f(r.picamdAnonMB),
       f(r.picamdFileMB),
       f(r.limitRssMB),
@@ -1280,17 +1320,20 @@ function targets(runs: RunResult[], idleRuns: IdleResult[]): Target[] {
   if (limit300) {
     out.push({
       name: `300 viewers at 720p30: CPU per GB and p99 at most ${LIMIT_RATIO_TARGET}x the C limit's, every frame delivered`,
-      met: limit300.cpuPerGB <= LIMIT_RATIO_TARGET && limit300.p99 <= LIMIT_RATIO_TARGET && limit300.picamdMinShare >= 1,
-      value: `CPU per GB ${f(limit300.cpuPerGB, 2)}x, p99 ${f(limit300.p99, 2)}x, frames min ${pct(limit300.picamdMinShare)}`,
+      met: limit300.cpuPerGB.median <= LIMIT_RATIO_TARGET && limit300.p99.median <= LIMIT_RATIO_TARGET && limit300.picamdMinShare >= 1,
+      value:
+        `CPU per GB ${fs(limit300.cpuPerGB)}x, p99 ${fs(limit300.p99)}x` +
+        `${limit300.rounds > 1 ? ` (medians of ${limit300.rounds} rounds, range)` : ''}, frames min ${pct(limit300.picamdMinShare)}`,
       noisy: limit300.noisy,
     });
   }
-  const p300 = p('720p-300');
-  if (p300) {
+  const p300s = runs.filter((r) => r.scenario === '720p-300' && r.server === 'picamd');
+  if (p300s.length) {
+    const anon = Math.max(...p300s.map((r) => r.serverRssAnonPeakMB));
     out.push({
       name: `anonymous RSS at most ${ANON_RSS_TARGET_MB} MB at 300 viewers (720p30)`,
-      met: p300.serverRssAnonPeakMB <= ANON_RSS_TARGET_MB,
-      value: `peak ${f(p300.serverRssAnonPeakMB)} MB anonymous (file pages ${f(p300.serverRssFilePeakMB)} MB)`,
+      met: anon <= ANON_RSS_TARGET_MB,
+      value: `peak ${f(anon)} MB anonymous (file pages ${f(Math.max(...p300s.map((r) => r.serverRssFilePeakMB)))} MB)`,
       noisy: false,
     });
   }
@@ -1446,16 +1489,22 @@ async function main(): Promise<void> {
   try {
     for (const s of scenarios) {
       if (s.idle) {
-        log(`${s.name}: the bare reader, the reader with the parser, then picamd, ${IDLE_MS / 1000} s each ...`);
-        const r = await runIdle(s, scripts);
-        idleRuns.push(r);
-        log(`  picamd ${f(r.picamd.cpuPercent, 2)}% of a core, ${f(r.picamd.wakeupsPerSecond)} wakeups/s; bare reader ${f(r.reader.cpuPercent, 2)}%, ${f(r.reader.wakeupsPerSecond)}/s`);
+        for (let round = 1; round <= ROUNDS; round++) {
+          log(`${s.name}: the bare reader, the reader with the parser, then picamd, ${IDLE_MS / 1000} s each${ROUNDS > 1 ? ` (round ${round} of ${ROUNDS})` : ''} ...`);
+          const r = await runIdle(s, scripts);
+          idleRuns.push(r);
+          log(
+            `  picamd ${f(r.picamd.cpuPercent, 2)}% of a core, ${f(r.picamd.wakeupsPerSecond)} wakeups/s; ` +
+              `bare reader ${f(r.reader.cpuPercent, 2)}%, ${f(r.reader.wakeupsPerSecond)}/s`,
+          );
+        }
         continue;
       }
       // Interleaved, so every server sees the same machine; never two at once.
-      for (const kind of kindsFor(s)) {
-        log(`${s.name} on ${kind} ...`);
-        const r = await runOne(kind, s, scripts);
+      const rounds = s.codec === 'mjpeg' ? ROUNDS : 1;
+      for (let round = 1; round <= rounds; round++) for (const kind of kindsFor(s)) {
+        log(`${s.name} on ${kind}${rounds > 1 ? ` (round ${round} of ${rounds})` : ''} ...`);
+        const r = await runOne(kind, s, scripts, round);
         runs.push(r);
         log(
           `  frames min ${pct(r.fast.minShare)}, p99 ${f(r.fast.latencyMs?.p99 ?? NaN, 2)} ms, ` +
@@ -1576,7 +1625,7 @@ async function main(): Promise<void> {
   const file = join(repo, 'bench-results', `bench-${startedAt.toISOString().replace(/[:]/g, '-').replace(/\..+$/, '')}.json`);
   writeFileSync(
     file,
-    `${JSON.stringify({ startedAt: startedAt.toISOString(), machine: host, settings: { warmupMs: WARMUP_MS, measureMs: MEASURE_MS, slowMeasureMs: SLOW_MEASURE_MS, idleMs: IDLE_MS, idleSettleMs: IDLE_SETTLE_MS, limitSkipped, graceMs: GRACE_MS, jpegQuality: JPEG_QUALITY, slowBytesPerSecond: SLOW_BYTES_PER_SECOND, clockTicks: CLK_TCK }, runs, ratios: rs, limitRatios: ls, idle: idleRuns, codecComparison: cs, cameraH264DelayMs: cameraDelay, parser, targets: ts_ }, null, 2)}\n`,
+    `${JSON.stringify({ startedAt: startedAt.toISOString(), machine: host, settings: { warmupMs: WARMUP_MS, measureMs: MEASURE_MS, slowMeasureMs: SLOW_MEASURE_MS, idleMs: IDLE_MS, idleSettleMs: IDLE_SETTLE_MS, rounds: ROUNDS, limitSkipped, graceMs: GRACE_MS, jpegQuality: JPEG_QUALITY, slowBytesPerSecond: SLOW_BYTES_PER_SECOND, clockTicks: CLK_TCK }, runs, ratios: rs, limitRatios: ls, idle: idleRuns, codecComparison: cs, cameraH264DelayMs: cameraDelay, parser, targets: ts_ }, null, 2)}\n`,
   );
   log(`results written to ${file}`);
 }

@@ -1544,7 +1544,7 @@ async function main(): Promise<void> {
     }
     out.push('camera CPU is the simulated camera\'s process tree (its ffmpeg included): the simulator\'s cost on this machine, not a Pi\'s.');
   }
-  if (limitSkipped) out.push(`C limit: skipped (${limitSkipped})`);
+  if (limitSkipped) out.push(`C limit: skipped: ${limitSkipped}`);
   if (runs.length) {
     out.push('');
     out.push(table(runs));

@@ -1349,11 +1349,13 @@ function targets(runs: RunResult[], idleRuns: IdleResult[]): Target[] {
   }
   const r300 = p('720p-300');
   if (r300) {
+    // With --rounds, the worst round.
+    const share = Math.min(...p300s.map((r) => r.fast.minShare));
     out.push({
       name: '300 viewers at 720p30: >= 99% of frames to every viewer',
-      met: r300.fast.minShare >= 0.99,
-      value: `min ${pct(r300.fast.minShare)}`,
-      noisy: noisy(r300),
+      met: share >= 0.99,
+      value: `min ${pct(share)}`,
+      noisy: p300s.some(noisy),
     });
     out.push({
       name: 'RSS under 60 MB at 300 viewers',

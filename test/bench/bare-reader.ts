@@ -8,7 +8,7 @@
 // Prints "streaming <camera pid>" once the first bytes have arrived.
 
 import { spawn } from 'node:child_process';
-import { FrameParser } from '../../src/mjpeg/parser.js';
+import { FrameParser } from '../../src/formats/jpeg/frame-parser.js';
 
 const argv = JSON.parse(process.argv[2] ?? '[]') as string[];
 if (argv.length === 0) {

@@ -17,7 +17,7 @@ const skip = !haveAnalyze && process.env.CI !== 'true' ? 'needs systemd-analyze 
 const EXPOSURE = 1.9;
 
 test('the unit starts node with --expose-gc, the flag `npm run demo` and the tests start picamd with', () => {
-  // The frame reclaimer (src/runtime/reclaim.ts) takes V8's gc() from this flag; without it picamd
+  // The frame reclaimer (src/platform/reclaim.ts) takes V8's gc() from this flag; without it picamd
   // runs with more memory. No flag is turned on at run time.
   const unit = readFileSync(unitFile, 'utf8');
   const execStart = unit.split('\n').filter((l) => l.startsWith('ExecStart='));
@@ -65,6 +65,8 @@ describe('systemd/picamd.service', { skip }, () => {
     for (const before of ['network-pre.target', 'NetworkManager.service', 'avahi-daemon.service', 'picamd.service']) {
       assert.match(unit, new RegExp(`^Before=.*\\b${before.replace('.', '\\.')}\\b`, 'm'), before);
     }
+    // After cloud-init's local stage, which sets Imager's host name early: the setup file's wins.
+    assert.match(unit, /^After=cloud-init-local\.service$/m);
     assert.match(unit, /^ExecCondition=\/bin\/grep -Eq '\^\[\^#\]\*=' \/boot\/firmware\/picamd-setup\.txt$/m);
   });
 

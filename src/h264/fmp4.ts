@@ -83,6 +83,8 @@ export class Fmp4Packager {
   private originMs: number | undefined;
   private lastDecodeTime = -1;
   private invalid = 0;
+  /** Init segments made so far: every one after the first also puts its parameter sets in the keyframe's sample. */
+  private inits = 0;
 
   constructor(options: Fmp4PackagerOptions) {
     const timescale = options.timescale ?? 90000;
@@ -148,17 +150,25 @@ export class Fmp4Packager {
       init = initSegment(info, sps, pps, this.timescale);
       // Copies: the unit's NAL units may be views into a large chunk of camera output.
       this.current = { sps: Buffer.from(sps), pps: Buffer.from(pps), info, init, order };
+      this.inits++;
     }
 
-    const fragment = this.fragment(au, atMs, this.current.order);
+    // A stream whose parameter sets change (the camera and picamd's placeholder take turns) sends a
+    // new init segment, which MSE applies; ffmpeg, mpv and GStreamer read the first moov only and skip
+    // any later one ("Found duplicated MOOV Atom"), so the keyframe that switches carries its SPS and
+    // PPS in its sample too, where every decoder reads them.
+    const inBand = init !== undefined && this.inits > 1 ? [this.current.sps, this.current.pps] : [];
+    const fragment = this.fragment(au, atMs, this.current.order, inBand);
     if (fragment === undefined) return undefined;
     return init === undefined ? { fragment, keyframe: au.keyframe } : { init, fragment, keyframe: au.keyframe };
   }
 
-  private fragment(au: AccessUnit, atMs: number, order: PictureOrder): Buffer | undefined {
+  /** `inBand`: NAL units written ahead of the unit's own (parameter sets the sample must carry). */
+  private fragment(au: AccessUnit, atMs: number, order: PictureOrder, inBand: readonly Buffer[]): Buffer | undefined {
     let payloadBytes = 0;
     for (const nal of au.nals) if (inSample(nal)) payloadBytes += NAL_LENGTH_BYTES + nal.length;
     if (payloadBytes === 0) return undefined;
+    for (const nal of inBand) payloadBytes += NAL_LENGTH_BYTES + nal.length;
 
     this.originMs ??= atMs;
     const arrival = Math.round(((atMs - this.originMs) * this.timescale) / 1000);
@@ -184,6 +194,11 @@ export class Fmp4Packager {
     moof.copy(out, 0);
     writeBoxHeader(out, moof.length, mdatBytes, 'mdat');
     let offset = moof.length + BOX_HEADER_BYTES;
+    for (const nal of inBand) {
+      out.writeUInt32BE(nal.length, offset);
+      offset += NAL_LENGTH_BYTES;
+      offset += nal.copy(out, offset);
+    }
     for (const nal of au.nals) {
       if (!inSample(nal)) continue;
       out.writeUInt32BE(nal.length, offset);

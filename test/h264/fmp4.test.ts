@@ -281,6 +281,26 @@ describe('Fmp4Packager: parameter set changes', () => {
     assert.equal(readFragment(changed.fragment).sequenceNumber, 3, 'sequence numbers carry on');
   });
 
+  it('puts the parameter sets in the sample of a keyframe that changes them, never in the first one', () => {
+    const packager = new Fmp4Packager({ framerate: 30 });
+    const nalTypes = (fragment: Buffer) => splitLengthPrefixed(readFragment(fragment).data).map((n) => n[0]! & 0x1f);
+    const first = packager.package(keyUnit(), 0)!;
+    assert.deepEqual(nalTypes(first.fragment), [NalType.sei, NalType.idr], 'the first init segment has them: the sample does not');
+    assert.deepEqual(nalTypes(packager.package(keyUnit(), 33)!.fragment), [NalType.sei, NalType.idr], 'the same ones repeated');
+    // Players that read only the first moov (ffmpeg, mpv, GStreamer) learn the new ones from the sample.
+    const changed = packager.package(keyUnit(HIGH_SPS, HIGH_PPS), 66)!;
+    assert.ok(changed.init);
+    const nals = splitLengthPrefixed(readFragment(changed.fragment).data);
+    assert.deepEqual(nals.map((n) => n[0]! & 0x1f), [NalType.sps, NalType.pps, NalType.sei, NalType.idr]);
+    assert.deepEqual(nals.slice(0, 2), [HIGH_SPS, HIGH_PPS]);
+    assert.deepEqual(nalTypes(packager.package(deltaUnit(), 100)!.fragment), [NalType.sei, NalType.slice]);
+    // After reset() (the camera restarts) the next init is not the first either: a viewer may have seen others since.
+    packager.reset();
+    const back = packager.package(keyUnit(), 133)!;
+    assert.ok(back.init);
+    assert.deepEqual(nalTypes(back.fragment), [NalType.sps, NalType.pps, NalType.sei, NalType.idr]);
+  });
+
   it('keeps copies of the parameter sets, not views into the camera output', () => {
     const packager = new Fmp4Packager({ framerate: 30 });
     const sps = Buffer.from(BASELINE_SPS);

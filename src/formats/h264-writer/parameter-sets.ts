@@ -9,7 +9,7 @@
 //   string does not change when a player switches between the camera and a placeholder. What is
 //   written conforms to constrained baseline, main and high alike.
 
-import { escapeRbsp } from '../../h264/bits.js';
+import { escapeRbsp } from '../h264/bits.js';
 import { BitWriter } from './bit-writer.js';
 
 export interface StreamParameters {

@@ -7,7 +7,7 @@
 // The units are AccessUnits like the camera's, with their own SPS and PPS, so the same packager
 // (src/h264/fmp4.ts) puts them on the same timeline as the camera's pictures. Pure: no clock.
 
-import type { AccessUnit } from '../../h264/access-unit.js';
+import type { AccessUnit } from '../h264/access-unit.js';
 import { encodeIntraPicture } from './intra-picture.js';
 import { checkParameters, LOG2_MAX_FRAME_NUM, writePps, writeSkipPicture, writeSps, type StreamParameters } from './parameter-sets.js';
 import type { Yuv420 } from './yuv.js';

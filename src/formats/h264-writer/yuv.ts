@@ -2,7 +2,7 @@
 // H.264 encoder codes: BT.709 in limited range (Y 16..235, Cb and Cr 16..240), as the SPS's VUI
 // says, so every player shows the same colours. Pure.
 
-import type { Raster } from '../../jpeg/raster.js';
+import type { Raster } from '../jpeg/raster.js';
 
 /** 8-bit 4:2:0 planes padded to whole macroblocks (edge pixels repeated). */
 export interface Yuv420 {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { BitReader } from '../../../src/h264/bits.js';
+import { BitReader } from '../../../src/formats/h264/bits.js';
 import { BitWriter } from '../../../src/formats/h264-writer/bit-writer.js';
 
 /** The bits written, as a string of 0 and 1 (the padding of the last byte left out). */

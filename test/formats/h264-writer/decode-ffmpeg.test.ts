@@ -9,13 +9,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseSps } from '../../../src/h264/sps.js';
+import { parseSps } from '../../../src/formats/h264/sps.js';
 import { encodeIntraPicture } from '../../../src/formats/h264-writer/intra-picture.js';
 import { writePps, writeSps, type StreamParameters } from '../../../src/formats/h264-writer/parameter-sets.js';
 import { StillStream } from '../../../src/formats/h264-writer/still-stream.js';
 import { rasterToYuv420, type Yuv420 } from '../../../src/formats/h264-writer/yuv.js';
-import { drawPlaceholder } from '../../../src/stream/placeholder.js';
-import type { Raster } from '../../../src/jpeg/raster.js';
+import { drawPlaceholder } from '../../../src/media/placeholder.js';
+import type { Raster } from '../../../src/formats/jpeg/raster.js';
 
 const missing = ['ffmpeg', 'ffprobe'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 const skip = missing.length > 0 && process.env.CI !== 'true' ? `needs ${missing.join(', ')} (apt-get install ffmpeg)` : false;

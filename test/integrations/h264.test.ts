@@ -37,6 +37,44 @@ function run(command: string, args: string[], timeoutMs: number): Promise<{ code
   });
 }
 
+interface WireFragment {
+  sequenceNumber: number;
+  decodeTime: number;
+  /** The mdat's payload: the picture. */
+  sample: Buffer;
+}
+
+/** Reads /stream.mp4 until `count` fragments (moof + mdat) have come, then hangs up. */
+async function readFragments(t: import('node:test').TestContext, url: string, count: number): Promise<WireFragment[]> {
+  const controller = new AbortController();
+  t.after(() => controller.abort());
+  const res = await fetch(url, { signal: controller.signal });
+  assert.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  let buffered = Buffer.alloc(0);
+  const boxes: { type: string; bytes: Buffer }[] = [];
+  const fragments: WireFragment[] = [];
+  while (fragments.length < count) {
+    const { value, done } = await reader.read();
+    assert.ok(!done, 'the stream goes on');
+    buffered = Buffer.concat([buffered, value]);
+    while (buffered.length >= 8 && buffered.length >= buffered.readUInt32BE(0)) {
+      const size = buffered.readUInt32BE(0);
+      boxes.push({ type: buffered.toString('latin1', 4, 8), bytes: buffered.subarray(0, size) });
+      buffered = buffered.subarray(size);
+      const [moof, mdat] = boxes.slice(-2);
+      if (mdat?.type === 'mdat' && moof?.type === 'moof') {
+        // The packager's layout: mfhd's sequence_number at 20, tfdt (version 1) at 48 with the time at 60.
+        assert.equal(moof.bytes.toString('latin1', 52, 56), 'tfdt');
+        fragments.push({ sequenceNumber: moof.bytes.readUInt32BE(20), decodeTime: Number(moof.bytes.readBigUInt64BE(60)), sample: mdat.bytes.subarray(8) });
+      }
+    }
+  }
+  controller.abort();
+  assert.deepEqual(boxes.slice(0, 3).map((b) => b.type), ['ftyp', 'moov', 'moof'], 'the init segment, then fragments');
+  return fragments;
+}
+
 describe('H.264 mode with real clients', { skip }, () => {
   test('ffmpeg reads /stream.mp4 as H.264 at the camera\'s frame rate for 10 s without errors', async (t) => {
     const app = await startH264(t);
@@ -61,6 +99,19 @@ describe('H.264 mode with real clients', { skip }, () => {
     const tb = /#tb 0: (\d+)\/(\d+)/.exec(decoded.stdout)!;
     const seconds = ((pts.at(-1)! - pts[0]!) * Number(tb[1])) / Number(tb[2]);
     assert.ok(seconds > 8 && seconds < 12, `${frames} pictures span ${seconds.toFixed(2)} s of stream time`);
+  });
+
+  test('every /stream.mp4 viewer\'s first fragment has decode time 0 and sequence number 1, whenever it joins', async (t) => {
+    const app = await startH264(t, { keyframeIntervalMs: 1000 });
+    const url = `http://127.0.0.1:${app.port}/stream.mp4`;
+    const first = await readFragments(t, url, 40);
+    // The second viewer comes more than a second later, after the stream's timeline and counter moved on.
+    const second = await readFragments(t, url, 10);
+    for (const [name, fragments] of [['first', first], ['second', second]] as const) {
+      assert.equal(fragments[0]!.decodeTime, 0, `${name} viewer starts at 0`);
+      assert.deepEqual(fragments.map((f) => f.sequenceNumber), fragments.map((_, i) => i + 1), `${name} viewer numbers from 1`);
+      for (let i = 1; i < fragments.length; i++) assert.ok(fragments[i]!.decodeTime > fragments[i - 1]!.decodeTime, `${name}: decode times rise`);
+    }
   });
 
   test('MJPEG routes in H.264 mode: /snapshot.jpg says why, /stream.mjpg stays connected with a placeholder', async (t) => {

@@ -1,13 +1,18 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import { GopPacer, type VideoFragment } from '../../media/gop-pacer.js';
 import type { VideoViewer } from '../../media/video-feed.js';
+import { TimelineSink } from '../../media/timeline-sink.js';
 import type { ViewerStats } from '../../media/viewer.js';
 import { ResponseSink, type StreamFraming } from './response-sink.js';
 
-/** A /stream.mp4 viewer on a uWebSockets.js response: the H.264 pacer in front of a zero-copy sink. */
+/**
+ * A /stream.mp4 viewer on a uWebSockets.js response: the H.264 pacer in front of a zero-copy sink,
+ * with the viewer's own timeline (its first fragment at decode time 0, sequence number 1).
+ */
 export class Mp4Viewer implements VideoViewer {
   private readonly pacer: GopPacer;
   private readonly sink: ResponseSink;
+  private readonly timeline: TimelineSink;
 
   constructor(
     readonly id: number,
@@ -17,8 +22,10 @@ export class Mp4Viewer implements VideoViewer {
     readonly remote: string,
     framing: StreamFraming = 'length',
   ) {
-    this.sink = new ResponseSink(res, now, () => this.pacer.drained(), framing);
-    this.pacer = new GopPacer(id, this.sink, now, maxPendingBytes);
+    // Pacer -> this viewer's timeline (its own decode times and sequence numbers) -> the socket.
+    this.sink = new ResponseSink(res, now, () => this.timeline.innerDrained(), framing);
+    this.timeline = new TimelineSink(this.sink, () => this.pacer.drained());
+    this.pacer = new GopPacer(id, this.timeline, now, maxPendingBytes);
   }
 
   /** Writes the head's end in the request's handler (see ResponseSink.open). */

@@ -7,7 +7,7 @@
 // exact size, the NAL units copied into it once: every viewer is sent the same Buffer.
 //
 // Decode times come from the arrival times the caller passes (monotonic milliseconds), counted from
-// the first packaged unit, strictly increasing, with steps bounded so that browsers never see a
+// the first packaged unit, at least a millisecond apart, with steps bounded so that browsers never see a
 // discontinuity mid-group (nextDecodeTime); each sample lasts the nominal frame period.
 // Each sample's composition time offset (when it is shown) comes from its picture order count, so a
 // stream with B-frames plays in the right order (picture-order.ts).
@@ -78,6 +78,8 @@ interface ParameterSets {
 export class Fmp4Packager {
   private readonly timescale: number;
   private readonly sampleDuration: number;
+  /** The least step between decode times: a millisecond (see nextDecodeTime). */
+  private readonly minStep: number;
   private current: ParameterSets | undefined;
   private sequenceNumber = 0;
   private originMs: number | undefined;
@@ -92,6 +94,7 @@ export class Fmp4Packager {
     if (!(options.framerate > 0)) throw new RangeError(`framerate must be positive: ${options.framerate}`);
     this.timescale = timescale;
     this.sampleDuration = Math.max(1, Math.round(timescale / options.framerate));
+    this.minStep = Math.ceil(timescale / 1000);
   }
 
   /** The RFC 6381 codec string of the current stream (for MediaSource.isTypeSupported), once known. */
@@ -176,7 +179,7 @@ export class Fmp4Packager {
     const decodeTime =
       this.lastDecodeTime < 0
         ? arrival
-        : nextDecodeTime(this.lastDecodeTime, arrival, this.sampleDuration, au.keyframe, order.reorderDepth > 0);
+        : nextDecodeTime(this.lastDecodeTime, arrival, this.sampleDuration, au.keyframe, order.reorderDepth > 0, this.minStep);
     this.lastDecodeTime = decodeTime;
     this.sequenceNumber++;
     const compositionOffset = offsetFrames * this.sampleDuration;
@@ -216,18 +219,27 @@ export class Fmp4Packager {
  * discontinuity and drops every picture up to the next keyframe (Media Source Extensions, coded frame
  * processing step 6; Chromium's FrameProcessor does so): one frame arriving late, after the event
  * loop or the camera stalled, would freeze the picture for up to a keyframe interval. So:
- * - without reordering, the arrival time, but at least one tick after the previous sample and, except
+ * - without reordering, the arrival time, but at least a millisecond (`minStep` ticks) after the previous
+ *   sample, so that pictures that arrive together keep distinct times in a millisecond time base too
+ *   (Matroska, FLV, what ffmpeg remuxes into: equal times there make it warn about non-monotonic DTS), and, except
  *   for a keyframe, less than two frame periods after it; the frames that follow a late one arrive close
  *   behind it and make up the time, a keyframe (where a jump costs a viewer nothing) at the latest;
  * - with reordering (B-frames), the previous time plus one frame period, and at a keyframe the arrival
  *   time if it is later: presentation times are decode times plus whole frame periods, and only equal
  *   steps keep the pictures of a group in their order without two sharing a time.
  */
-export function nextDecodeTime(previous: number, arrival: number, frameTicks: number, keyframe: boolean, reordered: boolean): number {
+export function nextDecodeTime(
+  previous: number,
+  arrival: number,
+  frameTicks: number,
+  keyframe: boolean,
+  reordered: boolean,
+  minStep = 1,
+): number {
   if (reordered) return keyframe ? Math.max(previous + frameTicks, arrival) : previous + frameTicks;
   // One tick under two periods: Chromium compares in microseconds, each rounded on its own.
   const latest = keyframe ? Number.MAX_SAFE_INTEGER : previous + 2 * frameTicks - 1;
-  return Math.min(latest, Math.max(previous + 1, arrival));
+  return Math.min(latest, Math.max(previous + Math.min(minStep, frameTicks), arrival));
 }
 
 /** Parameter sets travel in avcC and access unit delimiters carry nothing a sample needs. */

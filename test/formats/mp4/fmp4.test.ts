@@ -200,8 +200,8 @@ describe('Fmp4Packager: fragments', () => {
     });
     assert.deepEqual(
       samples.map((s) => s.decodeTime),
-      [0, 3006, 6003, 6004, 6005, 9009],
-      'arrival ms x 90, never equal to or below the one before',
+      [0, 3006, 6003, 6093, 6183, 9009],
+      'arrival ms x 90, at least a millisecond (90 ticks) after the one before',
     );
     assert.deepEqual(samples.map((s) => s.duration), new Array(arrivals.length).fill(3000));
     assert.deepEqual(samples.map((s) => s.sequenceNumber), [1, 2, 3, 4, 5, 6]);

@@ -43,6 +43,7 @@ import { PlaceholderFeed, placeholderFor } from './media/placeholder-feed.js';
 import { PlaceholderCache } from './media/placeholder.js';
 import { VideoFeed } from './media/video-feed.js';
 import { VideoPath } from './media/video-path.js';
+import { VideoPlaceholderFeed } from './media/video-placeholder-feed.js';
 import { RateMeter } from './media/rate.js';
 import { Lifecycle } from './app/lifecycle.js';
 import { lastGoodMemory } from './platform/memory.js';
@@ -143,6 +144,8 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
     (kind, detail) => placeholders.get(kind, current().camera.width, current().camera.height, detail),
     realTimers,
   );
+  // The same placeholders for the H.264 viewers, as H.264 picamd writes itself, on their timeline.
+  const videoPlaceholder = new VideoPlaceholderFeed(video, () => current().camera, realTimers);
   camera.on('state', (state, detail: string) => {
     // The privacy placeholder says it all; the camera's detail would only repeat it.
     const codec = current().camera.codec;
@@ -150,6 +153,7 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
     if (state === 'paused') broadcaster.forgetLive();
     if (state === 'starting') video.cameraStarting(codec, current().camera.framerate);
     video.cameraState(state);
+    videoPlaceholder.show(placeholderFor(state, codec), state === 'paused' ? '' : detail);
   });
   const snapshot = () =>
     snapshotOf({
@@ -250,6 +254,7 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
       { name: 'camera', start: () => camera.start(), stop: () => camera.stop() },
       { name: 'settings', start: () => applier.start(), stop: () => {} },
       { name: 'placeholders', start: () => feed.start(), stop: () => feed.stop() },
+      { name: 'video placeholders', start: () => videoPlaceholder.start(), stop: () => videoPlaceholder.stop() },
       { name: 'reclaimer', start: () => reclaimer.start(), stop: () => reclaimer.stop() },
       { name: 'events', start: () => events.start(), stop: () => events.stop() },
       { name: 'http', start: () => http.start().then(() => undefined), stop: () => http.stop() },

@@ -7,6 +7,11 @@ export interface VideoFragment {
   readonly keyframe: boolean;
   /** When it was published (monotonic ms). */
   readonly at: number;
+  /**
+   * The init segment this fragment belongs to. A viewer is sent it before a keyframe when it differs
+   * from the one it had (the camera and picamd's placeholder take turns on one timeline).
+   */
+  readonly init?: Buffer;
 }
 
 /**
@@ -30,6 +35,8 @@ export class GopPacer {
   private bytesSent = 0;
   /** Times the viewer fell behind and went on from a later keyframe. */
   private resyncs = 0;
+  /** The init segment this viewer was last sent. */
+  private sentInit: Buffer | undefined;
 
   constructor(
     readonly id: number,
@@ -45,6 +52,7 @@ export class GopPacer {
    * the picture appears at once. An empty group means waiting for the next keyframe.
    */
   start(init: Buffer, gop: readonly VideoFragment[]): void {
+    this.sentInit = init;
     this.sendRaw(init);
     for (const fragment of gop) this.offer(fragment);
   }
@@ -101,6 +109,13 @@ export class GopPacer {
 
   private pump(): void {
     while (!this.inFlight && this.pending.length > 0) {
+      const init = this.pending[0]!.init;
+      if (init !== undefined && init !== this.sentInit) {
+        // Only at a keyframe: the feed changes its init with one, and a viewer starts at one.
+        this.sentInit = init;
+        this.sendRaw(init);
+        continue;
+      }
       const next = this.pending.shift()!;
       this.pendingBytes -= next.bytes.length;
       this.inFlight = next;

@@ -114,6 +114,68 @@ describe('H.264 mode with real clients', { skip }, () => {
     }
   });
 
+  test('across privacy /stream.mp4 stays connected: the placeholder at least every second, no decoding error, the camera back after', async (t) => {
+    const app = await startH264(t);
+    const url = `http://127.0.0.1:${app.port}/stream.mp4`;
+    const controller = new AbortController();
+    t.after(() => controller.abort());
+    const res = await fetch(url, { signal: controller.signal });
+    assert.equal(res.status, 200);
+    // Every top-level box as it arrives, with the time it arrived.
+    const boxes: { type: string; at: number }[] = [];
+    let ended = false;
+    const reading = (async () => {
+      const reader = res.body!.getReader();
+      let buffered = Buffer.alloc(0);
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffered = Buffer.concat([buffered, value]);
+          while (buffered.length >= 8 && buffered.length >= buffered.readUInt32BE(0)) {
+            boxes.push({ type: buffered.toString('latin1', 4, 8), at: performance.now() });
+            buffered = buffered.subarray(buffered.readUInt32BE(0));
+          }
+        }
+        ended = true;
+      } catch {
+        // aborted at the end of the test
+      }
+    })();
+    const decoding = run('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', url, '-t', '15', '-f', 'framemd5', '-'], 120_000);
+    const privacy = (enabled: boolean) =>
+      fetch(`http://127.0.0.1:${app.port}/api/privacy`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ enabled }) });
+    await new Promise((r) => setTimeout(r, 2_000));
+    assert.equal((await privacy(true)).status, 200);
+    await waitFor('the camera paused', async () => (await status(app.port)).camera.state === 'paused', 30_000);
+    const privateFrom = performance.now();
+    await new Promise((r) => setTimeout(r, 6_000));
+    const privateUntil = performance.now();
+    assert.equal((await privacy(false)).status, 200);
+    await waitFor('the camera streaming again', async () => (await status(app.port)).camera.state === 'streaming', 30_000);
+    const decoded = await decoding;
+    const backAt = boxes.length;
+    await waitFor('live pictures again', async () => boxes.slice(backAt).filter((b) => b.type === 'moof').length >= 25, 30_000);
+    controller.abort();
+    await reading;
+
+    assert.equal(ended, false, 'picamd never ended the stream');
+    const types = boxes.map((b) => b.type);
+    assert.deepEqual(types.slice(0, 2), ['ftyp', 'moov']);
+    // The placeholder's init segment, then the camera's again: viewers stay across both changes.
+    assert.ok(types.lastIndexOf('moov') > types.indexOf('moov', 2) && types.indexOf('moov', 2) > 2, `init segments at ${types.flatMap((x, i) => (x === 'moov' ? [i] : []))}`);
+    const privateFragments = boxes.filter((b) => b.type === 'moof' && b.at > privateFrom && b.at < privateUntil).map((b) => b.at);
+    assert.ok(privateFragments.length >= 4, `${privateFragments.length} pictures in 6 s of privacy`);
+    const gaps = [privateFrom, ...privateFragments, privateUntil].slice(1).map((at, i, all) => at - (i === 0 ? privateFrom : all[i - 1]!));
+    // About a second apart; a busy machine may stretch one.
+    assert.ok(Math.max(...gaps) < 2_500, `gaps while private: ${gaps.map((g) => g.toFixed(0)).join(', ')} ms`);
+
+    assert.equal(decoded.code, 0, decoded.stderr);
+    assert.equal(decoded.stderr.trim(), '', 'no errors from the decoder or the demuxer across privacy');
+    const pictures = decoded.stdout.split('\n').filter((l) => /^\s*0,/.test(l)).length;
+    assert.ok(pictures > 50, `${pictures} pictures decoded`);
+  });
+
   test('MJPEG routes in H.264 mode: /snapshot.jpg says why, /stream.mjpg stays connected with a placeholder', async (t) => {
     const app = await startH264(t);
     const shot = await fetch(`http://127.0.0.1:${app.port}/snapshot.jpg`);

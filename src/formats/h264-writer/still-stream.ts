@@ -40,6 +40,11 @@ export class StillStream {
     this.pps = writePps(params);
   }
 
+  /** Starts over: the next picture is an IDR (e.g. after the camera's own pictures were shown). */
+  restart(): void {
+    this.index = 0;
+  }
+
   /** The next picture: the IDR first and every keyframeInterval pictures, P_Skip pictures between. */
   next(): AccessUnit {
     const position = this.index % this.options.keyframeInterval;

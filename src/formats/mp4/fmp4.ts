@@ -84,6 +84,8 @@ export class Fmp4Packager {
   private sequenceNumber = 0;
   private originMs: number | undefined;
   private lastDecodeTime = -1;
+  /** The last sample's duration: the next decode time may step up to twice that (nextDecodeTime). */
+  private lastDuration: number;
   private invalid = 0;
   /** Init segments made so far: every one after the first also puts its parameter sets in the keyframe's sample. */
   private inits = 0;
@@ -95,6 +97,7 @@ export class Fmp4Packager {
     this.timescale = timescale;
     this.sampleDuration = Math.max(1, Math.round(timescale / options.framerate));
     this.minStep = Math.ceil(timescale / 1000);
+    this.lastDuration = this.sampleDuration;
   }
 
   /** The RFC 6381 codec string of the current stream (for MediaSource.isTypeSupported), once known. */
@@ -129,8 +132,10 @@ export class Fmp4Packager {
   /**
    * Packages one access unit that arrived at `atMs` (monotonic milliseconds). Undefined until a
    * keyframe with SPS and PPS has been seen, and for a unit with nothing to put in a sample.
+   * `durationMs`: how long the picture lasts when it is not one frame period (picamd's placeholder
+   * pictures, one a second), so the next one may come that much later without a discontinuity.
    */
-  package(au: AccessUnit, atMs: number): Fmp4Output | undefined {
+  package(au: AccessUnit, atMs: number, durationMs?: number): Fmp4Output | undefined {
     let init: Buffer | undefined;
     const sps = au.sps ?? this.current?.sps;
     const pps = au.pps ?? this.current?.pps;
@@ -161,13 +166,13 @@ export class Fmp4Packager {
     // any later one ("Found duplicated MOOV Atom"), so the keyframe that switches carries its SPS and
     // PPS in its sample too, where every decoder reads them.
     const inBand = init !== undefined && this.inits > 1 ? [this.current.sps, this.current.pps] : [];
-    const fragment = this.fragment(au, atMs, this.current.order, inBand);
+    const fragment = this.fragment(au, atMs, this.current.order, inBand, durationMs);
     if (fragment === undefined) return undefined;
     return init === undefined ? { fragment, keyframe: au.keyframe } : { init, fragment, keyframe: au.keyframe };
   }
 
   /** `inBand`: NAL units written ahead of the unit's own (parameter sets the sample must carry). */
-  private fragment(au: AccessUnit, atMs: number, order: PictureOrder, inBand: readonly Buffer[]): Buffer | undefined {
+  private fragment(au: AccessUnit, atMs: number, order: PictureOrder, inBand: readonly Buffer[], durationMs?: number): Buffer | undefined {
     let payloadBytes = 0;
     for (const nal of au.nals) if (inSample(nal)) payloadBytes += NAL_LENGTH_BYTES + nal.length;
     if (payloadBytes === 0) return undefined;
@@ -179,15 +184,17 @@ export class Fmp4Packager {
     const decodeTime =
       this.lastDecodeTime < 0
         ? arrival
-        : nextDecodeTime(this.lastDecodeTime, arrival, this.sampleDuration, au.keyframe, order.reorderDepth > 0, this.minStep);
+        : nextDecodeTime(this.lastDecodeTime, arrival, this.lastDuration, au.keyframe, order.reorderDepth > 0, this.minStep);
     this.lastDecodeTime = decodeTime;
+    const duration = durationMs === undefined ? this.sampleDuration : Math.max(1, Math.round((durationMs * this.timescale) / 1000));
+    this.lastDuration = duration;
     this.sequenceNumber++;
     const compositionOffset = offsetFrames * this.sampleDuration;
 
     const moof = moofBox({
       sequenceNumber: this.sequenceNumber,
       decodeTime,
-      duration: this.sampleDuration,
+      duration,
       compositionOffset,
       sampleBytes: payloadBytes,
       sync: au.keyframe,

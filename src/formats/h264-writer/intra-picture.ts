@@ -110,6 +110,38 @@ function encodeMacroblock(w: BitWriter, s: PictureState, mbx: number, mby: numbe
       lumaPred = pred;
     }
   }
+  // Chroma: one prediction mode for both components.
+  const cStride = stride / 2;
+  const cx0 = mbx * 8;
+  const cy0 = mby * 8;
+  let chromaMode = CHROMA_DC;
+  let cbPred = predictChroma(s.decoded.cb, cStride, cx0, cy0, CHROMA_DC, left, top);
+  let crPred = predictChroma(s.decoded.cr, cStride, cx0, cy0, CHROMA_DC, left, top);
+  let bestChroma = sad(s.source.cb, cStride, cx0, cy0, 8, cbPred) + sad(s.source.cr, cStride, cx0, cy0, 8, crPred);
+  for (const mode of [CHROMA_HORIZONTAL, CHROMA_VERTICAL]) {
+    if (bestChroma === 0) break;
+    if ((mode === CHROMA_VERTICAL && !top) || (mode === CHROMA_HORIZONTAL && !left)) continue;
+    const cb = predictChroma(s.decoded.cb, cStride, cx0, cy0, mode, left, top);
+    const cr = predictChroma(s.decoded.cr, cStride, cx0, cy0, mode, left, top);
+    const cost = sad(s.source.cb, cStride, cx0, cy0, 8, cb) + sad(s.source.cr, cStride, cx0, cy0, 8, cr);
+    if (cost < bestChroma) {
+      bestChroma = cost;
+      chromaMode = mode;
+      cbPred = cb;
+      crPred = cr;
+    }
+  }
+  if (best === 0 && bestChroma === 0) {
+    // Flat colour predicted exactly (most of a placeholder): no residual at all, a few bits.
+    copyBlock(lumaPred, 16, s.decoded.y, stride, x0, y0);
+    copyBlock(cbPred, 8, s.decoded.cb, cStride, cx0, cy0);
+    copyBlock(crPred, 8, s.decoded.cr, cStride, cx0, cy0);
+    w.ue(1 + lumaMode); // I_16x16_<lumaMode>_0_0
+    w.ue(chromaMode);
+    w.se(0); // mb_qp_delta
+    writeResidualBlock(w, NO_LEVELS, neighbourNc(s.lumaTotals, s.cols * 4, mbx * 4, mby * 4)); // the luma DC: no coefficient
+    return;
+  }
   const dcInput = new Int32Array(16);
   const ac: Int32Array[] = [];
   for (let b = 0; b < 16; b++) {
@@ -135,27 +167,6 @@ function encodeMacroblock(w: BitWriter, s: PictureState, mbx: number, mby: numbe
     reconstruct(s.decoded.y, stride, x0 + bx * 4, y0 + by * 4, lumaPred, 16, bx * 4, by * 4, r);
   }
 
-  // Chroma: one prediction mode for both components.
-  const cStride = stride / 2;
-  const cx0 = mbx * 8;
-  const cy0 = mby * 8;
-  let chromaMode = CHROMA_DC;
-  let cbPred = predictChroma(s.decoded.cb, cStride, cx0, cy0, CHROMA_DC, left, top);
-  let crPred = predictChroma(s.decoded.cr, cStride, cx0, cy0, CHROMA_DC, left, top);
-  let bestChroma = sad(s.source.cb, cStride, cx0, cy0, 8, cbPred) + sad(s.source.cr, cStride, cx0, cy0, 8, crPred);
-  for (const mode of [CHROMA_HORIZONTAL, CHROMA_VERTICAL]) {
-    if (bestChroma === 0) break;
-    if ((mode === CHROMA_VERTICAL && !top) || (mode === CHROMA_HORIZONTAL && !left)) continue;
-    const cb = predictChroma(s.decoded.cb, cStride, cx0, cy0, mode, left, top);
-    const cr = predictChroma(s.decoded.cr, cStride, cx0, cy0, mode, left, top);
-    const cost = sad(s.source.cb, cStride, cx0, cy0, 8, cb) + sad(s.source.cr, cStride, cx0, cy0, 8, cr);
-    if (cost < bestChroma) {
-      bestChroma = cost;
-      chromaMode = mode;
-      cbPred = cb;
-      crPred = cr;
-    }
-  }
   const cb = codeChroma(s.source.cb, cStride, cx0, cy0, cbPred, s.qpC);
   const cr = codeChroma(s.source.cr, cStride, cx0, cy0, crPred, s.qpC);
   const chromaAc = cb.ac.some((l) => l.some((v) => v !== 0)) || cr.ac.some((l) => l.some((v) => v !== 0));

@@ -18,8 +18,18 @@ export interface Yuv420 {
   readonly cr: Uint8Array;
 }
 
-const KR = 0.2126;
-const KB = 0.0722;
+// BT.709 in limited range, scaled by 2^16: Y = 16 + 219/255 (0.2126 R + 0.7152 G + 0.0722 B), and
+// Cb, Cr = 128 + 224/255 of (B - Y') / 1.8556 and (R - Y') / 1.5748.
+const Y_R = 11966;
+const Y_G = 40254;
+const Y_B = 4064;
+const CB_R = -6596;
+const CB_G = -22189;
+const CB_B = 28784;
+const CR_R = 28784;
+const CR_G = -26145;
+const CR_B = -2639;
+const HALF = 1 << 15;
 
 export function rasterToYuv420(raster: Raster): Yuv420 {
   const { width, height, data } = raster;
@@ -29,28 +39,27 @@ export function rasterToYuv420(raster: Raster): Yuv420 {
   const chromaWidth = lumaWidth / 2;
   const cb = new Uint8Array(chromaWidth * (lumaHeight / 2));
   const cr = new Uint8Array(cb.length);
-  // Per-pixel luma and chroma differences, then chroma averaged over each 2x2 square.
-  const cbFull = new Float64Array(lumaWidth * lumaHeight);
-  const crFull = new Float64Array(lumaWidth * lumaHeight);
-  for (let row = 0; row < lumaHeight; row++) {
-    const source = Math.min(row, height - 1) * width * 3;
-    for (let col = 0; col < lumaWidth; col++) {
-      const i = source + Math.min(col, width - 1) * 3;
-      const r = data[i]!;
-      const g = data[i + 1]!;
-      const b = data[i + 2]!;
-      const luma = KR * r + (1 - KR - KB) * g + KB * b;
-      y[row * lumaWidth + col] = Math.round(16 + (luma * 219) / 255);
-      cbFull[row * lumaWidth + col] = ((b - luma) / (2 * (1 - KB))) * (224 / 255);
-      crFull[row * lumaWidth + col] = ((r - luma) / (2 * (1 - KR))) * (224 / 255);
-    }
-  }
-  for (let row = 0; row < lumaHeight / 2; row++) {
-    for (let col = 0; col < chromaWidth; col++) {
-      const a = 2 * row * lumaWidth + 2 * col;
-      const sum = (plane: Float64Array) => plane[a]! + plane[a + 1]! + plane[a + lumaWidth]! + plane[a + lumaWidth + 1]!;
-      cb[row * chromaWidth + col] = clamp(Math.round(128 + sum(cbFull) / 4));
-      cr[row * chromaWidth + col] = clamp(Math.round(128 + sum(crFull) / 4));
+  // Integer arithmetic, one 2x2 square at a time (its four luma samples and their average chroma);
+  // rows and columns past the picture repeat its last ones.
+  for (let cy = 0; cy < lumaHeight / 2; cy++) {
+    const rows = [Math.min(2 * cy, height - 1) * width * 3, Math.min(2 * cy + 1, height - 1) * width * 3];
+    for (let cx = 0; cx < chromaWidth; cx++) {
+      const cols = [Math.min(2 * cx, width - 1) * 3, Math.min(2 * cx + 1, width - 1) * 3];
+      let sumCb = 0;
+      let sumCr = 0;
+      for (let j = 0; j < 2; j++) {
+        for (let i = 0; i < 2; i++) {
+          const at = rows[j]! + cols[i]!;
+          const r = data[at]!;
+          const g = data[at + 1]!;
+          const b = data[at + 2]!;
+          y[(2 * cy + j) * lumaWidth + 2 * cx + i] = 16 + ((Y_R * r + Y_G * g + Y_B * b + HALF) >> 16);
+          sumCb += CB_R * r + CB_G * g + CB_B * b;
+          sumCr += CR_R * r + CR_G * g + CR_B * b;
+        }
+      }
+      cb[cy * chromaWidth + cx] = clamp(128 + Math.round(sumCb / (4 << 16)));
+      cr[cy * chromaWidth + cx] = clamp(128 + Math.round(sumCr / (4 << 16)));
     }
   }
   return { width, height, lumaWidth, lumaHeight, y, cb, cr };

@@ -2,7 +2,7 @@
 // ffmpeg/libx264, as a Pi's encoder would in hardware), read by ffmpeg as other programs read it.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -174,6 +174,20 @@ describe('H.264 mode with real clients', { skip }, () => {
     assert.equal(decoded.stderr.trim(), '', 'no errors from the decoder or the demuxer across privacy');
     const pictures = decoded.stdout.split('\n').filter((l) => /^\s*0,/.test(l)).length;
     assert.ok(pictures > 50, `${pictures} pictures decoded`);
+  });
+
+  test('the recording recipe and a Matroska remux run without a warning about timestamps', async (t) => {
+    const app = await startH264(t);
+    const url = `http://127.0.0.1:${app.port}/stream.mp4`;
+    const dir = mkdtempSync(join(tmpdir(), 'picamd-h264-rec-'));
+    for (const file of ['clip.mp4', 'clip.mkv']) {
+      // docs/integrations.md: ffmpeg -i URL -t 60 -c copy clip.mp4 (shorter here).
+      const recorded = await run('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-i', url, '-t', '5', '-c', 'copy', join(dir, file)], 90_000);
+      assert.equal(recorded.code, 0, recorded.stderr);
+      const timestampWarnings = recorded.stderr.split('\n').filter((l) => /monoton|dts|discontinuity/i.test(l));
+      assert.deepEqual(timestampWarnings, [], `${file}: ffmpeg says nothing about timestamps`);
+    }
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test('MJPEG routes in H.264 mode: /snapshot.jpg says why, /stream.mjpg stays connected with a placeholder', async (t) => {

@@ -101,7 +101,7 @@ describe('H.264 mode with real clients', { skip }, () => {
     }
   });
 
-  test('across privacy /stream.mp4 stays connected: the placeholder at least every second, no decoding error, the camera back after', async (t) => {
+  test('across privacy and a camera restart /stream.mp4 stays connected: the placeholder at least every second, no decoding error, the camera back after', async (t) => {
     const app = await startH264(t);
     const url = `http://127.0.0.1:${app.port}/stream.mp4`;
     const controller = new AbortController();
@@ -129,7 +129,8 @@ describe('H.264 mode with real clients', { skip }, () => {
         // aborted at the end of the test
       }
     })();
-    const decoding = runTool('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', url, '-t', '15', '-f', 'framemd5', '-'], { timeoutMs: 120_000 });
+    // Long enough to read past the restart below (the stream's time runs with the wall clock).
+    const decoding = runTool('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', url, '-t', '28', '-f', 'framemd5', '-'], { timeoutMs: 180_000 });
     const privacy = (enabled: boolean) =>
       fetch(`http://127.0.0.1:${app.port}/api/privacy`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ enabled }) });
     await new Promise((r) => setTimeout(r, 2_000));
@@ -140,9 +141,23 @@ describe('H.264 mode with real clients', { skip }, () => {
     const privateUntil = performance.now();
     assert.equal((await privacy(false)).status, 200);
     await waitFor('the camera streaming again', async () => (await status(app.port)).camera.state === 'streaming', 30_000);
-    const decoded = await decoding;
     const backAt = boxes.length;
     await waitFor('live pictures again', async () => boxes.slice(backAt).filter((b) => b.type === 'moof').length >= 25, 30_000);
+
+    // A setting that restarts the camera (same size and frame rate): "Camera starting" meanwhile.
+    const restartFrom = boxes.length;
+    const patched = await fetch(`http://127.0.0.1:${app.port}/api/settings`, {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ camera: { rotation: 180 } }),
+    });
+    assert.equal(patched.status, 200, await patched.text());
+    await waitFor('live pictures after the restart', async () => {
+      const after = boxes.slice(restartFrom);
+      const lastInit = after.map((b) => b.type).lastIndexOf('moov');
+      return (await status(app.port)).camera.state === 'streaming' && lastInit >= 0 && after.slice(lastInit).filter((b) => b.type === 'moof').length >= 25;
+    }, 60_000);
+    const decoded = await decoding;
     controller.abort();
     await reading;
 
@@ -160,7 +175,11 @@ describe('H.264 mode with real clients', { skip }, () => {
     assert.equal(decoded.code, 0, decoded.stderr);
     assert.equal(decoded.stderr.trim(), '', 'no errors from the decoder or the demuxer across privacy');
     const pictures = decoded.stdout.toString().split('\n').filter((l) => /^\s*0,/.test(l)).length;
-    assert.ok(pictures > 50, `${pictures} pictures decoded`);
+    assert.ok(pictures > 100, `${pictures} pictures decoded`);
+    assert.ok(boxes.slice(restartFrom).filter((b) => b.type === 'moov').length >= 2, 'the placeholder\'s init segment, then the camera\'s again');
+    // Across the restart too: never more than a moment without a picture.
+    const restartGaps = boxes.slice(restartFrom).filter((b) => b.type === 'moof').map((b, i, all) => (i === 0 ? 0 : b.at - all[i - 1]!.at));
+    assert.ok(Math.max(...restartGaps) < 2_500, `the longest gap across the restart: ${Math.max(...restartGaps).toFixed(0)} ms`);
   });
 
   test('the recording recipe and a Matroska remux run without a warning about timestamps', async (t) => {

@@ -4,8 +4,9 @@ import type { FrameSink } from './viewer.js';
 /**
  * Puts one H.264 viewer's own timeline on the shared fragments on their way to its socket: each
  * fragment goes out as this viewer's rewritten header, then the shared rest (ViewerTimeline). Init
- * segments pass unchanged. To the pacer in front it is one sink that takes one buffer at a time;
- * `drained` tells the pacer when both parts of a blocked fragment have gone out.
+ * segments (and anything else that is no moof) pass unchanged. GopPacer sends through one; to it
+ * this is a sink that takes one buffer at a time, and `drained` tells it when both parts of a
+ * blocked fragment have gone out.
  */
 export class TimelineSink implements FrameSink {
   private readonly timeline = new ViewerTimeline();

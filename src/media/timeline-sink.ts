@@ -1,4 +1,4 @@
-import { isFragment, ViewerTimeline } from '../formats/mp4/viewer-timeline.js';
+import { FragmentLayoutError, isFragment, ViewerTimeline } from '../formats/mp4/viewer-timeline.js';
 import type { FrameSink } from './viewer.js';
 
 /**
@@ -20,7 +20,15 @@ export class TimelineSink implements FrameSink {
 
   send(wire: Buffer): boolean {
     if (!isFragment(wire)) return this.inner.send(wire);
-    const [header, body] = this.timeline.split(wire);
+    let parts: [Buffer, Buffer];
+    try {
+      parts = this.timeline.split(wire);
+    } catch (error) {
+      // Not the packager's layout (never expected): the fragment as it is beats a fan-out that throws.
+      if (!(error instanceof FragmentLayoutError)) throw error;
+      return this.inner.send(wire);
+    }
+    const [header, body] = parts;
     // Two sends, each in its own cork (ResponseSink): one more socket write per picture and viewer
     // (microseconds), rather than the header waiting in a cork while a large picture is written,
     // the case in which older uWebSockets lost data (see CHUNK_PIECE in response-sink.ts).

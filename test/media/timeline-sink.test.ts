@@ -53,6 +53,14 @@ describe('TimelineSink', () => {
     assert.equal(drained, 0, 'nothing blocked: the pacer needs no call');
   });
 
+  it('a moof it cannot read goes out as it is rather than throwing into the fan-out', () => {
+    const inner = new RecordingSink();
+    const sink = new TimelineSink(inner, () => {});
+    const odd = Buffer.from(fragments[0]!.bytes.subarray(0, 40));
+    assert.equal(sink.send(odd), true);
+    assert.equal(inner.sent[0], odd);
+  });
+
   it('a header the socket does not take whole: the rest waits, and the pacer hears once both are out', () => {
     const inner = new RecordingSink();
     let drained = 0;

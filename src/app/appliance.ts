@@ -15,12 +15,14 @@ import { loadOnoffPinFactory } from '../integrations/gpio/pins.js';
 import { mqttPrivacyPort, mqttStatusSnapshot, pageUrl } from '../integrations/mqtt/adapters.js';
 import { MqttService } from '../integrations/mqtt/service.js';
 import { CameraTap } from '../media/camera-tap.js';
+import { ViewerLimit } from '../media/output.js';
 import { snapshotOf } from '../media/snapshot.js';
 import { metricsSource } from '../observe/prometheus.js';
 import { statusSource } from '../observe/status.js';
 import { deviceModel, h264EncoderFor, type H264EncoderChoice } from '../platform/board.js';
 import { monotonicNow, realTimers } from '../platform/clock.js';
 import { findExecutable } from '../platform/executable.js';
+import { escapeForLog } from '../platform/log/escape.js';
 import type { Logger } from '../platform/log/logger.js';
 import { lastGoodMemory } from '../platform/memory.js';
 import { externalMemory, FrameMemoryReclaimer, startupGc } from '../platform/reclaim.js';
@@ -108,7 +110,8 @@ export class Appliance {
       now,
       timers: realTimers,
       cameraConfig: () => current().camera,
-      viewers: config.server.maxViewers,
+      // One limit for both streams: a viewer is a viewer (a socket, memory) whatever it watches.
+      viewers: new ViewerLimit(config.server.maxViewers),
       maxFrameBytes: config.camera.maxFrameBytes,
     });
     const reclaimer = new FrameMemoryReclaimer({ gc: startupGc(), arrayBuffers: externalMemory, now, timers: realTimers, logger: logger.child('reclaim') });
@@ -155,8 +158,8 @@ export class Appliance {
         setupRoutes({ store: settings, deviceName, hashPassword: (p) => hashPassword(p), sessionCookieFor: (u) => http.sessionCookieFor(u), logger: logger.child('setup') }),
         privacyRoutes(privacy),
         settingsRoutes({ store: settings, status: () => applier.status, schema: settingsJsonSchema() }),
-        usersRoutes({ store: settings, hashPassword: (p) => hashPassword(p), checkPassword: (u, p) => checkUserPassword(current(), u, p), logger: logger.child('users') }),
-        metricsRoute({ source: metrics, open: () => current().metrics.open }),
+        usersRoutes({ store: settings, hashPassword: (p) => hashPassword(p), checkPassword: (u, p) => checkUserPassword(current(), u, p), logger: logger.child('users'), now }),
+        metricsRoute({ source: metrics, open: () => current().metrics.open, claimed: () => settings.claimed }),
         (router) => hub.route(router),
         staticRoutes(loadWebAssets()),
       ],
@@ -184,7 +187,8 @@ export class Appliance {
       return { name, start: () => void (unsubscribe = subscribe()), stop: () => unsubscribe?.() };
     };
     const m = mqtt;
-    logger.info(`picamd ${version} starting on ${deviceName()}`);
+    // The device name is the first claimer's text: escaped, so it cannot forge a line at every start.
+    logger.info(`picamd ${version} starting on ${escapeForLog(deviceName(), 64)}`);
     await this.services.start([
       { name: 'privacy', start: () => privacy.start().then(() => undefined), stop: () => privacy.stop() },
       follow('log level', () => followLogLevel(logger, events)),

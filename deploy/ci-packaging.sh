@@ -2,7 +2,7 @@
 # CI for the flash-and-boot packaging (issue 5). Run as root from the repository, after npm ci:
 #   bash deploy/ci-packaging.sh
 # 1. installs the Debian packages it needs (only those missing);
-# 2. builds the arm64 release bundle (npm run bundle);
+# 2. builds the arm64 release bundle and its update file, signed with a throw-away key (npm run bundle);
 # 3. runs the packaging tests: bundle contents (runtime dependencies only; every native file needs
 #    at most Bookworm's glibc 2.36 and GLIBCXX_3.4.30), the systemd unit (verify, exposure score)
 #    and the installer against scratch trees (node:test, CI=true so nothing is skipped);
@@ -50,7 +50,14 @@ install_packages() {
 bundle() {
   [[ -d node_modules ]] || npm ci --no-audit --no-fund
   [[ -f dist/main.js ]] || npm run --silent build # deploy/test-systemd.sh runs the built dist/
-  npm run --silent bundle
+  # A throw-away signing key, so the update file is made and checked too (its public half lands in
+  # this bundle's keys/, which only CI installs).
+  local key rc=0
+  key=$(mktemp -d /tmp/picamd-ci-key.XXXXXX)
+  openssl genpkey -algorithm ed25519 -out "$key/signing.pem"
+  PICAMD_SIGNING_KEY=$key/signing.pem npm run --silent bundle || rc=$?
+  rm -rf "$key"
+  return "$rc"
 }
 
 node_tests() {

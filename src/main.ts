@@ -12,6 +12,7 @@ import { CameraSupervisor } from './camera/supervisor.js';
 import { parseCli, UsageError, USAGE, type CliOptions } from './cli/args.js';
 import { runHashPassword } from './cli/hash-password.js';
 import { runSetupCommand } from './cli/setup-commands.js';
+import { runVerifyUpdate } from './cli/verify-update.js';
 import { hashPassword } from './auth/password.js';
 import { checkUserPassword } from './auth/users.js';
 import { SettingsApplier } from './config/apply.js';
@@ -284,6 +285,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return runHashPassword({ input: process.stdin, output: process.stdout, messages: process.stderr });
   }
   if (cli.command === 'apply-setup' || cli.command === 'reset-owner') return runSetupCommand(cli);
+  if (cli.command === 'verify-update') return runVerifyUpdate(cli, { output: process.stdout, messages: process.stderr, packageRoot, architecture: process.arch });
 
   const file = resolveConfigPath(cli.configFile, process.env, join(packageRoot, 'config', 'default.json'));
   let loaded: { raw: Record<string, unknown>; config: Config };

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export type Command = 'run' | 'check-config' | 'gpio-test' | 'hash-password' | 'apply-setup' | 'reset-owner';
+export type Command = 'run' | 'check-config' | 'gpio-test' | 'hash-password' | 'apply-setup' | 'reset-owner' | 'verify-update';
 
 export interface CliOptions {
   command: Command;
@@ -9,6 +9,10 @@ export interface CliOptions {
   root?: string;
   /** apply-setup: the setup file's path on the device; only when given. */
   setupFile?: string;
+  /** verify-update: the update file. */
+  file?: string;
+  /** verify-update: the folder of trusted keys instead of the installed release's keys/; only when given. */
+  keysDir?: string;
 }
 
 export const USAGE = `Usage:
@@ -24,6 +28,8 @@ export const USAGE = `Usage:
                                           forgot the owner password: remove the users so the page
                                           asks for a new owner, and switch privacy on (as root;
                                           then restart picamd)
+  picamd verify-update FILE [--keys DIR]  check a signed update file (signature, hash, contents)
+                                          and print its manifest, or why it is refused (exit 1)
 
 Config lookup: --config, then $PICAMD_CONFIG, then /etc/picamd/config.json, then the packaged default.`;
 
@@ -41,6 +47,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         help: { type: 'boolean', short: 'h' },
         root: { type: 'string' },
         'setup-file': { type: 'string' },
+        keys: { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -50,18 +57,24 @@ export function parseCli(argv: readonly string[]): CliOptions {
   }
   const { values, positionals } = parsed;
   if (values.help) throw new UsageError('');
-  if (positionals.length > 1) throw new UsageError(`unexpected argument: ${positionals[1]}`);
   const sub = positionals[0];
-  const commands = ['gpio-test', 'hash-password', 'apply-setup', 'reset-owner'];
+  const arity = sub === 'verify-update' ? 2 : 1;
+  if (positionals.length > arity) throw new UsageError(`unexpected argument: ${positionals[arity]}`);
+  if (sub === 'verify-update' && positionals.length < 2) throw new UsageError('verify-update needs the update file');
+  const commands = ['gpio-test', 'hash-password', 'apply-setup', 'reset-owner', 'verify-update'];
   if (sub !== undefined && !commands.includes(sub)) throw new UsageError(`unknown command: ${sub}`);
   if (sub && values['check-config']) throw new UsageError('--check-config does not go with a command');
   if (sub === 'hash-password' && values.config !== undefined) throw new UsageError('hash-password reads no config');
   if (sub === 'apply-setup' && values.config !== undefined) throw new UsageError('apply-setup reads no config');
   if (values.root !== undefined && sub !== 'apply-setup' && sub !== 'reset-owner') throw new UsageError('--root goes with apply-setup or reset-owner');
   if (values['setup-file'] !== undefined && sub !== 'apply-setup') throw new UsageError('--setup-file goes with apply-setup');
+  if (values.keys !== undefined && sub !== 'verify-update') throw new UsageError('--keys goes with verify-update');
+  if (sub === 'verify-update' && values.config !== undefined) throw new UsageError('verify-update reads no config');
   const command: Command = values['check-config'] ? 'check-config' : (sub as Command | undefined) ?? 'run';
   const options: CliOptions = { command, configFile: values.config };
   if (values.root !== undefined) options.root = values.root;
   if (values['setup-file'] !== undefined) options.setupFile = values['setup-file'];
+  if (sub === 'verify-update') options.file = positionals[1]!;
+  if (values.keys !== undefined) options.keysDir = values.keys;
   return options;
 }

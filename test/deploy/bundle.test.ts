@@ -12,6 +12,8 @@ const repo = join(import.meta.dirname, '../..');
 const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string };
 const name = `picamd-${pkg.version}`;
 const tarball = join(repo, 'release', `${name}-linux-arm64.tar.gz`);
+/** Written next to the tarball when the bundle was built with PICAMD_SIGNING_KEY (deploy/ci-packaging.sh uses a throw-away key). */
+const updateFile = join(repo, 'release', `${name}-linux-arm64.update`);
 
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const objdump = 'aarch64-linux-gnu-objdump';
@@ -291,6 +293,27 @@ describe('release bundle', { skip }, () => {
       const e = elf(join(app, f));
       if (e) assert.equal(e.machine, 183, `${f} is aarch64`);
     }
+  });
+
+  it('carries only Ed25519 public keys in keys/, the update keys a device trusts', () => {
+    const keys = readdirSync(join(app, 'keys'));
+    for (const key of keys) {
+      assert.match(key, /\.pem$/);
+      const r = spawnSync('openssl', ['pkey', '-pubin', '-in', join(app, 'keys', key), '-noout', '-text'], { encoding: 'utf8' });
+      assert.match(r.stdout, /^ED25519 Public-Key/, `${key} is an Ed25519 public key`);
+    }
+  });
+
+  it('has a signed update file of the same bundle, which the bundled picamd accepts with its own keys under qemu-user', {
+    skip: !ci && (!canEmulate || !existsSync(updateFile)) ? 'needs qemu-user-static and a bundle built with PICAMD_SIGNING_KEY' : false,
+  }, () => {
+    const r = spawnSync('qemu-aarch64-static', ['-L', sysroot, 'node/bin/node', 'dist/main.js', 'verify-update', updateFile], { cwd: app, encoding: 'utf8', timeout: 180_000 });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    const manifest = JSON.parse(r.stdout) as { version: string; architecture: string; bundle: { size: number } };
+    assert.equal(manifest.version, pkg.version);
+    assert.equal(manifest.architecture, 'arm64');
+    assert.equal(manifest.bundle.size, statSync(tarball).size, 'the update holds this very tarball');
+    assert.match(r.stderr, /the bundle's hash holds/);
   });
 
   it('loads every native addon in the bundled runtime under qemu-user', { skip: !canEmulate && !ci ? 'needs qemu-user-static and an arm64 sysroot' : false }, () => {

@@ -5,7 +5,7 @@
 //   gpio_line=gpio=27=ip,pu     (the config.txt line for the privacy input; empty without one)
 // Exits 78 (EX_CONFIG) with the problems on stderr when the file is invalid.
 // Usage: node deploy/config-facts.mjs /etc/picamd/config.json
-import { loadConfig, EX_CONFIG } from '../dist/config/load.js';
+import { loadConfig, EX_CONFIG } from '../dist/device/settings/load.js';
 
 const file = process.argv[2];
 if (!file) {

@@ -1,4 +1,4 @@
-// The signing half of deploy/bundle.sh, on the application's own update format (dist/update/sign-file.js):
+// The signing half of deploy/bundle.sh, on the application's own update format (dist/device/update/sign-file.js):
 //   node deploy/sign-update.mjs public-key DIST KEYFILE
 //       prints the key id on the first line, then the public key in PEM (for the bundle's keys/)
 //   node deploy/sign-update.mjs sign DIST KEYFILE BUNDLE OUT VERSION REPLACES_FROM DATE
@@ -26,7 +26,7 @@ if (command === 'public-key') {
   process.stdout.write(`${keys.keyIdOf(privateKey)}\n${createPublicKey(privateKey).export({ type: 'spki', format: 'pem' })}`);
 } else {
   const [bundle, out, version, replacesFrom, date] = rest;
-  const { signUpdateFile } = await import(pathToFileURL(join(dist, 'update/sign-file.js')).href);
+  const { signUpdateFile } = await import(pathToFileURL(join(dist, 'device/update/sign-file.js')).href);
   const manifest = await signUpdateFile({ bundle, out, privateKey, version, replacesFrom, architecture: 'arm64', date });
   process.stdout.write(`${JSON.stringify(manifest)}\n`);
 }

@@ -118,13 +118,8 @@ done
 if pgrep -f "$APP/node/bin/node" >/dev/null; then die "a bundled node process outlived picamd"; fi
 PICAMD_PID=''
 sleep 0.5
-if grep -rq 'systemd/notify.js' "$APP/dist/main.js"; then
-  grep -q '"READY=1' "$WORK/notify.log" || die "no READY=1 on the notify socket: $(cat "$WORK/notify.log")"
-  grep -q '"WATCHDOG=1' "$WORK/notify.log" || die "no WATCHDOG=1 on the notify socket"
-  grep -q '"STOPPING=1' "$WORK/notify.log" || die "no STOPPING=1 on the notify socket"
-  log "systemd notifications: $(grep -o '"data": "[A-Z]*=1' "$WORK/notify.log" | cut -d'"' -f4 | sort | uniq -c | tr -s ' \n' ' ')"
-else
-  # Type=notify needs READY=1: until main.js uses src/systemd/notify.ts the unit cannot start.
-  log "WARNING: dist/main.js does not use systemd/notify.js yet; notify checks skipped"
-fi
+grep -q '"READY=1' "$WORK/notify.log" || die "no READY=1 on the notify socket: $(cat "$WORK/notify.log")"
+grep -q '"WATCHDOG=1' "$WORK/notify.log" || die "no WATCHDOG=1 on the notify socket"
+grep -q '"STOPPING=1' "$WORK/notify.log" || die "no STOPPING=1 on the notify socket"
+log "systemd notifications: $(grep -o '"data": "[A-Z]*=1' "$WORK/notify.log" | cut -d'"' -f4 | sort | uniq -c | tr -s ' \n' ' ')"
 log "PASS in $(elapsed)"

@@ -44,22 +44,6 @@ cp -r "$REPO/dist" "$WORK/share/dist"
 cp "$REPO/package.json" "$WORK/share/"
 cp "$REPO/systemd/picamd.service" "$WORK/share/picamd.service"
 ENTRY=main.js
-if ! grep -q 'systemd/notify.js' "$REPO/dist/main.js"; then
-  # Until main.ts sends READY=1 itself: a stand-in that does so once /healthz answers.
-  ENTRY=notify-harness.js
-  cat > "$WORK/share/dist/$ENTRY" <<'EOF'
-import { SystemdNotifier } from './systemd/notify.js';
-import { createLogger } from './log/logger.js';
-const n = new SystemdNotifier({ logger: createLogger('info').child('systemd'), env: process.env, pid: process.pid });
-n.startWatchdog();
-process.on('SIGTERM', () => void n.stopping());
-const poll = setInterval(async () => {
-  try { if ((await fetch('http://127.0.0.1/healthz')).ok) { clearInterval(poll); await n.ready('listening'); } } catch {}
-}, 200);
-await import('./main.js');
-EOF
-  log "WARNING: dist/main.js does not use systemd/notify.js yet; a harness sends READY=1 instead"
-fi
 EXEC_START=$(grep '^ExecStart=' "$REPO/systemd/picamd.service" | sed "s|/opt/picamd/dist/main.js|/opt/picamd/dist/$ENTRY|")
 [[ $EXEC_START == *" /opt/picamd/dist/$ENTRY" ]] || fail "unexpected ExecStart= in the unit: $EXEC_START"
 cat > "$WORK/share/setup.sh" <<EOF

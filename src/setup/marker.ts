@@ -1,11 +1,11 @@
-import { readRegularFileSync } from '../storage/safe-file.js';
+import { readRegularFileSync } from '../platform/safe-file.js';
 
 // The small signal from picamd-setup.service to picamd: when applying picamd-setup.txt fails, the
 // service writes its reasons to /run/picamd/setup-error (a tmpfs, so it is gone at the next boot,
 // when the service checks the file again). picamd reads it once at start and blinks the
 // setup-error pattern. A successful or empty apply removes the marker.
 
-export { SETUP_ERROR_MARKER } from './apply.js';
+export { SETUP_ERROR_MARKER } from './apply-setup.js';
 
 /** The failure reasons, or null when the last apply did not fail. Never throws. */
 export function readSetupErrorMarker(path: string): string[] | null {

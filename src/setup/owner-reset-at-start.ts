@@ -1,8 +1,8 @@
-import type { Config } from '../config/schema.js';
-import { detectOwnerResetHold } from '../gpio/owner-reset.js';
-import type { PinFactory } from '../gpio/pins.js';
-import { realTimers, type ClockTimers } from '../runtime/ports.js';
-import type { Logger } from '../log/logger.js';
+import type { Config } from '../device/settings/schema.js';
+import { detectOwnerResetHold } from '../integrations/gpio/owner-reset.js';
+import type { PinFactory } from '../integrations/gpio/pins.js';
+import { realTimers, type ClockTimers } from '../platform/clock.js';
+import type { Logger } from '../platform/log/logger.js';
 import { settingsFileOf } from './owner-settings.js';
 import { resetOwner } from './reset-owner.js';
 

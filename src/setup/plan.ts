@@ -37,7 +37,7 @@ export interface PlanContext {
   /** Where the boot partition is mounted on the device, e.g. /boot/firmware. */
   bootDir: string;
   settingsFile: string;
-  /** The owner's scrypt hash (src/auth/password.ts), made by the caller when the request has an owner. */
+  /** The owner's scrypt hash (src/device/accounts/password.ts), made by the caller when the request has an owner. */
   ownerHash: string | null;
   /** ISO time for the settings file's savedAt. */
   now: string;

@@ -1,6 +1,6 @@
 import { chown, lstat, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { readRegularFile, writeFileAtomic } from '../storage/safe-file.js';
+import { readRegularFile, writeFileAtomic } from '../platform/safe-file.js';
 import { readSettingsText, settingsText, userNames, withoutOwner } from './owner-settings.js';
 
 // Recovering a forgotten owner password: the users leave the settings file, so picamd shows its

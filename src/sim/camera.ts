@@ -19,7 +19,7 @@ import {
   SimUsageError,
   type SimFaults,
   type SimOptions,
-} from './args.js';
+} from './options.js';
 import { prerenderSimFrames } from './frames.js';
 import { simGopFrames, SimH264Encoder } from './h264.js';
 import { pace } from './pacer.js';

@@ -13,9 +13,9 @@
 // stays readable. Brightness, contrast and saturation change the background's pixels the way the
 // camera's ISP would change a scene's.
 
-import { encodeScan, jpegHeader, jpegTables, mcuCount, rasterToPlanes, type JpegTables } from '../jpeg/encoder.js';
-import { GLYPH_WIDTH, drawText } from '../jpeg/font.js';
-import { createRaster, fillRect, type Raster } from '../jpeg/raster.js';
+import { encodeScan, jpegHeader, jpegTables, mcuCount, rasterToPlanes, type JpegTables } from '../formats/jpeg/encoder.js';
+import { GLYPH_WIDTH, drawText } from '../formats/jpeg/font.js';
+import { createRaster, fillRect, type Raster } from '../formats/jpeg/raster.js';
 import { simStampSegment } from './stamp.js';
 import { wrapWords } from './summary.js';
 

@@ -1,6 +1,6 @@
 // The simulated camera's H.264 path: its own pre-rendered JPEGs go into Debian's ffmpeg (libx264,
 // ultrafast, zerolatency), and what comes out is cut into access units, each stamped with picamd's
-// SEI (src/h264/sei.ts: frame number and capture time) right before its first slice, and written as
+// SEI (src/formats/h264/sei.ts: frame number and capture time) right before its first slice, and written as
 // Annex-B. The pure parts (ffmpeg's argv, stamping an access unit) are apart from the process.
 //
 // libx264 with zerolatency emits frames in order, one out for one in, so the capture stamps wait in
@@ -10,9 +10,9 @@
 
 import { spawn as nodeSpawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { NalType, type AccessUnit } from '../h264/access-unit.js';
-import { AnnexBParser } from '../h264/annexb.js';
-import { buildStampSei } from '../h264/sei.js';
+import { NalType, type AccessUnit } from '../formats/h264/access-unit.js';
+import { AnnexBParser } from '../formats/h264/annexb.js';
+import { buildStampSei } from '../formats/h264/sei.js';
 
 export interface SimH264Settings {
   width: number;

@@ -6,7 +6,7 @@
 // rpicam-vid runs with what it gets (a lower frame rate, a scaled picture), where the sim refuses.
 // Mode lists are those `rpicam-hello --list-cameras` prints for each sensor, rounded.
 
-import { SimUsageError } from './args.js';
+import { SimUsageError } from './options.js';
 
 export interface SensorMode {
   width: number;

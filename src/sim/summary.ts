@@ -2,7 +2,7 @@
 // short "name=value" words, shown in the picture's overlay so a viewer (and a test) sees a change of
 // settings arrive with the first frame of the new camera process.
 
-import { defaultSimOptions, type SimOptions } from './args.js';
+import { defaultSimOptions, type SimOptions } from './options.js';
 
 /** Non-default settings beyond the mode (size, rate and quality are on the overlay's first line). */
 export function simSettingsSummary(options: SimOptions): string[] {

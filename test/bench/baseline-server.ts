@@ -11,10 +11,10 @@
 import { spawn } from 'node:child_process';
 import { createServer, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
-import { FrameParser } from '../../src/mjpeg/parser.js';
-import { Broadcaster, type Viewer } from '../../src/stream/broadcaster.js';
-import { STREAM_CONTENT_TYPE, STREAM_PREAMBLE, type Part } from '../../src/stream/multipart.js';
-import { ViewerPacer, type FrameSink } from '../../src/stream/viewer.js';
+import { FrameParser } from '../../src/formats/jpeg/frame-parser.js';
+import { Broadcaster, type Viewer } from '../../src/media/broadcaster.js';
+import { STREAM_CONTENT_TYPE, STREAM_PREAMBLE, type Part } from '../../src/formats/multipart.js';
+import { ViewerPacer, type FrameSink } from '../../src/media/viewer.js';
 
 const { values } = parseArgs({
   options: { port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, camera: { type: 'string' } },

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NalType, type AccessUnit } from '../../src/h264/access-unit.js';
-import { AnnexBParser } from '../../src/h264/annexb.js';
-import { Fmp4Packager } from '../../src/h264/fmp4.js';
-import { buildStampSei } from '../../src/h264/sei.js';
+import { NalType, type AccessUnit } from '../../src/formats/h264/access-unit.js';
+import { AnnexBParser } from '../../src/formats/h264/annexb.js';
+import { Fmp4Packager } from '../../src/formats/mp4/fmp4.js';
+import { buildStampSei } from '../../src/formats/h264/sei.js';
 import { loadH264Fixtures } from '../fixtures/h264/index.js';
 import { Mp4Counter } from './mp4-counter.js';
 

@@ -2,7 +2,7 @@
 // with as little work as possible because one load process has to keep up with a hundred viewers.
 // It walks the ISO BMFF boxes by their sizes (ftyp and moov skipped, then one moof + mdat per
 // picture), and inside each mdat the 4-byte length-prefixed NAL units, copying only small SEI NAL
-// units (where the simulated camera's stamp is: src/h264/sei.ts); slices are skipped by their length.
+// units (where the simulated camera's stamp is: src/formats/h264/sei.ts); slices are skipped by their length.
 // A picture is counted when its mdat is complete. It checks enough to be sure it counts real
 // pictures: status 200, video/mp4, no chunked encoding, an init segment (moov) before the first
 // fragment, an mfhd first in every moof, every mdat right after a moof, NAL lengths that fit their
@@ -12,7 +12,7 @@
 // picture whose references it did not get. Gaps in the stamps where the fragments follow each other
 // are the camera's (frames it dropped before encoding), counted apart.
 
-import { readStampSei } from '../../src/h264/sei.js';
+import { readStampSei } from '../../src/formats/h264/sei.js';
 
 /**
  * Called for every whole picture: its stamp (seq -1 and tUs -1 when it has none), the fragment's

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { simStampSegment } from '../../src/sim/stamp.js';
-import { buildPart, STREAM_CONTENT_TYPE, STREAM_PREAMBLE } from '../../src/stream/multipart.js';
+import { buildPart, STREAM_CONTENT_TYPE, STREAM_PREAMBLE } from '../../src/formats/multipart.js';
 import { MultipartCounter } from './multipart-counter.js';
 
 const fixture = readFileSync(new URL('../fixtures/jpeg/restart.jpg', import.meta.url));

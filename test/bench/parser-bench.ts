@@ -6,7 +6,7 @@
 
 import { pathToFileURL } from 'node:url';
 import jpeg from 'jpeg-js';
-import { FrameParser } from '../../src/mjpeg/parser.js';
+import { FrameParser } from '../../src/formats/jpeg/frame-parser.js';
 
 export interface ParserBenchOptions {
   /** Frames in the stream (default 300). */

@@ -188,8 +188,8 @@ describe('release bundle', { skip }, () => {
     for (const f of [
       'dist/main.js',
       'dist/sim/camera.js',
-      'dist/systemd/notify.js',
-      'dist/config/load.js',
+      'dist/platform/systemd-notify.js',
+      'dist/device/settings/load.js',
       'package.json',
       'config/default.json',
       'systemd/picamd.service',

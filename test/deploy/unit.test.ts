@@ -17,7 +17,7 @@ const skip = !haveAnalyze && process.env.CI !== 'true' ? 'needs systemd-analyze 
 const EXPOSURE = 1.9;
 
 test('the unit starts node with --expose-gc, the flag `npm run demo` and the tests start picamd with', () => {
-  // The frame reclaimer (src/runtime/reclaim.ts) takes V8's gc() from this flag; without it picamd
+  // The frame reclaimer (src/platform/reclaim.ts) takes V8's gc() from this flag; without it picamd
   // runs with more memory. No flag is turned on at run time.
   const unit = readFileSync(unitFile, 'utf8');
   const execStart = unit.split('\n').filter((l) => l.startsWith('ExecStart='));

@@ -1,4 +1,4 @@
-import type { ClockTimers } from '../../src/runtime/ports.js';
+import type { ClockTimers } from '../../src/platform/clock.js';
 
 /**
  * A clock that moves only when told, with timeouts that fire in deadline order as it passes them.

@@ -1,6 +1,6 @@
 import * as fsp from 'node:fs/promises';
 import { constants } from 'node:fs';
-import type { SafeFs } from '../../src/storage/safe-file.js';
+import type { SafeFs } from '../../src/platform/safe-file.js';
 
 /** The steps of one atomic write, in order, as recordingFs names them. */
 export const writeSteps = ['open temp', 'write', 'fsync', 'close', 'rename', 'open dir', 'fsync dir', 'close dir'] as const;

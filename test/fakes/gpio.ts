@@ -1,5 +1,5 @@
-import type { Edge, GpioUnavailable, InputPin, OutputPin, PinFactory } from '../../src/gpio/pins.js';
-import type { ClockTimers } from '../../src/runtime/ports.js';
+import type { Edge, GpioUnavailable, InputPin, OutputPin, PinFactory } from '../../src/integrations/gpio/pins.js';
+import type { ClockTimers } from '../../src/platform/clock.js';
 
 /** ClockTimers on the globals, with the clock on Date.now so node:test mock.timers ({ apis: [..., 'Date'] }) moves it. */
 export const mockableTimers: ClockTimers = {

@@ -1,4 +1,4 @@
-import { createLogger, type Logger } from '../../src/log/logger.js';
+import { createLogger, type Logger } from '../../src/platform/log/logger.js';
 
 /** A logger that keeps its lines (`"<level> <prefix>: message"`) for assertions. */
 export function memoryLogger(): Logger & { lines: string[] } {

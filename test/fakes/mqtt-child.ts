@@ -1,4 +1,4 @@
-import { createLogger } from '../../src/log/logger.js';
+import { createLogger } from '../../src/platform/log/logger.js';
 import { createTestService } from './mqtt-service.js';
 
 // Runs the MQTT service alone in this process, for the last-will test: argv[2] is the broker URL.

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mqttSchema, type MqttConfig } from '../../src/config/mqtt-schema.js';
-import type { Logger } from '../../src/log/logger.js';
-import { monotonicNow, realTimers } from '../../src/runtime/ports.js';
-import { MqttService, type MqttServiceDeps } from '../../src/mqtt/service.js';
-import type { StatusSnapshot } from '../../src/mqtt/state.js';
+import { mqttSchema, type MqttConfig } from '../../src/device/settings/mqtt-schema.js';
+import type { Logger } from '../../src/platform/log/logger.js';
+import { monotonicNow, realTimers } from '../../src/platform/clock.js';
+import { MqttService, type MqttServiceDeps } from '../../src/integrations/mqtt/service.js';
+import type { StatusSnapshot } from '../../src/integrations/mqtt/state.js';
 import { projectRoot } from './app.js';
 
 // An MqttService bound to stand-in ports: a privacy state that a "latched switch" can hold on, a

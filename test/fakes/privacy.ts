@@ -1,4 +1,4 @@
-import type { LoadResult, PrivacyState } from '../../src/privacy/store.js';
+import type { LoadResult, PrivacyState } from '../../src/device/privacy/store.js';
 
 /** A PrivacyStore in memory: `loadResult` is what load() returns, `saved` every state written. */
 export class MemoryPrivacyStore {

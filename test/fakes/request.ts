@@ -1,4 +1,4 @@
-import { EMPTY_BODY, USED_HEADERS, type Request, type UsedHeader } from '../../src/http/request.js';
+import { EMPTY_BODY, USED_HEADERS, type Request, type UsedHeader } from '../../src/web/server/request.js';
 
 /** A Request from plain parts, as the transport would capture it. */
 export function makeRequest(parts: Partial<Omit<Request, 'headers' | 'query'>> & { headers?: Partial<Record<UsedHeader, string>>; query?: string }): Request {

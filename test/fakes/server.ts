@@ -1,7 +1,7 @@
-import { configSchema, type ServerConfig } from '../../src/config/schema.js';
-import type { MjpegViewer } from '../../src/http/mjpeg-viewer.js';
-import { HttpServer, type HttpDeps } from '../../src/http/server.js';
-import { Broadcaster } from '../../src/stream/broadcaster.js';
+import { configSchema, type ServerConfig } from '../../src/device/settings/schema.js';
+import type { MjpegViewer } from '../../src/web/streaming/mjpeg-viewer.js';
+import { HttpServer, type HttpDeps } from '../../src/web/server/server.js';
+import { Broadcaster } from '../../src/media/broadcaster.js';
 import { memoryLogger } from './logger.js';
 
 export interface TestServer {

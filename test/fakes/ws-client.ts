@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import type { Socket } from 'node:net';
-import { EVENTS_PATH } from '../../src/http/events.js';
+import { EVENTS_PATH } from '../../src/web/routes/events.js';
 
 export interface WsClient {
   status: number;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FrameParser } from '../../src/mjpeg/parser.js';
+import { FrameParser } from '../../src/formats/jpeg/frame-parser.js';
 import { prerenderSimFrames } from '../../src/sim/frames.js';
 import { readSimStamp } from '../../src/sim/stamp.js';
 import { jpegLayout, loadFixtures, standalone } from '../fixtures/jpeg/index.js';
@@ -78,7 +78,7 @@ test('the camera stalls: the watchdog restarts it and live frames resume', async
  * frame's scan and glue everything up to that frame's EOI into one frame; with
  * garbage-every=2,truncate-every=3 the simulated camera did that about once in a thousand frames. The
  * parser bounds segment lengths (SOS is at most 14 bytes) and searches payloads after a scan for
- * FF D8 FF (test/mjpeg/parser.test.ts covers each bound and every split).
+ * FF D8 FF (test/formats/jpeg/frame-parser.test.ts covers each bound and every split).
  */
 
 test('a frame cut in its scan, then garbage that looks like a long SOS: only the whole frames come out', () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import jpeg from 'jpeg-js';
-import { hashPassword } from '../../src/auth/password.js';
+import { hashPassword } from '../../src/device/accounts/password.js';
 import { appConfig, freePort, startApp, type RunningApp } from '../fakes/app.js';
 import { waitFor } from '../fakes/wait.js';
 

@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { hashPassword } from '../../src/auth/password.js';
+import { hashPassword } from '../../src/device/accounts/password.js';
 import { appConfig, freePort, startApp, type RunningApp } from '../fakes/app.js';
 import { CADDY, NGINX, skipWithout, startCaddy, startNginx, type RunningProxy } from '../fakes/proxies.js';
 import { openWs } from '../fakes/ws-client.js';

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { configSchema } from '../../src/config/schema.js';
+import { configSchema } from '../../src/device/settings/schema.js';
 import { readSetupErrorMarker } from '../../src/setup/marker.js';
 import { resetOwnerIfButtonHeld } from '../../src/setup/owner-reset-at-start.js';
 import { FakePinFactory, mockableTimers, tickMs } from '../fakes/gpio.js';

@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, test } from 'node:test';
-import { NalType, type AccessUnit } from '../../src/h264/access-unit.js';
-import { AnnexBParser } from '../../src/h264/annexb.js';
-import { buildStampSei } from '../../src/h264/sei.js';
+import { NalType, type AccessUnit } from '../../src/formats/h264/access-unit.js';
+import { AnnexBParser } from '../../src/formats/h264/annexb.js';
+import { buildStampSei } from '../../src/formats/h264/sei.js';
 import { simFfmpegArgs, simGopFrames, stampedAnnexB, type SimH264Settings } from '../../src/sim/h264.js';
 import { processExists, waitFor } from '../fakes/wait.js';
 

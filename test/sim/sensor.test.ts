@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SimUsageError } from '../../src/sim/args.js';
+import { SimUsageError } from '../../src/sim/options.js';
 import { chooseSensorMode, parseSimSensor, SIM_SENSORS } from '../../src/sim/sensor.js';
 
 const request = (width: number, height: number, framerate: number, hdr = 'off') => ({ width, height, framerate, hdr });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeJpeg } from '../../src/jpeg/encoder.js';
-import { createRaster } from '../../src/jpeg/raster.js';
+import { encodeJpeg } from '../../src/formats/jpeg/encoder.js';
+import { createRaster } from '../../src/formats/jpeg/raster.js';
 import { nowUs, readSimStamp, simStampSegment } from '../../src/sim/stamp.js';
 
 const plain = encodeJpeg(createRaster(16, 16, [80, 80, 80]), 70);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultSimOptions } from '../../src/sim/args.js';
+import { defaultSimOptions } from '../../src/sim/options.js';
 import { simSettingsSummary, wrapWords } from '../../src/sim/summary.js';
 
 test('lists only what differs from rpicam-vid defaults', () => {

@@ -1,4 +1,4 @@
-// User names and new passwords, checked as the device checks them (src/config/schema.ts: names
+// User names and new passwords, checked as the device checks them (src/device/settings/schema.ts: names
 // without ":" or control characters, at most 64 characters; passwords of at least 10), so a
 // mistake is shown before anything is sent. Used by the first-run form and the Users section.
 

@@ -5,7 +5,7 @@
 export type CameraState = 'stopped' | 'starting' | 'streaming' | 'backoff' | 'paused' | 'waiting';
 export type PrivacySource = 'button' | 'switch' | 'api' | 'boot';
 
-/** The parts of /api/status the page uses (src/http/status.ts builds it). */
+/** The parts of /api/status the page uses (src/observe/status.ts builds it). */
 export interface DeviceStatus {
   /** `time`: the device's clock (ISO 8601) when it built the document, when it reports one. */
   device: { name: string; version: string; uptimeSeconds: number; time?: string };

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import type { CameraStatus } from '../../device/camera/supervisor.js';
+import type { SetResult } from '../../device/privacy/controller.js';
+import type { PrivacyResult } from './service.js';
+import type { StatusSnapshot } from './state.js';
+
+// Adapters from picamd's own objects to the MQTT service's ports, so the composition root only
+// passes what it already has.
+
+/** setPrivacy for MqttService: the privacy controller shared with the button and the API. */
+export function mqttPrivacyPort(privacy: { set(enabled: boolean, source: 'mqtt'): SetResult }): (enabled: boolean) => PrivacyResult {
+  return (enabled) => {
+    const result = privacy.set(enabled, 'mqtt');
+    return result.ok ? { ok: true } : { ok: false, message: result.message };
+  };
+}
+
+export interface StatusSources {
+  camera: Pick<CameraStatus, 'state' | 'restarts'>;
+  fpsIn: number;
+  viewers: number;
+  nowMs: number;
+  startedAtMs: number;
+  privacy: { enabled: boolean };
+}
+
+/** readStatus for MqttService, from the same values as /api/status. */
+export function mqttStatusSnapshot(s: StatusSources): StatusSnapshot {
+  return {
+    cameraState: s.camera.state,
+    fps: s.fpsIn,
+    viewers: s.viewers,
+    restarts: s.camera.restarts,
+    uptimeS: Math.max(0, (s.nowMs - s.startedAtMs) / 1000),
+    privacy: s.privacy.enabled,
+  };
+}
+
+/** The board's model for Home Assistant's device card, e.g. "Raspberry Pi Zero 2 W Rev 1.0". */
+export function deviceModel(read: () => string = () => readFileSync('/proc/device-tree/model', 'utf8')): string {
+  try {
+    // The device tree string ends in a NUL.
+    const model = read().replace(/\0/g, '').trim();
+    return model.length > 0 ? model : 'unknown board';
+  } catch {
+    return 'unknown board';
+  }
+}
+
+/** The page's address as Home Assistant's "Visit" link: http://<host>.local/ with a port only when it is not the default. */
+export function pageUrl(hostName: string, port: number, tls: boolean): string {
+  const defaultPort = tls ? 443 : 80;
+  return `${tls ? 'https' : 'http'}://${hostName}.local${port === defaultPort ? '' : `:${port}`}/`;
+}

@@ -1,0 +1,64 @@
+import type { ChangeResult, Origin, SettingsStatus } from '../../device/settings/store.js';
+import { maskSecrets, unmaskSecrets } from '../../device/settings/secrets.js';
+import type { Tree } from '../../device/settings/tree.js';
+import { invalid, jsonObjectBody } from '../server/json-body.js';
+import type { Request } from '../server/request.js';
+import { json, problem, type Response } from '../server/response.js';
+import type { Router } from '../server/router.js';
+
+// The settings API: GET the effective values with each one's origin, PUT or PATCH them whole or in
+// part (validated as a whole; If-Match so two browsers never overwrite each other), the JSON Schema
+// the page builds its form from, reset, export and import. Users have their own routes.
+
+export interface SettingsPort {
+  readonly etag: string;
+  values(): Tree;
+  origins(): Record<string, Origin>;
+  update(body: unknown, options: { mode: 'put' | 'patch'; ifMatch?: string }): Promise<ChangeResult>;
+  importSettings(document: unknown, options?: { ifMatch?: string }): Promise<ChangeResult>;
+  reset(): Promise<ChangeResult>;
+  exportSettings(): { format: 1; settings: Tree };
+}
+
+export interface SettingsRouteDeps {
+  store: SettingsPort;
+  /** What the page shows about the settings now: ok, applying, rolled back (with the camera's line), fallback. */
+  status: () => SettingsStatus | { state: 'applying'; message: string };
+  /** The JSON Schema of the settable tree, made once. */
+  schema: Record<string, unknown>;
+}
+
+export function settingsRoutes(deps: SettingsRouteDeps) {
+  const current = (status = 200): Response =>
+    json(status, { values: maskSecrets(deps.store.values()), origins: deps.store.origins(), status: deps.status() }, { ETag: deps.store.etag });
+  const answer = (result: ChangeResult): Response => {
+    if (result.ok) return current();
+    if (result.status === 400) return invalid(result.problems);
+    return problem(result.status, result.error, result.message);
+  };
+  const ifMatch = (req: Request) => req.headers['if-match'] || undefined;
+  const change = (mode: 'put' | 'patch') => async (req: Request) => {
+    const body = jsonObjectBody(req);
+    if (!body.ok) return body.response;
+    return answer(await deps.store.update(unmaskSecrets(body.value, deps.store.values()), { mode, ifMatch: ifMatch(req) }));
+  };
+  return (router: Router): void => {
+    router.get('/api/settings', () => current());
+    router.put('/api/settings', change('put'));
+    router.patch('/api/settings', change('patch'));
+    router.get('/api/settings/schema', () => json(200, deps.schema));
+    router.post('/api/settings/reset', async () => answer(await deps.store.reset()));
+    router.get('/api/settings/export', () =>
+      json(200, { ...deps.store.exportSettings(), settings: maskSecrets(deps.store.exportSettings().settings) }, {
+        'Content-Disposition': 'attachment; filename="picamd-settings.json"',
+      }),
+    );
+    router.post('/api/settings/import', async (req) => {
+      const body = jsonObjectBody(req);
+      if (!body.ok) return body.response;
+      const settings = body.value.settings;
+      const document = typeof settings === 'object' && settings !== null ? { ...body.value, settings: unmaskSecrets(settings as Tree, deps.store.values()) } : body.value;
+      return answer(await deps.store.importSettings(document, { ifMatch: ifMatch(req) }));
+    });
+  };
+}

@@ -1,0 +1,81 @@
+import type { Authenticator, AuthOutcome } from './auth/authenticator.js';
+import { clientKey, cookieValue, loggableName } from './auth/headers.js';
+import type { Logger } from '../../platform/log/logger.js';
+import type { Now } from '../../platform/clock.js';
+import { isPageLoad } from './origin.js';
+import type { Request } from './request.js';
+import { problem, type Response } from './response.js';
+
+// The login step of the request path: HTTP Basic, so <img>, ffmpeg, VLC, Home Assistant and go2rtc
+// work with http://user:pass@host/stream.mjpg. A browser that loads the page with Basic credentials
+// also gets a session cookie (HttpOnly, SameSite=Strict), which then carries the stream, the API and
+// the WebSocket. A password check runs scrypt off the event loop, so the answer may be a promise.
+
+export const SESSION_COOKIE = 'picamd_session';
+export const REALM = 'picamd';
+
+/** Let in: who, and the session cookie to set on this response when the login made one. */
+export interface Admitted {
+  user: string;
+  setCookie?: string;
+}
+
+export interface LoginDeps {
+  authenticator: Authenticator;
+  logger: Logger;
+  now: Now;
+  /** HTTPS: the session cookie gets Secure. */
+  secure: boolean;
+}
+
+/** Admitted, or the refusal to send; a promise while a password is checked. */
+export function login(req: Request, deps: LoginDeps): Admitted | Response | Promise<Admitted | Response> {
+  const outcome = deps.authenticator.authenticate(
+    {
+      authorization: req.headers.authorization,
+      sessionToken: cookieValue(req.headers.cookie, SESSION_COOKIE),
+      client: clientKey(req.remote),
+    },
+    deps.now(),
+  );
+  if (!(outcome instanceof Promise)) return decide(outcome, req, deps);
+  return outcome.then((result) => {
+    if (result.kind === 'ok') deps.logger.info(`${result.user} logged in from ${req.remote}`);
+    return decide(result, req, deps);
+  });
+}
+
+/** The Set-Cookie value of a new session for `user`. */
+export function sessionCookie(deps: Pick<LoginDeps, 'authenticator' | 'now' | 'secure'>, user: string): string {
+  const token = deps.authenticator.createSession(user, deps.now());
+  return `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict${deps.secure ? '; Secure' : ''}`;
+}
+
+function decide(outcome: AuthOutcome, req: Request, deps: LoginDeps): Admitted | Response {
+  switch (outcome.kind) {
+    case 'ok':
+      return outcome.via === 'password' && isPageLoad(req)
+        ? { user: outcome.user, setCookie: sessionCookie(deps, outcome.user) }
+        : { user: outcome.user };
+    case 'missing':
+      return challenge('This camera needs a user name and password.');
+    case 'denied': {
+      const wait = outcome.delayMs > 0 ? `; next try allowed in ${Math.ceil(outcome.delayMs / 1000)} s` : '';
+      deps.logger.warn(`failed login as ${loggableName(outcome.user)} from ${req.remote} (${outcome.failures} in a row${wait})`);
+      return challenge('Wrong user name or password.');
+    }
+    case 'limited': {
+      const seconds = Math.max(1, Math.ceil(outcome.retryAfterMs / 1000));
+      deps.logger.debug(`login from ${req.remote} refused: ${outcome.failures} failures, ${seconds} s to wait`);
+      return problem(429, 'too-many-failures', `Too many failed logins from your address; try again in ${seconds} s.`, {
+        'Retry-After': String(seconds),
+      });
+    }
+    case 'busy':
+      return problem(503, 'busy', 'Checking other logins; try again in a moment.', { 'Retry-After': '1' });
+  }
+}
+
+function challenge(message: string): Response {
+  return problem(401, 'unauthorized', message, { 'WWW-Authenticate': `Basic realm="${REALM}", charset="UTF-8"` });
+}

@@ -1,0 +1,259 @@
+import {
+  App,
+  LIBUS_LISTEN_EXCLUSIVE_PORT,
+  SSLApp,
+  us_listen_socket_close,
+  us_socket_local_port,
+  type TemplatedApp,
+  type us_listen_socket,
+} from 'uWebSockets.js';
+import { hostname } from 'node:os';
+import { Authenticator } from './auth/authenticator.js';
+import type { ServerConfig } from '../../device/settings/schema.js';
+import type { Logger } from '../../platform/log/logger.js';
+import { realTimers, type IntervalTimers, type Now } from '../../platform/clock.js';
+import type { Broadcaster } from '../../media/broadcaster.js';
+import type { SnapshotResult } from '../../media/snapshot.js';
+import type { VideoFeed } from '../../media/video-feed.js';
+import type { MjpegViewer } from '../streaming/mjpeg-viewer.js';
+import { mp4StreamReply } from '../streaming/mp4-route.js';
+import type { Mp4Viewer } from '../streaming/mp4-viewer.js';
+import { trustedProxies, type TrustedProxies } from './forwarded.js';
+import { deviceHostNames } from './host.js';
+import { sessionCookie } from './login.js';
+import { json, NO_STORE, problem } from './response.js';
+import { Router, type Gate } from './router.js';
+import { streamReply } from '../streaming/mjpeg-route.js';
+
+
+export interface HttpDeps {
+  broadcaster: Broadcaster<MjpegViewer>;
+  /** The JSON document of GET /api/status. */
+  status: () => unknown;
+  snapshot: () => SnapshotResult;
+  logger: Logger;
+  now: Now;
+  /** Called when a viewer joins or leaves (the page shows the count live). */
+  onViewersChanged?: () => void;
+  /**
+   * More routes (page, API), registered on the router before the catch-all 404: they pass the same
+   * login, origin check, gates and body cap as picamd's own.
+   */
+  routes?: ReadonlyArray<(router: Router) => void>;
+  /** Device-wide conditions every non-public route passes (see Router). */
+  gates?: ReadonlyArray<Gate>;
+  /** Replaces the authenticator built from config.auth (tests use faster settings). */
+  authenticator?: Authenticator;
+  /** The stalled-viewer sweep's timer. */
+  timers?: IntervalTimers;
+  /** The H.264 side: /stream.mp4 (without it, /stream.mp4 is not served). */
+  video?: {
+    feed: VideoFeed<Mp4Viewer>;
+    codec: () => 'mjpeg' | 'h264';
+    privacy: () => boolean;
+    /** What one H.264 viewer may have waiting (references into the current group of pictures). */
+    maxPendingBytes: number;
+  };
+}
+
+/**
+ * TLS 1.2 suites: forward-secret AEAD only, no CBC (Mozilla's "intermediate" list). TLS 1.3's own
+ * suites are all AEAD and unaffected.
+ */
+export const TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/**
+ * The HTTP side of picamd on uWebSockets.js: the MJPEG stream, snapshots, status and health, plus
+ * whatever routes other modules add, all through one Router.
+ */
+export class HttpServer {
+  private app: TemplatedApp | undefined;
+  private listenSocket: us_listen_socket | undefined;
+  private boundPort = 0;
+  private sweepTimer: unknown;
+  private readonly timers: IntervalTimers;
+  private authenticator: Authenticator | undefined;
+  private proxies: TrustedProxies;
+
+  constructor(
+    private config: ServerConfig,
+    private readonly deps: HttpDeps,
+  ) {
+    this.timers = deps.timers ?? realTimers;
+    this.authenticator = deps.authenticator ?? (config.auth ? new Authenticator({ users: config.auth.users }) : undefined);
+    this.proxies = trustedProxies(config.trustedProxies);
+  }
+
+  /**
+   * New server settings, applied live: the viewer limit (those watching stay), the stall timeout,
+   * host names, trusted proxies, open viewing and the users (sessions and limits carry on). The address, port and
+   * TLS take effect at the next start.
+   */
+  setConfig(next: ServerConfig): void {
+    const users = next.auth?.users ?? [];
+    const same = JSON.stringify(users) === JSON.stringify(this.config.auth?.users ?? []);
+    if (users.length === 0) this.authenticator = undefined;
+    else if (!this.authenticator) this.authenticator = new Authenticator({ users });
+    else if (!same) this.authenticator.setUsers(users);
+    this.deps.broadcaster.setLimit(next.maxViewers);
+    this.deps.video?.feed.setLimit(next.maxViewers);
+    this.proxies = trustedProxies(next.trustedProxies);
+    this.config = next;
+  }
+
+  /** A session cookie for a user who just became one (first-time setup); undefined without login. */
+  sessionCookieFor(user: string): string | undefined {
+    return this.authenticator ? sessionCookie({ authenticator: this.authenticator, now: this.deps.now, secure: this.config.tls !== null }, user) : undefined;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** Listens; resolves with the bound port (useful with port 0). */
+  start(): Promise<number> {
+    const { tls, auth } = this.config;
+    let app: TemplatedApp;
+    try {
+      // SSLApp reads the PEM files itself and only says "App construction failed" when it cannot;
+      // main checks them first (checkTlsFiles) for a clear message.
+      app = tls ? SSLApp({ cert_file_name: tls.cert, key_file_name: tls.key, ssl_ciphers: TLS12_CIPHERS }) : App();
+    } catch (err) {
+      return Promise.reject(new Error(`cannot start HTTPS with ${tls?.cert} and ${tls?.key}: ${(err as Error).message}`));
+    }
+    this.app = app;
+    this.router().mount(app);
+    const stallMs = this.config.viewerStallTimeoutMs;
+    // One sweep for every viewer, not a timer each: a check costs a subtraction per viewer.
+    this.sweepTimer = this.timers.setInterval(() => this.dropStalledViewers(), Math.min(1_000, stallMs / 4));
+    const scheme = tls ? 'https' : 'http';
+    return new Promise((resolve, reject) => {
+      // uSockets listens with SO_REUSEPORT unless told otherwise, so a second picamd (or anything
+      // else) on the same port would silently share it.
+      app.listen(this.config.host, this.config.port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
+        if (!socket) {
+          reject(new Error(`cannot listen on ${this.config.host}:${this.config.port} (in use, or no permission for a port below 1024)`));
+          return;
+        }
+        this.listenSocket = socket;
+        this.boundPort = us_socket_local_port(socket);
+        this.deps.logger.info(
+          `listening on ${scheme}://${this.config.host}:${this.boundPort}/` +
+            (auth
+              ? ` (login required: ${auth.users.length} user${auth.users.length === 1 ? '' : 's'}${this.config.openViewing ? '; open viewing' : ''})`
+              : this.config.openViewing
+                ? ' (open viewing: no users, no login)'
+                : ' (no owner yet: only the first-run screen)'),
+        );
+        resolve(this.boundPort);
+      });
+    });
+  }
+
+  /** Stops listening and closes every connection. Safe to call twice. */
+  stop(): void {
+    if (this.sweepTimer !== undefined) {
+      this.timers.clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
+    if (this.listenSocket) {
+      us_listen_socket_close(this.listenSocket);
+      this.listenSocket = undefined;
+    }
+    for (const viewer of this.deps.broadcaster.list()) {
+      this.deps.broadcaster.remove(viewer);
+      viewer.close();
+    }
+    const feed = this.deps.video?.feed;
+    for (const viewer of feed?.list() ?? []) {
+      feed!.remove(viewer);
+      viewer.close();
+    }
+    this.app?.close();
+    this.app = undefined;
+  }
+
+  /** picamd's own routes, then the added ones. */
+  private router(): Router {
+    const { deps } = this;
+    const router = new Router({
+      authenticator: () => this.authenticator,
+      openViewing: () => this.config.openViewing,
+      logger: deps.logger,
+      now: deps.now,
+      secure: this.config.tls !== null,
+      // The host name is read per request: the first-boot setup may set it while picamd runs.
+      hosts: () => deviceHostNames(hostname(), this.config.allowedHosts),
+      trustedProxies: () => this.proxies,
+    });
+    for (const gate of deps.gates ?? []) router.addGate(gate);
+    // Health checks (systemd, monitoring) need no login and reveal nothing.
+    router.get('/healthz', () => json(200, { ok: true }), { public: true });
+    const viewing = { viewing: true };
+    router.get(
+      '/stream.mjpg',
+      (req) =>
+        streamReply(req, {
+          broadcaster: deps.broadcaster,
+          logger: deps.logger,
+          now: deps.now,
+          maxViewers: () => this.config.maxViewers,
+          onViewersChanged: deps.onViewersChanged,
+        }),
+      viewing,
+    );
+    router.get('/snapshot.jpg', () => this.snapshot(), viewing);
+    const video = deps.video;
+    if (video) {
+      router.get(
+        '/stream.mp4',
+        (req) =>
+          mp4StreamReply(req, {
+            ...video,
+            logger: deps.logger,
+            now: deps.now,
+            maxViewers: () => this.config.maxViewers,
+            onViewersChanged: deps.onViewersChanged,
+          }),
+        viewing,
+      );
+    }
+    router.get('/api/status', () => json(200, deps.status()), viewing);
+    for (const add of deps.routes ?? []) add(router);
+    // The URLs other tools hard-code: µStreamer's and camera-streamer's, and mjpg-streamer's (the
+    // OctoPrint, Mainsail and Fluidd presets), with the same login, limits and ?fps= as ours.
+    router.alias('/stream', '/stream.mjpg').alias('/snapshot', '/snapshot.jpg');
+    router.rewrite('/', (query) => ({ stream: '/stream.mjpg', snapshot: '/snapshot.jpg' })[query.get('action') ?? '']);
+    return router;
+  }
+
+  private snapshot() {
+    const result = this.deps.snapshot();
+    if ('error' in result) return problem(503, result.error, result.message, { 'Retry-After': '1' });
+    return {
+      status: 200,
+      headers: { 'Content-Type': 'image/jpeg', 'Cache-Control': NO_STORE, 'X-Content-Type-Options': 'nosniff' },
+      body: result.jpeg,
+    };
+  }
+
+  /** Disconnects viewers that have not taken a whole frame for server.viewerStallTimeoutMs. */
+  private dropStalledViewers(): void {
+    const { broadcaster, logger, now } = this.deps;
+    const at = now();
+    for (const viewer of [...broadcaster.list(), ...(this.deps.video?.feed.list() ?? [])]) {
+      const stalled = viewer.stalledMs(at);
+      if (stalled < this.config.viewerStallTimeoutMs) continue;
+      logger.info(`viewer ${viewer.id} (${viewer.remote}) took no whole frame for ${(stalled / 1000).toFixed(1)} s, disconnecting`);
+      // close() runs the viewer's onAborted: removed, counted, logged there.
+      viewer.close();
+    }
+  }
+}

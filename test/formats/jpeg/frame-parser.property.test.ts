@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { FrameParser, type DropReason } from '../../../src/formats/jpeg/frame-parser.js';
+import { chunked, jpegLayout, loadFixtures, pushAll, standalone } from '../../fixtures/jpeg/index.js';
+
+const fixtures = loadFixtures().map((f) => f.bytes);
+const big = 1 << 20;
+
+const noDrops: Record<DropReason, number> = { garbage: 0, truncated: 0, oversize: 0, corrupt: 0, reset: 0 };
+
+const frame = fc.nat({ max: fixtures.length - 1 }).map((i) => fixtures[i]!);
+
+/**
+ * What a segment header looks like in garbage: FF, a marker code that takes a length, and a length,
+ * mostly long enough to reach over the next frames if it were skipped blindly.
+ */
+const markerLike = fc
+  .tuple(
+    fc.constantFrom(0xda, 0xe1, 0xfe, 0xdb, 0xc4, 0xc0, 0xdd, 0xdc),
+    fc.oneof(fc.integer({ min: 0x100, max: 0xffff }), fc.nat({ max: 20 })),
+  )
+  .map(([code, length]) => [0xff, code, length >> 8, length & 0xff]);
+
+/** Bytes rich in 0xFF, marker codes and marker-like segment headers, never holding an SOI. */
+const garbageBytes = fc
+  .array(fc.oneof(fc.constant(0xff), fc.constantFrom(0x00, 0xd8, 0xd9, 0xda, 0xc4, 0xe1, 0x01), fc.nat({ max: 255 }), markerLike), {
+    maxLength: 40,
+  })
+  .map((parts) => parts.flat());
+
+/** Garbage between whole frames: every FF D8 pair broken up (FF D9 stays: it is no frame there). */
+const garbage = garbageBytes.map((bytes) => {
+  for (let i = 1; i < bytes.length; i++) if (bytes[i - 1] === 0xff && bytes[i] === 0xd8) bytes[i] = 0xd9;
+  return Buffer.from(bytes);
+});
+
+/**
+ * Garbage that may follow a frame cut in its scan: no FF D8 and no FF D9 either, not even with the cut
+ * frame's last byte (which may be 0xFF). An EOI there would end the cut frame, and no framer can tell
+ * it from the frame's own; the camera simulator's garbage has none.
+ */
+const garbageAfterCut = garbageBytes.map((bytes) => {
+  for (let i = 0; i < bytes.length; i++) {
+    if ((i === 0 || bytes[i - 1] === 0xff) && (bytes[i] === 0xd8 || bytes[i] === 0xd9)) bytes[i] = 0xd7;
+  }
+  return Buffer.from(bytes);
+});
+
+/** Chunk sizes to cycle through: often tiny, sometimes larger than a frame. */
+const chunkSizes = fc.array(fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 5000 })), {
+  minLength: 1,
+  maxLength: 8,
+});
+
+function sameFrames(actual: Buffer[], expected: Buffer[]): boolean {
+  return actual.length === expected.length && actual.every((f, i) => f.equals(expected[i]!));
+}
+
+describe('FrameParser properties', () => {
+  it('emits exactly the valid frames, in order, byte for byte, whatever the garbage and chunking', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ garbage, frame }), { maxLength: 8 }),
+        garbage,
+        chunkSizes,
+        (items, trailing, sizes) => {
+          const stream = standalone(...items.flatMap((it) => [it.garbage, it.frame]), trailing);
+          const parser = new FrameParser({ maxFrameBytes: big });
+          const frames = pushAll(parser, chunked(stream, sizes));
+          assert.ok(sameFrames(frames, items.map((it) => it.frame)));
+          // A lone 0xFF at the very end might still become an SOI, so it is not counted yet.
+          const trailingRun = trailing.length > (trailing.at(-1) === 0xff ? 1 : 0);
+          const runs = items.filter((it) => it.garbage.length > 0).length + (trailingRun ? 1 : 0);
+          assert.deepEqual(parser.drops, { ...noDrops, garbage: runs });
+          assert.equal(parser.frames, items.length);
+          assert.equal(parser.pending, 0);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('drops each frame cut in its entropy-coded data, whatever garbage follows, and keeps the frames after it', () => {
+    // A cut point anywhere in the first scan's data, as a fraction of it.
+    const cutFrame = fc.record({ frame, at: fc.double({ min: 0, max: 1, noNaN: true }) }).map(({ frame, at }) => {
+      const scan = jpegLayout(frame).scans[0]!;
+      return frame.subarray(0, scan.start + Math.floor(at * (scan.end - scan.start)));
+    });
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ cut: fc.option(cutFrame), garbage: garbageAfterCut, frame }), { minLength: 1, maxLength: 6 }),
+        chunkSizes,
+        (items, sizes) => {
+          const stream = standalone(...items.flatMap((it) => [...(it.cut ? [it.cut] : []), it.garbage, it.frame]));
+          const parser = new FrameParser({ maxFrameBytes: big });
+          const frames = pushAll(parser, chunked(stream, sizes));
+          assert.ok(sameFrames(frames, items.map((it) => it.frame)));
+          // A cut frame is truncated when the next SOI shows it, corrupt when the garbage after it breaks
+          // the structure first; either way the garbage after it belongs to that drop. A cut followed
+          // directly by an SOI is always truncated.
+          const cuts = items.filter((it) => it.cut);
+          const runs = items.filter((it) => !it.cut && it.garbage.length > 0).length;
+          const { truncated, corrupt, ...rest } = parser.drops;
+          assert.equal(truncated + corrupt, cuts.length);
+          assert.ok(truncated >= cuts.filter((it) => it.garbage.length === 0).length);
+          assert.deepEqual(rest, { garbage: runs, oversize: 0, reset: 0 });
+          assert.equal(parser.pending, 0);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('drops exactly the frames longer than maxFrameBytes and never buffers more than that', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ garbage, frame }), { maxLength: 8 }),
+        fc.integer({ min: 1000, max: 3500 }),
+        chunkSizes,
+        (items, limit, sizes) => {
+          const stream = standalone(...items.flatMap((it) => [it.garbage, it.frame]));
+          const parser = new FrameParser({ maxFrameBytes: limit });
+          const frames: Buffer[] = [];
+          for (const chunk of chunked(stream, sizes)) {
+            frames.push(...parser.push(chunk));
+            assert.ok(parser.pending <= limit);
+          }
+          const kept = items.map((it) => it.frame).filter((f) => f.length <= limit);
+          assert.ok(sameFrames(frames, kept));
+          assert.equal(parser.drops.oversize, items.length - kept.length);
+          assert.equal(parser.drops.truncated + parser.drops.corrupt, 0);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});

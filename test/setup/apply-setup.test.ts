@@ -1,0 +1,241 @@
+import assert from 'node:assert/strict';
+import { readFile, readlink, stat, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { applySetup, decodeSetupFile, type ApplyOutcome } from '../../src/setup/apply-setup.js';
+import { connectionUuid } from '../../src/setup/network-keyfile.js';
+import { CMDLINE, HOSTS, makeScratchRoot, snapshotTree } from '../fakes/scratch-root.js';
+
+const NOW = new Date('2026-11-30T13:40:05.123Z');
+const STAMP = '2026-11-30 13:40 UTC';
+/** A stand-in hash: the real scrypt is tested in test/auth and end to end in test/cli. */
+const HASH = '$scrypt$ln=13,r=8,p=10$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g';
+const SETUP = 'boot/firmware/picamd-setup.txt';
+
+async function run(t: TestContext, setup: string | Uint8Array | null, before?: (root: string) => Promise<void>) {
+  const { root, cleanup } = await makeScratchRoot(setup);
+  t.after(cleanup);
+  if (before) await before(root);
+  const log: string[] = [];
+  const commands: string[][] = [];
+  const snapshot = await snapshotTree(root);
+  const outcome: ApplyOutcome = await applySetup({
+    root,
+    setupFile: '/boot/firmware/picamd-setup.txt',
+    settingsFile: '/var/lib/picamd/settings.json',
+    markerFile: '/run/picamd/setup-error',
+    now: () => NOW,
+    hashPassword: async (password) => (password === 'a long passphrase' ? HASH : 'unexpected password'),
+    run: async (argv) => (commands.push(argv), { ok: true, message: '' }),
+    log: (line) => log.push(line),
+  });
+  const read = (path: string) => readFile(join(root, path), 'utf8');
+  return { root, outcome, log, commands, read, before: snapshot, after: () => snapshotTree(root) };
+}
+
+function keyfile(ssid: string, ssidLine: string, psk: string | null): string {
+  const security = psk === null ? '' : `[wifi-security]\nkey-mgmt=wpa-psk\npsk=${psk}\n\n`;
+  return `[connection]\nid=${ssid}\nuuid=${connectionUuid(ssid)}\ntype=wifi\n\n[wifi]\nmode=infrastructure\nssid=${ssidLine}\n\n` +
+    `${security}[ipv4]\nmethod=auto\n\n[ipv6]\naddr-gen-mode=default\nmethod=auto\n\n[proxy]\n`;
+}
+
+/** What changed between two snapshots: added or changed paths with their new value, removed ones as null. */
+function changes(before: Record<string, string>, after: Record<string, string>): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const [k, v] of Object.entries(after)) if (before[k] !== v) out[k] = v;
+  for (const k of Object.keys(before)) if (!(k in after)) out[k] = null;
+  return out;
+}
+
+test('Wi-Fi only: the keyfile (0600), the country in cmdline.txt, the radio unblocked; the file says so', async (t) => {
+  const r = await run(t, '# my notes\nwifi_name = Home\nwifi_password = 12345678\nwifi_country = gb\n');
+  assert.equal(r.outcome.status, 'applied');
+  const path = 'etc/NetworkManager/system-connections/Home.nmconnection';
+  assert.deepEqual(changes(r.before, await r.after()), {
+    'boot/firmware/cmdline.txt': `755 ${CMDLINE.trimEnd()} cfg80211.ieee80211_regdom=GB\n`,
+    [SETUP]: `755 # my notes\n# applied on ${STAMP}: wifi_name = Home\n# applied on ${STAMP}: wifi_password (removed)\n# applied on ${STAMP}: wifi_country = gb\n`,
+    [path]: `600 ${keyfile('Home', 'Home', '12345678')}`,
+    'var/lib/systemd/rfkill/platform-3f300000.mmcnr:wlan': '644 0\n',
+    'var/lib/systemd/rfkill/platform-fe300000.mmcnr:wlan': '644 0\n',
+  });
+  assert.equal((await stat(join(r.root, path))).mode & 0o777, 0o600);
+  assert.deepEqual(r.commands, [], 'commands run only on the live system');
+  assert.deepEqual(r.log, [
+    'picamd-setup: applied Wi-Fi country GB (radio unblocked)',
+    'picamd-setup: applied Wi-Fi "Home" (WPA-PSK) in /etc/NetworkManager/system-connections/Home.nmconnection',
+  ]);
+});
+
+test('everything: Wi-Fi, host name, owner merged into the settings file, time zone', async (t) => {
+  const existing = `${JSON.stringify({ format: 1, savedAt: '2026-01-01T00:00:00.000Z', settings: {
+    camera: { width: 1920 },
+    server: { deviceName: 'Garden', auth: { users: [{ name: 'guest', passwordHash: 'G' }, { name: 'admin', passwordHash: 'OLD' }] } },
+  } }, null, 2)}\n`;
+  const r = await run(t, [
+    '# everything',
+    'wifi_name = My Home Network',
+    'wifi_password = correct horse battery staple',
+    'wifi_country = DE',
+    'hostname = garden-cam',
+    'owner_name = admin',
+    'owner_password = a long passphrase',
+    'timezone = Europe/Berlin',
+    '',
+  ].join('\n'), async (root) => {
+    await mkdir(join(root, 'var/lib/picamd'), { recursive: true });
+    await writeFile(join(root, 'var/lib/picamd/settings.json'), existing, { mode: 0o600 });
+  });
+  assert.equal(r.outcome.status, 'applied');
+  const settings = {
+    format: 1,
+    savedAt: NOW.toISOString(),
+    settings: {
+      camera: { width: 1920 },
+      server: { deviceName: 'Garden', auth: { users: [{ name: 'guest', passwordHash: 'G' }, { name: 'admin', passwordHash: HASH }] } },
+    },
+  };
+  assert.deepEqual(changes(r.before, await r.after()), {
+    'boot/firmware/cmdline.txt': `755 ${CMDLINE.trimEnd()} cfg80211.ieee80211_regdom=DE\n`,
+    [SETUP]: `755 # everything\n${[
+      'wifi_name = My Home Network', 'wifi_password (removed)', 'wifi_country = DE', 'hostname = garden-cam',
+      'owner_name = admin', 'owner_password (removed)', 'timezone = Europe/Berlin',
+    ].map((l) => `# applied on ${STAMP}: ${l}\n`).join('')}`,
+    'etc/NetworkManager/system-connections/My Home Network.nmconnection': `600 ${keyfile('My Home Network', 'My Home Network', 'correct horse battery staple')}`,
+    'etc/hostname': '644 garden-cam\n',
+    'etc/hosts': `644 ${HOSTS.replace('127.0.1.1\tpicamd', '127.0.1.1\tgarden-cam')}`,
+    'etc/timezone': '644 Europe/Berlin\n',
+    'etc/localtime': '-> /usr/share/zoneinfo/Europe/Berlin',
+    'var/lib/picamd/settings.json': `600 ${JSON.stringify(settings, null, 2)}\n`,
+    'var/lib/picamd/settings.json.prev': `600 ${existing}`,
+    'var/lib/systemd/rfkill/platform-3f300000.mmcnr:wlan': '644 0\n',
+    'var/lib/systemd/rfkill/platform-fe300000.mmcnr:wlan': '644 0\n',
+  });
+  assert.ok(!(await r.read(SETUP)).includes('correct horse'), 'no password left in the setup file');
+  assert.ok(!(await r.read(SETUP)).includes('a long passphrase'));
+});
+
+test('a second boot finds nothing to do and writes nothing', async (t) => {
+  const r = await run(t, `# applied on ${STAMP}: hostname = cam\n#hostname = other\n`);
+  assert.deepEqual(r.outcome, { status: 'nothing' });
+  assert.deepEqual(changes(r.before, await r.after()), {});
+});
+
+test('Notepad: CRLF and a UTF-8 BOM are applied, and the rewritten file keeps both', async (t) => {
+  const r = await run(t, '\uFEFF# Notepad\r\nhostname = garden-cam\r\nowner_name = admin\r\nowner_password = a long passphrase\r\n');
+  assert.equal(r.outcome.status, 'applied');
+  assert.equal(await r.read(SETUP), `\uFEFF# Notepad\r\n# applied on ${STAMP}: hostname = garden-cam\r\n# applied on ${STAMP}: owner_name = admin\r\n# applied on ${STAMP}: owner_password (removed)\r\n`);
+  assert.equal(await r.read('etc/hostname'), 'garden-cam\n');
+  assert.deepEqual(JSON.parse(await r.read('var/lib/picamd/settings.json')).settings, { server: { auth: { users: [{ name: 'admin', passwordHash: HASH }] } } });
+});
+
+test('an SSID with spaces, quotes and non-ASCII letters', async (t) => {
+  const ssid = 'Bob\'s "Café" Net';
+  const r = await run(t, `wifi_name = ${ssid}\nwifi_password = "  spaced  "\nwifi_country = FR\n`);
+  assert.equal(r.outcome.status, 'applied');
+  assert.equal(
+    await r.read('etc/NetworkManager/system-connections/Bob_s _Caf__ Net.nmconnection'),
+    keyfile(ssid, '66;111;98;39;115;32;34;67;97;102;195;169;34;32;78;101;116;', '\\s\\sspaced  '),
+  );
+});
+
+for (const [label, psk] of [['8 characters', 'abcdefgh'], ['63 characters', 'p'.repeat(63)], ['a 64-hex-digit key', 'ab'.repeat(32)]] as const) {
+  test(`a WPA passphrase of ${label}`, async (t) => {
+    const r = await run(t, `wifi_name = N\nwifi_password = ${psk}\nwifi_country = US\n`);
+    assert.equal(r.outcome.status, 'applied');
+    assert.equal(await r.read('etc/NetworkManager/system-connections/N.nmconnection'), keyfile('N', 'N', psk));
+  });
+}
+
+test('an open network: no [wifi-security]', async (t) => {
+  const r = await run(t, 'wifi_name = Cafe Free\nwifi_country = GB\n');
+  assert.equal(r.outcome.status, 'applied');
+  assert.equal(await r.read('etc/NetworkManager/system-connections/Cafe Free.nmconnection'), keyfile('Cafe Free', 'Cafe Free', null));
+});
+
+/**
+ * A failed apply: nothing else changes; the reasons go to the log, the marker and the top of the
+ * file, with line numbers counted in the rewritten file (below the error lines).
+ */
+async function assertNothingApplied(r: Awaited<ReturnType<typeof run>>, original: string, problems: string[]) {
+  assert.deepEqual(r.outcome, { status: 'failed', problems });
+  const expectedFile = `# error: nothing was applied. Fix the lines below, then start the camera again.\n${problems.map((p) => `# error: ${p}\n`).join('')}${original}`;
+  assert.deepEqual(changes(r.before, await r.after()), {
+    [SETUP]: `755 ${expectedFile}`,
+    'run/picamd/setup-error': `644 ${problems.join('\n')}\n`,
+  });
+  assert.deepEqual(r.log, [...problems.map((p) => `picamd-setup: error: ${p}`),
+    'picamd-setup: nothing applied from /boot/firmware/picamd-setup.txt; the reasons are also written into the file']);
+}
+
+test('a bad country code applies nothing, not even the valid host name', async (t) => {
+  const original = 'hostname = garden-cam\nwifi_name = Home\nwifi_password = 12345678\nwifi_country = UK\n';
+  const r = await run(t, original);
+  await assertNothingApplied(r, original, ['line 6: wifi_country: "UK" is not a two-letter ISO 3166 country code (e.g. GB, DE, US)']);
+});
+
+test('a Wi-Fi password too short applies nothing', async (t) => {
+  const original = 'wifi_name = Home\nwifi_password = 1234567\nwifi_country = GB\n';
+  const r = await run(t, original);
+  await assertNothingApplied(r, original, ['line 4: wifi_password: a Wi-Fi password needs at least 8 characters; this one has 7']);
+});
+
+test('an owner password too short applies nothing', async (t) => {
+  const original = 'owner_name = admin\nowner_password = 123456789\ntimezone = Europe/Berlin\n';
+  const r = await run(t, original);
+  await assertNothingApplied(r, original, ['line 4: owner_password: the owner password needs at least 10 characters; this one has 9']);
+});
+
+test('garbage applies nothing and says which lines', async (t) => {
+  const original = 'PK\u0003\u0004 binary junk\nwifi name = Home\n=\n';
+  const r = await run(t, original);
+  await assertNothingApplied(r, original, [
+    'line 5: not a "name = value" line (comments start with #)',
+    'line 6: not a "name = value" line (comments start with #)',
+    'line 7: not a "name = value" line (comments start with #)',
+  ]);
+  // The next boot meets the same file: the same reasons, the same bytes.
+  const again = await applySetup({
+    root: r.root, setupFile: '/boot/firmware/picamd-setup.txt', settingsFile: '/var/lib/picamd/settings.json',
+    markerFile: '/run/picamd/setup-error', now: () => NOW, hashPassword: async () => HASH, run: async () => ({ ok: true, message: '' }), log: () => {},
+  });
+  assert.equal(again.status, 'failed');
+  assert.equal(await r.read(SETUP), `# error: nothing was applied. Fix the lines below, then start the camera again.\n${(r.outcome as { problems: string[] }).problems.map((p) => `# error: ${p}\n`).join('')}${original}`);
+});
+
+test('a file saved as UTF-16 or in a legacy code page is refused with a hint, and left as it is', async (t) => {
+  const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('hostname = cam\r\n', 'utf16le')]);
+  const r = await run(t, utf16);
+  assert.equal(r.outcome.status, 'failed');
+  assert.deepEqual(changes(r.before, await r.after()), {
+    'run/picamd/setup-error': '644 the file is saved as UTF-16 ("Unicode"); save it as UTF-8 (Notepad: Save as, Encoding: UTF-8)\n',
+  });
+  assert.deepEqual(decodeSetupFile(Buffer.from('hostname = caf\xe9\n', 'latin1')), { ok: false, problem: 'the file is not UTF-8 text; save it as UTF-8 (Notepad: Save as, Encoding: UTF-8)' });
+});
+
+test('a corrupt settings file stops the owner part, and so everything', async (t) => {
+  const original = 'hostname = garden-cam\nowner_name = admin\nowner_password = a long passphrase\n';
+  const r = await run(t, original, async (root) => {
+    await mkdir(join(root, 'var/lib/picamd'), { recursive: true });
+    await writeFile(join(root, 'var/lib/picamd/settings.json'), '{"format": 1, "sett');
+  });
+  await assertNothingApplied(r, original, ['owner: /var/lib/picamd/settings.json cannot be read: it is not valid JSON. Move it away to start from defaults.']);
+  assert.equal(await readlink(join(r.root, 'etc/localtime')), '/usr/share/zoneinfo/Etc/UTC');
+});
+
+test('a successful apply removes the marker an earlier failure left', async (t) => {
+  const r = await run(t, 'hostname = cam\n', async (root) => {
+    await mkdir(join(root, 'run/picamd'), { recursive: true });
+    await writeFile(join(root, 'run/picamd/setup-error'), 'old\n');
+  });
+  assert.equal(r.outcome.status, 'applied');
+  assert.equal((await r.after())['run/picamd/setup-error'], undefined);
+});
+
+test('time zones: a linked zone (UTC) is one; another tzdata file is not', async (t) => {
+  const ok = await run(t, 'timezone = UTC\n');
+  assert.equal(ok.outcome.status, 'applied');
+  assert.equal(await readlink(join(ok.root, 'etc/localtime')), '/usr/share/zoneinfo/UTC');
+  assert.equal(await ok.read('etc/timezone'), 'UTC\n');
+  const bad = await run(t, 'timezone = leapseconds\n');
+  assert.deepEqual(bad.outcome, { status: 'failed', problems: ['line 3: timezone: "leapseconds" is not a time zone this system knows (e.g. Europe/London, America/Chicago, UTC)'] });
+});

@@ -13,6 +13,8 @@ export interface CliOptions {
   file?: string;
   /** verify-update: the folder of trusted keys instead of the installed release's keys/; only when given. */
   keysDir?: string;
+  /** verify-update: write the checked bundle here and refuse what this release may not be replaced by (the root helper's mode); only when given. */
+  bundleOut?: string;
 }
 
 export const USAGE = `Usage:
@@ -28,8 +30,12 @@ export const USAGE = `Usage:
                                           forgot the owner password: remove the users so the page
                                           asks for a new owner, and switch privacy on (as root;
                                           then restart picamd)
-  picamd verify-update FILE [--keys DIR]  check a signed update file (signature, hash, contents)
-                                          and print its manifest, or why it is refused (exit 1)
+  picamd verify-update FILE [--keys DIR] [--bundle-out COPY]
+                                          check a signed update file (signature, hash, contents)
+                                          and print its manifest, or why it is refused (exit 1);
+                                          with --bundle-out (the installer's mode) also write the
+                                          checked bundle to COPY and refuse the same, an older or a
+                                          too old installed version
 
 Config lookup: --config, then $PICAMD_CONFIG, then /etc/picamd/config.json, then the packaged default.`;
 
@@ -48,6 +54,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         root: { type: 'string' },
         'setup-file': { type: 'string' },
         keys: { type: 'string' },
+        'bundle-out': { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -69,6 +76,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if (values.root !== undefined && sub !== 'apply-setup' && sub !== 'reset-owner') throw new UsageError('--root goes with apply-setup or reset-owner');
   if (values['setup-file'] !== undefined && sub !== 'apply-setup') throw new UsageError('--setup-file goes with apply-setup');
   if (values.keys !== undefined && sub !== 'verify-update') throw new UsageError('--keys goes with verify-update');
+  if (values['bundle-out'] !== undefined && sub !== 'verify-update') throw new UsageError('--bundle-out goes with verify-update');
   if (sub === 'verify-update' && values.config !== undefined) throw new UsageError('verify-update reads no config');
   const command: Command = values['check-config'] ? 'check-config' : (sub as Command | undefined) ?? 'run';
   const options: CliOptions = { command, configFile: values.config };
@@ -76,5 +84,6 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if (values['setup-file'] !== undefined) options.setupFile = values['setup-file'];
   if (sub === 'verify-update') options.file = positionals[1]!;
   if (values.keys !== undefined) options.keysDir = values.keys;
+  if (values['bundle-out'] !== undefined) options.bundleOut = values['bundle-out'];
   return options;
 }

@@ -1,7 +1,7 @@
 // `picamd verify-update FILE [--keys DIR]`: checks an update file as the device will before it
 // installs one (the signature with the trusted keys, the bundle's hash, then its listing) and prints
 // the manifest, or the reason the file is refused (exit 1). Nothing is unpacked.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { UpdateFileError } from '../../formats/update/container.js';
 import { TarCheckError } from '../../formats/update/tar-check.js';
@@ -20,7 +20,7 @@ export interface VerifyUpdateIo {
   architecture: string;
 }
 
-export async function runVerifyUpdate(options: { file?: string; keysDir?: string }, io: VerifyUpdateIo): Promise<number> {
+export async function runVerifyUpdate(options: { file?: string; keysDir?: string; bundleOut?: string }, io: VerifyUpdateIo): Promise<number> {
   const file = options.file!;
   const keysDir = options.keysDir ?? join(io.packageRoot, 'keys');
   const refuse = (reason: string) => {
@@ -34,16 +34,26 @@ export async function runVerifyUpdate(options: { file?: string; keysDir?: string
     return refuse((err as Error).message);
   }
   if (keys.size === 0) return refuse(`no update key is trusted (no *.pem in ${keysDir})`);
+  const { bundleOut } = options;
   try {
-    const { manifest, bundleOffset } = await verifyUpdateFile(file, { keys, architecture: io.architecture, maxBundleBytes: UPDATE_LIMITS.maxBundleBytes });
-    const entries = await checkBundleListing(file, { root: bundleRoot(manifest.version), maxBytes: UPDATE_LIMITS.maxUnpackedBytes, maxEntries: UPDATE_LIMITS.maxEntries }, bundleOffset);
+    const readerOptions = { keys, architecture: io.architecture, maxBundleBytes: UPDATE_LIMITS.maxBundleBytes };
+    const { manifest, bundleOffset } = await verifyUpdateFile(file, readerOptions, bundleOut);
+    // The installer's mode lists its own copy: the bytes it will unpack, not a file picamd can still change.
+    const listed = bundleOut ?? file;
+    const entries = await checkBundleListing(listed, { root: bundleRoot(manifest.version), maxBytes: UPDATE_LIMITS.maxUnpackedBytes, maxEntries: UPDATE_LIMITS.maxEntries }, bundleOut ? 0 : bundleOffset);
     const unpacked = entries.reduce((sum, e) => sum + e.size, 0);
+    const installed = installedVersion(io.packageRoot);
+    const note = installed ? replaceNote(installed, manifest.version, manifest.replacesFrom) : undefined;
+    if (bundleOut && note !== 'the update may replace it') {
+      rmSync(bundleOut, { force: true });
+      return refuse(`this picamd is ${installed ?? 'of an unknown version'}: ${note ?? 'nothing to compare with'}`);
+    }
     io.output.write(`${JSON.stringify(manifest, null, 2)}\n`);
     io.messages.write(`picamd: ${file}: picamd ${manifest.version} for ${manifest.architecture}, signed ${manifest.date} with key ${manifest.keyId}; the bundle's hash holds; ${entries.length} entries, ${(unpacked / 1e6).toFixed(1)} MB unpacked\n`);
-    const installed = installedVersion(io.packageRoot);
-    if (installed) io.messages.write(`picamd: this picamd is ${installed}: ${replaceNote(installed, manifest.version, manifest.replacesFrom)}\n`);
+    if (note) io.messages.write(`picamd: this picamd is ${installed}: ${note}\n`);
     return 0;
   } catch (err) {
+    if (bundleOut) rmSync(bundleOut, { force: true });
     if (err instanceof UpdateFileError) return refuse(err.message);
     if (err instanceof TarCheckError) return refuse(`the bundle's contents: ${err.message}`);
     const code = (err as NodeJS.ErrnoException).code;

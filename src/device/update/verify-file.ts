@@ -3,37 +3,35 @@
 // written to that new file as they are checked (fsync'd before the result is returned, removed
 // when the file is refused), so the root
 // helper unpacks a copy nobody else can change after the check, not the file picamd left.
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
-import { open, rm } from 'node:fs/promises';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { UpdateReader, type ReaderOptions, type VerifiedUpdate } from '../../formats/update/container.js';
 import { TarChecker, type TarCheckOptions, type TarEntry } from '../../formats/update/tar-check.js';
 
 export async function verifyUpdateFile(file: string, options: ReaderOptions, copyTo?: string): Promise<VerifiedUpdate> {
   const reader = new UpdateReader(options);
-  let copy: WriteStream | undefined;
+  let copy: FileHandle | undefined;
   try {
     for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 })) {
       const bundle = reader.push(chunk as Buffer);
       if (bundle.length === 0 || copyTo === undefined) continue;
-      copy ??= createWriteStream(copyTo, { flags: 'wx', mode: 0o600 });
-      if (!copy.write(bundle)) await once(copy, 'drain');
+      copy ??= await open(copyTo, 'wx', 0o600);
+      await copy.write(bundle);
     }
     const verified = reader.end();
     if (copy) {
-      copy.end();
-      await once(copy, 'finish');
-      const handle = await open(copyTo!, 'r');
-      await handle.sync().finally(() => handle.close());
+      await copy.sync();
+      await copy.close();
+      copy = undefined;
     }
     return verified;
   } catch (err) {
     // Nothing of a refused file is kept.
     if (copy) {
-      copy.destroy();
+      await copy.close().catch(() => {});
       await rm(copyTo!, { force: true });
     }
     throw err;

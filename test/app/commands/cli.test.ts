@@ -36,3 +36,8 @@ test('verify-update takes the file and, optionally, --keys', () => {
   assert.throws(() => parseCli(['gpio-test', '--keys', '/k']), /--keys goes with verify-update/);
   assert.throws(() => parseCli(['gpio-test', 'x.update']), /unexpected argument: x\.update/);
 });
+
+test('verify-update --bundle-out (the root helper) goes with verify-update only', () => {
+  assert.deepEqual(parseCli(['verify-update', 'x.update', '--bundle-out', '/c']), { command: 'verify-update', configFile: undefined, file: 'x.update', bundleOut: '/c' });
+  assert.throws(() => parseCli(['gpio-test', '--bundle-out', '/c']), /--bundle-out goes with verify-update/);
+});

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -34,11 +34,11 @@ describe('picamd verify-update', () => {
     return out;
   }
 
-  async function run(file: string, keysDir?: string) {
+  async function run(file: string, keysDir?: string, bundleOut?: string) {
     let output = '';
     let messages = '';
     const code = await runVerifyUpdate(
-      { file, ...(keysDir ? { keysDir } : {}) },
+      { file, ...(keysDir ? { keysDir } : {}), ...(bundleOut ? { bundleOut } : {}) },
       { output: { write: (t: string) => (output += t) }, messages: { write: (t: string) => (messages += t) }, packageRoot: installed, architecture: 'arm64' },
     );
     return { code, output, messages };
@@ -99,6 +99,33 @@ describe('picamd verify-update', () => {
     const empty = join(work, 'empty-keys');
     mkdirSync(empty);
     assert.match((await run(files.good!, empty)).messages, /is refused: no update key is trusted \(no \*\.pem in/);
+  });
+
+  it('--bundle-out: writes the checked bundle, and refuses the same, an older or a too old installed version', async () => {
+    const copy = join(work, 'copy.tar.gz');
+    const ok = await run(files.good!, undefined, copy);
+    assert.equal(ok.code, 0, ok.messages);
+    assert.ok(readFileSync(copy).equals(readFileSync(join(work, 'good.tar.gz'))), 'the copy is the bundle');
+    rmSync(copy);
+    const refusedWith = async (installedVersion: string, file: string, reason: RegExp) => {
+      writeFileSync(join(installed, 'package.json'), JSON.stringify({ version: installedVersion }));
+      try {
+        const r = await run(file, undefined, copy);
+        assert.equal(r.code, 1);
+        assert.match(r.messages, reason);
+        assert.equal(existsSync(copy), false, 'no copy is left');
+        // Without --bundle-out it is only a note.
+        assert.equal((await run(file)).code, 0);
+      } finally {
+        writeFileSync(join(installed, 'package.json'), '{"version":"0.9.0"}');
+      }
+    };
+    await refusedWith('1.0.0', files.good!, /is refused: this picamd is 1\.0\.0: the update is the same version/);
+    await refusedWith('1.2.0', files.good!, /is refused: this picamd is 1\.2\.0: the update is older \(a downgrade\)/);
+    await refusedWith('0.0.9', files.good!, /is refused: this picamd is 0\.0\.9: the update replaces 0\.1\.0 and newer only/);
+    const bad = await run(files.tampered!, undefined, copy);
+    assert.equal(bad.code, 1);
+    assert.equal(existsSync(copy), false);
   });
 
   it('runs from main.js: exit 0 with the manifest, exit 1 with the reason', async () => {

@@ -6,7 +6,8 @@
 #   node/bin/node         Node.js for linux-arm64 (see NODE_RUNTIME_VERSION below for why)
 #   config/default.json   the production config (port 80, rpicam-vid)
 #   config/picamd-setup.txt  the setup file template for the boot partition
-#   systemd/picamd.service, systemd/picamd-setup.service, install.sh, deploy/ (installer helpers, Avahi service), README.md
+#   systemd/picamd.service, systemd/picamd-setup.service, systemd/picamd-update.{service,path},
+#   install.sh, deploy/ (installer helpers, the updater picamd-update.sh, Avahi service), README.md
 #   keys/*.pem            the Ed25519 public keys an installed picamd trusts for updates (keys/ of the
 #                         repository, and the signing key's own when there is one)
 # With PICAMD_SIGNING_KEY=FILE (an Ed25519 private key in PEM, docs/install.md#signed-updates) it
@@ -128,6 +129,8 @@ mkdir -p "$STAGE/config" "$STAGE/systemd" "$STAGE/deploy/avahi" "$STAGE/deploy/s
 cp "$REPO/config/default.json" "$STAGE/config/default.json"
 cp "$REPO/systemd/picamd.service" "$STAGE/systemd/picamd.service"
 cp "$REPO/systemd/picamd-setup.service" "$STAGE/systemd/picamd-setup.service"
+cp "$REPO/systemd/picamd-update.service" "$REPO/systemd/picamd-update.path" "$STAGE/systemd/"
+install -m 755 "$REPO/deploy/picamd-update.sh" "$STAGE/deploy/picamd-update.sh"
 cp "$REPO/config/picamd-setup.txt" "$STAGE/config/picamd-setup.txt"
 install -m 755 "$REPO/deploy/install.sh" "$STAGE/install.sh"
 cp "$REPO/deploy/config-facts.mjs" "$STAGE/deploy/config-facts.mjs"

@@ -113,8 +113,14 @@ commit_locked() {
   status committed "$version" "$from" ''
 }
 
-# picamd's state as systemd has it: ActiveState SubState NRestarts InvocationID.
-unit_state() { "$SYSTEMCTL" show "$UNIT" --value -p ActiveState -p SubState -p NRestarts -p InvocationID | tr '\n' ' '; }
+# picamd's state as systemd has it: ActiveState SubState NRestarts InvocationID (systemctl show
+# prints properties in its own order, so they are picked by name).
+unit_state() {
+  local shown
+  shown=$("$SYSTEMCTL" show "$UNIT" -p ActiveState -p SubState -p NRestarts -p InvocationID)
+  printf '%s %s %s %s\n' "$(sed -n 's/^ActiveState=//p' <<< "$shown")" "$(sed -n 's/^SubState=//p' <<< "$shown")" \
+    "$(sed -n 's/^NRestarts=//p' <<< "$shown")" "$(sed -n 's/^InvocationID=//p' <<< "$shown")"
+}
 
 # Waits for the version on trial to prove itself, then commits or rolls back. $1: picamd's
 # invocation before the switch (its instance is not the one on trial).
@@ -136,8 +142,10 @@ watch_trial() {
         elif ((now - healthy_since >= SETTLE_SECONDS)); then
           lock; [[ -f $TRIAL ]] && commit_locked; unlock; return
         fi
-      elif [[ -n $invocation || ${restarts:-0} -gt 0 || $active == failed ]]; then
-        lock; [[ -f $TRIAL ]] && roll_back_locked "picamd $version stopped during its trial ($active/$sub, $restarts restarts)" restart; unlock; return
+      elif [[ -n $invocation ]]; then
+        lock; [[ -f $TRIAL ]] && roll_back_locked "picamd $version stopped during its trial ($active/$sub)" restart; unlock; return
+      elif [[ ${restarts:-0} != 0 || $active == failed ]]; then
+        lock; [[ -f $TRIAL ]] && roll_back_locked "picamd $version did not start: it exited or was not ready in time, and systemd had to restart it ($restarts restarts)" restart; unlock; return
       fi
     fi
     if [[ -z $invocation ]] && ((now > deadline)); then
@@ -234,6 +242,11 @@ start_check() {
 mkdir -p -m 700 "$STATE"
 case ${1:-} in
   run)
+    # A power cut while checking or unpacking: `current` was never switched; the leftovers go.
+    if [[ ! -f $TRIAL ]] && grep -qE '"state":"(verifying|installing)"' "$INBOX/status.json" 2>/dev/null; then
+      rm -rf "$STATE/work" "$PREFIX/releases/.staging"
+      status failed '' "$(link_version current)" "the update was interrupted (power cut?) before it was installed; nothing was changed"
+    fi
     if [[ -f $TRIAL ]]; then
       lock
       if settle_interrupted_locked; then unlock; else

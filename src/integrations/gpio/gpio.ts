@@ -1,4 +1,6 @@
+import type { DeviceEvents } from '../../device/events.js';
 import type { GpioConfig } from '../../device/settings/schema.js';
+import { deepEqual } from '../../device/settings/tree.js';
 import type { Logger } from '../../platform/log/logger.js';
 import { DebouncedInput, inputAction } from './button.js';
 import { LedDriver, ledModeFor, type CameraState, type LedMode } from './led-pattern.js';
@@ -120,6 +122,19 @@ export class GpioService {
     this.timers = deps.timers ?? realTimers;
     this.log = deps.logger;
     this.config = deps.config;
+  }
+
+  /** The LED follows the camera; new pins or polarity from the settings re-open the lines. */
+  follow(events: DeviceEvents): () => void {
+    const offCamera = events.on('camera', (state) => this.setCameraState(state));
+    const offSettings = events.on('settings', (next, previous) => {
+      if (deepEqual(previous.gpio, next.gpio)) return;
+      this.reconfigure(next.gpio).catch((err: unknown) => this.log.error(`re-opening the GPIO lines failed: ${errorText(err)}`));
+    });
+    return () => {
+      offCamera();
+      offSettings();
+    };
   }
 
   /** New pins or polarity from the settings: the lines are released and opened again. */

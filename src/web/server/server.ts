@@ -10,6 +10,7 @@ import {
 import { hostname } from 'node:os';
 import { Authenticator } from './auth/authenticator.js';
 import type { ServerConfig } from '../../device/settings/schema.js';
+import type { DeviceEvents } from '../../device/events.js';
 import type { Logger } from '../../platform/log/logger.js';
 import { realTimers, type IntervalTimers, type Now } from '../../platform/clock.js';
 import type { Broadcaster } from '../../media/broadcaster.js';
@@ -18,7 +19,7 @@ import type { VideoFeed } from '../../media/video-feed.js';
 import type { MjpegViewer } from '../streaming/mjpeg-viewer.js';
 import { mp4StreamReply } from '../streaming/mp4-route.js';
 import type { Mp4Viewer } from '../streaming/mp4-viewer.js';
-import { trustedProxies, type TrustedProxies } from './forwarded.js';
+import { trustedProxies, type TrustedProxies } from '../../platform/net-address.js';
 import { deviceHostNames } from './host.js';
 import { sessionCookie } from './login.js';
 import { json, NO_STORE, problem } from './response.js';
@@ -96,6 +97,11 @@ export class HttpServer {
    * host names, trusted proxies, open viewing and the users (sessions and limits carry on). The address, port and
    * TLS take effect at the next start.
    */
+  follow(events: DeviceEvents): () => void {
+    // Users and open viewing have no `applies` class of their own: the server takes them live.
+    return events.on('settings', (next) => this.setConfig(next.server));
+  }
+
   setConfig(next: ServerConfig): void {
     const users = next.auth?.users ?? [];
     const same = JSON.stringify(users) === JSON.stringify(this.config.auth?.users ?? []);

@@ -9,7 +9,8 @@
 # 4. runs the bundled picamd under qemu-user and streams from it (deploy/test-arm64.sh);
 # 5. installs the real bundle into a scratch root and verifies the installed unit, then uninstalls;
 # 6. runs the unit under a real systemd in a container with the simulated camera
-#    (deploy/test-systemd.sh: sandbox, READY, watchdog restart, stop, exit 78);
+#    (deploy/test-systemd.sh: sandbox, READY, watchdog restart, stop, exit 78), then updates there
+#    (deploy/test-update.sh: commit, rollbacks, a tampered file, kills while unpacking and on trial);
 # 7. builds an SD-card image from a synthetic Raspberry Pi OS image and checks it (loop devices).
 # Prints the time each step took. Exits non-zero at the first failure.
 set -euo pipefail
@@ -61,7 +62,7 @@ bundle() {
 }
 
 node_tests() {
-  node --import tsx --test test/deploy/*.test.ts test/systemd/*.test.ts
+  node --import tsx --test test/deploy/*.test.ts test/platform/systemd-notify.test.ts
 }
 
 # The real bundle through its installer into a scratch root, the config check run by the bundled
@@ -84,7 +85,7 @@ install_real_bundle() {
   chmod +x "$work/node"
   {
     PICAMD_NODE=$work/node bash "$app/install.sh" --root "$root" \
-      && systemd-analyze --root="$root" verify picamd.service \
+      && systemd-analyze --root="$root" verify picamd.service picamd-update.service picamd-update.path \
       && echo "installed unit verifies in the installed layout" \
       && bash "$app/install.sh" --root "$root" --uninstall \
       && [[ ! -e $root/opt/picamd && -f $root/etc/picamd/config.json ]]
@@ -95,6 +96,7 @@ install_real_bundle() {
 
 exposure() {
   systemd-analyze security --offline=yes --no-pager systemd/picamd.service | tail -n1
+  systemd-analyze security --offline=yes --no-pager systemd/picamd-update.service | tail -n1
 }
 
 step "Debian packages" install_packages
@@ -104,6 +106,7 @@ step "arm64 bundle under qemu-user (deploy/test-arm64.sh)" bash deploy/test-arm6
 step "real bundle into a scratch root (install.sh --root)" install_real_bundle
 step "systemd-analyze security" exposure
 step "unit under a real systemd (deploy/test-systemd.sh)" bash deploy/test-systemd.sh
+step "updates under a real systemd (deploy/test-update.sh)" bash deploy/test-update.sh
 step "SD-card image (deploy/image/test-image.sh)" bash deploy/image/test-image.sh
 
 printf '\n=== packaging CI timings\n'

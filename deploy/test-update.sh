@@ -55,7 +55,8 @@ openssl pkey -in "$WORK/signing.pem" -pubout -out "$WORK/release.pem"
 abi=$(node -p process.versions.modules)
 arch=$(node -p process.arch)
 
-# A release like the bundle, runnable here: $1 version, $2 what its main.js does (picamd, crash, hang).
+# A release like the bundle, runnable here: $1 version, $2 what it is (picamd; bulk: picamd with 8000
+# more files; crash and hang: a main.js that exits at once, or never says it is ready).
 make_release() {
   local version=$1 kind=$2 dir=$WORK/build/picamd-$1
   mkdir -p "$dir/node/bin" "$dir/node_modules" "$dir/systemd" "$dir/deploy" "$dir/keys" "$dir/config"
@@ -72,6 +73,8 @@ make_release() {
   cp "$WORK/release.pem" "$dir/keys/"
   printf 'picamd %s (%s)\n' "$version" "$kind" > "$dir/BUILD-INFO"
   case $kind in
+    # Many small files: unpacking takes long enough for the test to cut the power in the middle of it.
+    bulk) mkdir -p "$dir/share/bulk" && (cd "$dir/share/bulk" && seq -f 'f%g' 8000 | xargs touch) ;;
     crash) printf 'console.error("picamd %s: crashing at start"); process.exit(1);\n' "$version" > "$dir/dist/main.js" ;;
     hang) printf 'console.error("picamd %s: never ready"); setInterval(() => {}, 1000);\n' "$version" > "$dir/dist/main.js" ;;
   esac
@@ -83,7 +86,7 @@ make_release 1.0.0 picamd
 make_release 1.1.0 picamd
 make_release 1.2.0 crash
 make_release 1.2.1 hang
-make_release 1.3.0 picamd
+make_release 1.3.0 bulk
 make_release 1.4.0 picamd
 cp "$WORK/share/1.3.0.update" "$WORK/share/tampered.update"
 size=$(stat -c %s "$WORK/share/tampered.update")
@@ -195,12 +198,15 @@ log "container booted: $(in_container systemctl --version | head -n1)"
 wait_serving 1.0.0
 ok "A (1.0.0) installed and serving, as current"
 
-offer 1.1.0.update
+# B through `picamd update`, as an owner would from a shell: it checks, hands over, follows the trial.
+in_container /opt/picamd/current/node/bin/node /opt/picamd/current/dist/main.js update /share/1.1.0.update > "$WORK/update-b.log" 2>&1 \
+  || { cat "$WORK/update-b.log" >&2; fail "picamd update B did not end in a commit"; }
+grep -q '^picamd: committed 1.1.0$' "$WORK/update-b.log" || { cat "$WORK/update-b.log" >&2; fail "picamd update did not report the commit"; }
 [[ $(wait_result) == committed ]] || fail "B was not committed: $(cat "$PERSIST/private/picamd/update/status.json")"
 [[ $(current) == releases/1.1.0 && $(readlink "$PERSIST/opt/previous") == releases/1.0.0 ]] || fail "links after B: current $(current)"
 wait_serving 1.1.0
 [[ ! -e $PERSIST/update-state/trial ]] || fail "a trial is left after the commit"
-ok "a signed B (1.1.0) is installed, runs, and commits; A is kept as previous"
+ok "a signed B (1.1.0) handed over by picamd update is installed, runs, and commits; A is kept as previous"
 
 offer 1.2.0.update
 [[ $(wait_result) == rolled-back ]] || fail "the crashing C was not rolled back: $(cat "$PERSIST/private/picamd/update/status.json")"

@@ -179,8 +179,11 @@ grep -q '<type>_http._tcp</type>' "$M/etc/avahi/services/picamd.service" || fail
 grep -q '<port>80</port>' "$M/etc/avahi/services/picamd.service" || fail "Avahi service is not on port 80"
 cmp -s "$M/etc/sysctl.d/60-picamd.conf" "$REPO/deploy/sysctl/60-picamd.conf" || fail "the image lacks picamd's sysctl drop-in (tcp_notsent_lowat)"
 cmp -s "$M/etc/fstab" "$R/etc/fstab" || fail "/etc/fstab changed"
-[[ ! -e $M/opt/picamd.new && ! -e $M/boot/firmware/config.txt ]] || fail "leftovers in the root file system"
-log "ok   root partition: /opt/picamd, default config, units (picamd with node --expose-gc, picamd-setup) enabled, Avahi _http._tcp on 80, tcp_notsent_lowat drop-in, host name picamd; fstab kept"
+[[ ! -e $M/opt/picamd.install && ! -e $M/boot/firmware/config.txt ]] || fail "leftovers in the root file system"
+[[ $(readlink "$M/opt/picamd/current") == releases/* && -x $M/opt/picamd/bin/picamd-update ]] || fail "/opt/picamd is not in the releases layout with its updater"
+[[ -e $M/etc/systemd/system/paths.target.wants/picamd-update.path && -e $M/etc/systemd/system/multi-user.target.wants/picamd-update.service ]] \
+  || fail "the updater's units are not enabled"
+log "ok   root partition: /opt/picamd (releases, current, the updater enabled), default config, units (picamd with node --expose-gc, picamd-setup) enabled, Avahi _http._tcp on 80, tcp_notsent_lowat drop-in, host name picamd; fstab kept"
 
 # The installed runtime starts in the image's own userland.
 qemu-aarch64-static -L "$M" "$M/opt/picamd/current/node/bin/node" "$M/opt/picamd/current/dist/main.js" \

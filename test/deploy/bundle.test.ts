@@ -194,6 +194,9 @@ describe('release bundle', { skip }, () => {
       'config/default.json',
       'systemd/picamd.service',
       'systemd/picamd-setup.service',
+      'systemd/picamd-update.service',
+      'systemd/picamd-update.path',
+      'deploy/apt/52picamd-unattended-upgrades',
       'config/picamd-setup.txt',
       'deploy/config-facts.mjs',
       'deploy/check-stream.mjs',
@@ -205,10 +208,10 @@ describe('release bundle', { skip }, () => {
     ]) {
       assert.ok(existsSync(join(app, f)), `${f} is in the bundle`);
     }
-    for (const exe of ['node/bin/node', 'install.sh']) {
+    for (const exe of ['node/bin/node', 'install.sh', 'deploy/picamd-update.sh']) {
       assert.ok(statSync(join(app, exe)).mode & 0o111, `${exe} is executable`);
     }
-    for (const f of ['config/default.json', 'systemd/picamd.service', 'systemd/picamd-setup.service', 'config/picamd-setup.txt']) {
+    for (const f of ['config/default.json', 'systemd/picamd.service', 'systemd/picamd-setup.service', 'systemd/picamd-update.service', 'systemd/picamd-update.path', 'deploy/picamd-update.sh', 'config/picamd-setup.txt']) {
       assert.equal(readFileSync(join(app, f), 'utf8'), readFileSync(join(repo, f), 'utf8'), `${f} is the repository's`);
     }
     assert.equal(readFileSync(join(app, 'install.sh'), 'utf8'), readFileSync(join(repo, 'deploy/install.sh'), 'utf8'));

@@ -18,8 +18,10 @@
 #
 # Layout (install.sh makes it):  /opt/picamd/releases/<version>/  /opt/picamd/current -> releases/<v>
 #   /opt/picamd/previous -> releases/<v>   /opt/picamd/bin/picamd-update
-# State: /var/lib/picamd-update/trial (version, from, starts) while a version is on trial.
-# For picamd: status.json in its update folder (state, version, from, reason, at).
+# State: /var/lib/picamd-update/trial (version, from, starts) while a version is on trial, and
+# status.json (state, version, from, reason, at), which picamd reads. Root writes nothing in
+# picamd's own folder (a link picamd put there could point a root write anywhere); it only reads
+# the request from there and removes it.
 # Environment (tests): PICAMD_ROOT (a prefix for every path), PICAMD_SYSTEMCTL, and
 #   PICAMD_TRIAL_MAX_STARTS (3), PICAMD_TRIAL_READY_SECONDS (150), PICAMD_TRIAL_SETTLE_SECONDS (30).
 set -euo pipefail
@@ -66,10 +68,8 @@ json_string() { printf '"%s"' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\
 # status STATE VERSION FROM REASON: what picamd shows about the last update.
 status() {
   log "$1${2:+ $2}${4:+: $4}"
-  [[ -d $INBOX ]] || return 0
   printf '{"state":%s,"version":%s,"from":%s,"reason":%s,"at":%s}\n' "$(json_string "$1")" "$(json_string "${2:-}")" \
-    "$(json_string "${3:-}")" "$(json_string "${4:-}")" "$(json_string "$(date -u +%Y-%m-%dT%H:%M:%SZ)")" | write_file "$INBOX/status.json"
-  chmod 644 "$INBOX/status.json"
+    "$(json_string "${3:-}")" "$(json_string "${4:-}")" "$(json_string "$(date -u +%Y-%m-%dT%H:%M:%SZ)")" | write_file "$STATE/status.json"
 }
 
 trial_value() { sed -n "s/^$1=//p" "$TRIAL" 2>/dev/null | head -n1; }
@@ -239,11 +239,11 @@ start_check() {
   unlock
 }
 
-mkdir -p -m 700 "$STATE"
+mkdir -p -m 755 "$STATE"
 case ${1:-} in
   run)
     # A power cut while checking or unpacking: `current` was never switched; the leftovers go.
-    if [[ ! -f $TRIAL ]] && grep -qE '"state":"(verifying|installing)"' "$INBOX/status.json" 2>/dev/null; then
+    if [[ ! -f $TRIAL ]] && grep -qE '"state":"(verifying|installing)"' "$STATE/status.json" 2>/dev/null; then
       rm -rf "$STATE/work" "$PREFIX/releases/.staging"
       status failed '' "$(link_version current)" "the update was interrupted (power cut?) before it was installed; nothing was changed"
     fi
@@ -255,7 +255,13 @@ case ${1:-} in
         watch_trial ''
       fi
     fi
-    if [[ -f $REQUEST ]]; then apply_request; fi
+    # A regular file only: not a link to something root can read, not a FIFO that never ends.
+    if [[ -L $REQUEST || -e $REQUEST && ! -f $REQUEST ]]; then
+      rm -f "$REQUEST"
+      status refused '' "$(link_version current)" "request.update is not a regular file"
+    elif [[ -f $REQUEST ]]; then
+      apply_request
+    fi
     ;;
   start-check) start_check ;;
   *) printf 'usage: picamd-update run | start-check\n' >&2; exit 2 ;;

@@ -49,7 +49,8 @@ trap cleanup EXIT
 
 # --- Releases and update files, made on this machine ----------------------------------------------
 mkdir -p "$HOSTROOT" "$WORK/share" "$WORK/build" "$PERSIST"/{opt,private,update-state,etc}
-chmod 700 "$PERSIST/private" "$PERSIST/update-state"
+chmod 700 "$PERSIST/private"
+chmod 755 "$PERSIST/update-state"
 openssl genpkey -algorithm ed25519 -out "$WORK/signing.pem" 2>/dev/null
 openssl pkey -in "$WORK/signing.pem" -pubout -out "$WORK/release.pem"
 abi=$(node -p process.versions.modules)
@@ -156,7 +157,7 @@ power_cut() {
 }
 
 current() { readlink "$PERSIST/opt/current"; }
-status_field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$PERSIST/private/picamd/update/status.json" 2>/dev/null; }
+status_field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$PERSIST/update-state/status.json" 2>/dev/null; }
 serving() {
   in_container curl -sf --max-time 5 http://127.0.0.1/api/status 2>/dev/null | sed -n 's/.*"version":"\([^"]*\)".*/\1/p' | head -n1
 }
@@ -202,20 +203,20 @@ ok "A (1.0.0) installed and serving, as current"
 in_container /opt/picamd/current/node/bin/node /opt/picamd/current/dist/main.js update /share/1.1.0.update > "$WORK/update-b.log" 2>&1 \
   || { cat "$WORK/update-b.log" >&2; fail "picamd update B did not end in a commit"; }
 grep -q '^picamd: committed 1.1.0$' "$WORK/update-b.log" || { cat "$WORK/update-b.log" >&2; fail "picamd update did not report the commit"; }
-[[ $(wait_result) == committed ]] || fail "B was not committed: $(cat "$PERSIST/private/picamd/update/status.json")"
+[[ $(wait_result) == committed ]] || fail "B was not committed: $(cat "$PERSIST/update-state/status.json")"
 [[ $(current) == releases/1.1.0 && $(readlink "$PERSIST/opt/previous") == releases/1.0.0 ]] || fail "links after B: current $(current)"
 wait_serving 1.1.0
 [[ ! -e $PERSIST/update-state/trial ]] || fail "a trial is left after the commit"
 ok "a signed B (1.1.0) handed over by picamd update is installed, runs, and commits; A is kept as previous"
 
 offer 1.2.0.update
-[[ $(wait_result) == rolled-back ]] || fail "the crashing C was not rolled back: $(cat "$PERSIST/private/picamd/update/status.json")"
+[[ $(wait_result) == rolled-back ]] || fail "the crashing C was not rolled back: $(cat "$PERSIST/update-state/status.json")"
 [[ $(current) == releases/1.1.0 && ! -e $PERSIST/opt/releases/1.2.0 ]] || fail "after C's rollback current is $(current)"
 wait_serving 1.1.0
 ok "a C (1.2.0) that crashes at start is rolled back by itself: $(status_field reason)"
 
 offer 1.2.1.update
-[[ $(wait_result) == rolled-back ]] || fail "the never-ready C was not rolled back: $(cat "$PERSIST/private/picamd/update/status.json")"
+[[ $(wait_result) == rolled-back ]] || fail "the never-ready C was not rolled back: $(cat "$PERSIST/update-state/status.json")"
 [[ $(current) == releases/1.1.0 ]] || fail "after the never-ready C current is $(current)"
 wait_serving 1.1.0
 ok "a C (1.2.1) that never becomes ready is rolled back: $(status_field reason)"
@@ -226,7 +227,7 @@ offer tampered.update
 [[ $(status_field reason) == *"SHA-256"* ]] || fail "the refusal does not say why: $(status_field reason)"
 after=$(cd "$PERSIST/opt" && find . -printf '%p %l\n' | sort | md5sum)
 [[ $before == "$after" ]] || fail "a refused file changed /opt/picamd"
-[[ -z $(ls -A "$PERSIST/update-state" | grep -v '^lock$' || true) ]] || fail "the refused file left something in /var/lib/picamd-update: $(ls -A "$PERSIST/update-state")"
+[[ -z $(ls -A "$PERSIST/update-state" | grep -Ev '^(lock|status.json)$' || true) ]] || fail "the refused file left something in /var/lib/picamd-update: $(ls -A "$PERSIST/update-state")"
 wait_serving 1.1.0
 ok "a tampered file is refused ($(status_field reason | cut -c1-60)…), nothing on disk changed"
 
@@ -238,7 +239,7 @@ power_cut
 [[ -d $PERSIST/opt/releases/.staging && $(current) == releases/1.1.0 ]] || fail "the cut did not come while unpacking (current $(current))"
 boot
 wait_serving 1.1.0
-[[ $(wait_result) == failed ]] || fail "the interrupted update is not reported: $(cat "$PERSIST/private/picamd/update/status.json")"
+[[ $(wait_result) == failed ]] || fail "the interrupted update is not reported: $(cat "$PERSIST/update-state/status.json")"
 [[ $(current) == releases/1.1.0 && ! -e $PERSIST/opt/releases/.staging && ! -e $PERSIST/opt/releases/1.3.0 ]] \
   || fail "after a cut while unpacking: current $(current), releases: $(ls -A "$PERSIST/opt/releases" | tr '\n' ' ')"
 ok "killed while unpacking, booted again: 1.1.0 runs, the leftovers are gone, the status says it was interrupted"

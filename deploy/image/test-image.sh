@@ -181,7 +181,7 @@ cmp -s "$M/etc/sysctl.d/60-picamd.conf" "$REPO/deploy/sysctl/60-picamd.conf" || 
 cmp -s "$M/etc/fstab" "$R/etc/fstab" || fail "/etc/fstab changed"
 [[ ! -e $M/opt/picamd.install && ! -e $M/boot/firmware/config.txt ]] || fail "leftovers in the root file system"
 [[ $(readlink "$M/opt/picamd/current") == releases/* && -x $M/opt/picamd/bin/picamd-update ]] || fail "/opt/picamd is not in the releases layout with its updater"
-[[ -e $M/etc/systemd/system/paths.target.wants/picamd-update.path && -e $M/etc/systemd/system/multi-user.target.wants/picamd-update.service ]] \
+[[ -L $M/etc/systemd/system/paths.target.wants/picamd-update.path && -L $M/etc/systemd/system/multi-user.target.wants/picamd-update.service ]] \
   || fail "the updater's units are not enabled"
 log "ok   root partition: /opt/picamd (releases, current, the updater enabled), default config, units (picamd with node --expose-gc, picamd-setup) enabled, Avahi _http._tcp on 80, tcp_notsent_lowat drop-in, host name picamd; fstab kept"
 

@@ -1,6 +1,6 @@
 // deploy/picamd-update.sh's start-check, the part that runs before every start of picamd: it counts
 // the starts of a version on trial and switches back before the start that would exceed the limit,
-// and it settles a trial a power cut interrupted. On scratch trees (PICAMD_ROOT); the whole update
+// it settles a trial a power cut interrupted, and `run` takes only a regular file. On scratch trees (PICAMD_ROOT); the whole update
 // under a real systemd is deploy/test-update.sh.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -35,13 +35,13 @@ describe('picamd-update start-check', { skip }, () => {
     const r = spawnSync('bash', [script, 'start-check'], { encoding: 'utf8', env: { ...process.env, PICAMD_ROOT: root, PICAMD_TRIAL_MAX_STARTS: '3' } });
     return { status: r.status, out: `${r.stdout}${r.stderr}` };
   }
-  const status = (root: string) => JSON.parse(readFileSync(join(root, 'var/lib/private/picamd/update/status.json'), 'utf8')) as Record<string, string>;
+  const status = (root: string) => JSON.parse(readFileSync(join(root, 'var/lib/picamd-update/status.json'), 'utf8')) as Record<string, string>;
 
   it('does nothing without a trial', () => {
     const root = device('idle', '2.0.0');
     assert.equal(startCheck(root).status, 0);
     assert.equal(readlinkSync(join(root, 'opt/picamd/current')), 'releases/2.0.0');
-    assert.ok(!existsSync(join(root, 'var/lib/private/picamd/update/status.json')));
+    assert.ok(!existsSync(join(root, 'var/lib/picamd-update/status.json')));
   });
 
   it('counts the starts of the version on trial, then switches back before the one too many', () => {
@@ -60,6 +60,19 @@ describe('picamd-update start-check', { skip }, () => {
     assert.ok(!existsSync(join(root, 'opt/picamd/releases/2.0.0')), 'the failed version is removed');
     assert.deepEqual({ ...status(root), at: undefined }, { state: 'rolled-back', version: '2.0.0', from: '1.0.0', reason: 'picamd 2.0.0 did not stay up in 3 starts', at: undefined });
     assert.equal(startCheck(root).status, 0, 'and the next start is an ordinary one');
+  });
+
+  it('run: refuses a request that is a link (to a file only root may read) and removes it, reading nothing', () => {
+    const root = device('link', '2.0.0');
+    const secret = join(root, 'secret');
+    writeFileSync(secret, 'root only');
+    symlinkSync(secret, join(root, 'var/lib/private/picamd/update/request.update'));
+    const r = spawnSync('bash', [script, 'run'], { encoding: 'utf8', env: { ...process.env, PICAMD_ROOT: root, PICAMD_SYSTEMCTL: 'false' } });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    assert.ok(!existsSync(join(root, 'var/lib/private/picamd/update/request.update')));
+    assert.equal(readFileSync(secret, 'utf8'), 'root only');
+    assert.deepEqual({ ...status(root), at: undefined }, { state: 'refused', version: '', from: '2.0.0', reason: 'request.update is not a regular file', at: undefined });
+    assert.equal(readlinkSync(join(root, 'opt/picamd/current')), 'releases/2.0.0');
   });
 
   it('settles a trial whose switch a power cut interrupted: current says what runs', () => {

@@ -45,6 +45,7 @@ describe('picamd update', () => {
       packageRoot: installed,
       architecture: 'arm64',
       inbox,
+      updaterState: inbox,
       isRoot: true,
       timeoutMs: 60_000,
       sleep: async () => {

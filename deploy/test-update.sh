@@ -159,7 +159,7 @@ power_cut() {
 current() { readlink "$PERSIST/opt/current"; }
 status_field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$PERSIST/update-state/status.json" 2>/dev/null; }
 serving() {
-  in_container curl -sf --max-time 5 http://127.0.0.1/api/status 2>/dev/null | sed -n 's/.*"version":"\([^"]*\)".*/\1/p' | head -n1
+  in_container curl -sf --max-time 5 http://127.0.0.1/api/status 2>/dev/null | sed -n 's/^{"device":{"name":"[^"]*","version":"\([^"]*\)".*/\1/p' | head -n1
 }
 wait_serving() {
   local want=$1 got=''
@@ -213,7 +213,10 @@ offer 1.2.0.update
 [[ $(wait_result) == rolled-back ]] || fail "the crashing C was not rolled back: $(cat "$PERSIST/update-state/status.json")"
 [[ $(current) == releases/1.1.0 && ! -e $PERSIST/opt/releases/1.2.0 ]] || fail "after C's rollback current is $(current)"
 wait_serving 1.1.0
-ok "a C (1.2.0) that crashes at start is rolled back by itself: $(status_field reason)"
+# picamd, in its sandbox, reads the updater's status and reports it.
+in_container curl -sf --max-time 5 http://127.0.0.1/api/status | grep -q '"update":{"state":"rolled-back","version":"1.2.0","from":"1.1.0"' \
+  || fail "/api/status does not report the rollback: $(in_container curl -s http://127.0.0.1/api/status | grep -o '"update":{[^}]*}')"
+ok "a C (1.2.0) that crashes at start is rolled back by itself, and /api/status says so: $(status_field reason)"
 
 offer 1.2.1.update
 [[ $(wait_result) == rolled-back ]] || fail "the never-ready C was not rolled back: $(cat "$PERSIST/update-state/status.json")"

@@ -23,6 +23,7 @@ import { VideoFeed } from '../media/video-feed.js';
 import { VideoPath } from '../media/video-path.js';
 import { metricsSource } from '../observe/prometheus.js';
 import { statusSource } from '../observe/status.js';
+import { readUpdateStatus } from '../device/update/status-file.js';
 import { deviceModel, h264EncoderFor } from '../platform/board.js';
 import { monotonicNow, realTimers } from '../platform/clock.js';
 import { findExecutable } from '../platform/executable.js';
@@ -158,6 +159,7 @@ export class Appliance {
         settings: applier.status,
         setup: { claimed: settings.claimed, openViewing: settings.openViewing },
         mqtt: mqtt?.status(),
+        update: readUpdateStatus(),
       }),
     });
     const metrics = metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: broadcaster });

@@ -14,17 +14,12 @@ import { GpioService } from '../integrations/gpio/gpio.js';
 import { loadOnoffPinFactory } from '../integrations/gpio/pins.js';
 import { mqttPrivacyPort, mqttStatusSnapshot, pageUrl } from '../integrations/mqtt/adapters.js';
 import { MqttService } from '../integrations/mqtt/service.js';
-import { Broadcaster } from '../media/broadcaster.js';
-import { PlaceholderCache } from '../media/placeholder.js';
-import { PlaceholderFeed, placeholderFor } from '../media/placeholder-feed.js';
-import { RateMeter } from '../media/rate.js';
+import { CameraTap } from '../media/camera-tap.js';
 import { snapshotOf } from '../media/snapshot.js';
-import { VideoFeed } from '../media/video-feed.js';
-import { VideoPath } from '../media/video-path.js';
 import { metricsSource } from '../observe/prometheus.js';
 import { statusSource } from '../observe/status.js';
 import { readUpdateStatus } from '../device/update/status-file.js';
-import { deviceModel, h264EncoderFor } from '../platform/board.js';
+import { deviceModel, h264EncoderFor, type H264EncoderChoice } from '../platform/board.js';
 import { monotonicNow, realTimers } from '../platform/clock.js';
 import { findExecutable } from '../platform/executable.js';
 import type { Logger } from '../platform/log/logger.js';
@@ -40,8 +35,8 @@ import { setupGate, setupRoutes } from '../web/routes/setup.js';
 import { usersRoutes } from '../web/routes/users.js';
 import { HttpServer } from '../web/server/server.js';
 import { loadWebAssets, staticRoutes } from '../web/server/static.js';
-import type { MjpegViewer } from '../web/streaming/mjpeg-viewer.js';
-import type { Mp4Viewer } from '../web/streaming/mp4-viewer.js';
+import type { MjpegViewer } from '../web/streaming/mjpeg-route.js';
+import type { Mp4Viewer } from '../web/streaming/mp4-route.js';
 import { Lifecycle, type Service } from './lifecycle.js';
 
 // The composition root: constructs config → privacy → GPIO → camera → media → HTTP → MQTT → systemd,
@@ -54,6 +49,8 @@ export interface ApplianceDeps {
   version: string;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Which H.264 encoder this board's rpicam-vid has; by default from the device tree's model. */
+  h264Encoder?: H264EncoderChoice;
 }
 
 export class Appliance {
@@ -88,7 +85,7 @@ export class Appliance {
       logger.warn(`setup: picamd-setup.txt was not applied: ${setupErrors.join('; ')}`);
       gpio.setSetupError(true);
     }
-    const h264Encoder = h264EncoderFor(deviceModel());
+    const h264Encoder = this.deps.h264Encoder ?? h264EncoderFor(deviceModel());
     // Under systemd the unit's control group takes the camera down with picamd; elsewhere the
     // kernel's parent-death signal does it even when picamd is SIGKILLed.
     const setpriv = env.INVOCATION_ID ? undefined : findExecutable('setpriv', env.PATH, cwd);
@@ -107,32 +104,13 @@ export class Appliance {
     const events = deviceEvents({ camera, privacy, settings });
 
     // Media: the camera's frames as streams with readers.
-    const broadcaster = new Broadcaster<MjpegViewer>(now, config.server.maxViewers);
-    const fpsIn = new RateMeter();
-    camera.on('frame', (jpeg: Buffer) => {
-      fpsIn.mark(now());
-      broadcaster.publish(jpeg, true);
-    });
-    // H.264: the kept group of pictures and one viewer's backlog are bounded like one frame.
-    const videoFeed = new VideoFeed<Mp4Viewer>(now, config.server.maxViewers, config.camera.maxFrameBytes);
-    const video = new VideoPath(videoFeed, now);
-    camera.on('unit', (au) => {
-      fpsIn.mark(now());
-      video.unit(au);
-    });
-    const placeholders = new PlaceholderCache();
-    const feed = new PlaceholderFeed(
-      (jpeg) => broadcaster.publish(jpeg, false),
-      (kind, detail) => placeholders.get(kind, current().camera.width, current().camera.height, detail),
-      realTimers,
-    );
-    camera.on('state', (state, detail: string) => {
-      // The privacy placeholder says it all; the camera's detail would only repeat it.
-      const codec = current().camera.codec;
-      feed.show(placeholderFor(state, codec), state === 'paused' ? '' : detail);
-      if (state === 'paused') broadcaster.forgetLive();
-      if (state === 'starting') video.cameraStarting(codec, current().camera.framerate);
-      video.cameraState(state);
+    const media = new CameraTap<MjpegViewer, Mp4Viewer>({
+      camera,
+      now,
+      timers: realTimers,
+      cameraConfig: () => current().camera,
+      viewers: config.server.maxViewers,
+      maxFrameBytes: config.camera.maxFrameBytes,
     });
     const reclaimer = new FrameMemoryReclaimer({ gc: startupGc(), arrayBuffers: externalMemory, now, timers: realTimers, logger: logger.child('reclaim') });
     const snapshot = () =>
@@ -140,40 +118,40 @@ export class Appliance {
         privacy: privacy.enabled,
         camera: camera.status(),
         framerate: current().camera.framerate,
-        latestLive: (ms) => broadcaster.latestLive(ms),
+        latestLive: (ms) => media.mjpeg.latestLive(ms),
         codec: current().camera.codec,
       });
     const applier = new SettingsApplier(settings, { camera, logger: logger.child('settings') });
 
     // Observe: one read model for the page, /metrics and MQTT.
-    const sources = { deviceName, version, now, startedAtMs, memory: lastGoodMemory(), camera, fpsIn: () => fpsIn.rate(now()), maxViewers: () => current().server.maxViewers, privacy };
+    const sources = { deviceName, version, now, startedAtMs, memory: lastGoodMemory(), camera, fpsIn: () => media.fpsIn(), maxViewers: () => current().server.maxViewers, privacy };
     let mqtt: MqttService | undefined;
     const status = statusSource({
       ...sources,
       cameraConfig: () => current().camera,
-      stream: broadcaster,
-      video: videoFeed,
+      stream: media.mjpeg,
+      video: media.h264,
       h264Encoder,
       extra: () => ({
-        h264: { codec: video.codec ?? null, skippedAfterLoss: video.skippedAfterLoss, unpackaged: video.unpackaged, keptBytes: videoFeed.keptBytes },
+        h264: media.h264Status(),
         settings: applier.status,
         setup: { claimed: settings.claimed, openViewing: settings.openViewing },
         mqtt: mqtt?.status(),
         update: readUpdateStatus(),
       }),
     });
-    const metrics = metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: broadcaster });
+    const metrics = metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: media.mjpeg });
 
     // Web: the server and the routes each module registers.
     const hub = new EventHub({ status, logger: logger.child('events'), timers: realTimers, now });
     const http: HttpServer = new HttpServer(config.server, {
-      broadcaster,
+      broadcaster: media.mjpeg,
       logger: logger.child('http'),
       now,
       snapshot,
       status,
       gates: [setupGate(settings)],
-      video: { feed: videoFeed, codec: () => current().camera.codec, privacy: () => privacy.enabled, maxPendingBytes: config.camera.maxFrameBytes },
+      video: { feed: media.h264, codec: () => current().camera.codec, privacy: () => privacy.enabled, maxPendingBytes: config.camera.maxFrameBytes },
       onViewersChanged: () => hub.publishStatus(),
       routes: [
         setupRoutes({ store: settings, deviceName, hashPassword: (p) => hashPassword(p), sessionCookieFor: (u) => http.sessionCookieFor(u), logger: logger.child('setup') }),
@@ -192,7 +170,7 @@ export class Appliance {
       timers: realTimers,
       now,
       device: () => ({ name: deviceName(), model: deviceModel(), version, configurationUrl: pageUrl(hostname(), http.port, current().server.tls !== null) }),
-      readStatus: () => mqttStatusSnapshot({ camera: camera.status(), fpsIn: fpsIn.rate(now()), viewers: broadcaster.viewerCount + videoFeed.viewerCount, nowMs: now(), startedAtMs, privacy }),
+      readStatus: () => mqttStatusSnapshot({ camera: camera.status(), fpsIn: media.fpsIn(), viewers: media.viewerCount, nowMs: now(), startedAtMs, privacy }),
       setPrivacy: mqttPrivacyPort(privacy),
       snapshot: () => {
         const result = snapshot();
@@ -214,9 +192,9 @@ export class Appliance {
       follow('log level', () => followLogLevel(logger, events)),
       follow('gpio events', () => gpio.follow(events)),
       { name: 'gpio', start: () => gpio.start().then(() => gpio.setCameraState(camera.state)), stop: () => gpio.stop() },
+      { name: 'media', start: () => media.start(), stop: () => media.stop() },
       { name: 'camera', start: () => camera.start(), stop: () => camera.stop() },
       { name: 'settings', start: () => applier.start(), stop: () => applier.stop() },
-      { name: 'placeholders', start: () => feed.start(), stop: () => feed.stop() },
       { name: 'reclaimer', start: () => reclaimer.start(), stop: () => reclaimer.stop() },
       follow('status events', () => hub.follow(events)),
       { name: 'events', start: () => hub.start(), stop: () => hub.stop() },

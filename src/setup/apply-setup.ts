@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readRegularFile, writeFileAtomic } from '../platform/safe-file.js';
+import { NETWORK_MANAGER_STATE_FILE } from './network-manager-state.js';
+import { CLOUD_INIT_HOSTNAME_DROP_IN } from './system-files.js';
 import { planSetup, type CurrentFiles, type FileWrite, type SetupPlan } from './plan.js';
 import { hasSettings, parseSetupFile, problemsAsShown, renderSetupApplied, renderSetupErrors, type ParsedSetupFile } from './setup-file.js';
 import { validateSetup, type DeviceFacts } from './validate.js';
@@ -84,6 +86,8 @@ export async function applySetup(opts: ApplySetupOptions): Promise<ApplyOutcome>
       hosts: request.hostname ? await readText(at('/etc/hosts')) : null,
       cmdline: request.country ? await readText(at(`${bootDir}/cmdline.txt`)) : null,
       rfkill: request.country ? await readdir(at('/var/lib/systemd/rfkill')).catch(() => []) : [],
+      networkManagerState: request.country ? await readText(at(NETWORK_MANAGER_STATE_FILE)) : null,
+      cloudInit: request.hostname ? await isDirectory(at(dirname(CLOUD_INIT_HOSTNAME_DROP_IN))) : false,
       settings: request.owner ? await readText(at(opts.settingsFile)) : null,
     };
     ownerHash = request.owner ? await opts.hashPassword(request.owner.password) : null;
@@ -109,6 +113,10 @@ export async function applySetup(opts: ApplySetupOptions): Promise<ApplyOutcome>
   await clearMarker(opts);
   for (const line of planned.plan.summary) opts.log(`picamd-setup: applied ${line}`);
   return { status: 'applied', summary: planned.plan.summary };
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then((st) => st.isDirectory(), () => false);
 }
 
 async function readText(path: string): Promise<string | null> {

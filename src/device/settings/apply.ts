@@ -1,6 +1,6 @@
 import type { CameraState } from '../camera/machine.js';
 import type { Logger } from '../../platform/log/logger.js';
-import { errorText } from '../../platform/clock.js';
+import { errorText } from '../../platform/errors.js';
 import type { CameraConfig, Config } from './schema.js';
 import { appliesOf, type SettingsStatus } from './store.js';
 import { deepEqual } from './tree.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { basename } from 'node:path';
 import type { Logger } from '../../platform/log/logger.js';
-import { errorText } from '../../platform/clock.js';
+import { errorText } from '../../platform/errors.js';
 import { readRegularFile, writeFileAtomic, type SafeFs } from '../../platform/safe-file.js';
 import type { Config } from './schema.js';
 import { keyProblems, pickSettable, settableLeaves } from './settable.js';
@@ -93,6 +93,12 @@ export interface SettingsStoreDeps {
   logger: Logger;
   fs?: SafeFs;
   now?: () => Date;
+  /**
+   * What this device cannot do although the schema allows it (H.264 without an encoder), as
+   * 'path: message' problems; a change that brings one is refused like an invalid one. Not applied
+   * to what is already saved: load() never loses settings for it.
+   */
+  check?: (config: Config) => string[];
 }
 
 interface User {
@@ -335,6 +341,11 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
     const resolved = resolveSettings(this.base, candidate, { allowAccounts: true });
     if (!resolved.ok) return invalid(resolved.problems);
     const next = resolved.config;
+    // Only what this change brings: settings saved before (a card moved from a Pi 4 to a Pi 5) must
+    // not block adding a user or a reset.
+    const before = new Set(this.deps.check?.(this.current) ?? []);
+    const unsupported = (this.deps.check?.(next) ?? []).filter((p) => !before.has(p));
+    if (unsupported.length > 0) return invalid(unsupported);
     if (this.openViewing && !next.server.openViewing && usersOf(next).length === 0) {
       return invalid(['server.openViewing: cannot be turned off while there is no user (add one first)']);
     }

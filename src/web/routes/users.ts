@@ -1,3 +1,4 @@
+import type { OpenViewingConfirmation } from '../api/types.js';
 import { loggableName } from '../server/auth/headers.js';
 import type { ChangeResult } from '../../device/settings/store.js';
 import type { Logger } from '../../platform/log/logger.js';
@@ -10,7 +11,7 @@ import type { Router, Session } from '../server/router.js';
 // remove them (never the last one while open viewing is off), change your own password (the current
 // one required), and open viewing, only with an explicit confirmation.
 
-export const OPEN_VIEWING_CONFIRMATION = 'I understand';
+export const OPEN_VIEWING_CONFIRMATION: OpenViewingConfirmation = 'I understand';
 
 export interface UsersPort {
   readonly users: string[];

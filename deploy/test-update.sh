@@ -172,10 +172,14 @@ wait_serving() {
   fail "picamd does not serve $want (serves '${got:-nothing}'; current -> $(current))"
 }
 # Hands a file to the updater as picamd will: complete under a temporary name, then renamed.
+# picamd's dynamic user owns the folder and the file, mode 0700/0600 as its UMask= makes them, so
+# the updater reaches them only through its one capability (CAP_DAC_OVERRIDE).
 offer() {
-  in_container mkdir -p /var/lib/private/picamd/update
-  in_container cp "/share/$1" /var/lib/private/picamd/update/request.update.part
-  in_container mv /var/lib/private/picamd/update/request.update.part /var/lib/private/picamd/update/request.update
+  local inbox=/var/lib/private/picamd/update
+  in_container mkdir -p -m 700 $inbox
+  in_container install -m 600 "/share/$1" $inbox/request.update.part
+  in_container chown --reference=/var/lib/private/picamd $inbox $inbox/request.update.part
+  in_container mv $inbox/request.update.part $inbox/request.update
 }
 # Waits until the updater has finished with the file: a final state and the service inactive.
 wait_result() {

@@ -2,6 +2,7 @@ import type { Config } from '../device/settings/schema.js';
 import { detectOwnerResetHold } from '../integrations/gpio/owner-reset.js';
 import type { PinFactory } from '../integrations/gpio/pins.js';
 import { realTimers, type ClockTimers } from '../platform/clock.js';
+import { escapeForLog } from '../platform/log/escape.js';
 import type { Logger } from '../platform/log/logger.js';
 import { settingsFileOf } from './owner-settings.js';
 import { resetOwner } from './reset-owner.js';
@@ -33,7 +34,7 @@ export async function resetOwnerIfButtonHeld(deps: OwnerResetAtStartDeps): Promi
   const settingsFile = deps.settingsFile ?? settingsFileOf(config);
   try {
     const { removed } = await resetOwner({ settingsFile, privacyStateFile: config.privacy.stateFile, now: (deps.now ?? (() => new Date()))() });
-    logger.warn(`owner reset by the privacy button: removed ${removed.length > 0 ? removed.join(', ') : 'no users'} from ${settingsFile}; ` +
+    logger.warn(`owner reset by the privacy button: removed ${removed.length > 0 ? removed.map((name) => escapeForLog(name, 64)).join(', ') : 'no users'} from ${settingsFile}; ` +
       'privacy is on; open the page to choose the new owner');
     return true;
   } catch (err) {

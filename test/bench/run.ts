@@ -546,7 +546,7 @@ function summarize(g: GroupResult, due: number, captureMs: number, windowMs: num
   };
 }
 
-/** The H.264 viewers that left, from picamd's log lines (mp4-route.ts, server.ts). */
+/** The H.264 viewers that left, from picamd's log lines (stream-route.ts with mp4-route.ts, server.ts). */
 function departedVideoViewers(log: string): NonNullable<RunResult['serverVideoDeparted']> {
   const out = { viewers: 0, delivered: 0, skipped: 0, resyncs: 0 };
   for (const m of log.matchAll(/H\.264 viewer \d+ \([^)]*\) left after ([\d.]+) s: (\d+) pictures delivered, (\d+) skipped, (\d+) resynchronised/g)) {

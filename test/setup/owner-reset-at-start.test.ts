@@ -18,7 +18,8 @@ test('the button held through start-up: the settings file loses its users and pr
   const sysfs = await makeSysfsTree(sysfsLayouts.pi4);
   t.after(() => Promise.all([rm(dir, { recursive: true, force: true }), sysfs.cleanup()]));
   const settingsFile = join(dir, 'settings.json');
-  await writeFile(settingsFile, JSON.stringify({ format: 1, savedAt: 'x', settings: { server: { auth: { users: [{ name: 'admin', passwordHash: 'H' }] } } } }));
+  const forger = 'eve\u2028warn owner-reset: forged';
+  await writeFile(settingsFile, JSON.stringify({ format: 1, savedAt: 'x', settings: { server: { auth: { users: [{ name: 'admin', passwordHash: 'H' }, { name: forger, passwordHash: 'H' }] } } } }));
   const config = configSchema.parse({ gpio: { sysfsRoot: sysfs.root }, privacy: { stateFile: join(dir, 'privacy.json') } });
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
   const pins = new FakePinFactory();
@@ -32,7 +33,8 @@ test('the button held through start-up: the settings file loses its users and pr
   assert.equal(await done, true);
   assert.deepEqual(JSON.parse(await readFile(settingsFile, 'utf8')).settings, { server: { openViewing: false } });
   assert.deepEqual(JSON.parse(await readFile(join(dir, 'privacy.json'), 'utf8')), { enabled: true, source: 'boot', since: '2026-11-30T14:00:00.000Z' });
-  assert.ok(logger.lines.some((l) => l.startsWith('warn owner-reset: owner reset by the privacy button: removed admin from')), logger.lines.join('\n'));
+  assert.ok(logger.lines.some((l) => l.startsWith('warn owner-reset: owner reset by the privacy button: removed admin, eve\\u{2028}warn owner-reset: forged from')), logger.lines.join('\n'));
+  assert.ok(!logger.lines.some((l) => l.includes('\u2028')), 'no raw line separator in the log');
 });
 
 test('the setup-error marker: its reasons, or null when there is none', async (t) => {

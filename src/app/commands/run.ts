@@ -3,7 +3,7 @@ import { SettingsStore } from '../../device/settings/store.js';
 import type { Config } from '../../device/settings/schema.js';
 import { loadOnoffPinFactory } from '../../integrations/gpio/pins.js';
 import type { Logger } from '../../platform/log/logger.js';
-import { errorText } from '../../platform/clock.js';
+import { errorText } from '../../platform/errors.js';
 import { h264SettingProblems, type H264EncoderChoice } from '../../platform/board.js';
 import { Appliance } from '../appliance.js';
 import { handleProcessEvents } from '../process-events.js';

@@ -6,6 +6,7 @@ import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath } from '../../dev
 import { applySetup, DEFAULT_SETUP_FILE, SETUP_ERROR_MARKER } from '../../setup/apply-setup.js';
 import { DEFAULT_SETTINGS_FILE, settingsFileOf } from '../../setup/owner-settings.js';
 import { resetOwner } from '../../setup/reset-owner.js';
+import { escapeForLog } from '../../platform/log/escape.js';
 import type { CliOptions } from './cli.js';
 
 // `picamd apply-setup` (run by picamd-setup.service at boot) and `picamd reset-owner`.
@@ -70,7 +71,7 @@ export async function runSetupCommand(cli: CliOptions, io: SetupCommandIo = real
   try {
     const { removed } = await resetOwner({ settingsFile, privacyStateFile: join(root, config.privacy.stateFile), now: io.now() });
     io.out(removed.length > 0
-      ? `picamd: removed the user(s) ${removed.join(', ')} from ${settingsFile}; privacy is on.`
+      ? `picamd: removed the user(s) ${removed.map((name) => escapeForLog(name, 64)).join(', ')} from ${settingsFile}; privacy is on.`
       : `picamd: ${settingsFile} lists no users; privacy is on.`);
   } catch (err) {
     io.err(`picamd: reset-owner failed: ${(err as Error).message}`);

@@ -6,7 +6,8 @@ import { DebouncedInput, inputAction } from './button.js';
 import { LedDriver, ledModeFor, type CameraState, type LedMode } from './led-pattern.js';
 import { groupFix, type GpioUnavailable, type InputPin, type OutputPin, type PinFactory } from './pins.js';
 import { resolveBcmPins, type ResolvedPin } from './sysfs.js';
-import { errorCode, errorText, realTimers, type ClockTimers } from '../../platform/clock.js';
+import { realTimers, type ClockTimers } from '../../platform/clock.js';
+import { errorCode, errorText } from '../../platform/errors.js';
 
 // The status LED and the privacy button/switch. GPIO is a nicety next to the stream: anything that
 // goes wrong here is one clear warning and the camera carries on.

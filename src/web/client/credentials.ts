@@ -20,6 +20,7 @@ export function userNameProblem(name: string): string | undefined {
 export function newPasswordProblems(password: string, again: string): Partial<Record<'password' | 'password2', string>> {
   const problems: Partial<Record<'password' | 'password2', string>> = {};
   if (length(password) < MIN_PASSWORD_LENGTH) problems.password = `At least ${MIN_PASSWORD_LENGTH} characters (${length(password)} so far).`;
+  else if (password.trim() === '') problems.password = 'Not only spaces.';
   else if (again !== password) problems.password2 = 'The two passwords differ.';
   return problems;
 }

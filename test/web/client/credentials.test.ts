@@ -8,6 +8,7 @@ test('new passwords: at least 10 characters (counted as characters, not bytes), 
   assert.deepEqual(newPasswordProblems('🔒🔒🔒🔒🔒🔒🔒🔒🔒', '🔒🔒🔒🔒🔒🔒🔒🔒🔒'), { password: 'At least 10 characters (9 so far).' });
   assert.deepEqual(newPasswordProblems('1234567890', '1234567890'), {});
   assert.deepEqual(newPasswordProblems('correct horse', 'correct horse!'), { password2: 'The two passwords differ.' });
+  assert.deepEqual(newPasswordProblems(' '.repeat(12), ' '.repeat(12)), { password: 'Not only spaces.' });
 });
 
 test('user names as the device takes them', () => {

@@ -41,7 +41,8 @@ export interface CameraTapDeps {
 /**
  * Connects the camera to its outputs: JPEG frames to the MJPEG output, access units through the
  * H.264 path to its output, the incoming frame rate, and placeholders while no live frames come.
- * Start it before the camera: it takes the camera's state as it is then, and every change after.
+ * Start it before the camera: it takes the camera's state as it is then (paused by privacy, say),
+ * and every change after.
  */
 export class CameraTap<M extends Viewer = Viewer, H extends VideoViewer = VideoViewer> {
   readonly mjpeg: Broadcaster<M>;
@@ -75,7 +76,9 @@ export class CameraTap<M extends Viewer = Viewer, H extends VideoViewer = VideoV
     camera.on('frame', this.onFrame);
     camera.on('unit', this.onUnit);
     camera.on('state', this.onState);
-    this.onState(camera.state, camera.status().detail);
+    // A camera not started yet shows nothing until it starts: an "offline" picture for that moment
+    // would cost a raster at the camera's size (2.8 MB at 720p) that no viewer sees.
+    if (camera.state !== 'stopped') this.onState(camera.state, camera.status().detail);
     this.placeholders.start();
     this.videoPlaceholders.start();
   }

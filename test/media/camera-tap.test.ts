@@ -48,7 +48,9 @@ function setup(codec: 'mjpeg' | 'h264' = 'mjpeg', viewers: number | ViewerLimit 
 test('camera frames go to the MJPEG output and count as the incoming frame rate; stop() lets go of the camera', () => {
   const { tap, camera, got, advance } = setup();
   tap.start();
+  assert.equal(got.length, 0, 'a camera not started yet shows no placeholder (none is rendered)');
   camera.set('starting', 'waiting for the first frame');
+  assert.equal(got.length, 1, 'the camera starting shows its placeholder at once');
   camera.set('streaming');
   got.length = 0;
   for (let i = 0; i < 50; i++) {

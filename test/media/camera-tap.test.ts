@@ -96,12 +96,14 @@ test('H.264 access units reach the H.264 output as fragments once the camera sta
   const parser = new AnnexBParser({ maxAccessUnitBytes: 1 << 20 });
   const units = [...parser.push(readFileSync(fixturePath('high-g15.h264'))), ...parser.flush()];
   tap.start();
-  // In H.264 mode the stream is there from the start: picamd's own placeholder until the camera's pictures.
-  assert.equal(tap.h264.ready, true);
+  // A camera not started yet shows nothing; once it starts, the H.264 stream is there at once:
+  // picamd's own placeholder until the camera's pictures.
+  assert.equal(tap.h264.ready, false);
   camera.set('starting', 'waiting for the first frame');
+  assert.equal(tap.h264.ready, true);
   camera.set('streaming');
   const placeholders = tap.h264.framesPublished;
-  assert.equal(placeholders, 2, 'offline at start, then starting');
+  assert.equal(placeholders, 1, 'the starting placeholder');
   for (const au of units) camera.emit('unit', au);
   assert.equal(tap.h264.framesPublished - placeholders, units.length);
   const started: VideoFragment[] = [];

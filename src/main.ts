@@ -13,10 +13,10 @@ import { parseCli, UsageError, USAGE, type CliOptions } from './app/commands/cli
 import { runHashPassword } from './app/commands/hash-password.js';
 import { runSetupCommand } from './app/commands/setup.js';
 import { hashPassword } from './device/accounts/password.js';
-import { checkUserPassword } from './device/accounts/users.js';
+import { AccountsStore, accountsFileFor } from './device/accounts/store.js';
 import { SettingsApplier } from './device/settings/apply.js';
 import { ConfigError, EX_CONFIG, loadConfigFile, resolveConfigPath } from './device/settings/load.js';
-import { settingsJsonSchema, SettingsStore } from './device/settings/store.js';
+import { readLegacyUsers, settingsJsonSchema, SettingsStore } from './device/settings/store.js';
 import type { Config } from './device/settings/schema.js';
 import { runGpioTest } from './app/commands/gpio-test.js';
 import { GpioService } from './integrations/gpio/gpio.js';
@@ -24,7 +24,9 @@ import { loadOnoffPinFactory } from './integrations/gpio/pins.js';
 import { metricsRoute } from './web/routes/metrics.js';
 import { privacyRoutes } from './web/routes/privacy.js';
 import { settingsRoutes } from './web/routes/settings.js';
-import { setupGate, setupRoutes } from './web/routes/setup.js';
+import { accountsLock, setupGate, setupRoutes } from './web/routes/setup.js';
+import { UserConnections } from './web/server/user-connections.js';
+import { deviceClaim } from './setup/claim.js';
 import { usersRoutes } from './web/routes/users.js';
 import { EventHub } from './web/routes/events.js';
 import { loadWebAssets, staticRoutes } from './web/server/static.js';
@@ -67,7 +69,7 @@ function readVersion(): string {
   }
 }
 
-async function runAppliance(settings: SettingsStore, logger: Logger): Promise<number> {
+async function runAppliance(settings: SettingsStore, accounts: AccountsStore, logger: Logger): Promise<number> {
   const now = monotonicNow;
   const startedAtMs = now();
   const version = readVersion();
@@ -160,20 +162,35 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
       codec: current().camera.codec,
     });
 
+  // Accounts (issue 20): the first-run claim spans both stores; a user's streams and WebSockets are
+  // registered by user so they close when the user's access ends (accounts 'change' below).
+  const claim = deviceClaim(accounts, settings, logger.child('setup'));
+  const connections = new UserConnections();
   const http: HttpServer = new HttpServer(config.server, {
     broadcaster,
     logger: logger.child('http'),
     now,
     snapshot,
     status: (): unknown => status(),
-    gates: [setupGate(settings)],
+    gates: [setupGate(claim)],
+    users: accounts.users,
+    roleOf: (user) => accounts.roleOf(user),
+    lock: accountsLock(accounts),
+    connections,
     video: { feed: videoFeed, codec: () => current().camera.codec, privacy: () => privacy.enabled, maxPendingBytes: config.camera.maxFrameBytes },
     onViewersChanged: () => events.publishStatus(),
     routes: [
-      setupRoutes({ store: settings, deviceName, hashPassword: (p) => hashPassword(p), sessionCookieFor: (u: string): string | undefined => http.sessionCookieFor(u), logger: logger.child('setup') }),
-      privacyRoutes(privacy),
+      setupRoutes({ store: claim, deviceName, hashPassword: (p) => hashPassword(p), sessionCookieFor: (u: string): string | undefined => http.sessionCookieFor(u), logger: logger.child('setup') }),
+      privacyRoutes(privacy, { viewers: () => current().privacy.viewersToggle }),
       settingsRoutes({ store: settings, status: () => applier.status, schema: settingsJsonSchema() }),
-      usersRoutes({ store: settings, hashPassword: (p) => hashPassword(p), checkPassword: (u, p) => checkUserPassword(current(), u, p), logger: logger.child('users') }),
+      usersRoutes({
+        store: accounts,
+        openViewing: settings,
+        hashPassword: (p) => hashPassword(p),
+        sessionCookieFor: (u: string): string | undefined => http.sessionCookieFor(u),
+        viewersTogglePrivacy: () => current().privacy.viewersToggle,
+        logger: logger.child('users'),
+      }),
       metricsRoute({ source: () => metrics(), open: () => current().metrics.open }),
       (router) => events.route(router),
       staticRoutes(loadWebAssets()),
@@ -223,12 +240,13 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
     extra: () => ({
       h264: { codec: video.codec ?? null, skippedAfterLoss: video.skippedAfterLoss, unpackaged: video.unpackaged, keptBytes: videoFeed.keptBytes },
       settings: applier.status,
-      setup: { claimed: settings.claimed, openViewing: settings.openViewing },
+      setup: { claimed: claim.claimed, openViewing: settings.openViewing },
       mqtt: mqtt.status(),
     }),
   });
   const metrics = metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: broadcaster });
-  const events = new EventHub({ status, logger: logger.child('events'), timers: realTimers, now });
+  const events = new EventHub({ status, logger: logger.child('events'), timers: realTimers, now, connections });
+  accounts.on('change', (users, ended) => http.setUsers(users, ended));
   camera.on('state', () => {
     events.publishStatus();
     mqtt.stateChanged();
@@ -262,7 +280,7 @@ async function runAppliance(settings: SettingsStore, logger: Logger): Promise<nu
     await services.stop();
     return 1;
   }
-  if (!settings.claimed) logger.warn(`not set up yet: open http://${hostname()}.local${http.port === 80 ? '' : `:${http.port}`}/ to choose the owner`);
+  if (!claim.claimed) logger.warn(`not set up yet: open http://${hostname()}.local${http.port === 80 ? '' : `:${http.port}`}/ to choose the owner`);
 
   logger.info(`stopping on ${await signal}`);
   void systemd.stopping();
@@ -311,11 +329,20 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   // The privacy button held at start-up resets the owner (docs/gpio.md); before anything reads the
   // settings or opens the lines.
-  await resetOwnerIfButtonHeld({ config, loadPins: loadOnoffPinFactory, logger: logger.child('owner-reset'), settingsFile: config.settings.file });
-  const settings = new SettingsStore({ base: raw, file: config.settings.file, logger: logger.child('settings') });
-  await settings.load();
+  await resetOwnerIfButtonHeld({ config, base: raw, loadPins: loadOnoffPinFactory, logger: logger.child('owner-reset'), settingsFile: config.settings.file });
+  // Accounts before settings (issue 20): users an older version kept in settings.json are written to
+  // the accounts file first, and only then does the settings store drop them, so a power cut loses none.
+  const accounts = new AccountsStore({
+    file: accountsFileFor(config.settings.file),
+    configUsers: config.server.auth?.users,
+    legacyUsers: () => readLegacyUsers(config.settings.file, raw),
+    logger: logger.child('accounts'),
+  });
+  await accounts.load();
+  const settings = new SettingsStore({ base: raw, file: config.settings.file, logger: logger.child('settings'), hasUsers: () => accounts.users.length > 0 });
+  await settings.load({ dropLegacyUsers: accounts.holdsUsers });
   logger.setLevel(settings.config.log.level);
-  return runAppliance(settings, logger);
+  return runAppliance(settings, accounts, logger);
 }
 
 main(process.argv.slice(2)).then(

@@ -3,6 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readRegularFile, writeFileAtomic } from '../platform/safe-file.js';
+import { accountsFileFor, type LegacyUsers } from '../device/accounts/store.js';
+import { configSchema } from '../device/settings/schema.js';
+import { readLegacyUsers } from '../device/settings/store.js';
 import { planSetup, type CurrentFiles, type FileWrite, type SetupPlan } from './plan.js';
 import { hasSettings, parseSetupFile, problemsAsShown, renderSetupApplied, renderSetupErrors, type ParsedSetupFile } from './setup-file.js';
 import { validateSetup, type DeviceFacts } from './validate.js';
@@ -14,6 +17,8 @@ import { validateSetup, type DeviceFacts } from './validate.js';
 export const DEFAULT_SETUP_FILE = '/boot/firmware/picamd-setup.txt';
 /** Where a failed apply leaves its reasons; picamd reads it at start to blink the setup-error pattern. */
 export const SETUP_ERROR_MARKER = '/run/picamd/setup-error';
+/** The config's default settings.file; the accounts file sits beside it. */
+export const DEFAULT_SETTINGS_FILE: string = configSchema.parse({}).settings.file;
 
 /** A person's text file; anything bigger is not one. */
 const MAX_SETUP_BYTES = 64 * 1024;
@@ -84,8 +89,11 @@ export async function applySetup(opts: ApplySetupOptions): Promise<ApplyOutcome>
       hosts: request.hostname ? await readText(at('/etc/hosts')) : null,
       cmdline: request.country ? await readText(at(`${bootDir}/cmdline.txt`)) : null,
       rfkill: request.country ? await readdir(at('/var/lib/systemd/rfkill')).catch(() => []) : [],
-      settings: request.owner ? await readText(at(opts.settingsFile)) : null,
+      accounts: request.owner ? await readText(at(accountsFileFor(opts.settingsFile))) : null,
+      legacyUsers: { kind: 'none' },
     };
+    // Older versions kept the users in settings.json: they come along into the new accounts file.
+    if (request.owner && current.accounts === null) current.legacyUsers = await legacyUsersIn(at(opts.settingsFile));
     ownerHash = request.owner ? await opts.hashPassword(request.owner.password) : null;
   } catch (err) {
     return fail(opts, parsed, [`cannot read the system's files: ${(err as Error).message}`]);
@@ -109,6 +117,11 @@ export async function applySetup(opts: ApplySetupOptions): Promise<ApplyOutcome>
   await clearMarker(opts);
   for (const line of planned.plan.summary) opts.log(`picamd-setup: applied ${line}`);
   return { status: 'applied', summary: planned.plan.summary };
+}
+
+/** The settings module reads its own file; without the config file's values beside it (not known here). */
+function legacyUsersIn(settingsFile: string): Promise<LegacyUsers> {
+  return readLegacyUsers(settingsFile, {});
 }
 
 async function readText(path: string): Promise<string | null> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parsePasswordHash } from '../accounts/password.js';
+import { passwordHashSchema, userNameSchema } from '../accounts/rules.js';
 import type { SettingGroup, SettingMeta } from './meta.js';
 import './meta.js';
 import { metricsSchema } from './metrics-schema.js';
@@ -15,17 +15,11 @@ const int = (min: number, max: number) => z.number().int().min(min).max(max);
 /** BCM GPIO numbers on the 40-pin header. */
 const bcmPin = int(0, 27);
 
+/** The config file's users are owners (the accounts file holds the page's users and their roles). */
 const userSchema = z.strictObject({
-  name: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[^:\x00-\x1f\x7f]+$/, 'must not contain ":" or control characters'),
+  name: userNameSchema,
   /** From `picamd hash-password`. */
-  passwordHash: z.string().superRefine((value, ctx) => {
-    const parsed = parsePasswordHash(value);
-    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
-  }),
+  passwordHash: passwordHashSchema,
   /** Declared only to refuse it with a clear message. */
   password: z
     .unknown()
@@ -400,6 +394,13 @@ const privacySchema = z.strictObject({
     group: 'Device',
     title: 'Private at start-up',
     description: 'Privacy is on after every start, whatever it was before.',
+    applies: 'live',
+  }),
+  /** Viewers (not only owners) may switch privacy on and off from the page or the API. */
+  viewersToggle: z.boolean().default(false).meta({
+    group: 'Device',
+    title: 'Viewers switch privacy',
+    description: 'Users with the viewer role may switch privacy on and off, not only owners.',
     applies: 'live',
   }),
 });

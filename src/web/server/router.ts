@@ -10,6 +10,8 @@ import { hostAllowed } from './host.js';
 import { crossSiteReason, isStateChanging } from './origin.js';
 import { captureRequest, EMPTY_BODY, type Request } from './request.js';
 import { closing, problem, writeResponse, type Response } from './response.js';
+import type { Role } from '../../device/accounts/rules.js';
+import type { UserConnections } from './user-connections.js';
 
 // The one request path. Every route is a plain function of a captured Request, registered here, and
 // every request passes the same steps in this order before its route runs:
@@ -18,8 +20,10 @@ import { closing, problem, writeResponse, type Response } from './response.js';
 //   1. framing     two Content-Lengths (400), a declared body over the cap (413)
 //   1b. host       a Host name the device does not answer to (421: DNS rebinding)
 //   2. origin      anything that changes state, and every WebSocket, from the device's own page (403)
+//   2b. lock       a device whose accounts cannot be read answers only its ungated routes (503)
 //   3. login       when login is on, unless the route is public, or is for viewing while the owner
 //                  chose open viewing (401, 429, 503 busy)
+//   3b. role       a viewer only watches: routes not for viewing or marked `viewer` are the owner's (403)
 //   4. gates       device-wide conditions, in the order added (not set up yet: 503), except for
 //                  public and ungated routes
 //   5. body        read, capped at MAX_REQUEST_BODY (413), for routes that take one
@@ -56,6 +60,8 @@ export interface Session {
   user: string | null;
 }
 
+export const OWNER_ONLY_MESSAGE = 'Only an owner of this camera may do this.';
+
 export type Handler = (req: Request, session: Session) => Reply | Promise<Reply>;
 
 export interface RouteOptions {
@@ -63,8 +69,10 @@ export interface RouteOptions {
   public?: boolean | (() => boolean);
   /** Watching the camera (page, stream, snapshot, status): no login while open viewing is on. */
   viewing?: boolean;
-  /** Served past the gates, e.g. before the device is set up (the page and its assets). */
+  /** Served past the gates, e.g. before the device is set up (the page and its assets); also on a locked device. */
   ungated?: boolean;
+  /** A viewer may use it too (the `viewing` routes are theirs already); every other route is the owners'. */
+  viewer?: boolean | (() => boolean);
   /** The route reads a request body. */
   body?: boolean;
 }
@@ -94,6 +102,12 @@ export interface RouterDeps {
   hosts?: () => ReadonlyArray<string>;
   /** Reverse proxies whose X-Forwarded-* and Forwarded headers are believed (see forwarded.ts). */
   trustedProxies?: () => TrustedProxies;
+  /** A logged-in user's role; without it every user is an owner. An unknown user is a viewer. */
+  roleOf?: (user: string) => Role | undefined;
+  /** The device is locked (its accounts cannot be read): the answer for every route but the ungated ones. */
+  lock?: () => Response | undefined;
+  /** Where the streams of logged-in users are registered, so they close when their access ends. */
+  connections?: UserConnections;
 }
 
 /** On every response: no page of another site may frame anything of the camera (clickjacking). */
@@ -211,6 +225,11 @@ export class Router {
         return problem(403, 'cross-origin', `Refused ${reason}: this device is controlled from its own page only.`);
       }
     }
+    if (!route.options.ungated) {
+      // Before the login: a locked device has no users to check, and must not look unclaimed.
+      const locked = this.deps.lock?.();
+      if (locked) return locked;
+    }
     const authenticator = this.deps.authenticator();
     const isPublic = typeof route.options.public === 'function' ? route.options.public() : route.options.public;
     const open = isPublic || (route.options.viewing && this.deps.openViewing?.());
@@ -220,6 +239,9 @@ export class Router {
         : login(req, { authenticator, logger, now: this.deps.now, secure: this.deps.secure || req.scheme === 'https:' });
     return then(admitted, (who) => {
       if (isResponse(who)) return who;
+      if (who.user && !isPublic && this.roleOf(who.user) !== 'owner' && !viewerMay(route)) {
+        return problem(403, 'owner-only', OWNER_ONLY_MESSAGE);
+      }
       if (!isPublic && !route.options.ungated) {
         for (const gate of this.gates) {
           const refusal = gate(req, route);
@@ -230,11 +252,43 @@ export class Router {
       return then(read, (result) => {
         if (!result.ok) return closing(problem(413, 'too-large', `Request body over ${MAX_REQUEST_BODY} bytes.`));
         req.body = result.body;
-        return then(this.run(route, req, { user: who.user || null }), (reply) =>
-          who.setCookie && !isTakeover(reply) ? { ...reply, headers: { ...reply.headers, 'Set-Cookie': who.setCookie } } : reply,
-        );
+        return then(this.run(route, req, { user: who.user || null }), (reply) => {
+          if (isTakeover(reply)) return who.user && !route.upgrade ? this.tracked(reply, who.user) : reply;
+          return who.setCookie ? { ...reply, headers: { ...reply.headers, 'Set-Cookie': who.setCookie } } : reply;
+        });
       });
     });
+  }
+
+  private roleOf(user: string): Role {
+    return this.deps.roleOf ? (this.deps.roleOf(user) ?? 'viewer') : 'owner';
+  }
+
+  /**
+   * A user's stream, registered with `connections` until it ends, so removing the user (or changing
+   * their password) closes it. WebSockets register themselves (their upgrade ends this connection).
+   */
+  private tracked(reply: Takeover, user: string): Takeover {
+    const connections = this.deps.connections;
+    if (!connections) return reply;
+    return {
+      ...reply,
+      takeover: (connection) => {
+        let open = true;
+        const forget = connections.add(user, () => {
+          if (!open) return;
+          open = false;
+          // Runs the route's onAborted, which cleans the stream up as for any client that left.
+          connection.res.close();
+        });
+        const ended = () => {
+          open = false;
+          forget();
+        };
+        connection.onAborted(ended);
+        reply.takeover({ ...connection, onAborted: (handler) => connection.onAborted(() => (ended(), handler())) });
+      },
+    };
   }
 
   /** Step 0: the request as a trusted proxy describes its client; as it came from anyone else. */
@@ -279,6 +333,7 @@ export class Router {
           public: list.every((r) => r.options.public === true),
           viewing: list.every((r) => r.options.viewing),
           ungated: list.every((r) => r.options.ungated),
+          viewer: list.every((r) => viewerMay(r)),
         },
         upgrade: false,
       };
@@ -355,6 +410,11 @@ export class Router {
       },
     );
   }
+}
+
+function viewerMay(route: Route): boolean {
+  const viewer = route.options.viewer;
+  return Boolean(route.options.viewing) || (typeof viewer === 'function' ? viewer() : Boolean(viewer));
 }
 
 /** The client for a log line, with the proxy it came through. */

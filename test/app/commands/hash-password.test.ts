@@ -71,7 +71,7 @@ test('from a pipe: the first line, once; a short password gets a warning', async
   input.type('short\nignored\n');
   assert.equal(await run, 0);
   assert.equal(output.text(), 'hash(short)\n');
-  assert.match(messages.text(), /shorter than 8 characters/);
+  assert.match(messages.text(), /shorter than 10 characters/);
 });
 
 test('bytes that are not UTF-8 are refused with a reason, from a pipe or a terminal; nothing printed', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ChangeResult } from '../../../src/device/settings/store.js';
+import type { AccountsResult } from '../../../src/device/accounts/store.js';
 import { isTakeover, Router, type Reply } from '../../../src/web/server/router.js';
 import type { Response } from '../../../src/web/server/response.js';
 import { setupGate, setupRoutes, type SetupPort } from '../../../src/web/routes/setup.js';
@@ -13,11 +13,11 @@ function fixture() {
   const store: SetupPort & { owner?: string } = {
     claimed: false,
     openViewing: false,
-    async claim(owner): Promise<ChangeResult> {
+    async claim(owner): Promise<AccountsResult> {
       await new Promise<void>((resolve) => (release = resolve));
       (store as { claimed: boolean }).claimed = true;
       store.owner = owner.name;
-      return { ok: true, etag: '"x"', paths: ['server.auth'] };
+      return { ok: true };
     },
   };
   const router = new Router({ authenticator: () => undefined, logger: memoryLogger(), now: () => 0, secure: false });

@@ -16,7 +16,8 @@ import { MAX_USERS, passwordHashSchema, ROLES, userNameSchema, type Role } from 
 // cannot be read or validated LOCKS the device (see `locked`) until the owner reset replaces it.
 //
 // The users of the config file (server.auth.users, an administrator's) are owners beside these; a
-// user of the same name in the accounts file takes their place. Users that older versions kept in
+// user of the same name in the accounts file takes their place (a config user who changed their
+// password on the page); they are removed only in the config file. Users that older versions kept in
 // settings.json move here once, at start (see load()); the settings store drops them afterwards.
 
 export const ACCOUNTS_FORMAT = 1;
@@ -269,7 +270,7 @@ export class AccountsStore extends EventEmitter<AccountsEvents> {
       if (this.locked) return this.refusedLocked();
       const user = this.users.find((u) => u.name === name);
       if (!user) return refused(404, 'not-found', `no user ${name}`);
-      if (!this.own.some((u) => u.name === name)) return refused(409, 'in-config', `${name} is defined in the config file; remove it there`);
+      if (this.config.some((u) => u.name === name)) return refused(409, 'in-config', `${name} is defined in the config file; remove it there`);
       if (user.role === 'owner' && this.users.filter((u) => u.role === 'owner').length === 1) {
         return refused(409, 'last-owner', 'the last owner cannot be removed; make another user an owner first');
       }
@@ -282,10 +283,12 @@ export class AccountsStore extends EventEmitter<AccountsEvents> {
       if (this.locked) return this.refusedLocked();
       const user = this.users.find((u) => u.name === name);
       if (!user) return refused(404, 'not-found', `no user ${name}`);
-      if (!this.own.some((u) => u.name === name)) return refused(409, 'in-config', `${name} is defined in the config file; change the password there`);
       const bad = accountProblems({ ...user, passwordHash });
       if (bad) return bad;
-      return this.commit(this.own.map((u) => (u.name === name ? { ...u, passwordHash } : u)), [name]);
+      // A user of the config file who changes their password from the page: the new one lives here
+      // and takes the config file's place (the config file is not ours to write).
+      const next = this.own.some((u) => u.name === name) ? this.own.map((u) => (u.name === name ? { ...u, passwordHash } : u)) : [...this.own, { ...user, passwordHash }];
+      return this.commit(next, [name]);
     });
   }
 

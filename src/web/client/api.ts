@@ -17,16 +17,28 @@ export interface SettingsDocument {
   status: SettingsStatus;
 }
 
+export type Role = 'owner' | 'viewer';
+
 export interface UsersDocument {
-  users: Array<{ name: string }>;
+  users: Array<{ name: string; role?: Role; inConfig?: boolean }>;
   me: string | null;
   openViewing: boolean;
+}
+
+/** GET /api/me: who this page is logged in as (role null: nobody, e.g. open viewing). */
+export interface MeDocument {
+  name: string | null;
+  role: Role | null;
+  mayTogglePrivacy: boolean;
+  passwordMinimum: number;
 }
 
 export interface SetupState {
   claimed: boolean;
   deviceName: string;
   openViewing: boolean;
+  /** The device's password minimum (older devices do not say). */
+  passwordMinimum?: number;
 }
 
 export interface SetupRequest {
@@ -96,8 +108,11 @@ export class DeviceApi {
   users() {
     return this.request<UsersDocument>('GET', '/api/users');
   }
-  addUser(name: string, password: string) {
-    return this.request<unknown>('POST', '/api/users', { json: { name, password } });
+  addUser(name: string, password: string, role: Role) {
+    return this.request<unknown>('POST', '/api/users', { json: { name, password, role } });
+  }
+  me() {
+    return this.request<MeDocument>('GET', '/api/me');
   }
   removeUser(name: string) {
     return this.request<unknown>('DELETE', `/api/users/${encodeURIComponent(name)}`);

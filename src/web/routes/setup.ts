@@ -1,7 +1,7 @@
 import { loggableName } from '../server/auth/headers.js';
 import type { AccountsResult } from '../../device/accounts/store.js';
 import type { Logger } from '../../platform/log/logger.js';
-import { invalid, jsonObjectBody, passwordProblems, stringField, unknownKeys } from '../server/json-body.js';
+import { invalid, jsonObjectBody, MIN_PASSWORD, passwordProblems, stringField, unknownKeys } from '../server/json-body.js';
 import type { Request } from '../server/request.js';
 import { json, problem, type Response } from '../server/response.js';
 import type { Gate, Router } from '../server/router.js';
@@ -56,7 +56,7 @@ export function setupRoutes(deps: SetupDeps) {
     }
   };
   return (router: Router): void => {
-    router.get('/api/setup', () => json(200, { claimed: deps.store.claimed, deviceName: deps.deviceName(), openViewing: deps.store.openViewing }), {
+    router.get('/api/setup', () => json(200, { claimed: deps.store.claimed, deviceName: deps.deviceName(), openViewing: deps.store.openViewing, passwordMinimum: MIN_PASSWORD }), {
       public: true,
     });
     router.post('/api/setup', once, { public: true, body: true });

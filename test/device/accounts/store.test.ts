@@ -155,18 +155,24 @@ test('roles: owners and viewers; the last owner stays; names are checked; at mos
   assert.equal(again.accounts.roleOf('u0'), 'viewer');
 });
 
-test('the config file\'s users are owners beside the file\'s, changed only in the config; an owner there keeps the last page owner removable', async (t) => {
+test('the config file\'s users are owners beside the file\'s, removed only in the config; an owner there keeps the last page owner removable', async (t) => {
   const dir = await tempDir(t);
   const { accounts } = store(dir, { configUsers: [{ name: 'admin', passwordHash: hash(1) }] });
   await accounts.load();
   assert.equal(accounts.claimed, true);
   assert.deepEqual(accounts.list(), [{ name: 'admin', role: 'owner', inConfig: true }]);
   assert.equal(refusal(await accounts.removeUser('admin')), '409 in-config');
-  assert.equal(refusal(await accounts.setPassword('admin', hash(2))), '409 in-config');
   assert.equal(refusal(await accounts.addUser('admin', hash(2), 'owner')), '409 exists');
   assert.equal(refusal(await accounts.addUser('ann', hash(2), 'owner')), 'ok');
   assert.equal(refusal(await accounts.removeUser('ann')), 'ok', 'admin is still an owner');
   assert.doesNotMatch(await readFile(fileOf(dir), 'utf8'), /admin/, 'config users are not written');
+  // Their password changed from the page: the new one is kept here and takes the config's place.
+  assert.equal(refusal(await accounts.setPassword('admin', hash(2))), 'ok');
+  assert.deepEqual(accounts.users, [{ name: 'admin', passwordHash: hash(2), role: 'owner' }]);
+  assert.equal(refusal(await accounts.removeUser('admin')), '409 in-config');
+  const again = store(dir, { configUsers: [{ name: 'admin', passwordHash: hash(1) }] });
+  await again.accounts.load();
+  assert.equal(again.accounts.users[0]!.passwordHash, hash(2));
 });
 
 test('checkPassword verifies against the current hash', async (t) => {

@@ -49,7 +49,7 @@ describe('first run', () => {
     }
     assert.equal((await api(app, 'GET', '/')).status, 200);
     assert.equal((await api(app, 'GET', '/healthz')).status, 200);
-    assert.deepEqual((await api(app, 'GET', '/api/setup')).json, { claimed: false, deviceName: (await api(app, 'GET', '/api/setup')).json.deviceName, openViewing: false });
+    assert.deepEqual((await api(app, 'GET', '/api/setup')).json, { claimed: false, deviceName: (await api(app, 'GET', '/api/setup')).json.deviceName, openViewing: false, passwordMinimum: 10 });
     assert.equal((await api(app, 'POST', '/api/privacy', { body: { enabled: true } })).status, 503);
   });
 

@@ -53,7 +53,7 @@ test('until claimed, the gate answers 503 not-set-up; /api/setup passes it', asy
   assert.equal(status.status, 503);
   assert.equal(JSON.parse(String(status.body)).error, 'not-set-up');
   const setup = response(await router.handle(router.find('get', '/api/setup')!, makeRequest({ path: '/api/setup' })));
-  assert.deepEqual(JSON.parse(String(setup.body)), { claimed: false, deviceName: 'porch', openViewing: false });
+  assert.deepEqual(JSON.parse(String(setup.body)), { claimed: false, deviceName: 'porch', openViewing: false, passwordMinimum: 10 });
   (store as { claimed: boolean }).claimed = true;
   assert.equal(response(await router.handle(router.find('get', '/api/status')!, makeRequest({ path: '/api/status' }))).status, 200);
 });

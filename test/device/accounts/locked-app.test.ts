@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { hashPassword } from '../../../src/device/accounts/password.js';
 import { appConfig, freePort, startApp } from '../../fakes/app.js';
 
 // Issue 20, high: a device claimed through the page whose settings file (and its .prev) a power cut
@@ -77,4 +78,26 @@ test('a device whose accounts file cannot be read is locked: page, assets and /h
   assert.equal(claim.status, 503, 'never the first-run claim');
   assert.match(app.output(), /accounts\.json/);
   assert.match(readFileSync(accountsFile, 'utf8'), /"owner"$/, 'the damaged file is left as it was, for the owner to look at');
+});
+
+test('an older device: the users of settings.json move to the accounts file at start, as owners, and leave settings.json', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'picamd-accounts-'));
+  const port = await freePort();
+  const config = appConfig(port, dir, { firstRun: true });
+  const settingsFile = join(dir, 'state', 'settings.json');
+  mkdirSync(join(dir, 'state'), { recursive: true });
+  const passwordHash = await hashPassword('correct horse battery', { ln: 10, r: 8, p: 1 });
+  const legacy = JSON.stringify({ format: 1, savedAt: 'x', settings: { server: { deviceName: 'porch', auth: { users: [{ name: 'old', passwordHash }] } } } });
+  writeFileSync(settingsFile, legacy);
+  writeFileSync(`${settingsFile}.prev`, legacy);
+  const app = await startApp(config, { dir, port });
+  t.after(() => app.stop());
+  assert.equal((await fetch(`${base(port)}/api/status`)).status, 401);
+  const status = await fetch(`${base(port)}/api/status`, { headers: basic('old', 'correct horse battery') });
+  assert.equal(status.status, 200);
+  assert.equal(((await status.json()) as { device: { name: string } }).device.name, 'porch', 'the settings stay');
+  const accounts = JSON.parse(readFileSync(join(dir, 'state', 'accounts.json'), 'utf8'));
+  assert.deepEqual(accounts.users, [{ name: 'old', passwordHash, role: 'owner' }]);
+  for (const file of [settingsFile, `${settingsFile}.prev`]) assert.doesNotMatch(readFileSync(file, 'utf8'), /scrypt|"old"/, file);
+  assert.match(app.output(), /moved 1 user\(s\) from the settings file/);
 });

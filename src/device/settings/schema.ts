@@ -415,7 +415,7 @@ const logSchema = z.strictObject({
 });
 
 const settingsSchema = z.strictObject({
-  /** Settings changed from the page (and the users), written atomically; see src/device/settings/store.ts. */
+  /** Settings changed from the page, written atomically; see src/device/settings/store.ts. The users live beside it in accounts.json. */
   file: z.string().min(1).default('/var/lib/picamd/settings.json'),
 });
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readRegularFile, writeFileAtomic } from '../platform/safe-file.js';
-import { accountsFileFor, type LegacyUsers } from '../device/accounts/store.js';
+import { accountsFileFor, readAccountsText, type LegacyUsers } from '../device/accounts/store.js';
 import { configSchema } from '../device/settings/schema.js';
 import { readLegacyUsers } from '../device/settings/store.js';
 import { planSetup, type CurrentFiles, type FileWrite, type SetupPlan } from './plan.js';
@@ -89,7 +89,7 @@ export async function applySetup(opts: ApplySetupOptions): Promise<ApplyOutcome>
       hosts: request.hostname ? await readText(at('/etc/hosts')) : null,
       cmdline: request.country ? await readText(at(`${bootDir}/cmdline.txt`)) : null,
       rfkill: request.country ? await readdir(at('/var/lib/systemd/rfkill')).catch(() => []) : [],
-      accounts: request.owner ? await readText(at(accountsFileFor(opts.settingsFile))) : null,
+      accounts: request.owner ? await readAccountsText(at(accountsFileFor(opts.settingsFile))) : null,
       legacyUsers: { kind: 'none' },
     };
     // Older versions kept the users in settings.json: they come along into the new accounts file.

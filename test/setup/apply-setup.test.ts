@@ -239,3 +239,12 @@ test('time zones: a linked zone (UTC) is one; another tzdata file is not', async
   const bad = await run(t, 'timezone = leapseconds\n');
   assert.deepEqual(bad.outcome, { status: 'failed', problems: ['line 3: timezone: "leapseconds" is not a time zone this system knows (e.g. Europe/London, America/Chicago, UTC)'] });
 });
+
+test('an owner for a device whose accounts file is damaged applies nothing and names the owner reset', async (t) => {
+  const original = 'hostname = garden-cam\nowner_name = admin\nowner_password = a long passphrase\n';
+  const r = await run(t, original, async (root) => {
+    await mkdir(join(root, 'var/lib/picamd'), { recursive: true });
+    await writeFile(join(root, 'var/lib/picamd/accounts.json'), '{"format": 1, "us');
+  });
+  await assertNothingApplied(r, original, ['owner: /var/lib/picamd/accounts.json cannot be read: not valid JSON. Run `picamd reset-owner` to start without users.']);
+});

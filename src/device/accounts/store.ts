@@ -138,6 +138,17 @@ export function accountsTextWithOwner(
   return { ok: true, text: serializeAccounts(next, now) };
 }
 
+/**
+ * accounts.json's text for picamd-setup.txt (which stages it with its other files): null when there
+ * is none; throws when it cannot be read (a symlink, a FIFO, too large, an I/O error).
+ */
+export async function readAccountsText(file: string, fs?: SafeFs): Promise<string | null> {
+  const read = await readRegularFile(file, MAX_ACCOUNTS_BYTES, { fs });
+  if (read.ok) return read.data.toString('utf8');
+  if (read.reason === 'missing') return null;
+  throw new Error(read.message);
+}
+
 /** What a locked device says: what happened and how to recover. */
 export function lockedMessage(file: string, reason: string): string {
   return `The accounts file ${file} cannot be used (${reason}), so this camera is locked. ` +

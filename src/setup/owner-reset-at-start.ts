@@ -4,6 +4,7 @@ import { detectOwnerResetHold } from '../integrations/gpio/owner-reset.js';
 import type { PinFactory } from '../integrations/gpio/pins.js';
 import { realTimers, type ClockTimers } from '../platform/clock.js';
 import type { Logger } from '../platform/log/logger.js';
+import { escapeForLog } from '../platform/log/escape.js';
 import { resetOwner } from './reset-owner.js';
 
 // The button half of the owner reset, for picamd's start-up: call it after the config and the
@@ -41,7 +42,7 @@ export async function resetOwnerIfButtonHeld(deps: OwnerResetAtStartDeps): Promi
       now: (deps.now ?? (() => new Date()))(),
       logger,
     });
-    logger.warn(`owner reset by the privacy button: removed ${removed.length > 0 ? removed.map((n) => JSON.stringify(n)).join(', ') : 'no users'}; ` +
+    logger.warn(`owner reset by the privacy button: removed ${removed.length > 0 ? removed.map((n) => `"${escapeForLog(n, 64)}"`).join(', ') : 'no users'}; ` +
       'privacy is on; open the page to choose the new owner');
     return true;
   } catch (err) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { hashPassword } from '../../device/accounts/password.js';
 import { ConfigError, EX_CONFIG, loadConfigFile, resolveConfigPath } from '../../device/settings/load.js';
 import { createLogger } from '../../platform/log/logger.js';
+import { escapeForLog } from '../../platform/log/escape.js';
 import { applySetup, DEFAULT_SETUP_FILE, SETUP_ERROR_MARKER } from '../../setup/apply-setup.js';
 import { DEFAULT_SETTINGS_FILE } from '../../setup/apply-setup.js';
 import { resetOwner } from '../../setup/reset-owner.js';
@@ -74,7 +75,7 @@ export async function runSetupCommand(cli: CliOptions, io: SetupCommandIo = real
     const logger = createLogger('warn', (_level, line) => io.err(line));
     const { removed } = await resetOwner({ settingsFile, privacyStateFile: join(root, config.privacy.stateFile), base: raw, now: io.now(), logger });
     io.out(removed.length > 0
-      ? `picamd: removed the user(s) ${removed.map((n) => JSON.stringify(n)).join(', ')}; privacy is on.`
+      ? `picamd: removed the user(s) ${removed.map((n) => `"${escapeForLog(n, 64)}"`).join(', ')}; privacy is on.`
       : 'picamd: there were no users; privacy is on.');
   } catch (err) {
     io.err(`picamd: reset-owner failed: ${(err as Error).message}`);

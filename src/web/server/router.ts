@@ -3,7 +3,7 @@ import type { Authenticator } from './auth/authenticator.js';
 import type { Logger } from '../../platform/log/logger.js';
 import type { Now } from '../../platform/clock.js';
 import { collectBody, type BodyResult } from './body.js';
-import { login, type Admitted } from './login.js';
+import { login, sessionUser, type Admitted } from './login.js';
 import { escapeForLog } from '../../platform/log/escape.js';
 import { NO_PROXIES, resolveForwarded, type TrustedProxies } from './forwarded.js';
 import { hostAllowed } from './host.js';
@@ -233,9 +233,11 @@ export class Router {
     const authenticator = this.deps.authenticator();
     const isPublic = typeof route.options.public === 'function' ? route.options.public() : route.options.public;
     const open = isPublic || (route.options.viewing && this.deps.openViewing?.());
-    const admitted: Admitted | Response | Promise<Admitted | Response> =
-      open || !authenticator
-        ? { user: '' }
+    const admitted: Admitted | Response | Promise<Admitted | Response> = !authenticator
+      ? { user: '' }
+      : open
+        ? // Open viewing: no login asked, but a logged-in page is still known by its cookie.
+          { user: isPublic ? '' : sessionUser(req, { authenticator, now: this.deps.now }) }
         : login(req, { authenticator, logger, now: this.deps.now, secure: this.deps.secure || req.scheme === 'https:' });
     return then(admitted, (who) => {
       if (isResponse(who)) return who;

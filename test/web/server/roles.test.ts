@@ -15,7 +15,7 @@ import { makeRequest } from '../../fakes/request.js';
 const cheap = { ln: 10, r: 8, p: 1 };
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
-async function fixture(options: { locked?: boolean } = {}) {
+async function fixture(options: { locked?: boolean; openViewing?: boolean } = {}) {
   const authenticator = new Authenticator({
     users: [
       { name: 'ann', passwordHash: await hashPassword('ann password', cheap) },
@@ -32,6 +32,7 @@ async function fixture(options: { locked?: boolean } = {}) {
     now: () => 0,
     secure: false,
     roleOf: (user) => roles[user],
+    openViewing: () => options.openViewing ?? false,
     lock: () => (options.locked ? problem(503, 'accounts-unreadable', 'locked: run picamd reset-owner') : undefined),
     connections,
   });
@@ -40,6 +41,7 @@ async function fixture(options: { locked?: boolean } = {}) {
   router.get('/', ok, { viewing: true, ungated: true });
   router.get('/api/setup', ok, { public: true });
   router.get('/api/status', ok, { viewing: true });
+  router.get('/api/me', (_req, session) => ({ status: 200, headers: {}, body: String(session.user) }), { viewing: true });
   router.get('/api/settings', ok);
   router.post('/api/privacy', ok, { body: true, viewer: () => viewersMayToggle });
   router.get('/stream.mjpg', () => ({ takeover: () => {} }), { viewing: true });
@@ -51,7 +53,7 @@ async function fixture(options: { locked?: boolean } = {}) {
     const reply = await ask(method, path, user);
     return isTakeover(reply) ? 'takeover' : reply.status;
   };
-  return { router, ask, status, connections, allowViewers: (v: boolean) => (viewersMayToggle = v) };
+  return { router, ask, status, connections, authenticator, allowViewers: (v: boolean) => (viewersMayToggle = v) };
 }
 
 test('a viewer gets the watching routes and those marked for viewers; every other route is the owners\' (403 owner-only)', async () => {
@@ -147,4 +149,16 @@ test('setUsers ends the sessions of users removed or whose password changed, and
   assert.equal((login(annCookie) as { kind: string }).kind, 'ok');
   assert.deepEqual(auth.setUsers([{ name: 'ann', passwordHash: await hashPassword('new one here', cheap) }, { name: 'vic', passwordHash: vic }]), ['ann']);
   assert.equal((login(annCookie) as { kind: string }).kind, 'missing');
+});
+
+test('open viewing: routes for watching need no login, but a logged-in page is still known by its session cookie', async () => {
+  const f = await fixture({ openViewing: true });
+  const me = async (headers: Record<string, string>) =>
+    String(((await f.router.handle(f.router.find('get', '/api/me')!, makeRequest({ path: '/api/me', headers }))) as Response).body);
+  assert.equal(await me({}), 'null');
+  const token = f.authenticator.createSession('vic', 0);
+  assert.equal(await me({ cookie: `picamd_session=${token}` }), 'vic');
+  assert.equal(await me({ cookie: 'picamd_session=not-a-session' }), 'null', 'a stale cookie is no login and no challenge');
+  assert.equal(await f.status('get', '/api/status'), 200);
+  assert.equal(await f.status('get', '/api/settings'), 401, 'changing anything still needs the login');
 });

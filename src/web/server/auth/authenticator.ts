@@ -188,6 +188,12 @@ export class Authenticator {
     return ended;
   }
 
+  /** The user of a live session token, or '' (never a password check). */
+  sessionUser(token: string, nowMs: number): string {
+    const user = this.sessions.lookup(token, nowMs);
+    return user !== undefined && this.users.has(user) ? user : '';
+  }
+
   /** A session for a user who just logged in with a password; returns the cookie value. */
   createSession(user: string, nowMs: number): string {
     return this.sessions.create(user, nowMs);

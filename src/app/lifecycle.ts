@@ -1,5 +1,5 @@
 import type { Logger } from '../platform/log/logger.js';
-import { errorText } from '../platform/clock.js';
+import { errorText } from '../platform/errors.js';
 
 // Starting services in order and stopping them in reverse, with each stop isolated: a service whose
 // stop throws is logged and the rest are still stopped, so the camera process always ends and the

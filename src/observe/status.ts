@@ -1,4 +1,5 @@
 import type { CameraStatus } from '../device/camera/supervisor.js';
+import type { PrivacyState } from '../device/privacy/store.js';
 import type { CameraConfig } from '../device/settings/schema.js';
 import type { MemoryReading } from '../platform/memory.js';
 import type { Now } from '../platform/clock.js';
@@ -21,7 +22,7 @@ export interface StatusInputs {
   videoViewers?: ReadonlyArray<ViewerStats & { remote: string }>;
   /** Which H.264 encoder this board has. */
   h264Encoder?: { hardware: boolean; note: string };
-  privacy: { enabled: boolean; source: string; since: string };
+  privacy: PrivacyState;
 }
 
 const seconds = (ms: number) => Math.round(ms / 100) / 10;

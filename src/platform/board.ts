@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+
 // Which H.264 encoder rpicam-vid will use on this board, from the device tree's model string
-// (/proc/device-tree/model, as deviceModel() in src/integrations/mqtt/adapters.ts reads it).
+// (/proc/device-tree/model, as deviceModel() below reads it).
 //
 // rpicam-apps (encoder/encoder.cpp, h264_codec_select) uses the V4L2 hardware encoder on the VC4
 // platform (every Pi up to the 4, the 400, the Zero 2 W and Compute Modules 1-4). The Pi 5 family
@@ -34,4 +36,15 @@ export function h264EncoderFor(model: string | undefined): H264EncoderChoice {
     hardware: false,
     note: `${name || 'unknown board'} is not a Raspberry Pi model picamd knows: assuming no H.264 hardware encoder (libx264)`,
   };
+}
+
+/** The board's model for the log, the status and Home Assistant's device card, e.g. "Raspberry Pi Zero 2 W Rev 1.0". */
+export function deviceModel(read: () => string = () => readFileSync('/proc/device-tree/model', 'utf8')): string {
+  try {
+    // The device tree string ends in a NUL.
+    const model = read().replace(/\0/g, '').trim();
+    return model.length > 0 ? model : 'unknown board';
+  } catch {
+    return 'unknown board';
+  }
 }

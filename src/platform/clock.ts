@@ -1,4 +1,4 @@
-// The ports every long-lived service takes for time and errors, written once, with their real
+// The clock and timers every long-lived service takes, written once, with their real
 // adapters. Services get them as parameters, so tests drive them with fakes (or node:test's
 // mock.timers: the real adapters look the globals up at call time).
 
@@ -32,13 +32,3 @@ export const realTimers: Timers & { now: Now } = {
   setInterval: (fn, ms) => setInterval(fn, ms),
   clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
 };
-
-/** An error's `code` (ENOENT, EACCES, …), when it has one. */
-export function errorCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
-}
-
-/** An error's message, or whatever was thrown as text. */
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

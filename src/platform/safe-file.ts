@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { errorCode, errorText } from './clock.js';
+import { errorCode, errorText } from './errors.js';
 
 // Every file picamd writes goes through writeFileAtomic, and every state file it reads goes through
 // readRegularFile.

@@ -1,7 +1,7 @@
 import type { AccountsResult, AccountsStore } from '../device/accounts/store.js';
 import type { SettingsStore } from '../device/settings/store.js';
 import type { Logger } from '../platform/log/logger.js';
-import { errorText } from '../platform/clock.js';
+import { errorText } from '../platform/errors.js';
 
 // The first-run claim across the two stores that hold its parts: the owner goes to the accounts
 // store first (that write is the claim: from then on the device asks for a login), then the

@@ -1,13 +1,6 @@
-// Simulated camera: a drop-in stand-in for `rpicam-vid -t 0 -n --codec mjpeg --flush -o - ...` (or
-// `--codec h264 --inline`) for demos, tests and benchmarks on machines without a Pi camera. Run as
-// `node dist/sim/camera.js <flags>`. H.264 is encoded by ffmpeg (libx264) from the same pictures; see
-// h264.ts. MJPEG needs nothing but Node.js.
-//
-// It behaves like a camera, not like a file: frames are paced by a drift-free clock, a frame that
-// cannot be written because stdout is still busy is dropped (never queued), and it never outlives
-// its parent. Fault injection for tests comes through PICAMD_SIM_FAULT (see args.ts) and an emulated
-// sensor's limits through PICAMD_SIM_SENSOR (see sensor.ts), so the argv stays exactly what rpicam-vid
-// gets. Errors end it at once the way rpicam-vid ends: "ERROR: *** message ***" and exit status 255.
+// Simulated camera: a drop-in stand-in for `rpicam-vid ... -o -` (MJPEG, or H.264 through ffmpeg) for
+// demos, tests and benchmarks without a Pi camera. It behaves like a camera, not a file; usage, faults
+// and sensors: docs/camera-settings.md#the-simulated-camera. Run as `node dist/sim/camera.js <flags>`.
 
 import { randomBytes } from 'node:crypto';
 import { fstatSync, readFileSync } from 'node:fs';
@@ -20,7 +13,7 @@ import {
   type SimFaults,
   type SimOptions,
 } from './options.js';
-import { prerenderSimFrames } from './frames.js';
+import { prerenderSimFrames, type SimFrames } from './frames.js';
 import { simGopFrames, SimH264Encoder } from './h264.js';
 import { pace } from './pacer.js';
 import { chooseSensorMode, parseSimSensor, type SimSensor } from './sensor.js';
@@ -38,68 +31,85 @@ function log(line: string): void {
 }
 
 function main(): void {
-  // A closed stderr must not crash us; stdout errors are handled below.
+  // A closed stderr must not crash us; stdout errors are handled by the run.
   process.stderr.on('error', () => {});
   const parentPid = process.ppid;
-
-  let options: SimOptions;
-  let faults: SimFaults;
-  let sensor: SimSensor | undefined;
-  try {
-    options = parseSimArgs(process.argv.slice(2));
-    faults = parseSimFaults(process.env.PICAMD_SIM_FAULT);
-    sensor = parseSimSensor(process.env.PICAMD_SIM_SENSOR);
-    // A cut access unit cannot be told from a whole one in Annex-B, so there is nothing to test with it.
-    if (options.codec === 'h264' && faults.truncateEvery) {
-      throw new SimUsageError("PICAMD_SIM_FAULT: 'truncate-every' is for mjpeg only");
-    }
-  } catch (err) {
-    if (!(err instanceof SimUsageError)) throw err;
-    log(`ERROR: *** ${err.message} ***`);
-    process.exit(SIM_ERROR_EXIT_CODE);
-  }
+  const { options, faults, sensor } = readInvocation();
   if (options.help) {
     process.stdout.write(SIM_USAGE);
     return;
   }
-
-  const { width, height, framerate } = options;
   log(`picamd-sim: simulated camera ${options.camera} (pid ${process.pid}), no libcamera involved`);
-  if (options.tuningFile !== null) {
-    const problem = tuningFileProblem(options.tuningFile);
-    if (problem) {
-      // libcamera's IPA fails to load, so the camera never registers; these are its lines.
-      log(problem);
-      log(`ERROR IPARPI ipa_base.cpp: Failed to load tuning data file ${options.tuningFile}`);
-      log('ERROR: *** no cameras available ***');
-      process.exit(SIM_ERROR_EXIT_CODE);
-    }
-  }
-  log(`Mode selection for ${width}:${height}:12:P`);
-  if (sensor) {
-    const choice = chooseSensorMode(sensor, { width, height, framerate, hdr: options.hdr });
-    if (!choice.ok) {
-      log(`ERROR: *** ${choice.reason} ***`);
-      process.exit(SIM_ERROR_EXIT_CODE);
-    }
-    log(`    SIMULATED_${sensor.name},${choice.mode.width}x${choice.mode.height}/${choice.mode.fps}${choice.hdr ? ' (HDR)' : ''}`);
-  } else {
-    log(`    SIMULATED_YUV420,${width}x${height}/${framerate} - Score: 0`);
-  }
+  if (options.tuningFile !== null) loadTuningFile(options.tuningFile);
+  selectMode(options, sensor);
   // rotation 180 is hflip + vflip, as in rpicam-apps.
   const hflip = options.hflip !== (options.rotation === 180);
   const vflip = options.vflip !== (options.rotation === 180);
+  const frames = prerender(options, hflip, vflip);
+  log(`configuring streams: (0) ${describeStream(options, hflip, vflip)}${describeFaults(faults)}`);
+  const run = new SimRun(options, faults, frames);
+  armEndings(run, parentPid, options.timeoutMs);
+  run.start();
+}
+
+/** Usage error: the line rpicam-vid prints, and its exit status. */
+function fail(message: string): never {
+  log(`ERROR: *** ${message} ***`);
+  process.exit(SIM_ERROR_EXIT_CODE);
+}
+
+/** The argv, and the faults and sensor the environment asks for. */
+function readInvocation(): { options: SimOptions; faults: SimFaults; sensor: SimSensor | undefined } {
+  try {
+    const options = parseSimArgs(process.argv.slice(2));
+    const faults = parseSimFaults(process.env.PICAMD_SIM_FAULT);
+    const sensor = parseSimSensor(process.env.PICAMD_SIM_SENSOR);
+    // A cut access unit cannot be told from a whole one in Annex-B, so there is nothing to test with it.
+    if (options.codec === 'h264' && faults.truncateEvery) {
+      throw new SimUsageError("PICAMD_SIM_FAULT: 'truncate-every' is for mjpeg only");
+    }
+    return { options, faults, sensor };
+  } catch (err) {
+    if (!(err instanceof SimUsageError)) throw err;
+    fail(err.message);
+  }
+}
+
+/** A tuning file libcamera cannot load fails its IPA, so no camera registers; these are its lines. */
+function loadTuningFile(path: string): void {
+  const problem = tuningFileProblem(path);
+  if (!problem) return;
+  log(problem);
+  log(`ERROR IPARPI ipa_base.cpp: Failed to load tuning data file ${path}`);
+  fail('no cameras available');
+}
+
+/** The sensor mode for the requested size and rate, logged as libcamera logs it. */
+function selectMode(options: SimOptions, sensor: SimSensor | undefined): void {
+  const { width, height, framerate } = options;
+  log(`Mode selection for ${width}:${height}:12:P`);
+  if (!sensor) {
+    log(`    SIMULATED_YUV420,${width}x${height}/${framerate} - Score: 0`);
+    return;
+  }
+  const choice = chooseSensorMode(sensor, { width, height, framerate, hdr: options.hdr });
+  if (!choice.ok) fail(choice.reason);
+  log(`    SIMULATED_${sensor.name},${choice.mode.width}x${choice.mode.height}/${choice.mode.fps}${choice.hdr ? ' (HDR)' : ''}`);
+}
+
+/** Every picture is built before the first frame is due, so a frame costs almost nothing. */
+function prerender(options: SimOptions, hflip: boolean, vflip: boolean): SimFrames {
   const settings = simSettingsSummary(options);
   if (settings.length) log(`picamd-sim: settings ${settings.join(' ')}`);
   const prerenderStart = performance.now();
   const h264 = options.codec === 'h264';
   const frames = prerenderSimFrames({
-    width,
-    height,
+    width: options.width,
+    height: options.height,
     // In H.264 mode the JPEGs are only ffmpeg's input: a clean source whatever -q says.
     quality: h264 ? H264_SOURCE_QUALITY : options.quality,
     ...(h264 ? { codecLabel: 'h264' } : {}),
-    framerate,
+    framerate: options.framerate,
     hflip,
     vflip,
     brightness: options.brightness,
@@ -111,143 +121,177 @@ function main(): void {
     `picamd-sim: pre-rendered in ${Math.round(performance.now() - prerenderStart)} ms, ` +
       `frames about ${Math.round(frames.approxFrameBytes / 1024)} KiB`,
   );
-  log(
-    `configuring streams: (0) ${width}x${height}-YUV420 ` +
-      (h264
-        ? `h264 ${options.profile ?? 'high'} level ${options.level ?? 'auto'} intra ${simGopFrames(options)} ` +
-          `${options.bitrateBps > 0 ? `${options.bitrateBps} bps` : 'crf 23'}${options.inline ? ' inline' : ''}`
-        : `mjpeg q${options.quality}`) +
-      ` ${framerate} fps` +
-      ` hflip=${Number(hflip)} vflip=${Number(vflip)}` +
-      (Object.keys(faults).length ? ` faults=${process.env.PICAMD_SIM_FAULT}` : ''),
-  );
+  return frames;
+}
 
-  const out = process.stdout;
-  const periodMs = 1000 / framerate;
-  const start = performance.now();
-  let nextSeq = 0;
-  let written = 0;
-  let droppedBusy = 0;
-  let skippedLate = 0;
-  let busy = false;
-  let producing = true;
-  let frameTimer: NodeJS.Timeout | undefined;
-  let finished = false;
+/** The stream as rpicam-vid's "configuring streams" line would show it. */
+function describeStream(options: SimOptions, hflip: boolean, vflip: boolean): string {
+  const codec =
+    options.codec === 'h264'
+      ? `h264 ${options.profile ?? 'high'} level ${options.level ?? 'auto'} intra ${simGopFrames(options)} ` +
+        `${options.bitrateBps > 0 ? `${options.bitrateBps} bps` : 'crf 23'}${options.inline ? ' inline' : ''}`
+      : `mjpeg q${options.quality}`;
+  const flips = `hflip=${Number(hflip)} vflip=${Number(vflip)}`;
+  return `${options.width}x${options.height}-YUV420 ${codec} ${options.framerate} fps ${flips}`;
+}
 
-  const finish = (code: number, reason: string) => {
-    if (finished) return;
-    finished = true;
-    producing = false;
-    clearTimeout(frameTimer);
-    encoder?.stop();
+function describeFaults(faults: SimFaults): string {
+  return Object.keys(faults).length ? ` faults=${process.env.PICAMD_SIM_FAULT}` : '';
+}
+
+/**
+ * One run of the camera: frames paced by the clock, written to stdout (through ffmpeg in H.264 mode)
+ * with the faults asked for, dropped while the reader is busy, and one summary line at the end.
+ */
+class SimRun {
+  private readonly out = process.stdout;
+  private readonly encoder: SimH264Encoder | undefined;
+  private readonly periodMs: number;
+  private startMs = 0;
+  private nextSeq = 0;
+  private written = 0;
+  private droppedBusy = 0;
+  private skippedLate = 0;
+  private busy = false;
+  private producing = true;
+  private frameTimer: NodeJS.Timeout | undefined;
+  private finished = false;
+
+  constructor(
+    private readonly options: SimOptions,
+    private readonly faults: SimFaults,
+    private readonly frames: SimFrames,
+  ) {
+    this.periodMs = 1000 / options.framerate;
+    this.encoder =
+      options.codec === 'h264'
+        ? new SimH264Encoder({
+            settings: options,
+            inline: options.inline,
+            onUnit: (unit) => {
+              // After a stall or a crash nothing more comes out, as from a camera that stopped.
+              if (this.producing) this.write(unit);
+            },
+            onFailure: (lines) => {
+              for (const line of lines.slice(0, -1)) log(line);
+              log(`ERROR: *** ${lines.at(-1)} ***`);
+              this.finish(SIM_ERROR_EXIT_CODE, 'the H.264 encoder failed');
+            },
+          })
+        : undefined;
+  }
+
+  start(): void {
+    this.startMs = performance.now();
+    this.out.on('drain', () => (this.busy = false));
+    this.out.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') this.finish(0, 'stdout closed');
+      else this.finish(1, `ERROR: stdout: ${err.message}`);
+    });
+    if (this.encoder) {
+      this.encoder.start();
+      log(`picamd-sim: encoding with ${this.encoder.commandLine.join(' ')} (pid ${this.encoder.pid ?? 'none'})`);
+    }
+    if (this.faults.crashAfter === 0) this.finish(1, 'ERROR: simulated crash after 0 frames');
+    else if (this.faults.stallAfter === 0) this.stall();
+    else this.tick();
+  }
+
+  /** Stops producing, logs the tallies and exits; only the first call counts. */
+  finish(code: number, reason: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.producing = false;
+    clearTimeout(this.frameTimer);
+    this.encoder?.stop();
     log(
-      `picamd-sim: ${reason}; ${written} frames written, ${droppedBusy} dropped while ` +
-        `${encoder ? 'stdout or the encoder was' : 'stdout was'} busy, ${skippedLate} skipped late`,
+      `picamd-sim: ${reason}; ${this.written} frames written, ${this.droppedBusy} dropped while ` +
+        `${this.encoder ? 'stdout or the encoder was' : 'stdout was'} busy, ${this.skippedLate} skipped late`,
     );
     process.exit(code);
-  };
+  }
 
-  out.on('drain', () => (busy = false));
-  out.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') finish(0, 'stdout closed');
-    else finish(1, `ERROR: stdout: ${err.message}`);
-  });
-
-  /** Writes one encoded frame (a JPEG, or an H.264 access unit) with the faults that apply to it. */
-  const write = (frame: Buffer) => {
-    written++;
-    if (faults.truncateEvery && written % faults.truncateEvery === 0) {
-      // Somewhere in the entropy-coded data, well before the EOI.
-      frame = frame.subarray(0, Math.floor(frame.length * (0.25 + 0.65 * Math.random())));
-      // A cut ending on 0xFF, followed by garbage starting with D9, would form a real EOI: a cut
-      // frame no parser could tell from a whole one. A camera's own truncation is not that unlucky
-      // on purpose, so neither is the simulator's.
-      while (frame.at(-1) === 0xff) frame = frame.subarray(0, -1);
-    }
-    let ready = out.write(frame);
-    if (faults.garbageEvery && written % faults.garbageEvery === 0) ready = out.write(h264 ? h264Garbage() : garbage()) && ready;
-    if (!ready) busy = true;
-    if (faults.crashAfter !== undefined && written >= faults.crashAfter) {
-      producing = false;
-      // Crash once the frames are out, so the reader sees exactly crashAfter frames.
-      const count = written;
-      out.write(Buffer.alloc(0), () => finish(1, `ERROR: simulated crash after ${count} frames`));
-      return;
-    }
-    if (faults.stallAfter !== undefined && written >= faults.stallAfter) stall();
-  };
-
-  const encoder = h264
-    ? new SimH264Encoder({
-        settings: options,
-        inline: options.inline,
-        onUnit: (unit) => {
-          // After a stall or a crash nothing more comes out, as from a camera that stopped.
-          if (producing) write(unit);
-        },
-        onFailure: (lines) => {
-          for (const line of lines.slice(0, -1)) log(line);
-          log(`ERROR: *** ${lines.at(-1)} ***`);
-          finish(SIM_ERROR_EXIT_CODE, 'the H.264 encoder failed');
-        },
-      })
-    : undefined;
-
-  const send = (seq: number) => {
-    const frame = frames.frame(seq, nowUs());
-    if (encoder) {
-      // The stamp of the JPEG is the frame's capture time; the encoder carries it to the SEI.
-      const stamp = readSimStamp(frame)!;
-      if (!encoder.encode(frame, stamp.seq, stamp.tUs)) droppedBusy++;
-    } else {
-      write(frame);
-    }
-  };
-
-  const stall = () => {
-    producing = false;
-    log(`picamd-sim: simulated stall after ${written} frames (still running, writing nothing)`);
-  };
-
-  const tick = () => {
-    frameTimer = undefined;
-    const step = pace(start, periodMs, nextSeq, performance.now());
-    nextSeq = step.nextSeq;
-    skippedLate += step.skipped;
+  private tick(): void {
+    this.frameTimer = undefined;
+    const step = pace(this.startMs, this.periodMs, this.nextSeq, performance.now());
+    this.nextSeq = step.nextSeq;
+    this.skippedLate += step.skipped;
     if (step.seq !== undefined) {
       // A camera drops a frame it cannot deliver; queueing would only add latency.
-      if (busy || encoder?.busy) droppedBusy++;
-      else send(step.seq);
+      if (this.busy || this.encoder?.busy) this.droppedBusy++;
+      else this.send(step.seq);
     }
-    if (producing) frameTimer = setTimeout(tick, Math.ceil(step.delayMs));
-  };
+    if (this.producing) this.frameTimer = setTimeout(() => this.tick(), Math.ceil(step.delayMs));
+  }
 
-  process.on('SIGTERM', () => finish(0, 'stopping on SIGTERM'));
-  process.on('SIGINT', () => finish(0, 'stopping on SIGINT'));
+  /** Captures frame `seq` and writes it, or gives it to the encoder. */
+  private send(seq: number): void {
+    const frame = this.frames.frame(seq, nowUs());
+    if (this.encoder) {
+      // The stamp of the JPEG is the frame's capture time; the encoder carries it to the SEI.
+      const stamp = readSimStamp(frame)!;
+      if (!this.encoder.encode(frame, stamp.seq, stamp.tUs)) this.droppedBusy++;
+    } else {
+      this.write(frame);
+    }
+  }
 
-  // Never linger: a parent that dies without stopping us shows up as a new ppid (we were adopted).
+  /** Writes one encoded frame (a JPEG, or an H.264 access unit) with the faults that apply to it. */
+  private write(frame: Buffer): void {
+    const { faults, out } = this;
+    this.written++;
+    if (faults.truncateEvery && this.written % faults.truncateEvery === 0) frame = truncated(frame);
+    let ready = out.write(frame);
+    if (faults.garbageEvery && this.written % faults.garbageEvery === 0) {
+      ready = out.write(this.encoder ? h264Garbage() : garbage()) && ready;
+    }
+    if (!ready) this.busy = true;
+    if (faults.crashAfter !== undefined && this.written >= faults.crashAfter) {
+      this.producing = false;
+      // Crash once the frames are out, so the reader sees exactly crashAfter frames.
+      const count = this.written;
+      out.write(Buffer.alloc(0), () => this.finish(1, `ERROR: simulated crash after ${count} frames`));
+      return;
+    }
+    if (faults.stallAfter !== undefined && this.written >= faults.stallAfter) this.stall();
+  }
+
+  private stall(): void {
+    this.producing = false;
+    log(`picamd-sim: simulated stall after ${this.written} frames (still running, writing nothing)`);
+  }
+}
+
+/** Ends the run on SIGTERM/SIGINT, at the -t timeout, and when the parent is gone: it never lingers. */
+function armEndings(run: SimRun, parentPid: number, timeoutMs: number): void {
+  process.on('SIGTERM', () => run.finish(0, 'stopping on SIGTERM'));
+  process.on('SIGINT', () => run.finish(0, 'stopping on SIGINT'));
+  // A parent that dies without stopping us shows up as a new ppid (we were adopted).
   setInterval(() => {
-    if (process.ppid !== parentPid) finish(0, `parent ${parentPid} is gone`);
+    if (process.ppid !== parentPid) run.finish(0, `parent ${parentPid} is gone`);
   }, PARENT_CHECK_MS);
   // When stdin is a pipe, its end means the parent is gone (or wants us gone). Usually it is /dev/null.
   if (stdinIsPipe()) {
     process.stdin.on('data', () => {});
-    process.stdin.on('end', () => finish(0, 'stdin closed'));
-    process.stdin.on('error', () => finish(0, 'stdin closed'));
+    process.stdin.on('end', () => run.finish(0, 'stdin closed'));
+    process.stdin.on('error', () => run.finish(0, 'stdin closed'));
   }
-  if (options.timeoutMs > 0) {
+  if (timeoutMs > 0) {
     // setTimeout fires at once for delays past 2^31 - 1 ms (~24.8 days); such a timeout is "never".
-    const ms = Math.min(options.timeoutMs, 2 ** 31 - 1);
-    setTimeout(() => finish(0, `timeout of ${options.timeoutMs} ms reached`), ms);
+    const ms = Math.min(timeoutMs, 2 ** 31 - 1);
+    setTimeout(() => run.finish(0, `timeout of ${timeoutMs} ms reached`), ms);
   }
+}
 
-  if (encoder) {
-    encoder.start();
-    log(`picamd-sim: encoding with ${encoder.commandLine.join(' ')} (pid ${encoder.pid ?? 'none'})`);
-  }
-  if (faults.crashAfter === 0) finish(1, 'ERROR: simulated crash after 0 frames');
-  else if (faults.stallAfter === 0) stall();
-  else tick();
+/**
+ * Somewhere in the entropy-coded data, well before the EOI. A cut ending on 0xFF, followed by garbage
+ * starting with D9, would form a real EOI: a cut frame no parser could tell from a whole one. A
+ * camera's own truncation is not that unlucky on purpose, so neither is the simulator's.
+ */
+function truncated(frame: Buffer): Buffer {
+  let cut = frame.subarray(0, Math.floor(frame.length * (0.25 + 0.65 * Math.random())));
+  while (cut.at(-1) === 0xff) cut = cut.subarray(0, -1);
+  return cut;
 }
 
 /**

@@ -1,17 +1,6 @@
-// The simulated camera's pictures, built so that a frame costs almost nothing once started.
-//
-// Every MCU (16x16 pixels) is entropy-coded on its own, with a restart interval of one MCU, so
-// pre-encoded MCUs can be laid out in any order: a frame is a concatenation of ready-made byte
-// strings plus the RSTn markers between them. Nothing is encoded per frame.
-//  - The background is one textured picture, encoded once and scrolled vertically by one MCU row per
-//    frame (it wraps around, so its pattern is periodic in y). Each source row is kept as one buffer
-//    per restart-marker phase, so a background row is a single copy.
-//  - The top MCU row(s) are an on-screen display spliced from pre-encoded character tiles: frame
-//    number, wall clock to the millisecond, a block moving one cell per frame, and the mode; below
-//    it, the caption lines (the settings that differ from rpicam-vid's defaults), if any.
-// hflip/vflip mirror the background and reverse its scrolling, as they would a real scene; the text
-// stays readable. Brightness, contrast and saturation change the background's pixels the way the
-// camera's ISP would change a scene's.
+// The simulated camera's pictures, built so that a frame costs almost nothing once started: every MCU is
+// entropy-coded on its own (a restart interval of one MCU), so a frame is ready-made byte strings laid
+// out in order, nothing encoded per frame. How: docs/camera-settings.md#the-simulated-camera.
 
 import { encodeScan, jpegHeader, jpegTables, mcuCount, rasterToPlanes, type JpegTables } from '../formats/jpeg/encoder.js';
 import { GLYPH_WIDTH, drawText } from '../formats/jpeg/font.js';

@@ -1,12 +1,6 @@
-// The simulated camera's H.264 path: its own pre-rendered JPEGs go into Debian's ffmpeg (libx264,
-// ultrafast, zerolatency), and what comes out is cut into access units, each stamped with picamd's
-// SEI (src/formats/h264/sei.ts: frame number and capture time) right before its first slice, and written as
-// Annex-B. The pure parts (ffmpeg's argv, stamping an access unit) are apart from the process.
-//
-// libx264 with zerolatency emits frames in order, one out for one in, so the capture stamps wait in
-// a FIFO and the n-th access unit out gets the n-th stamp in. Delay inside the chain: ffmpeg's
-// command-line tool encodes a frame when the next one arrives, and an Annex-B access unit is known to
-// be complete only when the next one starts; both are one frame each.
+// The simulated camera's H.264 path: its JPEGs go through Debian's ffmpeg (libx264) and come out as
+// Annex-B access units stamped with picamd's SEI. The pure parts (ffmpeg's argv, stamping) are apart
+// from the process; the chain and its delay: docs/camera-settings.md#the-simulated-camera.
 
 import { spawn as nodeSpawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';

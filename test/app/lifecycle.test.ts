@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
@@ -13,6 +12,7 @@ import { PrivacyStore } from '../../src/device/privacy/store.js';
 import { Lifecycle } from '../../src/app/lifecycle.js';
 import { realTimers } from '../../src/platform/clock.js';
 import { memoryLogger } from '../fakes/logger.js';
+import { tempDir } from '../fakes/temp-dir.js';
 import { processExists, waitFor } from '../fakes/wait.js';
 
 const standin = fileURLToPath(new URL('../fakes/camera-standin.mjs', import.meta.url));
@@ -54,8 +54,7 @@ describe('Lifecycle', () => {
   });
 
   test('a service whose stop throws: the camera process still ends and privacy is still on disk', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'picamd-lifecycle-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = await tempDir(t, 'lifecycle');
     const logger = memoryLogger();
     const stateFile = join(dir, 'privacy.json');
     const privacy = new PrivacyController({ store: new PrivacyStore(stateFile), startPaused: false, logger });

@@ -59,8 +59,11 @@ test('end to end: the simulated camera streams through picamd, and SIGTERM leave
   assert.equal(client.error, undefined);
   const decoded = jpeg.decode(client.frames.at(-1)!, { useTArray: true });
   assert.deepEqual([decoded.width, decoded.height], [320, 240]);
+  // Placeholders (no stamp) come once a second until the camera's first frame: on a busy machine
+  // more than one. The live frames after them arrive in order.
   const stamps = client.frames.map((f) => readSimStamp(f)?.seq ?? -1);
-  assert.ok(stamps.every((seq, i) => i === 0 || seq > stamps[i - 1]!), 'frames arrive in order');
+  const firstLive = stamps.findIndex((seq) => seq >= 0);
+  assert.ok(firstLive >= 0 && stamps.slice(firstLive).every((seq, i, live) => seq >= 0 && (i === 0 || seq > live[i - 1]!)), `frames arrive in order: ${JSON.stringify(stamps)}`);
   const s = await status(app.port);
   assert.equal(s.camera.state, 'streaming');
   assert.equal(s.stream.viewers, 1);

@@ -18,7 +18,6 @@
 
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +27,7 @@ import { buildCameraArgv } from '../../src/device/camera/argv.js';
 import { configSchema } from '../../src/device/settings/schema.js';
 import { readStampSei } from '../../src/formats/h264/sei.js';
 import { nowUs } from '../../src/sim/stamp.js';
+import { freePort } from '../fakes/app.js';
 import type { GroupResult, LoadPlan, LoadResult } from './load.js';
 import { runParserBench, type ParserBenchResult } from './parser-bench.js';
 
@@ -246,17 +246,6 @@ class RssSampler {
 // Processes
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Compiles the load process and the baseline (with what they import from src/) to plain JS. */
 function compileBenchScripts(outDir: string): { load: string; baseline: string } {

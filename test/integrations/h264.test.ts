@@ -1,12 +1,12 @@
 // H.264 mode end to end: picamd with the simulated camera in H.264 mode (it encodes with Debian's
 // ffmpeg/libx264, as a Pi's encoder would in hardware), read by ffmpeg as other programs read it.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { appConfig, freePort, startApp, status, type RunningApp } from '../fakes/app.js';
+import { runTool } from '../fakes/tool.js';
 import { waitFor } from '../fakes/wait.js';
 
 const CI = process.env.CI === 'true';
@@ -22,43 +22,29 @@ async function startH264(t: import('node:test').TestContext, camera: object = {}
   return app;
 }
 
-function run(command: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let stdout = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr, stdout });
-    });
-  });
-}
-
 describe('H.264 mode with real clients', { skip }, () => {
   test('ffmpeg reads /stream.mp4 as H.264 at the camera\'s frame rate for 10 s without errors', async (t) => {
     const app = await startH264(t);
     const url = `http://127.0.0.1:${app.port}/stream.mp4`;
     // ffprobe: what the stream says it is.
-    const probe = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', url], 60_000);
+    const probe = await runTool('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', url], { timeoutMs: 60_000 });
     assert.equal(probe.code, 0, probe.stderr);
-    assert.equal(probe.stdout.trim(), 'h264,640,360');
+    assert.equal(probe.stdout.toString().trim(), 'h264,640,360');
     // ffmpeg decodes 10 s of it: every picture, no decoder or demuxer error.
     const frames = FRAMERATE * 10;
-    const decoded = await run(
+    const decoded = await runTool(
       'ffmpeg',
       ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', url, '-frames:v', String(frames), '-f', 'framemd5', '-'],
-      120_000,
+      { timeoutMs: 120_000 },
     );
     assert.equal(decoded.code, 0, decoded.stderr);
     assert.equal(decoded.stderr.trim(), '', 'no errors from the decoder or the demuxer');
-    const lines = decoded.stdout.split('\n').filter((l) => /^\s*0,/.test(l));
+    const framemd5 = decoded.stdout.toString();
+    const lines = framemd5.split('\n').filter((l) => /^\s*0,/.test(l));
     assert.equal(lines.length, frames, `${frames} pictures decoded`);
     // The presentation times advance at the camera's rate: 10 s of pictures span about 10 s.
     const pts = lines.map((l) => Number(l.split(',')[2]));
-    const tb = /#tb 0: (\d+)\/(\d+)/.exec(decoded.stdout)!;
+    const tb = /#tb 0: (\d+)\/(\d+)/.exec(framemd5)!;
     const seconds = ((pts.at(-1)! - pts[0]!) * Number(tb[1])) / Number(tb[2]);
     assert.ok(seconds > 8 && seconds < 12, `${frames} pictures span ${seconds.toFixed(2)} s of stream time`);
   });

@@ -2,7 +2,6 @@
 // Assistant's MJPEG camera logic (homeassistant/components/mjpeg/camera.py) reproduced: its still
 // URL with Basic auth, and its way of cutting the first JPEG out of the stream.
 import assert from 'node:assert/strict';
-import { spawnSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,12 +9,14 @@ import { describe, test } from 'node:test';
 import jpeg from 'jpeg-js';
 import { hashPassword } from '../../src/device/accounts/password.js';
 import { appConfig, freePort, startApp, type RunningApp } from '../fakes/app.js';
+import { runTool } from '../fakes/tool.js';
 import { waitFor } from '../fakes/wait.js';
 
 const CI = process.env.CI === 'true';
 const have = (tool: string) => existsSync(`/usr/bin/${tool}`);
 const missing = (tool: string) => (have(tool) ? false : CI ? false : `${tool} is not installed (apt-get install ${tool})`);
 const PASSWORD = 'a long passphrase';
+const CURL_LIMIT = { timeoutMs: 60_000 };
 
 async function start(t: import('node:test').TestContext): Promise<RunningApp> {
   const port = await freePort();
@@ -28,32 +29,16 @@ async function start(t: import('node:test').TestContext): Promise<RunningApp> {
   return app;
 }
 
-/** Runs a command to its end (bounded), without a shell. */
-function run(command: string, args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => (err += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out), stderr: err });
-    });
-  });
-}
-
 describe('recipes with real clients', () => {
   test('curl: the snapshot with -u, and the stream with the login in the URL', { skip: missing('curl') }, async (t) => {
     const app = await start(t);
-    const shot = await run('curl', ['-fsS', '-u', `admin:${PASSWORD}`, `http://127.0.0.1:${app.port}/snapshot.jpg`]);
+    const shot = await runTool('curl', ['-fsS', '-u', `admin:${PASSWORD}`, `http://127.0.0.1:${app.port}/snapshot.jpg`], CURL_LIMIT);
     assert.equal(shot.code, 0, shot.stderr);
     assert.equal(jpeg.decode(shot.stdout).width, 320);
-    const refused = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${app.port}/snapshot.jpg`]);
+    const refused = await runTool('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${app.port}/snapshot.jpg`], CURL_LIMIT);
     assert.equal(refused.stdout.toString(), '401');
     // mjpg-streamer's URL as OctoPrint's timelapse fetches it: credentials in the URL.
-    const octo = await run('curl', ['-fsS', `http://admin:${encodeURIComponent(PASSWORD)}@127.0.0.1:${app.port}/?action=snapshot`]);
+    const octo = await runTool('curl', ['-fsS', `http://admin:${encodeURIComponent(PASSWORD)}@127.0.0.1:${app.port}/?action=snapshot`], CURL_LIMIT);
     assert.equal(octo.code, 0, octo.stderr);
     assert.deepEqual([...octo.stdout.subarray(0, 2)], [0xff, 0xd8]);
   });
@@ -62,13 +47,14 @@ describe('recipes with real clients', () => {
     const app = await start(t);
     for (const path of ['/stream.mjpg', '/?action=stream']) {
       const url = `http://admin:${encodeURIComponent(PASSWORD)}@127.0.0.1:${app.port}${path}`;
-      const result = await run('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', url, '-frames:v', '30', '-f', 'null', '-'], 90_000);
-      assert.equal(result.code, 0, `${path}: ${result.stderr}`);
-      const probe = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', url], {
-        timeout: 60_000,
-        encoding: 'utf8',
+      const result = await runTool('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', url, '-frames:v', '30', '-f', 'null', '-'], {
+        timeoutMs: 90_000,
       });
-      assert.equal(probe.stdout.trim(), 'mjpeg,320,240', `${path}: ${probe.stderr}`);
+      assert.equal(result.code, 0, `${path}: ${result.stderr}`);
+      const probe = await runTool('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', url], {
+        timeoutMs: 60_000,
+      });
+      assert.equal(probe.stdout.toString().trim(), 'mjpeg,320,240', `${path}: ${probe.stderr}`);
     }
   });
 

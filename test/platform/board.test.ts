@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { h264EncoderFor } from '../../src/platform/board.js';
-import { deviceModel } from '../../src/integrations/mqtt/adapters.js';
+import { deviceModel } from '../../src/platform/board.js';
 
 test('boards with the VideoCore H.264 encoder (VC4 platform): hardware', () => {
   for (const model of [

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, mkdir, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   readRegularFile,
@@ -13,12 +12,7 @@ import {
   type ReadResult,
 } from '../../src/platform/safe-file.js';
 import { recordingFs, writeSteps } from '../fakes/fs.js';
-
-async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'picamd-safe-file-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempDir } from '../fakes/temp-dir.js';
 
 /** A random source that returns these bytes in turn, so a test knows the temporary names in advance. */
 function predictable(...fills: number[]): (bytes: number) => Buffer {
@@ -31,7 +25,7 @@ function reasonOf(result: ReadResult): string {
 }
 
 test('writeFileAtomic writes the data with mode 0600, leaves no temporary file and replaces on the next write', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'safe-file');
   const path = join(dir, 'settings.json');
   await writeFileAtomic(path, 'first\n');
   assert.equal(await readFile(path, 'utf8'), 'first\n');
@@ -42,7 +36,7 @@ test('writeFileAtomic writes the data with mode 0600, leaves no temporary file a
 });
 
 test('an explicit mode is used (within the umask) and a missing directory is created', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'safe-file');
   const path = join(dir, 'var', 'lib', 'picamd', 'public.json');
   await writeFileAtomic(path, '{}', { mode: 0o640 });
   assert.equal((await stat(path)).mode & 0o777, 0o640 & ~process.umask());
@@ -57,7 +51,7 @@ test('temporary names are unpredictable: 128 random bits, hidden, in the same di
 });
 
 test('a link planted at the temporary name is never followed: the write takes another name', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'safe-file');
   const path = join(dir, 'privacy.json');
   const victim = join(dir, 'victim');
   await writeFile(victim, 'untouched');
@@ -77,7 +71,7 @@ test('a link planted at the temporary name is never followed: the write takes an
 });
 
 test('when every name drawn is taken the write fails and the file and the links are untouched', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'safe-file');
   const path = join(dir, 'privacy.json');
   await writeFile(path, 'old');
   const victim = join(dir, 'victim');
@@ -89,7 +83,7 @@ test('when every name drawn is taken the write fails and the file and the links 
 });
 
 test('writing over a symlink replaces the link, not its target', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'safe-file');
   const victim = join(dir, 'victim');
   await writeFile(victim, 'untouched');
   const path = join(dir, 'settings.json');
@@ -101,7 +95,7 @@ test('writing over a symlink replaces the link, not its target', async (t) => {
 });
 
 test('the write steps are: exclusive temp file, write, fsync, close, rename, fsync the directory', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'safe-file');
   const { fs, steps } = recordingFs();
   await writeFileAtomic(join(dir, 'a.json'), 'x', { fs });
   assert.deepEqual(steps, [...writeSteps]);
@@ -110,7 +104,7 @@ test('the write steps are: exclusive temp file, write, fsync, close, rename, fsy
 for (const failAt of writeSteps) {
   for (const powerCut of [false, true]) {
     test(`${powerCut ? 'a power cut' : 'an I/O error'} at "${failAt}" leaves the old file or the new one`, async (t) => {
-      const dir = await tempDir(t);
+      const dir = await tempDir(t, 'safe-file');
       const path = join(dir, 'settings.json');
       await writeFileAtomic(path, 'old');
       const faulty = recordingFs({ failAt, powerCut });
@@ -129,7 +123,7 @@ for (const failAt of writeSteps) {
 }
 
 test('readRegularFile reads a regular file and a file of exactly maxBytes', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'safe-file');
   const path = join(dir, 'a.json');
   await writeFile(path, 'x'.repeat(100));
   const read = await readRegularFile(path, 100);
@@ -146,7 +140,7 @@ test('readRegularFile reads a regular file and a file of exactly maxBytes', asyn
 });
 
 test('missing, symlinks, FIFOs, directories, devices and oversized files are told apart', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'safe-file');
   const regular = join(dir, 'regular.json');
   await writeFile(regular, '{}');
   const dangling = join(dir, 'dangling');
@@ -183,7 +177,7 @@ test('missing, symlinks, FIFOs, directories, devices and oversized files are tol
 });
 
 test('writeFileAtomicSync writes exclusively with mode 0600 and leaves a planted link alone', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'safe-file');
   const path = join(dir, 'sub', 'settings.json');
   writeFileAtomicSync(path, 'first');
   writeFileAtomicSync(path, 'second');
@@ -200,7 +194,7 @@ test('writeFileAtomicSync writes exclusively with mode 0600 and leaves a planted
 });
 
 test('a file system that cannot fsync a directory (EINVAL) still completes the write', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'safe-file');
   const path = join(dir, 'settings.json');
   const { fs } = recordingFs({ failAt: 'fsync dir', code: 'EINVAL' });
   await writeFileAtomic(path, 'new', { fs });

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { formatPasswordHash } from '../../src/device/accounts/password.js';
@@ -8,12 +7,12 @@ import { AccountsStore } from '../../src/device/accounts/store.js';
 import { SettingsStore } from '../../src/device/settings/store.js';
 import { deviceClaim } from '../../src/setup/claim.js';
 import { memoryLogger } from '../fakes/logger.js';
+import { tempDir } from '../fakes/temp-dir.js';
 
 const hash = (n: number) => formatPasswordHash({ ln: 10, r: 8, p: 1, salt: Buffer.alloc(16, n), hash: Buffer.alloc(32, n) });
 
 async function stores(t: TestContext) {
-  const dir = await mkdtemp(join(tmpdir(), 'picamd-claim-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const dir = await tempDir(t, 'claim');
   const logger = memoryLogger();
   const accounts = new AccountsStore({ file: join(dir, 'accounts.json'), logger });
   const settings = new SettingsStore({ base: {}, file: join(dir, 'settings.json'), logger, hasUsers: () => accounts.users.length > 0 });

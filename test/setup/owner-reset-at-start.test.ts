@@ -9,6 +9,7 @@ import { resetOwnerIfButtonHeld } from '../../src/setup/owner-reset-at-start.js'
 import { FakePinFactory, mockableTimers, tickMs } from '../fakes/gpio.js';
 import { memoryLogger } from '../fakes/logger.js';
 import { makeSysfsTree, sysfsLayouts } from '../fakes/sysfs.js';
+import { tempDir } from '../fakes/temp-dir.js';
 
 const INPUT = 539; // BCM 27 on the Pi 4 layout
 
@@ -38,8 +39,7 @@ test('the button held through start-up: the users are gone from the accounts fil
 });
 
 test('the setup-error marker: its reasons, or null when there is none', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'picamd-marker-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const dir = await tempDir(t, 'marker');
   assert.equal(readSetupErrorMarker(join(dir, 'setup-error')), null);
   await writeFile(join(dir, 'setup-error'), 'line 4: wifi_country: "UK" is not a two-letter ISO 3166 country code (e.g. GB, DE, US)\n');
   assert.deepEqual(readSetupErrorMarker(join(dir, 'setup-error')), ['line 4: wifi_country: "UK" is not a two-letter ISO 3166 country code (e.g. GB, DE, US)']);

@@ -1,19 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { formatPasswordHash } from '../../src/device/accounts/password.js';
 import { AccountsStore } from '../../src/device/accounts/store.js';
 import { resetOwner } from '../../src/setup/reset-owner.js';
 import { memoryLogger } from '../fakes/logger.js';
+import { tempDir } from '../fakes/temp-dir.js';
 
 const NOW = new Date('2026-11-30T14:00:00.000Z');
 const hash = (n: number) => formatPasswordHash({ ln: 10, r: 8, p: 1, salt: Buffer.alloc(16, n), hash: Buffer.alloc(32, n) });
 
 async function stateDir(t: TestContext) {
-  const dir = await mkdtemp(join(tmpdir(), 'picamd-state-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const dir = await tempDir(t, 'state');
   return { dir, settings: join(dir, 'settings.json'), accounts: join(dir, 'accounts.json'), privacy: join(dir, 'privacy.json') };
 }
 

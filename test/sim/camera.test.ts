@@ -16,6 +16,7 @@ import { parseSimArgs } from '../../src/sim/options.js';
 import { prerenderSimFrames } from '../../src/sim/frames.js';
 import { readSimStamp } from '../../src/sim/stamp.js';
 import { simSettingsSummary } from '../../src/sim/summary.js';
+import { tempDir } from '../fakes/temp-dir.js';
 import { processExists, waitFor } from '../fakes/wait.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -156,8 +157,7 @@ test('a bad setting value ends it at once with rpicam-vid\'s message', async () 
 });
 
 test('picamd\'s command line with every setting streams, and the settings show in the picture', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'picamd-sim-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = await tempDir(t, 'sim');
   const tuningFile = join(dir, 'tuning.json');
   writeFileSync(tuningFile, JSON.stringify({ version: 2.0, target: 'bcm2835', algorithms: [] }));
   const camera = configSchema.parse({

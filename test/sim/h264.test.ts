@@ -16,6 +16,7 @@ import { NalType, type AccessUnit } from '../../src/formats/h264/access-unit.js'
 import { AnnexBParser } from '../../src/formats/h264/annexb.js';
 import { buildStampSei } from '../../src/formats/h264/sei.js';
 import { simFfmpegArgs, simGopFrames, stampedAnnexB, type SimH264Settings } from '../../src/sim/h264.js';
+import { tempDir } from '../fakes/temp-dir.js';
 import { processExists, waitFor } from '../fakes/wait.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -255,8 +256,7 @@ test('without ffmpeg it fails as rpicam-vid fails: one ERROR line, exit status 2
 });
 
 test('an ffmpeg that fails (no libx264) ends the sim with its words and rpicam-vid\'s exit status', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'picamd-sim-ffmpeg-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = await tempDir(t, 'sim-ffmpeg');
   writeFileSync(join(dir, 'ffmpeg'), "#!/bin/sh\necho \"Unknown encoder 'libx264'\" >&2\nexit 8\n", { mode: 0o755 });
   const r = run(ARGV, { PATH: dir });
   assert.deepEqual(await r.exited, { code: 255, signal: null });

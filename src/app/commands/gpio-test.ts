@@ -3,7 +3,8 @@ import { DebouncedInput, type WatchablePin } from '../../integrations/gpio/butto
 import { describeOpenError, describePin, isUnavailable, prepareGpio } from '../../integrations/gpio/gpio.js';
 import { type InputPin, type OutputPin, type PinFactory } from '../../integrations/gpio/pins.js';
 import { headerChipLabels } from '../../integrations/gpio/sysfs.js';
-import { errorText, realTimers, type ClockTimers } from '../../platform/clock.js';
+import { realTimers, type ClockTimers } from '../../platform/clock.js';
+import { errorText } from '../../platform/errors.js';
 
 // `picamd gpio-test`: walks a person through the wiring on a real Pi. Blinks the LED, then prints
 // every button/switch change (raw edges and debounced presses) for a while. Run it with the

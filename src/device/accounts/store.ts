@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { errorText } from '../../platform/clock.js';
+import { errorText } from '../../platform/errors.js';
 import type { Logger } from '../../platform/log/logger.js';
 import { readRegularFile, writeFileAtomic, type SafeFs } from '../../platform/safe-file.js';
 import { parsePasswordHash, verifyPassword } from './password.js';

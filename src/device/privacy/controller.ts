@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../platform/log/logger.js';
-import { errorText } from '../../platform/clock.js';
+import { errorText } from '../../platform/errors.js';
 import type { LoadResult, PrivacySource, PrivacyState } from './store.js';
 
 export type { PrivacySource, PrivacyState } from './store.js';

@@ -1,14 +1,14 @@
 import type { CameraState } from '../camera/machine.js';
 import type { Logger } from '../../platform/log/logger.js';
-import { errorText } from '../../platform/clock.js';
-import type { CameraConfig, Config, GpioConfig, ServerConfig } from './schema.js';
+import { errorText } from '../../platform/errors.js';
+import type { CameraConfig, Config } from './schema.js';
 import { appliesOf, type SettingsStatus } from './store.js';
 import { deepEqual } from './tree.js';
 
-// Settings changes reach the services through here, one path: the store says what changed, each
-// service takes what it applies live, and a camera change is watched until the camera proves it
-// (a first frame: the settings become the last good ones) or refuses it (the run ends first: back
-// to the last good settings, quoting the camera's own error line).
+// A camera setting on trial: the camera takes the change, and it is watched until the camera proves
+// it (a first frame: the settings become the last good ones) or refuses it (the run ends first: back
+// to the last good settings, quoting the camera's own error line). Other services follow the
+// settings themselves (src/device/events.ts).
 
 export interface ApplyTargets {
   camera: {
@@ -16,12 +16,9 @@ export interface ApplyTargets {
     readonly lastErrorLine: string;
     status(): { state: CameraState; detail: string };
     on(event: 'state', listener: (state: CameraState, detail: string) => void): unknown;
+    off(event: 'state', listener: (state: CameraState, detail: string) => void): unknown;
   };
-  gpio: { reconfigure(config: GpioConfig): Promise<void> };
-  http: { setConfig(config: ServerConfig): void };
   logger: Logger;
-  /** Anything else that takes the new config live (MQTT, the log level, ...). */
-  live?: (next: Config, previous: Config, paths: readonly string[]) => void;
 }
 
 export interface ApplyStore {
@@ -29,6 +26,7 @@ export interface ApplyStore {
   rollback(reason?: string): Promise<unknown>;
   markGood(): Promise<void>;
   on(event: 'change', listener: (next: Config, previous: Config, paths: string[]) => void): unknown;
+  off(event: 'change', listener: (next: Config, previous: Config, paths: string[]) => void): unknown;
 }
 
 export type ApplyStatus = SettingsStatus | { state: 'applying'; message: string };
@@ -50,21 +48,23 @@ export class SettingsApplier {
     return this.store.status;
   }
 
+  private readonly onChange = (next: Config, previous: Config, paths: string[]) => this.apply(next, previous, paths);
+  private readonly onCameraState = (state: CameraState) => this.watch(state);
+
   start(): void {
-    this.store.on('change', (next, previous, paths) => this.apply(next, previous, paths));
-    this.targets.camera.on('state', (state) => this.watch(state));
+    this.store.on('change', this.onChange);
+    this.targets.camera.on('state', this.onCameraState);
+  }
+
+  /** Safe to call twice. */
+  stop(): void {
+    this.store.off('change', this.onChange);
+    this.targets.camera.off('state', this.onCameraState);
   }
 
   private apply(next: Config, previous: Config, paths: readonly string[]): void {
-    const { camera, gpio, http, logger } = this.targets;
-    const applies = appliesOf(paths);
-    // Users and open viewing have no `applies` class of their own: the server takes them live.
-    http.setConfig(next.server);
-    this.targets.live?.(next, previous, paths);
-    if (applies.has('gpio') && !deepEqual(previous.gpio, next.gpio)) {
-      gpio.reconfigure(next.gpio).catch((err: unknown) => logger.error(`re-opening the GPIO lines failed: ${errorText(err)}`));
-    }
-    if (applies.has('restart')) logger.info(`saved; takes effect at the next start: ${paths.join(', ')}`);
+    const { camera, logger } = this.targets;
+    if (appliesOf(paths).has('restart')) logger.info(`saved; takes effect at the next start: ${paths.join(', ')}`);
     if (!deepEqual(previous.camera, next.camera)) {
       const rollingBack = this.rollbackUnderWay;
       this.pending = { rollingBack };

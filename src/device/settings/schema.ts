@@ -4,7 +4,7 @@ import type { SettingGroup, SettingMeta } from './meta.js';
 import './meta.js';
 import { metricsSchema } from './metrics-schema.js';
 import { mqttSchema } from './mqtt-schema.js';
-import { proxyEntryProblem } from '../../web/server/forwarded.js';
+import { proxyEntryProblem } from '../../platform/net-address.js';
 
 // One schema for the whole config file. Defaults live here and nowhere else; every object is
 // strict, so a misspelt key is an error rather than a silently ignored setting. A leaf with

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { basename } from 'node:path';
 import type { Logger } from '../../platform/log/logger.js';
-import { errorText } from '../../platform/clock.js';
+import { errorText } from '../../platform/errors.js';
 import { readRegularFile, writeFileAtomic, type SafeFs } from '../../platform/safe-file.js';
 import type { LegacyUsers } from '../accounts/store.js';
 import type { Config } from './schema.js';

@@ -1,28 +1,6 @@
-// Cuts an H.264 Annex-B byte stream (rpicam-vid --codec h264 --inline -o -) into access units, one
-// coded picture each, from chunks of any size.
-//
-// NAL units: each follows a start code 00 00 01 (a 4-byte 00 00 00 01 is the same with a zero_byte in
-// front). A NAL unit ends where the next start code's zeros begin: zero bytes before a start code
-// (trailing_zero_8bits) belong to no NAL unit, and emulation prevention guarantees that a unit never
-// ends with 00 nor holds 00 00 00/01/02 (ITU-T H.264 7.4.1, B.1). Start codes are found with
-// Buffer.indexOf(0x01), checking the zeros before each candidate, also across chunk boundaries.
-//
-// Access units (7.4.1.2.3): a unit ends where the next begins. After a VCL NAL unit (a slice), an
-// AUD, SPS, PPS, SEI or a NAL unit of types 14-18 starts the next unit, and so does a slice whose
-// first_mb_in_slice is 0 (a new picture; 0 as ue(v) is a single 1 bit, the top bit of the byte after
-// the header). Before the first slice those NAL units belong to the unit they precede: SPS, PPS, SEI
-// and an IDR slice form one unit. rpicam-vid writes no AUDs, so a unit comes out when the first NAL
-// header of the next one arrives (the header is classified as soon as its byte(s) arrive, not when the
-// NAL unit ends), about one frame interval later.
-//
-// Pure: no timers, files or logging. Zero-copy: a NAL unit inside one chunk is a subarray of it; one
-// spanning chunks is joined once, when it ends. The parser keeps references to pushed chunks, so
-// callers must not reuse or modify them, and must treat emitted NAL units as read-only.
-//
-// Limits: Annex-B has no length fields, so bytes cut from a NAL unit (the camera died mid-write) or
-// garbage without a start code cannot be told from the unit's data; they stay in it. Slices are
-// assumed in picture order (no arbitrary slice order, which only Baseline allows and no Pi encoder
-// writes): a unit whose first slice does not start its picture is dropped as truncated.
+// Cuts an H.264 Annex-B byte stream (rpicam-vid --codec h264 --inline) into access units, one picture
+// each, from chunks of any size: with no lengths in Annex-B and no AUDs from rpicam-vid, a unit ends
+// where the next one's first NAL header arrives. Pure. How: docs/formats.md#h264-access-units.
 
 import { NalType, type AccessUnit } from './access-unit.js';
 import { readStampSei } from './sei.js';
@@ -99,6 +77,10 @@ function hasSliceHeader(type: number): boolean {
   return type === NalType.slice || type === 2 || type === NalType.idr;
 }
 
+/**
+ * Zero-copy: a NAL unit may be a subarray of a pushed chunk, and chunks of an unfinished one are kept,
+ * so callers must not modify buffers they push and must treat NAL units as read-only.
+ */
 export class AnnexBParser {
   private readonly maxAccessUnitBytes: number;
   /** Zero bytes at the end of the data pushed so far (they may begin a start code). */

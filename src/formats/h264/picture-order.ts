@@ -1,16 +1,6 @@
-// When each picture is shown, relative to when it is decoded: what an MP4 sample's composition time
-// offset says. An encoder with B-frames (libx264, which rpicam-vid uses where the Pi has no hardware
-// encoder, as on the Pi 5) sends a picture before the ones shown ahead of it; without the offsets a
-// player would show them in decode order, out of sequence.
-//
-// The order comes from the picture order count (ITU-T H.264 8.2.1) read from each picture's first
-// slice header. Only POC type 0 can reorder in practice (type 2 is decode order by definition; type 1,
-// which no camera encoder picamd knows uses, is taken as decode order too). The offset of a picture,
-// in frames, is its place in output order minus its place in decode order since the last IDR, plus
-// the reorder depth (so it is never negative): max_num_reorder_frames from the SPS's VUI, or a
-// guess that grows if a picture shows it was too small.
-//
-// Pure: no I/O.
+// When each picture is shown relative to when it is decoded (an MP4 sample's composition offset), from
+// its picture order count: with B-frames (libx264, as on the Pi 5) a player would otherwise show
+// pictures out of sequence. How the offset is found: docs/formats.md#picture-order. Pure: no I/O.
 
 import { BitReader, BitstreamError, unescapeRbsp } from './bits.js';
 import { NalType, type AccessUnit } from './access-unit.js';

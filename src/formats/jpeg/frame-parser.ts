@@ -1,34 +1,6 @@
-// Cuts a byte stream of concatenated JPEGs (rpicam-vid --codec mjpeg on stdout) into whole frames.
-//
-// Marker-aware rather than a search for FFD8/FFD9: after SOI the marker segments are walked by their
-// lengths, so an APP1/EXIF segment holding a thumbnail (with its own SOI..EOI) is skipped whole;
-// entropy-coded data is scanned for 0xFF with Buffer.indexOf, honouring FF00 stuffing and RST0-7;
-// later scans (progressive JPEG) and tables between them are walked the same way; EOI ends the frame.
-//
-// A frame cut in its scan may be followed by garbage that reads as a marker segment with a long
-// length; skipped blindly, that "payload" would swallow the next frames' SOIs, and everything from
-// where it ends to a later frame's EOI would come out as one corrupt frame. Two guards keep every SOI
-// visible once a frame has had its first scan:
-// - segment lengths are bounded by what the standard allows for each marker (SOS 8..14, DRI and DNL
-//   4, DQT at most 518, DHT at most 2186, SOFn 11..773); a length outside is `corrupt`;
-// - after the first SOS, segment payloads are searched (indexOf) for an SOI followed by a marker
-//   (FF D8 FF), also where that straddles the length bytes, the payload's end or chunk boundaries; one
-//   is `truncated` and starts the next frame. A camera writes no APPn, COM or DQT after a scan, and no
-//   valid DHT holds FF D8 FF, so only garbage or a cut frame trips it. Before the first SOS, APPn and
-//   COM payloads are still skipped whole: that is where EXIF thumbnails live.
-//
-// Pure: no timers, files or logging. Zero-copy: a frame inside one chunk is returned as a subarray of
-// that chunk; a frame spanning chunks is joined once, at its EOI. The parser keeps references to the
-// chunks of an unfinished frame, so callers must not reuse or modify buffers they have pushed, and
-// must treat emitted frames as read-only (they may share memory with the pushed chunk).
-//
-// Limits: before a frame's first SOS, payloads are skipped by length unseen (they may legally hold
-// FFD8), so a frame cut there, inside a payload (e.g. the camera died mid-APP1) or followed by garbage
-// that reads as a long segment, cannot be seen as cut: the skip may swallow the next SOI, and the
-// parser resynchronises one frame later via `corrupt` (unless the skip lands exactly on a later
-// frame's marker). Call reset() when the producer restarts so this never happens at a restart. And an
-// FF D9 right after a cut scan (in garbage, or made by the scan's last 0xFF and the next byte) is an
-// EOI to any framer: the cut frame comes out.
+// Cuts the camera's stream of concatenated JPEGs into whole frames by walking marker segments by their
+// lengths (not a search for FFD8/FFD9), so neither an EXIF thumbnail nor garbage after a cut frame ends
+// or swallows one. Pure. How it reads, its guards and limits: docs/formats.md#jpeg-frames.
 
 /**
  * Why bytes were thrown away. Every count is of events, not bytes.
@@ -53,7 +25,7 @@ export interface FrameParserOptions {
   maxFrameBytes: number;
 }
 
-// Parser states. Numbers rather than strings: the switch runs once per marker byte.
+// Parser states, one method each (see step()). Numbers rather than strings: the switch runs once per marker byte.
 const SEEK = 0; // outside a frame, looking for SOI
 const SEEK_FF = 1; // outside a frame, the previous chunk ended with 0xFF
 const MARKER = 2; // inside a frame, expecting 0xFF (start of the next marker)
@@ -103,6 +75,10 @@ const FF_BYTE: Buffer = Buffer.from([0xff]);
 /** An SOI that arrived in earlier chunks, seen as one once the marker after it arrived. */
 const SOI_BYTES: Buffer = Buffer.from([0xff, SOI]);
 
+/**
+ * Zero-copy: a frame may be a subarray of a pushed chunk, and the chunks of an unfinished frame are
+ * kept, so callers must not modify buffers they push and must treat frames as read-only.
+ */
 export class FrameParser {
   private readonly maxFrameBytes: number;
   private state: State = SEEK;
@@ -167,190 +143,234 @@ export class FrameParser {
     const out: Buffer[] = [];
     this.out = out;
     this.start = 0;
-    const end = chunk.length;
     let pos = 0;
-    let state = this.state;
-
-    while (pos < end) {
-      switch (state) {
-        case SEEK: {
-          const ff = chunk.indexOf(0xff, pos);
-          if (ff === -1) {
-            this.garbage();
-            pos = end;
-          } else {
-            if (ff > pos) this.garbage();
-            if (ff + 1 === end) {
-              state = SEEK_FF;
-              pos = end;
-            } else if (chunk[ff + 1] === SOI) {
-              this.beginFrame(ff);
-              pos = ff + 2;
-              state = MARKER;
-            } else {
-              // A stray 0xFF; the byte after it may be the 0xFF of an SOI, so look again from there.
-              this.garbage();
-              pos = ff + 1;
-            }
-          }
-          break;
-        }
-        case SEEK_FF: {
-          if (chunk[pos] === SOI) {
-            this.beginFrame(-1); // pos is 0
-            pos++;
-            state = MARKER;
-          } else {
-            this.garbage();
-            state = SEEK;
-          }
-          break;
-        }
-        case MARKER: {
-          if (chunk[pos] === 0xff) {
-            pos++;
-            state = MARKER_FF;
-          } else {
-            state = this.corrupt();
-          }
-          break;
-        }
-        case MARKER_FF: {
-          const code = chunk[pos]!;
-          if (code === 0xff) {
-            pos++; // fill byte
-          } else if (code === SOI) {
-            state = this.truncated(pos - 1);
-            pos++;
-          } else if (code === EOI) {
-            pos++;
-            state = this.endFrame(chunk, pos);
-          } else if (code === TEM || (code >= RST0 && code <= RST7)) {
-            pos++; // standalone marker, no length
-            state = MARKER;
-          } else if (code < 0xc0) {
-            state = this.corrupt(); // 0x00 or a reserved code
-          } else {
-            this.marker = code;
-            pos++;
-            state = LENGTH_HI;
-          }
-          break;
-        }
-        case LENGTH_HI: {
-          this.lengthHi = chunk[pos++]!;
-          state = LENGTH_LO;
-          break;
-        }
-        case LENGTH_LO: {
-          const lo = chunk[pos]!;
-          const length = (this.lengthHi << 8) | lo;
-          const outOfBounds = length < MIN_LENGTH[this.marker]! || length > MAX_LENGTH[this.marker]!;
-          if (this.lengthHi === 0xff && lo === SOI && (this.sawScan || outOfBounds)) {
-            // An SOI where a length was expected. (Before a scan, an APPn may be 0xFFD8 bytes long.)
-            state = this.truncated(pos - 1);
-            pos++;
-          } else if (outOfBounds) {
-            state = this.corrupt(); // resynchronise from this byte: it may be the 0xFF of an SOI
-          } else {
-            pos++;
-            this.skipRemaining = length - 2;
-            if (this.skipRemaining === 0) state = this.afterSegment();
-            else if (!this.sawScan) state = SKIP;
-            else state = lo === 0xff ? SCAN_SKIP_FF : SCAN_SKIP; // the length's low byte may start an SOI
-          }
-          break;
-        }
-        case SKIP: {
-          // Segment payloads before the first scan (EXIF thumbnails included) are jumped over.
-          const n = Math.min(this.skipRemaining, end - pos);
-          pos += n;
-          this.skipRemaining -= n;
-          if (this.skipRemaining === 0) state = this.afterSegment();
-          break;
-        }
-        case SCAN_SKIP: {
-          // Jump from 0xFF to 0xFF within the payload; each one is checked for D8 FF after it.
-          const limit = Math.min(end, pos + this.skipRemaining);
-          const ff = chunk.indexOf(0xff, pos);
-          if (ff === -1 || ff >= limit) {
-            this.skipRemaining -= limit - pos;
-            pos = limit;
-            if (this.skipRemaining === 0) state = this.afterSegment();
-          } else {
-            this.skipRemaining -= ff + 1 - pos;
-            pos = ff + 1;
-            state = SCAN_SKIP_FF;
-          }
-          break;
-        }
-        case SCAN_SKIP_FF: {
-          if (chunk[pos] === SOI) {
-            if (this.skipRemaining === 0) {
-              // The payload ended with 0xFF and D8 stands where a marker was expected: an SOI.
-              state = this.truncated(pos - 1);
-            } else {
-              this.skipRemaining--;
-              state = SCAN_SKIP_FFD8;
-            }
-            pos++;
-          } else {
-            state = this.skipRemaining === 0 ? this.afterSegment() : SCAN_SKIP; // this byte, again
-          }
-          break;
-        }
-        case SCAN_SKIP_FFD8: {
-          if (chunk[pos] === 0xff) {
-            state = this.truncated(pos - 2); // FF D8 FF: an SOI and the first marker of a frame
-          } else {
-            state = this.skipRemaining === 0 ? this.afterSegment() : SCAN_SKIP; // this byte, again
-          }
-          break;
-        }
-        case ENTROPY: {
-          // Hot loop: jump from 0xFF to 0xFF, stepping over FF00 and RSTn without leaving this case.
-          let ff = chunk.indexOf(0xff, pos);
-          while (ff !== -1 && ff + 1 < end) {
-            const code = chunk[ff + 1]!;
-            if (code !== 0x00 && (code < RST0 || code > RST7)) break;
-            ff = chunk.indexOf(0xff, ff + 2);
-          }
-          if (ff === -1) {
-            pos = end;
-          } else {
-            pos = ff + 1;
-            state = ENTROPY_FF;
-          }
-          break;
-        }
-        case ENTROPY_FF: {
-          const code = chunk[pos]!;
-          if (code === 0x00 || (code >= RST0 && code <= RST7)) {
-            pos++; // stuffed 0xFF, or a restart marker inside the scan
-            state = ENTROPY;
-          } else if (code === 0xff) {
-            pos++; // fill byte
-          } else {
-            state = MARKER_FF; // the scan has ended: handle this code as a marker, without consuming it
-          }
-          break;
-        }
-      }
-    }
-
-    this.state = state;
-    if (state !== SEEK && state !== SEEK_FF && !this.discarding && this.start < end) {
-      const piece = chunk.subarray(this.start, end);
-      this.pieces.push(piece);
-      this.pendingBytes += piece.length;
-      if (this.pendingBytes > this.maxFrameBytes) {
-        this.dropCounts.oversize++;
-        this.clearFrame();
-        this.discarding = true;
-      }
-    }
+    while (pos < chunk.length) pos = this.step(chunk, pos);
+    this.holdUnfinished(chunk);
     this.out = NO_FRAMES;
     return out;
+  }
+
+  /** Runs the current state on `chunk` from `pos`; returns where the next step starts. */
+  private step(chunk: Buffer, pos: number): number {
+    switch (this.state) {
+      case SEEK:
+        return this.seekSoi(chunk, pos);
+      case SEEK_FF:
+        return this.seekSoiAfterFF(chunk, pos);
+      case MARKER:
+        return this.expectMarker(chunk, pos);
+      case MARKER_FF:
+        return this.markerCode(chunk, pos);
+      case LENGTH_HI:
+        return this.lengthHigh(chunk, pos);
+      case LENGTH_LO:
+        return this.lengthLow(chunk, pos);
+      case SKIP:
+        return this.skipPayload(chunk, pos);
+      case SCAN_SKIP:
+        return this.searchPayload(chunk, pos);
+      case SCAN_SKIP_FF:
+        return this.searchPayloadAfterFF(chunk, pos);
+      case SCAN_SKIP_FFD8:
+        return this.searchPayloadAfterFFD8(chunk, pos);
+      case ENTROPY:
+        return this.entropy(chunk, pos);
+      case ENTROPY_FF:
+        return this.entropyAfterFF(chunk, pos);
+    }
+  }
+
+  // Between frames.
+
+  /** Looks for the next SOI; the bytes before it are garbage. */
+  private seekSoi(chunk: Buffer, pos: number): number {
+    const end = chunk.length;
+    const ff = chunk.indexOf(0xff, pos);
+    if (ff === -1) {
+      this.garbage();
+      return end;
+    }
+    if (ff > pos) this.garbage();
+    if (ff + 1 === end) {
+      this.state = SEEK_FF;
+      return end;
+    }
+    if (chunk[ff + 1] === SOI) {
+      this.beginFrame(ff);
+      this.state = MARKER;
+      return ff + 2;
+    }
+    // A stray 0xFF; the byte after it may be the 0xFF of an SOI, so look again from there.
+    this.garbage();
+    return ff + 1;
+  }
+
+  /** The previous chunk ended with 0xFF: an SOI if this one starts with D8 (pos is 0). */
+  private seekSoiAfterFF(chunk: Buffer, pos: number): number {
+    if (chunk[pos] === SOI) {
+      this.beginFrame(-1);
+      this.state = MARKER;
+      return pos + 1;
+    }
+    this.garbage();
+    this.state = SEEK;
+    return pos;
+  }
+
+  // Markers.
+
+  /** Between segments the next byte must be the 0xFF of a marker. */
+  private expectMarker(chunk: Buffer, pos: number): number {
+    if (chunk[pos] === 0xff) {
+      this.state = MARKER_FF;
+      return pos + 1;
+    }
+    this.state = this.corrupt();
+    return pos;
+  }
+
+  /** After 0xFF: the marker code says what follows. */
+  private markerCode(chunk: Buffer, pos: number): number {
+    const code = chunk[pos]!;
+    if (code === 0xff) return pos + 1; // fill byte
+    if (code === SOI) {
+      this.state = this.truncated(pos - 1);
+      return pos + 1;
+    }
+    if (code === EOI) {
+      this.state = this.endFrame(chunk, pos + 1);
+      return pos + 1;
+    }
+    if (code === TEM || (code >= RST0 && code <= RST7)) {
+      this.state = MARKER; // standalone marker, no length
+      return pos + 1;
+    }
+    if (code < 0xc0) {
+      this.state = this.corrupt(); // 0x00 or a reserved code
+      return pos;
+    }
+    this.marker = code;
+    this.state = LENGTH_HI;
+    return pos + 1;
+  }
+
+  // Segment lengths.
+
+  private lengthHigh(chunk: Buffer, pos: number): number {
+    this.lengthHi = chunk[pos]!;
+    this.state = LENGTH_LO;
+    return pos + 1;
+  }
+
+  /** The length is checked against its marker's bounds; then the payload is skipped or searched. */
+  private lengthLow(chunk: Buffer, pos: number): number {
+    const lo = chunk[pos]!;
+    const length = (this.lengthHi << 8) | lo;
+    const outOfBounds = length < MIN_LENGTH[this.marker]! || length > MAX_LENGTH[this.marker]!;
+    if (this.lengthHi === 0xff && lo === SOI && (this.sawScan || outOfBounds)) {
+      // An SOI where a length was expected. (Before a scan, an APPn may be 0xFFD8 bytes long.)
+      this.state = this.truncated(pos - 1);
+      return pos + 1;
+    }
+    if (outOfBounds) {
+      this.state = this.corrupt(); // resynchronise from this byte: it may be the 0xFF of an SOI
+      return pos;
+    }
+    this.skipRemaining = length - 2;
+    if (this.skipRemaining === 0) this.state = this.afterSegment();
+    else if (!this.sawScan) this.state = SKIP;
+    else this.state = lo === 0xff ? SCAN_SKIP_FF : SCAN_SKIP; // the length's low byte may start an SOI
+    return pos + 1;
+  }
+
+  // Segment payloads.
+
+  /** Before the first scan (EXIF thumbnails included) a payload is jumped over. */
+  private skipPayload(chunk: Buffer, pos: number): number {
+    const n = Math.min(this.skipRemaining, chunk.length - pos);
+    this.skipRemaining -= n;
+    if (this.skipRemaining === 0) this.state = this.afterSegment();
+    return pos + n;
+  }
+
+  /** After the first scan: jump from 0xFF to 0xFF within the payload; each one is checked for D8 FF after it. */
+  private searchPayload(chunk: Buffer, pos: number): number {
+    const limit = Math.min(chunk.length, pos + this.skipRemaining);
+    const ff = chunk.indexOf(0xff, pos);
+    if (ff === -1 || ff >= limit) {
+      this.skipRemaining -= limit - pos;
+      if (this.skipRemaining === 0) this.state = this.afterSegment();
+      return limit;
+    }
+    this.skipRemaining -= ff + 1 - pos;
+    this.state = SCAN_SKIP_FF;
+    return ff + 1;
+  }
+
+  private searchPayloadAfterFF(chunk: Buffer, pos: number): number {
+    if (chunk[pos] !== SOI) {
+      this.state = this.skipRemaining === 0 ? this.afterSegment() : SCAN_SKIP; // this byte, again
+      return pos;
+    }
+    if (this.skipRemaining === 0) {
+      // The payload ended with 0xFF and D8 stands where a marker was expected: an SOI.
+      this.state = this.truncated(pos - 1);
+    } else {
+      this.skipRemaining--;
+      this.state = SCAN_SKIP_FFD8;
+    }
+    return pos + 1;
+  }
+
+  private searchPayloadAfterFFD8(chunk: Buffer, pos: number): number {
+    if (chunk[pos] === 0xff) {
+      this.state = this.truncated(pos - 2); // FF D8 FF: an SOI and the first marker of a frame
+    } else {
+      this.state = this.skipRemaining === 0 ? this.afterSegment() : SCAN_SKIP; // this byte, again
+    }
+    return pos;
+  }
+
+  // Entropy-coded data.
+
+  /** The hot loop: jump from 0xFF to 0xFF, stepping over FF00 and RSTn without leaving it. */
+  private entropy(chunk: Buffer, pos: number): number {
+    const end = chunk.length;
+    let ff = chunk.indexOf(0xff, pos);
+    while (ff !== -1 && ff + 1 < end) {
+      const code = chunk[ff + 1]!;
+      if (code !== 0x00 && (code < RST0 || code > RST7)) break;
+      ff = chunk.indexOf(0xff, ff + 2);
+    }
+    if (ff === -1) return end;
+    this.state = ENTROPY_FF;
+    return ff + 1;
+  }
+
+  private entropyAfterFF(chunk: Buffer, pos: number): number {
+    const code = chunk[pos]!;
+    if (code === 0x00 || (code >= RST0 && code <= RST7)) {
+      this.state = ENTROPY; // stuffed 0xFF, or a restart marker inside the scan
+      return pos + 1;
+    }
+    if (code === 0xff) return pos + 1; // fill byte
+    this.state = MARKER_FF; // the scan has ended: handle this code as a marker, without consuming it
+    return pos;
+  }
+
+  // Frames.
+
+  /** Keeps the rest of a chunk that ends inside a frame, until the frame grows past maxFrameBytes. */
+  private holdUnfinished(chunk: Buffer): void {
+    if (!this.inFrame() || this.discarding || this.start >= chunk.length) return;
+    const piece = chunk.subarray(this.start);
+    this.pieces.push(piece);
+    this.pendingBytes += piece.length;
+    if (this.pendingBytes > this.maxFrameBytes) {
+      this.dropCounts.oversize++;
+      this.clearFrame();
+      this.discarding = true;
+    }
   }
 
   private inFrame(): boolean {

@@ -1,18 +1,6 @@
-// Turns H.264 access units into fragmented MP4 (ISO/IEC 14496-12 and 14496-15): an initialisation
-// segment (ftyp + moov) whenever the parameter sets change, then one fragment (moof + mdat) per
-// access unit. What browsers' Media Source Extensions take with appendBuffer, and what ffmpeg, VLC
-// and go2rtc read from `/stream.mp4` as one endless file.
-//
-// One fragment per picture keeps the latency at one frame. The fragment is a single Buffer of its
-// exact size, the NAL units copied into it once: every viewer is sent the same Buffer.
-//
-// Decode times come from the arrival times the caller passes (monotonic milliseconds), counted from
-// the first packaged unit, strictly increasing, with steps bounded so that browsers never see a
-// discontinuity mid-group (nextDecodeTime); each sample lasts the nominal frame period.
-// Each sample's composition time offset (when it is shown) comes from its picture order count, so a
-// stream with B-frames plays in the right order (picture-order.ts).
-//
-// Pure: no I/O, no clock.
+// Turns H.264 access units into fragmented MP4 for MSE and `/stream.mp4`: an init segment whenever the
+// parameter sets change, then one fragment per picture (one frame of latency, one Buffer shared by every
+// viewer). Decode and composition times: docs/formats.md#fragmented-mp4. Pure: no I/O, no clock.
 
 import { NalType, type AccessUnit } from '../h264/access-unit.js';
 import { BitstreamError } from '../h264/bits.js';

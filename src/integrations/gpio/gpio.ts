@@ -1,10 +1,13 @@
+import type { DeviceEvents } from '../../device/events.js';
 import type { GpioConfig } from '../../device/settings/schema.js';
+import { deepEqual } from '../../device/settings/tree.js';
 import type { Logger } from '../../platform/log/logger.js';
 import { DebouncedInput, inputAction } from './button.js';
 import { LedDriver, ledModeFor, type CameraState, type LedMode } from './led-pattern.js';
 import { groupFix, type GpioUnavailable, type InputPin, type OutputPin, type PinFactory } from './pins.js';
 import { resolveBcmPins, type ResolvedPin } from './sysfs.js';
-import { errorCode, errorText, realTimers, type ClockTimers } from '../../platform/clock.js';
+import { realTimers, type ClockTimers } from '../../platform/clock.js';
+import { errorCode, errorText } from '../../platform/errors.js';
 
 // The status LED and the privacy button/switch. GPIO is a nicety next to the stream: anything that
 // goes wrong here is one clear warning and the camera carries on.
@@ -120,6 +123,19 @@ export class GpioService {
     this.timers = deps.timers ?? realTimers;
     this.log = deps.logger;
     this.config = deps.config;
+  }
+
+  /** The LED follows the camera; new pins or polarity from the settings re-open the lines. */
+  follow(events: DeviceEvents): () => void {
+    const offCamera = events.on('camera', (state) => this.setCameraState(state));
+    const offSettings = events.on('settings', (next, previous) => {
+      if (deepEqual(previous.gpio, next.gpio)) return;
+      this.reconfigure(next.gpio).catch((err: unknown) => this.log.error(`re-opening the GPIO lines failed: ${errorText(err)}`));
+    });
+    return () => {
+      offCamera();
+      offSettings();
+    };
   }
 
   /** New pins or polarity from the settings: the lines are released and opened again. */

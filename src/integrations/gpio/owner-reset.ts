@@ -4,7 +4,8 @@ import { DebouncedInput } from './button.js';
 import { describeOpenError, isUnavailable, prepareGpio } from './gpio.js';
 import { LedDriver } from './led-pattern.js';
 import type { InputPin, OutputPin, PinFactory } from './pins.js';
-import { errorText, type ClockTimers } from '../../platform/clock.js';
+import { type ClockTimers } from '../../platform/clock.js';
+import { errorText } from '../../platform/errors.js';
 
 // The owner reset by hand: hold the privacy button while picamd starts, keep holding for 10 s
 // (the LED flickers), release it when the LED turns solid (within 10 s). Only then is the owner

@@ -1,7 +1,7 @@
 import { openSync, closeSync, constants } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Gpio as OnoffGpio, Direction, Edge } from 'onoff';
-import { errorCode, errorText } from '../../platform/clock.js';
+import { errorCode, errorText } from '../../platform/errors.js';
 
 // The narrow pin interface the rest of picamd uses, and its onoff implementation. Levels are
 // logical booleans (true = LED on / button pressed / switch on): activeLow is applied by the kernel

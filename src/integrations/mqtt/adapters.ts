@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { CameraStatus } from '../../device/camera/supervisor.js';
 import type { SetResult } from '../../device/privacy/controller.js';
 import type { PrivacyResult } from './service.js';
@@ -34,17 +33,6 @@ export function mqttStatusSnapshot(s: StatusSources): StatusSnapshot {
     uptimeS: Math.max(0, (s.nowMs - s.startedAtMs) / 1000),
     privacy: s.privacy.enabled,
   };
-}
-
-/** The board's model for Home Assistant's device card, e.g. "Raspberry Pi Zero 2 W Rev 1.0". */
-export function deviceModel(read: () => string = () => readFileSync('/proc/device-tree/model', 'utf8')): string {
-  try {
-    // The device tree string ends in a NUL.
-    const model = read().replace(/\0/g, '').trim();
-    return model.length > 0 ? model : 'unknown board';
-  } catch {
-    return 'unknown board';
-  }
 }
 
 /** The page's address as Home Assistant's "Visit" link: http://<host>.local/ with a port only when it is not the default. */

@@ -2,9 +2,11 @@ import { EventEmitter } from 'node:events';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { connect as netConnect, isIP } from 'node:net';
+import type { DeviceEvents } from '../../device/events.js';
 import { parseBrokerUrl, type MqttConfig } from '../../device/settings/mqtt-schema.js';
 import type { Logger } from '../../platform/log/logger.js';
-import { errorText, type Now, type TimeoutTimers } from '../../platform/clock.js';
+import { type Now, type TimeoutTimers } from '../../platform/clock.js';
+import { errorText } from '../../platform/errors.js';
 import { MqttConnection, type CloseKind, type MqttSocket } from './connection.js';
 import { buildDiscovery, buildRemoval, PAYLOAD_OFFLINE, PAYLOAD_ONLINE, type DiscoveryOptions } from './discovery.js';
 import { parsePrivacyCommand, statePayload, type StatusSnapshot } from './state.js';
@@ -204,6 +206,21 @@ export class MqttService extends EventEmitter<{ status: [MqttStatus] }> {
 
   private keyFor(config: MqttConfig): string {
     return JSON.stringify([config, this.deps.device()]);
+  }
+
+  /**
+   * The state document follows the camera and privacy; a change of the MQTT settings or of the
+   * device name (the discovery's device card) reconnects.
+   */
+  follow(events: DeviceEvents): () => void {
+    const offs = [
+      events.on('camera', () => this.stateChanged()),
+      events.on('privacy', () => this.stateChanged()),
+      events.on('settings', (next, _previous, paths) => {
+        if (paths.some((p) => p.startsWith('mqtt') || p === 'server.deviceName')) void this.reconfigure(next.mqtt);
+      }),
+    ];
+    return () => offs.forEach((off) => off());
   }
 
   /** picamd's state changed (privacy, camera state): publish the state document now. */

@@ -1,55 +1,17 @@
 // The device's JSON API for settings, users and setup: one request function that turns every
 // answer (or no answer) into a plain result, so the views only decide what to say.
 
+import type { MeDocument, OpenViewingConfirmation, Role, SettingsDocument, SetupRequest, SetupState, UsersDocument } from '../api/types.js';
 import { httpUrl, type Fetch, type PageLocation } from './net.js';
 
 export type Failure = { ok: false; status: number; error: string; message: string; problems: string[] };
 export type Result<T> = { ok: true; status: number; body: T; etag: string } | Failure;
 
-export interface SettingsStatus {
-  state: 'ok' | 'applying' | 'rolled-back' | 'fallback';
-  message: string;
-}
-
-export interface SettingsDocument {
-  values: Record<string, unknown>;
-  origins: Record<string, string>;
-  status: SettingsStatus;
-}
-
-export type Role = 'owner' | 'viewer';
-
-export interface UsersDocument {
-  users: Array<{ name: string; role?: Role; inConfig?: boolean }>;
-  me: string | null;
-  openViewing: boolean;
-}
-
-/** GET /api/me: who this page is logged in as (role null: nobody, e.g. open viewing). */
-export interface MeDocument {
-  name: string | null;
-  role: Role | null;
-  mayTogglePrivacy: boolean;
-  passwordMinimum: number;
-}
-
-export interface SetupState {
-  claimed: boolean;
-  deviceName: string;
-  openViewing: boolean;
-  /** The device's password minimum (older devices do not say). */
-  passwordMinimum?: number;
-}
-
-export interface SetupRequest {
-  user: string;
-  password: string;
-  deviceName: string;
-  openViewing: boolean;
-}
+export type { MeDocument, Role, SettingsDocument, SettingsStatus, SetupRequest, SetupState, UsersDocument } from '../api/types.js';
 
 /** The words the device wants before it lets anyone watch without a password. */
-export const OPEN_VIEWING_CONFIRMATION = 'I understand';
+export const OPEN_VIEWING_CONFIRMATION: OpenViewingConfirmation = 'I understand';
+
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 

@@ -1,37 +1,9 @@
 // From the /api/status document to what the page shows: plain functions, no DOM, so they are
 // tested under Node and the page has one renderer for the WebSocket, polling and POST answers.
 
-/** `waiting`: the previous camera process is still exiting; a new one starts (or backs off) after. */
-export type CameraState = 'stopped' | 'starting' | 'streaming' | 'backoff' | 'paused' | 'waiting';
-export type PrivacySource = 'button' | 'switch' | 'api' | 'boot';
+import type { CameraState, DeviceStatus, PrivacySource } from '../api/types.js';
 
-/** The parts of /api/status the page uses (src/observe/status.ts builds it). */
-export interface DeviceStatus {
-  /** `time`: the device's clock (ISO 8601) when it built the document, when it reports one. */
-  device: { name: string; version: string; uptimeSeconds: number; time?: string };
-  camera: {
-    state: CameraState;
-    detail: string;
-    width: number;
-    height: number;
-    framerate: number;
-    fps: number;
-    /** Devices with an H.264 mode say which codec the camera sends; MJPEG when absent. */
-    codec?: 'mjpeg' | 'h264';
-    /** Whether this board encodes H.264 in hardware (a Pi 5 does not). */
-    h264Encoder?: { hardware: boolean; note: string };
-  };
-  stream: { viewers: number; maxViewers: number };
-  privacy: {
-    enabled: boolean;
-    source: PrivacySource;
-    since: string;
-    /** Set by devices that report a latching switch holding privacy on. */
-    heldBySwitch?: boolean;
-  };
-  /** Devices with page settings: whether settings are being applied, or were rolled back and why. */
-  settings?: { state: 'ok' | 'applying' | 'rolled-back' | 'fallback'; message: string };
-}
+export type { CameraState, DeviceStatus, PrivacySource };
 
 export type Tone = 'live' | 'busy' | 'bad' | 'private' | 'idle';
 
@@ -115,6 +87,7 @@ const SOURCE_TEXT: Record<PrivacySource, string> = {
   button: 'with the button on the device',
   switch: 'with the privacy switch on the device',
   api: 'from the web',
+  mqtt: 'from home automation (MQTT)',
   boot: 'at start-up',
 };
 

@@ -1,4 +1,5 @@
 import type { WebSocket } from 'uWebSockets.js';
+import type { DeviceEvents } from '../../device/events.js';
 import type { Logger } from '../../platform/log/logger.js';
 import type { IntervalTimers } from '../../platform/clock.js';
 import type { Request } from '../server/request.js';
@@ -151,6 +152,16 @@ export class EventHub {
    * Something changed (privacy, camera state): every page gets the new status. Calls within one
    * turn of the event loop send one message, built after the last of them.
    */
+  /** Pushes the status whenever the camera, privacy or the settings change. */
+  follow(events: DeviceEvents): () => void {
+    const offs = [
+      events.on('camera', () => this.publishStatus()),
+      events.on('privacy', () => this.publishStatus()),
+      events.on('settings', () => this.publishStatus()),
+    ];
+    return () => offs.forEach((off) => off());
+  }
+
   publishStatus(): void {
     if (this.pending || this.clients.size === 0) return;
     this.pending = true;

@@ -1,3 +1,4 @@
+import type { OpenViewingConfirmation } from '../api/types.js';
 import { loggableName } from '../server/auth/headers.js';
 import type { AccountsResult, AccountView } from '../../device/accounts/store.js';
 import { MIN_PASSWORD, ROLES, type Role } from '../../device/accounts/rules.js';
@@ -13,7 +14,7 @@ import type { Router, Session } from '../server/router.js';
 // current one required; your other sessions end), and open viewing, only with an explicit
 // confirmation. Every route here is the owners', but GET /api/me and your own password.
 
-export const OPEN_VIEWING_CONFIRMATION = 'I understand';
+export const OPEN_VIEWING_CONFIRMATION: OpenViewingConfirmation = 'I understand';
 
 export interface UsersPort {
   list(): AccountView[];

@@ -12,6 +12,7 @@ import { Authenticator, type ConfiguredUser } from './auth/authenticator.js';
 import type { Role } from '../../device/accounts/rules.js';
 import { UserConnections } from './user-connections.js';
 import type { ServerConfig } from '../../device/settings/schema.js';
+import type { DeviceEvents } from '../../device/events.js';
 import type { Logger } from '../../platform/log/logger.js';
 import { realTimers, type IntervalTimers, type Now } from '../../platform/clock.js';
 import type { Broadcaster } from '../../media/broadcaster.js';
@@ -20,7 +21,7 @@ import type { VideoFeed } from '../../media/video-feed.js';
 import type { MjpegViewer } from '../streaming/mjpeg-viewer.js';
 import { mp4StreamReply } from '../streaming/mp4-route.js';
 import type { Mp4Viewer } from '../streaming/mp4-viewer.js';
-import { trustedProxies, type TrustedProxies } from './forwarded.js';
+import { trustedProxies, type TrustedProxies } from '../../platform/net-address.js';
 import { deviceHostNames } from './host.js';
 import { sessionCookie } from './login.js';
 import { json, NO_STORE, problem, type Response } from './response.js';
@@ -109,6 +110,16 @@ export class HttpServer {
    * host names, trusted proxies and open viewing. The users come through setUsers(). The address,
    * port and TLS take effect at the next start.
    */
+  follow(events: DeviceEvents): () => void {
+    // Open viewing has no `applies` class of its own: the server takes it live, and the users too.
+    const offSettings = events.on('settings', (next) => this.setConfig(next.server));
+    const offUsers = events.on('users', (users, ended) => this.setUsers(users, ended));
+    return () => {
+      offSettings();
+      offUsers();
+    };
+  }
+
   setConfig(next: ServerConfig): void {
     this.deps.broadcaster.setLimit(next.maxViewers);
     this.deps.video?.feed.setLimit(next.maxViewers);

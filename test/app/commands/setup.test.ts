@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parsePasswordHash, verifyPassword } from '../../../src/device/accounts/password.js';
 import { CMDLINE, makeScratchRoot } from '../../fakes/scratch-root.js';
+import { tempDir } from '../../fakes/temp-dir.js';
 
 // `picamd apply-setup` and `picamd reset-owner` as the service and a person run them: the built
 // dist/main.js in a child process, on a scratch root; the setup file travels through a real FAT
@@ -28,8 +28,7 @@ const sh = (cmd: string, args: string[]) => {
 
 /** A FAT32 boot partition image holding cmdline.txt and the setup file, like the card's first partition. */
 async function fatImage(t: TestContext, setup: Buffer): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'picamd-fat-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const dir = await tempDir(t, 'fat');
   const img = join(dir, 'boot.fat');
   sh('truncate', ['-s', '40M', img]);
   sh('mkfs.vfat', ['-F', '32', '-n', 'bootfs', img]);

@@ -1,21 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { formatPasswordHash, hashPassword } from '../../../src/device/accounts/password.js';
 import { AccountsStore, accountsTextWithOwner, type AccountsResult, type LegacyUsers } from '../../../src/device/accounts/store.js';
 import { recordingFs } from '../../fakes/fs.js';
 import { memoryLogger } from '../../fakes/logger.js';
+import { tempDir as scratch } from '../../fakes/temp-dir.js';
 
 const hash = (n: number) => formatPasswordHash({ ln: 10, r: 8, p: 1, salt: Buffer.alloc(16, n), hash: Buffer.alloc(32, n) });
 const NOW = new Date('2026-12-07T02:00:00.000Z');
 
-async function tempDir(t: TestContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'picamd-accounts-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (t: TestContext) => scratch(t, 'accounts');
 
 function store(dir: string, options: { legacy?: LegacyUsers; configUsers?: Array<{ name: string; passwordHash: string }>; fs?: ReturnType<typeof recordingFs>['fs'] } = {}) {
   const logger = memoryLogger();

@@ -1,30 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm, writeFile, mkdir, symlink, stat } from 'node:fs/promises';
+import { readFile, readdir, writeFile, mkdir, symlink, stat } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PrivacyStore } from '../../../src/device/privacy/store.js';
 import { recordingFs, writeSteps } from '../../fakes/fs.js';
 import { memoryLogger } from '../../fakes/logger.js';
+import { tempDir } from '../../fakes/temp-dir.js';
 import { PrivacyController } from '../../../src/device/privacy/controller.js';
-
-async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'picamd-privacy-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 const onState = { enabled: true, source: 'button', since: '2026-03-01T10:00:00.000Z' } as const;
 
 test('a missing file (and a missing directory) is the first boot', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'privacy');
   assert.deepEqual(await new PrivacyStore(join(dir, 'privacy.json')).load(), { kind: 'missing' });
   assert.deepEqual(await new PrivacyStore(join(dir, 'nope', 'privacy.json')).load(), { kind: 'missing' });
 });
 
 test('save then load round-trips the state and leaves no temporary file', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'privacy');
   const store = new PrivacyStore(join(dir, 'privacy.json'));
   await store.save(onState);
   assert.deepEqual(await store.load(), { kind: 'ok', state: onState });
@@ -36,14 +30,14 @@ test('save then load round-trips the state and leaves no temporary file', async 
 });
 
 test('save creates the state directory on a fresh system', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'privacy');
   const store = new PrivacyStore(join(dir, 'var', 'lib', 'picamd', 'privacy.json'));
   await store.save(onState);
   assert.deepEqual(await store.load(), { kind: 'ok', state: onState });
 });
 
 test('garbage, an empty file, a wrong shape or an unreadable path are corrupt, with a reason', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'privacy');
   const path = join(dir, 'privacy.json');
   const store = new PrivacyStore(path);
   const cases: Array<[string, RegExp]> = [
@@ -71,14 +65,14 @@ test('garbage, an empty file, a wrong shape or an unreadable path are corrupt, w
 });
 
 test('extra keys from a newer version still load', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'privacy');
   const path = join(dir, 'privacy.json');
   await writeFile(path, JSON.stringify({ ...onState, note: 'from v2' }));
   assert.deepEqual(await new PrivacyStore(path).load(), { kind: 'ok', state: onState });
 });
 
 test('save writes a temporary file, fsyncs it, renames it over the file, then fsyncs the directory', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'privacy');
   const { fs, steps } = recordingFs();
   await new PrivacyStore(join(dir, 'privacy.json'), fs).save(onState);
   assert.deepEqual(steps, [...writeSteps]);
@@ -86,7 +80,7 @@ test('save writes a temporary file, fsyncs it, renames it over the file, then fs
 
 for (const failAt of ['write', 'fsync', 'rename']) {
   test(`a failed ${failAt} rejects, keeps the previous file intact and removes the temporary file`, async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'privacy');
     const path = join(dir, 'privacy.json');
     await new PrivacyStore(path).save(onState);
     const before = await readFile(path, 'utf8');
@@ -104,7 +98,7 @@ for (const failAt of ['write', 'fsync', 'rename']) {
 // blocked start-up; a link to /dev/zero read hundreds of megabytes. Each one is corrupt now, so the
 // controller starts private.
 test('a symlink (dangling or to /dev/zero), a FIFO or an oversized file is corrupt, quickly', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'privacy');
   const dangling = join(dir, 'dangling.json');
   await symlink(join(dir, 'nowhere.json'), dangling);
   const zero = join(dir, 'zero.json');
@@ -128,7 +122,7 @@ test('a symlink (dangling or to /dev/zero), a FIFO or an oversized file is corru
 });
 
 test('a FIFO as the state file boots private with a warning instead of blocking start-up', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'privacy');
   const fifo = join(dir, 'privacy.json');
   execFileSync('mkfifo', [fifo]);
   const logger = memoryLogger();
@@ -139,7 +133,7 @@ test('a FIFO as the state file boots private with a warning instead of blocking 
 });
 
 test('the state file is written with mode 0600 and never through a planted link', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'privacy');
   const path = join(dir, 'privacy.json');
   // The old, predictable temporary name: a link there must not be followed.
   const victim = join(dir, 'victim');

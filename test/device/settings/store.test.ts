@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatPasswordHash } from '../../../src/device/accounts/password.js';
 import type { Config } from '../../../src/device/settings/schema.js';
@@ -12,12 +11,7 @@ import type { Tree } from '../../../src/device/settings/tree.js';
 import type { SafeFs } from '../../../src/platform/safe-file.js';
 import { recordingFs, writeSteps } from '../../fakes/fs.js';
 import { memoryLogger } from '../../fakes/logger.js';
-
-async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'picamd-settings-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempDir } from '../../fakes/temp-dir.js';
 
 /** A well-formed scrypt PHC string (no scrypt run: the store never verifies). */
 function hash(n: number): string {
@@ -41,7 +35,7 @@ async function setup(
   t: { after(fn: () => Promise<void>): void },
   options: { settings?: Tree | string; prev?: Tree | string; fs?: SafeFs; base?: Tree; dir?: string; hasUsers?: () => boolean; dropLegacyUsers?: boolean } = {},
 ): Promise<Setup> {
-  const dir = options.dir ?? (await tempDir(t));
+  const dir = options.dir ?? (await tempDir(t, 'settings'));
   const file = join(dir, 'settings.json');
   const asText = (v: Tree | string) => (typeof v === 'string' ? v : JSON.stringify({ format: 1, savedAt: clock().toISOString(), settings: v }));
   if (options.settings !== undefined) await writeFile(file, asText(options.settings));
@@ -254,7 +248,7 @@ const corruptions: Array<[string, string | ((file: string) => Promise<void>), Re
 
 for (const [what, make, why] of corruptions) {
   test(`settings.json with ${what}: the previous good copy is used, status fallback saying why`, async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'settings');
     const file = join(dir, 'settings.json');
     if (typeof make === 'string') await writeFile(file, make);
     else await make(file);
@@ -377,7 +371,7 @@ test('users an older version kept in settings.json: never in the config, handed 
 });
 
 test('readLegacyUsers: .prev when settings.json is damaged; unreadable when neither can tell; none without a file', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'settings');
   const file = join(dir, 'settings.json');
   assert.deepEqual(await readLegacyUsers(file, base), { kind: 'none' });
   await writeFile(file, 'garbage');

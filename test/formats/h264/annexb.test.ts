@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { AccessUnit } from '../../../src/formats/h264/access-unit.js';
@@ -16,6 +15,7 @@ import {
   skipWithoutFfprobe,
   standalone,
 } from '../../fixtures/h264/index.js';
+import { tempDir } from '../../fakes/temp-dir.js';
 
 const fixtures = loadH264Fixtures();
 const [high, sliced] = fixtures as [(typeof fixtures)[0], (typeof fixtures)[0]];
@@ -160,9 +160,8 @@ describe('AnnexBParser on real x264 streams', () => {
     }
   });
 
-  it('units written back with a stamp SEI before the first slice decode in ffmpeg, and the stamps read back', { skip: skipWithoutFfprobe }, (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'picamd-annexb-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+  it('units written back with a stamp SEI before the first slice decode in ffmpeg, and the stamps read back', { skip: skipWithoutFfprobe }, async (t) => {
+    const dir = await tempDir(t, 'annexb');
     const units = fixtureUnits(high.bytes);
     const base = 1_764_000_000_000_000;
     // 3-byte start codes for all but SPS, as rpicam-vid writes them; the stamp before the first slice.

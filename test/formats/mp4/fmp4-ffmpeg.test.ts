@@ -4,33 +4,26 @@
 // and ffprobe. CI installs ffmpeg; without it this test is skipped, except under CI=true.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { AnnexBParser } from '../../../src/formats/h264/annexb.js';
 import { Fmp4Packager } from '../../../src/formats/mp4/fmp4.js';
+import { tempDir } from '../../fakes/temp-dir.js';
+import { runTool } from '../../fakes/tool.js';
 
 const missing = ['ffmpeg', 'ffprobe'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 const skip = missing.length > 0 && process.env.CI !== 'true' ? `needs ${missing.join(', ')} (apt-get install ffmpeg)` : false;
 
-/** Runs a tool to completion (no time limit: the machine may be busy) and returns its output. */
-function run(tool: string, args: string[]): { stdout: Buffer; stderr: string; status: number | null } {
-  const result = spawnSync(tool, args, { maxBuffer: 256 * 1024 * 1024 });
-  if (result.error) throw result.error;
-  return { stdout: result.stdout, stderr: result.stderr.toString(), status: result.status };
-}
-
 describe('fragmented MP4 read by ffmpeg', { skip }, () => {
-  it('decodes all 90 frames of 1280x720 high-profile H.264 without an error, in output order', (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'picamd-fmp4-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+  it('decodes all 90 frames of 1280x720 high-profile H.264 without an error, in output order', async (t) => {
+    const dir = await tempDir(t, 'fmp4');
 
-    const encoded = run('ffmpeg', [
+    const encoded = await runTool('ffmpeg', [
       '-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-t', '3',
       '-c:v', 'libx264', '-profile:v', 'high', '-g', '30', '-x264-params', 'repeat-headers=1', '-f', 'h264', '-',
     ]);
-    assert.equal(encoded.status, 0, encoded.stderr);
+    assert.equal(encoded.code, 0, encoded.stderr);
     const raw = join(dir, 'camera.h264');
     writeFileSync(raw, encoded.stdout);
 
@@ -59,12 +52,12 @@ describe('fragmented MP4 read by ffmpeg', { skip }, () => {
     const file = join(dir, 'stream.mp4');
     writeFileSync(file, Buffer.concat(parts));
 
-    const decoded = run('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-']);
-    assert.equal(decoded.status, 0, decoded.stderr);
+    const decoded = await runTool('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-']);
+    assert.equal(decoded.code, 0, decoded.stderr);
     assert.equal(decoded.stderr, '', 'ffmpeg reports no error');
 
-    const probe = run('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_streams', '-of', 'json', file]);
-    assert.equal(probe.status, 0, probe.stderr);
+    const probe = await runTool('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_streams', '-of', 'json', file]);
+    assert.equal(probe.code, 0, probe.stderr);
     assert.equal(probe.stderr, '');
     const stream = (JSON.parse(probe.stdout.toString()) as { streams: Record<string, unknown>[] }).streams[0]!;
     assert.equal(stream.codec_name, 'h264');
@@ -75,21 +68,21 @@ describe('fragmented MP4 read by ffmpeg', { skip }, () => {
 
     // Frames come out of the decoder in output order; their presentation times (from the composition
     // offsets) must rise by one frame period each, or B-frames would be shown out of sequence.
-    const frames = run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts', '-of', 'csv=p=0', file]);
-    assert.equal(frames.status, 0, frames.stderr);
+    const frames = await runTool('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts', '-of', 'csv=p=0', file]);
+    assert.equal(frames.code, 0, frames.stderr);
     // One line per frame ("6000," when the frame has side data), and blank lines between some.
     const pts = frames.stdout.toString().split('\n').filter((line) => line.trim() !== '').map((line) => Number(line.split(',')[0]));
     assert.equal(pts.length, 90);
     assert.deepEqual(new Set(pts.slice(1).map((p, i) => p - pts[i]!)), new Set([3000]));
 
     // The same pictures as decoding the camera's own stream: nothing lost, changed or reordered.
-    const md5s = (input: string) => {
-      const out = run('ffmpeg', ['-v', 'error', '-i', input, '-map', '0:v', '-fps_mode', 'passthrough', '-f', 'framemd5', '-']);
-      assert.equal(out.status, 0, out.stderr);
+    const md5s = async (input: string) => {
+      const out = await runTool('ffmpeg', ['-v', 'error', '-i', input, '-map', '0:v', '-fps_mode', 'passthrough', '-f', 'framemd5', '-']);
+      assert.equal(out.code, 0, out.stderr);
       return out.stdout.toString().split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',').at(-1)!.trim());
     };
-    const fromMp4 = md5s(file);
+    const fromMp4 = await md5s(file);
     assert.equal(fromMp4.length, 90);
-    assert.deepEqual(fromMp4, md5s(raw));
+    assert.deepEqual(fromMp4, await md5s(raw));
   });
 });

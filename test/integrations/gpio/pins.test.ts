@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createOnoffPinFactory, diagnoseSysfsAccess, loadOnoffPinFactory, ONOFF_SYSFS_ROOT } from '../../../src/integrations/gpio/pins.js';
+import { tempDir } from '../../fakes/temp-dir.js';
 
 /** Stands in for onoff's Gpio class: records the constructor arguments and every call. */
 function fakeGpioClass(accessible = true) {
@@ -70,8 +70,7 @@ test('diagnoseSysfsAccess names the cause: missing tree, or no permission (with 
   const missing = diagnoseSysfsAccess('/nonexistent/class/gpio');
   assert.match(missing!.cause, /\/nonexistent\/class\/gpio does not exist: not a Raspberry Pi/);
 
-  const dir = await mkdtemp(join(tmpdir(), 'picamd-gpio-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const dir = await tempDir(t, 'gpio');
   await writeFile(join(dir, 'export'), '');
   assert.equal(diagnoseSysfsAccess(dir), null);
   // Root ignores file modes, so the permission error comes from a stand-in open().

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { deviceModel, mqttPrivacyPort, mqttStatusSnapshot, pageUrl } from '../../../src/integrations/mqtt/adapters.js';
+import { deviceModel } from '../../../src/platform/board.js';
+import { mqttPrivacyPort, mqttStatusSnapshot, pageUrl } from '../../../src/integrations/mqtt/adapters.js';
 import { PrivacyController } from '../../../src/device/privacy/controller.js';
 import { memoryLogger } from '../../fakes/logger.js';
 import { FakeCamera, MemoryPrivacyStore } from '../../fakes/privacy.js';

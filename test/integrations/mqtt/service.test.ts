@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -17,6 +16,7 @@ import { memoryLogger } from '../../fakes/logger.js';
 import { FakeCamera, MemoryPrivacyStore } from '../../fakes/privacy.js';
 import { publish, selfSignedCertificate, skipWithoutMosquitto, startBroker, subscribe, type Message } from '../../fakes/mosquitto.js';
 import { createTestService, TEST_PREFIX, testJpeg } from '../../fakes/mqtt-service.js';
+import { tempDir } from '../../fakes/temp-dir.js';
 import { waitFor } from '../../fakes/wait.js';
 
 // The MQTT service against a real Mosquitto broker, observed with mosquitto_sub.
@@ -235,8 +235,7 @@ test('wrong credentials: one clear log line, an error status, retries without fl
   assert.match(loud[0]!, /^warn cannot connect to mqtt:\/\/127\.0\.0\.1:\d+: the broker refused the login .*check mqtt\.username/);
 
   // The right password from a file connects.
-  const dir = mkdtempSync(join(tmpdir(), 'picamd-mqtt-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = await tempDir(t, 'mqtt');
   writeFileSync(join(dir, 'password'), 'correct horse battery\n', { mode: 0o600 });
   await service.reconfigure(
     mqttSchema.parse({ url: `mqtt://127.0.0.1:${broker.port}`, topicPrefix: TEST_PREFIX, username: 'picamd', passwordFile: join(dir, 'password') }),
@@ -260,8 +259,7 @@ test('a broker that is down: an error status and one log line, then it connects 
 });
 
 test('TLS with a self-signed broker certificate: trusted through caFile, refused without it', { skip: skipWithoutMosquitto }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'picamd-mqtt-tls-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = await tempDir(t, 'mqtt-tls');
   const certificate = selfSignedCertificate(dir);
   const broker = await startBroker({ tls: certificate });
   t.after(() => broker.stop());

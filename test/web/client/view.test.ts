@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  privacySourceText,
   backoffMs,
   formatDuration,
   isDeviceStatus,
@@ -137,4 +138,17 @@ test('H.264 mode is named beside the size, and a board without an H.264 encoder 
     viewOf(status({ camera: { codec: 'h264', h264Encoder: { hardware: false, note: 'Raspberry Pi 5 Model B Rev 1.0 has no H.264 hardware encoder' } } }), NOW).resolution,
     '1280 × 720 · H.264, software',
   );
+});
+
+test('every privacy source the device reports has words on the page, MQTT included', () => {
+  // The page's PrivacySource is the API's (src/web/api/types.d.ts), checked against the device's.
+  for (const [source, words] of [
+    ['button', 'with the button on the device'],
+    ['switch', 'with the privacy switch on the device'],
+    ['api', 'from the web'],
+    ['mqtt', 'from home automation (MQTT)'],
+    ['boot', 'at start-up'],
+  ] as const) {
+    assert.equal(privacySourceText(source), words);
+  }
 });

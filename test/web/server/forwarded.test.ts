@@ -5,11 +5,10 @@ import {
   cameThroughProxy,
   nodeAddress,
   parseForwarded,
-  proxyEntryProblem,
   resolveForwarded,
-  trustedProxies,
   type ForwardingHeaders,
 } from '../../../src/web/server/forwarded.js';
+import { proxyEntryProblem, trustedProxies } from '../../../src/platform/net-address.js';
 import { json } from '../../../src/web/server/response.js';
 import { Router, type Route } from '../../../src/web/server/router.js';
 import { memoryLogger } from '../../fakes/logger.js';

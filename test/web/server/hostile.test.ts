@@ -3,15 +3,14 @@ import { connect, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { configSchema } from '../../../src/device/settings/schema.js';
 import { MAX_REQUEST_BODY } from '../../../src/web/server/router.js';
 import type { MjpegViewer } from '../../../src/web/streaming/mjpeg-viewer.js';
 import { privacyRoutes } from '../../../src/web/routes/privacy.js';
-import { HttpServer } from '../../../src/web/server/server.js';
 import { Broadcaster } from '../../../src/media/broadcaster.js';
 import { loadFixtures } from '../../fixtures/jpeg/index.js';
 import { memoryLogger } from '../../fakes/logger.js';
 import { openMjpeg, type MjpegClient } from '../../fakes/mjpeg-client.js';
+import { startServer, type TestServer } from '../../fakes/server.js';
 import { waitFor } from '../../fakes/wait.js';
 
 // Malformed, oversized and abusive requests get proper answers, and a live viewer watching all the
@@ -24,17 +23,7 @@ const privacy = {
   set: (enabled: boolean) => ({ ok: true as const, changed: true, state: { enabled, source: 'api' as const, since: new Date().toISOString() } }),
   flush: async () => {},
 };
-const server = new HttpServer(
-  configSchema.parse({ server: { host: '127.0.0.1', port: 0, maxViewers: 3, viewerStallTimeoutMs: 1000 } }).server,
-  {
-    broadcaster,
-    status: () => ({}),
-    snapshot: () => ({ error: 'no-frame', message: 'none' }),
-    logger,
-    now: () => performance.now(),
-    routes: [privacyRoutes(privacy)],
-  },
-);
+let server: TestServer;
 let port = 0;
 let live: MjpegClient;
 let liveId = 0;
@@ -42,7 +31,11 @@ let publisher: NodeJS.Timeout;
 let published = 0;
 
 before(async () => {
-  port = await server.start();
+  server = await startServer({
+    server: { maxViewers: 3, viewerStallTimeoutMs: 1000 },
+    deps: { broadcaster, logger, routes: [privacyRoutes(privacy)] },
+  });
+  port = server.port;
   live = openMjpeg(port, '/stream.mjpg', { keep: false });
   await waitFor('live viewer', () => broadcaster.viewerCount === 1);
   liveId = broadcaster.list()[0]!.id;

@@ -4,20 +4,19 @@ import { after, before, describe, test } from 'node:test';
 import { Authenticator } from '../../../src/web/server/auth/authenticator.js';
 import { LoginLimiter } from '../../../src/web/server/auth/limiter.js';
 import { hashPassword } from '../../../src/device/accounts/password.js';
-import { configSchema } from '../../../src/device/settings/schema.js';
 import { EventHub } from '../../../src/web/routes/events.js';
 import { SESSION_COOKIE } from '../../../src/web/server/login.js';
 import { crossSiteReason, isPageLoad } from '../../../src/web/server/origin.js';
 import { MAX_REQUEST_BODY, Router } from '../../../src/web/server/router.js';
 import type { MjpegViewer } from '../../../src/web/streaming/mjpeg-viewer.js';
 import { privacyRoutes } from '../../../src/web/routes/privacy.js';
-import { HttpServer } from '../../../src/web/server/server.js';
 import type { PrivacyState } from '../../../src/device/privacy/store.js';
 import { Broadcaster } from '../../../src/media/broadcaster.js';
 import { loadFixtures } from '../../fixtures/jpeg/index.js';
 import { memoryLogger } from '../../fakes/logger.js';
 import { openMjpeg } from '../../fakes/mjpeg-client.js';
 import { makeRequest } from '../../fakes/request.js';
+import { startServer, type TestServer } from '../../fakes/server.js';
 import { waitFor } from '../../fakes/wait.js';
 import { openWs } from '../../fakes/ws-client.js';
 
@@ -103,7 +102,7 @@ describe('login on a real server', () => {
     router.get('/', () => ({ status: 200, headers: { 'Content-Type': 'text/html' }, body: '<h1>picamd</h1>' }));
   };
   const broadcaster = new Broadcaster<MjpegViewer>(() => performance.now(), 8);
-  let server: HttpServer;
+  let server: TestServer;
   let port = 0;
   let limiter: LoginLimiter;
 
@@ -114,18 +113,19 @@ describe('login on a real server', () => {
       { name: 'late', passwordHash: await hashPassword('first-post', cheap) },
     ];
     limiter = new LoginLimiter({ freeFailures: 2, baseDelayMs: 60_000 });
-    const config = configSchema.parse({ server: { host: '127.0.0.1', port: 0, auth: { users } } }).server;
-    server = new HttpServer(config, {
-      broadcaster,
-      status: () => ({ ok: 1 }),
-      snapshot: () => ({ jpeg: fixtures[0]! }),
-      logger,
-      now: () => performance.now(),
-      routes: [privacyRoutes(privacyPort), hub.route, page],
-      authenticator: new Authenticator({ users, limiter }),
-    });
     hub.start();
-    port = await server.start();
+    server = await startServer({
+      server: { auth: { users } },
+      deps: {
+        broadcaster,
+        status: () => ({ ok: 1 }),
+        snapshot: () => ({ jpeg: fixtures[0]! }),
+        logger,
+        routes: [privacyRoutes(privacyPort), hub.route, page],
+        authenticator: new Authenticator({ users, limiter }),
+      },
+    });
+    port = server.port;
   });
   after(() => {
     hub.stop();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,18 +8,17 @@ import { after, before, describe, test } from 'node:test';
 import { connect } from 'node:tls';
 import { Authenticator } from '../../../src/web/server/auth/authenticator.js';
 import { hashPassword } from '../../../src/device/accounts/password.js';
-import { configSchema } from '../../../src/device/settings/schema.js';
 import type { MjpegViewer } from '../../../src/web/streaming/mjpeg-viewer.js';
-import { HttpServer } from '../../../src/web/server/server.js';
 import { checkTlsFiles } from '../../../src/web/server/tls.js';
 import { Broadcaster } from '../../../src/media/broadcaster.js';
 import { loadFixtures } from '../../fixtures/jpeg/index.js';
 import { mainJs, projectRoot } from '../../fakes/app.js';
-import { memoryLogger } from '../../fakes/logger.js';
+import { startServer, type TestServer } from '../../fakes/server.js';
 import { waitFor } from '../../fakes/wait.js';
 
 const openssl = ['/usr/bin/openssl', '/bin/openssl'].find(existsSync);
 const dir = mkdtempSync(join(tmpdir(), 'picamd-tls-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A self-signed certificate the way docs/security.md makes one. */
 function selfSigned(name: string): { cert: string; key: string } {
@@ -85,25 +84,23 @@ describe('TLS', { skip: !openssl && 'openssl not installed' }, () => {
   describe('HTTPS server', () => {
     const fixtures = loadFixtures().map((f) => f.bytes);
     const broadcaster = new Broadcaster<MjpegViewer>(() => performance.now(), 4);
-    let server: HttpServer;
+    let server: TestServer;
     let port = 0;
     let ca = '';
     before(async () => {
       ca = readFileSync(pair.cert, 'utf8');
       const users = [{ name: 'admin', passwordHash: await hashPassword('s3cret', { ln: 10, r: 8, p: 1 }) }];
-      const config = configSchema.parse({ server: { host: '127.0.0.1', port: 0, tls: pair, auth: { users }, allowedHosts: ['picamd.local'] } }).server;
-      const logger = memoryLogger();
-      server = new HttpServer(config, {
-        broadcaster,
-        status: () => ({}),
-        snapshot: () => ({ jpeg: fixtures[0]! }),
-        logger,
-        now: () => performance.now(),
-        routes: [(router) => router.get('/', () => ({ status: 200, headers: {}, body: 'page' }))],
-        authenticator: new Authenticator({ users }),
+      server = await startServer({
+        server: { tls: pair, auth: { users }, allowedHosts: ['picamd.local'] },
+        deps: {
+          broadcaster,
+          snapshot: () => ({ jpeg: fixtures[0]! }),
+          routes: [(router) => router.get('/', () => ({ status: 200, headers: {}, body: 'page' }))],
+          authenticator: new Authenticator({ users }),
+        },
       });
-      port = await server.start();
-      assert.ok(logger.lines.some((l) => l.includes(`listening on https://127.0.0.1:${port}/ (login required: 1 user)`)));
+      port = server.port;
+      assert.ok(server.logger.lines.some((l) => l.includes(`listening on https://127.0.0.1:${port}/ (login required: 1 user)`)));
     });
     after(() => server.stop());
 

@@ -1,12 +1,5 @@
-// Password checks waiting for one of the few scrypt slots, shared fairly between client addresses.
-// Without it, whoever sends most wins the slots: a legitimate first login waited seconds behind tens
-// of thousands of 'busy' answers to a flood. Here:
-//   - a client has at most `maxPerClient` checks running or waiting; more are refused;
-//   - the queue holds at most `maxWaiting` checks, so a flood costs bounded memory;
-//   - the next check to run is from a client without failures first, then from the client served
-//     longest ago (round-robin), then the one waiting longest;
-//   - when the queue is full, a client without failures takes the place of the check that would run
-//     last among those of clients with failures, and that one is answered as refused.
+// Password checks waiting for one of the few scrypt slots, shared fairly between client addresses, so a
+// flood cannot keep a legitimate login waiting behind it. The rules: docs/security.md#password-checks-under-a-flood.
 // No timers or I/O: the checks are functions returning promises.
 
 export interface CheckQueueOptions {

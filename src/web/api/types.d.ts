@@ -1,0 +1,81 @@
+// The JSON the server answers and the page reads, declared once. The page compiles against this
+// file; the server checks its own types against it (conformance.ts), so the two cannot drift.
+
+/** `waiting`: the previous camera process is still exiting; a new one starts (or backs off) after. */
+export type CameraState = 'stopped' | 'starting' | 'streaming' | 'backoff' | 'paused' | 'waiting';
+export type PrivacySource = 'button' | 'switch' | 'api' | 'mqtt' | 'boot';
+
+/** The parts of /api/status the page uses (src/observe/status.ts builds it). */
+export interface DeviceStatus {
+  /** `time`: the device's clock (ISO 8601) when it built the document, when it reports one. */
+  device: { name: string; version: string; uptimeSeconds: number; time?: string };
+  camera: {
+    state: CameraState;
+    detail: string;
+    width: number;
+    height: number;
+    framerate: number;
+    fps: number;
+    /** Devices with an H.264 mode say which codec the camera sends; MJPEG when absent. */
+    codec?: 'mjpeg' | 'h264';
+    /** Whether this board encodes H.264 in hardware (a Pi 5 does not). */
+    h264Encoder?: { hardware: boolean; note: string };
+  };
+  stream: { viewers: number; maxViewers: number };
+  privacy: {
+    enabled: boolean;
+    source: PrivacySource;
+    since: string;
+    /** Set by devices that report a latching switch holding privacy on. */
+    heldBySwitch?: boolean;
+  };
+  /** Devices with page settings: whether settings are being applied, or were rolled back and why. */
+  settings?: SettingsStatus;
+}
+
+export interface SettingsStatus {
+  state: 'ok' | 'applying' | 'rolled-back' | 'fallback';
+  message: string;
+}
+
+export interface SettingsDocument {
+  values: Record<string, unknown>;
+  origins: Record<string, string>;
+  status: SettingsStatus;
+}
+
+/** Owners change everything; viewers watch (src/device/accounts/rules.ts). */
+export type Role = 'owner' | 'viewer';
+
+export interface UsersDocument {
+  /** `inConfig`: from the config file's server.auth, removed only there. */
+  users: Array<{ name: string; role?: Role; inConfig?: boolean }>;
+  me: string | null;
+  openViewing: boolean;
+}
+
+/** GET /api/me: who the page is logged in as; role null when nobody is (open viewing, no login). */
+export interface MeDocument {
+  name: string | null;
+  role: Role | null;
+  mayTogglePrivacy: boolean;
+  passwordMinimum: number;
+}
+
+export interface SetupState {
+  claimed: boolean;
+  deviceName: string;
+  openViewing: boolean;
+  /** The device's password minimum (older devices do not say). */
+  passwordMinimum?: number;
+}
+
+export interface SetupRequest {
+  user: string;
+  password: string;
+  deviceName: string;
+  openViewing: boolean;
+}
+
+/** The words the device wants before it lets anyone watch without a password. */
+export type OpenViewingConfirmation = 'I understand';

@@ -96,18 +96,51 @@ check_system() {
   esac
 }
 
+# Whether dpkg's status file in the target tree lists the package as installed.
+dpkg_installed() {
+  awk -v p="$1" 'BEGIN { RS = "" } $0 ~ ("(^|\n)Package: " p "\n") && $0 ~ /(^|\n)Status: [^ \n]+ ok installed(\n|$)/ { found = 1 } END { exit !found }' \
+    "$(in_root /var/lib/dpkg/status)" 2>/dev/null
+}
+
+# The package whose rpicam-vid this board needs. The Pi 5 family (Pi 5, 500, Compute Module 5) has no
+# H.264 hardware encoder: rpicam-vid encodes H.264 with libav there, which only the full rpicam-apps
+# has; rpicam-apps-lite, Raspberry Pi OS Lite's, lacks it (rpicam-apps issues #735 and #761, where
+# the maintainers answer: replace rpicam-apps-lite with rpicam-apps). Others: rpicam-apps-lite.
+rpicam_package() {
+  local model_file model=''
+  model_file=$(in_root /proc/device-tree/model)
+  [[ -r $model_file ]] && model=$(tr -d '\0' < "$model_file")
+  if [[ $model =~ ^Raspberry\ Pi\ (5|5[0-9][0-9]|Compute\ Module\ 5)([^0-9]|$) ]]; then echo rpicam-apps; else echo rpicam-apps-lite; fi
+}
+
 ensure_rpicam() {
+  local want
+  want=$(rpicam_package)
   if [[ -x $(in_root /usr/bin/rpicam-vid) ]]; then
-    return
+    # A Pi 5 with rpicam-apps-lite streams MJPEG, but H.264 needs rpicam-apps.
+    [[ $want == rpicam-apps-lite ]] && return
+    dpkg_installed rpicam-apps && return
+    dpkg_installed rpicam-apps-lite || return 0 # rpicam-vid from elsewhere (a source build): not ours to replace
   fi
   if [[ $LIVE == 0 ]]; then
-    warn "rpicam-vid is missing in $ROOT; install the rpicam-apps-lite package there"
+    if [[ $want == rpicam-apps ]]; then
+      warn "this board has no H.264 hardware encoder: install the rpicam-apps package in $ROOT (it replaces rpicam-apps-lite) for H.264; picamd refuses camera.codec \"h264\" until then"
+    else
+      warn "rpicam-vid is missing in $ROOT; install the rpicam-apps-lite package there"
+    fi
     return
   fi
-  log "installing rpicam-apps-lite (the camera tools picamd runs)"
-  if ! apt-get install -y --no-install-recommends rpicam-apps-lite; then
-    if ! { apt-get update && apt-get install -y --no-install-recommends rpicam-apps-lite; }; then
-      die "could not install rpicam-apps-lite (no internet?). Install it and run me again."
+  if [[ $want == rpicam-apps ]]; then
+    log "installing rpicam-apps (this board has no H.264 hardware encoder; rpicam-vid's software encoder, libav, is only in rpicam-apps, which replaces rpicam-apps-lite)"
+  else
+    log "installing rpicam-apps-lite (the camera tools picamd runs)"
+  fi
+  if ! apt-get install -y --no-install-recommends "$want"; then
+    if ! { apt-get update && apt-get install -y --no-install-recommends "$want"; }; then
+      # Without rpicam-vid nothing works; without libav only H.264 does not, and picamd says so.
+      [[ -x $(in_root /usr/bin/rpicam-vid) ]] \
+        || die "could not install $want (no internet?). Install it and run me again."
+      warn "could not install $want (no internet?): MJPEG works; picamd refuses camera.codec \"h264\" until it is installed"
     fi
   fi
 }

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCli, UsageError, USAGE, type CliOptions } from './app/commands/cli.js';
 import { loadCommandConfig } from './app/commands/config.js';
+import { deviceModel, h264EncoderFor } from './platform/board.js';
+import { readRpicamPackage } from './platform/rpicam-package.js';
 import { runGpioTest } from './app/commands/gpio-test.js';
 import { runHashPassword } from './app/commands/hash-password.js';
 import { runAppliance } from './app/commands/run.js';
@@ -36,7 +38,9 @@ async function main(argv: readonly string[]): Promise<number> {
   if (cli.command === 'hash-password') return runHashPassword({ input: process.stdin, output: process.stdout, messages: process.stderr });
   if (cli.command === 'apply-setup' || cli.command === 'reset-owner') return runSetupCommand(cli);
 
-  const loaded = loadCommandConfig(cli.configFile, process.env, join(packageRoot, 'config', 'default.json'), process.stderr);
+  // The board and its rpicam-apps package decide whether H.264 is possible (platform/board.ts).
+  const h264Encoder = h264EncoderFor(deviceModel(), readRpicamPackage());
+  const loaded = loadCommandConfig(cli.configFile, process.env, join(packageRoot, 'config', 'default.json'), process.stderr, h264Encoder);
   if (!loaded.ok) return loaded.exitCode;
   if (cli.command === 'check-config') {
     process.stdout.write(`${JSON.stringify(loaded.config, null, 2)}\n`);
@@ -46,7 +50,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const logger = createLogger(loaded.config.log.level);
   logger.info(`config: ${loaded.file}`);
   if (cli.command === 'gpio-test') return runGpioTest({ config: loaded.config.gpio, loadPins: loadOnoffPinFactory, print: (line) => process.stdout.write(`${line}\n`) });
-  return runAppliance({ raw: loaded.raw, config: loaded.config, logger, version: readVersion() });
+  return runAppliance({ raw: loaded.raw, config: loaded.config, logger, version: readVersion(), h264Encoder });
 }
 
 main(process.argv.slice(2)).then(

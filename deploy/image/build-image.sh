@@ -11,8 +11,9 @@
 #                   the base image already has one
 # Next to the image it writes the Raspberry Pi Imager repository entry, <image>.rpi-imager-manifest
 # (`rpi-imager --repo FILE`, or double-click it), with the image's real sizes and SHA-256 and the
-# customisation format Imager must use for this base: "cloudinit-rpi" when the base ships
-# cloud-init (Trixie), "systemd" (firstrun.sh) for Bookworm; and picamd-icon.svg for its icon.
+# customisation format Imager must use for this base: "cloudinit-rpi" when the base has Raspberry
+# Pi's cloud-init additions (rpi-cloud-init-mods: Trixie from 2025-11-24), "systemd" (firstrun.sh)
+# for Bookworm and the first Trixie release; and picamd-icon.svg for its icon.
 # The partition table keeps its disk identifier and the boot partition its place and size (the
 # image's fstab and cmdline.txt name partitions by PARTUUID); the root partition is grown at its
 # end when the bundle does not fit. cmdline.txt, firstrun.sh, user-data and every other file of
@@ -115,16 +116,20 @@ mkdir -p "$MNT"
 mount -t ext4 "$LOOP" "$MNT"
 [[ -x $MNT/usr/bin/rpicam-vid ]] || die "the base image has no rpicam-vid: use Raspberry Pi OS Lite (64-bit), Bookworm or newer"
 
-# How Imager customises this base: cloud-init's user-data when the image has cloud-init, else
-# (Bookworm) the firstrun.sh that cmdline.txt runs once. See deploy/image/imager-manifest.mjs.
-codename=$(sed -n 's/^VERSION_CODENAME=//p' "$MNT/etc/os-release" 2>/dev/null | tr -d "\"'")
-has_cloud_init=false
-[[ -e $MNT/usr/bin/cloud-init ]] && has_cloud_init=true
-init_format=$(node --input-type=module -e "
-  import { initFormatFor } from '$REPO/deploy/image/imager-manifest.mjs';
-  console.log(initFormatFor({ codename: '$codename', hasCloudInit: $has_cloud_init }));") \
-  || die "cannot tell how Imager should customise this base image ($codename, cloud-init: $has_cloud_init)"
-log "base: ${codename:-unknown}, cloud-init: $has_cloud_init -> Imager customisation \"$init_format\""
+# How Imager customises this base: cloud-init's user-data when the image has Raspberry Pi's
+# cloud-init additions (the rpi-cloud-init-mods package in its dpkg status), else the firstrun.sh
+# that cmdline.txt runs once (Bookworm, and Trixie 2025-10-01, which has cloud-init but not those).
+# See initFormatFor in deploy/image/imager-manifest.mjs.
+read -r codename mods init_format < <(MNT=$MNT node --input-type=module -e "
+  import { initFormatForRoot } from '$REPO/deploy/image/imager-manifest.mjs';
+  try {
+    const r = initFormatForRoot(process.env.MNT);
+    console.log(r.codename || 'unknown', r.rpiCloudInitMods, r.initFormat);
+  } catch (err) {
+    console.error('build-image: error: ' + err.message);
+  }") || true
+[[ -n ${init_format:-} ]] || die "cannot tell how Imager should customise this base image (see above)"
+log "base: $codename, rpi-cloud-init-mods: $mods -> Imager customisation \"$init_format\""
 
 # 4. The bundle, through its own installer. The config check runs the bundled arm64 node under
 #    qemu against the image's own glibc, so it also proves the runtime fits the image.

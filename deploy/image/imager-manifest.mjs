@@ -13,8 +13,8 @@
 //   --url-base   where image and icon are published (https://...); default file:// URLs of the
 //                local files, which work on the machine that built the image
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -33,14 +33,44 @@ export const DEVICES = [
 export const INIT_FORMATS = ['', 'systemd', 'cloudinit', 'cloudinit-rpi', 'rpi-preseed', 'none'];
 
 /**
- * How the base image takes Imager's customisation: Raspberry Pi OS images that ship cloud-init
- * (Trixie from late 2025) read Imager's user-data/network-config ("cloudinit-rpi"); Bookworm (and
- * the first Trixie release) run Imager's firstrun.sh from cmdline.txt ("systemd").
+ * How the base image takes Imager's customisation. Imager's doc/os_customisation_formats.md:
+ * Bookworm images and the first Trixie release (2025-10-01) use "systemd" (Imager's firstrun.sh,
+ * run from cmdline.txt), later Trixie images "cloudinit-rpi". The first Trixie release already has
+ * the cloud-init package, so cloud-init alone does not tell them apart; Raspberry Pi's additions
+ * for Imager, the rpi-cloud-init-mods package, do: pi-gen added them, and the user-data seed on
+ * the boot partition, on 2025-11-24 (commit cb05dfcc, "Re-add cloud-init files to bootfs").
  */
-export function initFormatFor({ codename, hasCloudInit }) {
-  if (hasCloudInit) return 'cloudinit-rpi';
+export function initFormatFor({ codename, rpiCloudInitMods }) {
+  if (rpiCloudInitMods) return 'cloudinit-rpi';
   if (codename === 'bookworm' || codename === 'trixie') return 'systemd';
-  throw new Error(`cannot tell how Imager should customise a "${codename}" image without cloud-init`);
+  throw new Error(`cannot tell how Imager should customise a "${codename}" image without rpi-cloud-init-mods`);
+}
+
+/**
+ * Whether dpkg's status file (/var/lib/dpkg/status) has the package installed: its stanza's
+ * Status is "<want> ok installed" ("deinstall ok config-files" is a removed package).
+ */
+export function dpkgInstalled(statusText, name) {
+  for (const stanza of statusText.split(/\n\s*\n/)) {
+    const field = (key) => new RegExp(`^${key}:\\s*(.*)$`, 'm').exec(stanza)?.[1]?.trim();
+    if (field('Package') !== name) continue;
+    if (/^\S+ ok installed$/.test(field('Status') ?? '')) return true;
+  }
+  return false;
+}
+
+/** The customisation format of the system mounted at `root` (the base image's root partition). */
+export function initFormatForRoot(root) {
+  const osRelease = readFileSync(join(root, 'etc/os-release'), 'utf8');
+  const codename = /^VERSION_CODENAME=["']?([^"'\n]*)/m.exec(osRelease)?.[1] ?? '';
+  let status;
+  try {
+    status = readFileSync(join(root, 'var/lib/dpkg/status'), 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read the image's package list (/var/lib/dpkg/status: ${err.code ?? err.message}), so not whether it has rpi-cloud-init-mods`);
+  }
+  const rpiCloudInitMods = dpkgInstalled(status, 'rpi-cloud-init-mods');
+  return { codename, rpiCloudInitMods, initFormat: initFormatFor({ codename, rpiCloudInitMods }) };
 }
 
 export function manifest({ version, initFormat, releaseDate, url, icon, extractSize, extractSha256, downloadSize, downloadSha256 }) {

@@ -5,7 +5,7 @@
 # rpicam-vid stand-in and Avahi, sized so that the bundle does not fit and the partition must grow.
 # Then it checks the result the way the Pi's firmware, kernel and Raspberry Pi Imager will see it,
 # including the Imager repository entry written next to the image (fields Imager reads, the image's
-# real size and SHA-256, the customisation format for a Trixie base with cloud-init).
+# real size and SHA-256, the customisation format for a Trixie base with rpi-cloud-init-mods).
 # Usage (as root): deploy/image/test-image.sh [release/picamd-V-linux-arm64.tar.gz]
 set -euo pipefail
 export MTOOLS_SKIP_CHECK=1
@@ -90,8 +90,13 @@ printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n127.0
 printf 'proc /proc proc defaults 0 0\nPARTUUID=%s-01 /boot/firmware vfat defaults 0 2\nPARTUUID=%s-02 / ext4 defaults,noatime 0 1\n' "$id" "$id" > "$R/etc/fstab"
 printf '[server]\nuse-ipv4=yes\n' > "$R/etc/avahi/avahi-daemon.conf"
 printf '#!/bin/sh\necho rpicam-apps stand-in\n' > "$R/usr/bin/rpicam-vid" && chmod 755 "$R/usr/bin/rpicam-vid"
-# Trixie images from late 2025 ship cloud-init and read Imager's customisation from user-data.
+# Trixie images from 2025-11-24 ship cloud-init with Raspberry Pi's additions (rpi-cloud-init-mods)
+# and read Imager's customisation from user-data; build-image tells by dpkg's status file.
 printf '#!/bin/sh\necho cloud-init stand-in\n' > "$R/usr/bin/cloud-init" && chmod 755 "$R/usr/bin/cloud-init"
+mkdir -p "$R/var/lib/dpkg"
+for p in base-files cloud-init rpi-cloud-init-mods network-manager; do
+  printf 'Package: %s\nStatus: install ok installed\nArchitecture: arm64\nVersion: 1\n\n' "$p"
+done > "$R/var/lib/dpkg/status"
 : > "$R/var/lib/dpkg/info/libc6:arm64.list"
 
 truncate -s $(((ROOT_START + ROOT_SECTORS) * 512)) "$WORK/base.img"
@@ -190,7 +195,9 @@ log "ok   the image's picamd (arm64, emulated) validates /etc/picamd/config.json
 # The image's picamd applies a setup file (arm64, emulated; a scratch tree, since the image is
 # mounted read-only here): Wi-Fi keyfile, host name, owner hash.
 A=$WORK/apply-root
-mkdir -p "$A/boot/firmware" "$A/etc" "$A/var/lib/systemd/rfkill" "$A/usr/share/zoneinfo"
+mkdir -p "$A/boot/firmware" "$A/etc" "$A/var/lib/systemd/rfkill" "$A/usr/share/zoneinfo" "$A/var/lib/NetworkManager"
+# As pi-gen leaves an image built without a Wi-Fi country (stage2/02-net-tweaks, e86b901e).
+printf '[main]\nWirelessEnabled=false\n' > "$A/var/lib/NetworkManager/NetworkManager.state"
 cp "$B/cmdline.txt" "$A/boot/firmware/cmdline.txt"
 cp "$M/etc/hosts" "$A/etc/hosts"
 printf 'GB\tBritain (UK)\n' > "$A/usr/share/zoneinfo/iso3166.tab"
@@ -201,8 +208,10 @@ qemu-aarch64-static -L "$M" "$M/opt/picamd/node/bin/node" "$M/opt/picamd/dist/ma
 [[ -f $A/etc/NetworkManager/system-connections/Home.nmconnection && $(cat "$A/etc/hostname") == garden-cam ]] \
   || fail "apply-setup did not write the keyfile and the host name"
 grep -q '"passwordHash": "\$scrypt\$ln=13,r=8,p=10\$' "$A/var/lib/picamd/settings.json" || fail "no owner hash in settings.json"
+[[ $(cat "$A/var/lib/NetworkManager/NetworkManager.state") == $'[main]\nWirelessEnabled=true' ]] \
+  || fail "apply-setup left NetworkManager's Wi-Fi switched off: $(cat "$A/var/lib/NetworkManager/NetworkManager.state")"
 ! grep -q 'a long passphrase\|12345678' "$A/boot/firmware/picamd-setup.txt" || fail "a password is still in the setup file"
-log "ok   the image's picamd (arm64, emulated) applies a setup file: keyfile, host name, owner hash; passwords removed"
+log "ok   the image's picamd (arm64, emulated) applies a setup file: keyfile, host name, owner hash, NetworkManager's Wi-Fi on; passwords removed"
 umount "$M"
 losetup -d "$LOOP"; LOOP=''
 

@@ -23,7 +23,7 @@ import { VideoFeed } from '../media/video-feed.js';
 import { VideoPath } from '../media/video-path.js';
 import { metricsSource } from '../observe/prometheus.js';
 import { statusSource } from '../observe/status.js';
-import { deviceModel, h264EncoderFor } from '../platform/board.js';
+import { deviceModel, h264EncoderFor, type H264EncoderChoice } from '../platform/board.js';
 import { monotonicNow, realTimers } from '../platform/clock.js';
 import { findExecutable } from '../platform/executable.js';
 import type { Logger } from '../platform/log/logger.js';
@@ -57,6 +57,8 @@ export interface ApplianceDeps {
   version: string;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Which H.264 encoder this board's rpicam-vid has; by default from the device tree's model. */
+  h264Encoder?: H264EncoderChoice;
 }
 
 export class Appliance {
@@ -91,7 +93,7 @@ export class Appliance {
       logger.warn(`setup: picamd-setup.txt was not applied: ${setupErrors.join('; ')}`);
       gpio.setSetupError(true);
     }
-    const h264Encoder = h264EncoderFor(deviceModel());
+    const h264Encoder = this.deps.h264Encoder ?? h264EncoderFor(deviceModel());
     // Under systemd the unit's control group takes the camera down with picamd; elsewhere the
     // kernel's parent-death signal does it even when picamd is SIGKILLed.
     const setpriv = env.INVOCATION_ID ? undefined : findExecutable('setpriv', env.PATH, cwd);

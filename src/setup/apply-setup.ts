@@ -6,6 +6,8 @@ import { readRegularFile, writeFileAtomic } from '../platform/safe-file.js';
 import { accountsFileFor, readAccountsText, type LegacyUsers } from '../device/accounts/store.js';
 import { configSchema } from '../device/settings/schema.js';
 import { readLegacyUsers } from '../device/settings/store.js';
+import { NETWORK_MANAGER_STATE_FILE } from './network-manager-state.js';
+import { CLOUD_INIT_HOSTNAME_DROP_IN } from './system-files.js';
 import { planSetup, type CurrentFiles, type FileWrite, type SetupPlan } from './plan.js';
 import { hasSettings, parseSetupFile, problemsAsShown, renderSetupApplied, renderSetupErrors, type ParsedSetupFile } from './setup-file.js';
 import { validateSetup, type DeviceFacts } from './validate.js';
@@ -91,6 +93,8 @@ export async function applySetup(opts: ApplySetupOptions): Promise<ApplyOutcome>
       rfkill: request.country ? await readdir(at('/var/lib/systemd/rfkill')).catch(() => []) : [],
       accounts: request.owner ? await readAccountsText(at(accountsFileFor(opts.settingsFile))) : null,
       legacyUsers: { kind: 'none' },
+      networkManagerState: request.country ? await readText(at(NETWORK_MANAGER_STATE_FILE)) : null,
+      cloudInit: request.hostname ? await isDirectory(at(dirname(CLOUD_INIT_HOSTNAME_DROP_IN))) : false,
     };
     // Older versions kept the users in settings.json: they come along into the new accounts file.
     if (request.owner && current.accounts === null) current.legacyUsers = await legacyUsersIn(at(opts.settingsFile));
@@ -122,6 +126,10 @@ export async function applySetup(opts: ApplySetupOptions): Promise<ApplyOutcome>
 /** The settings module reads its own file; without the config file's values beside it (not known here). */
 function legacyUsersIn(settingsFile: string): Promise<LegacyUsers> {
   return readLegacyUsers(settingsFile, {});
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then((st) => st.isDirectory(), () => false);
 }
 
 async function readText(path: string): Promise<string | null> {

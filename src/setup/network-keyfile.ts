@@ -60,6 +60,8 @@ export function wifiKeyfile(wifi: WifiRequest): { path: string; content: string 
     'type=wifi',
     '',
     '[wifi]',
+    // A hidden network answers only probes that name it (NetworkManager's 802-11-wireless.hidden).
+    ...(wifi.hidden ? ['hidden=true'] : []),
     'mode=infrastructure',
     `ssid=${keyfileSsid(wifi.ssid)}`,
     '',

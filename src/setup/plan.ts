@@ -1,6 +1,16 @@
 import { wifiKeyfile } from './network-keyfile.js';
 import { accountsFileFor, accountsTextWithOwner, type LegacyUsers } from '../device/accounts/store.js';
-import { cmdlineWithCountry, hostnameFile, hostsFile, RFKILL_DIR, rfkillWlanFiles, timezoneFiles } from './system-files.js';
+import { NETWORK_MANAGER_STATE_FILE, stateWithWirelessOn } from './network-manager-state.js';
+import {
+  CLOUD_INIT_HOSTNAME_DROP_IN,
+  CLOUD_INIT_HOSTNAME_TEXT,
+  cmdlineWithCountry,
+  hostnameFile,
+  hostsFile,
+  RFKILL_DIR,
+  rfkillWlanFiles,
+  timezoneFiles,
+} from './system-files.js';
 import type { SetupRequest } from './validate.js';
 
 // Everything the setup file changes on the device, as a list of files, links and commands: pure,
@@ -34,6 +44,10 @@ export interface CurrentFiles {
   accounts: string | null;
   /** The users an older version's settings.json holds (read when there is no accounts.json). */
   legacyUsers: LegacyUsers;
+  /** NetworkManager's state file (network-manager-state.ts); null when there is none. */
+  networkManagerState: string | null;
+  /** Whether cloud-init is installed (/etc/cloud/cloud.cfg.d exists): Trixie images from late 2025. */
+  cloudInit: boolean;
 }
 
 export interface PlanContext {
@@ -58,22 +72,27 @@ export function planSetup(request: SetupRequest, current: CurrentFiles, ctx: Pla
     } else {
       plan.writes.push({ path: `${ctx.bootDir}/cmdline.txt`, content: cmdlineWithCountry(current.cmdline, request.country), mode: 0o755 });
       for (const name of rfkillWlanFiles(current.rfkill)) plan.writes.push({ path: `${RFKILL_DIR}/${name}`, content: '0\n', mode: 0o644 });
+      // NetworkManager, which starts after us, would block the radio again while its state says off.
+      plan.writes.push({ path: NETWORK_MANAGER_STATE_FILE, content: stateWithWirelessOn(current.networkManagerState), mode: 0o644 });
       plan.commands.push(['iw', 'reg', 'set', request.country], ['rfkill', 'unblock', 'wifi']);
-      plan.summary.push(`Wi-Fi country ${request.country} (radio unblocked)`);
+      plan.summary.push(`Wi-Fi country ${request.country} (radio unblocked, NetworkManager's Wi-Fi switched on)`);
     }
   }
   if (request.wifi) {
     const keyfile = wifiKeyfile(request.wifi);
     plan.writes.push({ path: keyfile.path, content: keyfile.content, mode: 0o600 });
-    plan.summary.push(`Wi-Fi "${request.wifi.ssid}" (${request.wifi.psk === null ? 'open network' : 'WPA-PSK'}) in ${keyfile.path}`);
+    const kind = `${request.wifi.psk === null ? 'open network' : 'WPA-PSK'}${request.wifi.hidden ? ', hidden' : ''}`;
+    plan.summary.push(`Wi-Fi "${request.wifi.ssid}" (${kind}) in ${keyfile.path}`);
   }
   if (request.hostname) {
     plan.writes.push(
       { path: '/etc/hostname', content: hostnameFile(request.hostname), mode: 0o644 },
       { path: '/etc/hosts', content: hostsFile(current.hosts, request.hostname), mode: 0o644 },
     );
+    // The setup file wins over Imager's customisation (docs/install.md): cloud-init must not set Imager's.
+    if (current.cloudInit) plan.writes.push({ path: CLOUD_INIT_HOSTNAME_DROP_IN, content: CLOUD_INIT_HOSTNAME_TEXT, mode: 0o644 });
     plan.commands.push(['hostname', request.hostname]);
-    plan.summary.push(`host name ${request.hostname} (http://${request.hostname}.local/)`);
+    plan.summary.push(`host name ${request.hostname} (http://${request.hostname}.local/)${current.cloudInit ? ', kept by cloud-init' : ''}`);
   }
   if (request.timezone) {
     const tz = timezoneFiles(request.timezone);

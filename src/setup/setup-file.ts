@@ -10,6 +10,7 @@ export const SETUP_KEYS = [
   'wifi_name',
   'wifi_password',
   'wifi_country',
+  'wifi_hidden',
   'hostname',
   'owner_name',
   'owner_password',

@@ -1,6 +1,20 @@
 // Writers for the system files the setup file changes: host name, time zone, Wi-Fi country and
 // the radio's saved rfkill state. Pure: current contents in, new contents out.
 
+/**
+ * A cloud-init drop-in that keeps the host name picamd-setup set. Raspberry Pi Imager's cloud-init
+ * user-data names the host with `hostname:` and deliberately no `preserve_hostname`
+ * (rpi-imager src/customization_generator.cpp), so cloud-init's set_hostname and update_hostname
+ * would set Imager's name on the first boot; with `preserve_hostname: true` in the system config
+ * (which user-data does not override, since Imager leaves the key out) both leave the name alone.
+ * Written only where cloud-init is installed.
+ */
+export const CLOUD_INIT_HOSTNAME_DROP_IN = '/etc/cloud/cloud.cfg.d/99-picamd-hostname.cfg';
+export const CLOUD_INIT_HOSTNAME_TEXT =
+  '# Written by picamd-setup: the host name comes from picamd-setup.txt on the boot partition, not\n' +
+  "# from Raspberry Pi Imager's user-data. Remove this file to let cloud-init set it again.\n" +
+  'preserve_hostname: true\n';
+
 /** /etc/hostname. */
 export function hostnameFile(name: string): string {
   return `${name}\n`;

@@ -9,6 +9,8 @@ export interface WifiRequest {
   ssid: string;
   /** null: an open network (no password). */
   psk: string | null;
+  /** The network does not announce its name: NetworkManager must probe for it. */
+  hidden: boolean;
 }
 
 export interface SetupRequest {
@@ -50,6 +52,15 @@ const pskSchema = z.string().superRefine((s, ctx) => {
   if (/[^\x20-\x7e]/.test(s)) return void ctx.addIssue({ code: 'custom', message: 'a Wi-Fi password may only contain plain ASCII letters, digits, spaces and punctuation (WPA passphrase rule)' });
   if (s.length < 8) return void ctx.addIssue({ code: 'custom', message: `a Wi-Fi password needs at least 8 characters; this one has ${s.length}` });
   if (s.length > 63) ctx.addIssue({ code: 'custom', message: `a Wi-Fi password has at most 63 characters; this one has ${s.length}` });
+});
+
+/** A yes/no setting: the words a person writes for one. */
+const yesNoSchema = z.string().transform((s, ctx) => {
+  const word = s.toLowerCase();
+  if (['yes', 'true', 'on'].includes(word)) return true;
+  if (['no', 'false', 'off'].includes(word)) return false;
+  ctx.addIssue({ code: 'custom', message: `"${s}" is not yes or no` });
+  return z.NEVER;
 });
 
 /** RFC 1123 host name label; mDNS makes it <name>.local. */
@@ -103,7 +114,10 @@ export function validateSetup(parsed: ParsedSetupFile, facts: DeviceFacts): Vali
   const psk = pskEntry ? check(pskSchema, pskEntry, problems) : null;
   need('wifi_password', 'wifi_name', 'the name of the network the password is for');
   need('wifi_name', 'wifi_country', 'Raspberry Pi OS keeps Wi-Fi switched off until its country is set');
-  if (ssid !== null && (pskEntry === undefined || psk !== null)) wifi = { ssid, psk };
+  need('wifi_hidden', 'wifi_name', 'the name of the hidden network');
+  const hiddenEntry = entry('wifi_hidden');
+  const hidden = hiddenEntry ? check(yesNoSchema, hiddenEntry, problems) : false;
+  if (ssid !== null && (pskEntry === undefined || psk !== null) && hidden !== null) wifi = { ssid, psk, hidden };
 
   let country: string | null = null;
   const countryEntry = entry('wifi_country');

@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 // @ts-expect-error: a plain ES module of the deploy scripts, without type declarations
-import { DEVICE_TAGS, INIT_FORMATS, initFormatFor } from '../../deploy/image/imager-manifest.mjs';
+import { DEVICE_TAGS, INIT_FORMATS, dpkgInstalled, initFormatFor, initFormatForRoot } from '../../deploy/image/imager-manifest.mjs';
 
 const script = fileURLToPath(new URL('../../deploy/image/imager-manifest.mjs', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'picamd-manifest-'));
@@ -21,12 +21,39 @@ after(() => rmSync(work, { recursive: true, force: true }));
 const REQUIRED = ['name', 'description', 'icon', 'url', 'extract_size', 'extract_sha256', 'image_download_size', 'release_date', 'devices'];
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-test('init_format: cloudinit-rpi for a base with cloud-init, systemd (firstrun.sh) for Bookworm', () => {
-  assert.equal(initFormatFor({ codename: 'trixie', hasCloudInit: true }), 'cloudinit-rpi');
-  assert.equal(initFormatFor({ codename: 'bookworm', hasCloudInit: false }), 'systemd');
-  assert.equal(initFormatFor({ codename: 'trixie', hasCloudInit: false }), 'systemd');
-  assert.throws(() => initFormatFor({ codename: 'bullseye', hasCloudInit: false }), /cannot tell/);
+/** A base image's root as build-image.sh sees it: os-release and dpkg's status file. */
+function baseRoot(name: string, codename: string, packages: Array<[string, string]>): string {
+  const root = join(work, name);
+  mkdirSync(join(root, 'etc'), { recursive: true });
+  mkdirSync(join(root, 'var/lib/dpkg'), { recursive: true });
+  writeFileSync(join(root, 'etc/os-release'), `PRETTY_NAME="Debian GNU/Linux"\nID=debian\nVERSION_CODENAME=${codename}\n`);
+  const stanzas = [['base-files', 'install ok installed'] as [string, string], ...packages]
+    .map(([pkg, status]) => `Package: ${pkg}\nStatus: ${status}\nPriority: optional\nArchitecture: all\nVersion: 1\n`);
+  writeFileSync(join(root, 'var/lib/dpkg/status'), `${stanzas.join('\n')}\n`);
+  return root;
+}
+
+// Imager's doc/os_customisation_formats.md: Bookworm and Trixie 2025-10-01 "systemd", later Trixie
+// "cloudinit-rpi". pi-gen added rpi-cloud-init-mods (and the user-data seed) on 2025-11-24, cb05dfcc.
+test('init_format for the three bases: Bookworm, Trixie 2025-10-01 (cloud-init alone), Trixie with rpi-cloud-init-mods', () => {
+  const bookworm = baseRoot('bookworm', 'bookworm', [['network-manager', 'install ok installed']]);
+  const trixieFirst = baseRoot('trixie-2025-10-01', 'trixie', [['cloud-init', 'install ok installed']]);
+  const trixie = baseRoot('trixie-2025-11-24', '"trixie"', [['cloud-init', 'install ok installed'], ['rpi-cloud-init-mods', 'install ok installed']]);
+  assert.deepEqual(initFormatForRoot(bookworm), { codename: 'bookworm', rpiCloudInitMods: false, initFormat: 'systemd' });
+  assert.deepEqual(initFormatForRoot(trixieFirst), { codename: 'trixie', rpiCloudInitMods: false, initFormat: 'systemd' });
+  assert.deepEqual(initFormatForRoot(trixie), { codename: 'trixie', rpiCloudInitMods: true, initFormat: 'cloudinit-rpi' });
   assert.ok(INIT_FORMATS.includes('cloudinit-rpi') && INIT_FORMATS.includes('systemd'));
+});
+
+test('rpi-cloud-init-mods removed (config files left) is not installed; an unknown release or no package list is refused', () => {
+  const removed = baseRoot('trixie-removed', 'trixie', [['rpi-cloud-init-mods', 'deinstall ok config-files'], ['cloud-init', 'install ok installed']]);
+  assert.equal(initFormatForRoot(removed).initFormat, 'systemd');
+  assert.equal(dpkgInstalled('Package: rpi-cloud-init-mods\nStatus: hold ok installed\n', 'rpi-cloud-init-mods'), true);
+  assert.equal(dpkgInstalled('Package: rpi-cloud-init-mods-extra\nStatus: install ok installed\n', 'rpi-cloud-init-mods'), false);
+  assert.throws(() => initFormatFor({ codename: 'bullseye', rpiCloudInitMods: false }), /cannot tell/);
+  const noStatus = baseRoot('no-status', 'trixie', []);
+  rmSync(join(noStatus, 'var/lib/dpkg/status'));
+  assert.throws(() => initFormatForRoot(noStatus), /cannot read the image's package list/);
 });
 
 test('the entry has every field Imager needs, with the real sizes and hashes', () => {

@@ -168,6 +168,33 @@ describe('install.sh --root', { skip }, () => {
     assert.match(r.out, /rpicam-vid is missing/);
   });
 
+  // rpicam-apps-lite (Raspberry Pi OS Lite) has no libav encoder, and the Pi 5 family no hardware
+  // one: H.264 there needs rpicam-apps (rpicam-apps#735, #761). A live install puts it in place with
+  // apt; into a --root tree nothing is installed, so it says what is missing.
+  it('the Pi 5 family wants rpicam-apps (libav) in place of rpicam-apps-lite; other boards keep the lite one', () => {
+    const status = (...pkgs: Array<[string, string]>) => pkgs.map(([p, st]) => `Package: ${p}\nStatus: ${st}\nArchitecture: arm64\nVersion: 1.9.0\n`).join('\n');
+    const cases: Array<{ name: string; model: string; dpkg: string | null; warns: boolean }> = [
+      { name: 'pi5-lite', model: 'Raspberry Pi 5 Model B Rev 1.0', dpkg: status(['rpicam-apps-lite', 'install ok installed']), warns: true },
+      { name: 'pi500-lite', model: 'Raspberry Pi 500 Rev 1.0', dpkg: status(['rpicam-apps-lite', 'install ok installed']), warns: true },
+      { name: 'cm5-lite', model: 'Raspberry Pi Compute Module 5 Rev 1.0', dpkg: status(['rpicam-apps-lite', 'install ok installed']), warns: true },
+      { name: 'pi5-full', model: 'Raspberry Pi 5 Model B Rev 1.0', dpkg: status(['rpicam-apps-lite', 'deinstall ok config-files'], ['rpicam-apps', 'install ok installed']), warns: false },
+      { name: 'pi5-source-build', model: 'Raspberry Pi 5 Model B Rev 1.0', dpkg: null, warns: false },
+      { name: 'zero2-lite', model: 'Raspberry Pi Zero 2 W Rev 1.0', dpkg: status(['rpicam-apps-lite', 'install ok installed']), warns: false },
+    ];
+    for (const c of cases) {
+      const root = makeRoot(c.name, { model: c.model });
+      if (c.dpkg !== null) write(join(root, 'var/lib/dpkg/status'), c.dpkg);
+      const r = install(bundleA, root);
+      assert.equal(r.status, 0, `${c.name}: ${r.out}`);
+      const warned = /install the rpicam-apps package in .* \(it replaces rpicam-apps-lite\) for H\.264; picamd refuses camera\.codec "h264" until then/.test(r.out);
+      assert.equal(warned, c.warns, `${c.name}: ${r.out}`);
+    }
+    const pi5Bare = makeRoot('pi5-bare', { model: 'Raspberry Pi 5 Model B Rev 1.1', rpicam: false });
+    const r = install(bundleA, pi5Bare);
+    assert.equal(r.status, 0, r.out);
+    assert.match(r.out, /install the rpicam-apps package/);
+  });
+
   it('--uninstall removes picamd but keeps the config and the state', () => {
     const root = makeRoot('uninstall');
     assert.equal(install(bundleA, root).status, 0);

@@ -65,6 +65,8 @@ describe('systemd/picamd.service', { skip }, () => {
     for (const before of ['network-pre.target', 'NetworkManager.service', 'avahi-daemon.service', 'picamd.service']) {
       assert.match(unit, new RegExp(`^Before=.*\\b${before.replace('.', '\\.')}\\b`, 'm'), before);
     }
+    // After cloud-init's local stage, which sets Imager's host name early: the setup file's wins.
+    assert.match(unit, /^After=cloud-init-local\.service$/m);
     assert.match(unit, /^ExecCondition=\/bin\/grep -Eq '\^\[\^#\]\*=' \/boot\/firmware\/picamd-setup\.txt$/m);
   });
 

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFile, readlink, stat, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, readlink, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { applySetup, decodeSetupFile, type ApplyOutcome } from '../../src/setup/apply-setup.js';
 import { connectionUuid } from '../../src/setup/network-keyfile.js';
+import { CLOUD_INIT_HOSTNAME_TEXT } from '../../src/setup/system-files.js';
 import { CMDLINE, HOSTS, makeScratchRoot, snapshotTree } from '../fakes/scratch-root.js';
 
 const NOW = new Date('2026-11-30T13:40:05.123Z');
@@ -60,11 +61,13 @@ test('Wi-Fi only: the keyfile (0600), the country in cmdline.txt, the radio unbl
     [path]: `600 ${keyfile('Home', 'Home', '12345678')}`,
     'var/lib/systemd/rfkill/platform-3f300000.mmcnr:wlan': '644 0\n',
     'var/lib/systemd/rfkill/platform-fe300000.mmcnr:wlan': '644 0\n',
+    // pi-gen's "WirelessEnabled=false": NetworkManager would block the radio again when it starts.
+    'var/lib/NetworkManager/NetworkManager.state': '644 [main]\nWirelessEnabled=true\n',
   });
   assert.equal((await stat(join(r.root, path))).mode & 0o777, 0o600);
   assert.deepEqual(r.commands, [], 'commands run only on the live system');
   assert.deepEqual(r.log, [
-    'picamd-setup: applied Wi-Fi country GB (radio unblocked)',
+    "picamd-setup: applied Wi-Fi country GB (radio unblocked, NetworkManager's Wi-Fi switched on)",
     'picamd-setup: applied Wi-Fi "Home" (WPA-PSK) in /etc/NetworkManager/system-connections/Home.nmconnection',
   ]);
 });
@@ -109,9 +112,53 @@ test('everything: Wi-Fi, host name, owner into the accounts file (with the users
     'var/lib/picamd/accounts.json': `600 ${JSON.stringify(accounts, null, 2)}\n`,
     'var/lib/systemd/rfkill/platform-3f300000.mmcnr:wlan': '644 0\n',
     'var/lib/systemd/rfkill/platform-fe300000.mmcnr:wlan': '644 0\n',
+    'var/lib/NetworkManager/NetworkManager.state': '644 [main]\nWirelessEnabled=true\n',
   });
   assert.ok(!(await r.read(SETUP)).includes('correct horse'), 'no password left in the setup file');
   assert.ok(!(await r.read(SETUP)).includes('a long passphrase'));
+});
+
+test("NetworkManager's state file as NetworkManager writes it: Wi-Fi switched on, the other keys kept", async (t) => {
+  const r = await run(t, 'wifi_name = Home\nwifi_password = 12345678\nwifi_country = DE\n', async (root) => {
+    await writeFile(join(root, 'var/lib/NetworkManager/NetworkManager.state'), '[main]\nNetworkingEnabled=true\nWirelessEnabled=false\nWWANEnabled=false\n');
+  });
+  assert.equal(r.outcome.status, 'applied');
+  assert.equal(await r.read('var/lib/NetworkManager/NetworkManager.state'), '[main]\nNetworkingEnabled=true\nWirelessEnabled=true\nWWANEnabled=false\n');
+});
+
+test('no state file yet (NetworkManager never ran): one that switches Wi-Fi on', async (t) => {
+  const r = await run(t, 'wifi_name = Home\nwifi_country = DE\n', (root) => rm(join(root, 'var/lib/NetworkManager'), { recursive: true }));
+  assert.equal(r.outcome.status, 'applied');
+  assert.equal(await r.read('var/lib/NetworkManager/NetworkManager.state'), '[main]\nWirelessEnabled=true\n');
+});
+
+test('a host name alone leaves the radio and NetworkManager as they are', async (t) => {
+  const r = await run(t, 'hostname = cam\n');
+  assert.equal(r.outcome.status, 'applied');
+  const after = await r.after();
+  assert.equal(after['var/lib/NetworkManager/NetworkManager.state'], r.before['var/lib/NetworkManager/NetworkManager.state']);
+});
+
+// Which host name wins when Imager's customisation names one too: the setup file's (docs/install.md).
+// On a cloud-init image (Trixie from late 2025) cloud-init would set Imager's user-data name on the
+// first boot; the drop-in stops it (Imager leaves preserve_hostname out of its user-data).
+test('a host name on a cloud-init image: cloud-init is told to keep it', async (t) => {
+  const r = await run(t, 'hostname = garden-cam\n', async (root) => void (await mkdir(join(root, 'etc/cloud/cloud.cfg.d'), { recursive: true })));
+  assert.equal(r.outcome.status, 'applied');
+  assert.deepEqual(changes(r.before, await r.after()), {
+    [SETUP]: `755 # applied on ${STAMP}: hostname = garden-cam\n`,
+    'etc/hostname': '644 garden-cam\n',
+    'etc/hosts': `644 ${HOSTS.replace('127.0.1.1\tpicamd', '127.0.1.1\tgarden-cam')}`,
+    'etc/cloud/cloud.cfg.d/99-picamd-hostname.cfg': `644 ${CLOUD_INIT_HOSTNAME_TEXT}`,
+  });
+  assert.match(CLOUD_INIT_HOSTNAME_TEXT, /^preserve_hostname: true$/m);
+  assert.deepEqual(r.log, ['picamd-setup: applied host name garden-cam (http://garden-cam.local/), kept by cloud-init']);
+});
+
+test('no host name in the file: cloud-init is left to do what Imager asked', async (t) => {
+  const r = await run(t, 'timezone = UTC\n', async (root) => void (await mkdir(join(root, 'etc/cloud/cloud.cfg.d'), { recursive: true })));
+  assert.equal(r.outcome.status, 'applied');
+  assert.equal((await r.after())['etc/cloud/cloud.cfg.d/99-picamd-hostname.cfg'], undefined);
 });
 
 test('a second boot finds nothing to do and writes nothing', async (t) => {
@@ -145,6 +192,17 @@ for (const [label, psk] of [['8 characters', 'abcdefgh'], ['63 characters', 'p'.
     assert.equal(await r.read('etc/NetworkManager/system-connections/N.nmconnection'), keyfile('N', 'N', psk));
   });
 }
+
+test('a hidden network: hidden=true in the keyfile, and the line marked applied', async (t) => {
+  const r = await run(t, 'wifi_name = Attic\nwifi_password = 12345678\nwifi_country = GB\nwifi_hidden = yes\n');
+  assert.equal(r.outcome.status, 'applied');
+  assert.equal(
+    await r.read('etc/NetworkManager/system-connections/Attic.nmconnection'),
+    keyfile('Attic', 'Attic', '12345678').replace('[wifi]\n', '[wifi]\nhidden=true\n'),
+  );
+  assert.ok((await r.read(SETUP)).endsWith(`# applied on ${STAMP}: wifi_hidden = yes\n`));
+  assert.ok(r.log.includes('picamd-setup: applied Wi-Fi "Attic" (WPA-PSK, hidden) in /etc/NetworkManager/system-connections/Attic.nmconnection'), r.log.join('\n'));
+});
 
 test('an open network: no [wifi-security]', async (t) => {
   const r = await run(t, 'wifi_name = Cafe Free\nwifi_country = GB\n');

@@ -6,7 +6,7 @@ import { connectionFileName, connectionUuid, keyfileSsid, keyfileString, wifiKey
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 test('a WPA network: the keyfile NetworkManager reads, with every section', () => {
-  const { path, content } = wifiKeyfile({ ssid: 'My Home Network', psk: 'correct horse battery staple' });
+  const { path, content } = wifiKeyfile({ ssid: 'My Home Network', psk: 'correct horse battery staple', hidden: false });
   assert.equal(path, '/etc/NetworkManager/system-connections/My Home Network.nmconnection');
   assert.equal(content, [
     '[connection]',
@@ -35,9 +35,14 @@ test('a WPA network: the keyfile NetworkManager reads, with every section', () =
 });
 
 test('an open network has no [wifi-security] section', () => {
-  const { content } = wifiKeyfile({ ssid: 'Cafe', psk: null });
+  const { content } = wifiKeyfile({ ssid: 'Cafe', psk: null, hidden: false });
   assert.ok(!content.includes('[wifi-security]'));
   assert.ok(content.includes('[wifi]\nmode=infrastructure\nssid=Cafe\n\n[ipv4]'));
+});
+
+test('a hidden network: hidden=true first in [wifi], where NetworkManager writes it', () => {
+  const { content } = wifiKeyfile({ ssid: 'Attic', psk: null, hidden: true });
+  assert.ok(content.includes('[wifi]\nhidden=true\nmode=infrastructure\nssid=Attic\n\n[ipv4]'), content);
 });
 
 test('escaping as GKeyFile and NetworkManager do it', () => {
@@ -66,20 +71,23 @@ const haveNmcli = nmcli.status === 0;
 const skip = !haveNmcli && process.env.CI !== 'true' ? 'needs nmcli --offline (apt-get install network-manager)' : false;
 
 describe('against NetworkManager (nmcli --offline)', { skip }, () => {
-  const cases: Array<{ ssid: string; psk: string | null }> = [
-    { ssid: 'My Home Network', psk: 'correct horse battery staple' },
-    { ssid: 'Bob\'s "Café" Net', psk: 'pa ss\\wo;rd#1' },
-    { ssid: ' a;b', psk: '12345678' },
-    { ssid: 'Zürich 5G', psk: 'x'.repeat(63) },
-    { ssid: 'hex', psk: '0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789abcdef' },
-    { ssid: 'Cafe Free Wi-Fi', psk: null },
+  const cases: Array<{ ssid: string; psk: string | null; hidden: boolean }> = [
+    { ssid: 'My Home Network', psk: 'correct horse battery staple', hidden: false },
+    { ssid: 'Bob\'s "Café" Net', psk: 'pa ss\\wo;rd#1', hidden: false },
+    { ssid: ' a;b', psk: '12345678', hidden: false },
+    { ssid: 'Zürich 5G', psk: 'x'.repeat(63), hidden: false },
+    { ssid: 'hex', psk: '0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789abcdef', hidden: false },
+    { ssid: 'Cafe Free Wi-Fi', psk: null, hidden: false },
+    { ssid: 'Attic', psk: '12345678', hidden: true },
+    { ssid: 'Shed', psk: null, hidden: true },
   ];
   for (const wifi of cases) {
-    test(`nmcli writes the same keyfile for ${JSON.stringify(wifi.ssid)} (${wifi.psk === null ? 'open' : `${wifi.psk.length} chars`})`, () => {
+    test(`nmcli writes the same keyfile for ${JSON.stringify(wifi.ssid)} (${wifi.psk === null ? 'open' : `${wifi.psk.length} chars`}${wifi.hidden ? ', hidden' : ''})`, () => {
       const { content } = wifiKeyfile(wifi);
       const args = ['--offline', 'connection', 'add', 'type', 'wifi', 'con-name', wifi.ssid, 'ssid', wifi.ssid,
         'connection.uuid', connectionUuid(wifi.ssid)];
       if (wifi.psk !== null) args.push('wifi-sec.key-mgmt', 'wpa-psk', 'wifi-sec.psk', wifi.psk);
+      if (wifi.hidden) args.push('802-11-wireless.hidden', 'yes');
       const made = spawnSync('nmcli', args, { encoding: 'utf8' });
       assert.equal(made.status, 0, made.stderr);
       assert.equal(content, made.stdout);

@@ -35,7 +35,7 @@ test('double quotes keep outer spaces; quotes inside a value are part of it', ()
 test('unknown keys, lines without "=" and repeated keys are problems with line numbers', () => {
   const parsed = parseSetupFile('wifi_pasword = x\njust some words\nhostname = a\nhostname = b\n');
   assert.deepEqual(parsed.problems, [
-    'line 1: unknown setting "wifi_pasword" (known: wifi_name, wifi_password, wifi_country, hostname, owner_name, owner_password, timezone)',
+    'line 1: unknown setting "wifi_pasword" (known: wifi_name, wifi_password, wifi_country, wifi_hidden, hostname, owner_name, owner_password, timezone)',
     'line 2: not a "name = value" line (comments start with #)',
     'line 4: hostname is already set on line 3',
   ]);

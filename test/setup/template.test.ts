@@ -22,7 +22,7 @@ test('the template on the card asks for nothing, so the service does not even st
 test('the template with its example lines uncommented is a valid setup file', () => {
   const filled = template.replace(/^#(\w+ = )/gm, '$1').replace('timezone = Europe/London', 'timezone = UTC');
   const parsed = parseSetupFile(filled);
-  assert.deepEqual(parsed.entries.map((e) => e.key), ['wifi_name', 'wifi_password', 'wifi_country', 'hostname', 'owner_name', 'owner_password', 'timezone']);
+  assert.deepEqual(parsed.entries.map((e) => e.key), ['wifi_name', 'wifi_password', 'wifi_country', 'wifi_hidden', 'hostname', 'owner_name', 'owner_password', 'timezone']);
   const result = validateSetup(parsed, { countries: new Set(['GB']), zoneExists: (z) => z === 'UTC' });
   assert.ok(result.ok, JSON.stringify(result));
   assert.equal(serviceWouldRun(filled), true);

@@ -17,7 +17,7 @@ const problems = (text: string) => {
 test('Wi-Fi only: name, password and country', () => {
   assert.deepEqual(validate('wifi_name = Home\nwifi_password = 12345678\nwifi_country = gb\n'), {
     ok: true,
-    request: { wifi: { ssid: 'Home', psk: '12345678' }, country: 'GB', hostname: null, owner: null, timezone: null },
+    request: { wifi: { ssid: 'Home', psk: '12345678', hidden: false }, country: 'GB', hostname: null, owner: null, timezone: null },
   });
 });
 
@@ -74,4 +74,13 @@ test('garbage: every problem at once, and nothing requested', () => {
     'line 2: wifi_password: a Wi-Fi password needs at least 8 characters; this one has 1',
     'line 2: wifi_password needs wifi_name as well (the name of the network the password is for)',
   ]);
+});
+
+test('wifi_hidden: yes or no in the words people write; anything else, or no network, is a problem', () => {
+  for (const [word, hidden] of [['yes', true], ['YES', true], ['true', true], ['on', true], ['no', false], ['False', false], ['off', false]] as const) {
+    const r = validate(`wifi_name = Attic\nwifi_country = GB\nwifi_hidden = ${word}\n`);
+    assert.ok(r.ok && r.request.wifi?.hidden === hidden, word);
+  }
+  assert.deepEqual(problems('wifi_name = Attic\nwifi_country = GB\nwifi_hidden = maybe\n'), ['line 3: wifi_hidden: "maybe" is not yes or no']);
+  assert.deepEqual(problems('wifi_hidden = yes\n'), ['line 1: wifi_hidden needs wifi_name as well (the name of the hidden network)']);
 });

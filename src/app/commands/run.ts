@@ -5,6 +5,7 @@ import type { Config } from '../../device/settings/schema.js';
 import { loadOnoffPinFactory } from '../../integrations/gpio/pins.js';
 import type { Logger } from '../../platform/log/logger.js';
 import { errorText } from '../../platform/errors.js';
+import { h264SettingProblems, type H264EncoderChoice } from '../../platform/board.js';
 import { Appliance } from '../appliance.js';
 import { handleProcessEvents } from '../process-events.js';
 
@@ -13,10 +14,12 @@ export interface RunOptions {
   config: Config;
   logger: Logger;
   version: string;
+  /** Which H.264 encoder this board's rpicam-vid has (platform/board.ts). */
+  h264Encoder: H264EncoderChoice;
 }
 
 /** The appliance until SIGTERM or SIGINT: 0 after a clean stop, 1 when it cannot start. */
-export async function runAppliance({ raw, config, logger, version }: RunOptions): Promise<number> {
+export async function runAppliance({ raw, config, logger, version, h264Encoder }: RunOptions): Promise<number> {
   // The privacy button held at start-up resets the owner (docs/gpio.md): before anything reads the
   // settings or opens the lines.
   await resetOwnerIfButtonHeld({ config, base: raw, loadPins: loadOnoffPinFactory, logger: logger.child('owner-reset'), settingsFile: config.settings.file });
@@ -29,11 +32,19 @@ export async function runAppliance({ raw, config, logger, version }: RunOptions)
     logger: logger.child('accounts'),
   });
   await accounts.load();
-  const settings = new SettingsStore({ base: raw, file: config.settings.file, logger: logger.child('settings'), hasUsers: () => accounts.users.length > 0 });
+  const settings = new SettingsStore({
+    base: raw,
+    file: config.settings.file,
+    logger: logger.child('settings'),
+    check: (next) => h264SettingProblems(next.camera, h264Encoder),
+    hasUsers: () => accounts.users.length > 0,
+  });
   await settings.load({ dropLegacyUsers: accounts.holdsUsers });
   logger.setLevel(settings.config.log.level);
+  // Saved before this board could be told (a card moved from a Pi 4): kept, and said loudly.
+  for (const problem of h264SettingProblems(settings.config.camera, h264Encoder)) logger.error(`settings: ${problem}`);
 
-  const appliance = new Appliance({ settings, accounts, logger, version, env: process.env, cwd: process.cwd() });
+  const appliance = new Appliance({ settings, accounts, logger, version, env: process.env, cwd: process.cwd(), h264Encoder });
   const signal = handleProcessEvents({ proc: process, logger, exit: (code) => process.exit(code), lastResort: () => appliance.lastResort() });
   try {
     await appliance.start();

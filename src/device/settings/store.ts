@@ -96,6 +96,12 @@ export interface SettingsStoreDeps {
   now?: () => Date;
   /** Whether anyone can log in (the accounts store): open viewing is not turned off without. */
   hasUsers?: () => boolean;
+  /**
+   * What this device cannot do although the schema allows it (H.264 without an encoder), as
+   * 'path: message' problems; a change that brings one is refused like an invalid one. Not applied
+   * to what is already saved: load() never loses settings for it.
+   */
+  check?: (config: Config) => string[];
 }
 
 export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
@@ -286,6 +292,11 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
     const resolved = resolveSettings(this.base, candidate, { allowAccounts: false });
     if (!resolved.ok) return invalid(resolved.problems);
     const next = resolved.config;
+    // Only what this change brings: settings saved before (a card moved from a Pi 4 to a Pi 5) must
+    // not block a reset.
+    const before = new Set(this.deps.check?.(this.current) ?? []);
+    const unsupported = (this.deps.check?.(next) ?? []).filter((p) => !before.has(p));
+    if (unsupported.length > 0) return invalid(unsupported);
     if (this.openViewing && !next.server.openViewing && !this.hasUsers()) {
       return invalid(['server.openViewing: cannot be turned off while there is no user (add one first)']);
     }

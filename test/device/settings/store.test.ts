@@ -33,7 +33,7 @@ interface Setup {
 
 async function setup(
   t: { after(fn: () => Promise<void>): void },
-  options: { settings?: Tree | string; prev?: Tree | string; fs?: SafeFs; base?: Tree; dir?: string; hasUsers?: () => boolean; dropLegacyUsers?: boolean } = {},
+  options: { settings?: Tree | string; prev?: Tree | string; fs?: SafeFs; base?: Tree; dir?: string; hasUsers?: () => boolean; dropLegacyUsers?: boolean; check?: (config: Config) => string[] } = {},
 ): Promise<Setup> {
   const dir = options.dir ?? (await tempDir(t, 'settings'));
   const file = join(dir, 'settings.json');
@@ -41,7 +41,7 @@ async function setup(
   if (options.settings !== undefined) await writeFile(file, asText(options.settings));
   if (options.prev !== undefined) await writeFile(`${file}.prev`, asText(options.prev));
   const logger = memoryLogger();
-  const store = new SettingsStore({ base: options.base ?? base, file, logger, fs: options.fs, now: clock, hasUsers: options.hasUsers });
+  const store = new SettingsStore({ base: options.base ?? base, file, logger, fs: options.fs, now: clock, hasUsers: options.hasUsers, check: options.check });
   const changes: Setup['changes'] = [];
   store.on('change', (next, previous, paths) => changes.push({ next, previous, paths }));
   await store.load({ dropLegacyUsers: options.dropLegacyUsers });
@@ -418,4 +418,29 @@ test('a "__proto__" key is an unknown key, not a prototype change', async (t) =>
   assert.equal(store.openViewing, false);
   assert.equal(({} as { openViewing?: unknown }).openViewing, undefined);
   assert.deepEqual(await readdir(dir), []);
+});
+
+// What the device cannot do (src/platform/board.ts: H.264 on a Pi 5 with rpicam-apps-lite) is refused
+// like an invalid value, and names what is missing; settings saved before are kept and block nothing.
+const noH264 = (config: Config) => (config.camera.codec === 'h264' ? ['camera.codec: H.264 on this board needs the rpicam-apps package'] : []);
+
+test('a change the device cannot do: 400 with the reason, nothing written, no change event', async (t) => {
+  const s = await setup(t, { check: noH264 });
+  const result = await s.store.update({ camera: { codec: 'h264' } }, { mode: 'patch' });
+  assert.deepEqual(result, { ok: false, status: 400, error: 'invalid', message: 'the settings were not saved', problems: ['camera.codec: H.264 on this board needs the rpicam-apps package'] });
+  assert.equal(s.store.config.camera.codec, 'mjpeg');
+  assert.deepEqual(await readdir(s.dir), []);
+  assert.deepEqual(s.changes, []);
+});
+
+test('H.264 saved before (a card moved from a Pi 4): loaded as it is, and other changes and a reset still go through', async (t) => {
+  const s = await setup(t, { check: noH264, settings: { camera: { codec: 'h264' } } });
+  assert.equal(s.store.config.camera.codec, 'h264');
+  assert.equal(s.store.status.state, 'ok');
+  assertOk(await s.store.setOpenViewing(true));
+  assertOk(await s.store.update({ camera: { width: 640 } }, { mode: 'patch' }));
+  assertOk(await s.store.reset());
+  assert.equal(s.store.config.camera.codec, 'mjpeg');
+  // Once back on MJPEG, asking for H.264 again is refused.
+  assert.equal((await s.store.update({ camera: { codec: 'h264' } }, { mode: 'patch' })).ok, false);
 });

@@ -14,18 +14,15 @@ import { GpioService } from '../integrations/gpio/gpio.js';
 import { loadOnoffPinFactory } from '../integrations/gpio/pins.js';
 import { mqttPrivacyPort, mqttStatusSnapshot, pageUrl } from '../integrations/mqtt/adapters.js';
 import { MqttService } from '../integrations/mqtt/service.js';
-import { Broadcaster } from '../media/broadcaster.js';
-import { PlaceholderCache } from '../media/placeholder.js';
-import { PlaceholderFeed, placeholderFor } from '../media/placeholder-feed.js';
-import { RateMeter } from '../media/rate.js';
+import { CameraTap } from '../media/camera-tap.js';
+import { ViewerLimit } from '../media/output.js';
 import { snapshotOf } from '../media/snapshot.js';
-import { VideoFeed } from '../media/video-feed.js';
-import { VideoPath } from '../media/video-path.js';
 import { metricsSource } from '../observe/prometheus.js';
 import { statusSource } from '../observe/status.js';
 import { deviceModel, h264EncoderFor, type H264EncoderChoice } from '../platform/board.js';
 import { monotonicNow, realTimers } from '../platform/clock.js';
 import { findExecutable } from '../platform/executable.js';
+import { escapeForLog } from '../platform/log/escape.js';
 import type { Logger } from '../platform/log/logger.js';
 import { lastGoodMemory } from '../platform/memory.js';
 import { externalMemory, FrameMemoryReclaimer, startupGc } from '../platform/reclaim.js';
@@ -41,8 +38,8 @@ import { UserConnections } from '../web/server/user-connections.js';
 import { usersRoutes } from '../web/routes/users.js';
 import { HttpServer } from '../web/server/server.js';
 import { loadWebAssets, staticRoutes } from '../web/server/static.js';
-import type { MjpegViewer } from '../web/streaming/mjpeg-viewer.js';
-import type { Mp4Viewer } from '../web/streaming/mp4-viewer.js';
+import type { MjpegViewer } from '../web/streaming/mjpeg-route.js';
+import type { Mp4Viewer } from '../web/streaming/mp4-route.js';
 import { Lifecycle, type Service } from './lifecycle.js';
 
 // The composition root: constructs config → privacy → GPIO → camera → media → HTTP → MQTT → systemd,
@@ -114,32 +111,14 @@ export class Appliance {
     const claim = deviceClaim(accounts, settings, logger.child('setup'));
 
     // Media: the camera's frames as streams with readers.
-    const broadcaster = new Broadcaster<MjpegViewer>(now, config.server.maxViewers);
-    const fpsIn = new RateMeter();
-    camera.on('frame', (jpeg: Buffer) => {
-      fpsIn.mark(now());
-      broadcaster.publish(jpeg, true);
-    });
-    // H.264: the kept group of pictures and one viewer's backlog are bounded like one frame.
-    const videoFeed = new VideoFeed<Mp4Viewer>(now, config.server.maxViewers, config.camera.maxFrameBytes);
-    const video = new VideoPath(videoFeed, now);
-    camera.on('unit', (au) => {
-      fpsIn.mark(now());
-      video.unit(au);
-    });
-    const placeholders = new PlaceholderCache();
-    const feed = new PlaceholderFeed(
-      (jpeg) => broadcaster.publish(jpeg, false),
-      (kind, detail) => placeholders.get(kind, current().camera.width, current().camera.height, detail),
-      realTimers,
-    );
-    camera.on('state', (state, detail: string) => {
-      // The privacy placeholder says it all; the camera's detail would only repeat it.
-      const codec = current().camera.codec;
-      feed.show(placeholderFor(state, codec), state === 'paused' ? '' : detail);
-      if (state === 'paused') broadcaster.forgetLive();
-      if (state === 'starting') video.cameraStarting(codec, current().camera.framerate);
-      video.cameraState(state);
+    const media = new CameraTap<MjpegViewer, Mp4Viewer>({
+      camera,
+      now,
+      timers: realTimers,
+      cameraConfig: () => current().camera,
+      // One limit for both streams: a viewer is a viewer (a socket, memory) whatever it watches.
+      viewers: new ViewerLimit(config.server.maxViewers),
+      maxFrameBytes: config.camera.maxFrameBytes,
     });
     const reclaimer = new FrameMemoryReclaimer({ gc: startupGc(), arrayBuffers: externalMemory, now, timers: realTimers, logger: logger.child('reclaim') });
     const snapshot = () =>
@@ -147,35 +126,35 @@ export class Appliance {
         privacy: privacy.enabled,
         camera: camera.status(),
         framerate: current().camera.framerate,
-        latestLive: (ms) => broadcaster.latestLive(ms),
+        latestLive: (ms) => media.mjpeg.latestLive(ms),
         codec: current().camera.codec,
       });
     const applier = new SettingsApplier(settings, { camera, logger: logger.child('settings') });
 
     // Observe: one read model for the page, /metrics and MQTT.
-    const sources = { deviceName, version, now, startedAtMs, memory: lastGoodMemory(), camera, fpsIn: () => fpsIn.rate(now()), maxViewers: () => current().server.maxViewers, privacy };
+    const sources = { deviceName, version, now, startedAtMs, memory: lastGoodMemory(), camera, fpsIn: () => media.fpsIn(), maxViewers: () => current().server.maxViewers, privacy };
     let mqtt: MqttService | undefined;
     const status = statusSource({
       ...sources,
       cameraConfig: () => current().camera,
-      stream: broadcaster,
-      video: videoFeed,
+      stream: media.mjpeg,
+      video: media.h264,
       h264Encoder,
       extra: () => ({
-        h264: { codec: video.codec ?? null, skippedAfterLoss: video.skippedAfterLoss, unpackaged: video.unpackaged, keptBytes: videoFeed.keptBytes },
+        h264: media.h264Status(),
         settings: applier.status,
         setup: { claimed: claim.claimed, openViewing: settings.openViewing },
         mqtt: mqtt?.status(),
       }),
     });
-    const metrics = metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: broadcaster });
+    const metrics = metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: media.mjpeg });
 
     // Web: the server and the routes each module registers.
     // A user's streams and WebSockets, by user, so they close when the user's access ends.
     const connections = new UserConnections();
     const hub = new EventHub({ status, logger: logger.child('events'), timers: realTimers, now, connections });
     const http: HttpServer = new HttpServer(config.server, {
-      broadcaster,
+      broadcaster: media.mjpeg,
       logger: logger.child('http'),
       now,
       snapshot,
@@ -185,7 +164,7 @@ export class Appliance {
       roleOf: (user) => accounts.roleOf(user),
       lock: accountsLock(accounts),
       connections,
-      video: { feed: videoFeed, codec: () => current().camera.codec, privacy: () => privacy.enabled, maxPendingBytes: config.camera.maxFrameBytes },
+      video: { feed: media.h264, codec: () => current().camera.codec, privacy: () => privacy.enabled, maxPendingBytes: config.camera.maxFrameBytes },
       onViewersChanged: () => hub.publishStatus(),
       routes: [
         setupRoutes({ store: claim, deviceName, hashPassword: (p) => hashPassword(p), sessionCookieFor: (u) => http.sessionCookieFor(u), logger: logger.child('setup') }),
@@ -198,8 +177,9 @@ export class Appliance {
           sessionCookieFor: (u) => http.sessionCookieFor(u),
           viewersTogglePrivacy: () => current().privacy.viewersToggle,
           logger: logger.child('users'),
+          now,
         }),
-        metricsRoute({ source: metrics, open: () => current().metrics.open }),
+        metricsRoute({ source: metrics, open: () => current().metrics.open, claimed: () => claim.claimed }),
         (router) => hub.route(router),
         staticRoutes(loadWebAssets()),
       ],
@@ -211,7 +191,7 @@ export class Appliance {
       timers: realTimers,
       now,
       device: () => ({ name: deviceName(), model: deviceModel(), version, configurationUrl: pageUrl(hostname(), http.port, current().server.tls !== null) }),
-      readStatus: () => mqttStatusSnapshot({ camera: camera.status(), fpsIn: fpsIn.rate(now()), viewers: broadcaster.viewerCount + videoFeed.viewerCount, nowMs: now(), startedAtMs, privacy }),
+      readStatus: () => mqttStatusSnapshot({ camera: camera.status(), fpsIn: media.fpsIn(), viewers: media.viewerCount, nowMs: now(), startedAtMs, privacy }),
       setPrivacy: mqttPrivacyPort(privacy),
       snapshot: () => {
         const result = snapshot();
@@ -227,15 +207,16 @@ export class Appliance {
       return { name, start: () => void (unsubscribe = subscribe()), stop: () => unsubscribe?.() };
     };
     const m = mqtt;
-    logger.info(`picamd ${version} starting on ${deviceName()}`);
+    // The device name is the first claimer's text: escaped, so it cannot forge a line at every start.
+    logger.info(`picamd ${version} starting on ${escapeForLog(deviceName(), 64)}`);
     await this.services.start([
       { name: 'privacy', start: () => privacy.start().then(() => undefined), stop: () => privacy.stop() },
       follow('log level', () => followLogLevel(logger, events)),
       follow('gpio events', () => gpio.follow(events)),
       { name: 'gpio', start: () => gpio.start().then(() => gpio.setCameraState(camera.state)), stop: () => gpio.stop() },
+      { name: 'media', start: () => media.start(), stop: () => media.stop() },
       { name: 'camera', start: () => camera.start(), stop: () => camera.stop() },
       { name: 'settings', start: () => applier.start(), stop: () => applier.stop() },
-      { name: 'placeholders', start: () => feed.start(), stop: () => feed.stop() },
       { name: 'reclaimer', start: () => reclaimer.start(), stop: () => reclaimer.stop() },
       follow('status events', () => hub.follow(events)),
       { name: 'events', start: () => hub.start(), stop: () => hub.stop() },

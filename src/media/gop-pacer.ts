@@ -1,4 +1,4 @@
-import type { FrameSink, ViewerStats } from './viewer.js';
+import { DeliveryCounts, type FrameSink, type Pacer, type ViewerStats } from './viewer.js';
 
 /** One H.264 picture as a viewer receives it: a fragmented-MP4 fragment, shared by every viewer. */
 export interface VideoFragment {
@@ -18,26 +18,23 @@ export interface VideoFragment {
  * is copied or queued beyond one group, and never more than `maxPendingBytes`. A viewer never gets a
  * picture whose references it did not get (no broken picture chain).
  */
-export class GopPacer {
+export class GopPacer implements Pacer<VideoFragment> {
   private pending: VideoFragment[] = [];
   private pendingBytes = 0;
   private inFlight: VideoFragment | undefined;
   /** True until the viewer has been given a keyframe to start from (again). */
   private needKeyframe = true;
-  private readonly connectedAt: number;
-  private delivered = 0;
-  private skipped = 0;
-  private bytesSent = 0;
+  private readonly counts: DeliveryCounts;
   /** Times the viewer fell behind and went on from a later keyframe. */
   private resyncs = 0;
 
   constructor(
     readonly id: number,
     private readonly sink: FrameSink,
-    private readonly now: () => number,
+    now: () => number,
     private readonly maxPendingBytes: number,
   ) {
-    this.connectedAt = now();
+    this.counts = new DeliveryCounts(id, now);
   }
 
   /**
@@ -53,17 +50,17 @@ export class GopPacer {
   offer(fragment: VideoFragment): void {
     if (fragment.keyframe) {
       if (!this.needKeyframe && this.pending.length > 0) this.resyncs++;
-      this.skipped += this.pending.length;
+      this.counts.skipped += this.pending.length;
       this.pending = [];
       this.pendingBytes = 0;
       this.needKeyframe = false;
     } else if (this.needKeyframe) {
-      this.skipped++;
+      this.counts.skipped++;
       return;
     }
     if (this.pendingBytes + fragment.bytes.length > this.maxPendingBytes) {
       // Too far behind even within one group: wait for the next keyframe.
-      this.skipped += this.pending.length + 1;
+      this.counts.skipped += this.pending.length + 1;
       this.pending = [];
       this.pendingBytes = 0;
       this.needKeyframe = true;
@@ -80,23 +77,12 @@ export class GopPacer {
     const done = this.inFlight;
     if (!done) return;
     this.inFlight = undefined;
-    if (done !== INIT_MARK) this.countSent(done);
+    if (done !== INIT_MARK) this.counts.sent(done.bytes.length);
     this.pump();
   }
 
   stats(): ViewerStats & { resyncs: number } {
-    const connectedMs = this.now() - this.connectedAt;
-    return {
-      id: this.id,
-      delivered: this.delivered,
-      skipped: this.skipped,
-      skippedForCap: 0,
-      bytesSent: this.bytesSent,
-      fps: connectedMs > 0 ? Math.round((this.delivered / connectedMs) * 10_000) / 10 : 0,
-      busy: this.inFlight !== undefined,
-      connectedMs,
-      resyncs: this.resyncs,
-    };
+    return { ...this.counts.stats(this.inFlight !== undefined), resyncs: this.resyncs };
   }
 
   private pump(): void {
@@ -106,18 +92,13 @@ export class GopPacer {
       this.inFlight = next;
       if (!this.sink.send(next.bytes)) return;
       this.inFlight = undefined;
-      this.countSent(next);
+      this.counts.sent(next.bytes.length);
     }
   }
 
   private sendRaw(bytes: Buffer): void {
     this.inFlight = INIT_MARK;
     if (this.sink.send(bytes)) this.inFlight = undefined;
-  }
-
-  private countSent(fragment: VideoFragment): void {
-    this.delivered++;
-    this.bytesSent += fragment.bytes.length;
   }
 }
 

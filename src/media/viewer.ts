@@ -24,19 +24,67 @@ export interface ViewerStats {
 }
 
 /**
- * One viewer's pacing: at most one frame in flight, and the newest one waiting. A viewer whose socket
+ * A pacing strategy: which of an output's items one viewer is sent, and when. Each output has its
+ * own (MJPEG: the newest frame, skipping; H.264: in order, skipping to keyframes); the viewer shell
+ * around it is the same for all.
+ */
+export interface Pacer<T> {
+  /** The next item is available. */
+  offer(item: T): void;
+  /** A viewer joins a stream that opens with `init` (an MP4 init segment), then catches up on `items`. */
+  start?(init: Buffer, items: readonly T[]): void;
+  /** The sink finished sending what it had been blocked on. */
+  drained(): void;
+  stats(): ViewerStats;
+}
+
+/** What every pacer counts for its viewer's stats. */
+export class DeliveryCounts {
+  delivered = 0;
+  skipped = 0;
+  skippedForCap = 0;
+  /** Bytes of the items sent out whole. */
+  bytesSent = 0;
+  private readonly connectedAt: number;
+
+  constructor(
+    readonly id: number,
+    private readonly now: () => number,
+  ) {
+    this.connectedAt = now();
+  }
+
+  /** An item of `bytes` went out whole. */
+  sent(bytes: number): void {
+    this.delivered++;
+    this.bytesSent += bytes;
+  }
+
+  stats(busy: boolean): ViewerStats {
+    const connectedMs = this.now() - this.connectedAt;
+    return {
+      id: this.id,
+      delivered: this.delivered,
+      skipped: this.skipped,
+      skippedForCap: this.skippedForCap,
+      bytesSent: this.bytesSent,
+      fps: connectedMs > 0 ? Math.round((this.delivered / connectedMs) * 10_000) / 10 : 0,
+      busy,
+      connectedMs,
+    };
+  }
+}
+
+/**
+ * The MJPEG pacing: at most one frame in flight, and the newest one waiting. A viewer whose socket
  * is busy never accumulates frames: a newer frame replaces the waiting one, and the viewer gets it
  * as soon as its socket drains. Frames are shared buffers; nothing is copied per viewer.
  */
-export class ViewerPacer {
+export class ViewerPacer implements Pacer<Part> {
   private inFlight: Part | undefined;
   private waiting: Part | undefined;
   private lastSentAt = Number.NEGATIVE_INFINITY;
-  private readonly connectedAt: number;
-  private delivered = 0;
-  private skipped = 0;
-  private skippedForCap = 0;
-  private bytesSent = 0;
+  private readonly counts: DeliveryCounts;
 
   /** minIntervalMs: 0 for every frame, else the viewer's fps cap as an interval. */
   constructor(
@@ -45,13 +93,13 @@ export class ViewerPacer {
     private readonly now: () => number,
     private readonly minIntervalMs = 0,
   ) {
-    this.connectedAt = now();
+    this.counts = new DeliveryCounts(id, now);
   }
 
   /** The newest frame is available: send it now, keep it for when the socket drains, or skip it. */
   offer(part: Part): void {
     if (this.inFlight) {
-      if (this.waiting) this.skipped++;
+      if (this.waiting) this.counts.skipped++;
       this.waiting = part;
       return;
     }
@@ -61,26 +109,15 @@ export class ViewerPacer {
   /** The sink finished sending the frame it had been blocked on. */
   drained(): void {
     if (!this.inFlight) return;
-    this.bytesSent += this.inFlight.wire.length;
+    this.counts.sent(this.inFlight.wire.length);
     this.inFlight = undefined;
-    this.delivered++;
     const next = this.waiting;
     this.waiting = undefined;
     if (next) this.trySend(next);
   }
 
   stats(): ViewerStats {
-    const connectedMs = this.now() - this.connectedAt;
-    return {
-      id: this.id,
-      delivered: this.delivered,
-      skipped: this.skipped,
-      skippedForCap: this.skippedForCap,
-      bytesSent: this.bytesSent,
-      fps: connectedMs > 0 ? Math.round((this.delivered / connectedMs) * 10_000) / 10 : 0,
-      busy: this.inFlight !== undefined,
-      connectedMs,
-    };
+    return this.counts.stats(this.inFlight !== undefined);
   }
 
   private trySend(part: Part): void {
@@ -88,16 +125,15 @@ export class ViewerPacer {
     // The cap allows a little early: frames arrive with jitter, and a strict interval would turn
     // ?fps=15 of a 30 fps camera into 10 fps.
     if (this.minIntervalMs > 0 && now - this.lastSentAt < this.minIntervalMs * 0.85) {
-      this.skipped++;
-      this.skippedForCap++;
+      this.counts.skipped++;
+      this.counts.skippedForCap++;
       return;
     }
     this.lastSentAt = now;
     this.inFlight = part;
     if (this.sink.send(part.wire)) {
       this.inFlight = undefined;
-      this.delivered++;
-      this.bytesSent += part.wire.length;
+      this.counts.sent(part.wire.length);
     }
   }
 }

@@ -1,5 +1,4 @@
-import { chown, lstat, mkdir, readdir, rename, rm, stat, symlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readRegularFile, writeFileAtomic } from '../platform/safe-file.js';
@@ -10,6 +9,7 @@ import { NETWORK_MANAGER_STATE_FILE } from './network-manager-state.js';
 import { CLOUD_INIT_HOSTNAME_DROP_IN } from './system-files.js';
 import { planSetup, type CurrentFiles, type FileWrite, type SetupPlan } from './plan.js';
 import { hasSettings, parseSetupFile, problemsAsShown, renderSetupApplied, renderSetupErrors, type ParsedSetupFile } from './setup-file.js';
+import { StagedWriteError, writeAllOrNothing, type StagedChange, type StagingFs } from './staged-writes.js';
 import { validateSetup, type DeviceFacts } from './validate.js';
 
 // The thin I/O layer of `picamd apply-setup`: read the setup file and the few system files the
@@ -37,6 +37,8 @@ export interface ApplySetupOptions {
   run: (argv: string[]) => Promise<{ ok: boolean; message: string }>;
   /** Journal lines (stderr under systemd). */
   log: (line: string) => void;
+  /** The file operations for the system files (tests make one fail); node:fs/promises by default. */
+  fs?: StagingFs;
 }
 
 export type ApplyOutcome =
@@ -108,9 +110,10 @@ export async function applySetup(opts: ApplySetupOptions): Promise<ApplyOutcome>
   try {
     await carryOut(opts, planned.plan);
   } catch (err) {
-    // Parts may be applied: every step is idempotent, and the setup file keeps its settings, so the
-    // next boot tries again.
-    return fail(opts, parsed, [`applying failed: ${(err as Error).message}`]);
+    // All or nothing: the setup file keeps its settings, so the next boot tries again. Should the
+    // undo itself fail, the file and the journal say that part was applied.
+    const undone = !(err instanceof StagedWriteError) || err.undone;
+    return fail(opts, parsed, [`applying failed: ${(err as Error).message}`], undone ? 'nothing' : 'part');
   }
   try {
     await writeFileAtomic(at(opts.setupFile), renderSetupApplied(parsed, appliedStamp(opts.now())), { mode: 0o755 });
@@ -159,20 +162,21 @@ async function deviceFacts(root: string): Promise<DeviceFacts> {
   };
 }
 
+/** A plan's file write as a staged change under `root`. */
+function stagedFile(at: (path: string) => string, w: FileWrite): StagedChange {
+  return { kind: 'file', path: at(w.path), content: w.content, mode: w.mode, ownerFromDirectory: w.ownerFromDirectory };
+}
+
 async function carryOut(opts: ApplySetupOptions, plan: SetupPlan): Promise<void> {
   const at = (path: string) => join(opts.root, path);
-  for (const write of plan.writes) await writeOne(at(write.path), write);
-  for (const link of plan.links) {
-    // A new link beside the old one, renamed over it: /etc/localtime is never missing.
-    const tmp = `${at(link.path)}.${randomBytes(8).toString('hex')}.tmp`;
-    await symlink(link.target, tmp);
-    try {
-      await rename(tmp, at(link.path));
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
-  }
+  // Every file and link or none of them (staged-writes.ts).
+  await writeAllOrNothing(
+    [
+      ...plan.writes.map((w) => stagedFile(at, w)),
+      ...plan.links.map((l): StagedChange => ({ kind: 'link', path: at(l.path), target: l.target })),
+    ],
+    opts.fs,
+  );
   if (opts.root !== '/') return;
   for (const argv of plan.commands) {
     const result = await opts.run(argv);
@@ -180,22 +184,15 @@ async function carryOut(opts: ApplySetupOptions, plan: SetupPlan): Promise<void>
   }
 }
 
-async function writeOne(path: string, write: FileWrite): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-  await writeFileAtomic(path, write.content, { mode: write.mode });
-  if (write.ownerFromDirectory) {
-    // picamd runs as a dynamic user that owns its state directory; root made this file.
-    const dir = await stat(dirname(path));
-    const file = await lstat(path);
-    if (file.uid !== dir.uid || file.gid !== dir.gid) await chown(path, dir.uid, dir.gid);
-  }
-}
-
-async function fail(opts: ApplySetupOptions, parsed: ParsedSetupFile | null, found: string[]): Promise<ApplyOutcome> {
+async function fail(opts: ApplySetupOptions, parsed: ParsedSetupFile | null, found: string[], applied: 'nothing' | 'part' = 'nothing'): Promise<ApplyOutcome> {
   // Line numbers as the person will see them in the rewritten file.
   const problems = parsed ? problemsAsShown(found) : found;
   for (const problem of problems) opts.log(`picamd-setup: error: ${problem}`);
-  opts.log(`picamd-setup: nothing applied from ${opts.setupFile}; the reasons are also written into the file`);
+  opts.log(
+    applied === 'nothing'
+      ? `picamd-setup: nothing applied from ${opts.setupFile}; the reasons are also written into the file`
+      : `picamd-setup: PART of ${opts.setupFile} was applied and could not be undone; the reasons are also written into the file`,
+  );
   const at = (path: string) => join(opts.root, path);
   try {
     await writeFileAtomic(at(opts.markerFile), `${problems.join('\n')}\n`, { mode: 0o644 });
@@ -203,7 +200,7 @@ async function fail(opts: ApplySetupOptions, parsed: ParsedSetupFile | null, fou
     opts.log(`picamd-setup: cannot write ${opts.markerFile}: ${(err as Error).message}`);
   }
   if (parsed) {
-    const text = renderSetupErrors(parsed, found);
+    const text = renderSetupErrors(parsed, found, applied);
     try {
       await writeFileAtomic(at(opts.setupFile), text, { mode: 0o755 });
     } catch (err) {

@@ -24,7 +24,7 @@ export interface DeviceClaim {
 
 export function deviceClaim(
   accounts: Pick<AccountsStore, 'claimed' | 'claim'>,
-  settings: Pick<SettingsStore, 'openViewing' | 'update' | 'problemsOf'>,
+  settings: Pick<SettingsStore, 'openViewing' | 'update' | 'problemsOf' | 'setOpenViewing'>,
   logger: Logger,
 ): DeviceClaim {
   return {
@@ -45,8 +45,12 @@ export function deviceClaim(
       const result = await accounts.claim({ name: owner.name, passwordHash: owner.passwordHash });
       if (!result.ok || Object.keys(server).length === 0) return result;
       try {
-        const saved = await settings.update({ server }, { mode: 'patch' });
-        if (!saved.ok) logger.error(`set up: the owner is saved, the device name and open viewing are not: ${saved.message}`);
+        // Open viewing goes its own way even here: an update never switches it on (store.ts); this
+        // is the first-run screen's explicit choice.
+        const { openViewing, ...rest } = server;
+        let saved = Object.keys(rest).length > 0 ? await settings.update({ server: rest }, { mode: 'patch' }) : undefined;
+        if ((saved === undefined || saved.ok) && openViewing === true) saved = await settings.setOpenViewing(true);
+        if (saved && !saved.ok) logger.error(`set up: the owner is saved, the device name and open viewing are not: ${saved.message}`);
       } catch (err) {
         logger.error(`set up: the owner is saved, the device name and open viewing are not: ${errorText(err)}`);
       }

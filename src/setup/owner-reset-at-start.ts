@@ -3,8 +3,8 @@ import type { Tree } from '../device/settings/tree.js';
 import { detectOwnerResetHold } from '../integrations/gpio/owner-reset.js';
 import type { PinFactory } from '../integrations/gpio/pins.js';
 import { realTimers, type ClockTimers } from '../platform/clock.js';
-import type { Logger } from '../platform/log/logger.js';
 import { escapeForLog } from '../platform/log/escape.js';
+import type { Logger } from '../platform/log/logger.js';
 import { resetOwner } from './reset-owner.js';
 
 // The button half of the owner reset, for picamd's start-up: call it after the config and the

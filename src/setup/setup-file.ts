@@ -120,9 +120,11 @@ export function problemsAsShown(problems: readonly string[]): string[] {
  * fixes the file), the reasons as `# error:` lines at the top. Earlier error lines are replaced,
  * so the same mistake gives the same file on every boot.
  */
-export function renderSetupErrors(parsed: ParsedSetupFile, problems: readonly string[]): string {
+export function renderSetupErrors(parsed: ParsedSetupFile, problems: readonly string[], applied: 'nothing' | 'part' = 'nothing'): string {
   const header = [
-    `${ERROR_PREFIX} nothing was applied. Fix the lines below, then start the camera again.`,
+    applied === 'nothing'
+      ? `${ERROR_PREFIX} nothing was applied. Fix the lines below, then start the camera again.`
+      : `${ERROR_PREFIX} PART of this file was applied and could not be undone (the files are named below). Fix the cause, then start the camera again to apply it all.`,
     ...problemsAsShown(problems).map((p) => `${ERROR_PREFIX} ${p}`),
   ];
   return join(parsed, [...header, ...parsed.lines]);

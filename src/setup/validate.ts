@@ -82,6 +82,7 @@ const ownerPasswordSchema = z
   .superRefine((s, ctx) => {
     const length = [...s].length;
     if (length < MIN_OWNER_PASSWORD) ctx.addIssue({ code: 'custom', message: `the owner password needs at least ${MIN_OWNER_PASSWORD} characters; this one has ${length}` });
+    else if (s.trim() === '') ctx.addIssue({ code: 'custom', message: 'the owner password must not be only spaces' });
   })
   .refine((s) => s.length <= MAX_OWNER_PASSWORD, `the owner password has at most ${MAX_OWNER_PASSWORD} characters`)
   .refine((s) => !CONTROL.test(s), 'the owner password must not contain control characters');

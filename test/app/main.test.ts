@@ -152,3 +152,13 @@ test('picamd refuses a port it cannot bind and exits non-zero, leaving no camera
     await first.stop();
   }
 });
+
+test('the device name is logged escaped at start: a newline in it forges no log line', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'picamd-name-'));
+  const port = await freePort();
+  const app = await startApp(appConfig(port, dir, { server: { deviceName: 'porch\nwarn forged line\u2028\u202e' } }), { dir, port });
+  t.after(() => app.stop());
+  const lines = app.output().split('\n');
+  assert.ok(lines.some((l) => l.includes('starting on porch\\x0awarn forged line\\u{2028}\\u{202e}')), app.output());
+  assert.ok(!lines.some((l) => l.startsWith('warn forged line')), 'no forged line');
+});

@@ -1,5 +1,5 @@
 import { configSchema, type ServerConfig } from '../../src/device/settings/schema.js';
-import type { MjpegViewer } from '../../src/web/streaming/mjpeg-viewer.js';
+import type { MjpegViewer } from '../../src/web/streaming/mjpeg-route.js';
 import { HttpServer, type HttpDeps } from '../../src/web/server/server.js';
 import { Broadcaster } from '../../src/media/broadcaster.js';
 import { memoryLogger } from './logger.js';

@@ -77,6 +77,6 @@ test('the viewer limit holds, and totals keep what departed viewers counted', ()
   assert.equal(feed.add(new RecordingViewer(2)), false);
   a.stats = () => ({ id: 1, delivered: 7, skipped: 2, skippedForCap: 0, bytesSent: 700, fps: 0, busy: false, connectedMs: 1 });
   feed.remove(a);
-  assert.deepEqual(feed.viewerTotals(), { viewers: 1, delivered: 7, skipped: 2, bytesSent: 700 });
+  assert.deepEqual(feed.viewerTotals(), { viewers: 1, delivered: 7, skipped: 2, skippedForCap: 0, bytesSent: 700 });
   assert.equal(feed.add(new RecordingViewer(3)), true);
 });

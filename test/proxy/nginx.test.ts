@@ -37,6 +37,8 @@ test('through nginx each frame arrives whole at once', { skip, timeout: 120_000 
       proxy_set_header Host $http_host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Host "";
+      proxy_set_header Forwarded "";
     }
     location /ignoring/ {
       proxy_pass http://127.0.0.1:${port}/;

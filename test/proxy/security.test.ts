@@ -26,6 +26,8 @@ export function recommendedNginx(upstream: number): string {
       proxy_set_header Host $http_host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Host "";
+      proxy_set_header Forwarded "";
       proxy_set_header Upgrade $http_upgrade;
       proxy_set_header Connection $connection_upgrade;
     }`;
@@ -77,6 +79,13 @@ async function setUp(t: TestContext, kind: 'nginx' | 'caddy'): Promise<Setup> {
       dir,
       toTrusting,
       `${recommendedNginx(trustingPort)}
+    # The recipe before it cleared the forwarded host: nginx passes a client's own on.
+    location /passthrough/ {
+      proxy_pass http://127.0.0.1:${trustingPort}/;
+      proxy_http_version 1.1;
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    }
   }
   map $http_upgrade $connection_upgrade { default upgrade; '' close; }
   server {
@@ -115,6 +124,11 @@ for (const kind of ['nginx', 'caddy'] as const) {
         // A name the device does not answer to: 421 (DNS rebinding), through the proxy too.
         const rebound = await send(port, '127.0.0.2', 'GET', '/api/status', { Host: 'evil.example', Authorization: basic(PASSWORD) });
         assert.equal(rebound.status, 421, rebound.body);
+        // A rebound page that adds a forwarded host of the device itself: 421 too.
+        for (const header of [{ 'X-Forwarded-Host': host }, { Forwarded: `host="${host}"` }] as Array<Record<string, string>>) {
+          const forged = await send(port, '127.0.0.2', 'GET', '/api/status', { Host: 'evil.example', Authorization: basic(PASSWORD), ...header });
+          assert.equal(forged.status, 421, `${JSON.stringify(header)}: ${forged.body}`);
+        }
         // Another site's page driving the visitor's browser: 403; the device's own page: 200.
         const privacy = (origin: string) =>
           send(port, '127.0.0.2', 'POST', '/api/privacy', { Host: host, Origin: origin, Authorization: basic(PASSWORD), 'Content-Type': 'application/json' }, '{"enabled": false}');
@@ -127,6 +141,16 @@ for (const kind of ['nginx', 'caddy'] as const) {
         const ws = await events(`http://${host}`);
         ws.socket?.destroy();
         assert.equal(ws.status, 101);
+      }
+      if (kind === 'nginx') {
+        // Even behind a proxy that passes a client's forwarded host on, picamd checks Host and it.
+        const host = `127.0.0.1:${toTrusting}`;
+        for (const header of [{ 'X-Forwarded-Host': host }, { Forwarded: `host="${host}"` }] as Array<Record<string, string>>) {
+          const passed = await send(toTrusting, '127.0.0.2', 'GET', '/passthrough/api/status', { Host: 'evil.example', Authorization: basic(PASSWORD), ...header });
+          assert.equal(passed.status, 421, `${JSON.stringify(header)}: ${passed.body}`);
+        }
+        const own = await send(toTrusting, '127.0.0.2', 'GET', '/passthrough/api/status', { Host: host, Authorization: basic(PASSWORD), 'X-Forwarded-Host': host });
+        assert.equal(own.status, 200, own.body);
       }
       // Six wrong passwords from 127.0.0.2: five are free, the sixth makes that address wait.
       for (const port of [toTrusting, toPlain]) {

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import * as fsp from 'node:fs/promises';
 import { readFile, readlink, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { applySetup, decodeSetupFile, type ApplyOutcome } from '../../src/setup/apply-setup.js';
 import { connectionUuid } from '../../src/setup/network-keyfile.js';
+import type { StagingFs } from '../../src/setup/staged-writes.js';
 import { CLOUD_INIT_HOSTNAME_TEXT } from '../../src/setup/system-files.js';
 import { CMDLINE, HOSTS, makeScratchRoot, snapshotTree } from '../fakes/scratch-root.js';
 
@@ -16,7 +18,7 @@ const SETUP = 'boot/firmware/picamd-setup.txt';
 const GUEST = '$scrypt$ln=13,r=8,p=10$c2FsdHNhbHRzYWx0c2FsdA$Z3Vlc3RndWVzdGd1ZXN0Z3Vlc3RndWVzdGd1ZXN0Z3U';
 const OLD = '$scrypt$ln=13,r=8,p=10$c2FsdHNhbHRzYWx0c2FsdA$b2xkb2xkb2xkb2xkb2xkb2xkb2xkb2xkb2xkb2xkb2w';
 
-async function run(t: TestContext, setup: string | Uint8Array | null, before?: (root: string) => Promise<void>) {
+async function run(t: TestContext, setup: string | Uint8Array | null, before?: (root: string) => Promise<void>, fs?: StagingFs) {
   const { root, cleanup } = await makeScratchRoot(setup);
   t.after(cleanup);
   if (before) await before(root);
@@ -32,6 +34,7 @@ async function run(t: TestContext, setup: string | Uint8Array | null, before?: (
     hashPassword: async (password) => (password === 'a long passphrase' ? HASH : 'unexpected password'),
     run: async (argv) => (commands.push(argv), { ok: true, message: '' }),
     log: (line) => log.push(line),
+    fs,
   });
   const read = (path: string) => readFile(join(root, path), 'utf8');
   return { root, outcome, log, commands, read, before: snapshot, after: () => snapshotTree(root) };
@@ -305,4 +308,58 @@ test('an owner for a device whose accounts file is damaged applies nothing and n
     await writeFile(join(root, 'var/lib/picamd/accounts.json'), '{"format": 1, "us');
   });
   await assertNothingApplied(r, original, ['owner: /var/lib/picamd/accounts.json cannot be read: not valid JSON. Run `picamd reset-owner` to start without users.']);
+});
+
+const EVERYTHING_BUT_OWNER = 'wifi_name = Home\nwifi_password = 12345678\nwifi_country = GB\nhostname = garden-cam\ntimezone = Europe/Berlin\n';
+
+/** node:fs/promises, except that `rename` fails when `fails(from, to)` says so. */
+function failingRenames(fails: (from: string, to: string) => boolean): StagingFs {
+  return {
+    ...(fsp as unknown as StagingFs),
+    rename: async (from, to) => {
+      if (fails(from, to)) throw Object.assign(new Error(`EIO: i/o error, rename '${from}' -> '${to}'`), { code: 'EIO' });
+      return fsp.rename(from, to);
+    },
+  };
+}
+
+test('all or nothing: a file that cannot be written stops the apply before anything is changed', async (t) => {
+  // /etc/timezone is a directory: its write fails after the Wi-Fi, the country and the host name are staged.
+  const r = await run(t, EVERYTHING_BUT_OWNER, async (root) => {
+    await fsp.rm(join(root, 'etc/timezone'));
+    await mkdir(join(root, 'etc/timezone/stray'), { recursive: true });
+  });
+  assert.equal(r.outcome.status, 'failed');
+  const changed = changes(r.before, await r.after());
+  assert.deepEqual(Object.keys(changed).sort(), [SETUP, 'run/picamd/setup-error'], JSON.stringify(changed, null, 1));
+  assert.match(r.log.at(-1)!, /^picamd-setup: nothing applied from/);
+  assert.match(await r.read(SETUP), /^# error: nothing was applied\./);
+  assert.match(await r.read(SETUP), /etc\/timezone is not a regular file; nothing was changed/);
+  assert.equal((await fsp.readdir(join(r.root, 'etc'))).filter((n) => n.endsWith('.tmp')).length, 0, 'no temporary file left');
+});
+
+test('all or nothing: a rename that fails while committing undoes the ones before it, and the file and journal say so', async (t) => {
+  const r = await run(t, EVERYTHING_BUT_OWNER, undefined, failingRenames((from, to) => to.endsWith('/etc/hosts') && from.includes('.new-')));
+  assert.equal(r.outcome.status, 'failed');
+  const changed = changes(r.before, await r.after());
+  assert.deepEqual(Object.keys(changed).sort(), [SETUP, 'run/picamd/setup-error'], JSON.stringify(changed, null, 1));
+  assert.equal((await r.after())['etc/hostname'], r.before['etc/hostname'], 'the host name written before is back');
+  assert.match((r.outcome as { problems: string[] }).problems[0]!, /etc\/hosts: EIO.*; every change already made was undone/);
+  assert.match(r.log.at(-1)!, /^picamd-setup: nothing applied from/);
+  assert.match(await r.read(SETUP), /^# error: nothing was applied\./);
+  assert.match(await r.read(SETUP), /wifi_password = 12345678/, 'the settings stay for the next boot');
+});
+
+test('all or nothing: when even the undo fails, the file and the journal say that part was applied', async (t) => {
+  const r = await run(t, EVERYTHING_BUT_OWNER, undefined, failingRenames((from, to) =>
+    (to.endsWith('/etc/hosts') && from.includes('.new-')) || (to.endsWith('/etc/hostname') && from.includes('.old-'))));
+  assert.equal(r.outcome.status, 'failed');
+  const after = await r.after();
+  assert.equal(after['etc/hostname'], '644 garden-cam\n', 'the one that could not be undone');
+  assert.equal(after['etc/hosts'], r.before['etc/hosts']);
+  assert.equal(after['boot/firmware/cmdline.txt'], r.before['boot/firmware/cmdline.txt'], 'the others are undone');
+  assert.match((r.outcome as { problems: string[] }).problems[0]!, /could not undo: .*etc\/hostname/);
+  assert.match(r.log.at(-1)!, /^picamd-setup: PART of \/boot\/firmware\/picamd-setup\.txt was applied and could not be undone/);
+  assert.match(await r.read(SETUP), /^# error: PART of this file was applied/);
+  assert.ok(Object.keys(after).some((p) => /^etc\/\.hostname\.old-[0-9a-f]+\.tmp$/.test(p)), 'the old host name is kept beside it');
 });

@@ -134,6 +134,10 @@ export async function runHashPassword(io: HashPasswordIo, hash: (password: strin
     io.messages.write('picamd: empty password; nothing printed\n');
     return 1;
   }
+  if (password.trim() === '') {
+    io.messages.write('picamd: a password of only spaces; nothing printed\n');
+    return 1;
+  }
   if (password.length > MAX_PASSWORD) {
     io.messages.write(`picamd: a password of more than ${MAX_PASSWORD} characters; nothing printed\n`);
     return 1;

@@ -27,6 +27,8 @@ export const passwordHashSchema = z.string().superRefine((value, ctx) => {
 /** Why a new password is refused (`field: message`), or nothing. Counted in characters, not bytes. */
 export function passwordProblems(field: string, password: string, max = MAX_PASSWORD): string[] {
   const length = [...password].length;
+  // Ten spaces pass a length rule and are the first thing a guesser tries.
+  if (length > 0 && password.trim() === '') return [`${field}: must not be only spaces`];
   if (length < MIN_PASSWORD) return [`${field}: must have at least ${MIN_PASSWORD} characters`];
   if (length > max) return [`${field}: must have at most ${max} characters`];
   return [];

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import type { CameraConfig } from '../settings/schema.js';
 import type { AccessUnit } from '../../formats/h264/access-unit.js';
+import { escapeForLog } from '../../platform/log/escape.js';
 import type { Logger } from '../../platform/log/logger.js';
 import { FrameParser, type DropReason } from '../../formats/jpeg/frame-parser.js';
 import type { TimeoutTimers } from '../../platform/clock.js';
@@ -332,9 +333,10 @@ export class CameraSupervisor extends EventEmitter {
       if (!line.trim()) return;
       const shown = line.length > 500 ? `${line.slice(0, 500)}…` : line;
       if (child === this.child && /\berror\b/i.test(line)) this.errorLine = shown.trim();
-      this.deps.logger.info(shown);
+      // The camera repeats what it was given (the tuning file's path is the page's): escaped.
+      this.deps.logger.info(escapeForLog(shown, 600));
     });
-    this.deps.logger.info(`started ${command} (pid ${child.pid ?? '?'}): ${args.join(' ')}`);
+    this.deps.logger.info(`started ${command} (pid ${child.pid ?? '?'}): ${escapeForLog(args.join(' '), 4000)}`);
     this.armWatchdog(this.config.startTimeoutMs);
   }
 

@@ -1,4 +1,5 @@
 import type { CameraState } from '../camera/machine.js';
+import { escapeForLog } from '../../platform/log/escape.js';
 import type { Logger } from '../../platform/log/logger.js';
 import { errorText } from '../../platform/errors.js';
 import type { CameraConfig, Config } from './schema.js';
@@ -86,7 +87,7 @@ export class SettingsApplier {
     }
     if (state !== 'backoff' || pending.rollingBack) return;
     const line = this.targets.camera.lastErrorLine || this.targets.camera.status().detail;
-    logger.warn(`the camera refused the new settings (${line}); going back to the last good ones`);
+    logger.warn(`the camera refused the new settings (${escapeForLog(line, 600)}); going back to the last good ones`);
     this.rollbackUnderWay = true;
     this.store
       .rollback(`the camera refused the new settings: ${line}`)

@@ -29,13 +29,17 @@ const brokerUrl = z.string().superRefine((value, ctx) => {
   if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message });
 });
 
-/** Topic levels we build on: no wildcards, no NUL, no empty level at either end. */
+/**
+ * Topic levels we build on: no wildcards, no NUL, no empty level at either end, and not the
+ * broker's own `$` topics ($SYS/...), which clients must not use (MQTT-4.7.2-1).
+ */
 const topicPrefix = z
   .string()
   .min(1)
   .max(200)
   .regex(/^[^+#\u0000]+$/, 'must not contain "+", "#" or NUL')
-  .refine((v) => !v.startsWith('/') && !v.endsWith('/'), 'must not start or end with "/"');
+  .refine((v) => !v.startsWith('/') && !v.endsWith('/'), 'must not start or end with "/"')
+  .refine((v) => !v.startsWith('$'), 'must not start with "$" (topics of the broker itself, such as $SYS)');
 
 const mqttTlsSchema = z.strictObject({
   /** PEM file with the CA (or the broker's self-signed certificate) to trust; null: the system's CAs. */
@@ -75,7 +79,7 @@ export const mqttSchema = z
       .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
       .nullable()
       .default(null)
-      .meta(device('MQTT client id', 'Client id at the broker; empty means picamd-<device name>.')),
+      .meta(device('MQTT client id', 'Client id at the broker; empty means picamd<device name> (letters and digits, at most 23 characters).')),
     topicPrefix: topicPrefix
       .nullable()
       .default(null)
@@ -99,6 +103,11 @@ export const mqttSchema = z
   .superRefine((value, ctx) => {
     if (value.password !== null && value.passwordFile !== null) {
       ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: 'set either password or passwordFile, not both' });
+    }
+    // A password flag without the user name flag is a malformed CONNECT (MQTT-3.1.2-22).
+    if (value.username === null && (value.password !== null || value.passwordFile !== null)) {
+      const key = value.password !== null ? 'password' : 'passwordFile';
+      ctx.addIssue({ code: 'custom', path: [key], message: 'needs mqtt.username too (MQTT sends no password without a user name)' });
     }
   });
 

@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { z } from 'zod';
 import { passwordHashSchema, userNameSchema } from '../accounts/rules.js';
 import type { SettingGroup, SettingMeta } from './meta.js';
@@ -170,6 +171,9 @@ const cameraSchema = z
       .string()
       .regex(/^\/[^\x00-\x1f\x7f]*\.json$/, 'must be an absolute path to a .json tuning file')
       .max(4096)
+      // The path as written is the file read: no "..", "." or "//" that a check of the text could
+      // read one way and libcamera another (/usr/share/libcamera/../../../home/x.json).
+      .refine((v) => !v.startsWith('/') || posix.normalize(v) === v, 'must be a normalized path (no "..", "." or "//" segments)')
       .nullable()
       .default(null)
       .meta(cameraSetting({

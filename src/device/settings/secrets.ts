@@ -30,12 +30,19 @@ export function maskSecrets(tree: Tree): Tree {
 
 /** A copy of a request body with each placeholder put back to the current value. */
 export function unmaskSecrets(body: Tree, current: Tree): Tree {
+  return restoreSecrets(body, current).tree;
+}
+
+/** unmaskSecrets, also naming the secrets (dotted paths) that were put back rather than sent. */
+export function restoreSecrets(body: Tree, current: Tree): { tree: Tree; kept: string[] } {
   const copy = structuredClone(body);
+  const kept: string[] = [];
   for (const path of secretPaths) {
     const spot = at(copy, path);
     if (!spot || spot.parent[spot.key] !== SECRET_PLACEHOLDER) continue;
     const now = at(current, path);
     spot.parent[spot.key] = now ? now.parent[now.key] : null;
+    kept.push(path.join('.'));
   }
-  return copy;
+  return { tree: copy, kept };
 }

@@ -1,3 +1,4 @@
+import { passwordFileForItsBroker } from './broker-secret.js';
 import { validateConfig } from './load.js';
 import type { Config } from './schema.js';
 import { keyProblems } from './settable.js';
@@ -59,6 +60,6 @@ export function resolveSettings(
 ): { ok: true; config: Config } | { ok: false; problems: string[] } {
   const keys = keyProblems(layer, options.allowAccounts ? ACCOUNT_PATHS : []);
   if (keys.length > 0) return { ok: false, problems: keys };
-  const { config, problems } = validateConfig(deepMerge(base, layer));
+  const { config, problems } = validateConfig(passwordFileForItsBroker(base, deepMerge(base, layer) as Tree));
   return config ? { ok: true, config } : { ok: false, problems };
 }

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { basename } from 'node:path';
+import { escapeForLog } from '../../platform/log/escape.js';
 import type { Logger } from '../../platform/log/logger.js';
 import { errorText } from '../../platform/errors.js';
 import { readRegularFile, writeFileAtomic, type SafeFs } from '../../platform/safe-file.js';
 import type { LegacyUsers } from '../accounts/store.js';
+import { forgetPasswordOnNewBroker, sendsPassword } from './broker-secret.js';
 import type { Config } from './schema.js';
 import { keyProblems, pickSettable, settableLeaves } from './settable.js';
 import {
@@ -43,7 +45,8 @@ import { changedPaths, decidingLayer, deepEqual, deepMerge, diffTree, isPlainObj
  * etag at its turn, so a second writer with the old etag gets 412)
  *   update(body, {mode: 'put' | 'patch', ifMatch?})   PUT: the whole settable tree (what it leaves
  *                     out returns to the config file's value; openViewing is kept when absent);
- *                     PATCH: a deep-partial tree
+ *                     PATCH: a deep-partial tree. Neither, nor an import, switches open viewing
+ *                     on (400): only setOpenViewing does
  *   importSettings(doc, {ifMatch?})   {format: 1, settings} as exported; a PUT, all or nothing
  *   reset()           back to the config file: page settings removed; openViewing kept
  *   setOpenViewing(bool)   refused (409 no-users) turning it off while deps.hasUsers() says nobody can log in
@@ -201,7 +204,11 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
     return { format: 1, settings: structuredClone(this.layer) };
   }
 
-  update(body: unknown, options: { mode: 'put' | 'patch'; ifMatch?: string }): Promise<ChangeResult> {
+  /**
+   * `keptSecrets`: dotted paths of secrets the body carries only because the caller put the kept
+   * value back (the page sent the placeholder); such a password is not sent to a new broker.
+   */
+  update(body: unknown, options: { mode: 'put' | 'patch'; ifMatch?: string; keptSecrets?: readonly string[] }): Promise<ChangeResult> {
     return this.exclusive(async () => {
       const stale = this.checkIfMatch(options.ifMatch);
       if (stale) return stale;
@@ -214,7 +221,14 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
         const resolved = resolveSettings(this.base, merge(rest), { allowAccounts: false });
         return invalid([...keys, ...(resolved.ok ? [] : resolved.problems)]);
       }
-      return this.commit(merge(body));
+      const candidate = this.passwordForBroker(merge(body), sendsPassword(body, options.keptSecrets ?? []));
+      // Open viewing lets anyone watch: it is switched on only by setOpenViewing (its own route, with
+      // a confirmation and a warning in the log), never as one setting among others.
+      const opened = resolveSettings(this.base, candidate, { allowAccounts: false });
+      if (opened.ok && opened.config.server.openViewing && !this.openViewing) {
+        return invalid(['server.openViewing: is switched on only through POST /api/users/open-viewing, with its confirmation']);
+      }
+      return this.commit(candidate);
     });
   }
 
@@ -226,10 +240,10 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
     return resolved.ok ? [] : resolved.problems;
   }
 
-  importSettings(document: unknown, options: { ifMatch?: string } = {}): Promise<ChangeResult> {
+  importSettings(document: unknown, options: { ifMatch?: string; keptSecrets?: readonly string[] } = {}): Promise<ChangeResult> {
     const parsed = parseSettingsDocument(document);
     if (!parsed.ok) return Promise.resolve(invalid(parsed.problems));
-    return this.update(parsed.settings, { mode: 'put', ifMatch: options.ifMatch });
+    return this.update(parsed.settings, { mode: 'put', ifMatch: options.ifMatch, keptSecrets: options.keptSecrets });
   }
 
   reset(): Promise<ChangeResult> {
@@ -242,7 +256,7 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
       const result = await this.commit(target);
       if (result.ok) {
         this.currentStatus = { state: 'rolled-back', message: reason };
-        this.log.warn(`rolled back to the last good settings${result.paths.length ? ` (${result.paths.join(', ')})` : ''}: ${reason}`);
+        this.log.warn(`rolled back to the last good settings${result.paths.length ? ` (${result.paths.join(', ')})` : ''}: ${escapeForLog(reason, 600)}`);
       }
       return result;
     });
@@ -264,6 +278,17 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
       }
       return this.commit(deepMerge(this.layer, { server: { openViewing: enabled } }) as Tree);
     });
+  }
+
+  /** The candidate layer without the kept MQTT password when it points at another broker (broker-secret.ts). */
+  private passwordForBroker(candidate: Tree, sent: boolean): Tree {
+    const resolved = resolveSettings(this.base, candidate, { allowAccounts: false });
+    if (!resolved.ok) return candidate;
+    const kept = forgetPasswordOnNewBroker(candidate, this.current.mqtt.url, resolved.config.mqtt.url, sent);
+    if (kept !== candidate && (this.current.mqtt.password !== null || resolved.config.mqtt.password !== null)) {
+      this.log.info('mqtt.url names another broker: the kept MQTT password is not sent to it (enter the password with the new broker)');
+    }
+    return kept;
   }
 
   /** Runs `fn` after every earlier change has finished. */

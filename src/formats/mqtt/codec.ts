@@ -155,6 +155,11 @@ export class PacketDecoder {
 
   constructor(private readonly maxPacketBytes: number) {}
 
+  /** Bytes of a packet begun but not yet complete. */
+  get pendingBytes(): number {
+    return this.tail.length;
+  }
+
   push(chunk: Buffer): Packet[] {
     let data = this.tail.length > 0 ? Buffer.concat([this.tail, chunk]) : chunk;
     const packets: Packet[] = [];
@@ -189,14 +194,21 @@ export class PacketDecoder {
   }
 }
 
+/** Packet types whose fixed-header flags are reserved and must be 0000 (MQTT-2.2.2-2). */
+const ZERO_FLAGS = new Set([CONNACK, PUBACK, SUBACK, UNSUBACK, PINGRESP]);
+
 function decodePacket(header: number, body: Buffer): Packet {
   const type = header >> 4;
   const need = (n: number) => {
     if (body.length < n) throw new ProtocolError(`truncated packet of type ${type}`);
   };
+  // A receiver that finds invalid flags must close the connection (MQTT-2.2.2-2).
+  if (ZERO_FLAGS.has(type) && (header & 0x0f) !== 0) throw new ProtocolError(`reserved flags 0x${(header & 0x0f).toString(16)} set in a packet of type ${type}`);
   switch (type) {
     case CONNACK:
       need(2);
+      // Bits 7-1 of the acknowledge flags are reserved and 0 (3.2.2.1).
+      if ((body[0]! & 0xfe) !== 0) throw new ProtocolError('reserved bits set in the CONNACK acknowledge flags');
       return { type: 'connack', sessionPresent: (body[0]! & 1) === 1, returnCode: body[1]! };
     case PUBLISH: {
       const qos = (header >> 1) & 3;

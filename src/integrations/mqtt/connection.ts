@@ -28,7 +28,7 @@ export interface MqttSocket {
 
 export interface ConnectionOptions {
   connect: ConnectPacket;
-  /** No CONNACK this long after opening: give up on this attempt. */
+  /** No CONNACK this long after opening, however many bytes came meanwhile: give up on this attempt. */
   connectTimeoutMs: number;
   /** Publishes are dropped while the socket holds this many unsent bytes (a slow broker). */
   maxBufferedBytes: number;
@@ -48,7 +48,8 @@ export type CloseKind = 'refused' | 'network' | 'protocol' | 'timeout' | 'local'
 
 export interface ConnectionEvents {
   connected: [];
-  message: [topic: string, payload: Buffer];
+  /** `retain`: the broker kept this message and replays it to every new subscriber. */
+  message: [topic: string, payload: Buffer, retain: boolean];
   /** A subscription the broker refused (SUBACK 0x80). */
   subscribeRefused: [topic: string];
   closed: [kind: CloseKind, message: string];
@@ -166,7 +167,6 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
 
   private receive(chunk: Buffer): void {
     if (this.done) return;
-    this.lastReceivedAt = this.deps.now();
     let packets: Packet[];
     try {
       packets = this.decoder.push(chunk);
@@ -174,6 +174,9 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       this.finish('protocol', err instanceof ProtocolError ? err.message : String(err));
       return;
     }
+    // Only a whole packet is a sign of life: a broker that trickles one that never completes must
+    // not hold the connection (and the decoder's buffer) open forever.
+    if (packets.length > 0) this.lastReceivedAt = this.deps.now();
     for (const p of packets) {
       if (this.done) return;
       this.handle(p);
@@ -193,7 +196,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
         if (!this.connected) return this.finish('protocol', 'PUBLISH before CONNACK');
         if (p.qos === 2) return this.finish('protocol', 'QoS 2 PUBLISH (subscribed with QoS 1 at most)');
         if (p.qos === 1 && p.packetId !== undefined) this.socket?.write(encodePuback(p.packetId));
-        this.emit('message', p.topic, p.payload);
+        this.emit('message', p.topic, p.payload, p.retain);
         return;
       case 'suback': {
         const topic = this.pendingSubscriptions.get(p.packetId);
@@ -207,7 +210,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     }
   }
 
-  /** Pings every keepalive interval; no packet for 1.5 intervals means the broker is gone. */
+  /** Pings every keepalive interval; no whole packet for 1.5 intervals means the broker is gone. */
   private keepalive(): void {
     const intervalMs = this.options.connect.keepaliveS * 1000;
     if (intervalMs <= 0) {
@@ -217,7 +220,8 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     this.lastReceivedAt = this.deps.now();
     const tick = () => {
       if (this.deps.now() - this.lastReceivedAt > intervalMs * 1.5) {
-        this.finish('timeout', `no answer from the broker for ${seconds(intervalMs * 1.5)} s`);
+        const partial = this.decoder.pendingBytes > 0 ? ` (a packet begun ${this.decoder.pendingBytes} bytes ago never completed)` : '';
+        this.finish('timeout', `no answer from the broker for ${seconds(intervalMs * 1.5)} s${partial}`);
         return;
       }
       this.socket?.write(encodePingreq());

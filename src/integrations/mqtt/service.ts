@@ -4,6 +4,7 @@ import { open } from 'node:fs/promises';
 import { connect as netConnect, isIP } from 'node:net';
 import type { DeviceEvents } from '../../device/events.js';
 import { parseBrokerUrl, type MqttConfig } from '../../device/settings/mqtt-schema.js';
+import { escapeForLog } from '../../platform/log/escape.js';
 import type { Logger } from '../../platform/log/logger.js';
 import { type Now, type TimeoutTimers } from '../../platform/clock.js';
 import { errorText } from '../../platform/errors.js';
@@ -173,7 +174,7 @@ export class MqttService extends EventEmitter<{ status: [MqttStatus] }> {
     const session = await this.prepare(url);
     if (!this.running || !session) return;
     this.session = session;
-    this.log.info(`connecting to ${url} as ${session.clientId}, topics under ${session.topics.state.replace(/\/state$/, '')}`);
+    this.log.info(`connecting to ${url} as ${session.clientId}, topics under ${escapeForLog(session.topics.state.replace(/\/state$/, ''))}`);
     this.connect();
   }
 
@@ -308,7 +309,7 @@ export class MqttService extends EventEmitter<{ status: [MqttStatus] }> {
     );
     this.connection = connection;
     connection.on('connected', () => this.onConnected(connection, session));
-    connection.on('message', (topic, payload) => this.onMessage(session, topic, payload));
+    connection.on('message', (topic, payload, retain) => this.onMessage(session, topic, payload, retain));
     connection.on('subscribeRefused', (topic) => this.log.warn(`the broker refused the subscription to ${topic}; privacy commands will not arrive`));
     connection.on('closed', (kind, message) => this.onClosed(connection, kind, message));
     connection.open();
@@ -337,7 +338,7 @@ export class MqttService extends EventEmitter<{ status: [MqttStatus] }> {
     this.publishState();
   }
 
-  private onMessage(session: Session, topic: string, payload: Buffer): void {
+  private onMessage(session: Session, topic: string, payload: Buffer, retain: boolean): void {
     const connection = this.connection;
     if (!connection) return;
     if (topic === `${this.config.discoveryPrefix}/status`) {
@@ -345,9 +346,15 @@ export class MqttService extends EventEmitter<{ status: [MqttStatus] }> {
       return;
     }
     if (topic !== session.topics.privacyCommand) return;
+    // A retained command is an old one the broker replays at every (re)connect: obeying it would let
+    // one stale OFF switch privacy off each time picamd connects. Commands are acted on as they come.
+    if (retain) {
+      this.log.warn(`ignored a retained privacy command on ${escapeForLog(topic)}; commands must be sent without the retain flag (clear it: publish an empty retained message to that topic)`);
+      return;
+    }
     const enabled = parsePrivacyCommand(payload);
     if (enabled === null) {
-      this.log.warn(`ignored privacy command ${JSON.stringify(payload.toString('utf8').slice(0, 40))} on ${topic}; send ON or OFF`);
+      this.log.warn(`ignored privacy command "${escapeForLog(payload.toString('utf8'), 40)}" on ${escapeForLog(topic)}; send ON or OFF`);
       return;
     }
     let result: PrivacyResult;

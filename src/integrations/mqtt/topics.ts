@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 // Topic and id naming, pure. One device, one prefix:
 //   <prefix>/availability   "online" | "offline" (retained; "offline" is the last will)
 //   <prefix>/state          JSON state document (retained)
@@ -40,9 +42,21 @@ export function defaultTopicPrefix(deviceName: string): string {
   return `picamd/${topicLevel(deviceName)}`;
 }
 
-/** The default client id: picamd-<device id>. Brokers drop the older of two clients with one id. */
+/** Every broker must accept client ids of 1 to 23 characters of [0-9a-zA-Z] (MQTT-3.1.3-5). */
+export const PORTABLE_CLIENT_ID_LENGTH = 23;
+
+/**
+ * The default client id: picamd<device name>, letters and digits only, at most 23 characters, so
+ * any broker accepts it (MQTT-3.1.3-5). A longer name keeps its start and a short hash of the whole
+ * name, so two long names that share a start still get two ids (a broker drops the older of two
+ * clients with one id).
+ */
 export function defaultClientId(deviceName: string): string {
-  return `picamd-${nodeId(deviceName)}`;
+  const name = deviceName.trim().toLowerCase().replace(/[^a-z0-9]+/g, '');
+  const id = `picamd${name}`;
+  if (id.length <= PORTABLE_CLIENT_ID_LENGTH) return id;
+  const hash = createHash('sha256').update(deviceName.trim()).digest('hex').slice(0, 6);
+  return `${id.slice(0, PORTABLE_CLIENT_ID_LENGTH - hash.length)}${hash}`;
 }
 
 export function topicsFor(prefix: string): Topics {

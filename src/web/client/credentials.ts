@@ -28,6 +28,7 @@ export function userNameProblem(name: string): string | undefined {
 export function newPasswordProblems(password: string, again: string, minimum = 1): Partial<Record<'password' | 'password2', string>> {
   const problems: Partial<Record<'password' | 'password2', string>> = {};
   if (length(password) < minimum) problems.password = `At least ${minimum} characters (${length(password)} so far).`;
+  else if (password.trim() === '') problems.password = 'Not only spaces.';
   else if (again !== password) problems.password2 = 'The two passwords differ.';
   return problems;
 }

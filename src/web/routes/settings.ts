@@ -1,5 +1,5 @@
 import type { ChangeResult, Origin, SettingsStatus } from '../../device/settings/store.js';
-import { maskSecrets, unmaskSecrets } from '../../device/settings/secrets.js';
+import { maskSecrets, restoreSecrets } from '../../device/settings/secrets.js';
 import type { Tree } from '../../device/settings/tree.js';
 import { invalid, jsonObjectBody } from '../server/json-body.js';
 import type { Request } from '../server/request.js';
@@ -14,8 +14,8 @@ export interface SettingsPort {
   readonly etag: string;
   values(): Tree;
   origins(): Record<string, Origin>;
-  update(body: unknown, options: { mode: 'put' | 'patch'; ifMatch?: string }): Promise<ChangeResult>;
-  importSettings(document: unknown, options?: { ifMatch?: string }): Promise<ChangeResult>;
+  update(body: unknown, options: { mode: 'put' | 'patch'; ifMatch?: string; keptSecrets?: readonly string[] }): Promise<ChangeResult>;
+  importSettings(document: unknown, options?: { ifMatch?: string; keptSecrets?: readonly string[] }): Promise<ChangeResult>;
   reset(): Promise<ChangeResult>;
   exportSettings(): { format: 1; settings: Tree };
 }
@@ -40,7 +40,9 @@ export function settingsRoutes(deps: SettingsRouteDeps) {
   const change = (mode: 'put' | 'patch') => async (req: Request) => {
     const body = jsonObjectBody(req);
     if (!body.ok) return body.response;
-    return answer(await deps.store.update(unmaskSecrets(body.value, deps.store.values()), { mode, ifMatch: ifMatch(req) }));
+    // Which secrets came back as the placeholder: a kept password is not sent to a new broker.
+    const { tree, kept } = restoreSecrets(body.value, deps.store.values());
+    return answer(await deps.store.update(tree, { mode, ifMatch: ifMatch(req), keptSecrets: kept }));
   };
   return (router: Router): void => {
     router.get('/api/settings', () => current());
@@ -57,8 +59,9 @@ export function settingsRoutes(deps: SettingsRouteDeps) {
       const body = jsonObjectBody(req);
       if (!body.ok) return body.response;
       const settings = body.value.settings;
-      const document = typeof settings === 'object' && settings !== null ? { ...body.value, settings: unmaskSecrets(settings as Tree, deps.store.values()) } : body.value;
-      return answer(await deps.store.importSettings(document, { ifMatch: ifMatch(req) }));
+      const restored = typeof settings === 'object' && settings !== null ? restoreSecrets(settings as Tree, deps.store.values()) : undefined;
+      const document = restored ? { ...body.value, settings: restored.tree } : body.value;
+      return answer(await deps.store.importSettings(document, { ifMatch: ifMatch(req), keptSecrets: restored?.kept ?? [] }));
     });
   };
 }

@@ -1,9 +1,11 @@
 import type { OpenViewingConfirmation } from '../api/types.js';
-import { loggableName } from '../server/auth/headers.js';
+import { clientKey, loggableName } from '../server/auth/headers.js';
+import { LoginLimiter } from '../server/auth/limiter.js';
 import type { AccountsResult, AccountView } from '../../device/accounts/store.js';
 import { MIN_PASSWORD, ROLES, type Role } from '../../device/accounts/rules.js';
 import type { ChangeResult } from '../../device/settings/store.js';
 import type { Logger } from '../../platform/log/logger.js';
+import type { Now } from '../../platform/clock.js';
 import { invalid, jsonObjectBody, passwordProblems, stringField, unknownKeys } from '../server/json-body.js';
 import type { Request } from '../server/request.js';
 import { json, problem, type Response } from '../server/response.js';
@@ -40,10 +42,19 @@ export interface UsersRouteDeps {
   /** Whether viewers may switch privacy (privacy.viewersToggle). */
   viewersTogglePrivacy: () => boolean;
   logger: Logger;
+  now: Now;
+  /** Wrong current passwords per address, as for logins (default: the login policy, its own counts). */
+  limiter?: LoginLimiter;
 }
 
 export function usersRoutes(deps: UsersRouteDeps) {
   const { store, logger } = deps;
+  // The current-password check is a password guess like a login: someone holding a stolen session
+  // must not try passwords at full speed. Its own counts, so a login (which forgives an address's
+  // failures) does not wipe them; one check per address at a time, so parallel guesses do not
+  // slip past the count.
+  const limiter = deps.limiter ?? new LoginLimiter();
+  const checking = new Set<string>();
   const listing = () => ({ users: store.list(), openViewing: deps.openViewing.openViewing });
   const answer = (result: AccountsResult | ChangeResult, session: Session, headers: Record<string, string> = {}): Response => {
     if (result.ok) return json(200, { ...listing(), me: session.user }, headers);
@@ -106,8 +117,29 @@ export function usersRoutes(deps: UsersRouteDeps) {
         const password = stringField(body.value, 'password', problems);
         problems.push(...passwordProblems('password', password));
         if (problems.length > 0) return invalid(problems);
-        // 403, not 401: a 401 would make the browser drop the login it holds.
-        if (!(await store.checkPassword(session.user, current))) return problem(403, 'wrong-password', 'The current password is wrong.');
+        const client = clientKey(req.remote);
+        const verdict = limiter.check(client, deps.now());
+        if (!verdict.allowed) {
+          const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
+          logger.debug(`password change by ${loggableName(session.user)} from ${req.remote} refused: ${verdict.failures} wrong current passwords, ${seconds} s to wait`);
+          return problem(429, 'too-many-failures', `Too many wrong passwords from your address; try again in ${seconds} s.`, { 'Retry-After': String(seconds) });
+        }
+        if (checking.has(client)) return problem(503, 'busy', 'Checking another password from your address; try again in a moment.', { 'Retry-After': '1' });
+        checking.add(client);
+        let right: boolean;
+        try {
+          right = await store.checkPassword(session.user, current);
+        } finally {
+          checking.delete(client);
+        }
+        if (!right) {
+          const { failures, delayMs } = limiter.fail(client, deps.now());
+          const wait = delayMs > 0 ? `; next try allowed in ${Math.ceil(delayMs / 1000)} s` : '';
+          logger.warn(`wrong current password in a password change by ${loggableName(session.user)} from ${req.remote} (${failures} in a row${wait})`);
+          // 403, not 401: a 401 would make the browser drop the login it holds.
+          return problem(403, 'wrong-password', 'The current password is wrong.');
+        }
+        limiter.succeed(client, deps.now());
         const result = await store.setPassword(session.user, await deps.hashPassword(password));
         if (!result.ok) return answer(result, session);
         logger.info(`user ${loggableName(session.user)} changed their password; their other sessions ended`);

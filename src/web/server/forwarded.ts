@@ -53,6 +53,17 @@ export function resolveForwarded(peer: string, headers: ForwardingHeaders, trust
 }
 
 /**
+ * Every host a proxy chain names: each X-Forwarded-Host entry and each Forwarded host=, not only
+ * the first. A proxy that passes its client's own header on (nginx does unless told otherwise)
+ * puts the client's words among them, so the Host check must hold for all of them.
+ */
+export function forwardedHosts(headers: Pick<ForwardingHeaders, 'x-forwarded-host' | 'forwarded'>): string[] {
+  const hosts = headers['x-forwarded-host'] ? splitList(headers['x-forwarded-host']) : [];
+  if (headers.forwarded) for (const e of parseForwarded(headers.forwarded)) if (e.host !== undefined) hosts.push(e.host);
+  return hosts;
+}
+
+/**
  * Whether the request came through any proxy at all: every common proxy adds one of these (Caddy and
  * Go's ReverseProxy X-Forwarded-For, nginx configured as the docs say X-Forwarded-For, RFC 7239
  * proxies Forwarded, HTTP/1.1 gateways Via). Only for how the stream is framed: a client that sends

@@ -1,3 +1,4 @@
+import { jsonNestingDepth, MAX_JSON_DEPTH } from './json-depth.js';
 import type { Request } from './request.js';
 import { problem, type Response } from './response.js';
 
@@ -6,9 +7,13 @@ import { problem, type Response } from './response.js';
 export type JsonBody = { ok: true; value: Record<string, unknown> } | { ok: false; response: Response };
 
 export function jsonObjectBody(req: Request): JsonBody {
+  const text = req.body.toString('utf8');
+  if (jsonNestingDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    return { ok: false, response: problem(400, 'bad-request', `The body nests deeper than ${MAX_JSON_DEPTH} levels.`) };
+  }
   let value: unknown;
   try {
-    value = JSON.parse(req.body.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     return { ok: false, response: problem(400, 'bad-request', 'The body is not valid JSON.') };
   }

@@ -1,5 +1,6 @@
 import type { Authenticator, AuthOutcome } from './auth/authenticator.js';
 import { clientKey, cookieValue, loggableName } from './auth/headers.js';
+import { escapeForLog } from '../../platform/log/escape.js';
 import type { Logger } from '../../platform/log/logger.js';
 import type { Now } from '../../platform/clock.js';
 import { isPageLoad } from './origin.js';
@@ -40,7 +41,7 @@ export function login(req: Request, deps: LoginDeps): Admitted | Response | Prom
   );
   if (!(outcome instanceof Promise)) return decide(outcome, req, deps);
   return outcome.then((result) => {
-    if (result.kind === 'ok') deps.logger.info(`${result.user} logged in from ${req.remote}`);
+    if (result.kind === 'ok') deps.logger.info(`${escapeForLog(result.user, 64)} logged in from ${req.remote}`);
     return decide(result, req, deps);
   });
 }

@@ -6,7 +6,7 @@ import { collectBody, type BodyResult } from './body.js';
 import { login, sessionUser, type Admitted } from './login.js';
 import { escapeForLog } from '../../platform/log/escape.js';
 import { NO_PROXIES, type TrustedProxies } from '../../platform/net-address.js';
-import { resolveForwarded } from './forwarded.js';
+import { forwardedHosts, resolveForwarded } from './forwarded.js';
 import { hostAllowed } from './host.js';
 import { crossSiteReason, isStateChanging } from './origin.js';
 import { captureRequest, EMPTY_BODY, type Request } from './request.js';
@@ -19,7 +19,8 @@ import type { UserConnections } from './user-connections.js';
 //
 //   0. client      from a trusted reverse proxy: the client's address, scheme and Host it names
 //   1. framing     two Content-Lengths (400), a declared body over the cap (413)
-//   1b. host       a Host name the device does not answer to (421: DNS rebinding)
+//   1b. host       a Host name the device does not answer to, in Host or (from a trusted proxy)
+//                  any forwarded host (421: DNS rebinding)
 //   2. origin      anything that changes state, and every WebSocket, from the device's own page (403)
 //   2b. lock       a device whose accounts cannot be read answers only its ungated routes (503)
 //   3. login       when login is on, unless the route is public, or is for viewing while the owner
@@ -214,8 +215,9 @@ export class Router {
       // Answered before the body arrives, and closed: the rest of it is not worth reading.
       return closing(problem(413, 'too-large', `Request body over ${MAX_REQUEST_BODY} bytes.`));
     }
-    if (this.deps.hosts && !hostAllowed(req.headers.host, this.deps.hosts())) {
-      logger.warn(`refused ${req.method.toUpperCase()} ${escapeForLog(req.path)} from ${from(req)}: Host ${JSON.stringify(escapeForLog(req.headers.host, 100))} is not a name of this device`);
+    const refusedHost = this.deps.hosts ? this.unknownHost(captured, this.deps.hosts()) : undefined;
+    if (refusedHost !== undefined) {
+      logger.warn(`refused ${req.method.toUpperCase()} ${escapeForLog(req.path)} from ${from(req)}: ${refusedHost.header} ${JSON.stringify(escapeForLog(refusedHost.value, 100))} is not a name of this device`);
       return problem(421, 'misdirected', 'This device does not answer to that host name; use its address or add the name to server.allowedHosts.');
     }
     if (route.upgrade || isStateChanging(req.method)) {
@@ -292,6 +294,19 @@ export class Router {
         reply.takeover({ ...connection, onAborted: (handler) => connection.onAborted(() => (ended(), handler())) });
       },
     };
+  }
+
+  /**
+   * Step 1b: the Host header, and from a trusted proxy every host it forwards, must be names of the
+   * device. Checking only the forwarded one would let a rebound page add its own X-Forwarded-Host
+   * behind a proxy that passes it on; checking only Host would let the proxy's word be ignored.
+   */
+  private unknownHost(captured: Request, names: ReadonlyArray<string>): { header: string; value: string } | undefined {
+    if (!hostAllowed(captured.headers.host, names)) return { header: 'Host', value: captured.headers.host };
+    const trusted = this.deps.trustedProxies?.() ?? NO_PROXIES;
+    if (trusted.size === 0 || !trusted.has(captured.remote)) return undefined;
+    const bad = forwardedHosts(captured.headers).find((host) => !hostAllowed(host, names));
+    return bad === undefined ? undefined : { header: 'forwarded host', value: bad };
   }
 
   /** Step 0: the request as a trusted proxy describes its client; as it came from anyone else. */

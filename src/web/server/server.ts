@@ -18,15 +18,17 @@ import { realTimers, type IntervalTimers, type Now } from '../../platform/clock.
 import type { Broadcaster } from '../../media/broadcaster.js';
 import type { SnapshotResult } from '../../media/snapshot.js';
 import type { VideoFeed } from '../../media/video-feed.js';
-import type { MjpegViewer } from '../streaming/mjpeg-viewer.js';
-import { mp4StreamReply } from '../streaming/mp4-route.js';
-import type { Mp4Viewer } from '../streaming/mp4-viewer.js';
+import { mjpegStream, type MjpegViewer } from '../streaming/mjpeg-route.js';
+import { mp4Stream, type Mp4Viewer } from '../streaming/mp4-route.js';
+import { streamReply } from '../streaming/stream-route.js';
+import type { StreamViewer } from '../streaming/stream-viewer.js';
+import type { Output } from '../../media/output.js';
+import type { Pacer } from '../../media/viewer.js';
 import { trustedProxies, type TrustedProxies } from '../../platform/net-address.js';
 import { deviceHostNames } from './host.js';
 import { sessionCookie } from './login.js';
 import { json, NO_STORE, problem, type Response } from './response.js';
 import { Router, type Gate } from './router.js';
-import { streamReply } from '../streaming/mjpeg-route.js';
 
 
 export interface HttpDeps {
@@ -121,8 +123,7 @@ export class HttpServer {
   }
 
   setConfig(next: ServerConfig): void {
-    this.deps.broadcaster.setLimit(next.maxViewers);
-    this.deps.video?.feed.setLimit(next.maxViewers);
+    for (const output of this.outputs()) output.setLimit(next.maxViewers);
     this.proxies = trustedProxies(next.trustedProxies);
     this.config = next;
   }
@@ -207,14 +208,11 @@ export class HttpServer {
       us_listen_socket_close(this.listenSocket);
       this.listenSocket = undefined;
     }
-    for (const viewer of this.deps.broadcaster.list()) {
-      this.deps.broadcaster.remove(viewer);
-      viewer.close();
-    }
-    const feed = this.deps.video?.feed;
-    for (const viewer of feed?.list() ?? []) {
-      feed!.remove(viewer);
-      viewer.close();
+    for (const output of this.outputs()) {
+      for (const viewer of output.list()) {
+        output.remove(viewer);
+        viewer.close();
+      }
     }
     this.app?.close();
     this.app = undefined;
@@ -240,33 +238,13 @@ export class HttpServer {
     // Health checks (systemd, monitoring) need no login and reveal nothing.
     router.get('/healthz', () => json(200, { ok: true }), { public: true, ungated: true });
     const viewing = { viewing: true };
-    router.get(
-      '/stream.mjpg',
-      (req) =>
-        streamReply(req, {
-          broadcaster: deps.broadcaster,
-          logger: deps.logger,
-          now: deps.now,
-          maxViewers: () => this.config.maxViewers,
-          onViewersChanged: deps.onViewersChanged,
-        }),
-      viewing,
-    );
+    const streamDeps = { logger: deps.logger, now: deps.now, maxViewers: () => this.config.maxViewers, onViewersChanged: deps.onViewersChanged };
+    const mjpeg = mjpegStream(deps.broadcaster, deps.now);
+    router.get('/stream.mjpg', (req) => streamReply(req, mjpeg, streamDeps), viewing);
     router.get('/snapshot.jpg', () => this.snapshot(), viewing);
-    const video = deps.video;
-    if (video) {
-      router.get(
-        '/stream.mp4',
-        (req) =>
-          mp4StreamReply(req, {
-            ...video,
-            logger: deps.logger,
-            now: deps.now,
-            maxViewers: () => this.config.maxViewers,
-            onViewersChanged: deps.onViewersChanged,
-          }),
-        viewing,
-      );
+    if (deps.video) {
+      const mp4 = mp4Stream({ ...deps.video, now: deps.now });
+      router.get('/stream.mp4', (req) => streamReply(req, mp4, streamDeps), viewing);
     }
     router.get('/api/status', () => json(200, deps.status()), viewing);
     for (const add of deps.routes ?? []) add(router);
@@ -287,11 +265,17 @@ export class HttpServer {
     };
   }
 
+  /** Every output's viewers are this server's. */
+  private outputs(): Array<Output<StreamViewer<Pacer<unknown>>>> {
+    const { broadcaster, video } = this.deps;
+    return video ? [broadcaster, video.feed] : [broadcaster];
+  }
+
   /** Disconnects viewers that have not taken a whole frame for server.viewerStallTimeoutMs. */
   private dropStalledViewers(): void {
-    const { broadcaster, logger, now } = this.deps;
+    const { logger, now } = this.deps;
     const at = now();
-    for (const viewer of [...broadcaster.list(), ...(this.deps.video?.feed.list() ?? [])]) {
+    for (const viewer of this.outputs().flatMap((output) => output.list())) {
       const stalled = viewer.stalledMs(at);
       if (stalled < this.config.viewerStallTimeoutMs) continue;
       logger.info(`viewer ${viewer.id} (${viewer.remote}) took no whole frame for ${(stalled / 1000).toFixed(1)} s, disconnecting`);

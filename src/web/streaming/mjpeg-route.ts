@@ -1,16 +1,15 @@
-import type { Logger } from '../../platform/log/logger.js';
-import type { Now } from '../../platform/clock.js';
 import type { Broadcaster } from '../../media/broadcaster.js';
+import { ViewerPacer } from '../../media/viewer.js';
 import { STREAM_CONTENT_TYPE, STREAM_PREAMBLE } from '../../formats/multipart.js';
-import { cameThroughProxy } from '../server/forwarded.js';
-import { MjpegViewer } from './mjpeg-viewer.js';
-import type { Request } from '../server/request.js';
-import { closing, NO_STORE, problem, statusLine, type Response } from '../server/response.js';
-import type { Reply } from '../server/router.js';
+import type { Now } from '../../platform/clock.js';
+import { problem } from '../server/response.js';
+import { streamHeaders, type StreamOutput } from './stream-route.js';
+import type { StreamViewer } from './stream-viewer.js';
 
-// GET /stream.mjpg: checks the request, then takes the connection over as a viewer of the
-// broadcaster. From there on frames go out through MjpegViewer: with a declared length and zero-copy
-// to a direct client, chunked through a reverse proxy (which then passes each frame on at once).
+// GET /stream.mjpg: multipart/x-mixed-replace, one JPEG a part; each viewer gets the newest frame
+// and skips while its socket is busy (ViewerPacer), at most ?fps=N.
+
+export type MjpegViewer = StreamViewer<ViewerPacer>;
 
 /** A new viewer is sent the newest frame at once when it is at most this old. */
 const FRESH_FRAME_MS = 2_000;
@@ -32,61 +31,23 @@ export function parseFpsCap(raw: string | null | undefined): number | undefined 
   return fps >= MIN_FPS_CAP && fps <= MAX_FPS_CAP ? fps : Number.NaN;
 }
 
-const STREAM_HEADERS: Record<string, string> = {
-  'Content-Type': STREAM_CONTENT_TYPE,
-  'Cache-Control': `${NO_STORE}, no-cache, must-revalidate`,
-  Pragma: 'no-cache',
-  'X-Content-Type-Options': 'nosniff',
-  // nginx in its default proxy configuration buffers a response and passes each frame's end only
-  // with the next frame's bytes (one frame late); this header turns that buffering off for us.
-  'X-Accel-Buffering': 'no',
-};
+const HEADERS = streamHeaders(STREAM_CONTENT_TYPE);
 
-export interface StreamDeps {
-  broadcaster: Broadcaster<MjpegViewer>;
-  logger: Logger;
-  now: Now;
-  /** The viewer limit as configured now (it may change while picamd runs). */
-  maxViewers: () => number;
-  /** Called when a viewer joins or leaves (the page shows the count live). */
-  onViewersChanged?: () => void;
-}
-
-export function streamReply(req: Request, deps: StreamDeps): Reply {
-  const { broadcaster, logger, now } = deps;
-  const fps = parseFpsCap(req.query.get('fps'));
-  if (Number.isNaN(fps)) return problem(400, 'bad-fps', `fps must be a number from ${MIN_FPS_CAP} to ${MAX_FPS_CAP}.`);
-  if (broadcaster.full) {
-    // Closed at once: a refused client holds no socket, and a flood of them costs nothing more.
-    return closing(
-      problem(503, 'too-many-viewers', `All ${deps.maxViewers()} viewer slots are taken; try again shortly.`, { 'Retry-After': '5' }),
-    );
-  }
-  const head: Response = { status: 200, headers: STREAM_HEADERS, body: '' };
+export function mjpegStream(broadcaster: Broadcaster<MjpegViewer>, now: Now): StreamOutput<ViewerPacer> {
   return {
-    head,
-    takeover: ({ res, headers, onAborted }) => {
-      const remote = req.remote;
-      const framing = cameThroughProxy(req.headers) ? 'chunked' : 'length';
-      const viewer = new MjpegViewer(broadcaster.allocateId(), res, now, fps ? 1000 / fps : 0, remote, framing);
-      onAborted(() => {
-        viewer.markClosed();
-        broadcaster.remove(viewer);
-        const s = viewer.stats();
-        logger.info(
-          `viewer ${s.id} (${remote}) left after ${(s.connectedMs / 1000).toFixed(1)} s: ` +
-            `${s.delivered} frames delivered, ${s.skipped} skipped; ${broadcaster.viewerCount} watching`,
-        );
-        deps.onViewersChanged?.();
-      });
-      res.writeStatus(statusLine(200));
-      for (const name in headers) res.writeHeader(name, headers[name]!);
-      for (const name in STREAM_HEADERS) res.writeHeader(name, STREAM_HEADERS[name]!);
-      viewer.open(STREAM_PREAMBLE);
-      broadcaster.add(viewer, FRESH_FRAME_MS);
-      const via = req.peer ? ` via ${req.peer}` : framing === 'chunked' ? ' through a proxy' : '';
-      logger.info(`viewer ${viewer.id} (${remote}${via}) joined${fps ? ` at up to ${fps} fps` : ''}; ${broadcaster.viewerCount} watching`);
-      deps.onViewersChanged?.();
+    output: broadcaster,
+    headers: HEADERS,
+    preamble: STREAM_PREAMBLE,
+    noun: 'viewer',
+    accept: (req) => {
+      const fps = parseFpsCap(req.query.get('fps'));
+      if (Number.isNaN(fps)) return problem(400, 'bad-fps', `fps must be a number from ${MIN_FPS_CAP} to ${MAX_FPS_CAP}.`);
+      return {
+        pacer: (id, sink) => new ViewerPacer(id, sink, now, fps ? 1000 / fps : 0),
+        note: fps ? ` at up to ${fps} fps` : '',
+      };
     },
+    join: (viewer) => broadcaster.add(viewer, FRESH_FRAME_MS),
+    tally: (s) => `${s.delivered} frames delivered, ${s.skipped} skipped`,
   };
 }

@@ -139,3 +139,14 @@ test('on a real terminal (script(1) gives it a pty), nothing typed is echoed', {
   assert.ok(typeof hash !== 'string');
   assert.equal(await verifyPassword('pty pass 1', hash), true);
 });
+
+test('a password of only spaces is refused; nothing printed', async () => {
+  const input = new FakeInput(false);
+  const output = sink();
+  const messages = sink();
+  const run = runHashPassword({ input, output, messages }, fakeHash);
+  input.type('            \n');
+  assert.equal(await run, 1);
+  assert.equal(output.text(), '');
+  assert.match(messages.text(), /only spaces; nothing printed/);
+});

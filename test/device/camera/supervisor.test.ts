@@ -246,3 +246,13 @@ test('H.264 mode without a parser is refused with a reason, not started', async 
   await waitFor('backoff', () => states.some((x) => x.includes('H.264 mode is not available')));
   assert.equal(s.status().pid, null);
 });
+
+test('the camera\'s argv and its stderr lines are logged escaped (the tuning file path is the page\'s text)', async () => {
+  const { s, logger, frames } = supervisor('stream', { tuningFile: '/usr/share/libcamera/a\u2028warn camera: forged\u202e.json' });
+  s.start();
+  await waitFor('frames', () => frames.length >= 1);
+  await waitFor('argv on stderr', () => logger.lines.find((l) => l.includes('standin stream')));
+  const started = logger.lines.find((l) => l.includes('started '))!;
+  assert.ok(started.includes('--tuning-file /usr/share/libcamera/a\\u{2028}warn camera: forged\\u{202e}.json'), started);
+  assert.ok(!logger.lines.some((l) => /[\u2028\u2029\u202a-\u202e]/.test(l)), logger.lines.join('\n'));
+});

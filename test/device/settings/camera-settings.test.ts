@@ -160,6 +160,13 @@ test('the tuning file is an absolute path to a .json file', () => {
   }
 });
 
+test('the tuning file path is normalized: no "..", "." or "//" segments', () => {
+  for (const bad of ['/usr/share/libcamera/../../../home/pi/x.json', '/usr/share/./libcamera/x.json', '/usr//share/x.json', '/usr/share/libcamera/ipa/..json/../x.json']) {
+    assert.deepEqual(problems({ tuningFile: bad }), ['camera.tuningFile: must be a normalized path (no "..", "." or "//" segments)'], bad);
+  }
+  assert.deepEqual(problems({ tuningFile: '/usr/share/libcamera/ipa/rpi/vc4/imx219..noir.json' }), [], 'two dots inside a name are a name');
+});
+
 test('AWB gains come as a pair: one without the other is refused at the missing one', () => {
   assert.deepEqual(problems({ awbRedGain: 1.5, awbBlueGain: 1.2 }), []);
   assert.deepEqual(problems({ awbRedGain: 1.5 }), ['camera.awbBlueGain: set the red and blue gains together (or neither)']);

@@ -34,7 +34,7 @@ test('broker URLs: mqtt:// or mqtts://, default ports, nothing else', () => {
   assert.deepEqual(problems({ url: 'mqtt://u:p@broker' }), ['url: must not contain a user name or password; use mqtt.username and mqtt.password']);
   assert.deepEqual(problems({ url: 'mqtt://broker/x' }), ['url: must not have a path, query or fragment']);
   assert.deepEqual(problems({ url: 'broker' }), ['url: must be a URL like mqtt://broker.local or mqtts://broker.local:8883']);
-  assert.deepEqual(problems({ password: 'a', passwordFile: '/run/credentials/p' }), ['passwordFile: set either password or passwordFile, not both']);
+  assert.deepEqual(problems({ username: 'u', password: 'a', passwordFile: '/run/credentials/p' }), ['passwordFile: set either password or passwordFile, not both']);
   assert.deepEqual(problems({ topicPrefix: 'a/#' }), ['topicPrefix: must not contain "+", "#" or NUL']);
   assert.deepEqual(problems({ topicPrefix: 'a/' }), ['topicPrefix: must not start or end with "/"']);
   assert.deepEqual(problems({ snapshotIntervalS: -1 }).length, 1);
@@ -57,4 +57,24 @@ test('settable leaves carry Device meta applied live; file paths do not', () => 
   assert.equal(mqtt.passwordFile?.group, undefined);
   assert.equal(mqtt.tls?.properties?.caFile?.group, undefined);
   assert.equal(schema.properties.metrics!.properties.open?.group, 'Device');
+});
+
+test('a password or password file needs a user name (MQTT-3.1.2-22)', () => {
+  const problems = (input: object) => {
+    const result = mqttSchema.safeParse(input);
+    return result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+  assert.deepEqual(problems({ password: 'secret' }), ['password: needs mqtt.username too (MQTT sends no password without a user name)']);
+  assert.deepEqual(problems({ passwordFile: '/run/credentials/p' }), ['passwordFile: needs mqtt.username too (MQTT sends no password without a user name)']);
+  assert.deepEqual(problems({ username: 'cam', password: 'secret' }), []);
+  assert.deepEqual(problems({ username: 'cam' }), [], 'a user name alone is allowed');
+});
+
+test('the topic and discovery prefixes may not start with $, the broker\'s own topics (MQTT-4.7.2-1)', () => {
+  for (const key of ['topicPrefix', 'discoveryPrefix']) {
+    const result = mqttSchema.safeParse({ [key]: '$SYS/picamd' });
+    assert.equal(result.success, false, key);
+    assert.match(result.error!.issues[0]!.message, /must not start with "\$"/);
+    assert.equal(mqttSchema.safeParse({ [key]: 'home/$cam' }).success, true, 'a $ further in is an ordinary character');
+  }
 });

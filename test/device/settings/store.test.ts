@@ -420,6 +420,69 @@ test('a "__proto__" key is an unknown key, not a prototype change', async (t) =>
   assert.deepEqual(await readdir(dir), []);
 });
 
+test('the kept MQTT password goes only to the broker it was entered for', async (t) => {
+  const mqttBase: Tree = { ...base, mqtt: { url: 'mqtt://broker.lan', username: 'cam', password: 'from the config file' } };
+  const { store, logger } = await setup(t, { base: mqttBase });
+  // Another host, no password with it: the kept one is dropped, not sent to the new broker.
+  assert.equal((await store.update({ mqtt: { url: 'mqtt://evil.example' } }, { mode: 'patch' })).ok, true);
+  assert.equal(store.config.mqtt.url, 'mqtt://evil.example');
+  assert.equal(store.config.mqtt.password, null);
+  assert.match(logger.lines.join('\n'), /not sent to it/);
+  // With a password of its own, a new broker keeps it.
+  await store.update({ mqtt: { url: 'mqtt://other.lan', password: 'typed for other' } }, { mode: 'patch' });
+  assert.equal(store.config.mqtt.password, 'typed for other');
+  // Another port is another broker; the placeholder put back by the page is not a password sent.
+  await store.update({ mqtt: { url: 'mqtt://other.lan:1884', password: 'typed for other' } }, { mode: 'patch', keptSecrets: ['mqtt.password'] });
+  assert.equal(store.config.mqtt.password, null);
+  await store.update({ mqtt: { password: 'typed for 1884' } }, { mode: 'patch' });
+  // The same host and port (another scheme or a trailing slash): the same broker, the password stays.
+  await store.update({ mqtt: { url: 'mqtt://OTHER.lan:1884/' } }, { mode: 'patch' });
+  assert.equal(store.config.mqtt.password, 'typed for 1884');
+  // PUT and import follow the same rule.
+  const values = store.values() as { mqtt: Tree };
+  await store.update({ ...values, mqtt: { ...values.mqtt, url: 'mqtt://evil.example' } }, { mode: 'put', keptSecrets: ['mqtt.password'] });
+  assert.equal(store.config.mqtt.password, null);
+  await store.update({ mqtt: { url: 'mqtt://other.lan:1884', password: 'again' } }, { mode: 'patch' });
+  await store.importSettings({ format: 1, settings: { mqtt: { url: 'mqtt://evil.example', username: 'cam', password: 'again' } } }, { keptSecrets: ['mqtt.password'] });
+  assert.equal(store.config.mqtt.password, null);
+});
+
+test('mqtt.passwordFile is read only for the broker the config file names', async (t) => {
+  const mqttBase: Tree = { ...base, mqtt: { url: 'mqtt://broker.lan', username: 'cam', passwordFile: '/run/credentials/picamd.service/mqtt' } };
+  const { store } = await setup(t, { base: mqttBase });
+  assert.equal(store.config.mqtt.passwordFile, '/run/credentials/picamd.service/mqtt');
+  assert.equal((await store.update({ mqtt: { url: 'mqtt://evil.example' } }, { mode: 'patch' })).ok, true);
+  assert.equal(store.config.mqtt.passwordFile, null, 'not for another host');
+  await store.update({ mqtt: { url: 'mqtts://broker.lan:1883' } }, { mode: 'patch' });
+  assert.equal(store.config.mqtt.passwordFile, '/run/credentials/picamd.service/mqtt', 'its own broker again');
+  // Another broker with a password typed for it: valid, that password and no file.
+  await store.update({ mqtt: { url: 'mqtt://other.lan', password: 'typed' } }, { mode: 'patch' });
+  assert.equal(store.config.mqtt.passwordFile, null);
+  assert.equal(store.config.mqtt.password, 'typed');
+});
+
+test('open viewing is switched on only through setOpenViewing: PATCH, PUT and import refuse it and write nothing', async (t) => {
+  const { store, file } = await setup(t, { settings: { server: { auth: { users: [{ name: 'ann', passwordHash: hash(1) }] } } } });
+  const before = await readFile(file, 'utf8');
+  const refusal = /^server\.openViewing: is switched on only through POST \/api\/users\/open-viewing/;
+  for (const attempt of [
+    () => store.update({ server: { openViewing: true } }, { mode: 'patch' }),
+    () => store.update({ server: { openViewing: true }, log: { level: 'warn' } }, { mode: 'put' }),
+    () => store.importSettings({ format: 1, settings: { server: { openViewing: true } } }),
+  ]) {
+    const result = await attempt();
+    assert.ok(!result.ok && result.status === 400, JSON.stringify(result));
+    assert.match(result.problems.join('\n'), refusal);
+  }
+  assert.equal(store.openViewing, false);
+  assert.equal(await readFile(file, 'utf8'), before, 'nothing written');
+  // Its own path still switches it on; then settings that keep it on, or turn it off, pass.
+  assertOk(await store.setOpenViewing(true));
+  assertOk(await store.update({ server: { openViewing: true, maxViewers: 3 } }, { mode: 'patch' }));
+  assertOk(await store.update({ server: { openViewing: false } }, { mode: 'patch' }));
+  assert.equal(store.openViewing, false);
+});
+
 // What the device cannot do (src/platform/board.ts: H.264 on a Pi 5 with rpicam-apps-lite) is refused
 // like an invalid value, and names what is missing; settings saved before are kept and block nothing.
 const noH264 = (config: Config) => (config.camera.codec === 'h264' ? ['camera.codec: H.264 on this board needs the rpicam-apps package'] : []);

@@ -88,3 +88,18 @@ test('the decoder refuses oversize, malformed and unexpected packets instead of 
   assert.throws(() => new PacketDecoder(1024).push(Buffer.from([0x30, 2, 0, 5])), /truncated/);
   assert.throws(() => new PacketDecoder(1024).push(Buffer.from([0x20, 1, 0])), /truncated/);
 });
+
+test('reserved flag bits of CONNACK, PUBACK, SUBACK, UNSUBACK and PINGRESP must be zero (MQTT-2.2.2-2)', () => {
+  for (const [packet, bad] of [
+    [[0x20, 2, 0, 0], [0x21, 2, 0, 0]],
+    [[0x40, 2, 0, 1], [0x42, 2, 0, 1]],
+    [[0x90, 3, 0, 1, 1], [0x98, 3, 0, 1, 1]],
+    [[0xb0, 2, 0, 1], [0xb4, 2, 0, 1]],
+    [[0xd0, 0], [0xd1, 0]],
+  ] as const) {
+    assert.equal(new PacketDecoder(1024).push(Buffer.from(packet)).length, 1);
+    assert.throws(() => new PacketDecoder(1024).push(Buffer.from(bad)), /reserved flags/, `header 0x${bad[0].toString(16)}`);
+  }
+  // The CONNACK acknowledge flags hold only the session-present bit (3.2.2.1).
+  assert.throws(() => new PacketDecoder(1024).push(Buffer.from([0x20, 2, 0x02, 0])), /acknowledge flags/);
+});

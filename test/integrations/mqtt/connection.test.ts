@@ -146,3 +146,37 @@ test('garbage from the broker is a protocol error', () => {
   socket.emit('data', Buffer.from([0xf0, 0]));
   assert.deepEqual(closed, [['protocol', 'unexpected packet type 15 from the broker']]);
 });
+
+test('hands on whether the broker retained a message', () => {
+  const { socket, connection } = setup();
+  const got: Array<[string, boolean]> = [];
+  connection.on('message', (topic, _payload, retain) => got.push([topic, retain]));
+  connection.open();
+  socket.emit('data', Buffer.concat([CONNACK_OK, Buffer.from([0x31, 5, 0, 1, 0x74, 0x4f, 0x4e]), Buffer.from([0x30, 5, 0, 1, 0x74, 0x4f, 0x4e])]));
+  assert.deepEqual(got, [['t', true], ['t', false]]);
+});
+
+test('a broker that trickles a packet that never completes is given up on', () => {
+  // Before CONNACK: bytes of a CONNACK that never ends do not hold off the connect deadline.
+  const early = setup(10);
+  early.connection.open();
+  early.socket.emit('data', Buffer.from([0x20]));
+  early.advance(4000);
+  early.socket.emit('data', Buffer.from([0x7f]));
+  early.advance(1000);
+  assert.equal(early.closed[0]?.[0], 'timeout');
+
+  // After CONNACK: one byte a second of a PUBLISH announcing 100 bytes, answered to no ping.
+  const { socket, connection, closed, advance } = setup(10);
+  connection.open();
+  socket.emit('data', CONNACK_OK);
+  socket.emit('data', Buffer.from([0x30, 100]));
+  for (let i = 0; i < 20 && closed.length === 0; i++) {
+    advance(1000);
+    socket.emit('data', Buffer.from([0]));
+  }
+  assert.equal(closed.length, 1, 'closed within 20 s');
+  assert.equal(closed[0]![0], 'timeout');
+  assert.match(closed[0]![1], /^no answer from the broker for 15 s \(a packet begun \d+ bytes ago never completed\)$/);
+  assert.ok(socket.destroyed);
+});

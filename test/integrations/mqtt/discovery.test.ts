@@ -19,7 +19,7 @@ test('device names become safe topic levels and Home Assistant ids', () => {
   assert.equal(nodeId('Küche Cam #2'), 'k_che_cam_2');
   assert.equal(nodeId('///'), 'picamd');
   assert.equal(defaultTopicPrefix('Kitchen cam'), 'picamd/Kitchen cam');
-  assert.equal(defaultClientId('Kitchen cam'), 'picamd-kitchen_cam');
+  assert.equal(defaultClientId('Kitchen cam'), 'picamdkitchencam');
   assert.deepEqual(topicsFor('p'), { availability: 'p/availability', state: 'p/state', privacyCommand: 'p/privacy/set', snapshot: 'p/snapshot' });
 });
 
@@ -57,4 +57,14 @@ test('the state document and privacy commands', () => {
   for (const on of ['ON', 'on', ' true ', '1']) assert.equal(parsePrivacyCommand(Buffer.from(on)), true, on);
   for (const off of ['OFF', 'false', '0']) assert.equal(parsePrivacyCommand(Buffer.from(off)), false, off);
   for (const bad of ['', 'toggle', '{"state":"ON"}']) assert.equal(parsePrivacyCommand(Buffer.from(bad)), null, bad);
+});
+
+test('the default client id is 1 to 23 letters and digits, which every broker must accept (MQTT-3.1.3-5)', () => {
+  const names = ['Kitchen cam', '', '///', 'Küche Cam #2', 'a very long device name for the garden shed', 'a very long device name for the front door'];
+  const ids = names.map(defaultClientId);
+  for (const id of ids) assert.match(id, /^[0-9a-zA-Z]{1,23}$/, id);
+  assert.equal(defaultClientId('   '), 'picamd');
+  assert.equal(ids[4]!.length, 23);
+  assert.notEqual(ids[4], ids[5], 'two long names with one start keep two ids');
+  assert.equal(defaultClientId('a very long device name for the garden shed'), ids[4], 'stable');
 });

@@ -398,3 +398,41 @@ test('wired as the composition root will: the real privacy controller, broadcast
   assert.equal(camera.paused, false);
   await privacy.stop();
 });
+
+test('a retained privacy command is ignored: a stale OFF does not switch privacy off at every connect', { skip: skipWithoutMosquitto }, async (t) => {
+  const broker = await startBroker();
+  t.after(() => broker.stop());
+  // Someone left a retained OFF on the command topic before picamd connected.
+  publish(broker.port, topic.command, 'OFF', { retain: true });
+  const logger = memoryLogger();
+  const { service, privacy } = createTestService({ url: `mqtt://127.0.0.1:${broker.port}` }, logger);
+  privacy.enabled = true;
+  t.after(() => service.stop());
+  await service.start();
+  await connected(service);
+  await waitFor('the retained command noticed', () => logger.lines.some((l) => l.includes('ignored a retained privacy command')));
+  assert.deepEqual(privacy.calls, []);
+  assert.equal(privacy.enabled, true);
+  // A command sent while connected still works, even with the retain flag (the broker delivers it live).
+  const sub = await subscribe(broker.port, topic.state);
+  t.after(() => sub.stop());
+  publish(broker.port, topic.command, 'ON');
+  await waitFor('the live command', () => privacy.calls.length === 1);
+  assert.deepEqual(privacy.calls, [{ enabled: true, source: 'mqtt' }]);
+});
+
+test('a privacy command payload is logged escaped: no line separator or bidi control reaches the log', { skip: skipWithoutMosquitto }, async (t) => {
+  const broker = await startBroker();
+  t.after(() => broker.stop());
+  const logger = memoryLogger();
+  const { service, privacy } = createTestService({ url: `mqtt://127.0.0.1:${broker.port}` }, logger);
+  t.after(() => service.stop());
+  await service.start();
+  await connected(service);
+  publish(broker.port, topic.command, 'x\u2028error forged\u202e');
+  await waitFor('the warning', () => logger.lines.some((l) => l.includes('ignored privacy command')));
+  const line = logger.lines.find((l) => l.includes('ignored privacy command'))!;
+  assert.ok(line.includes('"x\\u{2028}error forged\\u{202e}"'), line);
+  assert.ok(!logger.lines.some((l) => /[\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(l)));
+  assert.deepEqual(privacy.calls, []);
+});

@@ -11,3 +11,10 @@ test('control characters, DEL, bidi overrides and non-ASCII are escaped; printab
   assert.equal(escapeForLog('a\\x41'), 'a\\\\x41', 'a backslash is escaped so escapes cannot be faked');
   assert.equal(escapeForLog('x'.repeat(300)), `${'x'.repeat(200)}...`);
 });
+
+test('the line and paragraph separators and every bidi control are escaped', () => {
+  for (const ch of ['\u2028', '\u2029', '\u200e', '\u200f', '\u061c', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u0085']) {
+    const out = escapeForLog(`a${ch}b`);
+    assert.match(out, /^a\\(x|u\{)[0-9a-f]+\}?b$/, JSON.stringify(ch));
+  }
+});

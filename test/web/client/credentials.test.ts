@@ -10,6 +10,7 @@ test('new passwords: at least the device\'s minimum (counted as characters, not 
   assert.deepEqual(newPasswordProblems('correct horse', 'correct horse!', 10), { password2: 'The two passwords differ.' });
   // A device that does not name its minimum checks the password itself.
   assert.deepEqual(newPasswordProblems('short', 'short'), {});
+  assert.deepEqual(newPasswordProblems(' '.repeat(12), ' '.repeat(12), 10), { password: 'Not only spaces.' });
 });
 
 test('user names as the device takes them', () => {

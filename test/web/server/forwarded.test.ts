@@ -146,3 +146,33 @@ test('the router: a direct client cannot choose its address, scheme or Host; a t
   assert.equal(post('127.0.0.2', { 'x-forwarded-for': '5.6.7.8' }).status, 200);
   assert.equal(seen.at(-1), '127.0.0.2');
 });
+
+test('the router: the Host header and every host a trusted proxy forwards must be names of the device', async () => {
+  const logger = memoryLogger();
+  const r = new Router({
+    authenticator: () => undefined,
+    logger,
+    now: () => performance.now(),
+    secure: false,
+    hosts: () => ['picamd.local', 'localhost'],
+    trustedProxies: () => trustedProxies(['127.0.0.1']),
+  });
+  r.get('/snapshot.jpg', () => json(200, {}));
+  const route = r.find('get', '/snapshot.jpg') as Route;
+  const get = (remote: string, headers: Record<string, string>) =>
+    (r.handle(route, makeRequest({ method: 'get', path: '/snapshot.jpg', remote, headers })) as { status: number }).status;
+  // A rebound page (Host evil.example) adds a forwarded host of the device: the proxy passed it on.
+  assert.equal(get('127.0.0.1', { host: 'evil.example', 'x-forwarded-for': '1.2.3.4', 'x-forwarded-host': 'picamd.local' }), 421);
+  assert.match(logger.lines.at(-1)!, /Host "evil\.example" is not a name of this device/);
+  assert.equal(get('127.0.0.1', { host: 'evil.example', forwarded: 'for=1.2.3.4;host=picamd.local' }), 421);
+  // Every forwarded host counts, not only the first.
+  assert.equal(get('127.0.0.1', { host: 'picamd.local', 'x-forwarded-host': 'picamd.local, evil.example' }), 421);
+  assert.match(logger.lines.at(-1)!, /forwarded host "evil\.example"/);
+  assert.equal(get('127.0.0.1', { host: 'picamd.local', forwarded: 'host=picamd.local, host=evil.example' }), 421);
+  // All names of the device: served.
+  assert.equal(get('127.0.0.1', { host: 'picamd.local', 'x-forwarded-host': 'picamd.local', forwarded: 'host="localhost:8443"' }), 200);
+  assert.equal(get('127.0.0.1', { host: '192.168.1.2:8080', 'x-forwarded-for': '1.2.3.4' }), 200);
+  // From a peer that is not trusted the forwarding headers mean nothing; its Host is checked.
+  assert.equal(get('127.0.0.2', { host: 'picamd.local', 'x-forwarded-host': 'evil.example' }), 200);
+  assert.equal(get('127.0.0.2', { host: 'evil.example', 'x-forwarded-host': 'picamd.local' }), 421);
+});

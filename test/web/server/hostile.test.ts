@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MAX_REQUEST_BODY } from '../../../src/web/server/router.js';
-import type { MjpegViewer } from '../../../src/web/streaming/mjpeg-viewer.js';
+import type { MjpegViewer } from '../../../src/web/streaming/mjpeg-route.js';
 import { privacyRoutes } from '../../../src/web/routes/privacy.js';
 import { Broadcaster } from '../../../src/media/broadcaster.js';
 import { loadFixtures } from '../../fixtures/jpeg/index.js';

@@ -8,7 +8,7 @@ import { EventHub } from '../../../src/web/routes/events.js';
 import { SESSION_COOKIE } from '../../../src/web/server/login.js';
 import { crossSiteReason, isPageLoad } from '../../../src/web/server/origin.js';
 import { MAX_REQUEST_BODY, Router } from '../../../src/web/server/router.js';
-import type { MjpegViewer } from '../../../src/web/streaming/mjpeg-viewer.js';
+import type { MjpegViewer } from '../../../src/web/streaming/mjpeg-route.js';
 import { privacyRoutes } from '../../../src/web/routes/privacy.js';
 import type { PrivacyState } from '../../../src/device/privacy/store.js';
 import { Broadcaster } from '../../../src/media/broadcaster.js';

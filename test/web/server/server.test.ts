@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SnapshotResult } from '../../../src/media/snapshot.js';
 import { parseFpsCap } from '../../../src/web/streaming/mjpeg-route.js';
-import type { MjpegViewer } from '../../../src/web/streaming/mjpeg-viewer.js';
+import type { MjpegViewer } from '../../../src/web/streaming/mjpeg-route.js';
 import { Broadcaster } from '../../../src/media/broadcaster.js';
 import { loadFixtures } from '../../fixtures/jpeg/index.js';
 import { memoryLogger } from '../../fakes/logger.js';

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { connect } from 'node:tls';
 import { Authenticator } from '../../../src/web/server/auth/authenticator.js';
 import { hashPassword } from '../../../src/device/accounts/password.js';
-import type { MjpegViewer } from '../../../src/web/streaming/mjpeg-viewer.js';
+import type { MjpegViewer } from '../../../src/web/streaming/mjpeg-route.js';
 import { checkTlsFiles } from '../../../src/web/server/tls.js';
 import { Broadcaster } from '../../../src/media/broadcaster.js';
 import { loadFixtures } from '../../fixtures/jpeg/index.js';

@@ -1,12 +1,13 @@
 // The stream as a request that came through a reverse proxy gets it: chunked, without a length
-// (mjpeg-viewer.ts, 'chunked'). The same guarantees as the fixed-length path (test/web/server/server.test.ts):
+// (response-sink.ts, 'chunked'). The same guarantees as the fixed-length path (test/web/server/server.test.ts):
 // byte-exact frames, each closed by its own delimiter, at most one frame in flight with a slow viewer
 // skipping to the newest, a stalled viewer holding about a frame and dropped by the sweep, ?fps.
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CHUNK_PIECE, type MjpegViewer } from '../../../src/web/streaming/mjpeg-viewer.js';
+import { CHUNK_PIECE } from '../../../src/web/streaming/response-sink.js';
+import type { MjpegViewer } from '../../../src/web/streaming/mjpeg-route.js';
 import { Broadcaster } from '../../../src/media/broadcaster.js';
 import { loadFixtures } from '../../fixtures/jpeg/index.js';
 import { memoryLogger } from '../../fakes/logger.js';

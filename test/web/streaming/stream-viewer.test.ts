@@ -1,4 +1,4 @@
-// MjpegViewer's chunked path against a response that behaves as uWebSockets' does (HttpResponse.h,
+// A stream viewer's chunked path (here an MJPEG viewer's) against a response that behaves as uWebSockets' does (HttpResponse.h,
 // AsyncSocket.h): write() takes every byte, sending what the socket takes and copying the rest into
 // its own buffer, and answers false when it had to buffer; a writable event reaches only the
 // onWritable handler, never drains that buffer by itself; an empty cork flushes it. The socket here
@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HttpResponse } from 'uWebSockets.js';
-import { CHUNK_PIECE, MjpegViewer } from '../../../src/web/streaming/mjpeg-viewer.js';
+import { CHUNK_PIECE } from '../../../src/web/streaming/response-sink.js';
+import { StreamViewer } from '../../../src/web/streaming/stream-viewer.js';
+import { ViewerPacer } from '../../../src/media/viewer.js';
 import { buildPart } from '../../../src/formats/multipart.js';
 
 class ScriptedResponse {
@@ -82,7 +84,8 @@ class ScriptedResponse {
 }
 
 function viewerOn(res: ScriptedResponse) {
-  return new MjpegViewer(1, res as unknown as HttpResponse, () => performance.now(), 0, '192.0.2.1', 'chunked');
+  const now = () => performance.now();
+  return new StreamViewer(1, res as unknown as HttpResponse, now, (sink) => new ViewerPacer(1, sink, now, 0), '192.0.2.1', 'chunked');
 }
 
 const jpeg = (size: number, fill: number) => Buffer.concat([Buffer.from([0xff, 0xd8]), Buffer.alloc(size - 4, fill), Buffer.from([0xff, 0xd9])]);

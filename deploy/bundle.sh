@@ -6,11 +6,17 @@
 #   node/bin/node         Node.js for linux-arm64 (see NODE_RUNTIME_VERSION below for why)
 #   config/default.json   the production config (port 80, rpicam-vid)
 #   config/picamd-setup.txt  the setup file template for the boot partition
-#   systemd/picamd.service, systemd/picamd-setup.service, install.sh, deploy/ (installer helpers, Avahi service), README.md
+#   systemd/picamd.service, systemd/picamd-setup.service, systemd/picamd-update.{service,path},
+#   install.sh, deploy/ (installer helpers, the updater picamd-update.sh, Avahi service), README.md
+#   keys/*.pem            the Ed25519 public keys an installed picamd trusts for updates (keys/ of the
+#                         repository, and the signing key's own when there is one)
+# With PICAMD_SIGNING_KEY=FILE (an Ed25519 private key in PEM, docs/install.md#signed-updates) it
+# also writes release/picamd-<version>-linux-arm64.update: the bundle with a signed manifest, which a
+# device takes as an update. Without it, it says so and writes no update file.
 #
 # Needs: node + npm (the dev machine's), the npm registry (or its cache), and Debian's
 # g++-aarch64-linux-gnu + binutils-aarch64-linux-gnu (deploy/ci-packaging.sh installs them).
-# Usage: deploy/bundle.sh            (npm run bundle)
+# Usage: deploy/bundle.sh            (npm run bundle; PICAMD_SIGNING_KEY=key.pem npm run bundle)
 set -euo pipefail
 
 # Node.js runtime shipped in the bundle. Raspberry Pi OS Bookworm's own nodejs is 18, which picamd
@@ -28,6 +34,8 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 VERSION=$(node -p "require('$REPO/package.json').version")
 NAME=picamd-$VERSION
 OUT=$REPO/release/$NAME-linux-arm64.tar.gz
+UPDATE_OUT=$REPO/release/$NAME-linux-arm64.update
+SIGNING_KEY=${PICAMD_SIGNING_KEY:-}
 WORK=$REPO/.cache/bundle
 STAGE=$WORK/stage/$NAME
 DOWNLOADS=$REPO/.cache/downloads
@@ -40,6 +48,13 @@ step() { local now; now=$(date +%s); log "$* (+$((now - step_start)) s)"; }
 for tool in "$CROSS-gcc" "$CROSS-g++" "$CROSS-strip" npm tar gzip; do
   command -v "$tool" >/dev/null || die "$tool not found (apt-get install g++-$CROSS binutils-$CROSS)"
 done
+
+# A signing key that cannot sign stops the build before it starts, not after ten minutes.
+if [[ -n $SIGNING_KEY ]]; then
+  [[ -r $SIGNING_KEY ]] || die "PICAMD_SIGNING_KEY: cannot read $SIGNING_KEY"
+  openssl pkey -in "$SIGNING_KEY" -noout -text 2>/dev/null | grep -q '^ED25519 Private-Key' \
+    || die "PICAMD_SIGNING_KEY: $SIGNING_KEY is not an Ed25519 private key in PEM (openssl genpkey -algorithm ed25519)"
+fi
 
 mkdir -p "$WORK"
 # One build at a time per checkout (a test may start one while someone runs npm run bundle).
@@ -114,12 +129,35 @@ mkdir -p "$STAGE/config" "$STAGE/systemd" "$STAGE/deploy/avahi" "$STAGE/deploy/s
 cp "$REPO/config/default.json" "$STAGE/config/default.json"
 cp "$REPO/systemd/picamd.service" "$STAGE/systemd/picamd.service"
 cp "$REPO/systemd/picamd-setup.service" "$STAGE/systemd/picamd-setup.service"
+cp "$REPO/systemd/picamd-update.service" "$REPO/systemd/picamd-update.path" "$STAGE/systemd/"
+install -m 755 "$REPO/deploy/picamd-update.sh" "$STAGE/deploy/picamd-update.sh"
+mkdir -p "$STAGE/deploy/apt"
+cp "$REPO/deploy/apt/52picamd-unattended-upgrades" "$STAGE/deploy/apt/"
 cp "$REPO/config/picamd-setup.txt" "$STAGE/config/picamd-setup.txt"
 install -m 755 "$REPO/deploy/install.sh" "$STAGE/install.sh"
 cp "$REPO/deploy/config-facts.mjs" "$STAGE/deploy/config-facts.mjs"
 cp "$REPO/deploy/check-stream.mjs" "$STAGE/deploy/check-stream.mjs"
 cp "$REPO/deploy/avahi/picamd.service" "$STAGE/deploy/avahi/picamd.service"
 cp "$REPO/deploy/sysctl/60-picamd.conf" "$STAGE/deploy/sysctl/60-picamd.conf"
+# The keys an installed picamd trusts for its next update: the repository's, and the one signing
+# this build (so a device running an own build takes the next own build).
+mkdir -p "$STAGE/keys"
+for key in "$REPO"/keys/*.pem; do
+  [[ -f $key ]] || continue
+  # A private key here would be shipped to every device.
+  openssl pkey -pubin -in "$key" -noout -text 2>/dev/null | grep -q '^ED25519 Public-Key' \
+    || die "keys/${key##*/} is not an Ed25519 public key in PEM (a private key must never be in keys/)"
+  cp "$key" "$STAGE/keys/"
+done
+if [[ -n $SIGNING_KEY ]]; then
+  signing_public=$(node "$REPO/deploy/sign-update.mjs" public-key "$WORK/src/dist" "$SIGNING_KEY") || die "cannot read PICAMD_SIGNING_KEY"
+  signing_id=$(head -n1 <<< "$signing_public")
+  known=''
+  for key in "$STAGE"/keys/*.pem; do
+    [[ -f $key && $(openssl pkey -pubin -in "$key" 2>/dev/null) == "$(tail -n +2 <<< "$signing_public")" ]] && known=$key
+  done
+  [[ -n $known ]] || tail -n +2 <<< "$signing_public" > "$STAGE/keys/$signing_id.pem"
+fi
 if [[ -f $REPO/README.md ]]; then cp "$REPO/README.md" "$STAGE/README.md"; else cp "$REPO/docs/install.md" "$STAGE/README.md"; fi
 [[ -f $REPO/docs/install.md ]] && cp "$REPO/docs/install.md" "$STAGE/INSTALL.md"
 commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -135,3 +173,15 @@ tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" --mode='u+
   | gzip -n -6 > "$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
 step "wrote ${OUT#"$REPO"/} ($(du -h "$OUT" | cut -f1), $(du -sh "$STAGE" | cut -f1) unpacked)"
+
+# 8. The update file: the archive above after a manifest signed with the release key.
+rm -f "$UPDATE_OUT" # an update file from an earlier build would not hold this bundle
+if [[ -z $SIGNING_KEY ]]; then
+  log "no PICAMD_SIGNING_KEY: no update file written (docs/install.md#signed-updates)"
+  exit 0
+fi
+replaces_from=$(node -p "require('$REPO/package.json').updateReplacesFrom ?? '$VERSION'")
+date=$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ)
+manifest=$(node "$REPO/deploy/sign-update.mjs" sign "$WORK/src/dist" "$SIGNING_KEY" "$OUT" "$UPDATE_OUT" "$VERSION" "$replaces_from" "$date") \
+  || die "could not write the update file"
+step "wrote ${UPDATE_OUT#"$REPO"/} (signed with key $signing_id, replaces $replaces_from and newer): $manifest"

@@ -1,7 +1,7 @@
 // Checks a running picamd from the outside, as a viewer would: /healthz, /api/status,
 // /snapshot.jpg and at least N whole JPEG frames from /stream.mjpg. No dependencies, so it runs
 // with the bundled node on the Pi itself:
-//   /opt/picamd/node/bin/node /opt/picamd/deploy/check-stream.mjs http://127.0.0.1 [frames] [seconds]
+//   /opt/picamd/current/node/bin/node /opt/picamd/current/deploy/check-stream.mjs http://127.0.0.1 [frames] [seconds]
 // Exits 0 when everything answered as it should, 1 otherwise; prints one line per check.
 import { request } from 'node:http';
 

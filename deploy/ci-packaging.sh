@@ -2,14 +2,15 @@
 # CI for the flash-and-boot packaging (issue 5). Run as root from the repository, after npm ci:
 #   bash deploy/ci-packaging.sh
 # 1. installs the Debian packages it needs (only those missing);
-# 2. builds the arm64 release bundle (npm run bundle);
+# 2. builds the arm64 release bundle and its update file, signed with a throw-away key (npm run bundle);
 # 3. runs the packaging tests: bundle contents (runtime dependencies only; every native file needs
 #    at most Bookworm's glibc 2.36 and GLIBCXX_3.4.30), the systemd unit (verify, exposure score)
 #    and the installer against scratch trees (node:test, CI=true so nothing is skipped);
 # 4. runs the bundled picamd under qemu-user and streams from it (deploy/test-arm64.sh);
 # 5. installs the real bundle into a scratch root and verifies the installed unit, then uninstalls;
 # 6. runs the unit under a real systemd in a container with the simulated camera
-#    (deploy/test-systemd.sh: sandbox, READY, watchdog restart, stop, exit 78);
+#    (deploy/test-systemd.sh: sandbox, READY, watchdog restart, stop, exit 78), then updates there
+#    (deploy/test-update.sh: commit, rollbacks, a tampered file, kills while unpacking and on trial);
 # 7. builds an SD-card image from a synthetic Raspberry Pi OS image and checks it (loop devices).
 # Prints the time each step took. Exits non-zero at the first failure.
 set -euo pipefail
@@ -50,11 +51,18 @@ install_packages() {
 bundle() {
   [[ -d node_modules ]] || npm ci --no-audit --no-fund
   [[ -f dist/main.js ]] || npm run --silent build # deploy/test-systemd.sh runs the built dist/
-  npm run --silent bundle
+  # A throw-away signing key, so the update file is made and checked too (its public half lands in
+  # this bundle's keys/, which only CI installs).
+  local key rc=0
+  key=$(mktemp -d /tmp/picamd-ci-key.XXXXXX)
+  openssl genpkey -algorithm ed25519 -out "$key/signing.pem"
+  PICAMD_SIGNING_KEY=$key/signing.pem npm run --silent bundle || rc=$?
+  rm -rf "$key"
+  return "$rc"
 }
 
 node_tests() {
-  node --import tsx --test test/deploy/*.test.ts test/systemd/*.test.ts
+  node --import tsx --test test/deploy/*.test.ts test/platform/systemd-notify.test.ts
 }
 
 # The real bundle through its installer into a scratch root, the config check run by the bundled
@@ -77,7 +85,7 @@ install_real_bundle() {
   chmod +x "$work/node"
   {
     PICAMD_NODE=$work/node bash "$app/install.sh" --root "$root" \
-      && systemd-analyze --root="$root" verify picamd.service \
+      && systemd-analyze --root="$root" verify picamd.service picamd-update.service picamd-update.path \
       && echo "installed unit verifies in the installed layout" \
       && bash "$app/install.sh" --root "$root" --uninstall \
       && [[ ! -e $root/opt/picamd && -f $root/etc/picamd/config.json ]]
@@ -88,6 +96,7 @@ install_real_bundle() {
 
 exposure() {
   systemd-analyze security --offline=yes --no-pager systemd/picamd.service | tail -n1
+  systemd-analyze security --offline=yes --no-pager systemd/picamd-update.service | tail -n1
 }
 
 step "Debian packages" install_packages
@@ -97,6 +106,7 @@ step "arm64 bundle under qemu-user (deploy/test-arm64.sh)" bash deploy/test-arm6
 step "real bundle into a scratch root (install.sh --root)" install_real_bundle
 step "systemd-analyze security" exposure
 step "unit under a real systemd (deploy/test-systemd.sh)" bash deploy/test-systemd.sh
+step "updates under a real systemd (deploy/test-update.sh)" bash deploy/test-update.sh
 step "SD-card image (deploy/image/test-image.sh)" bash deploy/image/test-image.sh
 
 printf '\n=== packaging CI timings\n'

@@ -40,9 +40,15 @@ LIVE=0
 # A path inside the target tree.
 in_root() { printf '%s%s' "${ROOT%/}" "$1"; }
 
+# Releases side by side: /opt/picamd/releases/<version>/, `current` and `previous` links switched by
+# atomic rename (by this installer and by updates), the updater in /opt/picamd/bin (docs/install.md).
 PREFIX=/opt/picamd
 CONFIG=/etc/picamd/config.json
 UNIT=/etc/systemd/system/picamd.service
+# The root-owned updater: takes a signed update picamd received, tries it, keeps it or rolls it back.
+UPDATE_UNIT=/etc/systemd/system/picamd-update.service
+UPDATE_PATH=/etc/systemd/system/picamd-update.path
+UPDATE_STATE=/var/lib/picamd-update
 # Applies picamd-setup.txt from the boot partition before the network starts (docs/install.md).
 SETUP_UNIT=/etc/systemd/system/picamd-setup.service
 AVAHI_SERVICE=/etc/avahi/services/picamd.service
@@ -182,27 +188,60 @@ edit_config_txt() {
   fi
 }
 
+version_of() { sed -n 's/^  "version": "\(.*\)",$/\1/p' "$1/package.json" 2>/dev/null | head -n1; }
+
+# Points $dest/$1 at releases/$2 by renaming a new link over the old one (atomic).
+switch_link() {
+  ln -sfn "releases/$2" "$dest/.$1.tmp"
+  mv -Tf "$dest/.$1.tmp" "$dest/$1"
+}
+
+# An install from before releases sat side by side (/opt/picamd/dist, node, ...) becomes
+# releases/<its version>, still running as `current`. A cut between the two renames leaves
+# /opt/picamd.migrate, which the next run finishes.
+migrate_flat_install() {
+  local old
+  if [[ ! -e $dest && -d $dest.migrate/releases ]]; then
+    mv "$dest.migrate" "$dest"
+    old=$(find "$dest/releases" -mindepth 1 -maxdepth 1 -type d ! -name '.*' -printf '%f\n' | head -n1)
+    [[ -n $old ]] && switch_link current "$old"
+    log "finished moving picamd $old to $PREFIX/releases/$old"
+    return 0
+  fi
+  [[ -f $dest/dist/main.js && ! -L $dest/current ]] || return 0
+  old=$(version_of "$dest")
+  old=${old:-unknown}
+  rm -rf "$dest.migrate"
+  mkdir -p "$dest.migrate/releases"
+  mv "$dest" "$dest.migrate/releases/$old"
+  mv "$dest.migrate" "$dest"
+  switch_link current "$old"
+  log "moved the installed picamd $old to $PREFIX/releases/$old"
+}
+
 install_picamd() {
   check_system
   ensure_rpicam
 
-  local dest new old
+  local dest new version repair=0
   dest=$(in_root "$PREFIX")
-  new=$dest.new
-  old=$dest.old
+  [[ -x $SRC/node/bin/node && -f $SRC/dist/main.js ]] || die "$SRC is not a picamd bundle (no node/bin/node or dist/main.js)"
+  version=$(version_of "$SRC")
+  [[ $version =~ ^[0-9A-Za-z.-]+$ ]] || die "$SRC/package.json names no version"
 
-  # Stage the new version next to the old one; the old one keeps running until the config check
-  # has passed and the swap below is done.
-  rm -rf "$new" "$old"
-  if [[ $SRC -ef $dest ]]; then
-    new=$dest # re-running the installed copy: repair in place
+  # Stage the new version next to the running one; that keeps running until the config check has
+  # passed and `current` is switched.
+  new=$dest.install
+  rm -rf "$new" "$dest/releases/.replaced"
+  if [[ $SRC -ef $dest/releases/$version ]]; then
+    new=$dest/releases/$version # re-running the installed copy: repair in place
+    repair=1
   else
     mkdir -p "$new"
     cp -a "$SRC"/. "$new"/
     # The service runs as an unprivileged dynamic user: everything must be readable by others.
     chmod -R u+rwX,go+rX,go-w "$new"
   fi
-  [[ -x $new/node/bin/node && -f $new/dist/main.js ]] || die "$SRC is not a picamd bundle (no node/bin/node or dist/main.js)"
 
   local config
   config=$(in_root "$CONFIG")
@@ -219,7 +258,7 @@ install_picamd() {
   # main.js reads its config from the path it is given; --root's tree is reached via $config.
   "$node" "$new/dist/main.js" --check-config --config "$config" >/dev/null || rc=$?
   if ((rc != 0)); then
-    [[ $new == "$dest" ]] || rm -rf "$new"
+    ((repair)) || rm -rf "$new"
     if ((rc == 78)); then die "$CONFIG is not valid (see above); nothing was changed. Fix it and run me again."; fi
     die "the config check failed to run (exit $rc); nothing was changed"
   fi
@@ -228,22 +267,44 @@ install_picamd() {
   port=$(sed -n 's/^port=//p' <<< "$facts")
   gpio_line=$(sed -n 's/^gpio_line=//p' <<< "$facts")
 
-  if [[ $new != "$dest" ]]; then
-    [[ -e $dest ]] && mv "$dest" "$old"
-    mv "$new" "$dest"
-    rm -rf "$old"
+  migrate_flat_install
+  mkdir -p "$dest/releases" "$dest/bin"
+  local running keep
+  running=$(readlink "$dest/current" 2>/dev/null || true)
+  running=${running##*/}
+  if ((!repair)); then
+    # The same version again (a repair from a bundle): the old copy goes once the new one is in place.
+    [[ -e $dest/releases/$version ]] && mv "$dest/releases/$version" "$dest/releases/.replaced"
+    mv "$new" "$dest/releases/$version"
   fi
-  log "installed $(head -n1 "$dest/BUILD-INFO" 2>/dev/null || echo picamd) in $PREFIX"
+  [[ -n $running && $running != "$version" && -d $dest/releases/$running ]] && switch_link previous "$running"
+  switch_link current "$version"
+  rm -rf "$dest/releases/.replaced"
+  # Two releases on the card: the one running and the one to go back to.
+  local previous
+  previous=$(readlink "$dest/previous" 2>/dev/null || true)
+  previous=${previous##*/}
+  for keep in "$dest"/releases/*; do
+    [[ ${keep##*/} == "$version" || ${keep##*/} == "$previous" ]] || rm -rf "$keep"
+  done
+  # A manual install ends any update on trial: this version is the one wanted.
+  rm -f "$(in_root "$UPDATE_STATE")/trial"
+  install -m 755 "$dest/current/deploy/picamd-update.sh" "$dest/bin/.picamd-update.tmp"
+  mv -f "$dest/bin/.picamd-update.tmp" "$dest/bin/picamd-update"
+  sync
+  log "installed $(head -n1 "$dest/current/BUILD-INFO" 2>/dev/null || echo "picamd $version") in $PREFIX/releases/$version"
 
-  install -D -m 644 "$dest/systemd/picamd.service" "$(in_root "$UNIT")"
-  install -D -m 644 "$dest/systemd/picamd-setup.service" "$(in_root "$SETUP_UNIT")"
-  install -D -m 644 "$dest/deploy/sysctl/60-picamd.conf" "$(in_root "$SYSCTL_CONF")"
+  install -D -m 644 "$dest/current/systemd/picamd.service" "$(in_root "$UNIT")"
+  install -D -m 644 "$dest/current/systemd/picamd-setup.service" "$(in_root "$SETUP_UNIT")"
+  install -D -m 644 "$dest/current/systemd/picamd-update.service" "$(in_root "$UPDATE_UNIT")"
+  install -D -m 644 "$dest/current/systemd/picamd-update.path" "$(in_root "$UPDATE_PATH")"
+  install -D -m 644 "$dest/current/deploy/sysctl/60-picamd.conf" "$(in_root "$SYSCTL_CONF")"
   if [[ $LIVE == 1 ]]; then
     sysctl -q -p "$SYSCTL_CONF" || warn "could not apply $SYSCTL_CONF now; it applies at the next boot"
   fi
   if [[ -d $(in_root /etc/avahi) ]]; then
     mkdir -p "$(in_root /etc/avahi/services)"
-    sed "s|<port>80</port>|<port>$port</port>|" "$dest/deploy/avahi/picamd.service" > "$(in_root "$AVAHI_SERVICE").tmp"
+    sed "s|<port>80</port>|<port>$port</port>|" "$dest/current/deploy/avahi/picamd.service" > "$(in_root "$AVAHI_SERVICE").tmp"
     mv "$(in_root "$AVAHI_SERVICE").tmp" "$(in_root "$AVAHI_SERVICE")"
     log "advertising http on port $port via Avahi (mDNS)"
   else
@@ -262,12 +323,13 @@ install_picamd() {
   fi
 
   if [[ $LIVE == 0 ]]; then
-    systemctl --root="$ROOT" enable picamd.service picamd-setup.service
-    log "enabled picamd.service and picamd-setup.service in $ROOT (they start at boot)"
+    systemctl --root="$ROOT" enable picamd.service picamd-setup.service picamd-update.service picamd-update.path
+    log "enabled picamd.service, picamd-setup.service and the updater in $ROOT (they start at boot)"
     return
   fi
   systemctl daemon-reload
-  systemctl enable picamd.service picamd-setup.service
+  systemctl enable picamd.service picamd-setup.service picamd-update.service
+  systemctl enable --now picamd-update.path
   if [[ $START == 0 ]]; then
     log "enabled picamd.service; start it with: systemctl start picamd"
     return
@@ -293,14 +355,15 @@ install_picamd() {
 
 uninstall_picamd() {
   if [[ $LIVE == 1 ]]; then
-    systemctl disable --now picamd.service 2>/dev/null || true
+    systemctl disable --now picamd-update.path picamd-update.service picamd.service 2>/dev/null || true
     systemctl disable picamd-setup.service 2>/dev/null || true
   elif [[ -e $(in_root "$UNIT") ]]; then
     systemctl --root="$ROOT" disable picamd.service || true
     [[ -e $(in_root "$SETUP_UNIT") ]] && { systemctl --root="$ROOT" disable picamd-setup.service || true; }
+    [[ -e $(in_root "$UPDATE_UNIT") ]] && { systemctl --root="$ROOT" disable picamd-update.service picamd-update.path || true; }
   fi
-  rm -f "$(in_root "$UNIT")" "$(in_root "$SETUP_UNIT")" "$(in_root "$AVAHI_SERVICE")" "$(in_root "$SYSCTL_CONF")"
-  rm -rf "$(in_root "$PREFIX")" "$(in_root "$PREFIX").new" "$(in_root "$PREFIX").old"
+  rm -f "$(in_root "$UNIT")" "$(in_root "$SETUP_UNIT")" "$(in_root "$UPDATE_UNIT")" "$(in_root "$UPDATE_PATH")" "$(in_root "$AVAHI_SERVICE")" "$(in_root "$SYSCTL_CONF")"
+  rm -rf "$(in_root "$PREFIX")" "$(in_root "$PREFIX").new" "$(in_root "$PREFIX").old" "$(in_root "$PREFIX").migrate" "$(in_root "$PREFIX").install" "$(in_root "$UPDATE_STATE")"
   edit_config_txt '' >/dev/null
   if [[ $LIVE == 1 ]]; then
     systemctl daemon-reload

@@ -87,7 +87,7 @@ RECEIVER_PID=$!
 for _ in $(seq 100); do grep -q listening "$WORK/notify.log" 2>/dev/null && break; sleep 0.1; done
 
 # node's flags as the unit starts picamd (--expose-gc, for the frame reclaimer).
-NODE_FLAGS=$(sed -n 's|^ExecStart=/opt/picamd/node/bin/node \(.*\) /opt/picamd/dist/main.js$|\1|p' "$APP/systemd/picamd.service")
+NODE_FLAGS=$(sed -n 's|^ExecStart=/opt/picamd/current/node/bin/node \(.*\) /opt/picamd/current/dist/main.js$|\1|p' "$APP/systemd/picamd.service")
 [[ $NODE_FLAGS == *--expose-gc* ]] || die "the bundled unit does not start node with --expose-gc"
 # shellcheck disable=SC2086 # NODE_FLAGS is a list of flags
 (cd "$APP" && NOTIFY_SOCKET=$WORK/notify WATCHDOG_USEC=10000000 exec setsid "$NODE" $NODE_FLAGS dist/main.js --config "$WORK/config.json") \

@@ -44,20 +44,24 @@ cp -r "$REPO/dist" "$WORK/share/dist"
 cp "$REPO/package.json" "$WORK/share/"
 cp "$REPO/systemd/picamd.service" "$WORK/share/picamd.service"
 ENTRY=main.js
-EXEC_START=$(grep '^ExecStart=' "$REPO/systemd/picamd.service" | sed "s|/opt/picamd/dist/main.js|/opt/picamd/dist/$ENTRY|")
-[[ $EXEC_START == *" /opt/picamd/dist/$ENTRY" ]] || fail "unexpected ExecStart= in the unit: $EXEC_START"
+EXEC_START=$(grep '^ExecStart=' "$REPO/systemd/picamd.service" | sed "s|/opt/picamd/current/dist/main.js|/opt/picamd/current/dist/$ENTRY|")
+[[ $EXEC_START == *" /opt/picamd/current/dist/$ENTRY" ]] || fail "unexpected ExecStart= in the unit: $EXEC_START"
 cat > "$WORK/share/setup.sh" <<EOF
 set -e
-mkdir -p /opt/picamd/node/bin /opt/picamd/config /etc/picamd /etc/systemd/system/picamd.service.d
-cp -r /share/dist /share/package.json /opt/picamd/
-ln -s /repo/node_modules /opt/picamd/node_modules
-ln -s "$(command -v node)" /opt/picamd/node/bin/node
+# The installed layout: a release under releases/, \`current\` pointing at it, the updater beside them.
+R=/opt/picamd/releases/0.0.0-test
+mkdir -p \$R/node/bin \$R/config /opt/picamd/bin /etc/picamd /etc/systemd/system/picamd.service.d
+cp -r /share/dist /share/package.json \$R/
+ln -s /repo/node_modules \$R/node_modules
+ln -s "$(command -v node)" \$R/node/bin/node
+ln -s releases/0.0.0-test /opt/picamd/current
+install -m 755 /repo/deploy/picamd-update.sh /opt/picamd/bin/picamd-update
 cat > /etc/picamd/config.json <<'JSON'
 { "server": { "host": "127.0.0.1", "port": 80, "openViewing": true },
-  "camera": { "command": ["/opt/picamd/node/bin/node", "/opt/picamd/dist/sim/camera.js"], "width": 640, "height": 480, "framerate": 10 },
+  "camera": { "command": ["/opt/picamd/current/node/bin/node", "/opt/picamd/current/dist/sim/camera.js"], "width": 640, "height": 480, "framerate": 10 },
   "gpio": { "enabled": false } }
 JSON
-cp /etc/picamd/config.json /opt/picamd/config/default.json
+cp /etc/picamd/config.json \$R/config/default.json
 getent group gpio >/dev/null || groupadd -r gpio
 getent group video >/dev/null || groupadd -r video
 cp /share/picamd.service /etc/systemd/system/picamd.service
@@ -98,7 +102,7 @@ show() { in_container systemctl show picamd.service --value -p "$1"; }
 main_pid=$(show MainPID)
 log "ok   started: Type=notify, READY=1 accepted (status: $(show StatusText))"
 
-in_container /opt/picamd/node/bin/node /repo/deploy/check-stream.mjs http://127.0.0.1 10 60 \
+in_container /opt/picamd/current/node/bin/node /repo/deploy/check-stream.mjs http://127.0.0.1 10 60 \
   || { in_container journalctl -u picamd -n 40 --no-pager >&2; fail "no stream from the service"; }
 
 user=$(in_container ps -o user= -p "$main_pid")
@@ -147,10 +151,10 @@ in_container journalctl -u picamd --no-pager -o cat | grep -q 'Watchdog timeout'
 in_container curl -sf http://127.0.0.1/api/status | grep -q '"paused"' || fail "privacy was not restored after the restart"
 log "ok   a hung event loop is killed and restarted by the watchdog; privacy survives the restart"
 
-in_container pgrep -f /opt/picamd/dist/sim/camera.js >/dev/null || in_container curl -sf -X POST -H 'content-type: application/json' \
+in_container pgrep -f /opt/picamd/current/dist/sim/camera.js >/dev/null || in_container curl -sf -X POST -H 'content-type: application/json' \
   -d '{"enabled":false}' http://127.0.0.1/api/privacy >/dev/null
-for _ in $(seq 50); do in_container pgrep -f /opt/picamd/dist/sim/camera.js >/dev/null && break; sleep 0.2; done
-in_container pgrep -f /opt/picamd/dist/sim/camera.js >/dev/null || fail "the camera did not resume"
+for _ in $(seq 50); do in_container pgrep -f /opt/picamd/current/dist/sim/camera.js >/dev/null && break; sleep 0.2; done
+in_container pgrep -f /opt/picamd/current/dist/sim/camera.js >/dev/null || fail "the camera did not resume"
 in_container systemctl stop picamd.service
 [[ $(show ActiveState) == inactive && $(show Result) == success ]] || fail "stop did not end cleanly ($(show Result))"
 ! in_container pgrep -f /opt/picamd/ >/dev/null || fail "picamd or its camera outlived systemctl stop"

@@ -12,6 +12,7 @@ import { runGpioTest } from './app/commands/gpio-test.js';
 import { runHashPassword } from './app/commands/hash-password.js';
 import { runAppliance } from './app/commands/run.js';
 import { runSetupCommand } from './app/commands/setup.js';
+import { runUpdateCommand } from './app/commands/update.js';
 import { loadOnoffPinFactory } from './integrations/gpio/pins.js';
 import { createLogger } from './platform/log/logger.js';
 
@@ -37,6 +38,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (cli.command === 'hash-password') return runHashPassword({ input: process.stdin, output: process.stdout, messages: process.stderr });
   if (cli.command === 'apply-setup' || cli.command === 'reset-owner') return runSetupCommand(cli);
+  if (cli.command === 'verify-update' || cli.command === 'update') return runUpdateCommand(cli, packageRoot);
 
   // The board and its rpicam-apps package decide whether H.264 is possible (platform/board.ts).
   const h264Encoder = h264EncoderFor(deviceModel(), readRpicamPackage());

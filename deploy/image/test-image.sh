@@ -165,7 +165,7 @@ e2fsck -fn "$LOOP" >/dev/null 2>&1 || fail "the root file system is not clean"
 mkdir -p "$WORK/mnt"
 mount -o ro -t ext4 "$LOOP" "$WORK/mnt"
 M=$WORK/mnt
-for f in opt/picamd/dist/main.js opt/picamd/node/bin/node opt/picamd/config/default.json etc/picamd/config.json \
+for f in opt/picamd/current/dist/main.js opt/picamd/current/node/bin/node opt/picamd/current/config/default.json etc/picamd/config.json \
   etc/systemd/system/picamd.service etc/avahi/services/picamd.service; do
   [[ -f $M/$f ]] || fail "/$f missing in the image"
 done
@@ -176,7 +176,7 @@ done
 cmp -s "$M/etc/systemd/system/picamd-setup.service" "$REPO/systemd/picamd-setup.service" || fail "picamd-setup.service differs from the repository's"
 cmp -s "$M/etc/picamd/config.json" "$REPO/config/default.json" || fail "/etc/picamd/config.json is not the default config"
 cmp -s "$M/etc/systemd/system/picamd.service" "$REPO/systemd/picamd.service" || fail "the image's picamd.service is not the repository's"
-grep -q '^ExecStart=/opt/picamd/node/bin/node --expose-gc ' "$M/etc/systemd/system/picamd.service" \
+grep -q '^ExecStart=/opt/picamd/current/node/bin/node --expose-gc ' "$M/etc/systemd/system/picamd.service" \
   || fail "the image's unit does not start node with --expose-gc"
 [[ $(cat "$M/etc/hostname") == picamd ]] || fail "host name is $(cat "$M/etc/hostname")"
 grep -q $'^127.0.1.1\tpicamd$' "$M/etc/hosts" || fail "/etc/hosts does not name picamd"
@@ -184,11 +184,14 @@ grep -q '<type>_http._tcp</type>' "$M/etc/avahi/services/picamd.service" || fail
 grep -q '<port>80</port>' "$M/etc/avahi/services/picamd.service" || fail "Avahi service is not on port 80"
 cmp -s "$M/etc/sysctl.d/60-picamd.conf" "$REPO/deploy/sysctl/60-picamd.conf" || fail "the image lacks picamd's sysctl drop-in (tcp_notsent_lowat)"
 cmp -s "$M/etc/fstab" "$R/etc/fstab" || fail "/etc/fstab changed"
-[[ ! -e $M/opt/picamd.new && ! -e $M/boot/firmware/config.txt ]] || fail "leftovers in the root file system"
-log "ok   root partition: /opt/picamd, default config, units (picamd with node --expose-gc, picamd-setup) enabled, Avahi _http._tcp on 80, tcp_notsent_lowat drop-in, host name picamd; fstab kept"
+[[ ! -e $M/opt/picamd.install && ! -e $M/boot/firmware/config.txt ]] || fail "leftovers in the root file system"
+[[ $(readlink "$M/opt/picamd/current") == releases/* && -x $M/opt/picamd/bin/picamd-update ]] || fail "/opt/picamd is not in the releases layout with its updater"
+[[ -L $M/etc/systemd/system/paths.target.wants/picamd-update.path && -L $M/etc/systemd/system/multi-user.target.wants/picamd-update.service ]] \
+  || fail "the updater's units are not enabled"
+log "ok   root partition: /opt/picamd (releases, current, the updater enabled), default config, units (picamd with node --expose-gc, picamd-setup) enabled, Avahi _http._tcp on 80, tcp_notsent_lowat drop-in, host name picamd; fstab kept"
 
 # The installed runtime starts in the image's own userland.
-qemu-aarch64-static -L "$M" "$M/opt/picamd/node/bin/node" "$M/opt/picamd/dist/main.js" \
+qemu-aarch64-static -L "$M" "$M/opt/picamd/current/node/bin/node" "$M/opt/picamd/current/dist/main.js" \
   --check-config --config "$M/etc/picamd/config.json" >/dev/null 2>&1 || fail "the image's picamd does not accept its config"
 log "ok   the image's picamd (arm64, emulated) validates /etc/picamd/config.json"
 
@@ -203,7 +206,7 @@ cp "$M/etc/hosts" "$A/etc/hosts"
 printf 'GB\tBritain (UK)\n' > "$A/usr/share/zoneinfo/iso3166.tab"
 printf 'wifi_name = Home\r\nwifi_password = 12345678\r\nwifi_country = GB\r\nhostname = garden-cam\r\nowner_name = admin\r\nowner_password = a long passphrase\r\n' \
   > "$A/boot/firmware/picamd-setup.txt"
-qemu-aarch64-static -L "$M" "$M/opt/picamd/node/bin/node" "$M/opt/picamd/dist/main.js" apply-setup --root "$A" \
+qemu-aarch64-static -L "$M" "$M/opt/picamd/current/node/bin/node" "$M/opt/picamd/current/dist/main.js" apply-setup --root "$A" \
   > "$WORK/apply.log" 2>&1 || fail "the image's picamd apply-setup failed: $(cat "$WORK/apply.log")"
 [[ -f $A/etc/NetworkManager/system-connections/Home.nmconnection && $(cat "$A/etc/hostname") == garden-cam ]] \
   || fail "apply-setup did not write the keyfile and the host name"

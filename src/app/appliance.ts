@@ -19,6 +19,7 @@ import { ViewerLimit } from '../media/output.js';
 import { snapshotOf } from '../media/snapshot.js';
 import { metricsSource } from '../observe/prometheus.js';
 import { statusSource } from '../observe/status.js';
+import { readUpdateStatus } from '../device/update/status-file.js';
 import { deviceModel, h264EncoderFor, type H264EncoderChoice } from '../platform/board.js';
 import { monotonicNow, realTimers } from '../platform/clock.js';
 import { findExecutable } from '../platform/executable.js';
@@ -145,6 +146,7 @@ export class Appliance {
         settings: applier.status,
         setup: { claimed: claim.claimed, openViewing: settings.openViewing },
         mqtt: mqtt?.status(),
+        update: readUpdateStatus(),
       }),
     });
     const metrics = metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: media.mjpeg });

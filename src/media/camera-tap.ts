@@ -8,6 +8,7 @@ import { PlaceholderCache } from './placeholder.js';
 import { RateMeter } from './rate.js';
 import { VideoFeed, type VideoViewer } from './video-feed.js';
 import { VideoPath } from './video-path.js';
+import { VideoPlaceholderFeed, type VideoPlaceholderCamera } from './video-placeholder-feed.js';
 
 type FrameListener = (jpeg: Buffer) => void;
 type UnitListener = (au: AccessUnit) => void;
@@ -30,7 +31,7 @@ export interface CameraTapDeps {
   now: () => number;
   timers: IntervalTimers;
   /** The camera settings now (the page changes them while picamd runs). */
-  cameraConfig: () => { codec: 'mjpeg' | 'h264'; framerate: number; width: number; height: number };
+  cameraConfig: () => VideoPlaceholderCamera;
   /** Viewer slots: a number for each output, or one ViewerLimit the outputs count together against. */
   viewers: number | ViewerLimit;
   /** Bounds the kept group of pictures and what one H.264 viewer may have waiting, like one frame. */
@@ -48,6 +49,8 @@ export class CameraTap<M extends Viewer = Viewer, H extends VideoViewer = VideoV
   private readonly video: VideoPath<H>;
   private readonly fps = new RateMeter();
   private readonly placeholders: PlaceholderFeed;
+  /** The same placeholders for H.264 viewers, as H.264 picamd writes itself, on their timeline. */
+  private readonly videoPlaceholders: VideoPlaceholderFeed;
   private started = false;
 
   constructor(private readonly deps: CameraTapDeps) {
@@ -62,6 +65,7 @@ export class CameraTap<M extends Viewer = Viewer, H extends VideoViewer = VideoV
       (kind, detail) => cache.get(kind, deps.cameraConfig().width, deps.cameraConfig().height, detail),
       deps.timers,
     );
+    this.videoPlaceholders = new VideoPlaceholderFeed(this.video, deps.cameraConfig, deps.timers);
   }
 
   start(): void {
@@ -73,6 +77,7 @@ export class CameraTap<M extends Viewer = Viewer, H extends VideoViewer = VideoV
     camera.on('state', this.onState);
     this.onState(camera.state, camera.status().detail);
     this.placeholders.start();
+    this.videoPlaceholders.start();
   }
 
   /** Safe to call twice. */
@@ -84,6 +89,7 @@ export class CameraTap<M extends Viewer = Viewer, H extends VideoViewer = VideoV
     camera.off('unit', this.onUnit);
     camera.off('state', this.onState);
     this.placeholders.stop();
+    this.videoPlaceholders.stop();
   }
 
   /** Frames (or H.264 pictures) per second coming from the camera. */
@@ -119,5 +125,6 @@ export class CameraTap<M extends Viewer = Viewer, H extends VideoViewer = VideoV
     if (state === 'paused') this.mjpeg.forgetLive();
     if (state === 'starting') this.video.cameraStarting(codec, framerate);
     this.video.cameraState(state);
+    this.videoPlaceholders.show(placeholderFor(state, codec), state === 'paused' ? '' : detail);
   };
 }

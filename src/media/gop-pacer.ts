@@ -1,3 +1,4 @@
+import { TimelineSink } from './timeline-sink.js';
 import { DeliveryCounts, type FrameSink, type Pacer, type ViewerStats } from './viewer.js';
 
 /** One H.264 picture as a viewer receives it: a fragmented-MP4 fragment, shared by every viewer. */
@@ -7,6 +8,11 @@ export interface VideoFragment {
   readonly keyframe: boolean;
   /** When it was published (monotonic ms). */
   readonly at: number;
+  /**
+   * The init segment this fragment belongs to. A viewer is sent it before a keyframe when it differs
+   * from the one it had (the camera and picamd's placeholder take turns on one timeline).
+   */
+  readonly init?: Buffer;
 }
 
 /**
@@ -27,14 +33,20 @@ export class GopPacer implements Pacer<VideoFragment> {
   private readonly counts: DeliveryCounts;
   /** Times the viewer fell behind and went on from a later keyframe. */
   private resyncs = 0;
+  /** The init segment this viewer was last sent. */
+  private sentInit: Buffer | undefined;
+
+  /** The socket, behind this viewer's own timeline (its first fragment at decode time 0, number 1). */
+  private readonly sink: TimelineSink;
 
   constructor(
     readonly id: number,
-    private readonly sink: FrameSink,
+    sink: FrameSink,
     now: () => number,
     private readonly maxPendingBytes: number,
   ) {
     this.counts = new DeliveryCounts(id, now);
+    this.sink = new TimelineSink(sink, () => this.sent());
   }
 
   /**
@@ -42,6 +54,7 @@ export class GopPacer implements Pacer<VideoFragment> {
    * the picture appears at once. An empty group means waiting for the next keyframe.
    */
   start(init: Buffer, gop: readonly VideoFragment[]): void {
+    this.sentInit = init;
     this.sendRaw(init);
     for (const fragment of gop) this.offer(fragment);
   }
@@ -74,6 +87,12 @@ export class GopPacer implements Pacer<VideoFragment> {
 
   /** The sink finished sending what it had been blocked on. */
   drained(): void {
+    // The rest of a fragment may still wait behind this viewer's header (TimelineSink).
+    this.sink.innerDrained();
+  }
+
+  /** What was in flight has gone out whole. */
+  private sent(): void {
     const done = this.inFlight;
     if (!done) return;
     this.inFlight = undefined;
@@ -87,6 +106,13 @@ export class GopPacer implements Pacer<VideoFragment> {
 
   private pump(): void {
     while (!this.inFlight && this.pending.length > 0) {
+      const init = this.pending[0]!.init;
+      if (init !== undefined && init !== this.sentInit) {
+        // Only at a keyframe: the feed changes its init with one, and a viewer starts at one.
+        this.sentInit = init;
+        this.sendRaw(init);
+        continue;
+      }
       const next = this.pending.shift()!;
       this.pendingBytes -= next.bytes.length;
       this.inFlight = next;

@@ -4,7 +4,7 @@
 
 import { encodeJpeg } from '../formats/jpeg/encoder.js';
 import { drawText, GLYPH_HEIGHT, normalizeText, textWidth } from '../formats/jpeg/font.js';
-import { createRaster, fillRect, type Rgb } from '../formats/jpeg/raster.js';
+import { createRaster, fillRect, type Raster, type Rgb } from '../formats/jpeg/raster.js';
 
 export type PlaceholderKind = 'offline' | 'privacy' | 'starting' | 'h264';
 
@@ -35,6 +35,11 @@ const QUALITY = 70;
  * for a flat 720p/1080p frame on a PC, seconds on a Pi Zero, all of it blocking the event loop).
  */
 export function renderPlaceholder(kind: PlaceholderKind, width: number, height: number, detail?: string): Buffer {
+  return encodeJpeg(drawPlaceholder(kind, width, height, detail), QUALITY);
+}
+
+/** The placeholder's picture before encoding: the same for the MJPEG and the H.264 placeholders. */
+export function drawPlaceholder(kind: PlaceholderKind, width: number, height: number, detail?: string): Raster {
   const look = looks[kind];
   const raster = createRaster(width, height, BACKGROUND);
   const title = normalizeText(look.title);
@@ -62,7 +67,7 @@ export function renderPlaceholder(kind: PlaceholderKind, width: number, height: 
     drawText(raster, Math.floor((width - textWidth(line, detailScale)) / 2), y, line, detailScale, DETAIL);
     y += lineHeight;
   }
-  return encodeJpeg(raster, QUALITY);
+  return raster;
 }
 
 /** Greedy word wrap to `columns` characters, at most `maxLines` lines (the last one cut with "..."). */

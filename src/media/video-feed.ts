@@ -31,14 +31,18 @@ export class VideoFeed<V extends VideoViewer = VideoViewer> extends Output<V> {
     super(limit);
   }
 
-  /** Publishes a picture; `init` when the packager made a new init segment for it. */
-  publish(bytes: Buffer, keyframe: boolean, init?: Buffer): VideoFragment {
+  /**
+   * Publishes a picture; `init` when the packager made a new init segment for it. A new init ends
+   * every viewer, unless `inline`: the same picture size, where viewers are sent the new init before
+   * the keyframe and stay (the camera and picamd's placeholder taking turns).
+   */
+  publish(bytes: Buffer, keyframe: boolean, init?: Buffer, inline = false): VideoFragment {
     if (init && (!this.init || !init.equals(this.init))) {
       const hadInit = this.init !== undefined;
       this.init = init;
-      if (hadInit) for (const viewer of [...this.viewers]) viewer.close();
+      if (hadInit && !inline) for (const viewer of [...this.viewers]) viewer.close();
     }
-    const fragment: VideoFragment = { bytes, keyframe, at: this.now() };
+    const fragment: VideoFragment = { bytes, keyframe, at: this.now(), ...(this.init ? { init: this.init } : {}) };
     if (keyframe) {
       this.gop = [];
       this.gopBytes = 0;

@@ -21,7 +21,7 @@ export interface StatusInputs {
   /** /stream.mp4 viewers (H.264 mode). */
   videoViewers?: ReadonlyArray<ViewerStats & { remote: string }>;
   /** Which H.264 encoder this board has. */
-  h264Encoder?: { hardware: boolean; note: string };
+  h264Encoder?: { hardware: boolean; note: string; missingPackage?: string };
   privacy: PrivacyState;
 }
 
@@ -94,7 +94,7 @@ export interface StatusSources {
   maxViewers: () => number;
   /** The H.264 feed's viewers. */
   video?: { list(): ReadonlyArray<{ stats(): ViewerStats & { remote: string } }> };
-  h264Encoder?: { hardware: boolean; note: string };
+  h264Encoder?: { hardware: boolean; note: string; missingPackage?: string };
   privacy: { readonly state: StatusInputs['privacy'] };
   /** More top-level parts (settings, setup, MQTT), merged in as they are. */
   extra?: () => Record<string, unknown>;

@@ -12,6 +12,8 @@ const repo = join(import.meta.dirname, '../..');
 const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string };
 const name = `picamd-${pkg.version}`;
 const tarball = join(repo, 'release', `${name}-linux-arm64.tar.gz`);
+/** Written next to the tarball when the bundle was built with PICAMD_SIGNING_KEY (deploy/ci-packaging.sh uses a throw-away key). */
+const updateFile = join(repo, 'release', `${name}-linux-arm64.update`);
 
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const objdump = 'aarch64-linux-gnu-objdump';
@@ -192,6 +194,9 @@ describe('release bundle', { skip }, () => {
       'config/default.json',
       'systemd/picamd.service',
       'systemd/picamd-setup.service',
+      'systemd/picamd-update.service',
+      'systemd/picamd-update.path',
+      'deploy/apt/52picamd-unattended-upgrades',
       'config/picamd-setup.txt',
       'deploy/config-facts.mjs',
       'deploy/check-stream.mjs',
@@ -203,10 +208,10 @@ describe('release bundle', { skip }, () => {
     ]) {
       assert.ok(existsSync(join(app, f)), `${f} is in the bundle`);
     }
-    for (const exe of ['node/bin/node', 'install.sh']) {
+    for (const exe of ['node/bin/node', 'install.sh', 'deploy/picamd-update.sh']) {
       assert.ok(statSync(join(app, exe)).mode & 0o111, `${exe} is executable`);
     }
-    for (const f of ['config/default.json', 'systemd/picamd.service', 'systemd/picamd-setup.service', 'config/picamd-setup.txt']) {
+    for (const f of ['config/default.json', 'systemd/picamd.service', 'systemd/picamd-setup.service', 'systemd/picamd-update.service', 'systemd/picamd-update.path', 'deploy/picamd-update.sh', 'config/picamd-setup.txt']) {
       assert.equal(readFileSync(join(app, f), 'utf8'), readFileSync(join(repo, f), 'utf8'), `${f} is the repository's`);
     }
     assert.equal(readFileSync(join(app, 'install.sh'), 'utf8'), readFileSync(join(repo, 'deploy/install.sh'), 'utf8'));
@@ -291,6 +296,27 @@ describe('release bundle', { skip }, () => {
       const e = elf(join(app, f));
       if (e) assert.equal(e.machine, 183, `${f} is aarch64`);
     }
+  });
+
+  it('carries only Ed25519 public keys in keys/, the update keys a device trusts', () => {
+    const keys = readdirSync(join(app, 'keys'));
+    for (const key of keys) {
+      assert.match(key, /\.pem$/);
+      const r = spawnSync('openssl', ['pkey', '-pubin', '-in', join(app, 'keys', key), '-noout', '-text'], { encoding: 'utf8' });
+      assert.match(r.stdout, /^ED25519 Public-Key/, `${key} is an Ed25519 public key`);
+    }
+  });
+
+  it('has a signed update file of the same bundle, which the bundled picamd accepts with its own keys under qemu-user', {
+    skip: !ci && (!canEmulate || !existsSync(updateFile)) ? 'needs qemu-user-static and a bundle built with PICAMD_SIGNING_KEY' : false,
+  }, () => {
+    const r = spawnSync('qemu-aarch64-static', ['-L', sysroot, 'node/bin/node', 'dist/main.js', 'verify-update', updateFile], { cwd: app, encoding: 'utf8', timeout: 180_000 });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    const manifest = JSON.parse(r.stdout) as { version: string; architecture: string; bundle: { size: number } };
+    assert.equal(manifest.version, pkg.version);
+    assert.equal(manifest.architecture, 'arm64');
+    assert.equal(manifest.bundle.size, statSync(tarball).size, 'the update holds this very tarball');
+    assert.match(r.stderr, /the bundle's hash holds/);
   });
 
   it('loads every native addon in the bundled runtime under qemu-user', { skip: !canEmulate && !ci ? 'needs qemu-user-static and an arm64 sysroot' : false }, () => {

@@ -6,7 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -27,16 +27,17 @@ function write(path: string, content: string, mode?: number) {
 }
 
 /** A bundle laid out like the release one, but runnable on this machine. */
-function makeBundle(tag: string): string {
+function makeBundle(tag: string, version = '0.1.0'): string {
   const dir = join(work, `bundle-${tag}`);
   cpSync(join(repo, 'dist'), join(dir, 'dist'), { recursive: true });
   symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'));
   write(join(dir, 'node/bin/node'), `#!/bin/sh\nexec "${process.execPath}" "$@"\n`, 0o755);
-  cpSync(join(repo, 'package.json'), join(dir, 'package.json'));
+  write(join(dir, 'package.json'), read(repo, 'package.json').replace(/^  "version": ".*",$/m, `  "version": "${version}",`));
   cpSync(join(repo, 'config/default.json'), join(dir, 'config/default.json'));
   cpSync(join(repo, 'systemd/picamd.service'), join(dir, 'systemd/picamd.service'));
   cpSync(join(repo, 'systemd/picamd-setup.service'), join(dir, 'systemd/picamd-setup.service'));
-  for (const f of ['config-facts.mjs', 'check-stream.mjs', 'avahi/picamd.service', 'sysctl/60-picamd.conf']) cpSync(join(repo, 'deploy', f), join(dir, 'deploy', f));
+  for (const f of ['picamd-update.service', 'picamd-update.path']) cpSync(join(repo, 'systemd', f), join(dir, 'systemd', f));
+  for (const f of ['config-facts.mjs', 'check-stream.mjs', 'avahi/picamd.service', 'sysctl/60-picamd.conf', 'picamd-update.sh']) cpSync(join(repo, 'deploy', f), join(dir, 'deploy', f));
   cpSync(join(repo, 'deploy/install.sh'), join(dir, 'install.sh'));
   write(join(dir, 'BUILD-INFO'), `picamd ${tag}\n`);
   return dir;
@@ -72,10 +73,12 @@ const picamdBlocks = (text: string) => text.split('\n').filter((l) => l.startsWi
 describe('install.sh --root', { skip }, () => {
   let bundleA: string;
   let bundleB: string;
+  let bundleC: string;
   before(() => {
     work = mkdtempSync(join(tmpdir(), 'picamd-install-'));
-    bundleA = makeBundle('A');
-    bundleB = makeBundle('B');
+    bundleA = makeBundle('A', '1.0.0');
+    bundleB = makeBundle('B', '1.1.0');
+    bundleC = makeBundle('C', '1.2.0');
   });
   after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -83,9 +86,17 @@ describe('install.sh --root', { skip }, () => {
     const root = makeRoot('fresh');
     const r = install(bundleA, root);
     assert.equal(r.status, 0, r.out);
-    assert.equal(read(root, 'opt/picamd/BUILD-INFO'), 'picamd A\n');
-    assert.ok(existsSync(join(root, 'opt/picamd/node/bin/node')));
-    assert.ok(!existsSync(join(root, 'opt/picamd.new')) && !existsSync(join(root, 'opt/picamd.old')));
+    assert.equal(read(root, 'opt/picamd/current/BUILD-INFO'), 'picamd A\n');
+    assert.equal(readlinkSync(join(root, 'opt/picamd/current')), 'releases/1.0.0');
+    assert.ok(existsSync(join(root, 'opt/picamd/releases/1.0.0/node/bin/node')));
+    assert.ok(!existsSync(join(root, 'opt/picamd/previous')), 'nothing to go back to yet');
+    assert.ok(!existsSync(join(root, 'opt/picamd.install')));
+    // The updater sits outside the releases, with its units (the path unit watches picamd's state directory).
+    assert.equal(read(root, 'opt/picamd/bin/picamd-update'), read(repo, 'deploy/picamd-update.sh'));
+    for (const [unit, wants] of [['picamd-update.service', 'multi-user.target.wants'], ['picamd-update.path', 'paths.target.wants']]) {
+      assert.equal(read(root, `etc/systemd/system/${unit}`), read(repo, `systemd/${unit}`));
+      assert.equal(readlinkSync(join(root, `etc/systemd/system/${wants}/${unit}`)), `/etc/systemd/system/${unit}`);
+    }
     assert.equal(read(root, 'etc/picamd/config.json'), read(repo, 'config/default.json'));
     assert.equal(read(root, 'etc/systemd/system/picamd.service'), read(repo, 'systemd/picamd.service'));
     assert.equal(
@@ -119,7 +130,8 @@ describe('install.sh --root', { skip }, () => {
     assert.equal(r.status, 0, r.out);
     assert.match(r.out, /keeping your config/);
     assert.equal(read(root, 'etc/picamd/config.json'), userConfig);
-    assert.equal(read(root, 'opt/picamd/BUILD-INFO'), 'picamd B\n');
+    assert.equal(read(root, 'opt/picamd/current/BUILD-INFO'), 'picamd B\n');
+    assert.equal(readlinkSync(join(root, 'opt/picamd/previous')), 'releases/1.0.0', 'A is kept to go back to');
     assert.match(read(root, 'etc/avahi/services/picamd.service'), /<port>8080<\/port>/);
     const configTxt = read(root, 'boot/firmware/config.txt');
     assert.equal(picamdBlocks(configTxt), 1);
@@ -139,8 +151,46 @@ describe('install.sh --root', { skip }, () => {
     assert.notEqual(r.status, 0);
     assert.match(r.out, /server\.prot: unknown key/);
     assert.match(r.out, /not valid.*nothing was changed/);
-    assert.equal(read(root, 'opt/picamd/BUILD-INFO'), 'picamd A\n');
-    assert.ok(!existsSync(join(root, 'opt/picamd.new')));
+    assert.equal(read(root, 'opt/picamd/current/BUILD-INFO'), 'picamd A\n');
+    assert.deepEqual(readdirSync(join(root, 'opt/picamd/releases')), ['1.0.0']);
+    assert.ok(!existsSync(join(root, 'opt/picamd.install')));
+  });
+
+  it('keeps the running and the previous release only, and repairs in place when run from the installed copy', () => {
+    const root = makeRoot('releases');
+    for (const bundle of [bundleA, bundleB, bundleC]) assert.equal(install(bundle, root).status, 0);
+    assert.deepEqual(readdirSync(join(root, 'opt/picamd/releases')).sort(), ['1.1.0', '1.2.0']);
+    assert.equal(readlinkSync(join(root, 'opt/picamd/current')), 'releases/1.2.0');
+    assert.equal(readlinkSync(join(root, 'opt/picamd/previous')), 'releases/1.1.0');
+    // A leftover trial of an update ends with a manual install: this version is the one wanted.
+    write(join(root, 'var/lib/picamd-update/trial'), 'version=1.2.0\nfrom=1.1.0\nstarts=1\n');
+    const r = install(join(root, 'opt/picamd/current'), root);
+    assert.equal(r.status, 0, r.out);
+    assert.equal(readlinkSync(join(root, 'opt/picamd/current')), 'releases/1.2.0');
+    assert.equal(read(root, 'opt/picamd/current/BUILD-INFO'), 'picamd C\n');
+    assert.ok(!existsSync(join(root, 'var/lib/picamd-update/trial')));
+  });
+
+  it('moves an install from before the releases layout into it, and that version becomes the previous one', () => {
+    const root = makeRoot('flat');
+    // /opt/picamd as the installer of before put it there: the bundle's files directly in it.
+    cpSync(bundleA, join(root, 'opt/picamd'), { recursive: true, verbatimSymlinks: true });
+    write(join(root, 'etc/systemd/system/picamd.service'), 'ExecStart=/opt/picamd/node/bin/node /opt/picamd/dist/main.js\n');
+    const r = install(bundleB, root);
+    assert.equal(r.status, 0, r.out);
+    assert.match(r.out, /moved the installed picamd 1\.0\.0 to \/opt\/picamd\/releases\/1\.0\.0/);
+    assert.deepEqual(readdirSync(join(root, 'opt/picamd')).sort(), ['bin', 'current', 'previous', 'releases']);
+    assert.equal(read(root, 'opt/picamd/previous/BUILD-INFO'), 'picamd A\n');
+    assert.equal(read(root, 'opt/picamd/current/BUILD-INFO'), 'picamd B\n');
+    assert.equal(read(root, 'etc/systemd/system/picamd.service'), read(repo, 'systemd/picamd.service'));
+    // A cut between the two renames of the move: the next run finishes it.
+    const cut = makeRoot('flat-cut');
+    mkdirSync(join(cut, 'opt/picamd.migrate/releases'), { recursive: true });
+    cpSync(bundleA, join(cut, 'opt/picamd.migrate/releases/1.0.0'), { recursive: true, verbatimSymlinks: true });
+    const again = install(bundleB, cut);
+    assert.equal(again.status, 0, again.out);
+    assert.equal(readlinkSync(join(cut, 'opt/picamd/previous')), 'releases/1.0.0');
+    assert.ok(!existsSync(join(cut, 'opt/picamd.migrate')));
   });
 
   it('refuses a 32-bit system, a non-Pi board and an old release with a clear message', () => {
@@ -199,9 +249,11 @@ describe('install.sh --root', { skip }, () => {
     const root = makeRoot('uninstall');
     assert.equal(install(bundleA, root).status, 0);
     write(join(root, 'var/lib/private/picamd/privacy.json'), '{"private":true}');
+    write(join(root, 'var/lib/picamd-update/trial'), 'version=1.0.0\n');
     const r = install(bundleA, root, '--uninstall');
     assert.equal(r.status, 0, r.out);
-    for (const gone of ['opt/picamd', 'etc/systemd/system/picamd.service', 'etc/systemd/system/multi-user.target.wants/picamd.service',
+    for (const gone of ['opt/picamd', 'var/lib/picamd-update', 'etc/systemd/system/picamd-update.service', 'etc/systemd/system/picamd-update.path',
+      'etc/systemd/system/paths.target.wants/picamd-update.path', 'etc/systemd/system/picamd.service', 'etc/systemd/system/multi-user.target.wants/picamd.service',
       'etc/systemd/system/picamd-setup.service', 'etc/systemd/system/multi-user.target.wants/picamd-setup.service', 'etc/avahi/services/picamd.service',
       'etc/sysctl.d/60-picamd.conf']) {
       assert.ok(!existsSync(join(root, gone)), `${gone} is removed`);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { appConfig, freePort, startApp, status, type RunningApp } from '../fakes/app.js';
+import { tempDir } from '../fakes/temp-dir.js';
 import { runTool } from '../fakes/tool.js';
 import { waitFor } from '../fakes/wait.js';
 
@@ -20,6 +21,44 @@ async function startH264(t: import('node:test').TestContext, camera: object = {}
   t.after(() => app.stop());
   await waitFor('the camera streaming', async () => (await status(port)).camera.state === 'streaming', 30_000);
   return app;
+}
+
+interface WireFragment {
+  sequenceNumber: number;
+  decodeTime: number;
+  /** The mdat's payload: the picture. */
+  sample: Buffer;
+}
+
+/** Reads /stream.mp4 until `count` fragments (moof + mdat) have come, then hangs up. */
+async function readFragments(t: import('node:test').TestContext, url: string, count: number): Promise<WireFragment[]> {
+  const controller = new AbortController();
+  t.after(() => controller.abort());
+  const res = await fetch(url, { signal: controller.signal });
+  assert.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  let buffered = Buffer.alloc(0);
+  const boxes: { type: string; bytes: Buffer }[] = [];
+  const fragments: WireFragment[] = [];
+  while (fragments.length < count) {
+    const { value, done } = await reader.read();
+    assert.ok(!done, 'the stream goes on');
+    buffered = Buffer.concat([buffered, value]);
+    while (buffered.length >= 8 && buffered.length >= buffered.readUInt32BE(0)) {
+      const size = buffered.readUInt32BE(0);
+      boxes.push({ type: buffered.toString('latin1', 4, 8), bytes: buffered.subarray(0, size) });
+      buffered = buffered.subarray(size);
+      const [moof, mdat] = boxes.slice(-2);
+      if (mdat?.type === 'mdat' && moof?.type === 'moof') {
+        // The packager's layout: mfhd's sequence_number at 20, tfdt (version 1) at 48 with the time at 60.
+        assert.equal(moof.bytes.toString('latin1', 52, 56), 'tfdt');
+        fragments.push({ sequenceNumber: moof.bytes.readUInt32BE(20), decodeTime: Number(moof.bytes.readBigUInt64BE(60)), sample: mdat.bytes.subarray(8) });
+      }
+    }
+  }
+  controller.abort();
+  assert.deepEqual(boxes.slice(0, 3).map((b) => b.type), ['ftyp', 'moov', 'moof'], 'the init segment, then fragments');
+  return fragments;
 }
 
 describe('H.264 mode with real clients', { skip }, () => {
@@ -47,6 +86,113 @@ describe('H.264 mode with real clients', { skip }, () => {
     const tb = /#tb 0: (\d+)\/(\d+)/.exec(framemd5)!;
     const seconds = ((pts.at(-1)! - pts[0]!) * Number(tb[1])) / Number(tb[2]);
     assert.ok(seconds > 8 && seconds < 12, `${frames} pictures span ${seconds.toFixed(2)} s of stream time`);
+  });
+
+  test('every /stream.mp4 viewer\'s first fragment has decode time 0 and sequence number 1, whenever it joins', async (t) => {
+    const app = await startH264(t, { keyframeIntervalMs: 1000 });
+    const url = `http://127.0.0.1:${app.port}/stream.mp4`;
+    const first = await readFragments(t, url, 40);
+    // The second viewer comes more than a second later, after the stream's timeline and counter moved on.
+    const second = await readFragments(t, url, 10);
+    for (const [name, fragments] of [['first', first], ['second', second]] as const) {
+      assert.equal(fragments[0]!.decodeTime, 0, `${name} viewer starts at 0`);
+      assert.deepEqual(fragments.map((f) => f.sequenceNumber), fragments.map((_, i) => i + 1), `${name} viewer numbers from 1`);
+      for (let i = 1; i < fragments.length; i++) assert.ok(fragments[i]!.decodeTime > fragments[i - 1]!.decodeTime, `${name}: decode times rise`);
+    }
+  });
+
+  test('across privacy and a camera restart /stream.mp4 stays connected: the placeholder at least every second, no decoding error, the camera back after', async (t) => {
+    const app = await startH264(t);
+    const url = `http://127.0.0.1:${app.port}/stream.mp4`;
+    const controller = new AbortController();
+    t.after(() => controller.abort());
+    const res = await fetch(url, { signal: controller.signal });
+    assert.equal(res.status, 200);
+    // Every top-level box as it arrives, with the time it arrived.
+    const boxes: { type: string; at: number }[] = [];
+    let ended = false;
+    const reading = (async () => {
+      const reader = res.body!.getReader();
+      let buffered = Buffer.alloc(0);
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffered = Buffer.concat([buffered, value]);
+          while (buffered.length >= 8 && buffered.length >= buffered.readUInt32BE(0)) {
+            boxes.push({ type: buffered.toString('latin1', 4, 8), at: performance.now() });
+            buffered = buffered.subarray(buffered.readUInt32BE(0));
+          }
+        }
+        ended = true;
+      } catch {
+        // aborted at the end of the test
+      }
+    })();
+    // Long enough to read past the restart below (the stream's time runs with the wall clock).
+    const decoding = runTool('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', url, '-t', '28', '-f', 'framemd5', '-'], { timeoutMs: 180_000 });
+    const privacy = (enabled: boolean) =>
+      fetch(`http://127.0.0.1:${app.port}/api/privacy`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ enabled }) });
+    await new Promise((r) => setTimeout(r, 2_000));
+    assert.equal((await privacy(true)).status, 200);
+    await waitFor('the camera paused', async () => (await status(app.port)).camera.state === 'paused', 30_000);
+    const privateFrom = performance.now();
+    await new Promise((r) => setTimeout(r, 6_000));
+    const privateUntil = performance.now();
+    assert.equal((await privacy(false)).status, 200);
+    await waitFor('the camera streaming again', async () => (await status(app.port)).camera.state === 'streaming', 30_000);
+    const backAt = boxes.length;
+    await waitFor('live pictures again', async () => boxes.slice(backAt).filter((b) => b.type === 'moof').length >= 25, 30_000);
+
+    // A setting that restarts the camera (same size and frame rate): "Camera starting" meanwhile.
+    const restartFrom = boxes.length;
+    const patched = await fetch(`http://127.0.0.1:${app.port}/api/settings`, {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ camera: { rotation: 180 } }),
+    });
+    assert.equal(patched.status, 200, await patched.text());
+    await waitFor('live pictures after the restart', async () => {
+      const after = boxes.slice(restartFrom);
+      const lastInit = after.map((b) => b.type).lastIndexOf('moov');
+      return (await status(app.port)).camera.state === 'streaming' && lastInit >= 0 && after.slice(lastInit).filter((b) => b.type === 'moof').length >= 25;
+    }, 60_000);
+    const decoded = await decoding;
+    controller.abort();
+    await reading;
+
+    assert.equal(ended, false, 'picamd never ended the stream');
+    const types = boxes.map((b) => b.type);
+    assert.deepEqual(types.slice(0, 2), ['ftyp', 'moov']);
+    // The placeholder's init segment, then the camera's again: viewers stay across both changes.
+    assert.ok(types.lastIndexOf('moov') > types.indexOf('moov', 2) && types.indexOf('moov', 2) > 2, `init segments at ${types.flatMap((x, i) => (x === 'moov' ? [i] : []))}`);
+    const privateFragments = boxes.filter((b) => b.type === 'moof' && b.at > privateFrom && b.at < privateUntil).map((b) => b.at);
+    assert.ok(privateFragments.length >= 4, `${privateFragments.length} pictures in 6 s of privacy`);
+    const gaps = [privateFrom, ...privateFragments, privateUntil].slice(1).map((at, i, all) => at - (i === 0 ? privateFrom : all[i - 1]!));
+    // About a second apart; a busy machine may stretch one.
+    assert.ok(Math.max(...gaps) < 2_500, `gaps while private: ${gaps.map((g) => g.toFixed(0)).join(', ')} ms`);
+
+    assert.equal(decoded.code, 0, decoded.stderr);
+    assert.equal(decoded.stderr.trim(), '', 'no errors from the decoder or the demuxer across privacy');
+    const pictures = decoded.stdout.toString().split('\n').filter((l) => /^\s*0,/.test(l)).length;
+    assert.ok(pictures > 100, `${pictures} pictures decoded`);
+    assert.ok(boxes.slice(restartFrom).filter((b) => b.type === 'moov').length >= 2, 'the placeholder\'s init segment, then the camera\'s again');
+    // Across the restart too: never more than a moment without a picture.
+    const restartGaps = boxes.slice(restartFrom).filter((b) => b.type === 'moof').map((b, i, all) => (i === 0 ? 0 : b.at - all[i - 1]!.at));
+    assert.ok(Math.max(...restartGaps) < 2_500, `the longest gap across the restart: ${Math.max(...restartGaps).toFixed(0)} ms`);
+  });
+
+  test('the recording recipe and a Matroska remux run without a warning about timestamps', async (t) => {
+    const app = await startH264(t);
+    const url = `http://127.0.0.1:${app.port}/stream.mp4`;
+    const dir = await tempDir(t, 'h264-rec');
+    for (const file of ['clip.mp4', 'clip.mkv']) {
+      // docs/integrations.md: ffmpeg -i URL -t 60 -c copy clip.mp4 (shorter here).
+      const recorded = await runTool('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-i', url, '-t', '5', '-c', 'copy', join(dir, file)], { timeoutMs: 90_000 });
+      assert.equal(recorded.code, 0, recorded.stderr);
+      const timestampWarnings = recorded.stderr.split('\n').filter((l) => /monoton|dts|discontinuity/i.test(l));
+      assert.deepEqual(timestampWarnings, [], `${file}: ffmpeg says nothing about timestamps`);
+    }
   });
 
   test('MJPEG routes in H.264 mode: /snapshot.jpg says why, /stream.mjpg stays connected with a placeholder', async (t) => {

@@ -36,7 +36,7 @@ function setup(codec: 'mjpeg' | 'h264' = 'mjpeg', viewers: number | ViewerLimit 
     camera,
     now: () => t,
     timers: { setInterval: (fn) => (intervals.push(fn), intervals.length), clearInterval: (h) => void (intervals[(h as number) - 1] = undefined) },
-    cameraConfig: () => ({ codec, framerate: 25, width: 64, height: 48 }),
+    cameraConfig: () => ({ codec, framerate: 25, width: 64, height: 48, h264Profile: 'high' as const, h264Level: '4.1' }),
     viewers,
     maxFrameBytes: 1 << 20,
   });
@@ -86,7 +86,7 @@ test('the camera state at start is shown at once: privacy gets its placeholder a
   assert.equal(later.got.length, 1, 'a camera already private when the tap starts gets its placeholder too');
   assert.ok(isPlaceholder(later.got[0]!));
   later.tap.stop();
-  assert.deepEqual(later.intervals, [undefined], 'the placeholder timer is stopped');
+  assert.deepEqual(later.intervals, [undefined, undefined], 'both placeholder timers (MJPEG and H.264) are stopped');
 });
 
 test('H.264 access units reach the H.264 output as fragments once the camera starts in H.264 mode', () => {
@@ -94,12 +94,14 @@ test('H.264 access units reach the H.264 output as fragments once the camera sta
   const parser = new AnnexBParser({ maxAccessUnitBytes: 1 << 20 });
   const units = [...parser.push(readFileSync(fixturePath('high-g15.h264'))), ...parser.flush()];
   tap.start();
-  assert.equal(tap.h264.ready, false);
+  // In H.264 mode the stream is there from the start: picamd's own placeholder until the camera's pictures.
+  assert.equal(tap.h264.ready, true);
   camera.set('starting', 'waiting for the first frame');
   camera.set('streaming');
+  const placeholders = tap.h264.framesPublished;
+  assert.equal(placeholders, 2, 'offline at start, then starting');
   for (const au of units) camera.emit('unit', au);
-  assert.equal(tap.h264.ready, true);
-  assert.equal(tap.h264.framesPublished, units.length);
+  assert.equal(tap.h264.framesPublished - placeholders, units.length);
   const started: VideoFragment[] = [];
   const viewer = { id: 1, start: (_: Buffer, gop: readonly VideoFragment[]) => started.push(...gop), offer: () => {}, close: () => {} };
   assert.equal(tap.h264.add(viewer), true);
@@ -107,7 +109,12 @@ test('H.264 access units reach the H.264 output as fragments once the camera sta
   assert.equal(tap.viewerCount, 2, 'viewers of both outputs');
   assert.deepEqual(tap.h264Status(), { codec: 'avc1.64000d', skippedAfterLoss: 0, unpackaged: 0, keptBytes: tap.h264.keptBytes });
   camera.set('backoff', 'camera exited');
-  assert.equal(tap.h264Status().keptBytes, 0, 'a camera that stops streaming leaves no group of pictures behind');
+  // A camera that stops streaming leaves none of its pictures behind: a new viewer gets the placeholder.
+  const late: VideoFragment[] = [];
+  assert.equal(tap.h264.add({ id: 3, start: (_: Buffer, gop: readonly VideoFragment[]) => late.push(...gop), offer: () => {}, close: () => {} }), true);
+  assert.equal(late.length, 1);
+  assert.ok(late[0]!.keyframe && late[0]!.bytes.length < 2_000, 'one small placeholder picture');
+  assert.ok(!late[0]!.init!.equals(started[0]!.init!), 'the placeholder\'s own init segment');
   tap.stop();
 });
 

@@ -132,3 +132,37 @@ test('whatever the socket does, a viewer never gets a picture without its refere
     }),
   );
 });
+
+test('a keyframe of another init segment goes out after that init; a slow viewer that skipped it still gets it before its next keyframe', () => {
+  const camera = Buffer.from('camera init');
+  const placeholder = Buffer.from('placeholder init');
+  const frames = gop(12, 4).map((f, i) => ({ ...f, init: i < 4 || i >= 8 ? camera : placeholder }));
+  const sink = new FakeSink(() => true);
+  const pacer = new GopPacer(1, sink, () => 0, 1 << 20);
+  pacer.start(camera, []);
+  for (const f of frames) pacer.offer(f);
+  assert.deepEqual(
+    sink.sent.map((b) => (b === camera ? 'camera' : b === placeholder ? 'placeholder' : pictureOf(b))),
+    ['camera', 0, 1, 2, 3, 'placeholder', 4, 5, 6, 7, 'camera', 8, 9, 10, 11],
+  );
+  assert.equal(pacer.stats().delivered, 12, 'init segments are not pictures');
+
+  // Busy through the whole placeholder group: it is skipped, and the camera's init is not resent
+  // (the viewer never left it); a viewer that did get the placeholder's init gets the camera's again.
+  let open = true;
+  const slow = new FakeSink(() => open);
+  const late = new GopPacer(2, slow, () => 0, 1 << 20);
+  late.start(camera, []);
+  late.offer(frames[0]!);
+  open = false;
+  late.offer(frames[1]!); // blocks
+  for (const f of frames.slice(2, 9)) late.offer(f);
+  open = true;
+  late.drained();
+  for (const f of frames.slice(9)) late.offer(f);
+  assert.deepEqual(
+    slow.sent.map((b) => (b === camera ? 'camera' : b === placeholder ? 'placeholder' : pictureOf(b))),
+    ['camera', 0, 1, 8, 9, 10, 11],
+  );
+  assertDecodable(slow.sent.slice(1));
+});

@@ -7,6 +7,9 @@ import type { VideoFragment } from '../../src/media/gop-pacer.js';
 import { VideoFeed, type VideoViewer } from '../../src/media/video-feed.js';
 import { VideoPath } from '../../src/media/video-path.js';
 import { fixturePath } from '../fixtures/h264/index.js';
+import { StillStream } from '../../src/formats/h264-writer/still-stream.js';
+import { rasterToYuv420 } from '../../src/formats/h264-writer/yuv.js';
+import { drawPlaceholder } from '../../src/media/placeholder.js';
 
 /** x264, 320x240, a keyframe every 15 pictures, 60 pictures. */
 const stream = readFileSync(fixturePath('high-g15.h264'));
@@ -90,4 +93,66 @@ test('back to MJPEG: the H.264 viewers are ended and the stream is no longer off
   path.cameraStarting('mjpeg', 30);
   assert.equal(closed, true);
   assert.equal(feed.ready, false, 'a new /stream.mp4 request gets 503 with the reason');
+});
+
+/** picamd's placeholder for the fixture's stream (320x240), as VideoPlaceholderFeed makes it. */
+function placeholderStream(width = 320, height = 240): StillStream {
+  const params = { width, height, profileIdc: 100, constraintFlags: 0, levelIdc: 13, spsId: 1, ppsId: 1, qp: 24 };
+  return new StillStream(params, rasterToYuv420(drawPlaceholder('privacy', width, height)), { keyframeInterval: 5 });
+}
+
+test('privacy and back: the viewer stays, gets each new init before its keyframe, and the camera resumes at a keyframe', () => {
+  const { feed, path } = setup();
+  const all = units(stream);
+  const viewer = new Recorder();
+  let closed = false;
+  viewer.close = () => void (closed = true);
+  for (const au of all.slice(0, 10)) path.unit(au);
+  feed.add(viewer);
+  assert.equal(path.cameraLive, true);
+  assert.equal(path.cameraStream?.width, 320);
+  // Privacy: the camera stops; the placeholder goes out on the same feed.
+  path.cameraState('paused');
+  assert.equal(path.cameraLive, false);
+  const still = placeholderStream();
+  for (let i = 0; i < 3; i++) path.placeholderUnit(still.next(), 1_000, 30);
+  // The camera restarts (same frame rate: same timeline); its pictures before a keyframe cannot follow a placeholder.
+  path.cameraStarting('h264', 30);
+  path.cameraState('streaming');
+  path.unit(all[16]!);
+  for (const au of all.slice(30, 35)) path.unit(au);
+  path.placeholderUnit(still.next(), 1_000, 30);
+  assert.equal(closed, false, 'never ended');
+  const kinds = viewer.got.map((f) => (f.init!.equals(viewer.got[0]!.init!) ? 'camera' : 'placeholder'));
+  assert.deepEqual(kinds, [...Array<string>(10).fill('camera'), 'placeholder', 'placeholder', 'placeholder', ...Array<string>(5).fill('camera')]);
+  assert.deepEqual(viewer.got.map((f) => f.keyframe), [true, ...Array<boolean>(9).fill(false), true, false, false, true, false, false, false, false]);
+  assert.equal(path.unpackaged, 1, 'the picture before the camera\'s keyframe');
+  // Decode times keep rising through both changes (one packager, one timeline).
+  const times = viewer.got.map((f) => f.bytes.readBigUInt64BE(60));
+  for (let i = 1; i < times.length; i++) assert.ok(times[i]! > times[i - 1]!, `fragment ${i}`);
+});
+
+test('a placeholder of another size than the camera\'s stream ends the viewers (a track cannot change size)', () => {
+  const { feed, path } = setup();
+  for (const au of units(stream).slice(0, 5)) path.unit(au);
+  const viewer = new Recorder();
+  let closed = false;
+  viewer.close = () => void (closed = true);
+  feed.add(viewer);
+  path.cameraState('paused');
+  path.placeholderUnit(placeholderStream(640, 360).next(), 1_000, 30);
+  assert.equal(closed, true);
+  assert.equal(feed.ready, true, 'new viewers get the placeholder');
+});
+
+test('privacy from boot: the placeholder makes the stream before the camera ever ran', () => {
+  let t = 0;
+  const feed = new VideoFeed<Recorder>(() => t, 4, 1 << 20);
+  const path = new VideoPath(feed, () => (t += 1000));
+  assert.equal(feed.ready, false);
+  path.placeholderUnit(placeholderStream().next(), 1_000, 30);
+  assert.equal(feed.ready, true);
+  const viewer = new Recorder();
+  assert.equal(feed.add(viewer), true);
+  assert.equal(viewer.got.length, 1, 'the kept IDR at once');
 });

@@ -66,11 +66,17 @@ interface ParameterSets {
 export class Fmp4Packager {
   private readonly timescale: number;
   private readonly sampleDuration: number;
+  /** The least step between decode times: a millisecond (see nextDecodeTime). */
+  private readonly minStep: number;
   private current: ParameterSets | undefined;
   private sequenceNumber = 0;
   private originMs: number | undefined;
   private lastDecodeTime = -1;
+  /** The last sample's duration: the next decode time may step up to twice that (nextDecodeTime). */
+  private lastDuration: number;
   private invalid = 0;
+  /** Init segments made so far: every one after the first also puts its parameter sets in the keyframe's sample. */
+  private inits = 0;
 
   constructor(options: Fmp4PackagerOptions) {
     const timescale = options.timescale ?? 90000;
@@ -78,6 +84,8 @@ export class Fmp4Packager {
     if (!(options.framerate > 0)) throw new RangeError(`framerate must be positive: ${options.framerate}`);
     this.timescale = timescale;
     this.sampleDuration = Math.max(1, Math.round(timescale / options.framerate));
+    this.minStep = Math.ceil(timescale / 1000);
+    this.lastDuration = this.sampleDuration;
   }
 
   /** The RFC 6381 codec string of the current stream (for MediaSource.isTypeSupported), once known. */
@@ -112,8 +120,10 @@ export class Fmp4Packager {
   /**
    * Packages one access unit that arrived at `atMs` (monotonic milliseconds). Undefined until a
    * keyframe with SPS and PPS has been seen, and for a unit with nothing to put in a sample.
+   * `durationMs`: how long the picture lasts when it is not one frame period (picamd's placeholder
+   * pictures, one a second), so the next one may come that much later without a discontinuity.
    */
-  package(au: AccessUnit, atMs: number): Fmp4Output | undefined {
+  package(au: AccessUnit, atMs: number, durationMs?: number): Fmp4Output | undefined {
     let init: Buffer | undefined;
     const sps = au.sps ?? this.current?.sps;
     const pps = au.pps ?? this.current?.pps;
@@ -136,17 +146,25 @@ export class Fmp4Packager {
       init = initSegment(info, sps, pps, this.timescale);
       // Copies: the unit's NAL units may be views into a large chunk of camera output.
       this.current = { sps: Buffer.from(sps), pps: Buffer.from(pps), info, init, order };
+      this.inits++;
     }
 
-    const fragment = this.fragment(au, atMs, this.current.order);
+    // A stream whose parameter sets change (the camera and picamd's placeholder take turns) sends a
+    // new init segment, which MSE applies; ffmpeg, mpv and GStreamer read the first moov only and skip
+    // any later one ("Found duplicated MOOV Atom"), so the keyframe that switches carries its SPS and
+    // PPS in its sample too, where every decoder reads them.
+    const inBand = init !== undefined && this.inits > 1 ? [this.current.sps, this.current.pps] : [];
+    const fragment = this.fragment(au, atMs, this.current.order, inBand, durationMs);
     if (fragment === undefined) return undefined;
     return init === undefined ? { fragment, keyframe: au.keyframe } : { init, fragment, keyframe: au.keyframe };
   }
 
-  private fragment(au: AccessUnit, atMs: number, order: PictureOrder): Buffer | undefined {
+  /** `inBand`: NAL units written ahead of the unit's own (parameter sets the sample must carry). */
+  private fragment(au: AccessUnit, atMs: number, order: PictureOrder, inBand: readonly Buffer[], durationMs?: number): Buffer | undefined {
     let payloadBytes = 0;
     for (const nal of au.nals) if (inSample(nal)) payloadBytes += NAL_LENGTH_BYTES + nal.length;
     if (payloadBytes === 0) return undefined;
+    for (const nal of inBand) payloadBytes += NAL_LENGTH_BYTES + nal.length;
 
     this.originMs ??= atMs;
     const arrival = Math.round(((atMs - this.originMs) * this.timescale) / 1000);
@@ -154,15 +172,17 @@ export class Fmp4Packager {
     const decodeTime =
       this.lastDecodeTime < 0
         ? arrival
-        : nextDecodeTime(this.lastDecodeTime, arrival, this.sampleDuration, au.keyframe, order.reorderDepth > 0);
+        : nextDecodeTime(this.lastDecodeTime, arrival, this.lastDuration, au.keyframe, order.reorderDepth > 0, this.minStep);
     this.lastDecodeTime = decodeTime;
+    const duration = durationMs === undefined ? this.sampleDuration : Math.max(1, Math.round((durationMs * this.timescale) / 1000));
+    this.lastDuration = duration;
     this.sequenceNumber++;
     const compositionOffset = offsetFrames * this.sampleDuration;
 
     const moof = moofBox({
       sequenceNumber: this.sequenceNumber,
       decodeTime,
-      duration: this.sampleDuration,
+      duration,
       compositionOffset,
       sampleBytes: payloadBytes,
       sync: au.keyframe,
@@ -172,6 +192,11 @@ export class Fmp4Packager {
     moof.copy(out, 0);
     writeBoxHeader(out, moof.length, mdatBytes, 'mdat');
     let offset = moof.length + BOX_HEADER_BYTES;
+    for (const nal of inBand) {
+      out.writeUInt32BE(nal.length, offset);
+      offset += NAL_LENGTH_BYTES;
+      offset += nal.copy(out, offset);
+    }
     for (const nal of au.nals) {
       if (!inSample(nal)) continue;
       out.writeUInt32BE(nal.length, offset);
@@ -189,18 +214,27 @@ export class Fmp4Packager {
  * discontinuity and drops every picture up to the next keyframe (Media Source Extensions, coded frame
  * processing step 6; Chromium's FrameProcessor does so): one frame arriving late, after the event
  * loop or the camera stalled, would freeze the picture for up to a keyframe interval. So:
- * - without reordering, the arrival time, but at least one tick after the previous sample and, except
+ * - without reordering, the arrival time, but at least a millisecond (`minStep` ticks) after the previous
+ *   sample, so that pictures that arrive together keep distinct times in a millisecond time base too
+ *   (Matroska, FLV, what ffmpeg remuxes into: equal times there make it warn about non-monotonic DTS), and, except
  *   for a keyframe, less than two frame periods after it; the frames that follow a late one arrive close
  *   behind it and make up the time, a keyframe (where a jump costs a viewer nothing) at the latest;
  * - with reordering (B-frames), the previous time plus one frame period, and at a keyframe the arrival
  *   time if it is later: presentation times are decode times plus whole frame periods, and only equal
  *   steps keep the pictures of a group in their order without two sharing a time.
  */
-export function nextDecodeTime(previous: number, arrival: number, frameTicks: number, keyframe: boolean, reordered: boolean): number {
+export function nextDecodeTime(
+  previous: number,
+  arrival: number,
+  frameTicks: number,
+  keyframe: boolean,
+  reordered: boolean,
+  minStep = 1,
+): number {
   if (reordered) return keyframe ? Math.max(previous + frameTicks, arrival) : previous + frameTicks;
   // One tick under two periods: Chromium compares in microseconds, each rounded on its own.
   const latest = keyframe ? Number.MAX_SAFE_INTEGER : previous + 2 * frameTicks - 1;
-  return Math.min(latest, Math.max(previous + 1, arrival));
+  return Math.min(latest, Math.max(previous + Math.min(minStep, frameTicks), arrival));
 }
 
 /** Parameter sets travel in avcC and access unit delimiters carry nothing a sample needs. */

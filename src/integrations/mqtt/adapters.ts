@@ -27,7 +27,9 @@ export interface StatusSources {
 export function mqttStatusSnapshot(s: StatusSources): StatusSnapshot {
   return {
     cameraState: s.camera.state,
-    fps: s.fpsIn,
+    // The incoming rate is an average that takes a while to fall: a camera that is not streaming
+    // sends nothing, whatever the average still says.
+    fps: s.camera.state === 'streaming' ? s.fpsIn : 0,
     viewers: s.viewers,
     restarts: s.camera.restarts,
     uptimeS: Math.max(0, (s.nowMs - s.startedAtMs) / 1000),

@@ -10,7 +10,7 @@ import { type Now, type TimeoutTimers } from '../../platform/clock.js';
 import { errorText } from '../../platform/errors.js';
 import { MqttConnection, type CloseKind, type MqttSocket } from './connection.js';
 import { buildDiscovery, buildRemoval, PAYLOAD_OFFLINE, PAYLOAD_ONLINE, type DiscoveryOptions } from './discovery.js';
-import { parsePrivacyCommand, statePayload, type StatusSnapshot } from './state.js';
+import { parsePrivacyCommand, stateKey, statePayload, type StatusSnapshot } from './state.js';
 import { defaultClientId, defaultTopicPrefix, nodeId, topicsFor, type Topics } from './topics.js';
 
 // Why not the `mqtt` npm package: mqtt@5 installs 41 packages (13 MB, ws, socks, worker-timers,
@@ -75,6 +75,11 @@ export interface MqttServiceDeps extends MqttPorts {
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 const MAX_INCOMING_PACKET_BYTES = 64 * 1024;
 const PRIVACY_COMMAND_QOS = 1;
+/** Changes within this long of each other are one state (privacy, and the camera pausing with it). */
+const STATE_COALESCE_MS = 200;
+/** How often, and how many times at most, a changed state's frame rate is read until it settles. */
+const STATE_FOLLOW_MS = 500;
+const STATE_FOLLOW_CHECKS = 12;
 
 /** A regular file of at most maxBytes; a FIFO or device is refused rather than blocking on it. */
 export async function readSmallFile(path: string, maxBytes: number): Promise<Buffer> {
@@ -139,6 +144,12 @@ export class MqttService extends EventEmitter<{ status: [MqttStatus] }> {
   private reconnectTimer: unknown;
   private stateTimer: unknown;
   private snapshotTimer: unknown;
+  /** Following the state after a change: coalescing a burst, then the frame rate until it settles. */
+  private followTimer: unknown;
+  private followChecks = 0;
+  private followFps: number | undefined;
+  /** The state last published, less the uptime; '' after a new connection. */
+  private publishedKey = '';
   private failures = 0;
   private lastLoggedProblem = '';
   private everConnected = false;
@@ -224,9 +235,25 @@ export class MqttService extends EventEmitter<{ status: [MqttStatus] }> {
     return () => offs.forEach((off) => off());
   }
 
-  /** picamd's state changed (privacy, camera state): publish the state document now. */
+  /**
+   * picamd's state changed (privacy, camera state). A burst of changes (privacy and the camera
+   * pausing with it) is published once, a moment later; the frame rate is then followed until it has
+   * settled, and a state equal to the one published is not sent again.
+   */
   stateChanged(): void {
-    this.publishState();
+    this.followChecks = 0;
+    this.followFps = undefined;
+    if (this.followTimer === undefined) this.followTimer = this.deps.timers.setTimeout(() => this.followState(), STATE_COALESCE_MS);
+  }
+
+  private followState(): void {
+    this.followTimer = undefined;
+    const status = this.deps.readStatus();
+    this.publishState(status, 'if-changed');
+    const previous = this.followFps;
+    this.followFps = status.fps;
+    const moving = status.cameraState === 'starting' || previous === undefined || Math.abs(status.fps - previous) >= Math.max(1, previous * 0.05);
+    if (moving && ++this.followChecks < STATE_FOLLOW_CHECKS) this.followTimer = this.deps.timers.setTimeout(() => this.followState(), STATE_FOLLOW_MS);
   }
 
   private async prepare(url: string): Promise<Session | undefined> {
@@ -395,11 +422,15 @@ export class MqttService extends EventEmitter<{ status: [MqttStatus] }> {
     this.setStatus('error', message);
   }
 
-  private publishState(): void {
+  /** `if-changed`: not when only the uptime differs from what was last published. */
+  private publishState(status: StatusSnapshot = this.deps.readStatus(), when: 'always' | 'if-changed' = 'always'): void {
     const connection = this.connection;
     const session = this.session;
     if (!connection?.isConnected || !session) return;
-    connection.publish(session.topics.state, statePayload(this.deps.readStatus()), true);
+    const key = stateKey(status);
+    if (when === 'if-changed' && key === this.publishedKey) return;
+    this.publishedKey = key;
+    connection.publish(session.topics.state, statePayload(status), true);
   }
 
   private scheduleState(): void {
@@ -432,7 +463,7 @@ export class MqttService extends EventEmitter<{ status: [MqttStatus] }> {
     if (jpeg) connection.publish(session.topics.snapshot, jpeg, false);
   }
 
-  private cancel(which: 'reconnectTimer' | 'stateTimer' | 'snapshotTimer'): void {
+  private cancel(which: 'reconnectTimer' | 'stateTimer' | 'snapshotTimer' | 'followTimer'): void {
     const handle = this[which];
     if (handle !== undefined) this.deps.timers.clearTimeout(handle);
     this[which] = undefined;
@@ -442,6 +473,7 @@ export class MqttService extends EventEmitter<{ status: [MqttStatus] }> {
     this.cancel('reconnectTimer');
     this.cancel('stateTimer');
     this.cancel('snapshotTimer');
+    this.cancel('followTimer');
   }
 
   private setStatus(state: MqttState, message: string): void {

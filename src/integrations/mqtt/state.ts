@@ -22,6 +22,11 @@ export function statePayload(s: StatusSnapshot): string {
   });
 }
 
+/** What makes two states the same for publishing on change: all but the uptime, the rate in whole frames. */
+export function stateKey(s: StatusSnapshot): string {
+  return JSON.stringify([s.privacy, s.cameraState, Math.round(s.fps), s.viewers, s.restarts]);
+}
+
 /** A privacy command payload: ON/OFF as Home Assistant sends them (also true/false, 1/0), else null. */
 export function parsePrivacyCommand(payload: Buffer): boolean | null {
   const text = payload.toString('utf8').trim().toUpperCase();

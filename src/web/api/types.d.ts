@@ -19,7 +19,8 @@ export interface DeviceStatus {
     /** Devices with an H.264 mode say which codec the camera sends; MJPEG when absent. */
     codec?: 'mjpeg' | 'h264';
     /** Whether this board encodes H.264 in hardware (a Pi 5 does not). */
-    h264Encoder?: { hardware: boolean; note: string };
+    /** missingPackage: what rpicam-vid needs before H.264 works on this board (a Pi 5 with rpicam-apps-lite). */
+    h264Encoder?: { hardware: boolean; note: string; missingPackage?: string };
   };
   stream: { viewers: number; maxViewers: number };
   privacy: {

@@ -26,3 +26,18 @@ test('apply-setup and reset-owner take --root; apply-setup also --setup-file', (
   assert.throws(() => parseCli(['--root', '/']), /--root goes with apply-setup or reset-owner/);
   assert.throws(() => parseCli(['reset-owner', '--setup-file', 'x']), /--setup-file goes with apply-setup/);
 });
+
+test('verify-update takes the file and, optionally, --keys', () => {
+  assert.deepEqual(parseCli(['verify-update', 'x.update']), { command: 'verify-update', configFile: undefined, file: 'x.update' });
+  assert.deepEqual(parseCli(['verify-update', 'x.update', '--keys', '/k']), { command: 'verify-update', configFile: undefined, file: 'x.update', keysDir: '/k' });
+  assert.throws(() => parseCli(['verify-update']), /verify-update needs the update file/);
+  assert.throws(() => parseCli(['verify-update', 'a', 'b']), /unexpected argument: b/);
+  assert.throws(() => parseCli(['verify-update', 'a', '-c', 'x.json']), /verify-update reads no config/);
+  assert.throws(() => parseCli(['gpio-test', '--keys', '/k']), /--keys goes with verify-update/);
+  assert.throws(() => parseCli(['gpio-test', 'x.update']), /unexpected argument: x\.update/);
+});
+
+test('verify-update --bundle-out (the root helper) goes with verify-update only', () => {
+  assert.deepEqual(parseCli(['verify-update', 'x.update', '--bundle-out', '/c']), { command: 'verify-update', configFile: undefined, file: 'x.update', bundleOut: '/c' });
+  assert.throws(() => parseCli(['gpio-test', '--bundle-out', '/c']), /--bundle-out goes with verify-update/);
+});

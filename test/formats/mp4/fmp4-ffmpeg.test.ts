@@ -4,11 +4,12 @@
 // and ffprobe. CI installs ffmpeg; without it this test is skipped, except under CI=true.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { AnnexBParser } from '../../../src/formats/h264/annexb.js';
 import { Fmp4Packager } from '../../../src/formats/mp4/fmp4.js';
+import { fixturePath } from '../../fixtures/h264/index.js';
 import { tempDir } from '../../fakes/temp-dir.js';
 import { runTool } from '../../fakes/tool.js';
 
@@ -84,5 +85,32 @@ describe('fragmented MP4 read by ffmpeg', { skip }, () => {
     const fromMp4 = await md5s(file);
     assert.equal(fromMp4.length, 90);
     assert.deepEqual(fromMp4, await md5s(raw));
+  });
+
+  it('pictures that arrive together keep distinct times when ffmpeg remuxes into a millisecond time base (Matroska, FLV)', async (t) => {
+    const dir = await tempDir(t, 'fmp4');
+    // No B-frames (as the Pi's encoder writes): decode times follow arrival. The camera or the event
+    // loop stalls and three pictures at a time arrive within the same millisecond.
+    const parser = new AnnexBParser({ maxAccessUnitBytes: 1 << 20 });
+    const units = [...parser.push(readFileSync(fixturePath('baseline-slices.h264'))), ...parser.flush()];
+    const packager = new Fmp4Packager({ framerate: 30 });
+    const parts: Buffer[] = [];
+    units.forEach((au, i) => {
+      const out = packager.package(au, 1000 + Math.floor(i / 3) * 100 + (i % 3) * 0.2)!;
+      if (out.init) parts.push(out.init);
+      parts.push(out.fragment);
+    });
+    const file = join(dir, 'stream.mp4');
+    writeFileSync(file, Buffer.concat(parts));
+    for (const [format, extension] of [['matroska', 'mkv'], ['flv', 'flv']] as const) {
+      const output = join(dir, `copy.${extension}`);
+      const remux = await runTool('ffmpeg', ['-v', 'warning', '-i', file, '-c', 'copy', '-f', format, output]);
+      assert.equal(remux.code, 0, remux.stderr);
+      assert.equal(remux.stderr, '', `${format}: ffmpeg says nothing`);
+      const probe = await runTool('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=dts', '-of', 'csv=p=0', output]);
+      const dts = probe.stdout.toString().split('\n').filter((l) => l.trim() !== '').map(Number);
+      assert.equal(dts.length, 30);
+      for (let i = 1; i < dts.length; i++) assert.ok(dts[i]! > dts[i - 1]!, `${format}: dts ${dts.join(', ')}`);
+    }
   });
 });

@@ -9,6 +9,10 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { AnnexBParser } from '../../../src/formats/h264/annexb.js';
 import { Fmp4Packager } from '../../../src/formats/mp4/fmp4.js';
 import { fixturePath } from '../../fixtures/h264/index.js';
+import { parseSps } from '../../../src/formats/h264/sps.js';
+import { StillStream } from '../../../src/formats/h264-writer/still-stream.js';
+import { rasterToYuv420 } from '../../../src/formats/h264-writer/yuv.js';
+import { drawPlaceholder } from '../../../src/media/placeholder.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = !existsSync(CHROMIUM) && process.env.CI !== 'true' ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : false;
@@ -140,6 +144,38 @@ describe('fragmented MP4 in Chromium\'s Media Source Extensions', { skip }, () =
     assert.ok(Math.abs(result.buffered[0]![0] - 17 * frame) < 0.002, `starts at the keyframe's presentation time: ${result.buffered[0]![0]}`);
     assert.ok(Math.abs(result.buffered[0]![1] - 32 * frame) < 0.002);
     assert.equal(result.ended, true);
+  });
+
+  it('keeps playing when picamd\'s placeholder takes over and the camera comes back: new init segments in one SourceBuffer', async () => {
+    await page.reload();
+    const parser = new AnnexBParser({ maxAccessUnitBytes: 1 << 20 });
+    const camera = [...parser.push(readFileSync(fixturePath('testsrc2-160x120-high.h264'))), ...parser.flush()];
+    const info = parseSps(camera[0]!.sps!);
+    // The placeholder's stream says the camera's profile, constraints and level: the same codec string.
+    const still = new StillStream(
+      { width: info.width, height: info.height, profileIdc: info.profileIdc, constraintFlags: info.constraintFlags, levelIdc: info.levelIdc, spsId: 1, ppsId: 1, qp: 24 },
+      rasterToYuv420(drawPlaceholder('privacy', info.width, info.height)),
+      { keyframeInterval: 30 },
+    );
+    // As VideoPath sends them: the camera's first group at 30 fps, then three placeholder pictures a
+    // second apart, each lasting a second, then the camera again 300 ms after the last one (its
+    // keyframe overlaps the last placeholder picture, as when privacy ends between two of them).
+    const packager = new Fmp4Packager({ framerate: 30 });
+    const segments: Buffer[] = [];
+    const add = (out: ReturnType<Fmp4Packager['package']>) => {
+      assert.ok(out);
+      if (out.init) segments.push(out.init);
+      segments.push(out.fragment);
+    };
+    camera.slice(0, 15).forEach((au, i) => add(packager.package(au, (i * 1000) / 30)));
+    for (let i = 0; i < 3; i++) add(packager.package(still.next(), 500 + i * 1000, 1000));
+    camera.slice(15).forEach((au, i) => add(packager.package(au, 2800 + (i * 1000) / 30)));
+    assert.equal(segments.length, 33 + 3, 'three init segments: camera, placeholder, camera');
+    const result = await play(page, mime, segments);
+    assert.equal(result.error, null);
+    assert.equal(result.buffered.length, 1, `one range: ${JSON.stringify(result.buffered)}`);
+    assert.ok(result.buffered[0]![1] >= 2.8 + 14 * frame, `every picture buffered: ${JSON.stringify(result.buffered)}`);
+    assert.equal(result.ended, true, 'played to the end');
   });
 
   // Without bounded steps the late frame would be a discontinuity to MSE: Chromium drops the pictures

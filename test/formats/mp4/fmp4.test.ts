@@ -200,8 +200,8 @@ describe('Fmp4Packager: fragments', () => {
     });
     assert.deepEqual(
       samples.map((s) => s.decodeTime),
-      [0, 3006, 6003, 6004, 6005, 9009],
-      'arrival ms x 90, never equal to or below the one before',
+      [0, 3006, 6003, 6093, 6183, 9009],
+      'arrival ms x 90, at least a millisecond (90 ticks) after the one before',
     );
     assert.deepEqual(samples.map((s) => s.duration), new Array(arrivals.length).fill(3000));
     assert.deepEqual(samples.map((s) => s.sequenceNumber), [1, 2, 3, 4, 5, 6]);
@@ -279,6 +279,26 @@ describe('Fmp4Packager: parameter set changes', () => {
     assert.equal(tkhd.body.readUInt32BE(72), 1280 * 0x10000);
     assert.equal(tkhd.body.readUInt32BE(76), 720 * 0x10000);
     assert.equal(readFragment(changed.fragment).sequenceNumber, 3, 'sequence numbers carry on');
+  });
+
+  it('puts the parameter sets in the sample of a keyframe that changes them, never in the first one', () => {
+    const packager = new Fmp4Packager({ framerate: 30 });
+    const nalTypes = (fragment: Buffer) => splitLengthPrefixed(readFragment(fragment).data).map((n) => n[0]! & 0x1f);
+    const first = packager.package(keyUnit(), 0)!;
+    assert.deepEqual(nalTypes(first.fragment), [NalType.sei, NalType.idr], 'the first init segment has them: the sample does not');
+    assert.deepEqual(nalTypes(packager.package(keyUnit(), 33)!.fragment), [NalType.sei, NalType.idr], 'the same ones repeated');
+    // Players that read only the first moov (ffmpeg, mpv, GStreamer) learn the new ones from the sample.
+    const changed = packager.package(keyUnit(HIGH_SPS, HIGH_PPS), 66)!;
+    assert.ok(changed.init);
+    const nals = splitLengthPrefixed(readFragment(changed.fragment).data);
+    assert.deepEqual(nals.map((n) => n[0]! & 0x1f), [NalType.sps, NalType.pps, NalType.sei, NalType.idr]);
+    assert.deepEqual(nals.slice(0, 2), [HIGH_SPS, HIGH_PPS]);
+    assert.deepEqual(nalTypes(packager.package(deltaUnit(), 100)!.fragment), [NalType.sei, NalType.slice]);
+    // After reset() (the camera restarts) the next init is not the first either: a viewer may have seen others since.
+    packager.reset();
+    const back = packager.package(keyUnit(), 133)!;
+    assert.ok(back.init);
+    assert.deepEqual(nalTypes(back.fragment), [NalType.sps, NalType.pps, NalType.sei, NalType.idr]);
   });
 
   it('keeps copies of the parameter sets, not views into the camera output', () => {

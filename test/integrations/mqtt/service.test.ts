@@ -399,6 +399,50 @@ test('wired as the composition root will: the real privacy controller, broadcast
   await privacy.stop();
 });
 
+test('a privacy change is published once, within 2 s, with the camera paused and no frame rate', { skip: skipWithoutMosquitto }, async (t) => {
+  const broker = await startBroker();
+  t.after(() => broker.stop());
+  const privacy = new PrivacyController({ store: new MemoryPrivacyStore(), startPaused: false, logger: memoryLogger() });
+  privacy.bindCamera(new FakeCamera());
+  await privacy.start();
+  t.after(() => privacy.stop());
+  const cameraState = () => (privacy.enabled ? 'paused' : 'streaming') as 'paused' | 'streaming';
+  const startedAtMs = monotonicNow();
+  const mqtt = new MqttService(mqttSchema.parse({ url: `mqtt://127.0.0.1:${broker.port}` }), {
+    logger: memoryLogger(),
+    timers: realTimers,
+    now: monotonicNow,
+    device: () => ({ name: 'Porch', model: 'Raspberry Pi 4 Model B Rev 1.5', version: '0.1.0', configurationUrl: 'http://porch.local/' }),
+    // The incoming rate still averages 30 fps for a while after the camera stopped.
+    readStatus: () => mqttStatusSnapshot({ camera: { state: cameraState(), restarts: 0 }, fpsIn: 30, viewers: 0, nowMs: monotonicNow(), startedAtMs, privacy }),
+    setPrivacy: mqttPrivacyPort(privacy),
+    snapshot: () => undefined,
+  });
+  // As the device's events come: privacy, then the camera pausing, then its state again.
+  privacy.on('change', () => {
+    mqtt.stateChanged();
+    setTimeout(() => mqtt.stateChanged(), 20);
+    setTimeout(() => mqtt.stateChanged(), 40);
+  });
+  t.after(() => mqtt.stop());
+  const sub = await subscribe(broker.port, 'picamd/Porch/state');
+  t.after(() => sub.stop());
+  await mqtt.start();
+  await connected(mqtt);
+  await sub.waitFor('picamd/Porch/state');
+
+  const from = sub.messages.length;
+  const t0 = performance.now();
+  publish(broker.port, 'picamd/Porch/privacy/set', 'ON');
+  const first = await sub.waitFor('picamd/Porch/state', (m) => stateOf(m).privacy === 'ON', from);
+  assert.ok(performance.now() - t0 < 2000, `published ${Math.round(performance.now() - t0)} ms after the command`);
+  assert.equal(stateOf(first).camera_state, 'paused');
+  assert.equal(stateOf(first).fps, 0);
+  // Nothing more for that one change.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  assert.equal(sub.messages.slice(from).filter((m) => m.topic === 'picamd/Porch/state').length, 1, JSON.stringify(sub.messages.slice(from).map((m) => m.payload.toString())));
+});
+
 test('a retained privacy command is ignored: a stale OFF does not switch privacy off at every connect', { skip: skipWithoutMosquitto }, async (t) => {
   const broker = await startBroker();
   t.after(() => broker.stop());

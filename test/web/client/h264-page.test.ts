@@ -120,4 +120,47 @@ describe('the page in H.264 mode, in Chromium', { skip, timeout: 240_000 }, () =
     await playsLive(3);
     assert.deepEqual(pageErrors, []);
   });
+
+  test('across privacy the video shows the privacy picture, never "Reconnecting", and is live again after', async () => {
+    await playsLive(2);
+    const setPrivacy = (enabled: boolean) =>
+      fetch(`http://127.0.0.1:${app.port}/api/privacy`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ enabled }) });
+    // The picture in the video element: how much of it is the placeholder's dark background, and
+    // whether anything bright (its title) is there.
+    const frame = () =>
+      page.evaluate(() => {
+        const v = document.getElementById('live-video') as HTMLVideoElement;
+        const canvas = document.createElement('canvas');
+        canvas.width = v.videoWidth;
+        canvas.height = v.videoHeight;
+        const ctx = canvas.getContext('2d')!;
+        ctx.drawImage(v, 0, 0);
+        const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+        let dark = 0;
+        let bright = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          const max = Math.max(data[i]!, data[i + 1]!, data[i + 2]!);
+          if (max < 45) dark++;
+          if (data[i]! > 200 && data[i + 1]! > 200 && data[i + 2]! > 200) bright++;
+        }
+        const overlay = document.getElementById('overlay')!;
+        return { dark: dark / (data.length / 4), bright, overlay: overlay.hidden ? '' : overlay.textContent!.trim(), shown: !v.hidden };
+      });
+    assert.equal((await setPrivacy(true)).status, 200);
+    const seen: { dark: number; bright: number; overlay: string; shown: boolean }[] = [];
+    const until = Date.now() + 8_000;
+    while (Date.now() < until) {
+      seen.push(await frame());
+      await sleep(250);
+    }
+    assert.ok(seen.every((f) => f.overlay === '' && f.shown), `the page covered the video: ${JSON.stringify(seen.find((f) => f.overlay !== '' || !f.shown))}`);
+    // The placeholder: mostly its dark background, with its title in bright text.
+    const last = seen.at(-1)!;
+    assert.ok(last.dark > 0.8 && last.bright > 100, `the video shows the privacy picture: ${JSON.stringify(last)}`);
+    assert.equal((await setPrivacy(false)).status, 200);
+    await waitFor('the camera streaming', async () => (await status(app.port)).camera.state === 'streaming', 30_000);
+    await playsLive(3);
+    assert.ok((await frame()).dark < 0.8, 'the camera\'s picture again');
+    assert.deepEqual(pageErrors, []);
+  });
 });

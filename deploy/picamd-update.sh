@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# picamd's root-owned updater, installed as /opt/picamd/bin/picamd-update. It lives outside the
+# releases and is replaced only when a new version has committed, so a broken version on trial
+# cannot break its own rollback.
+#
+#   picamd-update run          (picamd-update.service: started by picamd-update.path when picamd
+#                              leaves update/request.update in its state directory, and at boot)
+#       Resumes a trial that a power cut interrupted; otherwise checks the request with the
+#       running release (verify-update --bundle-out: signature, hash, listing, version rules) into
+#       a root-only copy, unpacks that copy with GNU tar into releases/<version>, switches
+#       `current` (and `previous`) by atomic rename, restarts picamd and watches the trial: it
+#       commits when picamd is ready (READY=1, sent once its HTTP server listens) and stays up
+#       for the settle time, and rolls back when it crashes, restarts, or is not ready in time.
+#   picamd-update start-check  (ExecStartPre=+ of picamd.service, before every start)
+#       Counts the starts of a version on trial and switches back to the previous one, before
+#       picamd starts, once there were more than the allowed number (crash loops, a watchdog
+#       that keeps firing, power cuts in the middle of a trial).
+#
+# Layout (install.sh makes it):  /opt/picamd/releases/<version>/  /opt/picamd/current -> releases/<v>
+#   /opt/picamd/previous -> releases/<v>   /opt/picamd/bin/picamd-update
+# State: /var/lib/picamd-update/trial (version, from, starts) while a version is on trial, and
+# status.json (state, version, from, reason, at), which picamd reads. Root writes nothing in
+# picamd's own folder (a link picamd put there could point a root write anywhere); it only reads
+# the request from there and removes it.
+# Environment (tests): PICAMD_ROOT (a prefix for every path), PICAMD_SYSTEMCTL, and
+#   PICAMD_TRIAL_MAX_STARTS (3), PICAMD_TRIAL_READY_SECONDS (150), PICAMD_TRIAL_SETTLE_SECONDS (30).
+set -euo pipefail
+
+ROOT=${PICAMD_ROOT:-}
+PREFIX=$ROOT/opt/picamd
+STATE=$ROOT/var/lib/picamd-update
+INBOX=$ROOT/var/lib/private/picamd/update
+REQUEST=$INBOX/request.update
+TRIAL=$STATE/trial
+SYSTEMCTL=${PICAMD_SYSTEMCTL:-systemctl}
+MAX_STARTS=${PICAMD_TRIAL_MAX_STARTS:-3}
+# picamd.service allows 90 s to start (TimeoutStartSec=); a version not ready well after that is not coming.
+READY_SECONDS=${PICAMD_TRIAL_READY_SECONDS:-150}
+SETTLE_SECONDS=${PICAMD_TRIAL_SETTLE_SECONDS:-30}
+UNIT=picamd.service
+
+log() { printf 'picamd-update: %s\n' "$*" >&2; }
+
+# One state change at a time; held only for short steps, never while waiting on picamd (whose
+# start runs start-check, which takes this lock too).
+lock() { exec 8>"$STATE/lock"; flock -w 60 8 || { log "the update lock is held by someone else"; exit 1; }; }
+unlock() { flock -u 8; exec 8>&-; }
+
+# Writes a file whole or not at all: temporary name, fsync, rename, fsync of the folder.
+write_file() {
+  local path=$1 tmp=$1.tmp
+  cat > "$tmp"
+  sync "$tmp"
+  mv -f "$tmp" "$path"
+  sync "$(dirname "$path")"
+}
+
+# Points a link of /opt/picamd at releases/$2, by rename over the old link (atomic).
+switch_link() {
+  ln -sfn "releases/$2" "$PREFIX/.$1.tmp"
+  mv -Tf "$PREFIX/.$1.tmp" "$PREFIX/$1"
+}
+
+link_version() { local t; t=$(readlink "$PREFIX/$1" 2>/dev/null) || return 0; printf '%s' "${t##*/}"; }
+
+json_string() { printf '"%s"' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
+
+# status STATE VERSION FROM REASON: what picamd shows about the last update.
+status() {
+  log "$1${2:+ $2}${4:+: $4}"
+  printf '{"state":%s,"version":%s,"from":%s,"reason":%s,"at":%s}\n' "$(json_string "$1")" "$(json_string "${2:-}")" \
+    "$(json_string "${3:-}")" "$(json_string "${4:-}")" "$(json_string "$(date -u +%Y-%m-%dT%H:%M:%SZ)")" | write_file "$STATE/status.json"
+}
+
+trial_value() { sed -n "s/^$1=//p" "$TRIAL" 2>/dev/null | head -n1; }
+
+write_trial() { printf 'version=%s\nfrom=%s\nstarts=%s\n' "$1" "$2" "$3" | write_file "$TRIAL"; }
+
+# Switches back to the version the trial came from. With "restart", starts it (not from start-check,
+# which runs inside picamd's own start). Caller holds the lock.
+roll_back_locked() {
+  local reason=$1 restart=$2 version from
+  version=$(trial_value version)
+  from=$(trial_value from)
+  if [[ -n $from && -d $PREFIX/releases/$from ]]; then
+    switch_link current "$from"
+    rm -f "$PREFIX/previous"
+    sync "$PREFIX"
+  fi
+  rm -f "$TRIAL"
+  sync "$STATE"
+  status rolled-back "$version" "$from" "$reason"
+  [[ -n $version && $version != "$from" ]] && rm -rf "$PREFIX/releases/$version"
+  if [[ $restart == restart ]]; then "$SYSTEMCTL" restart --no-block "$UNIT" || true; fi
+}
+
+commit_locked() {
+  local version from keep
+  version=$(trial_value version)
+  from=$(trial_value from)
+  rm -f "$TRIAL"
+  sync "$STATE"
+  # The committed version's updater becomes the one that runs the next update.
+  if [[ -f $PREFIX/current/deploy/picamd-update.sh ]]; then
+    install -m 755 "$PREFIX/current/deploy/picamd-update.sh" "$PREFIX/bin/.picamd-update.tmp"
+    mv -f "$PREFIX/bin/.picamd-update.tmp" "$PREFIX/bin/picamd-update"
+  fi
+  # Two releases on the card: the one running and the one to go back to.
+  for keep in "$PREFIX"/releases/*; do
+    [[ ${keep##*/} == "$version" || ${keep##*/} == "$from" ]] || rm -rf "$keep"
+  done
+  sync "$PREFIX"
+  status committed "$version" "$from" ''
+}
+
+# picamd's state as systemd has it: ActiveState SubState NRestarts InvocationID (systemctl show
+# prints properties in its own order, so they are picked by name).
+unit_state() {
+  local shown
+  shown=$("$SYSTEMCTL" show "$UNIT" -p ActiveState -p SubState -p NRestarts -p InvocationID)
+  printf '%s %s %s %s\n' "$(sed -n 's/^ActiveState=//p' <<< "$shown")" "$(sed -n 's/^SubState=//p' <<< "$shown")" \
+    "$(sed -n 's/^NRestarts=//p' <<< "$shown")" "$(sed -n 's/^InvocationID=//p' <<< "$shown")"
+}
+
+# Waits for the version on trial to prove itself, then commits or rolls back. $1: picamd's
+# invocation before the switch (its instance is not the one on trial).
+watch_trial() {
+  local old_invocation=${1:-} version now deadline healthy_since='' invocation='' active sub restarts id
+  version=$(trial_value version)
+  deadline=$(($(date +%s) + READY_SECONDS))
+  while [[ -f $TRIAL ]]; do
+    now=$(date +%s)
+    read -r active sub restarts id < <(unit_state) || true
+    if [[ -n $id && $id != "$old_invocation" ]]; then
+      if [[ $active == active && $sub == running ]]; then
+        if [[ -z $invocation ]]; then
+          invocation=$id
+          healthy_since=$now
+          status checking "$version" "$(trial_value from)" ''
+        elif [[ $id != "$invocation" ]]; then
+          lock; [[ -f $TRIAL ]] && roll_back_locked "picamd $version restarted during its trial (it crashed or its watchdog fired)" restart; unlock; return
+        elif ((now - healthy_since >= SETTLE_SECONDS)); then
+          lock; [[ -f $TRIAL ]] && commit_locked; unlock; return
+        fi
+      elif [[ -n $invocation ]]; then
+        lock; [[ -f $TRIAL ]] && roll_back_locked "picamd $version stopped during its trial ($active/$sub)" restart; unlock; return
+      elif [[ ${restarts:-0} != 0 || $active == failed ]]; then
+        lock; [[ -f $TRIAL ]] && roll_back_locked "picamd $version did not start: it exited or was not ready in time, and systemd had to restart it ($restarts restarts)" restart; unlock; return
+      fi
+    fi
+    if [[ -z $invocation ]] && ((now > deadline)); then
+      lock; [[ -f $TRIAL ]] && roll_back_locked "picamd $version was not ready within $READY_SECONDS s" restart; unlock; return
+    fi
+    sleep 1
+  done
+  log "the trial of $version ended elsewhere (start-check)"
+}
+
+apply_request() {
+  local current work version out reason stage
+  current=$(link_version current)
+  [[ -n $current && -x $PREFIX/current/node/bin/node ]] || { status refused '' '' "no current release in $PREFIX"; rm -f "$REQUEST"; return; }
+  work=$STATE/work
+  rm -rf "$work" "$PREFIX/releases/.staging"
+  mkdir -m 700 "$work"
+  status verifying '' "$current" ''
+  # Checked by the release that runs now (never by the one arriving), into a copy only root can change.
+  if ! out=$("$PREFIX/current/node/bin/node" "$PREFIX/current/dist/main.js" verify-update "$REQUEST" --bundle-out "$work/bundle.tar.gz" 2> "$work/messages"); then
+    reason=$(grep -m1 ' is refused: ' "$work/messages" | sed 's/^.* is refused: //')
+    rm -f "$REQUEST"
+    rm -rf "$work"
+    status refused '' "$current" "${reason:-the check failed: $(tail -n1 "$work/messages" 2>/dev/null)}"
+    return
+  fi
+  rm -f "$REQUEST"
+  version=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' <<< "$out")
+  [[ $version =~ ^[0-9A-Za-z.-]+$ ]] || { status refused '' "$current" "no version in the manifest"; rm -rf "$work"; return; }
+  status installing "$version" "$current" ''
+  stage=$PREFIX/releases/.staging
+  mkdir -p "$stage"
+  # The listing was checked on this very copy; tar then writes it as root without the archive's
+  # owners or permission bits beyond the umask, into a fresh folder.
+  if ! (umask 022 && tar --extract --gzip --file "$work/bundle.tar.gz" --directory "$stage" \
+    --no-same-owner --no-same-permissions --no-overwrite-dir --delay-directory-restore 2> "$work/tar"); then
+    status refused "$version" "$current" "unpacking failed: $(head -n1 "$work/tar")"
+    rm -rf "$stage" "$work"
+    return
+  fi
+  if [[ ! -x $stage/picamd-$version/node/bin/node || ! -f $stage/picamd-$version/dist/main.js ]]; then
+    status refused "$version" "$current" "the bundle has no node/bin/node or dist/main.js"
+    rm -rf "$stage" "$work"
+    return
+  fi
+  rm -rf "$PREFIX/releases/$version"
+  mv "$stage/picamd-$version" "$PREFIX/releases/$version"
+  rm -rf "$stage" "$work"
+  sync
+  # The trial is written before the switch: whatever a power cut leaves, start-check finds out.
+  local invocation
+  invocation=$("$SYSTEMCTL" show "$UNIT" --value -p InvocationID || true)
+  lock
+  write_trial "$version" "$current" 0
+  switch_link previous "$current"
+  switch_link current "$version"
+  sync "$PREFIX"
+  unlock
+  status trial "$version" "$current" ''
+  "$SYSTEMCTL" restart --no-block "$UNIT"
+  watch_trial "$invocation"
+}
+
+# A power cut between writing the trial and the switch, or inside a rollback: `current` says which
+# version runs, and the trial is over. Caller holds the lock; true when it was so.
+settle_interrupted_locked() {
+  local version
+  version=$(trial_value version)
+  [[ $(link_version current) != "$version" ]] || return 1
+  rm -f "$TRIAL"
+  sync "$STATE"
+  [[ -n $version ]] && rm -rf "$PREFIX/releases/$version"
+  status rolled-back "$version" "$(trial_value from)" "the update was interrupted (power cut?) before it ran"
+}
+
+start_check() {
+  [[ -f $TRIAL ]] || return 0
+  lock
+  [[ -f $TRIAL ]] || { unlock; return 0; }
+  if settle_interrupted_locked; then unlock; return 0; fi
+  local version starts
+  version=$(trial_value version)
+  starts=$(trial_value starts)
+  starts=$((${starts:-0} + 1))
+  if ((starts > MAX_STARTS)); then
+    roll_back_locked "picamd $version did not stay up in $MAX_STARTS starts" no-restart
+  else
+    write_trial "$version" "$(trial_value from)" "$starts"
+    log "start $starts of $MAX_STARTS of picamd $version on trial"
+  fi
+  unlock
+}
+
+mkdir -p -m 755 "$STATE"
+case ${1:-} in
+  run)
+    # A power cut while checking or unpacking: `current` was never switched; the leftovers go.
+    if [[ ! -f $TRIAL ]] && grep -qE '"state":"(verifying|installing)"' "$STATE/status.json" 2>/dev/null; then
+      rm -rf "$STATE/work" "$PREFIX/releases/.staging"
+      status failed '' "$(link_version current)" "the update was interrupted (power cut?) before it was installed; nothing was changed"
+    fi
+    if [[ -f $TRIAL ]]; then
+      lock
+      if settle_interrupted_locked; then unlock; else
+        unlock
+        log "resuming the trial of $(trial_value version)"
+        watch_trial ''
+      fi
+    fi
+    # A regular file only: not a link to something root can read, not a FIFO that never ends.
+    if [[ -L $REQUEST || -e $REQUEST && ! -f $REQUEST ]]; then
+      rm -f "$REQUEST"
+      status refused '' "$(link_version current)" "request.update is not a regular file"
+    elif [[ -f $REQUEST ]]; then
+      apply_request
+    fi
+    ;;
+  start-check) start_check ;;
+  *) printf 'usage: picamd-update run | start-check\n' >&2; exit 2 ;;
+esac

@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# Updates under a real systemd (this machine's own, booted as PID 1 of a systemd-nspawn container as
+# deploy/test-systemd.sh does), with the real units (picamd.service, picamd-update.path/.service),
+# the real updater (deploy/picamd-update.sh) and signed update files of this machine's architecture
+# (the built dist/, production node_modules, a node wrapper; the simulated camera):
+#   A installed; a signed B arrives -> B runs and commits;
+#   a C that crashes at start -> rolled back by itself, B serves, the reason in the status;
+#   a C that never becomes ready -> rolled back;
+#   a tampered file -> refused, nothing on disk changed;
+#   the whole container SIGKILLed while unpacking, and while a version is on trial, then booted
+#   again -> a working version each time.
+# What a real power cut adds (the SD card losing writes the kernel had not flushed) only a Pi shows;
+# here the "cut" kills every process of the machine, with /opt/picamd and /var/lib kept.
+# Needs root, systemd-container, a built dist/. Prints SKIP and exits 0 when this machine cannot
+# boot a systemd container; every check after that is strict. The summary is the last line.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+log() { printf 'test-update: %s\n' "$*"; }
+fail() { printf 'test-update: FAIL: %s\n' "$*" >&2; exit 1; }
+t0=$(date +%s)
+passed=0
+
+[[ $(id -u) == 0 ]] || fail "needs root"
+command -v systemd-nspawn >/dev/null || fail "systemd-nspawn not found (apt-get install systemd-container)"
+[[ -f $REPO/dist/main.js ]] || fail "no dist/main.js (npm run build)"
+
+WORK=$(mktemp -d /tmp/picamd-update.XXXXXX)
+HOSTROOT=$WORK/hostroot
+# What survives a "power cut": the install, picamd's and the updater's state, the config.
+PERSIST=$WORK/persist
+MACHINE=picamd-update-$$
+NSPAWN_PID=''
+INIT=''
+stop_container() {
+  if [[ -n $NSPAWN_PID ]] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
+    kill -TERM "$NSPAWN_PID" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$NSPAWN_PID" 2>/dev/null || true
+  fi
+  NSPAWN_PID=''
+}
+cleanup() {
+  stop_container
+  mountpoint -q "$HOSTROOT" && umount "$HOSTROOT"
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# --- Releases and update files, made on this machine ----------------------------------------------
+mkdir -p "$HOSTROOT" "$WORK/share" "$WORK/build" "$PERSIST"/{opt,private,update-state,etc}
+chmod 700 "$PERSIST/private"
+chmod 755 "$PERSIST/update-state"
+openssl genpkey -algorithm ed25519 -out "$WORK/signing.pem" 2>/dev/null
+openssl pkey -in "$WORK/signing.pem" -pubout -out "$WORK/release.pem"
+abi=$(node -p process.versions.modules)
+arch=$(node -p process.arch)
+
+# A release like the bundle, runnable here: $1 version, $2 what it is (picamd; bulk: picamd with 8000
+# more files; crash and hang: a main.js that exits at once, or never says it is ready).
+make_release() {
+  local version=$1 kind=$2 dir=$WORK/build/picamd-$1
+  mkdir -p "$dir/node/bin" "$dir/node_modules" "$dir/systemd" "$dir/deploy" "$dir/keys" "$dir/config"
+  cp -r "$REPO/dist" "$dir/dist"
+  sed "s/^  \"version\": \".*\",$/  \"version\": \"$version\",/" "$REPO/package.json" > "$dir/package.json"
+  for m in onoff epoll bindings file-uri-to-path zod uWebSockets.js; do
+    [[ -d $REPO/node_modules/$m ]] && cp -r "$REPO/node_modules/$m" "$dir/node_modules/"
+  done
+  find "$dir/node_modules/uWebSockets.js" -name '*.node' ! -name "uws_linux_${arch}_$abi.node" -delete
+  printf '#!/bin/sh\nexec %s "$@"\n' "$(command -v node)" > "$dir/node/bin/node"
+  chmod 755 "$dir/node/bin/node"
+  cp "$REPO"/systemd/*.service "$REPO"/systemd/*.path "$dir/systemd/"
+  install -m 755 "$REPO/deploy/picamd-update.sh" "$dir/deploy/picamd-update.sh"
+  cp "$WORK/release.pem" "$dir/keys/"
+  printf 'picamd %s (%s)\n' "$version" "$kind" > "$dir/BUILD-INFO"
+  case $kind in
+    # Many small files: unpacking takes long enough for the test to cut the power in the middle of it.
+    bulk) mkdir -p "$dir/share/bulk" && (cd "$dir/share/bulk" && seq -f 'f%g' 8000 | xargs touch) ;;
+    crash) printf 'console.error("picamd %s: crashing at start"); process.exit(1);\n' "$version" > "$dir/dist/main.js" ;;
+    hang) printf 'console.error("picamd %s: never ready"); setInterval(() => {}, 1000);\n' "$version" > "$dir/dist/main.js" ;;
+  esac
+  tar --sort=name --owner=0 --group=0 --numeric-owner --mode='u+rwX,go+rX,go-w' -C "$WORK/build" -czf "$WORK/build/$version.tar.gz" "picamd-$version"
+  node "$REPO/deploy/sign-update.mjs" sign "$REPO/dist" "$WORK/signing.pem" "$WORK/build/$version.tar.gz" \
+    "$WORK/share/$version.update" "$version" 0.1.0 2026-12-07T00:00:00Z "$arch" >/dev/null
+}
+make_release 1.0.0 picamd
+make_release 1.1.0 picamd
+make_release 1.2.0 crash
+make_release 1.2.1 hang
+make_release 1.3.0 bulk
+make_release 1.4.0 picamd
+cp "$WORK/share/1.3.0.update" "$WORK/share/tampered.update"
+size=$(stat -c %s "$WORK/share/tampered.update")
+printf '\x00' | dd of="$WORK/share/tampered.update" bs=1 seek=$((size - 5000)) conv=notrunc status=none
+log "releases and signed update files made ($(($(date +%s) - t0)) s)"
+
+# "Installing A": the layout deploy/install.sh makes (tested against scratch trees in
+# test/deploy/install.test.ts; its live mode needs an arm64 Raspberry Pi OS).
+mkdir -p "$PERSIST/opt/releases" "$PERSIST/opt/bin"
+cp -a "$WORK/build/picamd-1.0.0" "$PERSIST/opt/releases/1.0.0"
+ln -s releases/1.0.0 "$PERSIST/opt/current"
+install -m 755 "$REPO/deploy/picamd-update.sh" "$PERSIST/opt/bin/picamd-update"
+cat > "$PERSIST/etc/config.json" <<'JSON'
+{ "server": { "host": "127.0.0.1", "port": 80, "openViewing": true },
+  "camera": { "command": ["/opt/picamd/current/node/bin/node", "/opt/picamd/current/dist/sim/camera.js"], "width": 320, "height": 240, "framerate": 5 },
+  "gpio": { "enabled": false } }
+JSON
+
+# What the image has at every boot: the units, enabled as install.sh enables them; shorter times
+# for the test (picamd's start, the trial), so a version that is not ready is seen in seconds.
+cat > "$WORK/share/boot.sh" <<'EOF'
+set -e
+cp /opt/picamd/current/systemd/picamd.service /opt/picamd/current/systemd/picamd-update.service /opt/picamd/current/systemd/picamd-update.path /etc/systemd/system/
+mkdir -p /etc/systemd/system/picamd.service.d /etc/systemd/system/picamd-update.service.d
+printf '[Service]\nTimeoutStartSec=15\nRestartSec=1\n' > /etc/systemd/system/picamd.service.d/test.conf
+printf '[Service]\nEnvironment=PICAMD_TRIAL_READY_SECONDS=40 PICAMD_TRIAL_SETTLE_SECONDS=6\n' > /etc/systemd/system/picamd-update.service.d/test.conf
+getent group gpio >/dev/null || groupadd -r gpio
+getent group video >/dev/null || groupadd -r video
+systemctl daemon-reload
+# As at boot: picamd, then the updater (After=picamd.service), then the path unit.
+systemctl start --no-block picamd.service picamd-update.service
+systemctl start picamd-update.path
+EOF
+
+mount --bind / "$HOSTROOT"
+boot() {
+  SYSTEMD_NSPAWN_API_VFS_WRITABLE=1 setsid systemd-nspawn -D "$HOSTROOT" --volatile=overlay --private-network -M "$MACHINE" \
+    --register=no --keep-unit --link-journal=no -q \
+    --bind-ro="$WORK/share:/share" --bind-ro="$REPO:/repo" \
+    --bind="$PERSIST/opt:/opt/picamd" --bind="$PERSIST/private:/var/lib/private" \
+    --bind="$PERSIST/update-state:/var/lib/picamd-update" --bind="$PERSIST/etc:/etc/picamd" \
+    -b -- systemd.unit=basic.target >> "$WORK/nspawn.log" 2>&1 < /dev/null &
+  NSPAWN_PID=$!
+  local state=''
+  INIT=''
+  for _ in $(seq 150); do
+    INIT=$(pgrep -P "$NSPAWN_PID" -x systemd || true)
+    [[ -n $INIT ]] && state=$(nsenter -t "$INIT" -a systemctl is-system-running 2>/dev/null || true)
+    [[ $state == running || $state == degraded ]] && break
+    kill -0 "$NSPAWN_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  if [[ $state != running && $state != degraded ]]; then
+    [[ $passed == 0 ]] || fail "the container did not boot again (state '${state:-none}')"
+    log "SKIP: this machine cannot boot a systemd container (state '${state:-none}'; $(tail -n 3 "$WORK/nspawn.log" | tr '\n' ' '))"
+    exit 0
+  fi
+  in_container bash /share/boot.sh
+}
+in_container() { nsenter -t "$INIT" -a "$@"; }
+# The whole machine at once: the container's PID 1 killed, so the kernel kills every process in it.
+power_cut() {
+  kill -KILL "$INIT"
+  for _ in $(seq 100); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
+  wait "$NSPAWN_PID" 2>/dev/null || true
+  NSPAWN_PID=''
+}
+
+current() { readlink "$PERSIST/opt/current"; }
+status_field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$PERSIST/update-state/status.json" 2>/dev/null; }
+serving() {
+  in_container curl -sf --max-time 5 http://127.0.0.1/api/status 2>/dev/null | sed -n 's/^{"device":{"name":"[^"]*","version":"\([^"]*\)".*/\1/p' | head -n1
+}
+wait_serving() {
+  local want=$1 got=''
+  for _ in $(seq 120); do
+    got=$(serving || true)
+    [[ $got == "$want" ]] && return 0
+    sleep 0.5
+  done
+  in_container journalctl -u picamd -u picamd-update -n 40 --no-pager >&2 || true
+  fail "picamd does not serve $want (serves '${got:-nothing}'; current -> $(current))"
+}
+# Hands a file to the updater as picamd will: complete under a temporary name, then renamed.
+# picamd's dynamic user owns the folder and the file, mode 0700/0600 as its UMask= makes them, so
+# the updater reaches them only through its one capability (CAP_DAC_OVERRIDE).
+offer() {
+  local inbox=/var/lib/private/picamd/update
+  in_container mkdir -p -m 700 $inbox
+  in_container install -m 600 "/share/$1" $inbox/request.update.part
+  in_container chown --reference=/var/lib/private/picamd $inbox $inbox/request.update.part
+  in_container mv $inbox/request.update.part $inbox/request.update
+}
+# Waits until the updater has finished with the file: a final state and the service inactive.
+wait_result() {
+  local state=''
+  for _ in $(seq 300); do
+    state=$(status_field state)
+    if [[ $state =~ ^(committed|rolled-back|refused|failed)$ ]] && [[ ! -e $PERSIST/private/picamd/update/request.update ]] \
+      && [[ $(in_container systemctl show picamd-update.service --value -p ActiveState) != activating ]]; then
+      printf '%s' "$state"
+      return 0
+    fi
+    sleep 0.5
+  done
+  in_container journalctl -u picamd -u picamd-update -n 60 --no-pager >&2 || true
+  fail "the updater did not finish (state '$state')"
+}
+ok() { passed=$((passed + 1)); log "ok   $* ($(($(date +%s) - t0)) s)"; }
+
+boot
+log "container booted: $(in_container systemctl --version | head -n1)"
+wait_serving 1.0.0
+ok "A (1.0.0) installed and serving, as current"
+
+# B through `picamd update`, as an owner would from a shell: it checks, hands over, follows the trial.
+in_container /opt/picamd/current/node/bin/node /opt/picamd/current/dist/main.js update /share/1.1.0.update > "$WORK/update-b.log" 2>&1 \
+  || { cat "$WORK/update-b.log" >&2; fail "picamd update B did not end in a commit"; }
+grep -q '^picamd: committed 1.1.0$' "$WORK/update-b.log" || { cat "$WORK/update-b.log" >&2; fail "picamd update did not report the commit"; }
+[[ $(wait_result) == committed ]] || fail "B was not committed: $(cat "$PERSIST/update-state/status.json")"
+[[ $(current) == releases/1.1.0 && $(readlink "$PERSIST/opt/previous") == releases/1.0.0 ]] || fail "links after B: current $(current)"
+wait_serving 1.1.0
+[[ ! -e $PERSIST/update-state/trial ]] || fail "a trial is left after the commit"
+ok "a signed B (1.1.0) handed over by picamd update is installed, runs, and commits; A is kept as previous"
+
+offer 1.2.0.update
+[[ $(wait_result) == rolled-back ]] || fail "the crashing C was not rolled back: $(cat "$PERSIST/update-state/status.json")"
+[[ $(current) == releases/1.1.0 && ! -e $PERSIST/opt/releases/1.2.0 ]] || fail "after C's rollback current is $(current)"
+wait_serving 1.1.0
+# picamd, in its sandbox, reads the updater's status and reports it.
+in_container curl -sf --max-time 5 http://127.0.0.1/api/status | grep -q '"update":{"state":"rolled-back","version":"1.2.0","from":"1.1.0"' \
+  || fail "/api/status does not report the rollback: $(in_container curl -s http://127.0.0.1/api/status | grep -o '"update":{[^}]*}')"
+ok "a C (1.2.0) that crashes at start is rolled back by itself, and /api/status says so: $(status_field reason)"
+
+offer 1.2.1.update
+[[ $(wait_result) == rolled-back ]] || fail "the never-ready C was not rolled back: $(cat "$PERSIST/update-state/status.json")"
+[[ $(current) == releases/1.1.0 ]] || fail "after the never-ready C current is $(current)"
+wait_serving 1.1.0
+ok "a C (1.2.1) that never becomes ready is rolled back: $(status_field reason)"
+
+before=$(cd "$PERSIST/opt" && find . -printf '%p %l\n' | sort | md5sum)
+offer tampered.update
+[[ $(wait_result) == refused ]] || fail "the tampered file was not refused"
+[[ $(status_field reason) == *"SHA-256"* ]] || fail "the refusal does not say why: $(status_field reason)"
+after=$(cd "$PERSIST/opt" && find . -printf '%p %l\n' | sort | md5sum)
+[[ $before == "$after" ]] || fail "a refused file changed /opt/picamd"
+[[ -z $(ls -A "$PERSIST/update-state" | grep -Ev '^(lock|status.json)$' || true) ]] || fail "the refused file left something in /var/lib/picamd-update: $(ls -A "$PERSIST/update-state")"
+wait_serving 1.1.0
+ok "a tampered file is refused ($(status_field reason | cut -c1-60)…), nothing on disk changed"
+
+# SIGKILL of everything while the updater unpacks.
+offer 1.3.0.update
+for _ in $(seq 600); do [[ $(status_field state) == installing ]] && break; sleep 0.05; done
+[[ $(status_field state) == installing ]] || fail "never saw the updater unpacking (state $(status_field state))"
+power_cut
+[[ -d $PERSIST/opt/releases/.staging && $(current) == releases/1.1.0 ]] || fail "the cut did not come while unpacking (current $(current))"
+boot
+wait_serving 1.1.0
+[[ $(wait_result) == failed ]] || fail "the interrupted update is not reported: $(cat "$PERSIST/update-state/status.json")"
+[[ $(current) == releases/1.1.0 && ! -e $PERSIST/opt/releases/.staging && ! -e $PERSIST/opt/releases/1.3.0 ]] \
+  || fail "after a cut while unpacking: current $(current), releases: $(ls -A "$PERSIST/opt/releases" | tr '\n' ' ')"
+ok "killed while unpacking, booted again: 1.1.0 runs, the leftovers are gone, the status says it was interrupted"
+
+# SIGKILL of everything while a version is on trial.
+offer 1.4.0.update
+for _ in $(seq 600); do [[ $(status_field state) =~ ^(trial|checking)$ ]] && break; sleep 0.05; done
+[[ $(status_field state) =~ ^(trial|checking)$ ]] || fail "never saw 1.4.0 on trial (state $(status_field state))"
+power_cut
+boot
+result=$(wait_result)
+case $result in
+  committed) wait_serving 1.4.0 ;;
+  rolled-back) wait_serving 1.1.0 ;;
+  *) fail "after a cut during the trial the updater says $result" ;;
+esac
+[[ ! -e $PERSIST/update-state/trial ]] || fail "a trial is left after the cut"
+ok "killed during the trial, booted again: the trial finished by itself ($result), a working version serves"
+
+printf 'test-update: PASS %d checks in %d s\n' "$passed" $(($(date +%s) - t0))

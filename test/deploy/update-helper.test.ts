@@ -1,0 +1,87 @@
+// deploy/picamd-update.sh's start-check, the part that runs before every start of picamd: it counts
+// the starts of a version on trial and switches back before the start that would exceed the limit,
+// it settles a trial a power cut interrupted, and `run` takes only a regular file. On scratch trees (PICAMD_ROOT); the whole update
+// under a real systemd is deploy/test-update.sh.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+const script = join(import.meta.dirname, '../../deploy/picamd-update.sh');
+const skip = spawnSync('sh', ['-c', 'command -v flock']).status !== 0 && process.env.CI !== 'true' ? 'needs flock (util-linux)' : false;
+
+describe('picamd-update start-check', { skip }, () => {
+  let work: string;
+  before(() => (work = mkdtempSync(join(tmpdir(), 'picamd-update-helper-'))));
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  /** A device tree with releases 1.0.0 and 2.0.0, `current` at `current`, a trial file when given. */
+  function device(name: string, current: string, trial?: string): string {
+    const root = join(work, name);
+    for (const v of ['1.0.0', '2.0.0']) mkdirSync(join(root, 'opt/picamd/releases', v), { recursive: true });
+    symlinkSync(`releases/${current}`, join(root, 'opt/picamd/current'));
+    symlinkSync('releases/1.0.0', join(root, 'opt/picamd/previous'));
+    mkdirSync(join(root, 'var/lib/private/picamd/update'), { recursive: true });
+    if (trial !== undefined) {
+      mkdirSync(join(root, 'var/lib/picamd-update'), { recursive: true });
+      writeFileSync(join(root, 'var/lib/picamd-update/trial'), trial);
+    }
+    return root;
+  }
+
+  function startCheck(root: string) {
+    const r = spawnSync('bash', [script, 'start-check'], { encoding: 'utf8', env: { ...process.env, PICAMD_ROOT: root, PICAMD_TRIAL_MAX_STARTS: '3' } });
+    return { status: r.status, out: `${r.stdout}${r.stderr}` };
+  }
+  const status = (root: string) => JSON.parse(readFileSync(join(root, 'var/lib/picamd-update/status.json'), 'utf8')) as Record<string, string>;
+
+  it('does nothing without a trial', () => {
+    const root = device('idle', '2.0.0');
+    assert.equal(startCheck(root).status, 0);
+    assert.equal(readlinkSync(join(root, 'opt/picamd/current')), 'releases/2.0.0');
+    assert.ok(!existsSync(join(root, 'var/lib/picamd-update/status.json')));
+  });
+
+  it('counts the starts of the version on trial, then switches back before the one too many', () => {
+    const root = device('count', '2.0.0', 'version=2.0.0\nfrom=1.0.0\nstarts=0\n');
+    for (let start = 1; start <= 3; start++) {
+      const r = startCheck(root);
+      assert.equal(r.status, 0, r.out);
+      assert.match(r.out, new RegExp(`start ${start} of 3 of picamd 2\\.0\\.0 on trial`));
+      assert.equal(readlinkSync(join(root, 'opt/picamd/current')), 'releases/2.0.0');
+      assert.match(readFileSync(join(root, 'var/lib/picamd-update/trial'), 'utf8'), new RegExp(`^starts=${start}$`, 'm'));
+    }
+    const r = startCheck(root);
+    assert.equal(r.status, 0, r.out);
+    assert.equal(readlinkSync(join(root, 'opt/picamd/current')), 'releases/1.0.0', 'the 4th start runs the previous version');
+    assert.ok(!existsSync(join(root, 'var/lib/picamd-update/trial')));
+    assert.ok(!existsSync(join(root, 'opt/picamd/releases/2.0.0')), 'the failed version is removed');
+    assert.deepEqual({ ...status(root), at: undefined }, { state: 'rolled-back', version: '2.0.0', from: '1.0.0', reason: 'picamd 2.0.0 did not stay up in 3 starts', at: undefined });
+    assert.equal(startCheck(root).status, 0, 'and the next start is an ordinary one');
+  });
+
+  it('run: refuses a request that is a link (to a file only root may read) and removes it, reading nothing', () => {
+    const root = device('link', '2.0.0');
+    const secret = join(root, 'secret');
+    writeFileSync(secret, 'root only');
+    symlinkSync(secret, join(root, 'var/lib/private/picamd/update/request.update'));
+    const r = spawnSync('bash', [script, 'run'], { encoding: 'utf8', env: { ...process.env, PICAMD_ROOT: root, PICAMD_SYSTEMCTL: 'false' } });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    assert.ok(!existsSync(join(root, 'var/lib/private/picamd/update/request.update')));
+    assert.equal(readFileSync(secret, 'utf8'), 'root only');
+    assert.deepEqual({ ...status(root), at: undefined }, { state: 'refused', version: '', from: '2.0.0', reason: 'request.update is not a regular file', at: undefined });
+    assert.equal(readlinkSync(join(root, 'opt/picamd/current')), 'releases/2.0.0');
+  });
+
+  it('settles a trial whose switch a power cut interrupted: current says what runs', () => {
+    const root = device('cut', '1.0.0', 'version=2.0.0\nfrom=1.0.0\nstarts=0\n');
+    const r = startCheck(root);
+    assert.equal(r.status, 0, r.out);
+    assert.equal(readlinkSync(join(root, 'opt/picamd/current')), 'releases/1.0.0');
+    assert.ok(!existsSync(join(root, 'var/lib/picamd-update/trial')));
+    assert.equal(status(root).state, 'rolled-back');
+    assert.match(status(root).reason!, /interrupted/);
+  });
+});

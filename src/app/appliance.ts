@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { hashPassword } from '../device/accounts/password.js';
-import { checkUserPassword } from '../device/accounts/users.js';
+import type { AccountsStore } from '../device/accounts/store.js';
 import { CameraSupervisor } from '../device/camera/supervisor.js';
 import { deviceEvents } from '../device/events.js';
 import { PrivacyController } from '../device/privacy/controller.js';
@@ -33,7 +33,9 @@ import { EventHub } from '../web/routes/events.js';
 import { metricsRoute } from '../web/routes/metrics.js';
 import { privacyRoutes } from '../web/routes/privacy.js';
 import { settingsRoutes } from '../web/routes/settings.js';
-import { setupGate, setupRoutes } from '../web/routes/setup.js';
+import { accountsLock, setupGate, setupRoutes } from '../web/routes/setup.js';
+import { deviceClaim } from '../setup/claim.js';
+import { UserConnections } from '../web/server/user-connections.js';
 import { usersRoutes } from '../web/routes/users.js';
 import { HttpServer } from '../web/server/server.js';
 import { loadWebAssets, staticRoutes } from '../web/server/static.js';
@@ -47,6 +49,8 @@ import { Lifecycle, type Service } from './lifecycle.js';
 
 export interface ApplianceDeps {
   settings: SettingsStore;
+  /** The users (loaded; possibly locked: then the server answers only its page). */
+  accounts: AccountsStore;
   logger: Logger;
   version: string;
   env: NodeJS.ProcessEnv;
@@ -67,7 +71,7 @@ export class Appliance {
 
   /** Builds and starts every service; rejects (after stopping what started) when one cannot start. */
   async start(): Promise<void> {
-    const { settings, logger, version, env, cwd } = this.deps;
+    const { settings, accounts, logger, version, env, cwd } = this.deps;
     const now = monotonicNow;
     const startedAtMs = now();
     const current = () => settings.config;
@@ -103,7 +107,9 @@ export class Appliance {
     });
     privacy.bindCamera(camera);
     this.lastResortSteps = [() => camera.killNow(), () => gpio.stop()];
-    const events = deviceEvents({ camera, privacy, settings });
+    const events = deviceEvents({ camera, privacy, settings, accounts });
+    // The first-run claim spans the accounts (the owner) and the settings (name, open viewing).
+    const claim = deviceClaim(accounts, settings, logger.child('setup'));
 
     // Media: the camera's frames as streams with readers.
     const media = new CameraTap<MjpegViewer, Mp4Viewer>({
@@ -138,7 +144,7 @@ export class Appliance {
       extra: () => ({
         h264: media.h264Status(),
         settings: applier.status,
-        setup: { claimed: settings.claimed, openViewing: settings.openViewing },
+        setup: { claimed: claim.claimed, openViewing: settings.openViewing },
         mqtt: mqtt?.status(),
         update: readUpdateStatus(),
       }),
@@ -146,22 +152,36 @@ export class Appliance {
     const metrics = metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: media.mjpeg });
 
     // Web: the server and the routes each module registers.
-    const hub = new EventHub({ status, logger: logger.child('events'), timers: realTimers, now });
+    // A user's streams and WebSockets, by user, so they close when the user's access ends.
+    const connections = new UserConnections();
+    const hub = new EventHub({ status, logger: logger.child('events'), timers: realTimers, now, connections });
     const http: HttpServer = new HttpServer(config.server, {
       broadcaster: media.mjpeg,
       logger: logger.child('http'),
       now,
       snapshot,
       status,
-      gates: [setupGate(settings)],
+      gates: [setupGate(claim)],
+      users: accounts.users,
+      roleOf: (user) => accounts.roleOf(user),
+      lock: accountsLock(accounts),
+      connections,
       video: { feed: media.h264, codec: () => current().camera.codec, privacy: () => privacy.enabled, maxPendingBytes: config.camera.maxFrameBytes },
       onViewersChanged: () => hub.publishStatus(),
       routes: [
-        setupRoutes({ store: settings, deviceName, hashPassword: (p) => hashPassword(p), sessionCookieFor: (u) => http.sessionCookieFor(u), logger: logger.child('setup') }),
-        privacyRoutes(privacy),
+        setupRoutes({ store: claim, deviceName, hashPassword: (p) => hashPassword(p), sessionCookieFor: (u) => http.sessionCookieFor(u), logger: logger.child('setup') }),
+        privacyRoutes(privacy, { viewers: () => current().privacy.viewersToggle }),
         settingsRoutes({ store: settings, status: () => applier.status, schema: settingsJsonSchema() }),
-        usersRoutes({ store: settings, hashPassword: (p) => hashPassword(p), checkPassword: (u, p) => checkUserPassword(current(), u, p), logger: logger.child('users'), now }),
-        metricsRoute({ source: metrics, open: () => current().metrics.open, claimed: () => settings.claimed }),
+        usersRoutes({
+          store: accounts,
+          openViewing: settings,
+          hashPassword: (p) => hashPassword(p),
+          sessionCookieFor: (u) => http.sessionCookieFor(u),
+          viewersTogglePrivacy: () => current().privacy.viewersToggle,
+          logger: logger.child('users'),
+          now,
+        }),
+        metricsRoute({ source: metrics, open: () => current().metrics.open, claimed: () => claim.claimed }),
         (router) => hub.route(router),
         staticRoutes(loadWebAssets()),
       ],
@@ -209,7 +229,7 @@ export class Appliance {
       { name: 'systemd', start: () => systemd.startWatchdog(), stop: () => systemd.stop() },
     ]);
     void systemd.ready(`listening on port ${this.port}`);
-    if (!settings.claimed) logger.warn(`not set up yet: open http://${hostname()}.local${this.port === 80 ? '' : `:${this.port}`}/ to choose the owner`);
+    if (!claim.claimed) logger.warn(`not set up yet: open http://${hostname()}.local${this.port === 80 ? '' : `:${this.port}`}/ to choose the owner`);
   }
 
   /** Synchronous and idempotent, for an exit that skips stop(): the camera killed, the lines released. */

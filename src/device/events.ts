@@ -1,3 +1,4 @@
+import type { Account } from './accounts/store.js';
 import type { CameraState } from './camera/machine.js';
 import type { PrivacyState } from './privacy/controller.js';
 import type { Config } from './settings/schema.js';
@@ -13,6 +14,8 @@ export interface DeviceEventMap {
   privacy: [state: PrivacyState];
   /** Saved settings changed; `paths` are the leaves that differ (`camera.width`, `mqtt.url`, ...). */
   settings: [next: Config, previous: Config, paths: readonly string[]];
+  /** The users changed; `ended`: users removed or whose password changed (their access ends). */
+  users: [users: ReadonlyArray<Account>, ended: readonly string[]];
 }
 
 export type DeviceEventName = keyof DeviceEventMap;
@@ -35,12 +38,14 @@ export interface DeviceEventSources {
   camera: Emitter;
   privacy: Emitter;
   settings: Emitter;
+  accounts: Emitter;
 }
 
 const SOURCE_EVENT: { [K in DeviceEventName]: [keyof DeviceEventSources, string] } = {
   camera: ['camera', 'state'],
   privacy: ['privacy', 'change'],
   settings: ['settings', 'change'],
+  users: ['accounts', 'change'],
 };
 
 export function deviceEvents(sources: DeviceEventSources): DeviceEvents {

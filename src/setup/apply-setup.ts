@@ -2,6 +2,9 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readRegularFile, writeFileAtomic } from '../platform/safe-file.js';
+import { accountsFileFor, readAccountsText, type LegacyUsers } from '../device/accounts/store.js';
+import { configSchema } from '../device/settings/schema.js';
+import { readLegacyUsers } from '../device/settings/store.js';
 import { NETWORK_MANAGER_STATE_FILE } from './network-manager-state.js';
 import { CLOUD_INIT_HOSTNAME_DROP_IN } from './system-files.js';
 import { planSetup, type CurrentFiles, type FileWrite, type SetupPlan } from './plan.js';
@@ -16,6 +19,8 @@ import { validateSetup, type DeviceFacts } from './validate.js';
 export const DEFAULT_SETUP_FILE = '/boot/firmware/picamd-setup.txt';
 /** Where a failed apply leaves its reasons; picamd reads it at start to blink the setup-error pattern. */
 export const SETUP_ERROR_MARKER = '/run/picamd/setup-error';
+/** The config's default settings.file; the accounts file sits beside it. */
+export const DEFAULT_SETTINGS_FILE: string = configSchema.parse({}).settings.file;
 
 /** A person's text file; anything bigger is not one. */
 const MAX_SETUP_BYTES = 64 * 1024;
@@ -88,10 +93,13 @@ export async function applySetup(opts: ApplySetupOptions): Promise<ApplyOutcome>
       hosts: request.hostname ? await readText(at('/etc/hosts')) : null,
       cmdline: request.country ? await readText(at(`${bootDir}/cmdline.txt`)) : null,
       rfkill: request.country ? await readdir(at('/var/lib/systemd/rfkill')).catch(() => []) : [],
+      accounts: request.owner ? await readAccountsText(at(accountsFileFor(opts.settingsFile))) : null,
+      legacyUsers: { kind: 'none' },
       networkManagerState: request.country ? await readText(at(NETWORK_MANAGER_STATE_FILE)) : null,
       cloudInit: request.hostname ? await isDirectory(at(dirname(CLOUD_INIT_HOSTNAME_DROP_IN))) : false,
-      settings: request.owner ? await readText(at(opts.settingsFile)) : null,
     };
+    // Older versions kept the users in settings.json: they come along into the new accounts file.
+    if (request.owner && current.accounts === null) current.legacyUsers = await legacyUsersIn(at(opts.settingsFile));
     ownerHash = request.owner ? await opts.hashPassword(request.owner.password) : null;
   } catch (err) {
     return fail(opts, parsed, [`cannot read the system's files: ${(err as Error).message}`]);
@@ -116,6 +124,11 @@ export async function applySetup(opts: ApplySetupOptions): Promise<ApplyOutcome>
   await clearMarker(opts);
   for (const line of planned.plan.summary) opts.log(`picamd-setup: applied ${line}`);
   return { status: 'applied', summary: planned.plan.summary };
+}
+
+/** The settings module reads its own file; without the config file's values beside it (not known here). */
+function legacyUsersIn(settingsFile: string): Promise<LegacyUsers> {
+  return readLegacyUsers(settingsFile, {});
 }
 
 async function isDirectory(path: string): Promise<boolean> {

@@ -1,10 +1,10 @@
 import type { Config } from '../device/settings/schema.js';
+import type { Tree } from '../device/settings/tree.js';
 import { detectOwnerResetHold } from '../integrations/gpio/owner-reset.js';
 import type { PinFactory } from '../integrations/gpio/pins.js';
 import { realTimers, type ClockTimers } from '../platform/clock.js';
 import { escapeForLog } from '../platform/log/escape.js';
 import type { Logger } from '../platform/log/logger.js';
-import { settingsFileOf } from './owner-settings.js';
 import { resetOwner } from './reset-owner.js';
 
 // The button half of the owner reset, for picamd's start-up: call it after the config and the
@@ -14,9 +14,11 @@ import { resetOwner } from './reset-owner.js';
 
 export interface OwnerResetAtStartDeps {
   config: Config;
+  /** The config file's own JSON object (loadConfigFile().raw). */
+  base: Tree;
   loadPins: () => Promise<PinFactory>;
   logger: Logger;
-  /** The settings file; default: the config's settings.file once the schema has it, else /var/lib/picamd/settings.json. */
+  /** The settings file; default: the config's settings.file (the accounts file sits beside it). */
   settingsFile?: string;
   timers?: ClockTimers;
   now?: () => Date;
@@ -31,10 +33,16 @@ export async function resetOwnerIfButtonHeld(deps: OwnerResetAtStartDeps): Promi
     logger,
   });
   if (!held) return false;
-  const settingsFile = deps.settingsFile ?? settingsFileOf(config);
+  const settingsFile = deps.settingsFile ?? config.settings.file;
   try {
-    const { removed } = await resetOwner({ settingsFile, privacyStateFile: config.privacy.stateFile, now: (deps.now ?? (() => new Date()))() });
-    logger.warn(`owner reset by the privacy button: removed ${removed.length > 0 ? removed.map((name) => escapeForLog(name, 64)).join(', ') : 'no users'} from ${settingsFile}; ` +
+    const { removed } = await resetOwner({
+      settingsFile,
+      privacyStateFile: config.privacy.stateFile,
+      base: deps.base,
+      now: (deps.now ?? (() => new Date()))(),
+      logger,
+    });
+    logger.warn(`owner reset by the privacy button: removed ${removed.length > 0 ? removed.map((n) => `"${escapeForLog(n, 64)}"`).join(', ') : 'no users'}; ` +
       'privacy is on; open the page to choose the new owner');
     return true;
   } catch (err) {

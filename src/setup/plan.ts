@@ -1,6 +1,6 @@
 import { wifiKeyfile } from './network-keyfile.js';
+import { accountsFileFor, accountsTextWithOwner, type LegacyUsers } from '../device/accounts/store.js';
 import { NETWORK_MANAGER_STATE_FILE, stateWithWirelessOn } from './network-manager-state.js';
-import { readSettingsText, settingsText, withOwner } from './owner-settings.js';
 import {
   CLOUD_INIT_HOSTNAME_DROP_IN,
   CLOUD_INIT_HOSTNAME_TEXT,
@@ -40,11 +40,14 @@ export interface CurrentFiles {
   cmdline: string | null;
   /** Names in /var/lib/systemd/rfkill. */
   rfkill: string[];
+  /** accounts.json's text, null when there is none (only read for an owner). */
+  accounts: string | null;
+  /** The users an older version's settings.json holds (read when there is no accounts.json). */
+  legacyUsers: LegacyUsers;
   /** NetworkManager's state file (network-manager-state.ts); null when there is none. */
   networkManagerState: string | null;
   /** Whether cloud-init is installed (/etc/cloud/cloud.cfg.d exists): Trixie images from late 2025. */
   cloudInit: boolean;
-  settings: string | null;
 }
 
 export interface PlanContext {
@@ -53,7 +56,7 @@ export interface PlanContext {
   settingsFile: string;
   /** The owner's scrypt hash (src/device/accounts/password.ts), made by the caller when the request has an owner. */
   ownerHash: string | null;
-  /** ISO time for the settings file's savedAt. */
+  /** ISO time for the accounts file's savedAt. */
   now: string;
 }
 
@@ -98,16 +101,22 @@ export function planSetup(request: SetupRequest, current: CurrentFiles, ctx: Pla
     plan.summary.push(`time zone ${request.timezone}`);
   }
   if (request.owner) {
-    const existing = readSettingsText(current.settings);
-    if (!existing.ok) {
-      problems.push(`owner: ${ctx.settingsFile} cannot be read: ${existing.reason}. Move it away to start from defaults.`);
-    } else if (ctx.ownerHash === null) {
+    const accountsFile = accountsFileFor(ctx.settingsFile);
+    const legacy = current.legacyUsers;
+    if (ctx.ownerHash === null) {
       problems.push('owner: no password hash was made');
+    } else if (current.accounts === null && legacy.kind === 'unreadable') {
+      // Its users (an older version kept them there) would be lost; the detail is in picamd's own log.
+      problems.push(`owner: ${ctx.settingsFile} cannot be read, so its users cannot be carried over. Move it away to start from defaults.`);
     } else {
-      if (current.settings !== null) plan.writes.push({ path: `${ctx.settingsFile}.prev`, content: current.settings, mode: 0o600, ownerFromDirectory: true });
-      const settings = withOwner(existing.settings, { name: request.owner.name, passwordHash: ctx.ownerHash });
-      plan.writes.push({ path: ctx.settingsFile, content: settingsText(settings, ctx.now), mode: 0o600, ownerFromDirectory: true });
-      plan.summary.push(`owner ${request.owner.name} (password set)`);
+      const owner = { name: request.owner.name, passwordHash: ctx.ownerHash };
+      const next = accountsTextWithOwner(current.accounts, legacy.kind === 'users' ? legacy.users : [], owner, new Date(ctx.now));
+      if (!next.ok) {
+        problems.push(`owner: ${accountsFile} cannot be read: ${next.reason}. Run \`picamd reset-owner\` to start without users.`);
+      } else {
+        plan.writes.push({ path: accountsFile, content: next.text, mode: 0o600, ownerFromDirectory: true });
+        plan.summary.push(`owner ${request.owner.name} (password set)`);
+      }
     }
   }
   if (problems.length > 0) return { ok: false, problems };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MIN_PASSWORD } from '../device/accounts/rules.js';
 import type { ParsedSetupFile, SetupEntry, SetupKey } from './setup-file.js';
 
 // From the setup file's entries to one checked request, or every reason it cannot be applied.
@@ -30,8 +31,8 @@ export interface DeviceFacts {
 
 export type ValidationResult = { ok: true; request: SetupRequest } | { ok: false; problems: string[] };
 
-/** The owner's password: the same minimum as the first-run screen. */
-export const MIN_OWNER_PASSWORD = 10;
+/** The owner's password: the same minimum as the first-run screen (one rule, src/device/accounts/rules.ts). */
+export const MIN_OWNER_PASSWORD = MIN_PASSWORD;
 const MAX_OWNER_PASSWORD = 1024;
 
 const CONTROL = /[\x00-\x1f\x7f]/;

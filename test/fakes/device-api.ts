@@ -84,7 +84,7 @@ export class FakeDeviceApi {
     const json = (status: number, answer: unknown, headers: Record<string, string> = {}) => route.fulfill({ status, json: answer, headers });
     const doc = () => json(200, this.document(), { ETag: this.etag });
     if (path === '/api/setup') {
-      if (method === 'GET') return json(200, { claimed: this.claimed, deviceName: 'raspberrypi', openViewing: this.openViewing });
+      if (method === 'GET') return json(200, { claimed: this.claimed, deviceName: 'raspberrypi', openViewing: this.openViewing, passwordMinimum: 10 });
       if (this.claimed) return json(409, { error: 'already-claimed' });
       this.claimed = true;
       this.users = [{ name: body.user, password: body.password }];
@@ -110,7 +110,10 @@ export class FakeDeviceApi {
       this.status = { state: 'applying', message: '' };
       return doc();
     }
-    if (path === '/api/users' && method === 'GET') return json(200, { users: this.users.map((u) => ({ name: u.name })), me: 'owner', openViewing: this.openViewing });
+    if (path === '/api/me') return json(200, { name: 'owner', role: 'owner', mayTogglePrivacy: true, passwordMinimum: 10 });
+    if (path === '/api/users' && method === 'GET') {
+      return json(200, { users: this.users.map((u) => ({ name: u.name, role: 'owner', inConfig: false })), me: 'owner', openViewing: this.openViewing });
+    }
     if (path === '/api/users/open-viewing') {
       if (body?.confirm !== 'I understand') return json(400, { error: 'invalid', message: 'confirm missing', problems: [] });
       this.openViewing = body.enabled;

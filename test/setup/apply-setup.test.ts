@@ -14,6 +14,9 @@ const STAMP = '2026-11-30 13:40 UTC';
 /** A stand-in hash: the real scrypt is tested in test/auth and end to end in test/cli. */
 const HASH = '$scrypt$ln=13,r=8,p=10$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g';
 const SETUP = 'boot/firmware/picamd-setup.txt';
+/** Hashes an older version's settings.json held. */
+const GUEST = '$scrypt$ln=13,r=8,p=10$c2FsdHNhbHRzYWx0c2FsdA$Z3Vlc3RndWVzdGd1ZXN0Z3Vlc3RndWVzdGd1ZXN0Z3U';
+const OLD = '$scrypt$ln=13,r=8,p=10$c2FsdHNhbHRzYWx0c2FsdA$b2xkb2xkb2xkb2xkb2xkb2xkb2xkb2xkb2xkb2xkb2w';
 
 async function run(t: TestContext, setup: string | Uint8Array | null, before?: (root: string) => Promise<void>, fs?: StagingFs) {
   const { root, cleanup } = await makeScratchRoot(setup);
@@ -72,10 +75,10 @@ test('Wi-Fi only: the keyfile (0600), the country in cmdline.txt, the radio unbl
   ]);
 });
 
-test('everything: Wi-Fi, host name, owner merged into the settings file, time zone', async (t) => {
+test('everything: Wi-Fi, host name, owner into the accounts file (with the users an older settings.json held), time zone', async (t) => {
   const existing = `${JSON.stringify({ format: 1, savedAt: '2026-01-01T00:00:00.000Z', settings: {
     camera: { width: 1920 },
-    server: { deviceName: 'Garden', auth: { users: [{ name: 'guest', passwordHash: 'G' }, { name: 'admin', passwordHash: 'OLD' }] } },
+    server: { deviceName: 'Garden', auth: { users: [{ name: 'guest', passwordHash: GUEST }, { name: 'admin', passwordHash: OLD }] } },
   } }, null, 2)}\n`;
   const r = await run(t, [
     '# everything',
@@ -92,13 +95,11 @@ test('everything: Wi-Fi, host name, owner merged into the settings file, time zo
     await writeFile(join(root, 'var/lib/picamd/settings.json'), existing, { mode: 0o600 });
   });
   assert.equal(r.outcome.status, 'applied');
-  const settings = {
+  // settings.json is the settings module's: picamd drops the old users from it at its next start.
+  const accounts = {
     format: 1,
     savedAt: NOW.toISOString(),
-    settings: {
-      camera: { width: 1920 },
-      server: { deviceName: 'Garden', auth: { users: [{ name: 'guest', passwordHash: 'G' }, { name: 'admin', passwordHash: HASH }] } },
-    },
+    users: [{ name: 'guest', passwordHash: GUEST, role: 'owner' }, { name: 'admin', passwordHash: HASH, role: 'owner' }],
   };
   assert.deepEqual(changes(r.before, await r.after()), {
     'boot/firmware/cmdline.txt': `755 ${CMDLINE.trimEnd()} cfg80211.ieee80211_regdom=DE\n`,
@@ -111,8 +112,7 @@ test('everything: Wi-Fi, host name, owner merged into the settings file, time zo
     'etc/hosts': `644 ${HOSTS.replace('127.0.1.1\tpicamd', '127.0.1.1\tgarden-cam')}`,
     'etc/timezone': '644 Europe/Berlin\n',
     'etc/localtime': '-> /usr/share/zoneinfo/Europe/Berlin',
-    'var/lib/picamd/settings.json': `600 ${JSON.stringify(settings, null, 2)}\n`,
-    'var/lib/picamd/settings.json.prev': `600 ${existing}`,
+    'var/lib/picamd/accounts.json': `600 ${JSON.stringify(accounts, null, 2)}\n`,
     'var/lib/systemd/rfkill/platform-3f300000.mmcnr:wlan': '644 0\n',
     'var/lib/systemd/rfkill/platform-fe300000.mmcnr:wlan': '644 0\n',
     'var/lib/NetworkManager/NetworkManager.state': '644 [main]\nWirelessEnabled=true\n',
@@ -175,7 +175,7 @@ test('Notepad: CRLF and a UTF-8 BOM are applied, and the rewritten file keeps bo
   assert.equal(r.outcome.status, 'applied');
   assert.equal(await r.read(SETUP), `\uFEFF# Notepad\r\n# applied on ${STAMP}: hostname = garden-cam\r\n# applied on ${STAMP}: owner_name = admin\r\n# applied on ${STAMP}: owner_password (removed)\r\n`);
   assert.equal(await r.read('etc/hostname'), 'garden-cam\n');
-  assert.deepEqual(JSON.parse(await r.read('var/lib/picamd/settings.json')).settings, { server: { auth: { users: [{ name: 'admin', passwordHash: HASH }] } } });
+  assert.deepEqual(JSON.parse(await r.read('var/lib/picamd/accounts.json')).users, [{ name: 'admin', passwordHash: HASH, role: 'owner' }]);
 });
 
 test('an SSID with spaces, quotes and non-ASCII letters', async (t) => {
@@ -279,7 +279,7 @@ test('a corrupt settings file stops the owner part, and so everything', async (t
     await mkdir(join(root, 'var/lib/picamd'), { recursive: true });
     await writeFile(join(root, 'var/lib/picamd/settings.json'), '{"format": 1, "sett');
   });
-  await assertNothingApplied(r, original, ['owner: /var/lib/picamd/settings.json cannot be read: it is not valid JSON. Move it away to start from defaults.']);
+  await assertNothingApplied(r, original, ['owner: /var/lib/picamd/settings.json cannot be read, so its users cannot be carried over. Move it away to start from defaults.']);
   assert.equal(await readlink(join(r.root, 'etc/localtime')), '/usr/share/zoneinfo/Etc/UTC');
 });
 
@@ -299,6 +299,15 @@ test('time zones: a linked zone (UTC) is one; another tzdata file is not', async
   assert.equal(await ok.read('etc/timezone'), 'UTC\n');
   const bad = await run(t, 'timezone = leapseconds\n');
   assert.deepEqual(bad.outcome, { status: 'failed', problems: ['line 3: timezone: "leapseconds" is not a time zone this system knows (e.g. Europe/London, America/Chicago, UTC)'] });
+});
+
+test('an owner for a device whose accounts file is damaged applies nothing and names the owner reset', async (t) => {
+  const original = 'hostname = garden-cam\nowner_name = admin\nowner_password = a long passphrase\n';
+  const r = await run(t, original, async (root) => {
+    await mkdir(join(root, 'var/lib/picamd'), { recursive: true });
+    await writeFile(join(root, 'var/lib/picamd/accounts.json'), '{"format": 1, "us');
+  });
+  await assertNothingApplied(r, original, ['owner: /var/lib/picamd/accounts.json cannot be read: not valid JSON. Run `picamd reset-owner` to start without users.']);
 });
 
 const EVERYTHING_BUT_OWNER = 'wifi_name = Home\nwifi_password = 12345678\nwifi_country = GB\nhostname = garden-cam\ntimezone = Europe/Berlin\n';

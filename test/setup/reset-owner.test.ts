@@ -1,53 +1,73 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { readSettingsText, withOwner, withoutOwner } from '../../src/setup/owner-settings.js';
+import { formatPasswordHash } from '../../src/device/accounts/password.js';
+import { AccountsStore } from '../../src/device/accounts/store.js';
 import { resetOwner } from '../../src/setup/reset-owner.js';
+import { memoryLogger } from '../fakes/logger.js';
+import { tempDir } from '../fakes/temp-dir.js';
 
 const NOW = new Date('2026-11-30T14:00:00.000Z');
+const hash = (n: number) => formatPasswordHash({ ln: 10, r: 8, p: 1, salt: Buffer.alloc(16, n), hash: Buffer.alloc(32, n) });
 
 async function stateDir(t: TestContext) {
-  const dir = await mkdtemp(join(tmpdir(), 'picamd-state-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return { dir, settings: join(dir, 'settings.json'), privacy: join(dir, 'privacy.json') };
+  const dir = await tempDir(t, 'state');
+  return { dir, settings: join(dir, 'settings.json'), accounts: join(dir, 'accounts.json'), privacy: join(dir, 'privacy.json') };
 }
 
-test('withOwner replaces the same name, keeps others; withoutOwner removes the users and open viewing', () => {
-  const tree = { server: { deviceName: 'Cam', openViewing: true, auth: { users: [{ name: 'a', passwordHash: '1' }, { name: 'b', passwordHash: '2' }] } }, camera: { width: 640 } };
-  assert.deepEqual(withOwner(tree, { name: 'a', passwordHash: 'new' }).server, {
-    deviceName: 'Cam', openViewing: true, auth: { users: [{ name: 'b', passwordHash: '2' }, { name: 'a', passwordHash: 'new' }] },
-  });
-  assert.deepEqual(withoutOwner(tree), { server: { deviceName: 'Cam', openViewing: false }, camera: { width: 640 } });
-  assert.deepEqual(withOwner({}, { name: 'x', passwordHash: 'h' }), { server: { auth: { users: [{ name: 'x', passwordHash: 'h' }] } } });
-  assert.deepEqual(readSettingsText('{"format":2,"settings":{}}').ok, false);
-  assert.deepEqual(readSettingsText(null), { ok: true, settings: {} });
-});
+const reset = (s: Awaited<ReturnType<typeof stateDir>>) =>
+  resetOwner({ settingsFile: s.settings, privacyStateFile: s.privacy, base: {}, now: NOW, logger: memoryLogger() });
 
-test('reset: users gone, open viewing off, the previous file kept as .prev, privacy on', async (t) => {
+/** Every file in the directory, as text: the old users' names and hashes must be in none. */
+async function everything(dir: string): Promise<string> {
+  const names = await readdir(dir);
+  return (await Promise.all(names.map((n) => readFile(join(dir, n), 'utf8')))).join('\n');
+}
+
+test('reset: the accounts file loses its users, open viewing goes off, privacy on, and the old users are copied nowhere', async (t) => {
   const s = await stateDir(t);
-  const before = `${JSON.stringify({ format: 1, savedAt: 'x', settings: { server: { openViewing: true, auth: { users: [{ name: 'admin', passwordHash: 'H' }] } }, camera: { fps: 1 } } })}\n`;
-  await writeFile(s.settings, before, { mode: 0o600 });
-  assert.deepEqual(await resetOwner({ settingsFile: s.settings, privacyStateFile: s.privacy, now: NOW }), { removed: ['admin'] });
-  assert.equal(await readFile(s.settings, 'utf8'), `${JSON.stringify({
-    format: 1, savedAt: NOW.toISOString(), settings: { server: { openViewing: false }, camera: { fps: 1 } },
-  }, null, 2)}\n`);
-  assert.equal(await readFile(`${s.settings}.prev`, 'utf8'), before);
+  await writeFile(s.accounts, JSON.stringify({ format: 1, users: [{ name: 'ann', passwordHash: hash(1), role: 'owner' }, { name: 'vic', passwordHash: hash(2), role: 'viewer' }] }));
+  await writeFile(s.settings, JSON.stringify({ format: 1, savedAt: 'x', settings: { server: { openViewing: true, deviceName: 'porch' } } }));
+  assert.deepEqual(await reset(s), { removed: ['ann', 'vic'] });
+  assert.deepEqual(JSON.parse(await readFile(s.accounts, 'utf8')).users, []);
+  // Open viewing off is the config file's value here, so the page layer no longer mentions it.
+  assert.deepEqual(JSON.parse(await readFile(s.settings, 'utf8')).settings, { server: { deviceName: 'porch' } });
   assert.deepEqual(JSON.parse(await readFile(s.privacy, 'utf8')), { enabled: true, source: 'boot', since: NOW.toISOString() });
-  assert.equal((await stat(s.settings)).mode & 0o777, 0o600);
+  assert.doesNotMatch(await everything(s.dir), /"ann"|"vic"|scrypt/);
+  assert.equal((await stat(s.accounts)).mode & 0o777, 0o600);
+  // picamd starts unclaimed: the first-run screen is back.
+  const accounts = new AccountsStore({ file: s.accounts, logger: memoryLogger() });
+  await accounts.load();
+  assert.equal(accounts.claimed, false);
 });
 
-test('no settings file yet: the reset still writes an unclaimed one and switches privacy on', async (t) => {
+test('users an older version left in settings.json and .prev are removed from both, not copied to .prev', async (t) => {
   const s = await stateDir(t);
-  assert.deepEqual(await resetOwner({ settingsFile: s.settings, privacyStateFile: s.privacy, now: NOW }), { removed: [] });
-  assert.deepEqual(JSON.parse(await readFile(s.settings, 'utf8')).settings, { server: { openViewing: false } });
+  const legacy = JSON.stringify({ format: 1, savedAt: 'x', settings: { server: { auth: { users: [{ name: 'admin', passwordHash: hash(1) }] } }, log: { level: 'warn' } } });
+  await writeFile(s.settings, legacy);
+  await writeFile(`${s.settings}.prev`, legacy);
+  assert.deepEqual(await reset(s), { removed: ['admin'] });
+  assert.doesNotMatch(await everything(s.dir), /admin|scrypt/);
+  assert.deepEqual(JSON.parse(await readFile(s.settings, 'utf8')).settings, { log: { level: 'warn' } });
 });
 
-test('a corrupt settings file is not overwritten blindly', async (t) => {
+test('a damaged accounts file (a locked device) is replaced: the reset is the way out', async (t) => {
   const s = await stateDir(t);
-  await mkdir(s.dir, { recursive: true });
-  await writeFile(s.settings, '{"format":1,');
-  await assert.rejects(resetOwner({ settingsFile: s.settings, privacyStateFile: s.privacy, now: NOW }), /not valid JSON; move it away/);
-  assert.equal(await readFile(s.settings, 'utf8'), '{"format":1,');
+  await writeFile(s.accounts, '{"format": 1, "users": [');
+  assert.deepEqual(await reset(s), { removed: [] });
+  const accounts = new AccountsStore({ file: s.accounts, logger: memoryLogger() });
+  assert.equal((await accounts.load()).state, 'ok');
+  assert.equal(accounts.claimed, false);
+});
+
+test('no state at all: an empty accounts file, privacy on; a damaged settings file does not stop the reset', async (t) => {
+  const s = await stateDir(t);
+  assert.deepEqual(await reset(s), { removed: [] });
+  assert.deepEqual(JSON.parse(await readFile(s.accounts, 'utf8')).users, []);
+  const d = await stateDir(t);
+  await writeFile(d.settings, '{"format":1,');
+  assert.deepEqual(await reset(d), { removed: [] });
+  assert.equal(JSON.parse(await readFile(d.privacy, 'utf8')).enabled, true);
+  assert.deepEqual(JSON.parse(await readFile(d.accounts, 'utf8')).users, []);
 });

@@ -1,4 +1,5 @@
 import { hashPassword } from '../../device/accounts/password.js';
+import { MIN_PASSWORD } from '../../device/accounts/rules.js';
 import { decodeUtf8Strict, strictUtf8Decoder } from '../../formats/utf8.js';
 
 // `picamd hash-password`: reads a password and prints the hash for server.auth.users[].passwordHash.
@@ -141,7 +142,9 @@ export async function runHashPassword(io: HashPasswordIo, hash: (password: strin
     io.messages.write(`picamd: a password of more than ${MAX_PASSWORD} characters; nothing printed\n`);
     return 1;
   }
-  if ([...password].length < 8) io.messages.write('picamd: warning: a password shorter than 8 characters is easy to guess\n');
+  if ([...password].length < MIN_PASSWORD) {
+    io.messages.write(`picamd: warning: a password shorter than ${MIN_PASSWORD} characters is easy to guess (the page asks for at least ${MIN_PASSWORD})\n`);
+  }
   io.output.write(`${await hash(password)}\n`);
   if (io.input.isTTY) io.messages.write('Put this in server.auth.users[].passwordHash of the config (see docs/security.md).\n');
   return 0;

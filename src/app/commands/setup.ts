@@ -2,11 +2,12 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { hashPassword } from '../../device/accounts/password.js';
-import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath } from '../../device/settings/load.js';
-import { applySetup, DEFAULT_SETUP_FILE, SETUP_ERROR_MARKER } from '../../setup/apply-setup.js';
-import { DEFAULT_SETTINGS_FILE, settingsFileOf } from '../../setup/owner-settings.js';
-import { resetOwner } from '../../setup/reset-owner.js';
+import { ConfigError, EX_CONFIG, loadConfigFile, resolveConfigPath } from '../../device/settings/load.js';
+import { createLogger } from '../../platform/log/logger.js';
 import { escapeForLog } from '../../platform/log/escape.js';
+import { applySetup, DEFAULT_SETUP_FILE, SETUP_ERROR_MARKER } from '../../setup/apply-setup.js';
+import { DEFAULT_SETTINGS_FILE } from '../../setup/apply-setup.js';
+import { resetOwner } from '../../setup/reset-owner.js';
 import type { CliOptions } from './cli.js';
 
 // `picamd apply-setup` (run by picamd-setup.service at boot) and `picamd reset-owner`.
@@ -59,20 +60,23 @@ export async function runSetupCommand(cli: CliOptions, io: SetupCommandIo = real
 
   // reset-owner
   const file = resolveConfigPath(cli.configFile, io.env, packagedDefault);
-  let config;
+  let loaded;
   try {
-    config = loadConfig(file);
+    loaded = loadConfigFile(file);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     io.err(`picamd: invalid config ${file}\n${err.message}`);
     return EX_CONFIG;
   }
-  const settingsFile = join(root, settingsFileOf(config));
+  const { raw, config } = loaded;
+  const settingsFile = join(root, config.settings.file);
   try {
-    const { removed } = await resetOwner({ settingsFile, privacyStateFile: join(root, config.privacy.stateFile), now: io.now() });
+    // Warnings and errors of the stores, on stderr.
+    const logger = createLogger('warn', (_level, line) => io.err(line));
+    const { removed } = await resetOwner({ settingsFile, privacyStateFile: join(root, config.privacy.stateFile), base: raw, now: io.now(), logger });
     io.out(removed.length > 0
-      ? `picamd: removed the user(s) ${removed.map((name) => escapeForLog(name, 64)).join(', ')} from ${settingsFile}; privacy is on.`
-      : `picamd: ${settingsFile} lists no users; privacy is on.`);
+      ? `picamd: removed the user(s) ${removed.map((n) => `"${escapeForLog(n, 64)}"`).join(', ')}; privacy is on.`
+      : 'picamd: there were no users; privacy is on.');
   } catch (err) {
     io.err(`picamd: reset-owner failed: ${(err as Error).message}`);
     return 1;

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { parsePasswordHash } from '../accounts/password.js';
+import { passwordHashSchema, userNameSchema } from '../accounts/rules.js';
 import type { SettingGroup, SettingMeta } from './meta.js';
 import './meta.js';
 import { metricsSchema } from './metrics-schema.js';
@@ -16,17 +16,11 @@ const int = (min: number, max: number) => z.number().int().min(min).max(max);
 /** BCM GPIO numbers on the 40-pin header. */
 const bcmPin = int(0, 27);
 
+/** The config file's users are owners (the accounts file holds the page's users and their roles). */
 const userSchema = z.strictObject({
-  name: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[^:\x00-\x1f\x7f]+$/, 'must not contain ":" or control characters'),
+  name: userNameSchema,
   /** From `picamd hash-password`. */
-  passwordHash: z.string().superRefine((value, ctx) => {
-    const parsed = parsePasswordHash(value);
-    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
-  }),
+  passwordHash: passwordHashSchema,
   /** Declared only to refuse it with a clear message. */
   password: z
     .unknown()
@@ -406,6 +400,13 @@ const privacySchema = z.strictObject({
     description: 'Privacy is on after every start, whatever it was before.',
     applies: 'live',
   }),
+  /** Viewers (not only owners) may switch privacy on and off from the page or the API. */
+  viewersToggle: z.boolean().default(false).meta({
+    group: 'Device',
+    title: 'Viewers switch privacy',
+    description: 'Users with the viewer role may switch privacy on and off, not only owners.',
+    applies: 'live',
+  }),
 });
 
 const logSchema = z.strictObject({
@@ -418,7 +419,7 @@ const logSchema = z.strictObject({
 });
 
 const settingsSchema = z.strictObject({
-  /** Settings changed from the page (and the users), written atomically; see src/device/settings/store.ts. */
+  /** Settings changed from the page, written atomically; see src/device/settings/store.ts. The users live beside it in accounts.json. */
   file: z.string().min(1).default('/var/lib/picamd/settings.json'),
 });
 

@@ -6,13 +6,14 @@ import { deepMerge, isPlainObject, type Tree } from './tree.js';
 
 // The settings file (settings.json and its previous good copy settings.json.prev):
 //   {"format": 1, "savedAt": "<ISO time>", "settings": <deep-partial config tree>}
-// The tree holds only settable keys plus server.auth (the users); it is validated merged over the
-// config file, against the same schema, so it can never hold what the config file could not.
+// The tree holds only settable keys (files of older versions also server.auth, the users, which the
+// accounts store takes over once); it is validated merged over the config file, against the same
+// schema, so it can never hold what the config file could not.
 
 export const SETTINGS_FORMAT = 1;
-/** 16 users and every setting fit in a few kilobytes; a larger file is not ours. */
+/** Every setting (and an older version's 16 users) fit in a few kilobytes; a larger file is not ours. */
 export const MAX_SETTINGS_BYTES = 256 * 1024;
-/** Not settable from the page, but kept in the settings file: the users, managed through their own API. */
+/** Not settable from the page: the users an older version kept in the settings file (read, never written). */
 export const ACCOUNT_PATHS = ['server.auth'] as const;
 
 export function serializeSettings(settings: Tree, now: Date): string {
@@ -50,7 +51,7 @@ export function parseSettingsText(text: string): { ok: true; settings: Tree } | 
 /**
  * The effective config for a settings layer over the config file: every problem as `path: message`
  * (keys outside the settable tree first, then the merged config's). `allowAccounts` takes
- * server.auth, which only the settings file and the users API may hold.
+ * server.auth, which only an older version's settings file holds (read to hand its users over).
  */
 export function resolveSettings(
   base: Tree,

@@ -5,6 +5,7 @@ import { escapeForLog } from '../../platform/log/escape.js';
 import type { Logger } from '../../platform/log/logger.js';
 import { errorText } from '../../platform/errors.js';
 import { readRegularFile, writeFileAtomic, type SafeFs } from '../../platform/safe-file.js';
+import type { LegacyUsers } from '../accounts/store.js';
 import { forgetPasswordOnNewBroker, sendsPassword } from './broker-secret.js';
 import type { Config } from './schema.js';
 import { keyProblems, pickSettable, settableLeaves } from './settable.js';
@@ -19,40 +20,41 @@ import { changedPaths, decidingLayer, deepEqual, deepMerge, diffTree, isPlainObj
 
 /**
  * The settings store: the effective config is defaults <- config file <- settings.json (the page's
- * settings and the users), validated as a whole against configSchema.
+ * settings), validated as a whole against configSchema. The users live in the accounts store
+ * (src/device/accounts/store.ts); settings.json of older versions held them too, and
+ * readLegacyUsers() hands those over once before load() drops them.
  *
  * Life cycle
  *   new SettingsStore({ base, file, logger, fs?, now? })   base: the config file's raw JSON object
  *                                                           (loadConfigFile().raw), file: config.settings.file
- *   await load()      reads settings.json; never throws for a bad file: falls back to settings.json.prev,
- *                     then to the config file alone, logging why -> status
+ *   await load({dropLegacyUsers?})   reads settings.json; never throws for a bad file: falls back to
+ *                     settings.json.prev, then to the config file alone, logging why -> status;
+ *                     users an older version left in either file are ignored, and with
+ *                     dropLegacyUsers (the accounts store holds them now) removed from the files
  *
  * Reading (synchronous, always consistent with each other)
  *   config            the effective Config
  *   values()          the settable tree (same shape as the config, settable leaves only)
  *   origins()         {"camera.width": "default" | "config" | "page", ...} for every settable leaf
- *   etag              strong ETag, quoted ("..."): hash of the settable values and the user names
+ *   etag              strong ETag, quoted ("..."): hash of the settable values
  *   status            {state: 'ok' | 'fallback' | 'rolled-back', message}
- *   users, openViewing, claimed (users or open viewing; also true after a fallback that lost the
- *                     settings file, so a corrupt file never reopens first-time setup)
- *   exportSettings()  {format: 1, settings} without the users and their password hashes
+ *   openViewing
+ *   exportSettings()  {format: 1, settings}
  *
  * Changing (all serialised: one at a time, in call order; each If-Match is checked against the
  * etag at its turn, so a second writer with the old etag gets 412)
  *   update(body, {mode: 'put' | 'patch', ifMatch?})   PUT: the whole settable tree (what it leaves
- *                     out returns to the config file's value; the users are kept, and so is
- *                     openViewing when absent); PATCH: a deep-partial tree. Neither, nor an
- *                     import, switches open viewing on (400): only setOpenViewing does
+ *                     out returns to the config file's value; openViewing is kept when absent);
+ *                     PATCH: a deep-partial tree. Neither, nor an import, switches open viewing
+ *                     on (400): only setOpenViewing does
  *   importSettings(doc, {ifMatch?})   {format: 1, settings} as exported; a PUT, all or nothing
- *   reset()           back to the config file: page settings removed; users and openViewing kept
- *   claim({name, passwordHash, deviceName?, openViewing?})   first-time setup in one write; 409 once claimed
- *   addUser(name, passwordHash), removeUser(name), setPassword(name, passwordHash), setOpenViewing(bool)
+ *   reset()           back to the config file: page settings removed; openViewing kept
+ *   setOpenViewing(bool)   refused (409 no-users) turning it off while deps.hasUsers() says nobody can log in
  *   rollback(reason?) back to the last good settings (the camera rejected the new ones, `reason` quotes
- *                     it: status becomes 'rolled-back'); users and openViewing kept
+ *                     it: status becomes 'rolled-back'); openViewing kept
  *   markGood()        the camera accepted the current settings: they become settings.json.prev
  * Results: {ok: true, etag, paths} | {ok: false, status: 400, error: 'invalid', problems: ['path: message']}
- *   | {ok: false, status: 412, error: 'stale'} | {ok: false, status: 404 | 409, error, message} (users:
- *   'not-found', 'exists', 'last-user', 'no-users', 'already-claimed').
+ *   | {ok: false, status: 412, error: 'stale'} | {ok: false, status: 409, error: 'no-users', message}.
  * Bad input, and a change that changes nothing, write nothing. An I/O failure rejects and the store
  * keeps the previous settings (on disk the old file, or the new one if only the final directory
  * fsync failed; the next load reads whichever it is, never a torn file). A page value equal to the
@@ -64,9 +66,8 @@ import { changedPaths, decidingLayer, deepEqual, deepMerge, diffTree, isPlainObj
  *                     appliesOf(paths) says which services must act ('live' | 'camera' | 'gpio' | 'restart').
  * settingsJsonSchema() is the JSON Schema of the settable tree for GET /api/settings/schema.
  *
- * Files: settings.json and settings.json.prev, both written with writeFileAtomic (mode 0600, they
- * hold password hashes). The users are copied into .prev whenever they change, so falling back to
- * it never brings back a removed user or an old password.
+ * Files: settings.json and settings.json.prev, both written with writeFileAtomic (mode 0600: they
+ * may hold secrets such as the MQTT password).
  */
 
 /** What the HTTP routes and services need besides the store itself. */
@@ -82,7 +83,7 @@ export type ChangeResult =
   | { ok: false; status: 412; error: 'stale'; message: string }
   | { ok: false; status: 404 | 409; error: RefusalError; message: string };
 
-type RefusalError = 'not-found' | 'exists' | 'last-user' | 'no-users' | 'already-claimed';
+type RefusalError = 'no-users';
 
 export interface SettingsStoreEvents {
   change: [next: Config, previous: Config, paths: string[]];
@@ -96,17 +97,14 @@ export interface SettingsStoreDeps {
   logger: Logger;
   fs?: SafeFs;
   now?: () => Date;
+  /** Whether anyone can log in (the accounts store): open viewing is not turned off without. */
+  hasUsers?: () => boolean;
   /**
    * What this device cannot do although the schema allows it (H.264 without an encoder), as
    * 'path: message' problems; a change that brings one is refused like an invalid one. Not applied
    * to what is already saved: load() never loses settings for it.
    */
   check?: (config: Config) => string[];
-}
-
-interface User {
-  name: string;
-  passwordHash: string;
 }
 
 export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
@@ -123,8 +121,6 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
   private current: Config;
   private currentEtag: string;
   private currentStatus: SettingsStatus = { state: 'ok', message: 'not loaded yet' };
-  /** The settings file could not be used at all: fail closed on "claimed". */
-  private lostSettings = false;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: SettingsStoreDeps) {
@@ -142,7 +138,7 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
   }
 
   /** Reads settings.json (then .prev, then neither); never throws for a bad file. */
-  async load(): Promise<SettingsStatus> {
+  async load(options: { dropLegacyUsers?: boolean } = {}): Promise<SettingsStatus> {
     return this.exclusive(async () => {
       const main = await this.readLayer(this.file);
       const prev = main.kind === 'missing' ? null : await this.readLayer(this.prevFile);
@@ -157,13 +153,13 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
         layer = prev.layer;
         status = { state: 'fallback', message: `${main.message}; using the previous good copy ${this.prevFile}` };
       } else {
-        this.lostSettings = true;
         const why = prev?.kind === 'bad' ? prev.message : `${this.prevFile}: missing`;
         status = { state: 'fallback', message: `${main.message}; ${why}; using the config file alone` };
       }
       if (prev?.kind === 'bad' && main.kind === 'ok') this.log.warn(`${prev.message}; it will be rewritten`);
       this.good = prev?.kind === 'ok' ? prev.layer : null;
       this.layer = layer;
+      if (options.dropLegacyUsers) await this.dropLegacyUsers(main, prev);
       this.setCurrent(this.resolve(layer));
       this.currentStatus = status;
       if (status.state === 'ok') this.log.info(status.message);
@@ -199,22 +195,13 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
     return out;
   }
 
-  get users(): string[] {
-    return usersOf(this.current).map((u) => u.name);
-  }
-
   get openViewing(): boolean {
     return this.current.server.openViewing;
   }
 
-  /** Someone owns the device: a user exists or open viewing was chosen (or the settings were lost). */
-  get claimed(): boolean {
-    return this.users.length > 0 || this.openViewing || this.lostSettings;
-  }
-
-  /** The page's settings as a document to keep or move to another device: no users, no password hashes. */
+  /** The page's settings as a document to keep or move to another device. */
   exportSettings(): { format: 1; settings: Tree } {
-    return { format: 1, settings: structuredClone(withoutAccounts(this.layer)) };
+    return { format: 1, settings: structuredClone(this.layer) };
   }
 
   /**
@@ -226,24 +213,31 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
       const stale = this.checkIfMatch(options.ifMatch);
       if (stale) return stale;
       if (!isPlainObject(body)) return invalid(['(top level): must be an object']);
-      // Keys are checked on the body alone: the users already in the layer are not the page's to send.
       const keys = keyProblems(body);
-      const merge = (part: Tree) => (options.mode === 'patch' ? deepMerge(this.layer, part) : deepMerge(accountsOf(this.layer, true), part)) as Tree;
+      const merge = (part: Tree) => (options.mode === 'patch' ? deepMerge(this.layer, part) : deepMerge(openViewingOf(this.layer), part)) as Tree;
       if (keys.length > 0) {
         // Every problem at once: the values beside the bad keys are checked too, and nothing is written.
         const rest = keys.reduce((tree, problem) => withoutPath(tree, problem.slice(0, problem.indexOf(':')).split('.')), body);
-        const resolved = resolveSettings(this.base, merge(rest), { allowAccounts: true });
+        const resolved = resolveSettings(this.base, merge(rest), { allowAccounts: false });
         return invalid([...keys, ...(resolved.ok ? [] : resolved.problems)]);
       }
       const candidate = this.passwordForBroker(merge(body), sendsPassword(body, options.keptSecrets ?? []));
       // Open viewing lets anyone watch: it is switched on only by setOpenViewing (its own route, with
       // a confirmation and a warning in the log), never as one setting among others.
-      const opened = resolveSettings(this.base, candidate, { allowAccounts: true });
+      const opened = resolveSettings(this.base, candidate, { allowAccounts: false });
       if (opened.ok && opened.config.server.openViewing && !this.openViewing) {
         return invalid(['server.openViewing: is switched on only through POST /api/users/open-viewing, with its confirmation']);
       }
       return this.commit(candidate);
     });
+  }
+
+  /** The problems `patch` would have as a PATCH now, without writing anything ([] when it would pass). */
+  problemsOf(patch: Tree): string[] {
+    const keys = keyProblems(patch);
+    if (keys.length > 0) return keys;
+    const resolved = resolveSettings(this.base, deepMerge(this.layer, patch) as Tree, { allowAccounts: false });
+    return resolved.ok ? [] : resolved.problems;
   }
 
   importSettings(document: unknown, options: { ifMatch?: string; keptSecrets?: readonly string[] } = {}): Promise<ChangeResult> {
@@ -253,12 +247,12 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
   }
 
   reset(): Promise<ChangeResult> {
-    return this.exclusive(() => this.commit(accountsOf(this.layer, true)));
+    return this.exclusive(() => this.commit(openViewingOf(this.layer)));
   }
 
   rollback(reason = 'the camera did not accept the new settings'): Promise<ChangeResult> {
     return this.exclusive(async () => {
-      const target = deepMerge(withoutAccounts(this.good ?? {}), accountsOf(this.layer, true)) as Tree;
+      const target = deepMerge(withoutPath(this.good ?? {}, ['server', 'openViewing']), openViewingOf(this.layer)) as Tree;
       const result = await this.commit(target);
       if (result.ok) {
         this.currentStatus = { state: 'rolled-back', message: reason };
@@ -277,51 +271,9 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
     });
   }
 
-  /**
-   * First-time setup in one write: the first user, and optionally the device name and open viewing.
-   * 409 already-claimed once the device has an owner (checked in turn, so two racing set-ups cannot
-   * both win).
-   */
-  claim(owner: { name: string; passwordHash: string; deviceName?: string; openViewing?: boolean }): Promise<ChangeResult> {
-    return this.exclusive(async () => {
-      if (this.claimed) return refused(409, 'already-claimed', 'the device has already been set up');
-      const server: Tree = { auth: { users: [{ name: owner.name, passwordHash: owner.passwordHash }] } };
-      if (owner.deviceName !== undefined) server.deviceName = owner.deviceName;
-      if (owner.openViewing !== undefined) server.openViewing = owner.openViewing;
-      return this.commit(deepMerge(this.layer, { server }) as Tree);
-    });
-  }
-
-  addUser(name: string, passwordHash: string): Promise<ChangeResult> {
-    return this.exclusive(async () => {
-      const users = usersOf(this.current);
-      if (users.some((u) => u.name === name)) return refused(409, 'exists', `user ${name} already exists`);
-      return this.commitUsers([...users, { name, passwordHash }]);
-    });
-  }
-
-  removeUser(name: string): Promise<ChangeResult> {
-    return this.exclusive(async () => {
-      const users = usersOf(this.current);
-      if (!users.some((u) => u.name === name)) return refused(404, 'not-found', `no user ${name}`);
-      if (users.length === 1 && !this.openViewing) {
-        return refused(409, 'last-user', 'the last user cannot be removed while open viewing is off');
-      }
-      return this.commitUsers(users.filter((u) => u.name !== name));
-    });
-  }
-
-  setPassword(name: string, passwordHash: string): Promise<ChangeResult> {
-    return this.exclusive(async () => {
-      const users = usersOf(this.current);
-      if (!users.some((u) => u.name === name)) return refused(404, 'not-found', `no user ${name}`);
-      return this.commitUsers(users.map((u) => (u.name === name ? { name, passwordHash } : u)));
-    });
-  }
-
   setOpenViewing(enabled: boolean): Promise<ChangeResult> {
     return this.exclusive(async () => {
-      if (!enabled && this.users.length === 0) {
+      if (!enabled && !this.hasUsers()) {
         return refused(409, 'no-users', 'open viewing cannot be turned off while there is no user (add one first)');
       }
       return this.commit(deepMerge(this.layer, { server: { openViewing: enabled } }) as Tree);
@@ -330,7 +282,7 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
 
   /** The candidate layer without the kept MQTT password when it points at another broker (broker-secret.ts). */
   private passwordForBroker(candidate: Tree, sent: boolean): Tree {
-    const resolved = resolveSettings(this.base, candidate, { allowAccounts: true });
+    const resolved = resolveSettings(this.base, candidate, { allowAccounts: false });
     if (!resolved.ok) return candidate;
     const kept = forgetPasswordOnNewBroker(candidate, this.current.mqtt.url, resolved.config.mqtt.url, sent);
     if (kept !== candidate && (this.current.mqtt.password !== null || resolved.config.mqtt.password !== null)) {
@@ -353,9 +305,8 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
     return { ok: false, status: 412, error: 'stale', message: 'the settings changed since they were read; reload them' };
   }
 
-  /** Arrays are replaced whole by a merge, so this sets exactly these users. */
-  private commitUsers(users: User[]): Promise<ChangeResult> {
-    return this.commit(deepMerge(this.layer, { server: { auth: users.length > 0 ? { users } : null } }) as Tree);
+  private hasUsers(): boolean {
+    return this.deps.hasUsers?.() ?? true;
   }
 
   /**
@@ -363,15 +314,15 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
    * file, writes it and emits 'change'. Nothing is written when it is invalid or changes nothing.
    */
   private async commit(candidate: Tree): Promise<ChangeResult> {
-    const resolved = resolveSettings(this.base, candidate, { allowAccounts: true });
+    const resolved = resolveSettings(this.base, candidate, { allowAccounts: false });
     if (!resolved.ok) return invalid(resolved.problems);
     const next = resolved.config;
     // Only what this change brings: settings saved before (a card moved from a Pi 4 to a Pi 5) must
-    // not block adding a user or a reset.
+    // not block a reset.
     const before = new Set(this.deps.check?.(this.current) ?? []);
     const unsupported = (this.deps.check?.(next) ?? []).filter((p) => !before.has(p));
     if (unsupported.length > 0) return invalid(unsupported);
-    if (this.openViewing && !next.server.openViewing && usersOf(next).length === 0) {
+    if (this.openViewing && !next.server.openViewing && !this.hasUsers()) {
       return invalid(['server.openViewing: cannot be turned off while there is no user (add one first)']);
     }
     const layer = (diffTree(pageProjection(this.baseConfig), pageProjection(next)) ?? {}) as Tree;
@@ -379,10 +330,8 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
     await writeFileAtomic(this.file, serializeSettings(layer, this.now()), { fs: this.deps.fs });
     const previous = this.current;
     this.layer = layer;
-    this.lostSettings = false;
     this.setCurrent(next);
     this.currentStatus = { state: 'ok', message: `settings saved to ${this.file}` };
-    await this.syncPrevAccounts();
     const paths = changedPaths(previous, next);
     this.log.info(`saved ${basename(this.file)}${paths.length ? ` (changed: ${paths.join(', ')})` : ''}`);
     if (paths.length > 0) {
@@ -395,34 +344,28 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
     return { ok: true, etag: this.currentEtag, paths };
   }
 
-  /** Keeps the users in .prev equal to settings.json's, so a fallback never revives an old password. */
-  private async syncPrevAccounts(): Promise<void> {
-    const accounts = accountsOf(this.layer, false);
-    if (this.good && deepEqual(accountsOf(this.good, false), accounts)) return;
-    if (!this.good && Object.keys(accounts).length === 0) return;
-    const good = deepMerge(withoutAccounts(this.good ?? {}), accounts) as Tree;
-    try {
-      await writeFileAtomic(this.prevFile, serializeSettings(good, this.now()), { fs: this.deps.fs });
-      this.good = good;
-    } catch (err) {
-      this.log.error(`could not update the users in ${this.prevFile}: ${errorText(err)}`);
+  /**
+   * The users an older version kept in settings.json (and .prev) leave both files, once the
+   * accounts store holds them. A failed write is logged; the next start tries again.
+   */
+  private async dropLegacyUsers(main: LayerRead, prev: LayerRead | null): Promise<void> {
+    for (const [file, read] of [[this.file, main], [this.prevFile, prev]] as const) {
+      if (read?.kind !== 'ok' || !read.legacyUsers) continue;
+      try {
+        await writeFileAtomic(file, serializeSettings(read.layer, this.now()), { fs: this.deps.fs });
+        this.log.info(`removed the users from ${file}: they live in the accounts file now`);
+      } catch (err) {
+        this.log.error(`could not remove the users from ${file}: ${errorText(err)}`);
+      }
     }
   }
 
-  private async readLayer(
-    file: string,
-  ): Promise<{ kind: 'ok'; layer: Tree } | { kind: 'missing' } | { kind: 'bad'; message: string }> {
-    const read = await readRegularFile(file, MAX_SETTINGS_BYTES, { fs: this.deps.fs });
-    if (!read.ok) return read.reason === 'missing' ? { kind: 'missing' } : { kind: 'bad', message: read.message };
-    const parsed = parseSettingsText(read.data.toString('utf8'));
-    if (!parsed.ok) return { kind: 'bad', message: `${file}: ${parsed.problems.join('; ')}` };
-    const resolved = resolveSettings(this.base, parsed.settings, { allowAccounts: true });
-    if (!resolved.ok) return { kind: 'bad', message: `${file}: ${resolved.problems.join('; ')}` };
-    return { kind: 'ok', layer: parsed.settings };
+  private readLayer(file: string): Promise<LayerRead> {
+    return readLayerFile(file, this.base, this.deps.fs);
   }
 
   private resolve(layer: Tree): Config {
-    const resolved = resolveSettings(this.base, layer, { allowAccounts: true });
+    const resolved = resolveSettings(this.base, layer, { allowAccounts: false });
     if (!resolved.ok) throw new Error(`settings no longer valid: ${resolved.problems.join('; ')}`);
     return resolved.config;
   }
@@ -441,30 +384,53 @@ function refused(status: 404 | 409, error: RefusalError, message: string): Chang
   return { ok: false, status, error, message };
 }
 
-function usersOf(config: Config): User[] {
-  return (config.server.auth?.users ?? []).map((u) => ({ name: u.name, passwordHash: u.passwordHash }));
-}
-
-/** What the settings file may hold of a config: the settable tree and the users. */
+/** What the settings file may hold of a config: the settable tree. */
 function pageProjection(config: Config): Tree {
-  return deepMerge(pickSettable(config), { server: { auth: config.server.auth } }) as Tree;
+  return pickSettable(config);
 }
 
-/** The access part of a layer: its users and (with `withOpenViewing`) its open-viewing choice. */
-function accountsOf(layer: Tree, withOpenViewing: boolean): Tree {
+/** The open-viewing choice of a layer, which reset() and PUT keep (it changes through its own route). */
+function openViewingOf(layer: Tree): Tree {
   const server = isPlainObject(layer.server) ? layer.server : {};
-  const out: Tree = {};
-  if (server.auth !== undefined) out.auth = server.auth;
-  if (withOpenViewing && server.openViewing !== undefined) out.openViewing = server.openViewing;
-  return Object.keys(out).length > 0 ? { server: out } : {};
+  return server.openViewing !== undefined ? { server: { openViewing: server.openViewing } } : {};
 }
 
-function withoutAccounts(layer: Tree): Tree {
-  return withoutPath(layer, ['server', 'auth']);
+type LayerRead = { kind: 'ok'; layer: Tree; legacyUsers: LegacyUser[] | null } | { kind: 'missing' } | { kind: 'bad'; message: string };
+type LegacyUser = { name: string; passwordHash: string };
+
+/**
+ * One settings file as a layer over the config file. Users an older version kept in it
+ * (server.auth) are validated with it, then taken out of the layer and returned apart.
+ */
+async function readLayerFile(file: string, base: Tree, fs: SafeFs | undefined): Promise<LayerRead> {
+  const read = await readRegularFile(file, MAX_SETTINGS_BYTES, { fs });
+  if (!read.ok) return read.reason === 'missing' ? { kind: 'missing' } : { kind: 'bad', message: read.message };
+  const parsed = parseSettingsText(read.data.toString('utf8'));
+  if (!parsed.ok) return { kind: 'bad', message: `${file}: ${parsed.problems.join('; ')}` };
+  const resolved = resolveSettings(base, parsed.settings, { allowAccounts: true });
+  if (!resolved.ok) return { kind: 'bad', message: `${file}: ${resolved.problems.join('; ')}` };
+  const server = isPlainObject(parsed.settings.server) ? parsed.settings.server : {};
+  if (!('auth' in server)) return { kind: 'ok', layer: parsed.settings, legacyUsers: null };
+  const auth = server.auth as { users: LegacyUser[] } | null;
+  const users = (auth?.users ?? []).map((u) => ({ name: u.name, passwordHash: u.passwordHash }));
+  return { kind: 'ok', layer: withoutPath(parsed.settings, ['server', 'auth']), legacyUsers: users };
 }
 
-/** Strong, quoted ETag of what the page sees: the settable values and the user names. */
+/**
+ * The users settings.json holds from a version before the accounts file (else .prev, which that
+ * version kept in step), for the accounts store to take over once. `unreadable` when neither file
+ * can tell: the accounts store then fails closed.
+ */
+export async function readLegacyUsers(file: string, base: Tree, fs?: SafeFs): Promise<LegacyUsers> {
+  const main = await readLayerFile(file, base, fs);
+  if (main.kind === 'missing') return { kind: 'none' };
+  const read = main.kind === 'ok' ? main : await readLayerFile(`${file}.prev`, base, fs);
+  if (read.kind !== 'ok') return { kind: 'unreadable', message: main.kind === 'bad' ? main.message : 'unreadable' };
+  return read.legacyUsers && read.legacyUsers.length > 0 ? { kind: 'users', users: read.legacyUsers } : { kind: 'none' };
+}
+
+/** Strong, quoted ETag of what the page sees: the settable values. */
 function etagOf(config: Config): string {
-  const seen = JSON.stringify({ values: pickSettable(config), users: usersOf(config).map((u) => u.name) });
+  const seen = JSON.stringify({ values: pickSettable(config) });
   return `"${createHash('sha256').update(seen).digest('base64url').slice(0, 27)}"`;
 }

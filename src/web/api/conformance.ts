@@ -2,7 +2,8 @@ import type { CameraState as DeviceCameraState } from '../../device/camera/machi
 import type { PrivacySource as DevicePrivacySource } from '../../device/privacy/store.js';
 import type { ApplyStatus } from '../../device/settings/apply.js';
 import type { buildStatus } from '../../observe/status.js';
-import type { CameraState, DeviceStatus, PrivacySource, SettingsStatus } from './types.js';
+import type { Role as DeviceRole } from '../../device/accounts/rules.js';
+import type { CameraState, DeviceStatus, PrivacySource, Role, SettingsStatus } from './types.js';
 
 // Compile-time only: the server's own types must match what the page is compiled against
 // (types.d.ts). A new privacy source or camera state that the page does not know fails the build.
@@ -13,6 +14,7 @@ type Holds<T extends true> = T;
 export type Conformance = [
   Holds<Same<PrivacySource, DevicePrivacySource>>,
   Holds<Same<CameraState, DeviceCameraState>>,
+  Holds<Same<Role, DeviceRole>>,
   Holds<Same<SettingsStatus['state'], ApplyStatus['state']>>,
   Holds<ReturnType<typeof buildStatus> extends Omit<DeviceStatus, 'settings'> ? true : false>,
 ];

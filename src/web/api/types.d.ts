@@ -45,16 +45,30 @@ export interface SettingsDocument {
   status: SettingsStatus;
 }
 
+/** Owners change everything; viewers watch (src/device/accounts/rules.ts). */
+export type Role = 'owner' | 'viewer';
+
 export interface UsersDocument {
-  users: Array<{ name: string }>;
+  /** `inConfig`: from the config file's server.auth, removed only there. */
+  users: Array<{ name: string; role?: Role; inConfig?: boolean }>;
   me: string | null;
   openViewing: boolean;
+}
+
+/** GET /api/me: who the page is logged in as; role null when nobody is (open viewing, no login). */
+export interface MeDocument {
+  name: string | null;
+  role: Role | null;
+  mayTogglePrivacy: boolean;
+  passwordMinimum: number;
 }
 
 export interface SetupState {
   claimed: boolean;
   deviceName: string;
   openViewing: boolean;
+  /** The device's password minimum (older devices do not say). */
+  passwordMinimum?: number;
 }
 
 export interface SetupRequest {

@@ -1,13 +1,13 @@
 // The device's JSON API for settings, users and setup: one request function that turns every
 // answer (or no answer) into a plain result, so the views only decide what to say.
 
-import type { OpenViewingConfirmation, SettingsDocument, SetupRequest, SetupState, UsersDocument } from '../api/types.js';
+import type { MeDocument, OpenViewingConfirmation, Role, SettingsDocument, SetupRequest, SetupState, UsersDocument } from '../api/types.js';
 import { httpUrl, type Fetch, type PageLocation } from './net.js';
 
 export type Failure = { ok: false; status: number; error: string; message: string; problems: string[] };
 export type Result<T> = { ok: true; status: number; body: T; etag: string } | Failure;
 
-export type { SettingsDocument, SettingsStatus, SetupRequest, SetupState, UsersDocument } from '../api/types.js';
+export type { MeDocument, Role, SettingsDocument, SettingsStatus, SetupRequest, SetupState, UsersDocument } from '../api/types.js';
 
 /** The words the device wants before it lets anyone watch without a password. */
 export const OPEN_VIEWING_CONFIRMATION: OpenViewingConfirmation = 'I understand';
@@ -70,8 +70,11 @@ export class DeviceApi {
   users() {
     return this.request<UsersDocument>('GET', '/api/users');
   }
-  addUser(name: string, password: string) {
-    return this.request<unknown>('POST', '/api/users', { json: { name, password } });
+  addUser(name: string, password: string, role: Role) {
+    return this.request<unknown>('POST', '/api/users', { json: { name, password, role } });
+  }
+  me() {
+    return this.request<MeDocument>('GET', '/api/me');
   }
   removeUser(name: string) {
     return this.request<unknown>('DELETE', `/api/users/${encodeURIComponent(name)}`);

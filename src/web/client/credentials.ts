@@ -1,9 +1,14 @@
-// User names and new passwords, checked as the device checks them (src/device/settings/schema.ts: names
-// without ":" or control characters, at most 64 characters; passwords of at least 10), so a
-// mistake is shown before anything is sent. Used by the first-run form and the Users section.
+// User names and new passwords, checked as the device checks them (src/device/accounts/rules.ts: names
+// without ":" or control characters, at most 64 characters; passwords of at least the minimum the
+// device names in GET /api/setup and GET /api/me), so a mistake is shown before anything is sent.
+// Used by the first-run form and the Users section.
 
-export const MIN_PASSWORD_LENGTH = 10;
 export const MAX_NAME_LENGTH = 64;
+
+/** The hint under a new-password field. */
+export function passwordHint(minimum: number): string {
+  return `At least ${minimum} characters.`;
+}
 
 const length = (s: string) => [...s].length;
 
@@ -16,10 +21,13 @@ export function userNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-/** Why a new password (typed twice) is refused, by field. */
-export function newPasswordProblems(password: string, again: string): Partial<Record<'password' | 'password2', string>> {
+/**
+ * Why a new password (typed twice) is refused, by field. `minimum` is the device's; a device that
+ * does not say (an older one) checks it itself, and the page shows its answer.
+ */
+export function newPasswordProblems(password: string, again: string, minimum = 1): Partial<Record<'password' | 'password2', string>> {
   const problems: Partial<Record<'password' | 'password2', string>> = {};
-  if (length(password) < MIN_PASSWORD_LENGTH) problems.password = `At least ${MIN_PASSWORD_LENGTH} characters (${length(password)} so far).`;
+  if (length(password) < minimum) problems.password = `At least ${minimum} characters (${length(password)} so far).`;
   else if (password.trim() === '') problems.password = 'Not only spaces.';
   else if (again !== password) problems.password2 = 'The two passwords differ.';
   return problems;

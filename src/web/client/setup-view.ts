@@ -4,6 +4,7 @@
 
 import type { DeviceApi } from './api.js';
 import { byId, say } from './dom.js';
+import { passwordHint } from './credentials.js';
 import { setupProblems, setupRequest, validateSetup, type SetupField, type SetupInput } from './setup.js';
 
 export function findSetupElements(doc: Document) {
@@ -24,6 +25,7 @@ export function findSetupElements(doc: Document) {
       deviceName: id('setup-name-problem'),
     } satisfies Record<SetupField, HTMLElement>,
     openViewing: id<HTMLInputElement>('setup-open'),
+    passwordHint: id('setup-password-hint'),
     message: id('setup-message'),
     submit: id<HTMLButtonElement>('setup-submit'),
     /** Everything else on the page, hidden while the form shows. */
@@ -37,6 +39,7 @@ const FIELDS: SetupField[] = ['user', 'password', 'password2', 'deviceName'];
 
 export class SetupView {
   private busy = false;
+  private passwordMinimum: number | undefined;
 
   constructor(
     private readonly ui: SetupElements,
@@ -46,8 +49,14 @@ export class SetupView {
     private readonly reload: () => void,
   ) {}
 
-  show(deviceName: string): void {
+  /** `passwordMinimum`: the device's, from GET /api/setup. */
+  show(deviceName: string, passwordMinimum?: number): void {
     const { ui } = this;
+    this.passwordMinimum = passwordMinimum;
+    if (passwordMinimum !== undefined) {
+      ui.passwordHint.textContent = passwordHint(passwordMinimum);
+      ui.inputs.password.minLength = passwordMinimum;
+    }
     for (const el of ui.rest) el.hidden = true;
     ui.section.hidden = false;
     ui.inputs.deviceName.value = deviceName;
@@ -89,7 +98,7 @@ export class SetupView {
   private async submit(): Promise<void> {
     if (this.busy) return;
     const input = this.input();
-    if (this.showProblems(validateSetup(input))) {
+    if (this.showProblems(validateSetup(input, this.passwordMinimum))) {
       say(this.ui.message, '');
       return;
     }

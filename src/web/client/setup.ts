@@ -13,8 +13,8 @@ export interface SetupInput {
 
 export type SetupField = 'user' | 'password' | 'password2' | 'deviceName';
 
-export function validateSetup(input: SetupInput): Partial<Record<SetupField, string>> {
-  const problems: Partial<Record<SetupField, string>> = { ...newPasswordProblems(input.password, input.password2) };
+export function validateSetup(input: SetupInput, passwordMinimum?: number): Partial<Record<SetupField, string>> {
+  const problems: Partial<Record<SetupField, string>> = { ...newPasswordProblems(input.password, input.password2, passwordMinimum) };
   const user = userNameProblem(input.user);
   if (user) problems.user = user;
   if (input.deviceName.trim() === '') problems.deviceName = "Enter the camera's name.";

@@ -1,9 +1,10 @@
-// The Users section of the Settings view: who may log in, my own password, and open viewing
-// (anyone on the network may watch), which is only turned on after an explicit confirmation.
+// The Users section of the Settings view (an owner's): who may log in and as what (owners change
+// everything, viewers only watch), my own password, and open viewing (anyone on the network may
+// watch), which is only turned on after an explicit confirmation.
 
-import type { DeviceApi, UsersDocument } from './api.js';
+import type { DeviceApi, Role, UsersDocument } from './api.js';
 import { byId, h, say } from './dom.js';
-import { newPasswordProblems, userNameProblem } from './credentials.js';
+import { newPasswordProblems, passwordHint, userNameProblem } from './credentials.js';
 
 export function findUsersElements(doc: Document) {
   const id = <T extends HTMLElement = HTMLElement>(name: string) => byId<T>(doc, name);
@@ -18,6 +19,8 @@ export function findUsersElements(doc: Document) {
     addName: id<HTMLInputElement>('adduser-name'),
     addPassword: id<HTMLInputElement>('adduser-password'),
     addPassword2: id<HTMLInputElement>('adduser-password2'),
+    addRole: id<HTMLSelectElement>('adduser-role'),
+    passwordHints: [id('password-new-hint'), id('adduser-password-hint')],
     addMessage: id('adduser-message'),
     open: id<HTMLInputElement>('open-viewing'),
     openConfirm: id('open-confirm'),
@@ -33,11 +36,19 @@ export class UsersView {
   private document: UsersDocument | undefined;
   /** Open viewing changed (it is one of the settings too). */
   onOpenViewingChanged: () => void = () => {};
+  /** The device's password minimum (GET /api/me), once known. */
+  private passwordMinimum: number | undefined;
 
   constructor(
     private readonly ui: UsersElements,
     private readonly api: DeviceApi,
   ) {}
+
+  /** The device's password minimum, for the hints and the checks before sending. */
+  setPasswordMinimum(minimum: number): void {
+    this.passwordMinimum = minimum;
+    for (const hint of this.ui.passwordHints) hint.textContent = passwordHint(minimum);
+  }
 
   start(): void {
     const { ui } = this;
@@ -83,7 +94,9 @@ export class UsersView {
       const me = user.name === doc.me;
       const remove = h('button', { class: 'btn small', type: 'button', 'aria-label': `Remove user ${user.name}` }, 'Remove');
       remove.addEventListener('click', () => void this.removeUser(user.name));
-      return h('li', { 'data-user': user.name }, h('span', {}, user.name, me ? h('span', { class: 'muted' }, ' (you)') : ''), remove);
+      const role = user.role === 'viewer' ? ' · viewer' : user.role === 'owner' ? ' · owner' : '';
+      const note = `${role}${user.inConfig ? ' · in the config file' : ''}${me ? ' (you)' : ''}`;
+      return h('li', { 'data-user': user.name, 'data-role': user.role ?? '' }, h('span', {}, user.name, note ? h('span', { class: 'muted' }, note) : ''), remove);
     });
     if (items.length === 0) items.push(h('li', { class: 'muted' }, 'No users.'));
     this.ui.list.replaceChildren(...items);
@@ -93,7 +106,7 @@ export class UsersView {
 
   private async changePassword(): Promise<void> {
     const { ui } = this;
-    const problems = newPasswordProblems(ui.password.value, ui.password2.value);
+    const problems = newPasswordProblems(ui.password.value, ui.password2.value, this.passwordMinimum);
     if (!ui.current.value) return this.fail(ui.passwordMessage, ui.current, 'Enter your current password.');
     if (problems.password) return this.fail(ui.passwordMessage, ui.password, problems.password);
     if (problems.password2) return this.fail(ui.passwordMessage, ui.password2, problems.password2);
@@ -108,24 +121,26 @@ export class UsersView {
   private async addUser(): Promise<void> {
     const { ui } = this;
     const nameProblem = userNameProblem(ui.addName.value);
-    const problems = newPasswordProblems(ui.addPassword.value, ui.addPassword2.value);
+    const problems = newPasswordProblems(ui.addPassword.value, ui.addPassword2.value, this.passwordMinimum);
     if (nameProblem) return this.fail(ui.addMessage, ui.addName, nameProblem);
     if (problems.password) return this.fail(ui.addMessage, ui.addPassword, problems.password);
     if (problems.password2) return this.fail(ui.addMessage, ui.addPassword2, problems.password2);
     const name = ui.addName.value;
-    const result = await this.api.addUser(name, ui.addPassword.value);
+    const role: Role = ui.addRole.value === 'owner' ? 'owner' : 'viewer';
+    const result = await this.api.addUser(name, ui.addPassword.value, role);
     if (!result.ok) {
       return this.fail(ui.addMessage, ui.addName, result.status === 409 ? `There is a user called ${name} already.` : [result.message, ...result.problems].join(' '));
     }
     ui.addForm.reset();
-    say(ui.addMessage, `${name} can log in now.`, 'ok');
+    say(ui.addMessage, role === 'owner' ? `${name} can log in now, as an owner.` : `${name} can log in now and watch.`, 'ok');
     await this.load();
   }
 
   private async removeUser(name: string): Promise<void> {
     const result = await this.api.removeUser(name);
     if (!result.ok) {
-      say(this.ui.addMessage, result.status === 409 ? `${name} is the last user: add another, or turn on open viewing, first.` : `${name} was not removed: ${result.message}`, 'bad');
+      const why = result.error === 'last-owner' ? `${name} is the last owner: add another owner first.` : `${name} was not removed: ${result.message}`;
+      say(this.ui.addMessage, why, 'bad');
       return;
     }
     say(this.ui.addMessage, `${name} removed.`, 'ok');

@@ -4,7 +4,8 @@ import type { Logger } from '../../platform/log/logger.js';
 import type { IntervalTimers } from '../../platform/clock.js';
 import type { Request } from '../server/request.js';
 import { problem } from '../server/response.js';
-import { upgradeTo, type Reply, type Router } from '../server/router.js';
+import { upgradeTo, type Reply, type Router, type Session } from '../server/router.js';
+import type { UserConnections } from '../server/user-connections.js';
 
 // GET /api/events: a WebSocket that pushes the /api/status document to every open page, at once on
 // a change (privacy, camera state) and every couple of seconds for the numbers (fps, viewers,
@@ -46,6 +47,8 @@ export interface EventHubDeps {
   now: () => number;
   /** Runs a function once the current synchronous work is done; coalesces bursts of changes. */
   defer?: (fn: () => void) => void;
+  /** Where a logged-in user's socket is registered, so it closes when their access ends. */
+  connections?: UserConnections;
 }
 
 export interface ClientData {
@@ -55,6 +58,10 @@ export interface ClientData {
   slowSince: number | null;
   /** A message was skipped: send the newest state once it drains. */
   missed: boolean;
+  /** The logged-in user, or null (open viewing, no login). */
+  user?: string | null;
+  /** Forgets the socket in `connections` once it is closed. */
+  forget?: () => void;
 }
 
 export type Delivery = 'send' | 'skip' | 'close';
@@ -118,7 +125,7 @@ export class EventHub {
         },
         close: (ws, code) => this.close(ws, code),
       },
-      (req) => this.upgrade(req),
+      (req, session) => this.upgrade(req, session),
       { viewing: true },
     );
   };
@@ -191,7 +198,7 @@ export class EventHub {
     }
   }
 
-  private upgrade(req: Request): Reply {
+  private upgrade(req: Request, session?: Session): Reply {
     // Upgrades from another site were already refused by the router's origin check, which every
     // WebSocket passes.
     if (!this.running || this.clients.size >= this.options.maxClients) {
@@ -199,13 +206,17 @@ export class EventHub {
         'Retry-After': '10',
       });
     }
-    const data: ClientData = { id: this.nextId++, remote: req.remote, slowSince: null, missed: false };
+    const data: ClientData = { id: this.nextId++, remote: req.remote, slowSince: null, missed: false, user: session?.user ?? null };
     return { takeover: (connection) => upgradeTo(connection, req, data) };
   }
 
   private open(ws: WebSocket<ClientData>): void {
     this.clients.add(ws);
     const client = ws.getUserData();
+    if (client.user && this.deps.connections) {
+      // 4401: an application-defined code (RFC 6455 7.4.2); the page reconnects and logs in again.
+      client.forget = this.deps.connections.add(client.user, () => ws.end(4401, 'access ended'));
+    }
     this.deps.logger.debug(`events: client ${client.id} (${client.remote}) connected; ${this.clients.size} listening`);
     // The page renders at once instead of after the first stats tick.
     this.sendTo(ws, this.message());
@@ -217,6 +228,7 @@ export class EventHub {
   private close(ws: WebSocket<ClientData>, code: number): void {
     if (!this.clients.delete(ws)) return;
     const client = ws.getUserData();
+    client.forget?.();
     this.deps.logger.debug(`events: client ${client.id} (${client.remote}) left (code ${code}); ${this.clients.size} listening`);
     if (this.clients.size === 0) this.stopStats();
   }

@@ -10,7 +10,8 @@ export interface PrivacyPort {
 }
 
 /** POST /api/privacy {"enabled": true|false}: 200 with the new state, 400, 409 (switch). */
-export function privacyRoutes(privacy: PrivacyPort) {
+/** `viewers`: whether users with the viewer role may switch privacy too (privacy.viewersToggle). */
+export function privacyRoutes(privacy: PrivacyPort, access: { viewers?: () => boolean } = {}) {
   return (router: Router): void => {
     router.post('/api/privacy', async (req) => {
       // The camera is already stopped or started; answer once the state is also on disk, so a
@@ -18,6 +19,6 @@ export function privacyRoutes(privacy: PrivacyPort) {
       const { status, body } = respondToPrivacyRequest(privacy, req.body);
       await privacy.flush();
       return json(status, body);
-    });
+    }, { body: true, viewer: access.viewers ?? false });
   };
 }

@@ -1,7 +1,7 @@
 import { loggableName } from '../server/auth/headers.js';
-import type { ChangeResult } from '../../device/settings/store.js';
+import type { AccountsResult } from '../../device/accounts/store.js';
 import type { Logger } from '../../platform/log/logger.js';
-import { invalid, jsonObjectBody, passwordProblems, stringField, unknownKeys } from '../server/json-body.js';
+import { invalid, jsonObjectBody, MIN_PASSWORD, passwordProblems, stringField, unknownKeys } from '../server/json-body.js';
 import type { Request } from '../server/request.js';
 import { json, problem, type Response } from '../server/response.js';
 import type { Gate, Router } from '../server/router.js';
@@ -14,7 +14,7 @@ export interface SetupPort {
   /** Users exist or open viewing was chosen. */
   readonly claimed: boolean;
   readonly openViewing: boolean;
-  claim(owner: { name: string; passwordHash: string; deviceName?: string; openViewing?: boolean }): Promise<ChangeResult>;
+  claim(owner: { name: string; passwordHash: string; deviceName?: string; openViewing?: boolean }): Promise<AccountsResult>;
 }
 
 export interface SetupDeps {
@@ -24,6 +24,14 @@ export interface SetupDeps {
   /** The session cookie for the new owner, so the page goes live without a login prompt. */
   sessionCookieFor: (user: string) => string | undefined;
   logger: Logger;
+}
+
+/**
+ * A device whose accounts file cannot be used is locked: the router answers this for everything but
+ * the page, its assets and /healthz, before any login; the page shows the message.
+ */
+export function accountsLock(accounts: { readonly locked: boolean; readonly status: { message: string } }): () => Response | undefined {
+  return () => (accounts.locked ? problem(503, 'accounts-unreadable', accounts.status.message) : undefined);
 }
 
 /** 503 for everything but the page, its assets, /healthz and /api/setup until the device is set up. */
@@ -48,7 +56,7 @@ export function setupRoutes(deps: SetupDeps) {
     }
   };
   return (router: Router): void => {
-    router.get('/api/setup', () => json(200, { claimed: deps.store.claimed, deviceName: deps.deviceName(), openViewing: deps.store.openViewing }), {
+    router.get('/api/setup', () => json(200, { claimed: deps.store.claimed, deviceName: deps.deviceName(), openViewing: deps.store.openViewing, passwordMinimum: MIN_PASSWORD }), {
       public: true,
     });
     router.post('/api/setup', once, { public: true, body: true });
@@ -72,7 +80,7 @@ async function claim(req: Request, deps: SetupDeps): Promise<Response> {
   const result = await deps.store.claim({ name: user, passwordHash, deviceName: deviceName || undefined, openViewing: openViewing as boolean });
   if (!result.ok) {
     if (result.status === 409) return alreadyClaimed();
-    if (result.status === 400) return invalid(result.problems.map((p) => p.replace(/^server\.auth\.users\.0\.name/, 'user').replace(/^server\./, '')));
+    if (result.status === 400) return invalid(result.problems.map((p) => p.replace(/^name:/, 'user:')));
     return problem(result.status, result.error, result.message);
   }
   deps.logger.info(`set up: owner ${loggableName(user)} from ${req.remote}${openViewing ? ', open viewing on' : ''}`);

@@ -31,18 +31,8 @@ export function stringField(body: Record<string, unknown>, field: string, proble
   return '';
 }
 
-/** Passwords set from the page: long enough to resist guessing at a few tries a second, short enough for scrypt. */
-export const MIN_PASSWORD = 10;
-export const MAX_PASSWORD = 256;
-
-export function passwordProblems(field: string, password: string): string[] {
-  const length = [...password].length;
-  // Ten spaces pass a length rule and are the first thing a guesser tries.
-  if (length > 0 && password.trim() === '') return [`${field}: must not be only spaces`];
-  if (length < MIN_PASSWORD) return [`${field}: must have at least ${MIN_PASSWORD} characters`];
-  if (length > MAX_PASSWORD) return [`${field}: must have at most ${MAX_PASSWORD} characters`];
-  return [];
-}
+/** One password rule for the page, the API and picamd-setup.txt. */
+export { MAX_PASSWORD, MIN_PASSWORD, passwordProblems } from '../../device/accounts/rules.js';
 
 /** Unknown keys in a body, as problems: a typo must not pass silently. */
 export function unknownKeys(body: Record<string, unknown>, known: readonly string[]): string[] {

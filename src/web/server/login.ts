@@ -46,6 +46,16 @@ export function login(req: Request, deps: LoginDeps): Admitted | Response | Prom
   });
 }
 
+/**
+ * Who a request's session cookie belongs to, or '' (no cookie, or not a live session): for routes
+ * anyone may use (open viewing), so the page still learns who is logged in and a user's stream
+ * still ends with their access. Never a challenge, never a password check.
+ */
+export function sessionUser(req: Request, deps: Pick<LoginDeps, 'authenticator' | 'now'>): string {
+  const token = cookieValue(req.headers.cookie, SESSION_COOKIE);
+  return token ? deps.authenticator.sessionUser(token, deps.now()) : '';
+}
+
 /** The Set-Cookie value of a new session for `user`. */
 export function sessionCookie(deps: Pick<LoginDeps, 'authenticator' | 'now' | 'secure'>, user: string): string {
   const token = deps.authenticator.createSession(user, deps.now());

@@ -3,7 +3,7 @@ import type { Authenticator } from './auth/authenticator.js';
 import type { Logger } from '../../platform/log/logger.js';
 import type { Now } from '../../platform/clock.js';
 import { collectBody, type BodyResult } from './body.js';
-import { login, type Admitted } from './login.js';
+import { login, sessionUser, type Admitted } from './login.js';
 import { escapeForLog } from '../../platform/log/escape.js';
 import { NO_PROXIES, type TrustedProxies } from '../../platform/net-address.js';
 import { forwardedHosts, resolveForwarded } from './forwarded.js';
@@ -11,6 +11,8 @@ import { hostAllowed } from './host.js';
 import { crossSiteReason, isStateChanging } from './origin.js';
 import { captureRequest, EMPTY_BODY, type Request } from './request.js';
 import { closing, problem, writeResponse, type Response } from './response.js';
+import type { Role } from '../../device/accounts/rules.js';
+import type { UserConnections } from './user-connections.js';
 
 // The one request path. Every route is a plain function of a captured Request, registered here, and
 // every request passes the same steps in this order before its route runs:
@@ -20,8 +22,10 @@ import { closing, problem, writeResponse, type Response } from './response.js';
 //   1b. host       a Host name the device does not answer to, in Host or (from a trusted proxy)
 //                  any forwarded host (421: DNS rebinding)
 //   2. origin      anything that changes state, and every WebSocket, from the device's own page (403)
+//   2b. lock       a device whose accounts cannot be read answers only its ungated routes (503)
 //   3. login       when login is on, unless the route is public, or is for viewing while the owner
 //                  chose open viewing (401, 429, 503 busy)
+//   3b. role       a viewer only watches: routes not for viewing or marked `viewer` are the owner's (403)
 //   4. gates       device-wide conditions, in the order added (not set up yet: 503), except for
 //                  public and ungated routes
 //   5. body        read, capped at MAX_REQUEST_BODY (413), for routes that take one
@@ -58,6 +62,8 @@ export interface Session {
   user: string | null;
 }
 
+export const OWNER_ONLY_MESSAGE = 'Only an owner of this camera may do this.';
+
 export type Handler = (req: Request, session: Session) => Reply | Promise<Reply>;
 
 export interface RouteOptions {
@@ -65,8 +71,10 @@ export interface RouteOptions {
   public?: boolean | (() => boolean);
   /** Watching the camera (page, stream, snapshot, status): no login while open viewing is on. */
   viewing?: boolean;
-  /** Served past the gates, e.g. before the device is set up (the page and its assets). */
+  /** Served past the gates, e.g. before the device is set up (the page and its assets); also on a locked device. */
   ungated?: boolean;
+  /** A viewer may use it too (the `viewing` routes are theirs already); every other route is the owners'. */
+  viewer?: boolean | (() => boolean);
   /** The route reads a request body. */
   body?: boolean;
 }
@@ -96,6 +104,12 @@ export interface RouterDeps {
   hosts?: () => ReadonlyArray<string>;
   /** Reverse proxies whose X-Forwarded-* and Forwarded headers are believed (see forwarded.ts). */
   trustedProxies?: () => TrustedProxies;
+  /** A logged-in user's role; without it every user is an owner. An unknown user is a viewer. */
+  roleOf?: (user: string) => Role | undefined;
+  /** The device is locked (its accounts cannot be read): the answer for every route but the ungated ones. */
+  lock?: () => Response | undefined;
+  /** Where the streams of logged-in users are registered, so they close when their access ends. */
+  connections?: UserConnections;
 }
 
 /** On every response: no page of another site may frame anything of the camera (clickjacking). */
@@ -214,15 +228,25 @@ export class Router {
         return problem(403, 'cross-origin', `Refused ${reason}: this device is controlled from its own page only.`);
       }
     }
+    if (!route.options.ungated) {
+      // Before the login: a locked device has no users to check, and must not look unclaimed.
+      const locked = this.deps.lock?.();
+      if (locked) return locked;
+    }
     const authenticator = this.deps.authenticator();
     const isPublic = typeof route.options.public === 'function' ? route.options.public() : route.options.public;
     const open = isPublic || (route.options.viewing && this.deps.openViewing?.());
-    const admitted: Admitted | Response | Promise<Admitted | Response> =
-      open || !authenticator
-        ? { user: '' }
+    const admitted: Admitted | Response | Promise<Admitted | Response> = !authenticator
+      ? { user: '' }
+      : open
+        ? // Open viewing: no login asked, but a logged-in page is still known by its cookie.
+          { user: isPublic ? '' : sessionUser(req, { authenticator, now: this.deps.now }) }
         : login(req, { authenticator, logger, now: this.deps.now, secure: this.deps.secure || req.scheme === 'https:' });
     return then(admitted, (who) => {
       if (isResponse(who)) return who;
+      if (who.user && !isPublic && this.roleOf(who.user) !== 'owner' && !viewerMay(route)) {
+        return problem(403, 'owner-only', OWNER_ONLY_MESSAGE);
+      }
       if (!isPublic && !route.options.ungated) {
         for (const gate of this.gates) {
           const refusal = gate(req, route);
@@ -233,11 +257,43 @@ export class Router {
       return then(read, (result) => {
         if (!result.ok) return closing(problem(413, 'too-large', `Request body over ${MAX_REQUEST_BODY} bytes.`));
         req.body = result.body;
-        return then(this.run(route, req, { user: who.user || null }), (reply) =>
-          who.setCookie && !isTakeover(reply) ? { ...reply, headers: { ...reply.headers, 'Set-Cookie': who.setCookie } } : reply,
-        );
+        return then(this.run(route, req, { user: who.user || null }), (reply) => {
+          if (isTakeover(reply)) return who.user && !route.upgrade ? this.tracked(reply, who.user) : reply;
+          return who.setCookie ? { ...reply, headers: { ...reply.headers, 'Set-Cookie': who.setCookie } } : reply;
+        });
       });
     });
+  }
+
+  private roleOf(user: string): Role {
+    return this.deps.roleOf ? (this.deps.roleOf(user) ?? 'viewer') : 'owner';
+  }
+
+  /**
+   * A user's stream, registered with `connections` until it ends, so removing the user (or changing
+   * their password) closes it. WebSockets register themselves (their upgrade ends this connection).
+   */
+  private tracked(reply: Takeover, user: string): Takeover {
+    const connections = this.deps.connections;
+    if (!connections) return reply;
+    return {
+      ...reply,
+      takeover: (connection) => {
+        let open = true;
+        const forget = connections.add(user, () => {
+          if (!open) return;
+          open = false;
+          // Runs the route's onAborted, which cleans the stream up as for any client that left.
+          connection.res.close();
+        });
+        const ended = () => {
+          open = false;
+          forget();
+        };
+        connection.onAborted(ended);
+        reply.takeover({ ...connection, onAborted: (handler) => connection.onAborted(() => (ended(), handler())) });
+      },
+    };
   }
 
   /**
@@ -295,6 +351,7 @@ export class Router {
           public: list.every((r) => r.options.public === true),
           viewing: list.every((r) => r.options.viewing),
           ungated: list.every((r) => r.options.ungated),
+          viewer: list.every((r) => viewerMay(r)),
         },
         upgrade: false,
       };
@@ -371,6 +428,11 @@ export class Router {
       },
     );
   }
+}
+
+function viewerMay(route: Route): boolean {
+  const viewer = route.options.viewer;
+  return Boolean(route.options.viewing) || (typeof viewer === 'function' ? viewer() : Boolean(viewer));
 }
 
 /** The client for a log line, with the proxy it came through. */

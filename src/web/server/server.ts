@@ -8,7 +8,9 @@ import {
   type us_listen_socket,
 } from 'uWebSockets.js';
 import { hostname } from 'node:os';
-import { Authenticator } from './auth/authenticator.js';
+import { Authenticator, type ConfiguredUser } from './auth/authenticator.js';
+import type { Role } from '../../device/accounts/rules.js';
+import { UserConnections } from './user-connections.js';
 import type { ServerConfig } from '../../device/settings/schema.js';
 import type { DeviceEvents } from '../../device/events.js';
 import type { Logger } from '../../platform/log/logger.js';
@@ -25,7 +27,7 @@ import type { Pacer } from '../../media/viewer.js';
 import { trustedProxies, type TrustedProxies } from '../../platform/net-address.js';
 import { deviceHostNames } from './host.js';
 import { sessionCookie } from './login.js';
-import { json, NO_STORE, problem } from './response.js';
+import { json, NO_STORE, problem, type Response } from './response.js';
 import { Router, type Gate } from './router.js';
 
 
@@ -45,8 +47,16 @@ export interface HttpDeps {
   routes?: ReadonlyArray<(router: Router) => void>;
   /** Device-wide conditions every non-public route passes (see Router). */
   gates?: ReadonlyArray<Gate>;
-  /** Replaces the authenticator built from config.auth (tests use faster settings). */
+  /** Replaces the authenticator built from the users (tests use faster settings). */
   authenticator?: Authenticator;
+  /** Who may log in (the accounts store); without it, config.auth's users. Later changes: setUsers(). */
+  users?: ReadonlyArray<ConfiguredUser>;
+  /** A logged-in user's role (see Router); without it every user is an owner. */
+  roleOf?: (user: string) => Role | undefined;
+  /** The device is locked: the answer for every route but the page, its assets and /healthz. */
+  lock?: () => Response | undefined;
+  /** Long-lived connections by user, closed when the user's access ends (shared with the WebSocket hub). */
+  connections?: UserConnections;
   /** The stalled-viewer sweep's timer. */
   timers?: IntervalTimers;
   /** The H.264 side: /stream.mp4 (without it, /stream.mp4 is not served). */
@@ -84,35 +94,58 @@ export class HttpServer {
   private readonly timers: IntervalTimers;
   private authenticator: Authenticator | undefined;
   private proxies: TrustedProxies;
+  private readonly connections: UserConnections;
 
   constructor(
     private config: ServerConfig,
     private readonly deps: HttpDeps,
   ) {
     this.timers = deps.timers ?? realTimers;
-    this.authenticator = deps.authenticator ?? (config.auth ? new Authenticator({ users: config.auth.users }) : undefined);
+    const users = deps.users ?? config.auth?.users ?? [];
+    this.authenticator = deps.authenticator ?? (users.length > 0 ? new Authenticator({ users }) : undefined);
+    this.connections = deps.connections ?? new UserConnections();
     this.proxies = trustedProxies(config.trustedProxies);
   }
 
   /**
    * New server settings, applied live: the viewer limit (those watching stay), the stall timeout,
-   * host names, trusted proxies, open viewing and the users (sessions and limits carry on). The address, port and
-   * TLS take effect at the next start.
+   * host names, trusted proxies and open viewing. The users come through setUsers(). The address,
+   * port and TLS take effect at the next start.
    */
   follow(events: DeviceEvents): () => void {
-    // Users and open viewing have no `applies` class of their own: the server takes them live.
-    return events.on('settings', (next) => this.setConfig(next.server));
+    // Open viewing has no `applies` class of its own: the server takes it live, and the users too.
+    const offSettings = events.on('settings', (next) => this.setConfig(next.server));
+    const offUsers = events.on('users', (users, ended) => this.setUsers(users, ended));
+    return () => {
+      offSettings();
+      offUsers();
+    };
   }
 
   setConfig(next: ServerConfig): void {
-    const users = next.auth?.users ?? [];
-    const same = JSON.stringify(users) === JSON.stringify(this.config.auth?.users ?? []);
-    if (users.length === 0) this.authenticator = undefined;
-    else if (!this.authenticator) this.authenticator = new Authenticator({ users });
-    else if (!same) this.authenticator.setUsers(users);
     for (const output of this.outputs()) output.setLimit(next.maxViewers);
     this.proxies = trustedProxies(next.trustedProxies);
     this.config = next;
+  }
+
+  /**
+   * The users changed (accounts store): sessions and remembered passwords of users who were removed
+   * or whose password changed end, and so do their streams and WebSockets (`ended` names more the
+   * caller knows of). Everyone else's carry on.
+   */
+  setUsers(users: ReadonlyArray<ConfiguredUser>, ended: ReadonlyArray<string> = []): void {
+    const gone = new Set(ended);
+    if (users.length === 0) {
+      this.authenticator = undefined;
+    } else if (!this.authenticator) {
+      this.authenticator = new Authenticator({ users });
+    } else {
+      for (const name of this.authenticator.setUsers(users)) gone.add(name);
+    }
+    for (const name of gone) {
+      const closed = this.connections.closeUser(name);
+      if (closed > 0) this.deps.logger.info(`closed ${closed} connection(s) of a user whose access ended`);
+    }
   }
 
   /** A session cookie for a user who just became one (first-time setup); undefined without login. */
@@ -126,7 +159,8 @@ export class HttpServer {
 
   /** Listens; resolves with the bound port (useful with port 0). */
   start(): Promise<number> {
-    const { tls, auth } = this.config;
+    const { tls } = this.config;
+    const users = this.authenticator?.userCount ?? 0;
     let app: TemplatedApp;
     try {
       // SSLApp reads the PEM files itself and only says "App construction failed" when it cannot;
@@ -153,8 +187,8 @@ export class HttpServer {
         this.boundPort = us_socket_local_port(socket);
         this.deps.logger.info(
           `listening on ${scheme}://${this.config.host}:${this.boundPort}/` +
-            (auth
-              ? ` (login required: ${auth.users.length} user${auth.users.length === 1 ? '' : 's'}${this.config.openViewing ? '; open viewing' : ''})`
+            (users > 0
+              ? ` (login required: ${users} user${users === 1 ? '' : 's'}${this.config.openViewing ? '; open viewing' : ''})`
               : this.config.openViewing
                 ? ' (open viewing: no users, no login)'
                 : ' (no owner yet: only the first-run screen)'),
@@ -196,10 +230,13 @@ export class HttpServer {
       // The host name is read per request: the first-boot setup may set it while picamd runs.
       hosts: () => deviceHostNames(hostname(), this.config.allowedHosts),
       trustedProxies: () => this.proxies,
+      roleOf: deps.roleOf,
+      lock: deps.lock,
+      connections: this.connections,
     });
     for (const gate of deps.gates ?? []) router.addGate(gate);
     // Health checks (systemd, monitoring) need no login and reveal nothing.
-    router.get('/healthz', () => json(200, { ok: true }), { public: true });
+    router.get('/healthz', () => json(200, { ok: true }), { public: true, ungated: true });
     const viewing = { viewing: true };
     const streamDeps = { logger: deps.logger, now: deps.now, maxViewers: () => this.config.maxViewers, onViewersChanged: deps.onViewersChanged };
     const mjpeg = mjpegStream(deps.broadcaster, deps.now);

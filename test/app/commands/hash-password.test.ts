@@ -36,11 +36,11 @@ test('on a terminal: asked twice in raw mode (no echo), backspace works, the has
   const output = sink();
   const messages = sink();
   const run = runHashPassword({ input, output, messages }, fakeHash);
-  input.type('secret-x\u007f1\r');
+  input.type('secret-pass-x\u007f1\r');
   await new Promise((r) => setTimeout(r, 10));
-  input.type('secret-1\r');
+  input.type('secret-pass-1\r');
   assert.equal(await run, 0);
-  assert.equal(output.text(), 'hash(secret-1)\n');
+  assert.equal(output.text(), 'hash(secret-pass-1)\n');
   assert.deepEqual(input.raw, [true, false, true, false], 'raw mode on while typing, off after');
   assert.doesNotMatch(messages.text(), /secret/, 'the password is never written back');
   assert.match(messages.text(), /^Password: \nRepeat it: \nPut this in server\.auth\.users/);
@@ -71,7 +71,7 @@ test('from a pipe: the first line, once; a short password gets a warning', async
   input.type('short\nignored\n');
   assert.equal(await run, 0);
   assert.equal(output.text(), 'hash(short)\n');
-  assert.match(messages.text(), /shorter than 8 characters/);
+  assert.match(messages.text(), /shorter than 10 characters/);
 });
 
 test('bytes that are not UTF-8 are refused with a reason, from a pipe or a terminal; nothing printed', async () => {

@@ -62,9 +62,10 @@ describe('picamd apply-setup through a FAT partition', { skip: skipFat }, () => 
       'owner_name = admin', 'owner_password (removed)', 'timezone = Europe/Berlin'].map((l) => `# applied on ${stamp}: ${l}\r\n`).join('')}`);
     assert.equal(sh('mcopy', ['-n', '-i', img, '::/cmdline.txt', '-']), `${CMDLINE.trimEnd()} cfg80211.ieee80211_regdom=GB\n`);
 
-    const settings = JSON.parse(await readFile(join(root, 'var/lib/picamd/settings.json'), 'utf8'));
-    const [user] = settings.settings.server.auth.users;
+    const accounts = JSON.parse(await readFile(join(root, 'var/lib/picamd/accounts.json'), 'utf8'));
+    const [user] = accounts.users;
     assert.equal(user.name, 'admin');
+    assert.equal(user.role, 'owner');
     const hash = parsePasswordHash(user.passwordHash);
     assert.ok(typeof hash !== 'string', 'a valid scrypt hash');
     assert.equal(await verifyPassword('a long passphrase', hash), true);
@@ -97,19 +98,28 @@ describe('picamd apply-setup through a FAT partition', { skip: skipFat }, () => 
   });
 });
 
-test('picamd reset-owner: the users go, privacy comes on, and it says what to do next', async (t) => {
+test('picamd reset-owner: the users go (from a damaged accounts file too), privacy comes on, and it says what to do next', async (t) => {
   const { root, cleanup } = await makeScratchRoot(null);
   t.after(cleanup);
   await mkdir(join(root, 'var/lib/picamd'), { recursive: true });
-  await writeFile(join(root, 'var/lib/picamd/settings.json'), JSON.stringify({ format: 1, savedAt: 'x', settings: { server: { auth: { users: [{ name: 'admin', passwordHash: 'H' }] } } } }));
+  const hash = '$scrypt$ln=13,r=8,p=10$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g';
+  await writeFile(join(root, 'var/lib/picamd/accounts.json'), JSON.stringify({ format: 1, users: [{ name: 'admin', passwordHash: hash, role: 'owner' }] }));
+  await writeFile(join(root, 'var/lib/picamd/settings.json'), JSON.stringify({ format: 1, savedAt: 'x', settings: { server: { openViewing: true } } }));
   const config = join(root, 'config.json');
   await writeFile(config, '{}');
   const run = picamd(['reset-owner', '--root', root, '--config', config]);
   assert.equal(run.status, 0, run.stderr);
-  assert.equal(run.stdout, `picamd: removed the user(s) admin from ${join(root, 'var/lib/picamd/settings.json')}; privacy is on.\n` +
+  assert.equal(run.stdout, 'picamd: removed the user(s) "admin"; privacy is on.\n' +
     'Restart picamd (sudo systemctl restart picamd), open its page and choose the new owner; then switch privacy off.\n');
-  assert.deepEqual(JSON.parse(await readFile(join(root, 'var/lib/picamd/settings.json'), 'utf8')).settings, { server: { openViewing: false } });
+  assert.deepEqual(JSON.parse(await readFile(join(root, 'var/lib/picamd/accounts.json'), 'utf8')).users, []);
+  assert.deepEqual(JSON.parse(await readFile(join(root, 'var/lib/picamd/settings.json'), 'utf8')).settings, {});
   assert.equal(JSON.parse(await readFile(join(root, 'var/lib/picamd/privacy.json'), 'utf8')).enabled, true);
+  assert.equal(await readFile(join(root, 'var/lib/picamd/settings.json.prev'), 'utf8').catch(() => 'absent'), 'absent', 'no copy of the old users');
+
+  await writeFile(join(root, 'var/lib/picamd/accounts.json'), 'garbage');
+  const locked = picamd(['reset-owner', '--root', root, '--config', config]);
+  assert.equal(locked.status, 0, locked.stderr);
+  assert.deepEqual(JSON.parse(await readFile(join(root, 'var/lib/picamd/accounts.json'), 'utf8')).users, []);
 });
 
 test('picamd reset-owner warns when the config file itself lists users (they would still log in)', async (t) => {

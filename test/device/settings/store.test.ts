@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { formatPasswordHash } from '../../../src/device/accounts/password.js';
 import type { Config } from '../../../src/device/settings/schema.js';
 import { appliesOf } from '../../../src/device/settings/settable.js';
-import { SettingsStore, type ChangeResult } from '../../../src/device/settings/store.js';
+import { readLegacyUsers, SettingsStore, type ChangeResult } from '../../../src/device/settings/store.js';
 import type { Tree } from '../../../src/device/settings/tree.js';
 import type { SafeFs } from '../../../src/platform/safe-file.js';
 import { recordingFs, writeSteps } from '../../fakes/fs.js';
@@ -33,7 +33,7 @@ interface Setup {
 
 async function setup(
   t: { after(fn: () => Promise<void>): void },
-  options: { settings?: Tree | string; prev?: Tree | string; fs?: SafeFs; base?: Tree; dir?: string; check?: (config: Config) => string[] } = {},
+  options: { settings?: Tree | string; prev?: Tree | string; fs?: SafeFs; base?: Tree; dir?: string; hasUsers?: () => boolean; dropLegacyUsers?: boolean; check?: (config: Config) => string[] } = {},
 ): Promise<Setup> {
   const dir = options.dir ?? (await tempDir(t, 'settings'));
   const file = join(dir, 'settings.json');
@@ -41,10 +41,10 @@ async function setup(
   if (options.settings !== undefined) await writeFile(file, asText(options.settings));
   if (options.prev !== undefined) await writeFile(`${file}.prev`, asText(options.prev));
   const logger = memoryLogger();
-  const store = new SettingsStore({ base: options.base ?? base, file, logger, fs: options.fs, now: clock, check: options.check });
+  const store = new SettingsStore({ base: options.base ?? base, file, logger, fs: options.fs, now: clock, hasUsers: options.hasUsers, check: options.check });
   const changes: Setup['changes'] = [];
   store.on('change', (next, previous, paths) => changes.push({ next, previous, paths }));
-  await store.load();
+  await store.load({ dropLegacyUsers: options.dropLegacyUsers });
   return { dir, file, store, logger, changes };
 }
 
@@ -134,15 +134,12 @@ test('a change that changes nothing writes nothing and emits nothing', async (t)
   assert.equal(changes.length, 0);
 });
 
-test('PUT replaces the page settings: what it leaves out goes back to the config file; users stay', async (t) => {
-  const { store } = await setup(t, {
-    settings: { server: { deviceName: 'porch', openViewing: true, auth: { users: [{ name: 'ann', passwordHash: hash(1) }] } }, log: { level: 'warn' } },
-  });
+test('PUT replaces the page settings: what it leaves out goes back to the config file; open viewing stays', async (t) => {
+  const { store } = await setup(t, { settings: { server: { deviceName: 'porch', openViewing: true }, log: { level: 'warn' } } });
   assertOk(await store.update({ log: { level: 'error' } }, { mode: 'put', ifMatch: store.etag }));
   assert.equal(store.config.log.level, 'error');
   assert.equal(store.config.server.deviceName, '');
   assert.equal(store.origins()['server.deviceName'], 'default');
-  assert.deepEqual(store.users, ['ann']);
   assert.equal(store.openViewing, true, 'open viewing is kept when a PUT does not mention it');
   assertOk(await store.update({ server: { openViewing: false } }, { mode: 'put' }));
   assert.equal(store.openViewing, false);
@@ -264,64 +261,56 @@ for (const [what, make, why] of corruptions) {
   });
 }
 
-test('both files unusable: the config file alone, status fallback, and the device stays claimed', async (t) => {
+test('both files unusable: the config file alone, status fallback (the users are not here: see the accounts store)', async (t) => {
   const { store, file } = await setup(t, { settings: '{"format":1,', prev: { server: { maxViewers: 'x' } } });
   assert.equal(store.status.state, 'fallback');
   assert.match(store.status.message, /not valid JSON.*settings\.json\.prev: server\.maxViewers.*config file alone/);
   assert.equal(store.config.server.maxViewers, 4);
-  assert.deepEqual(store.users, []);
-  assert.equal(store.claimed, true, 'lost settings must not reopen first-time setup');
   // Nothing was rewritten at load: the bad file is still there to look at.
   assert.equal(await readFile(file, 'utf8'), '{"format":1,');
   // The next save writes a good file and the status is ok again.
   assertOk(await store.update({ server: { deviceName: 'x' } }, { mode: 'patch' }));
   assert.equal(store.status.state, 'ok');
-  assert.equal(store.claimed, false);
 });
 
-test('markGood keeps the current settings as .prev; rollback returns to them and keeps the users', async (t) => {
+test('markGood keeps the current settings as .prev; rollback returns to them and keeps open viewing', async (t) => {
   const { file, store, changes } = await setup(t);
   assertOk(await store.update({ server: { deviceName: 'good' } }, { mode: 'patch' }));
   await store.markGood();
   assert.deepEqual((await onDisk(`${file}.prev`) as { settings: unknown }).settings, { server: { deviceName: 'good' } });
-  assertOk(await store.addUser('ann', hash(1)));
+  assertOk(await store.setOpenViewing(true));
   assertOk(await store.update({ server: { deviceName: 'bad' }, gpio: { enabled: false } }, { mode: 'patch' }));
   changes.length = 0;
   const result = await store.rollback('camera: rpicam-vid said "ERROR: no cameras available"');
   assertOk(result);
   assert.equal(store.config.server.deviceName, 'good');
   assert.equal(store.config.gpio.enabled, true);
-  assert.deepEqual(store.users, ['ann']);
+  assert.equal(store.openViewing, true);
   assert.deepEqual(store.status, { state: 'rolled-back', message: 'camera: rpicam-vid said "ERROR: no cameras available"' });
   assert.deepEqual(changes.map((c) => c.paths), [['gpio.enabled', 'server.deviceName']]);
   assert.equal((await onDisk(file) as { settings: { server: Tree } }).settings.server.deviceName, 'good');
 });
 
-test('rollback without a good copy goes back to the config file (users kept)', async (t) => {
+test('rollback without a good copy goes back to the config file', async (t) => {
   const { store } = await setup(t);
-  assertOk(await store.addUser('ann', hash(1)));
   assertOk(await store.update({ log: { level: 'error' } }, { mode: 'patch' }));
   assertOk(await store.rollback('no first frame'));
   assert.equal(store.config.log.level, 'debug');
-  assert.deepEqual(store.users, ['ann']);
 });
 
-test('reset removes the page settings and keeps the users and open viewing', async (t) => {
+test('reset removes the page settings and keeps open viewing', async (t) => {
   const { store } = await setup(t);
-  assertOk(await store.addUser('ann', hash(1)));
   assertOk(await store.setOpenViewing(true));
   assertOk(await store.update({ server: { maxViewers: 9 }, log: { level: 'error' } }, { mode: 'patch' }));
   assertOk(await store.reset());
   assert.equal(store.config.server.maxViewers, 4);
   assert.equal(store.config.log.level, 'debug');
   assert.equal(store.origins()['log.level'], 'config');
-  assert.deepEqual(store.users, ['ann']);
   assert.equal(store.openViewing, true);
 });
 
 test('export has neither users nor password hashes; import is all or nothing', async (t) => {
-  const { store } = await setup(t);
-  assertOk(await store.addUser('ann', hash(1)));
+  const { store } = await setup(t, { settings: { server: { auth: { users: [{ name: 'ann', passwordHash: hash(1) }] } } } });
   assertOk(await store.update({ server: { deviceName: 'porch' }, gpio: { led: null } }, { mode: 'patch' }));
   const exported = store.exportSettings();
   assert.deepEqual(exported, { format: 1, settings: { server: { deviceName: 'porch' }, gpio: { led: null } } });
@@ -349,66 +338,49 @@ test('export has neither users nor password hashes; import is all or nothing', a
   assert.deepEqual(other.store.values(), store.values());
 });
 
-test('users: add, refuse a duplicate, change a password, and the last one stays unless open viewing', async (t) => {
-  const { file, store, changes } = await setup(t);
-  assert.equal(store.claimed, false);
-  assertOk(await store.addUser('ann', hash(1)));
-  assert.equal(store.claimed, true);
-  assert.deepEqual(changes.at(-1)!.paths, ['server.auth']);
-  assert.deepEqual([...appliesOf(changes.at(-1)!.paths)], ['live']);
-  assert.deepEqual(await store.addUser('ann', hash(2)).then((r) => !r.ok && [r.status, r.error]), [409, 'exists']);
-  const bad = await store.addUser('a:b', hash(2));
-  assert.ok(!bad.ok && bad.status === 400 && bad.problems.some((p) => /server\.auth\.users\.1\.name/.test(p)), JSON.stringify(bad));
-  const badHash = await store.addUser('bob', 'plain password');
-  assert.ok(!badHash.ok && badHash.status === 400, JSON.stringify(badHash));
-  assertOk(await store.addUser('bob', hash(2)));
-  assert.deepEqual(store.users, ['ann', 'bob']);
-
-  const etag = store.etag;
-  assertOk(await store.setPassword('bob', hash(3)));
-  assert.equal(store.etag, etag, 'the etag follows the user names, not their hashes');
-  assert.deepEqual(await store.setPassword('zed', hash(3)).then((r) => !r.ok && [r.status, r.error]), [404, 'not-found']);
-  assert.deepEqual(await store.removeUser('zed').then((r) => !r.ok && [r.status, r.error]), [404, 'not-found']);
-
-  assertOk(await store.removeUser('ann'));
-  assert.deepEqual(await store.removeUser('bob').then((r) => !r.ok && [r.status, r.error]), [409, 'last-user']);
-  assert.deepEqual(store.users, ['bob']);
+test('open viewing is not turned off while nobody can log in (the accounts store says)', async (t) => {
+  let users = false;
+  const { file, store } = await setup(t, { hasUsers: () => users });
   assertOk(await store.setOpenViewing(true));
-  assertOk(await store.removeUser('bob'));
-  assert.deepEqual(store.users, []);
-  assert.equal(store.claimed, true);
   assert.deepEqual(await store.setOpenViewing(false).then((r) => !r.ok && [r.status, r.error]), [409, 'no-users']);
   const viaPatch = await store.update({ server: { openViewing: false } }, { mode: 'patch' });
   assert.ok(!viaPatch.ok && viaPatch.status === 400 && /server\.openViewing/.test(viaPatch.problems.join()));
   assert.equal(store.openViewing, true);
-  const saved = (await onDisk(file)) as { settings: { server: Tree } };
-  assert.deepEqual(saved.settings.server, { openViewing: true }, 'no users equals the config file: not stored');
+  assert.deepEqual(((await onDisk(file)) as { settings: { server: Tree } }).settings.server, { openViewing: true });
+  users = true;
+  assertOk(await store.setOpenViewing(false));
 });
 
-test('users changes reach .prev, so falling back never revives a removed user or an old password', async (t) => {
-  const { dir, file, store } = await setup(t);
-  assertOk(await store.addUser('ann', hash(1)));
-  assertOk(await store.addUser('bob', hash(2)));
-  assertOk(await store.update({ server: { deviceName: 'good' } }, { mode: 'patch' }));
-  await store.markGood();
-  assertOk(await store.update({ server: { deviceName: 'newer' } }, { mode: 'patch' }));
-  assertOk(await store.removeUser('bob'));
-  assertOk(await store.setPassword('ann', hash(5)));
+test('users an older version kept in settings.json: never in the config, handed over by readLegacyUsers, dropped on request', async (t) => {
+  const legacy = { server: { deviceName: 'porch', auth: { users: [{ name: 'ann', passwordHash: hash(1) }] } } };
+  const { dir, file, store } = await setup(t, { settings: legacy, prev: legacy });
+  assert.equal(store.config.server.auth, null, 'the settings file gives no one a login');
+  assert.equal(store.config.server.deviceName, 'porch');
+  assert.deepEqual(await readLegacyUsers(file, base), { kind: 'users', users: [{ name: 'ann', passwordHash: hash(1) }] });
+  assert.match(await readFile(file, 'utf8'), /ann/, 'kept until the accounts store holds them');
+  // The accounts file is written: the next start drops them from both files.
+  const next = await setup(t, { dir, dropLegacyUsers: true });
+  assert.equal(next.store.config.server.deviceName, 'porch');
+  for (const f of [file, `${file}.prev`]) {
+    assert.doesNotMatch(await readFile(f, 'utf8'), /ann|auth|scrypt/, f);
+    assert.equal((await stat(f)).mode & 0o777, 0o600);
+  }
+  assert.deepEqual(await readLegacyUsers(file, base), { kind: 'none' });
+  assertOk(await next.store.update({ server: { deviceName: 'x' } }, { mode: 'patch' }));
+  assert.doesNotMatch(await readFile(file, 'utf8'), /auth/);
+});
+
+test('readLegacyUsers: .prev when settings.json is damaged; unreadable when neither can tell; none without a file', async (t) => {
+  const dir = await tempDir(t, 'settings');
+  const file = join(dir, 'settings.json');
+  assert.deepEqual(await readLegacyUsers(file, base), { kind: 'none' });
   await writeFile(file, 'garbage');
-  const next = await setup(t, { dir });
-  assert.equal(next.store.status.state, 'fallback');
-  assert.deepEqual(next.store.users, ['ann']);
-  assert.equal(next.store.config.server.auth?.users[0]?.passwordHash, hash(5));
-  assert.equal(next.store.config.server.deviceName, 'good', 'the settings themselves come from the good copy');
-});
-
-test('the first user is written to .prev at once, so one corrupt file does not unclaim the device', async (t) => {
-  const { dir, file, store } = await setup(t);
-  assertOk(await store.addUser('ann', hash(1)));
-  assert.equal((await stat(`${file}.prev`)).mode & 0o777, 0o600);
-  await writeFile(file, '');
-  const next = await setup(t, { dir });
-  assert.deepEqual(next.store.users, ['ann']);
+  assert.equal((await readLegacyUsers(file, base)).kind, 'unreadable');
+  await writeFile(`${file}.prev`, JSON.stringify({ format: 1, settings: { server: { auth: { users: [{ name: 'bob', passwordHash: hash(2) }] } } } }));
+  assert.deepEqual(await readLegacyUsers(file, base), { kind: 'users', users: [{ name: 'bob', passwordHash: hash(2) }] });
+  await writeFile(file, JSON.stringify({ format: 1, settings: { server: { auth: { users: [{ name: 'bob', passwordHash: 'hunter2' }] } } } }));
+  await writeFile(`${file}.prev`, '');
+  assert.equal((await readLegacyUsers(file, base)).kind, 'unreadable', 'a user whose hash does not validate is not silently dropped');
 });
 
 test('a change listener that throws is logged and does not undo the saved change', async (t) => {
@@ -436,31 +408,6 @@ for (const failAt of writeSteps) {
     assert.equal(next.store.config.server.deviceName, renamed ? 'new' : 'old');
   });
 }
-
-test('claim sets up the first user, name and open viewing in one write; a second claim is 409', async (t) => {
-  const { file, store, changes } = await setup(t);
-  assert.equal(store.claimed, false);
-  const [first, second] = await Promise.all([
-    store.claim({ name: 'ann', passwordHash: hash(1), deviceName: 'porch', openViewing: true }),
-    store.claim({ name: 'eve', passwordHash: hash(2) }),
-  ]);
-  assertOk(first);
-  assert.deepEqual(!second.ok && [second.status, second.error], [409, 'already-claimed']);
-  assert.deepEqual(store.users, ['ann']);
-  assert.equal(store.config.server.deviceName, 'porch');
-  assert.equal(store.openViewing, true);
-  assert.equal(changes.length, 1);
-  assert.deepEqual(changes[0]!.paths, ['server.auth', 'server.deviceName', 'server.openViewing']);
-  assert.deepEqual(
-    ((await onDisk(file)) as { settings: unknown }).settings,
-    { server: { deviceName: 'porch', openViewing: true, auth: { users: [{ name: 'ann', passwordHash: hash(1) }] } } },
-  );
-  const bad = await setup(t);
-  const result = await bad.store.claim({ name: 'x', passwordHash: hash(1), deviceName: 'y'.repeat(65) });
-  assert.ok(!result.ok && result.status === 400 && /server\.deviceName/.test(result.problems.join()));
-  assert.equal(bad.store.claimed, false);
-  assert.deepEqual(await readdir(bad.dir), []);
-});
 
 test('a "__proto__" key is an unknown key, not a prototype change', async (t) => {
   const { dir, store } = await setup(t);
@@ -553,7 +500,7 @@ test('H.264 saved before (a card moved from a Pi 4): loaded as it is, and other 
   const s = await setup(t, { check: noH264, settings: { camera: { codec: 'h264' } } });
   assert.equal(s.store.config.camera.codec, 'h264');
   assert.equal(s.store.status.state, 'ok');
-  assertOk(await s.store.addUser('admin', hash(1)));
+  assertOk(await s.store.setOpenViewing(true));
   assertOk(await s.store.update({ camera: { width: 640 } }, { mode: 'patch' }));
   assertOk(await s.store.reset());
   assert.equal(s.store.config.camera.codec, 'mjpeg');

@@ -11,10 +11,10 @@ test('a good form has no problems and becomes the POST /api/setup body', () => {
 });
 
 test('each field says what is wrong with it, checked client-side before anything is sent', () => {
-  assert.deepEqual(validateSetup({ ...good, password: 'short', password2: 'short' }), { password: 'At least 10 characters (5 so far).' });
+  assert.deepEqual(validateSetup({ ...good, password: 'short', password2: 'short' }, 10), { password: 'At least 10 characters (5 so far).' });
   assert.deepEqual(validateSetup({ ...good, password2: 'correct horse!' }), { password2: 'The two passwords differ.' });
   assert.deepEqual(validateSetup({ ...good, user: 'own:er' }), { user: 'No ":" and no control characters.' });
-  assert.deepEqual(validateSetup({ user: '', password: '', password2: '', deviceName: ' ', openViewing: true }), {
+  assert.deepEqual(validateSetup({ user: '', password: '', password2: '', deviceName: ' ', openViewing: true }, 10), {
     password: 'At least 10 characters (0 so far).',
     user: 'Enter a user name.',
     deviceName: "Enter the camera's name.",

@@ -49,7 +49,7 @@ describe('first run', () => {
     }
     assert.equal((await api(app, 'GET', '/')).status, 200);
     assert.equal((await api(app, 'GET', '/healthz')).status, 200);
-    assert.deepEqual((await api(app, 'GET', '/api/setup')).json, { claimed: false, deviceName: (await api(app, 'GET', '/api/setup')).json.deviceName, openViewing: false });
+    assert.deepEqual((await api(app, 'GET', '/api/setup')).json, { claimed: false, deviceName: (await api(app, 'GET', '/api/setup')).json.deviceName, openViewing: false, passwordMinimum: 10 });
     assert.equal((await api(app, 'POST', '/api/privacy', { body: { enabled: true } })).status, 503);
   });
 
@@ -73,8 +73,10 @@ describe('first run', () => {
     assert.equal(status.json.device.name, 'porch');
     assert.equal(status.json.setup.claimed, true);
     assert.equal((await api(app, 'POST', '/api/setup', { body: { user: 'eve', password: 'a long passphrase' } })).status, 409);
-    const saved = JSON.parse(readFileSync(join(app.dir, 'state', 'settings.json'), 'utf8'));
-    assert.match(saved.settings.server.auth.users[0].passwordHash, /^\$scrypt\$/);
+    const saved = JSON.parse(readFileSync(join(app.dir, 'state', 'accounts.json'), 'utf8'));
+    assert.match(saved.users[0].passwordHash, /^\$scrypt\$/);
+    assert.equal(saved.users[0].role, 'owner');
+    assert.doesNotMatch(readFileSync(join(app.dir, 'state', 'settings.json'), 'utf8'), /scrypt/, 'the users live in the accounts file alone');
     assert.ok(!JSON.stringify(saved).includes('a long passphrase'), 'only the hash is stored');
   });
 
@@ -173,9 +175,9 @@ describe('settings from the API', () => {
     const now = basic('ann', 'another long one');
     assert.equal((await api(app, 'GET', '/api/status', { headers: now })).status, 200);
     const users = await api(app, 'GET', '/api/users', { headers: now });
-    assert.deepEqual(users.json, { users: [{ name: 'ann' }], openViewing: false, me: 'ann' });
+    assert.deepEqual(users.json, { users: [{ name: 'ann', role: 'owner', inConfig: false }], openViewing: false, me: 'ann' });
     assert.ok(!users.text.includes('scrypt'));
-    assert.equal((await api(app, 'DELETE', '/api/users/ann', { headers: now })).status, 409, 'the last user');
+    assert.equal((await api(app, 'DELETE', '/api/users/ann', { headers: now })).status, 409, 'the last owner');
     assert.equal((await api(app, 'POST', '/api/users', { body: { name: 'bob', password: 'bobs long password' }, headers: now })).status, 200);
     assert.equal((await api(app, 'GET', '/api/status', { headers: basic('bob', 'bobs long password') })).status, 200);
     assert.equal((await api(app, 'DELETE', '/api/users/bob', { headers: now })).status, 200);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ChangeResult } from '../../../src/device/settings/store.js';
+import type { AccountsResult } from '../../../src/device/accounts/store.js';
 import { isTakeover, Router, type Reply } from '../../../src/web/server/router.js';
 import type { Response } from '../../../src/web/server/response.js';
 import { setupGate, setupRoutes, type SetupPort } from '../../../src/web/routes/setup.js';
@@ -13,11 +13,11 @@ function fixture() {
   const store: SetupPort & { owner?: string } = {
     claimed: false,
     openViewing: false,
-    async claim(owner): Promise<ChangeResult> {
+    async claim(owner): Promise<AccountsResult> {
       await new Promise<void>((resolve) => (release = resolve));
       (store as { claimed: boolean }).claimed = true;
       store.owner = owner.name;
-      return { ok: true, etag: '"x"', paths: ['server.auth'] };
+      return { ok: true };
     },
   };
   const router = new Router({ authenticator: () => undefined, logger: memoryLogger(), now: () => 0, secure: false });
@@ -53,7 +53,7 @@ test('until claimed, the gate answers 503 not-set-up; /api/setup passes it', asy
   assert.equal(status.status, 503);
   assert.equal(JSON.parse(String(status.body)).error, 'not-set-up');
   const setup = response(await router.handle(router.find('get', '/api/setup')!, makeRequest({ path: '/api/setup' })));
-  assert.deepEqual(JSON.parse(String(setup.body)), { claimed: false, deviceName: 'porch', openViewing: false });
+  assert.deepEqual(JSON.parse(String(setup.body)), { claimed: false, deviceName: 'porch', openViewing: false, passwordMinimum: 10 });
   (store as { claimed: boolean }).claimed = true;
   assert.equal(response(await router.handle(router.find('get', '/api/status')!, makeRequest({ path: '/api/status' }))).status, 200);
 });

@@ -101,6 +101,10 @@ export class Authenticator {
     );
   }
 
+  get userCount(): number {
+    return this.users.size;
+  }
+
   authenticate(attempt: AuthAttempt, nowMs: number): AuthOutcome | Promise<AuthOutcome> {
     if (attempt.sessionToken) {
       const user = this.sessions.lookup(attempt.sessionToken, nowMs);
@@ -162,16 +166,32 @@ export class Authenticator {
   }
 
   /**
-   * The users changed (settings): a removed user's sessions end, and every remembered password is
-   * forgotten, so an old password stops working at once. Checks under way finish against the hash
-   * they started with but count only if it is still the user's.
+   * The users changed (accounts): a removed user's sessions end, and so do all sessions of a user
+   * whose password changed (a cookie stolen before the change stops working; the page that made it
+   * gets a new one). Every remembered password is forgotten, so an old password stops working at
+   * once. Checks under way finish against the hash they started with but count only if it is still
+   * the user's. Returns the users whose access ended.
    */
-  setUsers(users: ReadonlyArray<ConfiguredUser>): void {
+  setUsers(users: ReadonlyArray<ConfiguredUser>): string[] {
     const next = usersMap(users);
     if (next.size === 0) throw new Error('authentication needs at least one user');
+    const ended: string[] = [];
+    for (const [name, hash] of this.users) {
+      const now = next.get(name);
+      if (now && now.hash.equals(hash.hash) && now.salt.equals(hash.salt)) continue;
+      ended.push(name);
+      this.sessions.endUser(name);
+    }
     this.users = next;
     this.verified.clear();
     this.pending.clear();
+    return ended;
+  }
+
+  /** The user of a live session token, or '' (never a password check). */
+  sessionUser(token: string, nowMs: number): string {
+    const user = this.sessions.lookup(token, nowMs);
+    return user !== undefined && this.users.has(user) ? user : '';
   }
 
   /** A session for a user who just logged in with a password; returns the cookie value. */

@@ -69,6 +69,17 @@ export class SessionStore {
     return session.user;
   }
 
+  /** Ends every session of `user` (removed, or their password changed); returns how many. */
+  endUser(user: string): number {
+    let ended = 0;
+    for (const [key, session] of this.sessions) {
+      if (session.user !== user) continue;
+      this.sessions.delete(key);
+      ended++;
+    }
+    return ended;
+  }
+
   private expired(session: Session, nowMs: number): boolean {
     return nowMs - session.usedAt > this.options.idleMs || nowMs - session.createdAt > this.options.lifetimeMs;
   }

@@ -1,0 +1,367 @@
+import { EventEmitter } from 'node:events';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { errorText } from '../../platform/errors.js';
+import type { Logger } from '../../platform/log/logger.js';
+import { readRegularFile, writeFileAtomic, type SafeFs } from '../../platform/safe-file.js';
+import { parsePasswordHash, verifyPassword } from './password.js';
+import { MAX_USERS, passwordHashSchema, ROLES, userNameSchema, type Role } from './rules.js';
+
+// The accounts: who may log in, and as what. The sole reader and writer of accounts.json, which sits
+// beside settings.json (settings.file) and is written through safe-file (atomic, durable, 0600):
+//   {"format": 1, "savedAt": "<ISO time>", "users": [{"name", "passwordHash", "role": "owner" | "viewer"}]}
+//
+// Its own rules, unlike the settings: there is no previous copy to fall back to (a rollback must
+// never bring back a removed user or an old password), and it fails closed: a file that exists but
+// cannot be read or validated LOCKS the device (see `locked`) until the owner reset replaces it.
+//
+// The users of the config file (server.auth.users, an administrator's) are owners beside these; a
+// user of the same name in the accounts file takes their place (a config user who changed their
+// password on the page); they are removed only in the config file. Users that older versions kept in
+// settings.json move here once, at start (see load()); the settings store drops them afterwards.
+
+export const ACCOUNTS_FORMAT = 1;
+/** 16 users fit in a few kilobytes; a larger file is not ours. */
+const MAX_ACCOUNTS_BYTES = 64 * 1024;
+
+export interface Account {
+  name: string;
+  passwordHash: string;
+  role: Role;
+}
+
+/** A user as the page sees it: never the hash. `inConfig`: from the config file, changed only there. */
+export interface AccountView {
+  name: string;
+  role: Role;
+  inConfig: boolean;
+}
+
+export type AccountsStatus = { state: 'ok'; message: string } | { state: 'locked'; message: string };
+
+export type AccountsResult =
+  | { ok: true }
+  | { ok: false; status: 400; error: 'invalid'; message: string; problems: string[] }
+  | { ok: false; status: 404 | 409 | 503; error: AccountsRefusal; message: string };
+
+export type AccountsRefusal = 'not-found' | 'exists' | 'last-owner' | 'too-many' | 'in-config' | 'already-claimed' | 'accounts-unreadable';
+
+/** What older versions kept of the users in settings.json, read by the settings module (its file). */
+export type LegacyUsers =
+  | { kind: 'none' }
+  | { kind: 'users'; users: Array<{ name: string; passwordHash: string }> }
+  | { kind: 'unreadable'; message: string };
+
+export interface AccountsEvents {
+  /** The users changed: `ended` lost their access or their password, so their sessions and connections end. */
+  change: [users: ReadonlyArray<Account>, ended: string[]];
+}
+
+export interface AccountsStoreDeps {
+  file: string;
+  /** server.auth.users of the config file: owners, not written here. */
+  configUsers?: ReadonlyArray<{ name: string; passwordHash: string }>;
+  /** The users settings.json still holds from an older version (only read when accounts.json is missing). */
+  legacyUsers?: () => Promise<LegacyUsers>;
+  logger: Logger;
+  fs?: SafeFs;
+  now?: () => Date;
+}
+
+/** accounts.json beside the settings file. */
+export function accountsFileFor(settingsFile: string): string {
+  return join(dirname(settingsFile), 'accounts.json');
+}
+
+const accountSchema = z.strictObject({ name: userNameSchema, passwordHash: passwordHashSchema, role: z.enum(ROLES) });
+const documentSchema = z.strictObject({
+  format: z.literal(ACCOUNTS_FORMAT),
+  savedAt: z.string().optional(),
+  users: z
+    .array(accountSchema)
+    .max(MAX_USERS)
+    .superRefine((users, ctx) => {
+      const seen = new Set<string>();
+      users.forEach((user, i) => {
+        if (seen.has(user.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `${user.name} is listed twice` });
+        seen.add(user.name);
+      });
+    }),
+});
+
+/** The text of accounts.json, or why it is not one. Pure. */
+export function parseAccountsText(text: string): { ok: true; users: Account[] } | { ok: false; reason: string } {
+  if (text.trim() === '') return { ok: false, reason: 'the file is empty' };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'not valid JSON' };
+  }
+  const parsed = documentSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+    return { ok: false, reason: `not an accounts file (${where}${issue?.message ?? 'invalid'})` };
+  }
+  return { ok: true, users: parsed.data.users.map((u) => ({ name: u.name, passwordHash: u.passwordHash, role: u.role })) };
+}
+
+export function serializeAccounts(users: ReadonlyArray<Account>, now: Date): string {
+  const list = users.map((u) => ({ name: u.name, passwordHash: u.passwordHash, role: u.role }));
+  return `${JSON.stringify({ format: ACCOUNTS_FORMAT, savedAt: now.toISOString(), users: list }, null, 2)}\n`;
+}
+
+/**
+ * accounts.json with `owner` as an owner (a user of that name gets the new password and the owner
+ * role; the others stay), for picamd-setup.txt, which writes it with the rest of its files. `text`
+ * null: there is no file yet, and `legacy` (the users settings.json still holds) come along as owners.
+ */
+export function accountsTextWithOwner(
+  text: string | null,
+  legacy: ReadonlyArray<{ name: string; passwordHash: string }>,
+  owner: { name: string; passwordHash: string },
+  now: Date,
+): { ok: true; text: string } | { ok: false; reason: string } {
+  let users: Account[];
+  if (text === null) {
+    users = legacy.map((u) => ({ name: u.name, passwordHash: u.passwordHash, role: 'owner' }));
+  } else {
+    const parsed = parseAccountsText(text);
+    if (!parsed.ok) return parsed;
+    users = parsed.users;
+  }
+  const next = [...users.filter((u) => u.name !== owner.name), { name: owner.name, passwordHash: owner.passwordHash, role: 'owner' as const }];
+  if (next.length > MAX_USERS) return { ok: false, reason: `it already lists ${MAX_USERS} users` };
+  const bad = accountProblems(next.at(-1)!);
+  if (bad && !bad.ok && bad.status === 400) return { ok: false, reason: bad.problems.join('; ') };
+  return { ok: true, text: serializeAccounts(next, now) };
+}
+
+/**
+ * accounts.json's text for picamd-setup.txt (which stages it with its other files): null when there
+ * is none; throws when it cannot be read (a symlink, a FIFO, too large, an I/O error).
+ */
+export async function readAccountsText(file: string, fs?: SafeFs): Promise<string | null> {
+  const read = await readRegularFile(file, MAX_ACCOUNTS_BYTES, { fs });
+  if (read.ok) return read.data.toString('utf8');
+  if (read.reason === 'missing') return null;
+  throw new Error(read.message);
+}
+
+/** What a locked device says: what happened and how to recover. */
+export function lockedMessage(file: string, reason: string): string {
+  return `The accounts file ${file} cannot be used (${reason}), so this camera is locked. ` +
+    'To recover, hold the privacy button for 10 s while picamd starts, or run `sudo picamd reset-owner` on the device: ' +
+    'the users are removed, privacy is switched on, and the page asks for a new owner.';
+}
+
+export class AccountsStore extends EventEmitter<AccountsEvents> {
+  readonly file: string;
+  private own: Account[] = [];
+  private readonly config: Account[];
+  private currentStatus: AccountsStatus = { state: 'ok', message: 'not loaded yet' };
+  /** The accounts file was read or written: it holds the users, settings.json no longer needs to. */
+  private onDisk = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: AccountsStoreDeps) {
+    super();
+    this.file = deps.file;
+    this.now = deps.now ?? (() => new Date());
+    this.config = (deps.configUsers ?? []).map((u) => ({ name: u.name, passwordHash: u.passwordHash, role: 'owner' }));
+  }
+
+  /**
+   * Reads accounts.json. Missing: the users settings.json held (older versions) move here, as
+   * owners, written before the settings store drops them, so a power cut in between loses nothing;
+   * a settings.json too damaged to tell whether it held users locks the device like a damaged
+   * accounts file. Never throws.
+   */
+  load(): Promise<AccountsStatus> {
+    return this.exclusive(async () => {
+      const read = await readRegularFile(this.file, MAX_ACCOUNTS_BYTES, { fs: this.deps.fs });
+      if (read.ok) {
+        const parsed = parseAccountsText(read.data.toString('utf8'));
+        if (parsed.ok) {
+          this.own = parsed.users;
+          this.onDisk = true;
+          return this.settle({ state: 'ok', message: `${this.users.length} user(s) from ${this.file}` });
+        }
+        return this.settle({ state: 'locked', message: lockedMessage(this.file, parsed.reason) });
+      }
+      if (read.reason !== 'missing') return this.settle({ state: 'locked', message: lockedMessage(this.file, read.message) });
+      const legacy = (await this.deps.legacyUsers?.()) ?? { kind: 'none' };
+      if (legacy.kind === 'unreadable') {
+        return this.settle({ state: 'locked', message: lockedMessage(this.file, `it is missing and the users of the settings file cannot be read: ${legacy.message}`) });
+      }
+      const moved: Account[] = legacy.kind === 'users' ? legacy.users.map((u) => ({ ...u, role: 'owner' })) : [];
+      try {
+        await this.write(moved);
+      } catch (err) {
+        // Nothing was lost: settings.json keeps its users until this write succeeds.
+        this.own = moved;
+        this.deps.logger.error(`cannot write ${this.file}: ${errorText(err)}; the users stay in the settings file until it can be written`);
+        return this.settle({ state: 'ok', message: `${moved.length} user(s) from the settings file (${this.file} not written)` });
+      }
+      this.own = moved;
+      this.onDisk = true;
+      if (moved.length > 0) this.deps.logger.info(`moved ${moved.length} user(s) from the settings file to ${this.file}, as owners`);
+      return this.settle({ state: 'ok', message: `${this.users.length} user(s); ${this.file} created` });
+    });
+  }
+
+  get status(): AccountsStatus {
+    return { ...this.currentStatus };
+  }
+
+  /** The users are in the accounts file (read or written at load): settings.json may drop its old copy. */
+  get holdsUsers(): boolean {
+    return this.onDisk && !this.locked;
+  }
+
+  /** The accounts file could not be used: the device serves only its page, assets and /healthz. */
+  get locked(): boolean {
+    return this.currentStatus.state === 'locked';
+  }
+
+  /** Everyone who may log in: the accounts file's users, then the config file's not shadowed by name. */
+  get users(): ReadonlyArray<Account> {
+    if (this.locked) return [];
+    const names = new Set(this.own.map((u) => u.name));
+    return [...this.own, ...this.config.filter((u) => !names.has(u.name))];
+  }
+
+  list(): AccountView[] {
+    const own = new Set(this.own.map((u) => u.name));
+    return this.users.map((u) => ({ name: u.name, role: u.role, inConfig: !own.has(u.name) }));
+  }
+
+  roleOf(name: string): Role | undefined {
+    return this.users.find((u) => u.name === name)?.role;
+  }
+
+  /** Somebody owns the device (or it is locked: never offer the first-run claim then). */
+  get claimed(): boolean {
+    return this.locked || this.users.length > 0;
+  }
+
+  /** Whether `password` is `name`'s current one. */
+  async checkPassword(name: string, password: string): Promise<boolean> {
+    const entry = this.users.find((u) => u.name === name);
+    const hash = entry ? parsePasswordHash(entry.passwordHash) : undefined;
+    return hash !== undefined && typeof hash !== 'string' && verifyPassword(password, hash);
+  }
+
+  /** First-time setup: the first owner, once (checked in turn, so two racing set-ups cannot both win). */
+  claim(owner: { name: string; passwordHash: string }): Promise<AccountsResult> {
+    return this.exclusive(async () => {
+      if (this.locked) return this.refusedLocked();
+      if (this.claimed) return refused(409, 'already-claimed', 'the device has already been set up');
+      const bad = accountProblems({ ...owner, role: 'owner' });
+      if (bad) return bad;
+      return this.commit([{ name: owner.name, passwordHash: owner.passwordHash, role: 'owner' }], []);
+    });
+  }
+
+  addUser(name: string, passwordHash: string, role: Role): Promise<AccountsResult> {
+    return this.exclusive(async () => {
+      if (this.locked) return this.refusedLocked();
+      const bad = accountProblems({ name, passwordHash, role });
+      if (bad) return bad;
+      if (this.users.some((u) => u.name === name)) return refused(409, 'exists', `user ${name} already exists`);
+      if (this.own.length >= MAX_USERS) return refused(409, 'too-many', `at most ${MAX_USERS} users`);
+      return this.commit([...this.own, { name, passwordHash, role }], []);
+    });
+  }
+
+  removeUser(name: string): Promise<AccountsResult> {
+    return this.exclusive(async () => {
+      if (this.locked) return this.refusedLocked();
+      const user = this.users.find((u) => u.name === name);
+      if (!user) return refused(404, 'not-found', `no user ${name}`);
+      if (this.config.some((u) => u.name === name)) return refused(409, 'in-config', `${name} is defined in the config file; remove it there`);
+      if (user.role === 'owner' && this.users.filter((u) => u.role === 'owner').length === 1) {
+        return refused(409, 'last-owner', 'the last owner cannot be removed; make another user an owner first');
+      }
+      return this.commit(this.own.filter((u) => u.name !== name), [name]);
+    });
+  }
+
+  setPassword(name: string, passwordHash: string): Promise<AccountsResult> {
+    return this.exclusive(async () => {
+      if (this.locked) return this.refusedLocked();
+      const user = this.users.find((u) => u.name === name);
+      if (!user) return refused(404, 'not-found', `no user ${name}`);
+      const bad = accountProblems({ ...user, passwordHash });
+      if (bad) return bad;
+      // A user of the config file who changes their password from the page: the new one lives here
+      // and takes the config file's place (the config file is not ours to write).
+      const next = this.own.some((u) => u.name === name) ? this.own.map((u) => (u.name === name ? { ...u, passwordHash } : u)) : [...this.own, { ...user, passwordHash }];
+      return this.commit(next, [name]);
+    });
+  }
+
+  /**
+   * The owner reset: every user of the accounts file is gone, whatever the file held (a damaged file
+   * too, which unlocks the device). Nothing is copied anywhere. Returns the names that were readable.
+   */
+  resetOwner(): Promise<{ removed: string[] }> {
+    return this.exclusive(async () => {
+      const read = await readRegularFile(this.file, MAX_ACCOUNTS_BYTES, { fs: this.deps.fs });
+      const parsed = read.ok ? parseAccountsText(read.data.toString('utf8')) : undefined;
+      const removed = parsed?.ok ? parsed.users.map((u) => u.name) : this.own.map((u) => u.name);
+      await this.write([]);
+      const ended = [...new Set([...removed, ...this.own.map((u) => u.name)])];
+      this.own = [];
+      this.currentStatus = { state: 'ok', message: `${this.file}: no users (owner reset)` };
+      this.emit('change', this.users, ended);
+      return { removed };
+    });
+  }
+
+  private refusedLocked(): AccountsResult {
+    return refused(503, 'accounts-unreadable', this.currentStatus.message);
+  }
+
+  private async commit(next: Account[], ended: string[]): Promise<AccountsResult> {
+    await this.write(next);
+    this.own = next;
+    try {
+      this.emit('change', this.users, ended);
+    } catch (err) {
+      this.deps.logger.error(`a change listener failed: ${errorText(err)}`);
+    }
+    return { ok: true };
+  }
+
+  private write(users: ReadonlyArray<Account>): Promise<void> {
+    return writeFileAtomic(this.file, serializeAccounts(users, this.now()), { fs: this.deps.fs, mode: 0o600 });
+  }
+
+  private settle(status: AccountsStatus): AccountsStatus {
+    this.currentStatus = status;
+    if (status.state === 'ok') this.deps.logger.info(status.message);
+    else this.deps.logger.error(status.message);
+    return status;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+}
+
+/** A user the accounts file could not hold, as `field: message` problems. */
+function accountProblems(account: Account): AccountsResult | undefined {
+  const parsed = accountSchema.safeParse(account);
+  if (parsed.success) return undefined;
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(user)'}: ${i.message}`);
+  return { ok: false, status: 400, error: 'invalid', message: 'the user was not saved', problems };
+}
+
+function refused(status: 404 | 409 | 503, error: AccountsRefusal, message: string): AccountsResult {
+  return { ok: false, status, error, message };
+}

@@ -8,6 +8,7 @@ import { PrivacyController } from '../device/privacy/controller.js';
 import { PrivacyStore } from '../device/privacy/store.js';
 import { SettingsApplier } from '../device/settings/apply.js';
 import { followLogLevel } from '../device/settings/log-level.js';
+import type { Config } from '../device/settings/schema.js';
 import { settingsJsonSchema, type SettingsStore } from '../device/settings/store.js';
 import { AnnexBParser } from '../formats/h264/annexb.js';
 import { GpioService } from '../integrations/gpio/gpio.js';
@@ -59,6 +60,14 @@ export interface ApplianceDeps {
   h264Encoder?: H264EncoderChoice;
 }
 
+/** What every part of the appliance reads: the settings now, the clock, the device's name. */
+interface Context {
+  now: () => number;
+  startedAtMs: number;
+  current: () => Config;
+  deviceName: () => string;
+}
+
 export class Appliance {
   private readonly services: Lifecycle;
   private systemd: SystemdNotifier | undefined;
@@ -71,15 +80,67 @@ export class Appliance {
 
   /** Builds and starts every service; rejects (after stopping what started) when one cannot start. */
   async start(): Promise<void> {
-    const { settings, accounts, logger, version, env, cwd } = this.deps;
+    const { settings, logger, version } = this.deps;
     const now = monotonicNow;
-    const startedAtMs = now();
-    const current = () => settings.config;
-    const deviceName = () => current().server.deviceName || hostname();
-    const config = current();
+    const ctx: Context = {
+      now,
+      startedAtMs: now(),
+      current: () => settings.config,
+      deviceName: () => settings.config.server.deviceName || hostname(),
+    };
+    const device = this.buildDevice(ctx);
+    const media = this.buildMedia(ctx, device);
+    const observe = this.buildObserve(ctx, device, media);
+    const web = this.buildWeb(ctx, device, media, observe);
+    const mqtt = this.buildMqtt(ctx, device, media, web.http);
+    observe.mqtt = mqtt;
+    const systemd = new SystemdNotifier({ logger: logger.child('systemd'), env: this.deps.env, pid: process.pid });
+    this.systemd = systemd;
 
-    // The device: privacy holds the camera paused until privacy.start() has decided the boot state,
-    // so a private device never starts its camera, not even for a moment.
+    const { privacy, gpio, camera, applier, events } = device;
+    const { hub, http } = web;
+    // The device name is the first claimer's text: escaped, so it cannot forge a line at every start.
+    logger.info(`picamd ${version} starting on ${escapeForLog(ctx.deviceName(), 64)}`);
+    await this.services.start([
+      { name: 'privacy', start: () => privacy.start().then(() => undefined), stop: () => privacy.stop() },
+      follow('log level', () => followLogLevel(logger, events)),
+      follow('gpio events', () => gpio.follow(events)),
+      { name: 'gpio', start: () => gpio.start().then(() => gpio.setCameraState(camera.state)), stop: () => gpio.stop() },
+      { name: 'media', start: () => media.tap.start(), stop: () => media.tap.stop() },
+      { name: 'camera', start: () => camera.start(), stop: () => camera.stop() },
+      { name: 'settings', start: () => applier.start(), stop: () => applier.stop() },
+      { name: 'reclaimer', start: () => media.reclaimer.start(), stop: () => media.reclaimer.stop() },
+      follow('status events', () => hub.follow(events)),
+      { name: 'events', start: () => hub.start(), stop: () => hub.stop() },
+      follow('http settings', () => http.follow(events)),
+      { name: 'http', start: () => http.start().then((port) => void (this.port = port)), stop: () => http.stop() },
+      follow('mqtt events', () => mqtt.follow(events)),
+      { name: 'mqtt', start: () => mqtt.start(), stop: () => mqtt.stop() },
+      { name: 'systemd', start: () => systemd.startWatchdog(), stop: () => systemd.stop() },
+    ]);
+    void systemd.ready(`listening on port ${this.port}`);
+    if (!device.claim.claimed) logger.warn(`not set up yet: open http://${hostname()}.local${this.port === 80 ? '' : `:${this.port}`}/ to choose the owner`);
+  }
+
+  /** Synchronous and idempotent, for an exit that skips stop(): the camera killed, the lines released. */
+  lastResort(): void {
+    for (const step of this.lastResortSteps) step();
+  }
+
+  /** Stops what started, in reverse; safe to call twice. */
+  async stop(): Promise<void> {
+    void this.systemd?.stopping();
+    await this.services.stop();
+  }
+
+  /**
+   * The device: privacy, the GPIO lines, the camera and the settings' camera trial. Privacy holds the
+   * camera paused until privacy.start() has decided the boot state, so a private device never
+   * starts its camera, not even for a moment.
+   */
+  private buildDevice(ctx: Context) {
+    const { settings, accounts, logger, env, cwd } = this.deps;
+    const config = ctx.current();
     const privacy = new PrivacyController({
       store: new PrivacyStore(config.privacy.stateFile),
       startPaused: config.privacy.startPaused,
@@ -97,7 +158,7 @@ export class Appliance {
     const setpriv = env.INVOCATION_ID ? undefined : findExecutable('setpriv', env.PATH, cwd);
     const camera = new CameraSupervisor(config.camera, {
       spawn,
-      now,
+      now: ctx.now,
       timers: realTimers,
       logger: logger.child('camera'),
       findExecutable: (command) => findExecutable(command, env.PATH, cwd),
@@ -107,69 +168,103 @@ export class Appliance {
     });
     privacy.bindCamera(camera);
     this.lastResortSteps = [() => camera.killNow(), () => gpio.stop()];
-    const events = deviceEvents({ camera, privacy, settings, accounts });
-    // The first-run claim spans the accounts (the owner) and the settings (name, open viewing).
-    const claim = deviceClaim(accounts, settings, logger.child('setup'));
-
-    // Media: the camera's frames as streams with readers.
-    const media = new CameraTap<MjpegViewer, Mp4Viewer>({
+    return {
+      privacy,
+      gpio,
       camera,
-      now,
+      h264Encoder,
+      events: deviceEvents({ camera, privacy, settings, accounts }),
+      // The first-run claim spans the accounts (the owner) and the settings (name, open viewing).
+      claim: deviceClaim(accounts, settings, logger.child('setup')),
+      applier: new SettingsApplier(settings, { camera, logger: logger.child('settings') }),
+    };
+  }
+
+  /** The camera's frames as streams with readers, the snapshot rule and the frame memory's bound. */
+  private buildMedia(ctx: Context, { camera, privacy }: Device) {
+    const { logger } = this.deps;
+    const config = ctx.current();
+    const tap = new CameraTap<MjpegViewer, Mp4Viewer>({
+      camera,
+      now: ctx.now,
       timers: realTimers,
-      cameraConfig: () => current().camera,
+      cameraConfig: () => ctx.current().camera,
       // One limit for both streams: a viewer is a viewer (a socket, memory) whatever it watches.
       viewers: new ViewerLimit(config.server.maxViewers),
       maxFrameBytes: config.camera.maxFrameBytes,
     });
-    const reclaimer = new FrameMemoryReclaimer({ gc: startupGc(), arrayBuffers: externalMemory, now, timers: realTimers, logger: logger.child('reclaim') });
     const snapshot = () =>
       snapshotOf({
         privacy: privacy.enabled,
         camera: camera.status(),
-        framerate: current().camera.framerate,
-        latestLive: (ms) => media.mjpeg.latestLive(ms),
-        codec: current().camera.codec,
+        framerate: ctx.current().camera.framerate,
+        latestLive: (ms) => tap.mjpeg.latestLive(ms),
+        codec: ctx.current().camera.codec,
       });
-    const applier = new SettingsApplier(settings, { camera, logger: logger.child('settings') });
+    const reclaimer = new FrameMemoryReclaimer({ gc: startupGc(), arrayBuffers: externalMemory, now: ctx.now, timers: realTimers, logger: logger.child('reclaim') });
+    return { tap, snapshot, reclaimer };
+  }
 
-    // Observe: one read model for the page, /metrics and MQTT.
-    const sources = { deviceName, version, now, startedAtMs, memory: lastGoodMemory(), camera, fpsIn: () => media.fpsIn(), maxViewers: () => current().server.maxViewers, privacy };
-    let mqtt: MqttService | undefined;
-    const status = statusSource({
+  /** One read model for the page, /metrics and MQTT. */
+  private buildObserve(ctx: Context, device: Device, media: Media) {
+    const { settings, version } = this.deps;
+    const { camera, privacy, h264Encoder, applier, claim } = device;
+    const sources = {
+      deviceName: ctx.deviceName,
+      version,
+      now: ctx.now,
+      startedAtMs: ctx.startedAtMs,
+      memory: lastGoodMemory(),
+      camera,
+      fpsIn: () => media.tap.fpsIn(),
+      maxViewers: () => ctx.current().server.maxViewers,
+      privacy,
+    };
+    const observe: { status: () => unknown; metrics: ReturnType<typeof metricsSource>; mqtt?: MqttService } = {
+      status: () => undefined,
+      metrics: metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: media.tap.mjpeg }),
+    };
+    observe.status = statusSource({
       ...sources,
-      cameraConfig: () => current().camera,
-      stream: media.mjpeg,
-      video: media.h264,
+      cameraConfig: () => ctx.current().camera,
+      stream: media.tap.mjpeg,
+      video: media.tap.h264,
       h264Encoder,
       extra: () => ({
-        h264: media.h264Status(),
+        h264: media.tap.h264Status(),
         settings: applier.status,
         setup: { claimed: claim.claimed, openViewing: settings.openViewing },
-        mqtt: mqtt?.status(),
+        mqtt: observe.mqtt?.status(),
         update: readUpdateStatus(),
       }),
     });
-    const metrics = metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: media.mjpeg });
+    return observe;
+  }
 
-    // Web: the server and the routes each module registers.
+  /** The HTTP server and the routes each module registers. */
+  private buildWeb(ctx: Context, device: Device, media: Media, observe: Observe) {
+    const { settings, accounts, logger } = this.deps;
+    const { privacy, applier, claim } = device;
+    const config = ctx.current();
+    const current = ctx.current;
     // A user's streams and WebSockets, by user, so they close when the user's access ends.
     const connections = new UserConnections();
-    const hub = new EventHub({ status, logger: logger.child('events'), timers: realTimers, now, connections });
+    const hub = new EventHub({ status: observe.status, logger: logger.child('events'), timers: realTimers, now: ctx.now, connections });
     const http: HttpServer = new HttpServer(config.server, {
-      broadcaster: media.mjpeg,
+      broadcaster: media.tap.mjpeg,
       logger: logger.child('http'),
-      now,
-      snapshot,
-      status,
+      now: ctx.now,
+      snapshot: media.snapshot,
+      status: observe.status,
       gates: [setupGate(claim)],
       users: accounts.users,
       roleOf: (user) => accounts.roleOf(user),
       lock: accountsLock(accounts),
       connections,
-      video: { feed: media.h264, codec: () => current().camera.codec, privacy: () => privacy.enabled, maxPendingBytes: config.camera.maxFrameBytes },
+      video: { feed: media.tap.h264, codec: () => current().camera.codec, privacy: () => privacy.enabled, maxPendingBytes: config.camera.maxFrameBytes },
       onViewersChanged: () => hub.publishStatus(),
       routes: [
-        setupRoutes({ store: claim, deviceName, hashPassword: (p) => hashPassword(p), sessionCookieFor: (u) => http.sessionCookieFor(u), logger: logger.child('setup') }),
+        setupRoutes({ store: claim, deviceName: ctx.deviceName, hashPassword: (p) => hashPassword(p), sessionCookieFor: (u) => http.sessionCookieFor(u), logger: logger.child('setup') }),
         privacyRoutes(privacy, { viewers: () => current().privacy.viewersToggle }),
         settingsRoutes({ store: settings, status: () => applier.status, schema: settingsJsonSchema() }),
         usersRoutes({
@@ -179,67 +274,40 @@ export class Appliance {
           sessionCookieFor: (u) => http.sessionCookieFor(u),
           viewersTogglePrivacy: () => current().privacy.viewersToggle,
           logger: logger.child('users'),
-          now,
+          now: ctx.now,
         }),
-        metricsRoute({ source: metrics, open: () => current().metrics.open, claimed: () => claim.claimed }),
+        metricsRoute({ source: observe.metrics, open: () => current().metrics.open, claimed: () => claim.claimed }),
         (router) => hub.route(router),
         staticRoutes(loadWebAssets()),
       ],
     });
+    return { hub, http };
+  }
 
-    // Integrations.
-    mqtt = new MqttService(config.mqtt, {
+  /** MQTT: Home Assistant discovery, state, the privacy switch and snapshots. */
+  private buildMqtt(ctx: Context, { camera, privacy }: Device, media: Media, http: HttpServer) {
+    const { logger, version } = this.deps;
+    return new MqttService(ctx.current().mqtt, {
       logger: logger.child('mqtt'),
       timers: realTimers,
-      now,
-      device: () => ({ name: deviceName(), model: deviceModel(), version, configurationUrl: pageUrl(hostname(), http.port, current().server.tls !== null) }),
-      readStatus: () => mqttStatusSnapshot({ camera: camera.status(), fpsIn: media.fpsIn(), viewers: media.viewerCount, nowMs: now(), startedAtMs, privacy }),
+      now: ctx.now,
+      device: () => ({ name: ctx.deviceName(), model: deviceModel(), version, configurationUrl: pageUrl(hostname(), http.port, ctx.current().server.tls !== null) }),
+      readStatus: () => mqttStatusSnapshot({ camera: camera.status(), fpsIn: media.tap.fpsIn(), viewers: media.tap.viewerCount, nowMs: ctx.now(), startedAtMs: ctx.startedAtMs, privacy }),
       setPrivacy: mqttPrivacyPort(privacy),
       snapshot: () => {
-        const result = snapshot();
+        const result = media.snapshot();
         return 'jpeg' in result ? result.jpeg : undefined;
       },
     });
-    const systemd = new SystemdNotifier({ logger: logger.child('systemd'), env, pid: process.pid });
-    this.systemd = systemd;
-
-    // Each follower subscribes itself; unsubscribed when the appliance stops.
-    const follow = (name: string, subscribe: () => () => void): Service => {
-      let unsubscribe: (() => void) | undefined;
-      return { name, start: () => void (unsubscribe = subscribe()), stop: () => unsubscribe?.() };
-    };
-    const m = mqtt;
-    // The device name is the first claimer's text: escaped, so it cannot forge a line at every start.
-    logger.info(`picamd ${version} starting on ${escapeForLog(deviceName(), 64)}`);
-    await this.services.start([
-      { name: 'privacy', start: () => privacy.start().then(() => undefined), stop: () => privacy.stop() },
-      follow('log level', () => followLogLevel(logger, events)),
-      follow('gpio events', () => gpio.follow(events)),
-      { name: 'gpio', start: () => gpio.start().then(() => gpio.setCameraState(camera.state)), stop: () => gpio.stop() },
-      { name: 'media', start: () => media.start(), stop: () => media.stop() },
-      { name: 'camera', start: () => camera.start(), stop: () => camera.stop() },
-      { name: 'settings', start: () => applier.start(), stop: () => applier.stop() },
-      { name: 'reclaimer', start: () => reclaimer.start(), stop: () => reclaimer.stop() },
-      follow('status events', () => hub.follow(events)),
-      { name: 'events', start: () => hub.start(), stop: () => hub.stop() },
-      follow('http settings', () => http.follow(events)),
-      { name: 'http', start: () => http.start().then((port) => void (this.port = port)), stop: () => http.stop() },
-      follow('mqtt events', () => m.follow(events)),
-      { name: 'mqtt', start: () => m.start(), stop: () => m.stop() },
-      { name: 'systemd', start: () => systemd.startWatchdog(), stop: () => systemd.stop() },
-    ]);
-    void systemd.ready(`listening on port ${this.port}`);
-    if (!claim.claimed) logger.warn(`not set up yet: open http://${hostname()}.local${this.port === 80 ? '' : `:${this.port}`}/ to choose the owner`);
   }
+}
 
-  /** Synchronous and idempotent, for an exit that skips stop(): the camera killed, the lines released. */
-  lastResort(): void {
-    for (const step of this.lastResortSteps) step();
-  }
+type Device = ReturnType<Appliance['buildDevice']>;
+type Media = ReturnType<Appliance['buildMedia']>;
+type Observe = ReturnType<Appliance['buildObserve']>;
 
-  /** Stops what started, in reverse; safe to call twice. */
-  async stop(): Promise<void> {
-    void this.systemd?.stopping();
-    await this.services.stop();
-  }
+/** A service that only subscribes: its subscription ends when the appliance stops. */
+function follow(name: string, subscribe: () => () => void): Service {
+  let unsubscribe: (() => void) | undefined;
+  return { name, start: () => void (unsubscribe = subscribe()), stop: () => unsubscribe?.() };
 }

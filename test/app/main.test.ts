@@ -53,6 +53,7 @@ test('an unknown option prints the usage and exits 64', () => {
 
 test('end to end: the simulated camera streams through picamd, and SIGTERM leaves no camera behind', async (t) => {
   const app = await startApp();
+  t.after(() => app.stop()); // the test stops it itself; this is for an assertion that fails first
   const client = openMjpeg(app.port);
   t.after(() => client.close());
   await waitFor('frames', () => client.count >= 10 || client.error, 15_000);

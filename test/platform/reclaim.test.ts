@@ -220,3 +220,61 @@ test('externalMemory() still reads with every file descriptor taken, where proce
   assert.ok(Number.isFinite(reading) && reading > 0);
   assert.equal(usage, 'EMFILE', 'process.memoryUsage() opens /proc/self/stat');
 });
+
+test('the looks follow the frames: every intervalMs while memory grows fast, slower as it grows slowly, idleIntervalMs when nothing comes', () => {
+  const { heap, frame, deps } = fakeHeap();
+  let look: (() => void) | undefined;
+  let armed = 0;
+  const periods: number[] = [];
+  const timers = {
+    setInterval: (fn: () => void, ms: number) => {
+      armed++;
+      look = fn;
+      periods.push(ms);
+      return periods.length;
+    },
+    clearInterval: () => {
+      armed--;
+    },
+  };
+  const r = new FrameMemoryReclaimer({ ...deps, timers }, { budgetBytes: 2 * MB, intervalMs: 250, idleIntervalMs: 1_000, fullEveryMs: 10_000 });
+  r.start();
+  assert.equal(r.lookEveryMs, 250);
+  /** The timer's look after `ms`, with `bytes` of frames made meanwhile. */
+  const after = (ms: number, bytes: number) => {
+    for (let made = 0; made < bytes; made += 100_000) frame(Math.min(100_000, bytes - made));
+    heap.now += ms;
+    look!();
+  };
+  // The camera paused: nothing comes, a look a second.
+  after(250, 0);
+  assert.equal(r.lookEveryMs, 1_000);
+  after(1_000, 0);
+  assert.equal(r.lookEveryMs, 1_000);
+  // Frames again, 4 MB/s: the first look after the pause collects what piled up (at most the rate
+  // times idleIntervalMs), then the budget fills in half a second: a look every 250 ms.
+  after(1_000, 4 * MB);
+  assert.deepEqual(heap.calls, ['minor']);
+  assert.equal(r.lookEveryMs, 250);
+  for (let i = 0; i < 12; i++) after(250, 1 * MB);
+  assert.equal(r.lookEveryMs, 250);
+  assert.ok(heap.calls.length >= 3 && heap.calls.every((c) => c === 'minor'), heap.calls.join());
+  // A slow stream (a small picture, a low rate): 400 KB/s fills the budget in 5 s. Over 20 s the
+  // looks come mostly a second apart, closer as the budget fills, and memory stays within it.
+  const collections = heap.calls.length;
+  const start = heap.now;
+  let looks = 0;
+  let peak = 0;
+  while (heap.now - start < 20_000) {
+    after(r.lookEveryMs, (r.lookEveryMs / 1_000) * 400_000);
+    looks++;
+    peak = Math.max(peak, heap.bytes);
+  }
+  assert.ok(looks <= 40, `${looks} looks in 20 s, against 80 at 250 ms`);
+  assert.ok(heap.calls.length - collections >= 3, 'collected each time the budget filled');
+  assert.ok(peak <= 2 * MB + 400_000, `at most the budget and one look's growth (${peak} bytes)`);
+  assert.equal(armed, 1, 'one interval timer, re-armed at a new pace');
+  r.stop();
+  assert.equal(armed, 0);
+  assert.equal(r.lookEveryMs, 0);
+});

@@ -13,7 +13,7 @@ import { AnnexBParser } from '../formats/h264/annexb.js';
 import { GpioService } from '../integrations/gpio/gpio.js';
 import { loadOnoffPinFactory } from '../integrations/gpio/pins.js';
 import { mqttPrivacyPort, mqttStatusSnapshot, pageUrl } from '../integrations/mqtt/adapters.js';
-import { MqttService } from '../integrations/mqtt/service.js';
+import { LazyMqtt } from '../integrations/mqtt/lazy.js';
 import { CameraTap } from '../media/camera-tap.js';
 import { ViewerLimit } from '../media/output.js';
 import { snapshotOf } from '../media/snapshot.js';
@@ -128,7 +128,7 @@ export class Appliance {
 
     // Observe: one read model for the page, /metrics and MQTT.
     const sources = { deviceName, version, now, startedAtMs, memory: lastGoodMemory(), camera, fpsIn: () => media.fpsIn(), maxViewers: () => current().server.maxViewers, privacy };
-    let mqtt: MqttService | undefined;
+    let mqtt: LazyMqtt | undefined;
     const status = statusSource({
       ...sources,
       cameraConfig: () => current().camera,
@@ -168,7 +168,8 @@ export class Appliance {
     });
 
     // Integrations.
-    mqtt = new MqttService(config.mqtt, {
+    // Loaded only when mqtt.url is set, at start or when a settings change sets it.
+    mqtt = new LazyMqtt(config.mqtt, {
       logger: logger.child('mqtt'),
       timers: realTimers,
       now,

@@ -14,7 +14,7 @@ import type { IntervalTimers } from './clock.js';
  * viewers), a full collection, at most once per `fullEveryMs`.
  *
  * Each look wakes the process. So the looks follow the frames: the next comes about when the
- * budget is expected to fill at the rate memory grew since the last one, every `intervalMs` at
+ * budget is expected to fill at the rate memory grew before it, every `intervalMs` at
  * the fastest and `idleIntervalMs` at the slowest (camera paused or offline: nothing to reclaim).
  */
 export type GcFunction = (options?: { type: 'minor' | 'major' }) => void;
@@ -32,7 +32,7 @@ export interface ReclaimDeps {
 
 export interface ReclaimOptions {
   budgetBytes: number;
-  /** The shortest time between looks, and their step: looks come every 1, 2, ... of these. */
+  /** The shortest time between looks. */
   intervalMs: number;
   /**
    * The longest time between looks, while frame memory grows slowly or not at all. It bounds
@@ -78,6 +78,8 @@ export class FrameMemoryReclaimer {
   /** The last look's reading and time: the rate frame memory grows at. */
   private lastReading = 0;
   private lastLookAt = 0;
+  /** How fast frame memory grew between the last looks that saw it grow (or 0: it did not). */
+  private bytesPerMs: number | undefined;
   private baseline = 0;
   private lastFull = Number.NEGATIVE_INFINITY;
   /** The reading when the last collection was made, until its effect has been judged. */
@@ -105,6 +107,7 @@ export class FrameMemoryReclaimer {
     this.baseline = this.deps.arrayBuffers();
     this.lastReading = this.baseline;
     this.lastLookAt = this.deps.now();
+    this.bytesPerMs = undefined;
     this.arm(this.options.intervalMs);
   }
 
@@ -134,8 +137,8 @@ export class FrameMemoryReclaimer {
   }
 
   /**
-   * When the budget is expected to fill at the rate memory grew since the last look, in whole
-   * intervalMs; right after a collection, the shortest, to judge it and count on from it.
+   * When the budget is expected to fill at the rate memory grew, between intervalMs and
+   * idleIntervalMs; right after a collection, the shortest, to judge it and count on from it.
    */
   private nextPeriod(): number {
     const { intervalMs, budgetBytes } = this.options;
@@ -146,11 +149,14 @@ export class FrameMemoryReclaimer {
     const elapsed = now - this.lastLookAt;
     this.lastReading = current;
     this.lastLookAt = now;
-    // Just collected, or freed since (by V8 itself, or our collection settling): no rate to go by.
-    if (this.collectedAt !== undefined || elapsed <= 0 || grown < 0) return intervalMs;
-    if (grown === 0) return idleMs;
-    const fillMs = ((budgetBytes - (current - this.baseline)) * elapsed) / grown;
-    return Math.min(idleMs, Math.max(intervalMs, Math.floor(fillMs / intervalMs) * intervalMs));
+    // A reading that fell (our collection settling, or V8's own) says nothing of the rate: the
+    // one from before holds.
+    if (elapsed > 0 && grown >= 0) this.bytesPerMs = grown / elapsed;
+    if (this.collectedAt !== undefined || elapsed <= 0) return intervalMs;
+    if (grown < 0 && !this.bytesPerMs) return intervalMs;
+    if (!this.bytesPerMs) return idleMs;
+    const fillMs = (budgetBytes - (current - this.baseline)) / this.bytesPerMs;
+    return Math.min(idleMs, Math.max(intervalMs, Math.ceil(fillMs)));
   }
 
   /**

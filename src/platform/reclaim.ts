@@ -13,9 +13,9 @@ import type { IntervalTimers } from './clock.js';
  * generation; if that frees too little (frames held long enough to be promoted, e.g. by slow
  * viewers), a full collection, at most once per `fullEveryMs`.
  *
- * Each look wakes the process. So the looks follow the frames: the next comes about when the
- * budget is expected to fill at the rate memory grew before it, every `intervalMs` at
- * the fastest and `idleIntervalMs` at the slowest (camera paused or offline: nothing to reclaim).
+ * Each look wakes the process. So the looks slow down to one every `idleIntervalMs` while frame
+ * memory grows too slowly to fill the budget soon (camera paused or offline, small pictures), and
+ * come every `intervalMs` again as soon as it grows faster.
  */
 export type GcFunction = (options?: { type: 'minor' | 'major' }) => void;
 
@@ -78,8 +78,6 @@ export class FrameMemoryReclaimer {
   /** The last look's reading and time: the rate frame memory grows at. */
   private lastReading = 0;
   private lastLookAt = 0;
-  /** How fast frame memory grew between the last looks that saw it grow (or 0: it did not). */
-  private bytesPerMs: number | undefined;
   private baseline = 0;
   private lastFull = Number.NEGATIVE_INFINITY;
   /** The reading when the last collection was made, until its effect has been judged. */
@@ -107,7 +105,6 @@ export class FrameMemoryReclaimer {
     this.baseline = this.deps.arrayBuffers();
     this.lastReading = this.baseline;
     this.lastLookAt = this.deps.now();
-    this.bytesPerMs = undefined;
     this.arm(this.options.intervalMs);
   }
 
@@ -137,8 +134,9 @@ export class FrameMemoryReclaimer {
   }
 
   /**
-   * When the budget is expected to fill at the rate memory grew, between intervalMs and
-   * idleIntervalMs; right after a collection, the shortest, to judge it and count on from it.
+   * The time to the next look: idleIntervalMs while the budget would take at least twice that to
+   * fill at the rate memory grew since the last look; intervalMs otherwise, and right after a
+   * collection, to judge it.
    */
   private nextPeriod(): number {
     const { intervalMs, budgetBytes } = this.options;
@@ -149,14 +147,12 @@ export class FrameMemoryReclaimer {
     const elapsed = now - this.lastLookAt;
     this.lastReading = current;
     this.lastLookAt = now;
-    // A reading that fell (our collection settling, or V8's own) says nothing of the rate: the
-    // one from before holds.
-    if (elapsed > 0 && grown >= 0) this.bytesPerMs = grown / elapsed;
-    if (this.collectedAt !== undefined || elapsed <= 0) return intervalMs;
-    if (grown < 0 && !this.bytesPerMs) return intervalMs;
-    if (!this.bytesPerMs) return idleMs;
-    const fillMs = (budgetBytes - (current - this.baseline)) / this.bytesPerMs;
-    return Math.min(idleMs, Math.max(intervalMs, Math.ceil(fillMs)));
+    // Just collected, or freed since (by V8 itself, or our collection settling): no rate to go by.
+    if (this.collectedAt !== undefined || elapsed <= 0 || grown < 0) return intervalMs;
+    // The slow pace only while the budget is far off at this rate (twice the slow pace away): under
+    // any real load the looks stay every intervalMs, as the budget was tuned for.
+    const fillMs = grown === 0 ? Number.POSITIVE_INFINITY : ((budgetBytes - (current - this.baseline)) * elapsed) / grown;
+    return fillMs >= 2 * idleMs ? idleMs : intervalMs;
   }
 
   /**

@@ -14,7 +14,7 @@ import { AnnexBParser } from '../formats/h264/annexb.js';
 import { GpioService } from '../integrations/gpio/gpio.js';
 import { loadOnoffPinFactory } from '../integrations/gpio/pins.js';
 import { mqttPrivacyPort, mqttStatusSnapshot, pageUrl } from '../integrations/mqtt/adapters.js';
-import { MqttService } from '../integrations/mqtt/service.js';
+import { LazyMqtt } from '../integrations/mqtt/lazy.js';
 import { CameraTap } from '../media/camera-tap.js';
 import { ViewerLimit } from '../media/output.js';
 import { snapshotOf } from '../media/snapshot.js';
@@ -220,7 +220,7 @@ export class Appliance {
       maxViewers: () => ctx.current().server.maxViewers,
       privacy,
     };
-    const observe: { status: () => unknown; metrics: ReturnType<typeof metricsSource>; mqtt?: MqttService } = {
+    const observe: { status: () => unknown; metrics: ReturnType<typeof metricsSource>; mqtt?: LazyMqtt } = {
       status: () => undefined,
       metrics: metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: media.tap.mjpeg }),
     };
@@ -284,10 +284,13 @@ export class Appliance {
     return { hub, http };
   }
 
-  /** MQTT: Home Assistant discovery, state, the privacy switch and snapshots. */
+  /**
+   * MQTT: Home Assistant discovery, state, the privacy switch and snapshots; loaded only when
+   * mqtt.url is set, at start or when a settings change sets it.
+   */
   private buildMqtt(ctx: Context, { camera, privacy }: Device, media: Media, http: HttpServer) {
     const { logger, version } = this.deps;
-    return new MqttService(ctx.current().mqtt, {
+    return new LazyMqtt(ctx.current().mqtt, {
       logger: logger.child('mqtt'),
       timers: realTimers,
       now: ctx.now,

@@ -25,10 +25,13 @@ export function placeholderFor(state: CameraState, codec: 'mjpeg' | 'h264' = 'mj
 /**
  * While the camera delivers no frames, publishes a placeholder (offline, starting, privacy) about
  * once a second, so viewers stay connected, see why, and pick up live frames again on their own.
+ * Its timer runs only while a placeholder is shown: with live frames flowing (most of a camera's
+ * day) it would wake the process every second for nothing.
  */
 export class PlaceholderFeed {
   private kind: PlaceholderKind | undefined;
   private detail = '';
+  private started = false;
   private timer: unknown;
 
   constructor(
@@ -39,15 +42,15 @@ export class PlaceholderFeed {
   ) {}
 
   start(): void {
-    if (this.timer !== undefined) return;
-    this.timer = this.timers.setInterval(() => this.tick(), this.intervalMs);
+    if (this.started) return;
+    this.started = true;
+    this.follow();
     this.tick();
   }
 
   stop(): void {
-    if (this.timer === undefined) return;
-    this.timers.clearInterval(this.timer);
-    this.timer = undefined;
+    this.started = false;
+    this.follow();
   }
 
   /** What to show now: a placeholder kind with its detail line, or undefined for live frames. */
@@ -55,7 +58,24 @@ export class PlaceholderFeed {
     const changed = kind !== this.kind || detail !== this.detail;
     this.kind = kind;
     this.detail = detail;
-    if (changed && this.timer !== undefined) this.tick();
+    this.follow();
+    if (changed && this.started) this.tick();
+  }
+
+  /** True while the timer is armed (tests). */
+  get ticking(): boolean {
+    return this.timer !== undefined;
+  }
+
+  /** Arms the timer while started with a placeholder to show, and clears it otherwise. */
+  private follow(): void {
+    const wanted = this.started && this.kind !== undefined;
+    if (wanted && this.timer === undefined) {
+      this.timer = this.timers.setInterval(() => this.tick(), this.intervalMs);
+    } else if (!wanted && this.timer !== undefined) {
+      this.timers.clearInterval(this.timer);
+      this.timer = undefined;
+    }
   }
 
   private tick(): void {

@@ -47,6 +47,7 @@ export function placeholderParameters(camera: VideoPlaceholderCamera, seen: SpsI
 export class VideoPlaceholderFeed {
   private kind: PlaceholderKind | undefined;
   private detail = '';
+  private started = false;
   private timer: unknown;
   private stream: { key: string; still: StillStream } | undefined;
   /** The placeholder's last picture went out: the next one after the camera's continues with an IDR. */
@@ -62,15 +63,15 @@ export class VideoPlaceholderFeed {
   ) {}
 
   start(): void {
-    if (this.timer !== undefined) return;
-    this.timer = this.timers.setInterval(() => this.tick(), this.intervalMs);
+    if (this.started) return;
+    this.started = true;
+    this.follow();
     this.tick();
   }
 
   stop(): void {
-    if (this.timer === undefined) return;
-    this.timers.clearInterval(this.timer);
-    this.timer = undefined;
+    this.started = false;
+    this.follow();
   }
 
   /** What to show: a placeholder kind with its detail line, or undefined while live pictures flow. */
@@ -78,7 +79,29 @@ export class VideoPlaceholderFeed {
     const changed = kind !== this.kind || detail !== this.detail;
     this.kind = kind;
     this.detail = detail;
-    if (changed && this.timer !== undefined) this.tick();
+    this.follow();
+    if (changed && this.started) this.tick();
+  }
+
+  /** True while the timer is armed (tests). */
+  get ticking(): boolean {
+    return this.timer !== undefined;
+  }
+
+  /**
+   * The timer runs only while started with a placeholder to show: not while the camera's own
+   * pictures flow ('h264', or none in MJPEG mode), which is most of a camera's day.
+   */
+  private follow(): void {
+    const wanted = this.started && this.kind !== undefined && this.kind !== 'h264';
+    if (wanted && this.timer === undefined) {
+      this.timer = this.timers.setInterval(() => this.tick(), this.intervalMs);
+    } else if (!wanted && this.timer !== undefined) {
+      this.timers.clearInterval(this.timer);
+      this.timer = undefined;
+      // No tick sees the camera's pictures from now on: the next placeholder starts with an IDR.
+      this.wasLive = true;
+    }
   }
 
   private tick(): void {

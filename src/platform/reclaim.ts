@@ -12,6 +12,10 @@ import type { IntervalTimers } from './clock.js';
  * memory has grown by `budgetBytes` over what survived the last collection, collect the young
  * generation; if that frees too little (frames held long enough to be promoted, e.g. by slow
  * viewers), a full collection, at most once per `fullEveryMs`.
+ *
+ * Each look wakes the process. So the looks slow down to one every `idleIntervalMs` while frame
+ * memory grows too slowly to fill the budget soon (camera paused or offline, small pictures), and
+ * come every `intervalMs` again as soon as it grows faster.
  */
 export type GcFunction = (options?: { type: 'minor' | 'major' }) => void;
 
@@ -28,11 +32,18 @@ export interface ReclaimDeps {
 
 export interface ReclaimOptions {
   budgetBytes: number;
+  /** The shortest time between looks. */
   intervalMs: number;
+  /**
+   * The longest time between looks, while frame memory grows slowly or not at all. It bounds
+   * what piles up before the first look when frames start flowing fast again (about the rate
+   * times this). Defaults to intervalMs: a look every intervalMs.
+   */
+  idleIntervalMs?: number;
   fullEveryMs: number;
 }
 
-export const DEFAULT_RECLAIM: ReclaimOptions = { budgetBytes: 2 * 1024 * 1024, intervalMs: 250, fullEveryMs: 10_000 };
+export const DEFAULT_RECLAIM: ReclaimOptions = { budgetBytes: 2 * 1024 * 1024, intervalMs: 250, idleIntervalMs: 1_000, fullEveryMs: 10_000 };
 
 /**
  * The gc() that node puts on the global object when it is started with `--expose-gc` (the
@@ -62,6 +73,11 @@ export function externalMemory(): number {
 export class FrameMemoryReclaimer {
   private started = false;
   private timer: unknown;
+  /** The timer's period now. */
+  private periodMs = 0;
+  /** The last look's reading and time: the rate frame memory grows at. */
+  private lastReading = 0;
+  private lastLookAt = 0;
   private baseline = 0;
   private lastFull = Number.NEGATIVE_INFINITY;
   /** The reading when the last collection was made, until its effect has been judged. */
@@ -87,7 +103,14 @@ export class FrameMemoryReclaimer {
       return;
     }
     this.baseline = this.deps.arrayBuffers();
-    this.timer = this.deps.timers.setInterval(() => this.check(), this.options.intervalMs);
+    this.lastReading = this.baseline;
+    this.lastLookAt = this.deps.now();
+    this.arm(this.options.intervalMs);
+  }
+
+  /** The time between looks now (tests). */
+  get lookEveryMs(): number {
+    return this.timer === undefined ? 0 : this.periodMs;
   }
 
   stop(): void {
@@ -95,6 +118,41 @@ export class FrameMemoryReclaimer {
     this.started = false;
     if (this.timer !== undefined) this.deps.timers.clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  private arm(periodMs: number): void {
+    if (this.timer !== undefined && periodMs === this.periodMs) return;
+    if (this.timer !== undefined) this.deps.timers.clearInterval(this.timer);
+    this.periodMs = periodMs;
+    this.timer = this.deps.timers.setInterval(() => this.look(), periodMs);
+  }
+
+  /** A look from the timer: check, then set the pace of the next looks. */
+  private look(): void {
+    this.check();
+    if (this.started) this.arm(this.nextPeriod());
+  }
+
+  /**
+   * The time to the next look: idleIntervalMs while the budget would take at least twice that to
+   * fill at the rate memory grew since the last look; intervalMs otherwise, and right after a
+   * collection, to judge it.
+   */
+  private nextPeriod(): number {
+    const { intervalMs, budgetBytes } = this.options;
+    const idleMs = Math.max(intervalMs, this.options.idleIntervalMs ?? intervalMs);
+    const current = this.deps.arrayBuffers();
+    const now = this.deps.now();
+    const grown = current - this.lastReading;
+    const elapsed = now - this.lastLookAt;
+    this.lastReading = current;
+    this.lastLookAt = now;
+    // Just collected, or freed since (by V8 itself, or our collection settling): no rate to go by.
+    if (this.collectedAt !== undefined || elapsed <= 0 || grown < 0) return intervalMs;
+    // The slow pace only while the budget is far off at this rate (twice the slow pace away): under
+    // any real load the looks stay every intervalMs, as the budget was tuned for.
+    const fillMs = grown === 0 ? Number.POSITIVE_INFINITY : ((budgetBytes - (current - this.baseline)) * elapsed) / grown;
+    return fillMs >= 2 * idleMs ? idleMs : intervalMs;
   }
 
   /**

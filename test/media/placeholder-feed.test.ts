@@ -43,6 +43,42 @@ test('placeholders go out once a second while the camera is down, at once on a c
   }
 });
 
+test('the placeholder timer runs only while a placeholder is shown: stopped while live, armed again when the camera stops', () => {
+  mock.timers.enable({ apis: ['setInterval'] });
+  try {
+    let armed = 0;
+    const timers = {
+      setInterval: (fn: () => void, ms: number) => (armed++, setInterval(fn, ms)),
+      clearInterval: (h: unknown) => (armed--, clearInterval(h as NodeJS.Timeout)),
+    };
+    const published: string[] = [];
+    const feed = new PlaceholderFeed((jpeg) => published.push(jpeg.toString()), (kind) => Buffer.from(kind), timers);
+    feed.start();
+    assert.equal(feed.ticking, false, 'a camera not started yet shows nothing and needs no timer');
+    feed.show('starting');
+    assert.deepEqual([feed.ticking, armed, published], [true, 1, ['starting']]);
+    feed.show(undefined);
+    assert.deepEqual([feed.ticking, armed], [false, 0], 'live frames: no timer');
+    mock.timers.tick(10_000);
+    assert.deepEqual(published, ['starting']);
+    feed.show('offline', 'exited with code 1');
+    assert.deepEqual([feed.ticking, armed], [true, 1]);
+    mock.timers.tick(2_000);
+    assert.deepEqual(published, ['starting', 'offline', 'offline', 'offline'], 'at once, then once a second again');
+    feed.show('privacy');
+    assert.equal(armed, 1, 'a new placeholder keeps the one timer');
+    feed.stop();
+    assert.deepEqual([feed.ticking, armed], [false, 0]);
+    feed.show('offline');
+    assert.deepEqual([feed.ticking, armed], [false, 0], 'stopped: no timer whatever is shown');
+    feed.start();
+    assert.deepEqual([feed.ticking, armed], [true, 1]);
+    feed.stop();
+  } finally {
+    mock.timers.reset();
+  }
+});
+
 test('rate meter: events per second over whole seconds', () => {
   const meter = new RateMeter(5);
   for (let t = 0; t < 10_000; t += 1000 / 30) meter.mark(t);

@@ -66,6 +66,40 @@ test('the H.264 placeholder: an IDR at once, then a skipped picture a second, an
   });
 });
 
+test('the H.264 placeholder timer runs only while a placeholder is shown; after the camera\'s pictures it starts with an IDR', () => {
+  withTimers((timers) => {
+    let armed = 0;
+    const counting = {
+      setInterval: (fn: () => void, ms: number) => (armed++, timers.setInterval(fn, ms)),
+      clearInterval: (h: unknown) => (armed--, timers.clearInterval(h)),
+    };
+    const sink = new Sink();
+    const feed = new VideoPlaceholderFeed(sink, () => camera, counting);
+    feed.start();
+    assert.deepEqual([feed.ticking, armed], [false, 0], 'nothing shown yet: no timer');
+    feed.show('starting');
+    mock.timers.tick(2_000);
+    assert.deepEqual([feed.ticking, armed, sink.units.length], [true, 1, 3]);
+    // The camera streams: its pictures go out, the timer stops.
+    feed.show('h264');
+    assert.deepEqual([feed.ticking, armed], [false, 0]);
+    mock.timers.tick(10_000);
+    assert.equal(sink.units.length, 3);
+    feed.show('privacy');
+    assert.deepEqual([feed.ticking, armed], [true, 1]);
+    assert.equal(sink.units.length, 4);
+    assert.equal(sink.units[3]!.au.keyframe, true, 'an IDR at once');
+    feed.show(undefined);
+    assert.equal(armed, 0);
+    // The same message again after the camera's pictures: the kept stream restarts with its IDR.
+    feed.show('privacy');
+    mock.timers.tick(1_000);
+    assert.deepEqual(sink.units.slice(4).map((u) => u.au.keyframe), [true, false]);
+    feed.stop();
+    assert.deepEqual([feed.ticking, armed], [false, 0]);
+  });
+});
+
 test('the placeholder\'s stream copies the camera\'s profile, constraints and level, with its own parameter set IDs', () => {
   const seen = { width: 320, height: 180, profileIdc: 77, constraintFlags: 0x40, levelIdc: 31, spsId: 0 } as SpsInfo;
   assert.deepEqual(placeholderParameters(camera, seen), {

@@ -220,3 +220,71 @@ test('externalMemory() still reads with every file descriptor taken, where proce
   assert.ok(Number.isFinite(reading) && reading > 0);
   assert.equal(usage, 'EMFILE', 'process.memoryUsage() opens /proc/self/stat');
 });
+
+test('the looks follow the frames: every intervalMs while memory grows fast, slower as it grows slowly, idleIntervalMs when nothing comes', () => {
+  const { heap, frame, deps } = fakeHeap();
+  let look: (() => void) | undefined;
+  let armed = 0;
+  const periods: number[] = [];
+  const timers = {
+    setInterval: (fn: () => void, ms: number) => {
+      armed++;
+      look = fn;
+      periods.push(ms);
+      return periods.length;
+    },
+    clearInterval: () => {
+      armed--;
+    },
+  };
+  const r = new FrameMemoryReclaimer({ ...deps, timers }, { budgetBytes: 2 * MB, intervalMs: 250, idleIntervalMs: 1_000, fullEveryMs: 10_000 });
+  r.start();
+  assert.equal(r.lookEveryMs, 250);
+  /** The timer's look after `ms`, with `bytes` of frames made meanwhile. */
+  const after = (ms: number, bytes: number) => {
+    for (let made = 0; made < bytes; made += 100_000) frame(Math.min(100_000, bytes - made));
+    heap.now += ms;
+    look!();
+  };
+  // The camera paused: nothing comes, a look a second.
+  after(250, 0);
+  assert.equal(r.lookEveryMs, 1_000);
+  after(1_000, 0);
+  assert.equal(r.lookEveryMs, 1_000);
+  // Frames again, 4 MB/s: the first look after the pause collects what piled up (at most the rate
+  // times idleIntervalMs), then the budget fills in half a second: a look every 250 ms.
+  after(1_000, 4 * MB);
+  assert.deepEqual(heap.calls, ['minor']);
+  assert.equal(r.lookEveryMs, 250);
+  // Steady at 4 MB/s: a look every 250 ms, as before, and a collection each time the budget fills.
+  let start = heap.now;
+  let looks = 0;
+  let peak = 0;
+  while (heap.now - start < 10_000) {
+    after(r.lookEveryMs, r.lookEveryMs * 4 * 1_000);
+    looks++;
+    peak = Math.max(peak, heap.bytes);
+  }
+  assert.equal(looks, 40);
+  assert.ok(heap.calls.length >= 10 && heap.calls.every((c) => c === 'minor'), heap.calls.join());
+  // The judge look's reading (1 MB grown since the collection) counts as kept: the budget over it, and a look's growth.
+  assert.ok(peak <= 4 * MB, `within what was kept, the budget and a look's growth (${peak} bytes)`);
+  // The privacy placeholder alone (about 100 KB a second): the budget is 20 s away, a look a
+  // second; closer looks only as it nears, and it is still collected when it fills.
+  const collections = heap.calls.length;
+  start = heap.now;
+  looks = 0;
+  peak = 0;
+  while (heap.now - start < 40_000) {
+    after(r.lookEveryMs, (r.lookEveryMs / 1_000) * 100_000);
+    looks++;
+    peak = Math.max(peak, heap.bytes);
+  }
+  assert.ok(looks <= 80, `${looks} looks in 40 s, against 160 at 250 ms`);
+  assert.ok(heap.calls.length - collections >= 1, 'collected when the budget filled');
+  assert.ok(peak <= 2 * MB + 200_000, `at most the budget and one look's growth (${peak} bytes)`);
+  assert.equal(armed, 1, 'one interval timer, re-armed at a new pace');
+  r.stop();
+  assert.equal(armed, 0);
+  assert.equal(r.lookEveryMs, 0);
+});

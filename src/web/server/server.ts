@@ -91,6 +91,8 @@ export class HttpServer {
   private listenSocket: us_listen_socket | undefined;
   private boundPort = 0;
   private sweepTimer: unknown;
+  /** Between start() and stop(): viewers arm the sweep only then. */
+  private serving = false;
   private readonly timers: IntervalTimers;
   private authenticator: Authenticator | undefined;
   private proxies: TrustedProxies;
@@ -171,9 +173,7 @@ export class HttpServer {
     }
     this.app = app;
     this.router().mount(app);
-    const stallMs = this.config.viewerStallTimeoutMs;
-    // One sweep for every viewer, not a timer each: a check costs a subtraction per viewer.
-    this.sweepTimer = this.timers.setInterval(() => this.dropStalledViewers(), Math.min(1_000, stallMs / 4));
+    this.serving = true;
     const scheme = tls ? 'https' : 'http';
     return new Promise((resolve, reject) => {
       // uSockets listens with SO_REUSEPORT unless told otherwise, so a second picamd (or anything
@@ -200,10 +200,8 @@ export class HttpServer {
 
   /** Stops listening and closes every connection. Safe to call twice. */
   stop(): void {
-    if (this.sweepTimer !== undefined) {
-      this.timers.clearInterval(this.sweepTimer);
-      this.sweepTimer = undefined;
-    }
+    this.serving = false;
+    this.followViewers();
     if (this.listenSocket) {
       us_listen_socket_close(this.listenSocket);
       this.listenSocket = undefined;
@@ -238,7 +236,11 @@ export class HttpServer {
     // Health checks (systemd, monitoring) need no login and reveal nothing.
     router.get('/healthz', () => json(200, { ok: true }), { public: true, ungated: true });
     const viewing = { viewing: true };
-    const streamDeps = { logger: deps.logger, now: deps.now, maxViewers: () => this.config.maxViewers, onViewersChanged: deps.onViewersChanged };
+    const streamDeps = { logger: deps.logger, now: deps.now, maxViewers: () => this.config.maxViewers, onViewersChanged: () => {
+        this.followViewers();
+        deps.onViewersChanged?.();
+      },
+    };
     const mjpeg = mjpegStream(deps.broadcaster, deps.now);
     router.get('/stream.mjpg', (req) => streamReply(req, mjpeg, streamDeps), viewing);
     router.get('/snapshot.jpg', () => this.snapshot(), viewing);
@@ -269,6 +271,27 @@ export class HttpServer {
   private outputs(): Array<Output<StreamViewer<Pacer<unknown>>>> {
     const { broadcaster, video } = this.deps;
     return video ? [broadcaster, video.feed] : [broadcaster];
+  }
+
+  /** True while the stalled-viewer sweep runs (tests). */
+  get sweeping(): boolean {
+    return this.sweepTimer !== undefined;
+  }
+
+  /**
+   * The stalled-viewer sweep runs while there are viewers to sweep: with none (a camera streaming
+   * to nobody, most of its day) it would only wake the process. One sweep for every viewer, not a
+   * timer each: a check costs a subtraction per viewer.
+   */
+  private followViewers(): void {
+    const wanted = this.serving && this.outputs().some((output) => output.viewerCount > 0);
+    if (wanted && this.sweepTimer === undefined) {
+      const stallMs = this.config.viewerStallTimeoutMs;
+      this.sweepTimer = this.timers.setInterval(() => this.dropStalledViewers(), Math.min(1_000, stallMs / 4));
+    } else if (!wanted && this.sweepTimer !== undefined) {
+      this.timers.clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
   }
 
   /** Disconnects viewers that have not taken a whole frame for server.viewerStallTimeoutMs. */

@@ -1,7 +1,7 @@
 import type { CameraState } from '../device/camera/supervisor.js';
 import type { IntervalTimers } from '../platform/clock.js';
 import type { PlaceholderKind } from './placeholder.js';
-
+import { PlaceholderSchedule } from './placeholder-schedule.js';
 
 /**
  * The placeholder MJPEG viewers should see in a camera state; undefined while live frames flow. In
@@ -25,60 +25,18 @@ export function placeholderFor(state: CameraState, codec: 'mjpeg' | 'h264' = 'mj
 /**
  * While the camera delivers no frames, publishes a placeholder (offline, starting, privacy) about
  * once a second, so viewers stay connected, see why, and pick up live frames again on their own.
- * Its timer runs only while a placeholder is shown: with live frames flowing (most of a camera's
- * day) it would wake the process every second for nothing.
  */
-export class PlaceholderFeed {
-  private kind: PlaceholderKind | undefined;
-  private detail = '';
-  private started = false;
-  private timer: unknown;
-
+export class PlaceholderFeed extends PlaceholderSchedule {
   constructor(
     private readonly publish: (jpeg: Buffer) => void,
     private readonly render: (kind: PlaceholderKind, detail: string) => Buffer,
-    private readonly timers: IntervalTimers,
-    private readonly intervalMs = 1_000,
-  ) {}
-
-  start(): void {
-    if (this.started) return;
-    this.started = true;
-    this.follow();
-    this.tick();
+    timers: IntervalTimers,
+    intervalMs = 1_000,
+  ) {
+    super(timers, intervalMs);
   }
 
-  stop(): void {
-    this.started = false;
-    this.follow();
-  }
-
-  /** What to show now: a placeholder kind with its detail line, or undefined for live frames. */
-  show(kind: PlaceholderKind | undefined, detail = ''): void {
-    const changed = kind !== this.kind || detail !== this.detail;
-    this.kind = kind;
-    this.detail = detail;
-    this.follow();
-    if (changed && this.started) this.tick();
-  }
-
-  /** True while the timer is armed (tests). */
-  get ticking(): boolean {
-    return this.timer !== undefined;
-  }
-
-  /** Arms the timer while started with a placeholder to show, and clears it otherwise. */
-  private follow(): void {
-    const wanted = this.started && this.kind !== undefined;
-    if (wanted && this.timer === undefined) {
-      this.timer = this.timers.setInterval(() => this.tick(), this.intervalMs);
-    } else if (!wanted && this.timer !== undefined) {
-      this.timers.clearInterval(this.timer);
-      this.timer = undefined;
-    }
-  }
-
-  private tick(): void {
+  protected tick(): void {
     if (this.kind) this.publish(this.render(this.kind, this.detail));
   }
 }

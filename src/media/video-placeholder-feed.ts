@@ -5,6 +5,7 @@ import { StillStream } from '../formats/h264-writer/still-stream.js';
 import { rasterToYuv420 } from '../formats/h264-writer/yuv.js';
 import type { IntervalTimers } from '../platform/clock.js';
 import { drawPlaceholder, type PlaceholderKind } from './placeholder.js';
+import { PlaceholderSchedule } from './placeholder-schedule.js';
 
 /** What the H.264 placeholder needs of the camera settings. */
 export interface VideoPlaceholderCamera {
@@ -44,11 +45,7 @@ export function placeholderParameters(camera: VideoPlaceholderCamera, seen: SpsI
  * written by picamd itself (src/formats/h264-writer): an IDR every few seconds and P_Skip pictures
  * between. Stops as soon as the camera's own pictures go out.
  */
-export class VideoPlaceholderFeed {
-  private kind: PlaceholderKind | undefined;
-  private detail = '';
-  private started = false;
-  private timer: unknown;
+export class VideoPlaceholderFeed extends PlaceholderSchedule {
   private stream: { key: string; still: StillStream } | undefined;
   /** The placeholder's last picture went out: the next one after the camera's continues with an IDR. */
   private wasLive = false;
@@ -56,55 +53,25 @@ export class VideoPlaceholderFeed {
   constructor(
     private readonly video: VideoPlaceholderSink,
     private readonly camera: () => VideoPlaceholderCamera,
-    private readonly timers: IntervalTimers,
-    private readonly intervalMs = 1_000,
+    timers: IntervalTimers,
+    intervalMs = 1_000,
     /** An IDR every this many pictures: what a viewer joining meanwhile receives at once, at most. */
     private readonly keyframeInterval = 5,
-  ) {}
-
-  start(): void {
-    if (this.started) return;
-    this.started = true;
-    this.follow();
-    this.tick();
+  ) {
+    super(timers, intervalMs);
   }
 
-  stop(): void {
-    this.started = false;
-    this.follow();
+  /** Not while the camera's own pictures flow ('h264'). */
+  protected override shows(kind: PlaceholderKind): boolean {
+    return kind !== 'h264';
   }
 
-  /** What to show: a placeholder kind with its detail line, or undefined while live pictures flow. */
-  show(kind: PlaceholderKind | undefined, detail = ''): void {
-    const changed = kind !== this.kind || detail !== this.detail;
-    this.kind = kind;
-    this.detail = detail;
-    this.follow();
-    if (changed && this.started) this.tick();
+  /** No tick sees the camera's pictures from now on: the next placeholder starts with an IDR. */
+  protected override quiet(): void {
+    this.wasLive = true;
   }
 
-  /** True while the timer is armed (tests). */
-  get ticking(): boolean {
-    return this.timer !== undefined;
-  }
-
-  /**
-   * The timer runs only while started with a placeholder to show: not while the camera's own
-   * pictures flow ('h264', or none in MJPEG mode), which is most of a camera's day.
-   */
-  private follow(): void {
-    const wanted = this.started && this.kind !== undefined && this.kind !== 'h264';
-    if (wanted && this.timer === undefined) {
-      this.timer = this.timers.setInterval(() => this.tick(), this.intervalMs);
-    } else if (!wanted && this.timer !== undefined) {
-      this.timers.clearInterval(this.timer);
-      this.timer = undefined;
-      // No tick sees the camera's pictures from now on: the next placeholder starts with an IDR.
-      this.wasLive = true;
-    }
-  }
-
-  private tick(): void {
+  protected tick(): void {
     const camera = this.camera();
     if (this.video.cameraLive) this.wasLive = true;
     if (!this.kind || this.kind === 'h264' || camera.codec !== 'h264' || this.video.cameraLive) return;

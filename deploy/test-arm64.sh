@@ -79,7 +79,8 @@ cat > "$WORK/config.json" <<EOF
   "camera": { "command": ["$NODE", "dist/sim/camera.js"], "width": 640, "height": 480, "framerate": 10,
               "startTimeoutMs": 120000, "stallTimeoutMs": 30000 },
   "gpio": { "enabled": false },
-  "privacy": { "stateFile": "$WORK/state/privacy.json" }
+  "privacy": { "stateFile": "$WORK/state/privacy.json" },
+  "settings": { "file": "$WORK/state/settings.json" }
 }
 EOF
 python3 "$REPO/test/fixtures/systemd/notify-receiver.py" "$WORK/notify" > "$WORK/notify.log" &

@@ -210,7 +210,9 @@ qemu-aarch64-static -L "$M" "$M/opt/picamd/current/node/bin/node" "$M/opt/picamd
   > "$WORK/apply.log" 2>&1 || fail "the image's picamd apply-setup failed: $(cat "$WORK/apply.log")"
 [[ -f $A/etc/NetworkManager/system-connections/Home.nmconnection && $(cat "$A/etc/hostname") == garden-cam ]] \
   || fail "apply-setup did not write the keyfile and the host name"
-grep -q '"passwordHash": "\$scrypt\$ln=13,r=8,p=10\$' "$A/var/lib/picamd/settings.json" || fail "no owner hash in settings.json"
+grep -q '"passwordHash": "\$scrypt\$ln=13,r=8,p=10\$' "$A/var/lib/picamd/accounts.json" || fail "no owner hash in accounts.json"
+grep -q '"role": "owner"' "$A/var/lib/picamd/accounts.json" || fail "the setup file's user is not the owner in accounts.json"
+! grep -q passwordHash "$A/var/lib/picamd/settings.json" 2>/dev/null || fail "a password hash in settings.json: the accounts have their own file"
 [[ $(cat "$A/var/lib/NetworkManager/NetworkManager.state") == $'[main]\nWirelessEnabled=true' ]] \
   || fail "apply-setup left NetworkManager's Wi-Fi switched off: $(cat "$A/var/lib/NetworkManager/NetworkManager.state")"
 ! grep -q 'a long passphrase\|12345678' "$A/boot/firmware/picamd-setup.txt" || fail "a password is still in the setup file"

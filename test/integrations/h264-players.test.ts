@@ -1,7 +1,8 @@
 // Issue 21's "done when" on the wire: ffmpeg, GStreamer and mpv (Debian's, installed in CI by .ci/run)
 // read /stream.mp4 over HTTP from a running picamd (the simulated camera in H.264 mode) across 15 s
 // of privacy and a camera restart for a setting, all at once against one picamd, beside a reader of
-// our own that times every byte. Then mpv --length plays a viewer that joins after all that.
+// our own that times every byte, all with a login (as the recipes in docs/integrations.md). Then mpv
+// --length plays a viewer that joins after all that.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -9,7 +10,8 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test, type TestContext } from 'node:test';
-import { appConfig, freePort, startApp, status } from '../fakes/app.js';
+import { hashPassword } from '../../src/device/accounts/password.js';
+import { appConfig, freePort, startApp } from '../fakes/app.js';
 import { tempDir } from '../fakes/temp-dir.js';
 import { waitFor } from '../fakes/wait.js';
 
@@ -22,6 +24,10 @@ const skip =
 
 const FRAMERATE = 25;
 const PRIVACY_MS = 15_000;
+// With a login, as docs/integrations.md's recipes are written: each player gets it its own way.
+const USER = 'admin';
+const PASSWORD = 'players-password';
+const AUTH = { Authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}` };
 
 /** One decoded picture as a player reports it: its presentation time and, where the player gives one, a checksum. */
 interface Picture {
@@ -65,11 +71,14 @@ const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
 // sample, which is what lets it decode on (src/formats/mp4/fmp4.ts).
 const DUPLICATE_MOOV = /Found duplicated MOOV Atom\. Skipped it/;
 
+/** `url` with the login in it (ffmpeg's and mpv's way). */
+const withLogin = (url: string) => url.replace('http://', `http://${USER}:${PASSWORD}@`);
+
 /** ffmpeg decodes everything to framemd5 (a line per picture: pts and MD5); 'q' on its stdin ends it. */
 function ffmpeg(t: TestContext, url: string): Player {
   // -xerror: the first decoding or demuxing error ends ffmpeg with a failure; -flush_packets: each
   // picture's line as it is decoded, so the test can follow.
-  const p = run(t, 'ffmpeg', ['-hide_banner', '-loglevel', 'error', '-xerror', '-i', url, '-flush_packets', '1', '-f', 'framemd5', '-'], 'pipe');
+  const p = run(t, 'ffmpeg', ['-hide_banner', '-loglevel', 'error', '-xerror', '-i', withLogin(url), '-flush_packets', '1', '-f', 'framemd5', '-'], 'pipe');
   return {
     name: 'ffmpeg',
     ...p,
@@ -89,7 +98,7 @@ function ffmpeg(t: TestContext, url: string): Player {
 
 /** GStreamer: souphttpsrc, qtdemux, avdec_h264, a fakesink that prints every picture's pts; SIGINT with -e ends it with an EOS. */
 function gstreamer(t: TestContext, url: string): Player {
-  const p = run(t, 'gst-launch-1.0', ['-e', '-v', 'souphttpsrc', `location=${url}`, '!', 'qtdemux', '!', 'avdec_h264', '!', 'fakesink', 'silent=false']);
+  const p = run(t, 'gst-launch-1.0', ['-e', '-v', 'souphttpsrc', `location=${url}`, `user-id=${USER}`, `user-pw=${PASSWORD}`, '!', 'qtdemux', '!', 'avdec_h264', '!', 'fakesink', 'silent=false']);
   return {
     name: 'GStreamer',
     ...p,
@@ -116,7 +125,7 @@ function mpv(t: TestContext, url: string, dir: string, extra: string[] = []): Pl
   const socket = join(dir, 'mpv.sock');
   const p = run(t, 'mpv', [
     '--no-config', '--vo=null', '--ao=null', '--really-quiet', '--vf=lavfi=[showinfo]',
-    `--log-file=${log}`, `--input-ipc-server=${socket}`, ...extra, url,
+    `--log-file=${log}`, `--input-ipc-server=${socket}`, ...extra, withLogin(url),
   ]);
   return {
     name: 'mpv',
@@ -160,7 +169,7 @@ function timedReader(t: TestContext, url: string) {
   let timescale = 0;
   let ended = false;
   const reading = (async () => {
-    const res = await fetch(url, { signal: controller.signal });
+    const res = await fetch(url, { signal: controller.signal, headers: AUTH });
     assert.equal(res.status, 200);
     const reader = res.body!.getReader();
     let buffered = Buffer.alloc(0);
@@ -248,12 +257,15 @@ describe('ffmpeg, GStreamer and mpv on /stream.mp4 across privacy and a camera r
   test('the connection stays, a picture about every second, nothing fails to decode, live pictures come back; then mpv --length plays a new viewer', async (t) => {
     const dir = await tempDir(t, 'h264-players');
     const port = await freePort();
-    const app = await startApp(appConfig(port, dir, { camera: { codec: 'h264', width: 320, height: 240, framerate: FRAMERATE } }), { dir, port });
+    const users = [{ name: USER, passwordHash: await hashPassword(PASSWORD, { ln: 10, r: 8, p: 1 }) }];
+    const config = appConfig(port, dir, { server: { auth: { users } }, camera: { codec: 'h264', width: 320, height: 240, framerate: FRAMERATE } });
+    const app = await startApp(config, { dir, port });
     t.after(() => app.stop());
-    await waitFor('the camera streaming', async () => (await status(port)).camera.state === 'streaming', 30_000);
+    const cameraState = async () => ((await (await fetch(`http://127.0.0.1:${port}/api/status`, { headers: AUTH })).json()) as { camera: { state: string } }).camera.state;
+    await waitFor('the camera streaming', async () => (await cameraState()) === 'streaming', 30_000);
     const url = `http://127.0.0.1:${port}/stream.mp4`;
     const api = (path: string, method: string, body: object) =>
-      fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { ...AUTH, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
     /** The first of our fragments from `from` on that is live (the camera's) or the placeholder's (a second long). */
     const firstFrom = (from: number, live: boolean) => ours.fragments.findIndex((f, i) => i >= from && f.durationMs < 100 === live);
     const liveSince = (from: number) => ours.fragments.slice(from).filter((f) => f.durationMs < 100).length;
@@ -267,7 +279,7 @@ describe('ffmpeg, GStreamer and mpv on /stream.mp4 across privacy and a camera r
     await waitFor('every player decoding live pictures', () => players.every((p) => p.report().pictures.length >= FRAMERATE), 60_000).catch(orSay);
 
     assert.equal((await api('/api/privacy', 'POST', { enabled: true })).status, 200);
-    await waitFor('the camera paused', async () => (await status(port)).camera.state === 'paused', 30_000);
+    await waitFor('the camera paused', async () => (await cameraState()) === 'paused', 30_000);
     const privateFrom = performance.now();
     await sleep(PRIVACY_MS);
     const privateUntil = performance.now();
@@ -309,22 +321,31 @@ describe('ffmpeg, GStreamer and mpv on /stream.mp4 across privacy and a camera r
     assert.ok(inits >= 5, `${inits} init segments: the camera, privacy, the camera, restarting, the camera`);
     const privatePictures = fragments.filter((f) => f.at > privateFrom && f.at < privateUntil);
     const decodeGap = largestGap(fragments.map((f) => f.decodeMs));
+    const kind = (f: Fragment) => (f.durationMs < 100 ? 'camera' : 'placeholder');
+    const widest = fragments.findIndex((f, i) => i > 0 && f.decodeMs - fragments[i - 1]!.decodeMs === decodeGap);
+    const widestAt = widest > 0 ? ` (${kind(fragments[widest - 1]!)} to ${kind(fragments[widest]!)}, picture ${widest})` : '';
     const arrivalGap = largestGap(ours.arrivals.map((a) => a.at));
     t.diagnostic(
       `our reader: ${fragments.length} pictures, ${privatePictures.length} in ${PRIVACY_MS / 1000} s of privacy, ` +
         `${firstFrom(restartPlaceholder, true) - restartPlaceholder} during the restart (${(back.decodeMs - fragments[restartPlaceholder]!.decodeMs).toFixed(0)} ms); ` +
-        `largest step in decode time ${decodeGap.toFixed(0)} ms, largest wait between bytes ${arrivalGap.toFixed(0)} ms`,
+        `largest step in decode time ${decodeGap.toFixed(0)} ms${widestAt}, largest wait between bytes ${arrivalGap.toFixed(0)} ms`,
     );
-    // A picture a second while private (the placeholder's schedule), give or take one at either end.
-    assert.ok(privatePictures.length >= PRIVACY_MS / 1000 - 2, `${privatePictures.length} placeholder pictures in 15 s of privacy`);
+    // A picture a second while private (the placeholder's schedule): about 15 of them, and the
+    // median step between them a second. The placeholder comes every 1000 ms by picamd's timer and
+    // its decode time is when it came, so a step is 1000 ms plus however late the timer ran.
     assert.ok(privatePictures.every((f) => f.durationMs >= 100), 'only placeholder pictures while private');
-    // The placeholder comes every 1000 ms by picamd's timer, so its decode times step by 1000 ms
-    // plus however late the timer ran (up to 208 ms measured on a 2-core machine at load 12), and
-    // the bytes' arrival in this process adds its own delays to that. The bounds leave room for a
-    // busy machine and still fail on any silence: without the placeholder the gaps are the whole
-    // 15 s of privacy and the camera's restart.
-    assert.ok(decodeGap <= 1_500, `the stream's largest step in decode time: ${decodeGap.toFixed(0)} ms`);
-    assert.ok(arrivalGap < 2_000, `the largest wait for bytes: ${arrivalGap.toFixed(0)} ms`);
+    assert.ok(privatePictures.length >= PRIVACY_MS / 1000 - 3, `${privatePictures.length} placeholder pictures in 15 s of privacy`);
+    const steps = privatePictures.slice(1).map((f, i) => f.decodeMs - privatePictures[i]!.decodeMs).sort((x, y) => x - y);
+    const median = steps[Math.floor(steps.length / 2)]!;
+    t.diagnostic(`steps between placeholder pictures while private: median ${median.toFixed(0)} ms, ${steps[0]!.toFixed(0)} to ${steps.at(-1)!.toFixed(0)} ms`);
+    assert.ok(median >= 990 && median <= 1_250, `the median step between placeholder pictures: ${median.toFixed(0)} ms`);
+    // No silence anywhere. A late timer makes one step longer: measured on a 2-core machine shared
+    // with other builds, 1037-1282 ms at load 7 to 22, up to 2040 ms at load 40 (picamd then gets a
+    // twentieth of a core); the bytes' arrival in this process adds its own delays. The bounds leave
+    // that room and still fail on a silence: without the placeholder the gap is the whole 15 s of
+    // privacy (the restart's placeholder is waited for above).
+    assert.ok(decodeGap <= 3_000, `the stream's largest step in decode time: ${decodeGap.toFixed(0)} ms`);
+    assert.ok(arrivalGap < 3_500, `the largest wait for bytes: ${arrivalGap.toFixed(0)} ms`);
 
     for (const [i, p] of players.entries()) {
       const result = results[i]!;
@@ -338,14 +359,15 @@ describe('ffmpeg, GStreamer and mpv on /stream.mp4 across privacy and a camera r
       );
       assert.equal(result.code, 0, `${p.name} exits cleanly:\n${p.stderr()}`);
       assert.deepEqual(complaints, [], `${p.name} reports no error or warning`);
-      // Its pictures' presentation times never step by much more than a second: no stall, no jump.
-      assert.ok(ptsGap <= 1_500, `${p.name}: the largest step between pictures ${ptsGap.toFixed(0)} ms`);
+      // Its pictures' presentation times (the decode times above) never step by much more than a
+      // second: no stall, no jump.
+      assert.ok(ptsGap <= 3_000, `${p.name}: the largest step between pictures ${ptsGap.toFixed(0)} ms`);
       // Privacy as the player saw it: live pictures, about 15 s with the placeholder about once a
       // second, live pictures again.
       assert.ok(privacy, `${p.name}: live pictures before and after privacy`);
       const span = privacy.after[0]!.ptsMs - privacy.before.at(-1)!.ptsMs;
       assert.ok(span >= PRIVACY_MS - 1_000, `${p.name}: ${span.toFixed(0)} ms between live pictures around privacy`);
-      assert.ok(privacy.between.length >= PRIVACY_MS / 1000 - 2, `${p.name}: ${privacy.between.length} placeholder pictures while private`);
+      assert.ok(privacy.between.length >= PRIVACY_MS / 1000 - 3, `${p.name}: ${privacy.between.length} placeholder pictures while private`);
       // After the restart: live pictures, each a new one (the simulated camera's counter and clock
       // change every frame; the placeholder's pictures repeat), at the camera's rate.
       assert.ok(afterRestart.length >= FRAMERATE, `${p.name}: ${afterRestart.length} pictures after the restart`);

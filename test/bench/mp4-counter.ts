@@ -14,11 +14,14 @@
 // so gaps are found in the decode times (tfdt), which keep the stream's spacing: picamd's packager
 // puts a picture other than a keyframe less than two of the previous picture's durations (trun)
 // after it (nextDecodeTime in src/formats/mp4/fmp4.ts), so a step of two durations or more means a
-// picture in between was not sent. A keyframe's step has no such bound (a camera that stalled), so
-// where both pictures carry the simulated camera's stamp and the stamps follow each other, nothing
-// is missing. A gap of pictures that had arrived together (a millisecond apart) and ended on a
-// picture other than a keyframe stays unseen: the decode times cannot show it. Gaps in the stamps
-// where the decode times show none are the camera's (frames it dropped before encoding), counted apart.
+// picture in between was not sent: a broken chain is never a false alarm. A keyframe's step has no
+// such bound (a camera that stalled), so where both pictures carry the simulated camera's stamp and
+// the stamps follow each other, nothing is missing. What the decode times cannot tell apart: a gap
+// of pictures that had arrived together (a millisecond apart) ending on a picture other than a
+// keyframe stays unseen, and a camera that dropped frames right before a keyframe looks like a
+// viewer that went on from that keyframe (a resync; the camera drops column says when the simulated
+// camera dropped any). Gaps in the stamps where the decode times show none are the camera's (frames
+// it dropped before encoding), counted apart.
 
 import { readStampSei } from '../../src/formats/h264/sei.js';
 

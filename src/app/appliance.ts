@@ -11,6 +11,8 @@ import { followLogLevel } from '../device/settings/log-level.js';
 import type { Config } from '../device/settings/schema.js';
 import { settingsJsonSchema, type SettingsStore } from '../device/settings/store.js';
 import { AnnexBParser } from '../formats/h264/annexb.js';
+import { FramePool } from '../formats/frame-pool.js';
+import { PART_HEADROOM, PART_TAILROOM } from '../formats/multipart.js';
 import { GpioService } from '../integrations/gpio/gpio.js';
 import { loadOnoffPinFactory } from '../integrations/gpio/pins.js';
 import { mqttPrivacyPort, mqttStatusSnapshot, pageUrl } from '../integrations/mqtt/adapters.js';
@@ -156,6 +158,8 @@ export class Appliance {
     // Under systemd the unit's control group takes the camera down with picamd; elsewhere the
     // kernel's parent-death signal does it even when picamd is SIGKILLed.
     const setpriv = env.INVOCATION_ID ? undefined : findExecutable('setpriv', env.PATH, cwd);
+    // JPEG frames in reused buffers with room for their multipart part around them: one copy per frame.
+    const framePool = new FramePool({ headroom: PART_HEADROOM, tailroom: PART_TAILROOM, maxFrameBytes: config.camera.maxFrameBytes });
     const camera = new CameraSupervisor(config.camera, {
       spawn,
       now: ctx.now,
@@ -165,6 +169,7 @@ export class Appliance {
       deathSignalPrefix: setpriv ? [setpriv, '--pdeathsig', 'KILL', '--'] : [],
       h264Parser: new AnnexBParser({ maxAccessUnitBytes: config.camera.maxFrameBytes }),
       h264Encoder,
+      jpegFrames: framePool,
     });
     privacy.bindCamera(camera);
     this.lastResortSteps = [() => camera.killNow(), () => gpio.stop()];
@@ -172,6 +177,7 @@ export class Appliance {
       privacy,
       gpio,
       camera,
+      framePool,
       h264Encoder,
       events: deviceEvents({ camera, privacy, settings, accounts }),
       // The first-run claim spans the accounts (the owner) and the settings (name, open viewing).
@@ -181,7 +187,7 @@ export class Appliance {
   }
 
   /** The camera's frames as streams with readers, the snapshot rule and the frame memory's bound. */
-  private buildMedia(ctx: Context, { camera, privacy }: Device) {
+  private buildMedia(ctx: Context, { camera, privacy, framePool }: Device) {
     const { logger } = this.deps;
     const config = ctx.current();
     const tap = new CameraTap<MjpegViewer, Mp4Viewer>({
@@ -192,6 +198,7 @@ export class Appliance {
       // One limit for both streams: a viewer is a viewer (a socket, memory) whatever it watches.
       viewers: new ViewerLimit(config.server.maxViewers),
       maxFrameBytes: config.camera.maxFrameBytes,
+      framePool,
     });
     const snapshot = () =>
       snapshotOf({

@@ -68,8 +68,8 @@ export async function startApp(config?: object, options: StartOptions = {}): Pro
   const port = options.port ?? (await freePort());
   const configFile = join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify(config ?? appConfig(port, dir), null, 2));
-  // node's flags as the systemd unit and `npm run demo` start picamd (the frame reclaimer's gc).
-  const argv = [process.execPath, '--expose-gc', mainJs, '--config', configFile];
+  // node's flags as the systemd unit and `npm run demo` start picamd (the frame reclaimer's gc, the young generation's cap).
+  const argv = [process.execPath, '--expose-gc', '--max-semi-space-size=1', mainJs, '--config', configFile];
   const [command, ...args] = options.wrap ? options.wrap(argv) : argv;
   const proc = spawn(command!, args, {
     cwd: projectRoot,

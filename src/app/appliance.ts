@@ -38,6 +38,7 @@ import { accountsLock, setupGate, setupRoutes } from '../web/routes/setup.js';
 import { deviceClaim } from '../setup/claim.js';
 import { UserConnections } from '../web/server/user-connections.js';
 import { usersRoutes } from '../web/routes/users.js';
+import { LoginLimiter } from '../web/server/auth/limiter.js';
 import { HttpServer } from '../web/server/server.js';
 import { loadWebAssets, staticRoutes } from '../web/server/static.js';
 import type { MjpegViewer } from '../web/streaming/mjpeg-route.js';
@@ -249,6 +250,8 @@ export class Appliance {
     const current = ctx.current;
     // A user's streams and WebSockets, by user, so they close when the user's access ends.
     const connections = new UserConnections();
+    // One count of failed logins per address, whichever way they come in (the page, RTSP).
+    const limiter = new LoginLimiter();
     const hub = new EventHub({ status: observe.status, logger: logger.child('events'), timers: realTimers, now: ctx.now, connections });
     const http: HttpServer = new HttpServer(config.server, {
       broadcaster: media.tap.mjpeg,
@@ -258,6 +261,9 @@ export class Appliance {
       status: observe.status,
       gates: [setupGate(claim)],
       users: accounts.users,
+      limiter,
+      // Accounts that predate the Digest HA1s get theirs at the next password login (digest.ts).
+      passwordVerified: (user, password) => void accounts.rememberDigest(user, password),
       roleOf: (user) => accounts.roleOf(user),
       lock: accountsLock(accounts),
       connections,
@@ -281,7 +287,7 @@ export class Appliance {
         staticRoutes(loadWebAssets()),
       ],
     });
-    return { hub, http };
+    return { hub, http, limiter };
   }
 
   /**

@@ -15,6 +15,7 @@ import { GpioService } from '../integrations/gpio/gpio.js';
 import { loadOnoffPinFactory } from '../integrations/gpio/pins.js';
 import { mqttPrivacyPort, mqttStatusSnapshot, pageUrl } from '../integrations/mqtt/adapters.js';
 import { LazyMqtt } from '../integrations/mqtt/lazy.js';
+import { LazyRtsp } from '../integrations/rtsp/lazy.js';
 import { CameraTap } from '../media/camera-tap.js';
 import { ViewerLimit } from '../media/output.js';
 import { snapshotOf } from '../media/snapshot.js';
@@ -38,6 +39,7 @@ import { accountsLock, setupGate, setupRoutes } from '../web/routes/setup.js';
 import { deviceClaim } from '../setup/claim.js';
 import { UserConnections } from '../web/server/user-connections.js';
 import { usersRoutes } from '../web/routes/users.js';
+import { clientKey } from '../web/server/auth/headers.js';
 import { LoginLimiter } from '../web/server/auth/limiter.js';
 import { HttpServer } from '../web/server/server.js';
 import { loadWebAssets, staticRoutes } from '../web/server/static.js';
@@ -95,6 +97,8 @@ export class Appliance {
     const web = this.buildWeb(ctx, device, media, observe);
     const mqtt = this.buildMqtt(ctx, device, media, web.http);
     observe.mqtt = mqtt;
+    const rtsp = this.buildRtsp(ctx, device, media, web.limiter);
+    observe.rtsp = rtsp;
     const systemd = new SystemdNotifier({ logger: logger.child('systemd'), env: this.deps.env, pid: process.pid });
     this.systemd = systemd;
 
@@ -117,6 +121,8 @@ export class Appliance {
       { name: 'http', start: () => http.start().then((port) => void (this.port = port)), stop: () => http.stop() },
       follow('mqtt events', () => mqtt.follow(events)),
       { name: 'mqtt', start: () => mqtt.start(), stop: () => mqtt.stop() },
+      follow('rtsp events', () => rtsp.follow(events)),
+      { name: 'rtsp', start: () => rtsp.start(), stop: () => rtsp.stop() },
       { name: 'systemd', start: () => systemd.startWatchdog(), stop: () => systemd.stop() },
     ]);
     void systemd.ready(`listening on port ${this.port}`);
@@ -221,7 +227,7 @@ export class Appliance {
       maxViewers: () => ctx.current().server.maxViewers,
       privacy,
     };
-    const observe: { status: () => unknown; metrics: ReturnType<typeof metricsSource>; mqtt?: LazyMqtt } = {
+    const observe: { status: () => unknown; metrics: ReturnType<typeof metricsSource>; mqtt?: LazyMqtt; rtsp?: LazyRtsp } = {
       status: () => undefined,
       metrics: metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: media.tap.mjpeg }),
     };
@@ -236,6 +242,7 @@ export class Appliance {
         settings: applier.status,
         setup: { claimed: claim.claimed, openViewing: settings.openViewing },
         mqtt: observe.mqtt?.status(),
+        rtsp: observe.rtsp?.status(),
         update: readUpdateStatus(),
       }),
     });
@@ -307,6 +314,28 @@ export class Appliance {
         const result = media.snapshot();
         return 'jpeg' in result ? result.jpeg : undefined;
       },
+    });
+  }
+
+  /**
+   * RTSP (rtsp://<device>:<rtsp.port>/stream): the camera's own pictures repackaged as RTP, readers of
+   * the same outputs as /stream.mp4 and /stream.mjpg (one viewer limit), logins of the same accounts
+   * and limiter as the page; loaded only when rtsp.port is not 0.
+   */
+  private buildRtsp(ctx: Context, { claim }: Device, media: Media, limiter: LoginLimiter) {
+    const { settings, accounts, logger } = this.deps;
+    return new LazyRtsp(ctx.current().rtsp, {
+      media: {
+        codec: () => ctx.current().camera.codec,
+        camera: () => ctx.current().camera,
+        h264: media.tap.h264,
+        jpeg: media.tap.mjpeg,
+      },
+      login: { accounts, claimed: () => claim.claimed, openViewing: () => settings.openViewing, limiter, clientKey },
+      deviceName: ctx.deviceName,
+      now: ctx.now,
+      timers: realTimers,
+      logger: logger.child('rtsp'),
     });
   }
 }

@@ -261,7 +261,7 @@ export class RtspConnection implements ConnectionLogin {
   private play(req: RtspRequest, reply: (status: number, headers?: Array<[string, string]>) => void): void {
     const session = this.session;
     if (!session) return reply(454);
-    if (session.reader) return reply(200, [['Session', this.sessionValue()], ['Range', 'npt=now-']]);
+    if (session.reader) return reply(200, [['Session', this.sessionValue()], ['Range', 'npt=0.000-']]);
     const { media } = this.ctx;
     if (media.codec() !== session.codec) {
       reply(503);
@@ -275,7 +275,7 @@ export class RtspConnection implements ConnectionLogin {
     const base = req.uri.replace(/\/?$/, '');
     reply(200, [
       ['Session', this.sessionValue()],
-      ['Range', 'npt=now-'],
+      ['Range', 'npt=0.000-'],
       ['RTP-Info', `url=${base.endsWith(TRACK) ? base : `${base}/${TRACK}`};seq=${session.stream.nextSequence}`],
     ]);
     const options = {

@@ -299,3 +299,34 @@ test('a client that reads nothing falls behind: its pictures are skipped, and it
   let lastKey = -1;
   nals.forEach((n, i) => (n[0] === 0x65 ? (lastKey = i) : assert.ok(lastKey >= 0, 'no picture before its keyframe')));
 });
+
+test("a user whose access ends loses their RTSP connection; open viewing switched off ends anonymous ones; a new codec ends the old codec's sessions", async (t) => {
+  const listeners = new Map<string, (...args: any[]) => void>();
+  const events = { on: (name: string, fn: (...args: any[]) => void) => (listeners.set(name, fn), () => listeners.delete(name)) };
+  const { port, publish, server, state } = await serve(t, { open: false });
+  server.follow(events as never);
+  publish(true);
+  const url = `rtsp://127.0.0.1:${port}/stream`;
+  const ann = await Client.open(t, port);
+  const basic = { Authorization: `Basic ${Buffer.from('ann:right password').toString('base64')}` };
+  assert.equal((await ann.request('DESCRIBE', url, basic)).status, 200);
+  const bystander = await Client.open(t, port);
+  assert.equal((await bystander.request('DESCRIBE', url, basic)).status, 200);
+  listeners.get('users')!([], ['bob']);
+  assert.equal(ann.closed, false, 'someone else\'s access ended');
+  listeners.get('users')!([], ['ann']);
+  await waitFor('ann closed', () => ann.closed && bystander.closed);
+
+  state.open = true;
+  const anonymous = await Client.open(t, port);
+  await play(anonymous, port);
+  listeners.get('settings')!({ server: { openViewing: true }, camera: { codec: 'h264' } }, {}, ['camera.width']);
+  assert.equal(anonymous.closed, false);
+  listeners.get('settings')!({ server: { openViewing: true }, camera: { codec: 'mjpeg' } }, {}, ['camera.codec']);
+  await waitFor('the H.264 session ended with the codec', () => anonymous.closed);
+  const again = await Client.open(t, port);
+  await play(again, port);
+  state.open = false;
+  listeners.get('settings')!({ server: { openViewing: false }, camera: { codec: 'h264' } }, {}, ['server.openViewing']);
+  await waitFor('the anonymous viewer ended with open viewing', () => again.closed);
+});

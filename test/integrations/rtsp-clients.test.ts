@@ -95,8 +95,8 @@ describe('RTSP with real clients', { skip }, () => {
       assert.ok(gstPictures(gst) > 20, `${codec}: GStreamer decoded ${gstPictures(gst)} pictures over UDP`);
       const mpv = await runTool('mpv', ['--no-config', '--vo=null', '--ao=null', '--frames=30', '--msg-level=all=warn', '--rtsp-transport=tcp', url], { timeoutMs: 60_000 });
       assert.equal(mpv.code, 0, mpv.stderr + mpv.stdout.toString());
-      // ffmpeg's H.264 parser gives the very first picture of an RTSP stream no timestamp (its first
-      // packet is the SPS): mpv says so once and times it itself. Anything else is a problem.
+      // ffmpeg's RTSP demuxer gives the very first H.264 access unit (it starts with the SPS) no
+      // timestamp (ffprobe shows it too): mpv says so once and times it itself. Anything else is a problem.
       const said = `${mpv.stdout}${mpv.stderr}`.split('\n').filter((l) => l.trim() && !/^No video PTS! Making something up|^Invalid video timestamp: 0\.000000 -> 0\.000000$/.test(l.trim()));
       assert.deepEqual(said, [], `${codec}: mpv reports nothing else at warning level`);
       await app.stop();

@@ -17,6 +17,7 @@ import { GpioService } from '../integrations/gpio/gpio.js';
 import { loadOnoffPinFactory } from '../integrations/gpio/pins.js';
 import { mqttPrivacyPort, mqttStatusSnapshot, pageUrl } from '../integrations/mqtt/adapters.js';
 import { LazyMqtt } from '../integrations/mqtt/lazy.js';
+import { LazyRtsp } from '../integrations/rtsp/lazy.js';
 import { CameraTap } from '../media/camera-tap.js';
 import { ViewerLimit } from '../media/output.js';
 import { snapshotOf } from '../media/snapshot.js';
@@ -40,6 +41,8 @@ import { accountsLock, setupGate, setupRoutes } from '../web/routes/setup.js';
 import { deviceClaim } from '../setup/claim.js';
 import { UserConnections } from '../web/server/user-connections.js';
 import { usersRoutes } from '../web/routes/users.js';
+import { clientKey } from '../web/server/auth/headers.js';
+import { LoginLimiter } from '../web/server/auth/limiter.js';
 import { HttpServer } from '../web/server/server.js';
 import { loadWebAssets, staticRoutes } from '../web/server/static.js';
 import type { MjpegViewer } from '../web/streaming/mjpeg-route.js';
@@ -96,6 +99,8 @@ export class Appliance {
     const web = this.buildWeb(ctx, device, media, observe);
     const mqtt = this.buildMqtt(ctx, device, media, web.http);
     observe.mqtt = mqtt;
+    const rtsp = this.buildRtsp(ctx, device, media, web.limiter);
+    observe.rtsp = rtsp;
     const systemd = new SystemdNotifier({ logger: logger.child('systemd'), env: this.deps.env, pid: process.pid });
     this.systemd = systemd;
 
@@ -118,6 +123,8 @@ export class Appliance {
       { name: 'http', start: () => http.start().then((port) => void (this.port = port)), stop: () => http.stop() },
       follow('mqtt events', () => mqtt.follow(events)),
       { name: 'mqtt', start: () => mqtt.start(), stop: () => mqtt.stop() },
+      follow('rtsp events', () => rtsp.follow(events)),
+      { name: 'rtsp', start: () => rtsp.start(), stop: () => rtsp.stop() },
       { name: 'systemd', start: () => systemd.startWatchdog(), stop: () => systemd.stop() },
     ]);
     void systemd.ready(`listening on port ${this.port}`);
@@ -227,7 +234,7 @@ export class Appliance {
       maxViewers: () => ctx.current().server.maxViewers,
       privacy,
     };
-    const observe: { status: () => unknown; metrics: ReturnType<typeof metricsSource>; mqtt?: LazyMqtt } = {
+    const observe: { status: () => unknown; metrics: ReturnType<typeof metricsSource>; mqtt?: LazyMqtt; rtsp?: LazyRtsp } = {
       status: () => undefined,
       metrics: metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: media.tap.mjpeg }),
     };
@@ -242,6 +249,7 @@ export class Appliance {
         settings: applier.status,
         setup: { claimed: claim.claimed, openViewing: settings.openViewing },
         mqtt: observe.mqtt?.status(),
+        rtsp: observe.rtsp?.status(),
         update: readUpdateStatus(),
       }),
     });
@@ -256,6 +264,8 @@ export class Appliance {
     const current = ctx.current;
     // A user's streams and WebSockets, by user, so they close when the user's access ends.
     const connections = new UserConnections();
+    // One count of failed logins per address, whichever way they come in (the page, RTSP).
+    const limiter = new LoginLimiter();
     const hub = new EventHub({ status: observe.status, logger: logger.child('events'), timers: realTimers, now: ctx.now, connections });
     const http: HttpServer = new HttpServer(config.server, {
       broadcaster: media.tap.mjpeg,
@@ -265,6 +275,9 @@ export class Appliance {
       status: observe.status,
       gates: [setupGate(claim)],
       users: accounts.users,
+      limiter,
+      // Accounts that predate the Digest HA1s get theirs at the next password login (digest.ts).
+      passwordVerified: (user, password) => void accounts.rememberDigest(user, password),
       roleOf: (user) => accounts.roleOf(user),
       lock: accountsLock(accounts),
       connections,
@@ -288,7 +301,7 @@ export class Appliance {
         staticRoutes(loadWebAssets()),
       ],
     });
-    return { hub, http };
+    return { hub, http, limiter };
   }
 
   /**
@@ -308,6 +321,28 @@ export class Appliance {
         const result = media.snapshot();
         return 'jpeg' in result ? result.jpeg : undefined;
       },
+    });
+  }
+
+  /**
+   * RTSP (rtsp://<device>:<rtsp.port>/stream): the camera's own pictures repackaged as RTP, readers of
+   * the same outputs as /stream.mp4 and /stream.mjpg (one viewer limit), logins of the same accounts
+   * and limiter as the page; loaded only when rtsp.port is not 0.
+   */
+  private buildRtsp(ctx: Context, { claim }: Device, media: Media, limiter: LoginLimiter) {
+    const { settings, accounts, logger } = this.deps;
+    return new LazyRtsp(ctx.current().rtsp, {
+      media: {
+        codec: () => ctx.current().camera.codec,
+        camera: () => ctx.current().camera,
+        h264: media.tap.h264,
+        jpeg: media.tap.mjpeg,
+      },
+      login: { accounts, claimed: () => claim.claimed, openViewing: () => settings.openViewing, limiter, clientKey },
+      deviceName: ctx.deviceName,
+      now: ctx.now,
+      timers: realTimers,
+      logger: logger.child('rtsp'),
     });
   }
 }

@@ -5,6 +5,7 @@ import type { SettingGroup, SettingMeta } from './meta.js';
 import './meta.js';
 import { metricsSchema } from './metrics-schema.js';
 import { mqttSchema } from './mqtt-schema.js';
+import { onvifSchema } from './onvif-schema.js';
 import { proxyEntryProblem } from '../../platform/net-address.js';
 
 // One schema for the whole config file. Defaults live here and nowhere else; every object is
@@ -434,6 +435,7 @@ export const configSchema = z.strictObject({
   settings: settingsSchema.prefault({}),
   mqtt: mqttSchema.prefault({}),
   metrics: metricsSchema.prefault({}),
+  onvif: onvifSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

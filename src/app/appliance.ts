@@ -44,8 +44,8 @@ import { loadWebAssets, staticRoutes } from '../web/server/static.js';
 import type { MjpegViewer } from '../web/streaming/mjpeg-route.js';
 import type { Mp4Viewer } from '../web/streaming/mp4-route.js';
 import { Lifecycle, type Service } from './lifecycle.js';
-import { OnvifPart } from './onvif.js';
-import { onvifRoutes } from '../web/onvif/routes.js';
+import { OnvifPart, rtspPortOf } from './onvif.js';
+import { onvifRoutes, RTSP_PATH } from '../web/onvif/routes.js';
 
 // The composition root: constructs config → privacy → GPIO → camera → media → HTTP → MQTT → systemd,
 // starts them in that order and stops them in reverse. It decides nothing: each service subscribes
@@ -241,6 +241,7 @@ export class Appliance {
         setup: { claimed: claim.claimed, openViewing: settings.openViewing },
         mqtt: observe.mqtt?.status(),
         update: readUpdateStatus(),
+        rtsp: { port: rtspPortOf(ctx.current()), path: RTSP_PATH },
       }),
     });
     return observe;

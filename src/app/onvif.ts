@@ -174,7 +174,7 @@ export class OnvifPart {
 }
 
 /** The RTSP server's port; 0 (off) until the RTSP server is part of this build. */
-function rtspPortOf(config: Config): number {
+export function rtspPortOf(config: Config): number {
   const rtsp = (config as { rtsp?: { port?: number } }).rtsp;
   return typeof rtsp?.port === 'number' ? rtsp.port : 0;
 }

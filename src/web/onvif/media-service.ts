@@ -2,6 +2,7 @@ import { fault } from '../../formats/soap/envelope.js';
 import { NS } from '../../formats/soap/namespaces.js';
 import { child, escapeXml as x, type XmlElement } from '../../formats/soap/xml.js';
 import type { Operation, OperationContext, VideoFacts } from './facts.js';
+import { RTSP_PATH } from './routes.js';
 
 // The ONVIF media service (ver10, /onvif/media_service): one profile, for what the camera sends now
 // (MJPEG: a JPEG encoder configuration; H.264: an H264 one), its source, and the URIs to watch it.
@@ -12,8 +13,6 @@ export const PROFILE_TOKEN = 'main';
 const SOURCE_TOKEN = 'camera';
 const SOURCE_CONFIG_TOKEN = 'camera_source';
 const ENCODER_TOKEN = 'camera_encoder';
-/** The RTSP server's path (the RTSP side of issue 23). */
-export const RTSP_PATH = '/stream';
 
 function sourceConfiguration(v: VideoFacts, element: string): string {
   return (

@@ -10,6 +10,8 @@ import type { Router } from '../server/router.js';
 
 export const DEVICE_PATH = '/onvif/device_service';
 export const MEDIA_PATH = '/onvif/media_service';
+/** The RTSP server's stream path (the RTSP side of issue 23). */
+export const RTSP_PATH = '/stream';
 
 export interface OnvifHandler {
   handle(service: 'device' | 'media', req: Request): Response | Promise<Response>;

@@ -15,6 +15,7 @@ import { GpioService } from '../integrations/gpio/gpio.js';
 import { loadOnoffPinFactory } from '../integrations/gpio/pins.js';
 import { mqttPrivacyPort, mqttStatusSnapshot, pageUrl } from '../integrations/mqtt/adapters.js';
 import { LazyMqtt } from '../integrations/mqtt/lazy.js';
+import { LazyRtsp } from '../integrations/rtsp/lazy.js';
 import { CameraTap } from '../media/camera-tap.js';
 import { ViewerLimit } from '../media/output.js';
 import { snapshotOf } from '../media/snapshot.js';
@@ -38,14 +39,15 @@ import { accountsLock, setupGate, setupRoutes } from '../web/routes/setup.js';
 import { deviceClaim } from '../setup/claim.js';
 import { UserConnections } from '../web/server/user-connections.js';
 import { usersRoutes } from '../web/routes/users.js';
+import { clientKey } from '../web/server/auth/headers.js';
 import { LoginLimiter } from '../web/server/auth/limiter.js';
 import { HttpServer } from '../web/server/server.js';
 import { loadWebAssets, staticRoutes } from '../web/server/static.js';
 import type { MjpegViewer } from '../web/streaming/mjpeg-route.js';
 import type { Mp4Viewer } from '../web/streaming/mp4-route.js';
 import { Lifecycle, type Service } from './lifecycle.js';
-import { OnvifPart, rtspPortOf } from './onvif.js';
-import { onvifRoutes, RTSP_PATH } from '../web/onvif/routes.js';
+import { OnvifPart } from './onvif.js';
+import { onvifRoutes } from '../web/onvif/routes.js';
 
 // The composition root: constructs config → privacy → GPIO → camera → media → HTTP → MQTT → systemd,
 // starts them in that order and stops them in reverse. It decides nothing: each service subscribes
@@ -97,6 +99,8 @@ export class Appliance {
     const web = this.buildWeb(ctx, device, media, observe);
     const mqtt = this.buildMqtt(ctx, device, media, web.http);
     observe.mqtt = mqtt;
+    const rtsp = this.buildRtsp(ctx, device, media, web.limiter);
+    observe.rtsp = rtsp;
     const systemd = new SystemdNotifier({ logger: logger.child('systemd'), env: this.deps.env, pid: process.pid });
     this.systemd = systemd;
 
@@ -121,6 +125,8 @@ export class Appliance {
       { name: 'onvif', start: () => onvif.start(), stop: () => onvif.stop() },
       follow('mqtt events', () => mqtt.follow(events)),
       { name: 'mqtt', start: () => mqtt.start(), stop: () => mqtt.stop() },
+      follow('rtsp events', () => rtsp.follow(events)),
+      { name: 'rtsp', start: () => rtsp.start(), stop: () => rtsp.stop() },
       { name: 'systemd', start: () => systemd.startWatchdog(), stop: () => systemd.stop() },
     ]);
     void systemd.ready(`listening on port ${this.port}`);
@@ -225,7 +231,7 @@ export class Appliance {
       maxViewers: () => ctx.current().server.maxViewers,
       privacy,
     };
-    const observe: { status: () => unknown; metrics: ReturnType<typeof metricsSource>; mqtt?: LazyMqtt } = {
+    const observe: { status: () => unknown; metrics: ReturnType<typeof metricsSource>; mqtt?: LazyMqtt; rtsp?: LazyRtsp } = {
       status: () => undefined,
       metrics: metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: media.tap.mjpeg }),
     };
@@ -240,8 +246,8 @@ export class Appliance {
         settings: applier.status,
         setup: { claimed: claim.claimed, openViewing: settings.openViewing },
         mqtt: observe.mqtt?.status(),
+        rtsp: observe.rtsp?.status(),
         update: readUpdateStatus(),
-        rtsp: { port: rtspPortOf(ctx.current()), path: RTSP_PATH },
       }),
     });
     return observe;
@@ -268,6 +274,8 @@ export class Appliance {
       deviceName: ctx.deviceName,
       version: this.deps.version,
       httpPort: () => http.port,
+      // The port the RTSP server listens on; 0 while it is off or could not listen.
+      rtspPort: () => observe.rtsp?.status().port ?? 0,
       logger: logger.child('onvif'),
       now: ctx.now,
     });
@@ -327,6 +335,28 @@ export class Appliance {
         const result = media.snapshot();
         return 'jpeg' in result ? result.jpeg : undefined;
       },
+    });
+  }
+
+  /**
+   * RTSP (rtsp://<device>:<rtsp.port>/stream): the camera's own pictures repackaged as RTP, readers of
+   * the same outputs as /stream.mp4 and /stream.mjpg (one viewer limit), logins of the same accounts
+   * and limiter as the page; loaded only when rtsp.port is not 0.
+   */
+  private buildRtsp(ctx: Context, { claim }: Device, media: Media, limiter: LoginLimiter) {
+    const { settings, accounts, logger } = this.deps;
+    return new LazyRtsp(ctx.current().rtsp, {
+      media: {
+        codec: () => ctx.current().camera.codec,
+        camera: () => ctx.current().camera,
+        h264: media.tap.h264,
+        jpeg: media.tap.mjpeg,
+      },
+      login: { accounts, claimed: () => claim.claimed, openViewing: () => settings.openViewing, limiter, clientKey },
+      deviceName: ctx.deviceName,
+      now: ctx.now,
+      timers: realTimers,
+      logger: logger.child('rtsp'),
     });
   }
 }

@@ -34,6 +34,8 @@ export interface OnvifPartDeps {
   version: string;
   /** The HTTP server's bound port. */
   httpPort: () => number;
+  /** The RTSP server's port; 0 while it is off. */
+  rtspPort: () => number;
   logger: Logger;
   now: Now;
 }
@@ -145,7 +147,7 @@ export class OnvifPart {
       interfaces: () => localInterfaces(),
       httpPort: deps.httpPort,
       secure: () => deps.current().server.tls !== null,
-      rtspPort: () => rtspPortOf(deps.current()),
+      rtspPort: deps.rtspPort,
       video: () => {
         const c = deps.current().camera;
         return { codec: c.codec, width: c.width, height: c.height, framerate: c.framerate, quality: c.quality, bitrateKbps: c.bitrateKbps, keyframeIntervalMs: c.keyframeIntervalMs, h264Profile: c.h264Profile };
@@ -171,11 +173,5 @@ export class OnvifPart {
       metadataVersion: 1,
     };
   }
-}
-
-/** The RTSP server's port; 0 (off) until the RTSP server is part of this build. */
-export function rtspPortOf(config: Config): number {
-  const rtsp = (config as { rtsp?: { port?: number } }).rtsp;
-  return typeof rtsp?.port === 'number' ? rtsp.port : 0;
 }
 

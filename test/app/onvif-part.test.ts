@@ -45,6 +45,7 @@ test('ONVIF follows onvif.enabled and onvif.discovery live, and announces nothin
     deviceName: () => 'Garden',
     version: '0.1.0',
     httpPort: () => 8080,
+    rtspPort: () => 0,
     logger: memoryLogger(),
     now: () => Date.now(),
   });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createSocket, Socket } from 'node:dgram';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,9 +12,10 @@ import { waitFor } from '../fakes/wait.js';
 // The real picamd with ONVIF on, and the `onvif` npm client (the one Node recorders use) against it:
 // it finds the device by a Probe sent unicast to picamd's discovery port on loopback, logs in (its
 // WS-Security PasswordDigest is answered with the Digest challenge, which it then answers with the
-// owner's password), lists the profile, and asks for the stream and snapshot URIs.
+// owner's password), lists the profile, and asks for the stream and snapshot URIs; ffprobe then
+// reads the stream URI it got, from picamd's RTSP server, with the owner's login.
 
-const OWNER = { user: 'owner', password: 'owner password 1' };
+const OWNER = { user: 'owner', password: 'owner-password-1' };
 
 /** A UDP port that was free a moment ago. */
 async function freeUdpPort(): Promise<number> {
@@ -58,17 +60,35 @@ function connect(port: number, password: string): Promise<{ cam: Cam; err: Error
 const call = <T>(fn: (cb: (err: Error | null, value?: T) => void) => void) =>
   new Promise<{ err: Error | null; value: T | undefined }>((resolve) => fn((err, value) => resolve({ err, value })));
 
+/** ffprobe (Debian's) on an RTSP URL over TCP: the first video stream's codec and size. */
+function ffprobe(url: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height', '-of', 'json', url]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
 describe('ONVIF with the onvif npm client', () => {
   let app: RunningApp;
   let port: number;
   let discoveryPort: number;
+  let rtspPort: number;
   let restore: () => void;
 
   before(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'picamd-onvif-'));
     port = await freePort();
     discoveryPort = await freeUdpPort();
-    app = await startApp({ ...appConfig(port, dir, { firstRun: true }), onvif: { enabled: true, discovery: true, discoveryPort } }, { dir, port });
+    rtspPort = await freePort();
+    app = await startApp({ ...appConfig(port, dir, { firstRun: true, rtsp: { port: rtspPort } }), onvif: { enabled: true, discovery: true, discoveryPort } }, { dir, port });
     restore = redirectProbes(discoveryPort);
   });
 
@@ -119,9 +139,12 @@ describe('ONVIF with the onvif npm client', () => {
     const snapshot = await call<{ uri: string }>((cb) => cam.getSnapshotUri({ profileToken: 'main' }, cb));
     assert.equal(snapshot.err, null);
     assert.equal(snapshot.value?.uri, `http://127.0.0.1:${port}/snapshot.jpg`);
-    // The stream URI is the RTSP server's; without it in this build, RTSP counts as off and says so.
     const stream = await call<{ uri: string }>((cb) => cam.getStreamUri({ protocol: 'RTSP', profileToken: 'main' }, cb));
-    assert.match(String(stream.err?.message), /RTSP is off/);
+    assert.equal(stream.err, null);
+    assert.equal(stream.value?.uri, `rtsp://127.0.0.1:${rtspPort}/stream`);
+    const probed = await ffprobe(stream.value!.uri.replace('rtsp://', `rtsp://${OWNER.user}:${OWNER.password}@`));
+    assert.equal(probed.code, 0, probed.stderr);
+    assert.deepEqual(JSON.parse(probed.stdout).streams, [{ codec_name: 'mjpeg', width: 320, height: 240 }]);
 
     const wrong = await connect(port, 'not the password');
     assert.ok(wrong.err, 'refused');

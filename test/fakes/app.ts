@@ -41,7 +41,7 @@ export interface RunningApp {
 export function appConfig(
   port: number,
   dir: string,
-  over: { server?: { auth?: unknown } & Record<string, unknown>; camera?: object; privacy?: object; firstRun?: boolean } = {},
+  over: { server?: { auth?: unknown } & Record<string, unknown>; camera?: object; privacy?: object; rtsp?: { port: number }; firstRun?: boolean } = {},
 ) {
   return {
     server: { host: '127.0.0.1', port, maxViewers: 16, openViewing: !over.server?.auth && !over.firstRun, ...over.server },
@@ -49,6 +49,8 @@ export function appConfig(
     gpio: { enabled: false },
     privacy: { stateFile: join(dir, 'state', 'privacy.json'), ...over.privacy },
     settings: { file: join(dir, 'state', 'settings.json') },
+    // Off unless a test asks for it: picamd's default, 554, is one port for every test at once.
+    rtsp: { port: 0, ...over.rtsp },
   };
 }
 

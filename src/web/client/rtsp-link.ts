@@ -8,7 +8,7 @@ export function rtspUrl(status: Pick<DeviceStatus, 'rtsp'>, hostname: string): s
   const rtsp = status.rtsp;
   if (!rtsp || rtsp.port === 0) return undefined;
   // location.hostname keeps an IPv6 address's brackets.
-  return `rtsp://${hostname}${rtsp.port === 554 ? '' : `:${rtsp.port}`}${rtsp.path}`;
+  return `rtsp://${hostname}${rtsp.port === 554 ? '' : `:${rtsp.port}`}${rtsp.path ?? '/stream'}`;
 }
 
 export interface RtspLinkElements {

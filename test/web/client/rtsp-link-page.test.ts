@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
-// The RTSP URL in the page's Status card, in Chromium against the real picamd: hidden while the
-// device reports no RTSP server (or one that is off), shown with this page's host and copyable when
-// the status names one (the status is rewritten on its way to the page, as an RTSP build sends it).
+// The RTSP URL in the page's Status card, in Chromium against the real picamd (RTSP off): hidden
+// while the status reports no RTSP server or one that is off, shown with this page's host and
+// copyable when it reports one listening (the status is rewritten on its way to the page).
 
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -62,7 +62,7 @@ describe('the RTSP URL on the page', { skip, timeout: 120_000 }, () => {
       const page = await open(rtsp);
       assert.equal(await page.isHidden('#s-rtsp-row'), true, JSON.stringify(rtsp));
       const status = (await (await fetch(`http://127.0.0.1:${port}/api/status`)).json()) as { rtsp?: { port: number } };
-      assert.deepEqual(status.rtsp, { port: 0, path: '/stream' }, 'the device reports RTSP off until the RTSP server is in the build');
+      assert.equal(status.rtsp?.port, 0, 'the test app runs without RTSP (rtsp.port 0)');
       await page.close();
     }
   });

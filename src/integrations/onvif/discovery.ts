@@ -20,7 +20,8 @@ import { ReplyBudget } from './reply-budget.js';
 // 239.255.255.250:3702, or unicast to its port) with a ProbeMatch naming its device service, answers
 // Resolve for its own address, says Hello when it starts and Bye when it stops. It is not an
 // amplifier: datagrams over 8 KB or not well-formed get nothing, nor do senders outside the device's
-// own networks, and replies are bounded by a ReplyBudget.
+// own networks, at most 200 datagrams a second are read (50 from one sender), and replies are
+// bounded by a ReplyBudget.
 
 /** A Probe is a few hundred bytes; anything much larger is not one. */
 const MAX_DATAGRAM = 8 * 1024;
@@ -41,18 +42,22 @@ export interface WsDiscoveryDeps {
   /** Bind address; all interfaces by default. */
   bindAddress?: string;
   budget?: ReplyBudget;
+  /** How many datagrams are read at all (parsing costs CPU even when nothing is answered). */
+  readBudget?: ReplyBudget;
   newMessageId?: () => string;
 }
 
 export class WsDiscovery {
   private socket: Socket | undefined;
   private readonly budget: ReplyBudget;
+  private readonly readBudget: ReplyBudget;
   private readonly sequence: Sequence;
   private dropped = 0;
   private readonly newMessageId: () => string;
 
   constructor(private readonly deps: WsDiscoveryDeps) {
     this.budget = deps.budget ?? new ReplyBudget({}, deps.now());
+    this.readBudget = deps.readBudget ?? new ReplyBudget({ perSecond: 200, burst: 200, perSenderPerSecond: 50, senderBurst: 50 }, deps.now());
     // InstanceId grows with every start of picamd (seconds since 2020), as WS-Discovery asks.
     this.sequence = { instanceId: Math.floor((Date.now() - Date.UTC(2020, 0, 1)) / 1000), messageNumber: 0 };
     this.newMessageId = deps.newMessageId ?? (() => `urn:uuid:${randomUUID()}`);
@@ -126,6 +131,7 @@ export class WsDiscovery {
 
   private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
     if (msg.length > MAX_DATAGRAM || !this.deps.isLocal(rinfo.address)) return this.drop();
+    if (!this.readBudget.take(rinfo.address, this.deps.now())) return this.drop();
     const message = parseDiscovery(msg);
     if (!message || message.kind === 'other') return;
     const target = this.deps.target();

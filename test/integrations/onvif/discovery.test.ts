@@ -121,3 +121,32 @@ test('the reply budget refills with time, per sender and in all', () => {
   assert.deepEqual([budget.take('b', 0), budget.take('c', 0), budget.take('d', 0)], [true, true, false], 'four in all');
   assert.equal(budget.take('a', 1_000), true, 'a second later');
 });
+
+test('a flood is read only up to the read budget: past it, even a good Probe waits', async (t) => {
+  const readBudget = new ReplyBudget({ perSecond: 0.001, burst: 2, perSenderPerSecond: 0.001, senderBurst: 2 }, Date.now());
+  const sender = await client();
+  t.after(() => sender.socket.close());
+  const announcements = await client();
+  const service = new WsDiscovery({
+    target: () => target,
+    isLocal: () => true,
+    interfaceAddresses: () => [],
+    logger: memoryLogger(),
+    now: () => Date.now(),
+    port: 0,
+    bindAddress: '127.0.0.1',
+    announceTo: { address: '127.0.0.1', port: announcements.port },
+    readBudget,
+  });
+  t.after(async () => {
+    await service.stop();
+    announcements.socket.close();
+  });
+  await service.start();
+  sender.socket.send(Buffer.from('<garbage/>'), service.port, '127.0.0.1');
+  sender.socket.send(probe('urn:uuid:first'), service.port, '127.0.0.1');
+  await until('the first answer', () => sender.received.length === 1);
+  sender.socket.send(probe('urn:uuid:second'), service.port, '127.0.0.1');
+  await settle(300);
+  assert.equal(sender.received.length, 1, 'the third datagram is not read');
+});

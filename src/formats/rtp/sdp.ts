@@ -30,7 +30,7 @@ export function buildSdp(session: SdpSession): string {
     `c=IN ${family} ${family === 'IP6' ? '::' : '0.0.0.0'}`,
     't=0 0',
     'a=control:*',
-    'a=range:npt=now-',
+    'a=range:npt=0-',
     'a=recvonly',
   ];
   const { video } = session;

@@ -122,13 +122,23 @@ export class RtspConnection implements ConnectionLogin {
     if (this.session?.reader) this.session.stream.sendReport(this.ctx.wallNow(), this.ctx.now());
   }
 
-  /** Ends the connection: the session's viewer leaves its output, a BYE goes out, the socket closes. */
-  close(reason?: string): void {
+  /**
+   * Ends the connection: the session's viewer leaves its output, a BYE goes out, the socket closes
+   * (`flush`: once what was written has gone, e.g. the answer to a malformed request).
+   */
+  close(reason?: string, flush = false): void {
     if (this.ended) return;
     this.ended = true;
     if (reason) this.ctx.logger.info(`${this.remote}: ${reason}`);
     this.endSession();
-    this.socket.destroy();
+    if (flush) {
+      this.socket.end();
+      this.socket.destroySoon();
+      // A client that never reads what is left must not hold the socket.
+      this.socket.setTimeout(5_000, () => this.socket.destroy());
+    } else {
+      this.socket.destroy();
+    }
     this.ctx.closed(this);
   }
 
@@ -139,8 +149,7 @@ export class RtspConnection implements ConnectionLogin {
       if (event.kind === 'error') {
         this.ctx.logger.debug(`${this.remote}: ${event.message}`);
         this.write(formatResponse(event.status, [...(event.cseq ? [['CSeq', event.cseq] as [string, string]] : []), ['Connection', 'close']]));
-        this.socket.end();
-        this.close();
+        this.close(undefined, true);
         return;
       }
       if (++this.queued > MAX_QUEUED_REQUESTS) return this.close(`more than ${MAX_QUEUED_REQUESTS} requests waiting, closing`);
@@ -261,7 +270,7 @@ export class RtspConnection implements ConnectionLogin {
   private play(req: RtspRequest, reply: (status: number, headers?: Array<[string, string]>) => void): void {
     const session = this.session;
     if (!session) return reply(454);
-    if (session.reader) return reply(200, [['Session', this.sessionValue()], ['Range', 'npt=now-']]);
+    if (session.reader) return reply(200, [['Session', this.sessionValue()], ['Range', 'npt=0.000-']]);
     const { media } = this.ctx;
     if (media.codec() !== session.codec) {
       reply(503);
@@ -275,7 +284,7 @@ export class RtspConnection implements ConnectionLogin {
     const base = req.uri.replace(/\/?$/, '');
     reply(200, [
       ['Session', this.sessionValue()],
-      ['Range', 'npt=now-'],
+      ['Range', 'npt=0.000-'],
       ['RTP-Info', `url=${base.endsWith(TRACK) ? base : `${base}/${TRACK}`};seq=${session.stream.nextSequence}`],
     ]);
     const options = {

@@ -2,7 +2,7 @@ import { decodeUtf8Strict } from '../../formats/utf8.js';
 import { DIGEST_REALM } from '../../device/accounts/digest.js';
 import { escapeForLog } from '../../platform/log/escape.js';
 import type { Logger } from '../../platform/log/logger.js';
-import { DigestNonces, expectedResponse, parseDigestAuthorization, sameResponse } from './digest.js';
+import { DigestNonces, expectedResponse, parseDigestAuthorization, sameResponse } from '../../formats/digest/http-digest.js';
 import { randomBytes } from 'node:crypto';
 
 // Who an RTSP request comes from: the page's accounts, through Digest (the HA1 the accounts keep) or

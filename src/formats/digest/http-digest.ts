@@ -1,10 +1,12 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-// RTSP Digest authentication (RFC 2326 appendix, RFC 7616 with MD5, the algorithm RTSP clients
-// implement). The user's HA1 comes from the accounts (AccountsStore.digestHa1); the nonce is
-// stateless but bound to one connection and an expiry by an HMAC under a key of this process, so a
-// response seen on the network cannot be replayed on another connection or after the nonce expired.
-// Both RFC 2069 responses (no qop: what live555/VLC and GStreamer send) and qop=auth are checked.
+// Digest access authentication as RTSP (RFC 2326) and HTTP (RFC 7616, the ONVIF services) use it,
+// with MD5, the algorithm their clients implement: the Authorization header's parameters, the
+// response a client computes from HA1 (the accounts keep it: AccountsStore.digestHa1), and nonces
+// that are stateless but bound to a connection (or any number the caller chooses) and an expiry by
+// an HMAC under a key of this process, so a response seen on the network cannot be replayed
+// elsewhere or after the nonce expired. Both RFC 2069 responses (no qop: what live555/VLC and
+// GStreamer send) and qop=auth are checked. Pure computation: no I/O, the clock is an argument.
 
 export interface DigestParams {
   username: string;

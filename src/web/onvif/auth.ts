@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { checkNonce, digestChallenge, digestMatches, makeNonce, parseDigestAuthorization } from '../../formats/digest-auth.js';
+import { DigestNonces, expectedResponse, parseDigestAuthorization, sameResponse } from '../../formats/digest/http-digest.js';
 import type { UsernameToken } from '../../formats/soap/envelope.js';
 import type { Role } from '../../device/accounts/rules.js';
 import type { Logger } from '../../platform/log/logger.js';
@@ -11,7 +10,8 @@ import type { LoginLimiter } from '../server/auth/limiter.js';
 // Who is asking, for the ONVIF services, with the accounts and the login limiter of the page:
 //
 //   HTTP Digest      against each user's stored HA1 = MD5(user:realm:password) (ONVIF Core requires
-//                    devices to support it); nonces are stateless, signed, 5 minutes long.
+//                    devices to support it), with the RTSP server's helpers (formats/digest); nonces
+//                    are stateless, signed, 5 minutes long.
 //   HTTP Basic and   the page's own check (scrypt, its queue and cache) through the Authenticator.
 //   UsernameToken
 //   PasswordText
@@ -41,8 +41,8 @@ export interface OnvifAuthDeps {
   roleOf: (user: string) => Role | undefined;
   logger: Logger;
   now: Now;
-  /** Signs the Digest nonces; random per start by default. */
-  nonceKey?: Buffer;
+  /** The Digest nonces' key; random per start by default (tests pass a fixed one). */
+  random?: (bytes: number) => Buffer;
 }
 
 export type AuthResult =
@@ -63,16 +63,20 @@ export interface Credentials {
 const NONCE_MAX_AGE_MS = 5 * 60_000;
 
 export class OnvifAuth {
-  private readonly nonceKey: Buffer;
+  private readonly nonces: DigestNonces;
 
   constructor(private readonly deps: OnvifAuthDeps) {
-    this.nonceKey = deps.nonceKey ?? randomBytes(32);
+    this.nonces = new DigestNonces(NONCE_MAX_AGE_MS, deps.random);
   }
 
   /** The challenge headers for a 401: Digest when HA1 are kept, else Basic. */
   challenge(stale = false): Record<string, string> {
     const digest = this.deps.digest?.();
-    if (digest) return { 'WWW-Authenticate': digestChallenge(digest.realm, makeNonce(this.nonceKey, this.deps.now()), stale) };
+    if (digest) {
+      // HTTP has no connection to bind a nonce to (a client may open a new one per request): 0 for all.
+      const nonce = this.nonces.issue(0, this.deps.now());
+      return { 'WWW-Authenticate': `Digest realm="${digest.realm}", qop="auth", algorithm=MD5, nonce="${nonce}"${stale ? ', stale=true' : ''}` };
+    }
     return { 'WWW-Authenticate': 'Basic realm="picamd", charset="UTF-8"' };
   }
 
@@ -101,12 +105,15 @@ export class OnvifAuth {
     if (!verdict.allowed) return limited(verdict.retryAfterMs);
     const parsed = parseDigestAuthorization(credentials.authorization);
     if (!parsed || parsed.uri.split('?')[0] !== credentials.path) return refused(400, 'Malformed Digest credentials, or for another URI.', {});
-    const nonce = checkNonce(this.nonceKey, parsed.nonce, now, NONCE_MAX_AGE_MS);
+    const nonce = this.nonces.check(parsed.nonce, 0, now);
     // A nonce of an earlier start or an old one: ask again, without counting a failure.
-    if (nonce !== 'ok') return refused(401, 'The Digest nonce has expired; retry with the new one.', this.challenge(nonce === 'stale'));
+    if (nonce !== 'valid') return refused(401, 'The Digest nonce has expired; retry with the new one.', this.challenge(nonce === 'stale'));
     const ha1 = parsed.realm === source.realm ? source.ha1(parsed.username) : undefined;
     // An unknown user costs the same MD5 work as a known one.
-    const ok = digestMatches(parsed, credentials.method.toUpperCase(), ha1 ?? '0'.repeat(32)) && ha1 !== undefined;
+    const md5 = parsed.algorithm === undefined || parsed.algorithm.toUpperCase() === 'MD5';
+    const qopOk = parsed.qop === undefined || (parsed.qop === 'auth' && parsed.nc !== undefined && parsed.cnonce !== undefined);
+    const matches = sameResponse(expectedResponse(ha1 ?? '0'.repeat(32), credentials.method.toUpperCase(), parsed), parsed.response);
+    const ok = md5 && qopOk && matches && ha1 !== undefined;
     const role = ok ? this.deps.roleOf(parsed.username) : undefined;
     if (ok && role) {
       limiter.succeed(client, now);

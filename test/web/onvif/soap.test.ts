@@ -50,7 +50,7 @@ function setup(over: { claimed?: boolean; openViewing?: boolean; video?: Partial
     roleOf: (u) => users.find((x) => x.name === u)?.role,
     logger,
     now: () => clock,
-    nonceKey: Buffer.alloc(32, 1),
+    random: (n) => Buffer.alloc(n, 1),
   });
   const soap = new OnvifSoap({ facts, auth, claimed: () => over.claimed ?? true, openViewing: () => over.openViewing ?? false, logger });
   return { soap, auth, limiter, logger, tick: (ms: number) => (clock += ms) };

@@ -48,6 +48,8 @@ import { loadWebAssets, staticRoutes } from '../web/server/static.js';
 import type { MjpegViewer } from '../web/streaming/mjpeg-route.js';
 import type { Mp4Viewer } from '../web/streaming/mp4-route.js';
 import { Lifecycle, type Service } from './lifecycle.js';
+import { OnvifPart } from './onvif.js';
+import { onvifRoutes } from '../web/onvif/routes.js';
 
 // The composition root: constructs config → privacy → GPIO → camera → media → HTTP → MQTT → systemd,
 // starts them in that order and stops them in reverse. It decides nothing: each service subscribes
@@ -105,7 +107,7 @@ export class Appliance {
     this.systemd = systemd;
 
     const { privacy, gpio, camera, applier, events } = device;
-    const { hub, http } = web;
+    const { hub, http, onvif } = web;
     // The device name is the first claimer's text: escaped, so it cannot forge a line at every start.
     logger.info(`picamd ${version} starting on ${escapeForLog(ctx.deviceName(), 64)}`);
     await this.services.start([
@@ -121,6 +123,8 @@ export class Appliance {
       { name: 'events', start: () => hub.start(), stop: () => hub.stop() },
       follow('http settings', () => http.follow(events)),
       { name: 'http', start: () => http.start().then((port) => void (this.port = port)), stop: () => http.stop() },
+      follow('onvif events', () => onvif.follow(events)),
+      { name: 'onvif', start: () => onvif.start(), stop: () => onvif.stop() },
       follow('mqtt events', () => mqtt.follow(events)),
       { name: 'mqtt', start: () => mqtt.start(), stop: () => mqtt.stop() },
       follow('rtsp events', () => rtsp.follow(events)),
@@ -266,6 +270,22 @@ export class Appliance {
     const connections = new UserConnections();
     // One count of failed logins per address, whichever way they come in (the page, RTSP).
     const limiter = new LoginLimiter();
+    // ONVIF (loaded only when on): its logins go through the page's check and this limiter.
+    const onvif = new OnvifPart({
+      current,
+      accounts,
+      claimed: () => claim.claimed,
+      openViewing: () => current().server.openViewing,
+      authenticator: () => http.login,
+      limiter,
+      deviceName: ctx.deviceName,
+      version: this.deps.version,
+      httpPort: () => http.port,
+      // The port the RTSP server listens on; 0 while it is off or could not listen.
+      rtspPort: () => observe.rtsp?.status().port ?? 0,
+      logger: logger.child('onvif'),
+      now: ctx.now,
+    });
     const hub = new EventHub({ status: observe.status, logger: logger.child('events'), timers: realTimers, now: ctx.now, connections });
     const http: HttpServer = new HttpServer(config.server, {
       broadcaster: media.tap.mjpeg,
@@ -297,11 +317,12 @@ export class Appliance {
           now: ctx.now,
         }),
         metricsRoute({ source: observe.metrics, open: () => current().metrics.open, claimed: () => claim.claimed }),
+        onvifRoutes(() => onvif.handler()),
         (router) => hub.route(router),
         staticRoutes(loadWebAssets()),
       ],
     });
-    return { hub, http, limiter };
+    return { hub, http, limiter, onvif };
   }
 
   /**

@@ -6,6 +6,7 @@ import './meta.js';
 import { metricsSchema } from './metrics-schema.js';
 import { rtspSchema } from './rtsp-schema.js';
 import { mqttSchema } from './mqtt-schema.js';
+import { onvifSchema } from './onvif-schema.js';
 import { proxyEntryProblem } from '../../platform/net-address.js';
 
 // One schema for the whole config file. Defaults live here and nowhere else; every object is
@@ -436,6 +437,7 @@ export const configSchema = z.strictObject({
   mqtt: mqttSchema.prefault({}),
   metrics: metricsSchema.prefault({}),
   rtsp: rtspSchema.prefault({}),
+  onvif: onvifSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

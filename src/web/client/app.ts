@@ -9,6 +9,7 @@ import { DeviceApi } from './api.js';
 import { download, LiveView } from './live-view.js';
 import { browserTimers, openWebSocket } from './net.js';
 import { findLiveElements } from './render.js';
+import { findRtspLinkElements, RtspLink } from './rtsp-link.js';
 import type { SettingsView } from './settings-view.js';
 import { Toast } from './toast.js';
 import type { DeviceStatus } from './view.js';
@@ -25,6 +26,7 @@ let lastStatus: DeviceStatus | undefined;
 let settingsView: Promise<SettingsView> | undefined;
 /** The device's password minimum (GET /api/me), once known. */
 let passwordMinimum: number | undefined;
+const rtspLink = new RtspLink(findRtspLinkElements(document), location.hostname, window.isSecureContext ? (t) => navigator.clipboard.writeText(t) : undefined, (m) => toast.show(m));
 
 const live = new LiveView(ui, {
   location,
@@ -37,6 +39,7 @@ const live = new LiveView(ui, {
   onNotSetUp: () => void api.setup().then((setup) => setup.ok && setup.body?.claimed === false && location.reload()),
   onStatus: (status) => {
     lastStatus = status;
+    rtspLink.show(status);
     void settingsView?.then((view) => view.showStatus(status.settings));
   },
 });

@@ -168,6 +168,11 @@ export class HttpServer {
     return this.boundPort;
   }
 
+  /** The page's login check (scrypt queue, cache, limiter), for the other logins of the device (ONVIF). */
+  get login(): Authenticator | undefined {
+    return this.authenticator;
+  }
+
   /** Listens; resolves with the bound port (useful with port 0). */
   start(): Promise<number> {
     const { tls } = this.config;

@@ -240,7 +240,9 @@ async function openUdpPair(
       const target = (to: string) => (ipv6 ? to : to.replace(/^::ffff:/, ''));
       return {
         ports: { rtp: port, rtcp: port + 1 },
-        sendRtp: (parts, toPort, to) => rtp.send(parts as Buffer[], toPort, target(to), () => {}),
+        // One packet-sized copy: a JPEG's parts point into the camera's reused frame buffers, and a
+        // send the kernel cannot take at once waits in libuv's queue past the buffer's next use.
+        sendRtp: (parts, toPort, to) => rtp.send(Buffer.concat(parts as Buffer[]), toPort, target(to), () => {}),
         sendRtcp: (packet, toPort, to) => rtcp.send(packet, toPort, target(to), () => {}),
         queued: () => rtp.getSendQueueSize(),
         close: () => {

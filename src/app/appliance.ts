@@ -20,7 +20,9 @@ import { ViewerLimit } from '../media/output.js';
 import { snapshotOf } from '../media/snapshot.js';
 import { metricsSource } from '../observe/prometheus.js';
 import { statusSource } from '../observe/status.js';
-import { readUpdateStatus } from '../device/update/status-file.js';
+import { UpdateInbox } from '../device/update/inbox.js';
+import { updateInboxOptions } from '../device/update/inbox-options.js';
+import { updateRoutes } from '../web/routes/update.js';
 import { deviceModel, h264EncoderFor, type H264EncoderChoice } from '../platform/board.js';
 import { monotonicNow, realTimers } from '../platform/clock.js';
 import { findExecutable } from '../platform/executable.js';
@@ -90,8 +92,9 @@ export class Appliance {
     };
     const device = this.buildDevice(ctx);
     const media = this.buildMedia(ctx, device);
-    const observe = this.buildObserve(ctx, device, media);
-    const web = this.buildWeb(ctx, device, media, observe);
+    const updates = new UpdateInbox({ ...updateInboxOptions(this.deps.env, ctx.current().settings.file), installedVersion: version, logger: logger.child('update'), clock: Date.now });
+    const observe = this.buildObserve(ctx, device, media, updates);
+    const web = this.buildWeb(ctx, device, media, observe, updates);
     const mqtt = this.buildMqtt(ctx, device, media, web.http);
     observe.mqtt = mqtt;
     const systemd = new SystemdNotifier({ logger: logger.child('systemd'), env: this.deps.env, pid: process.pid });
@@ -103,6 +106,7 @@ export class Appliance {
     logger.info(`picamd ${version} starting on ${escapeForLog(ctx.deviceName(), 64)}`);
     await this.services.start([
       { name: 'privacy', start: () => privacy.start().then(() => undefined), stop: () => privacy.stop() },
+      { name: 'updates', start: () => updates.start(), stop: () => {} },
       follow('log level', () => followLogLevel(logger, events)),
       follow('gpio events', () => gpio.follow(events)),
       { name: 'gpio', start: () => gpio.start().then(() => gpio.setCameraState(camera.state)), stop: () => gpio.stop() },
@@ -206,7 +210,7 @@ export class Appliance {
   }
 
   /** One read model for the page, /metrics and MQTT. */
-  private buildObserve(ctx: Context, device: Device, media: Media) {
+  private buildObserve(ctx: Context, device: Device, media: Media, updates: UpdateInbox) {
     const { settings, version } = this.deps;
     const { camera, privacy, h264Encoder, applier, claim } = device;
     const sources = {
@@ -235,14 +239,14 @@ export class Appliance {
         settings: applier.status,
         setup: { claimed: claim.claimed, openViewing: settings.openViewing },
         mqtt: observe.mqtt?.status(),
-        update: readUpdateStatus(),
+        update: updates.status(),
       }),
     });
     return observe;
   }
 
   /** The HTTP server and the routes each module registers. */
-  private buildWeb(ctx: Context, device: Device, media: Media, observe: Observe) {
+  private buildWeb(ctx: Context, device: Device, media: Media, observe: Observe, updates: UpdateInbox) {
     const { settings, accounts, logger } = this.deps;
     const { privacy, applier, claim } = device;
     const config = ctx.current();
@@ -276,6 +280,7 @@ export class Appliance {
           logger: logger.child('users'),
           now: ctx.now,
         }),
+        updateRoutes({ inbox: updates, version: this.deps.version }),
         metricsRoute({ source: observe.metrics, open: () => current().metrics.open, claimed: () => claim.claimed }),
         (router) => hub.route(router),
         staticRoutes(loadWebAssets()),

@@ -4,7 +4,10 @@
 # the real updater (deploy/picamd-update.sh) and signed update files of this machine's architecture
 # (the built dist/, production node_modules, a node wrapper; the simulated camera):
 #   A installed; a signed B arrives -> B runs and commits;
-#   a C that crashes at start -> rolled back by itself, B serves, the reason in the status;
+#   "go back" from the page's API -> A runs on trial and commits, and forward again to B;
+#   an older version uploaded without the owner's confirmation -> 409, nothing changes;
+#   a C that crashes at start, uploaded through POST /api/update -> rolled back by itself, B serves,
+#   the reason in the status;
 #   a C that never becomes ready -> rolled back;
 #   a tampered file -> refused, nothing on disk changed;
 #   the whole container SIGKILLed while unpacking, and while a version is on trial, then booted
@@ -205,7 +208,7 @@ ok "A (1.0.0) installed and serving, as current"
 
 # B through `picamd update`, as an owner would from a shell: it checks, hands over, follows the trial.
 in_container /opt/picamd/current/node/bin/node /opt/picamd/current/dist/main.js update /share/1.1.0.update > "$WORK/update-b.log" 2>&1 \
-  || { cat "$WORK/update-b.log" >&2; fail "picamd update B did not end in a commit"; }
+  || { cat "$WORK/update-b.log" >&2; in_container journalctl -u picamd -u picamd-update -n 60 --no-pager >&2 || true; fail "picamd update B did not end in a commit"; }
 grep -q '^picamd: committed 1.1.0$' "$WORK/update-b.log" || { cat "$WORK/update-b.log" >&2; fail "picamd update did not report the commit"; }
 [[ $(wait_result) == committed ]] || fail "B was not committed: $(cat "$PERSIST/update-state/status.json")"
 [[ $(current) == releases/1.1.0 && $(readlink "$PERSIST/opt/previous") == releases/1.0.0 ]] || fail "links after B: current $(current)"
@@ -213,14 +216,36 @@ wait_serving 1.1.0
 [[ ! -e $PERSIST/update-state/trial ]] || fail "a trial is left after the commit"
 ok "a signed B (1.1.0) handed over by picamd update is installed, runs, and commits; A is kept as previous"
 
-offer 1.2.0.update
+# "Go back to <previous>" as the page asks for it, and forward again the same way.
+go_back() {
+  local before
+  before=$(cat "$PERSIST/update-state/status.json")
+  [[ $(in_container curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1/api/update/rollback) == 202 ]] || fail "POST /api/update/rollback was not accepted"
+  for _ in $(seq 300); do [[ $(cat "$PERSIST/update-state/status.json") != "$before" ]] && break; sleep 0.2; done
+  [[ $(wait_result) == committed ]] || fail "going back to $1 did not commit: $(cat "$PERSIST/update-state/status.json")"
+  [[ $(current) == releases/$1 && $(readlink "$PERSIST/opt/previous") == releases/$2 ]] || fail "links after going back to $1: current $(current), previous $(readlink "$PERSIST/opt/previous")"
+  wait_serving "$1"
+}
+go_back 1.0.0 1.1.0
+go_back 1.1.0 1.0.0
+ok "the page's \"go back\" runs the previous version (1.0.0) on trial and commits it, and forward again to 1.1.0"
+
+# An older version from the page without the owner's confirmation.
+code=$(in_container curl -s -o /dev/null -w '%{http_code}' -H 'Expect:' -H 'Content-Type: application/octet-stream' --data-binary @/share/1.0.0.update http://127.0.0.1/api/update)
+[[ $code == 409 ]] || fail "an unconfirmed downgrade got $code"
+[[ $(current) == releases/1.1.0 && ! -e $PERSIST/private/picamd/update/request.update ]] || fail "an unconfirmed downgrade changed something"
+ok "an older version uploaded without the owner's confirmation is refused (409), nothing handed over"
+
+# C through the page's API: streamed to picamd's state directory, checked, handed to the updater.
+code=$(in_container curl -s -o "/tmp/upload.json" -w '%{http_code}' -H 'Expect:' -H 'Content-Type: application/octet-stream' --data-binary @/share/1.2.0.update http://127.0.0.1/api/update)
+[[ $code == 202 ]] || fail "POST /api/update answered $code: $(in_container cat /tmp/upload.json)"
 [[ $(wait_result) == rolled-back ]] || fail "the crashing C was not rolled back: $(cat "$PERSIST/update-state/status.json")"
 [[ $(current) == releases/1.1.0 && ! -e $PERSIST/opt/releases/1.2.0 ]] || fail "after C's rollback current is $(current)"
 wait_serving 1.1.0
 # picamd, in its sandbox, reads the updater's status and reports it.
 in_container curl -sf --max-time 5 http://127.0.0.1/api/status | grep -q '"update":{"state":"rolled-back","version":"1.2.0","from":"1.1.0"' \
   || fail "/api/status does not report the rollback: $(in_container curl -s http://127.0.0.1/api/status | grep -o '"update":{[^}]*}')"
-ok "a C (1.2.0) that crashes at start is rolled back by itself, and /api/status says so: $(status_field reason)"
+ok "a C (1.2.0) uploaded through POST /api/update that crashes at start is rolled back by itself, and /api/status says so: $(status_field reason)"
 
 offer 1.2.1.update
 [[ $(wait_result) == rolled-back ]] || fail "the never-ready C was not rolled back: $(cat "$PERSIST/update-state/status.json")"

@@ -61,7 +61,12 @@ export class UpdateInbox {
 
   /** Removes what a power cut left of an upload (a half-written part file can be large). */
   async start(): Promise<void> {
-    await rm(join(this.deps.dir, `${REQUEST_NAME}.part`), { force: true });
+    try {
+      await rm(join(this.deps.dir, `${REQUEST_NAME}.part`), { force: true });
+    } catch (err) {
+      // Never a reason not to start: the camera matters more than a leftover file.
+      this.deps.logger.warn(`cannot remove a leftover upload in ${this.deps.dir}: ${(err as Error).message}`);
+    }
   }
 
   /** The update's state for /api/status: this upload's, then the updater's; null before any. */

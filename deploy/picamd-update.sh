@@ -9,8 +9,10 @@
 #       running release (verify-update --bundle-out: signature, hash, listing, version rules) into
 #       a root-only copy, unpacks that copy with GNU tar into releases/<version>, switches
 #       `current` (and `previous`) by atomic rename, restarts picamd and watches the trial: it
-#       commits when picamd is ready (READY=1, sent once its HTTP server listens) and stays up
-#       for the settle time, and rolls back when it crashes, restarts, or is not ready in time.
+#       commits when picamd is ready (READY=1, sent once its HTTP server listens), has reported its
+#       camera's first outcome (STATUS=camera: first frame, or the camera's own reason there is
+#       none: no camera, privacy mode) and stays up for the settle time; it rolls back when
+#       picamd crashes, restarts, or is not ready, or has not reported its camera, in time.
 #       A request.allow-downgrade beside it (the owner confirmed an older version on the page) lets
 #       the check accept a downgrade; request.rollback ("Go back to <previous>") switches to the
 #       `previous` release and tries it the same way.
@@ -127,6 +129,11 @@ unit_state() {
     "$(sed -n 's/^NRestarts=//p' <<< "$shown")" "$(sed -n 's/^InvocationID=//p' <<< "$shown")"
 }
 
+# Whether picamd reported its camera's first outcome (its STATUS= line starts with "camera: ").
+camera_reported() {
+  [[ $("$SYSTEMCTL" show "$UNIT" --value -p StatusText 2>/dev/null) == 'camera: '* ]]
+}
+
 # Waits for the version on trial to prove itself, then commits or rolls back. $1: picamd's
 # invocation before the switch (its instance is not the one on trial).
 watch_trial() {
@@ -144,8 +151,10 @@ watch_trial() {
           status checking "$version" "$(trial_value from)" ''
         elif [[ $id != "$invocation" ]]; then
           lock; [[ -f $TRIAL ]] && roll_back_locked "picamd $version restarted during its trial (it crashed or its watchdog fired)" restart; unlock; return
-        elif ((now - healthy_since >= SETTLE_SECONDS)); then
+        elif ((now - healthy_since >= SETTLE_SECONDS)) && camera_reported; then
           lock; [[ -f $TRIAL ]] && commit_locked; unlock; return
+        elif ((now > deadline)) && ! camera_reported; then
+          lock; [[ -f $TRIAL ]] && roll_back_locked "picamd $version did not report its camera (a first frame, or why there is none) within $READY_SECONDS s" restart; unlock; return
         fi
       elif [[ -n $invocation ]]; then
         lock; [[ -f $TRIAL ]] && roll_back_locked "picamd $version stopped during its trial ($active/$sub)" restart; unlock; return

@@ -9,6 +9,7 @@
 #   a C that crashes at start, uploaded through POST /api/update -> rolled back by itself, B serves,
 #   the reason in the status;
 #   a C that never becomes ready -> rolled back;
+#   a C that is ready but never reports its camera's first frame (or why none) -> rolled back;
 #   a tampered file -> refused, nothing on disk changed;
 #   the whole container SIGKILLed while unpacking, and while a version is on trial, then booted
 #   again -> a working version each time.
@@ -81,6 +82,8 @@ make_release() {
     bulk) mkdir -p "$dir/share/bulk" && (cd "$dir/share/bulk" && seq -f 'f%g' 8000 | xargs touch) ;;
     crash) printf 'console.error("picamd %s: crashing at start"); process.exit(1);\n' "$version" > "$dir/dist/main.js" ;;
     hang) printf 'console.error("picamd %s: never ready"); setInterval(() => {}, 1000);\n' "$version" > "$dir/dist/main.js" ;;
+    # Ready and alive (its watchdog fed), but it never says what its camera did.
+    mute) printf 'import { execFileSync } from "node:child_process";\nconsole.error("picamd %s: ready, camera never reported");\nexecFileSync("systemd-notify", ["--ready", "STATUS=listening"]);\nsetInterval(() => execFileSync("systemd-notify", ["WATCHDOG=1"]), 5000);\n' "$version" > "$dir/dist/main.js" ;;
   esac
   tar --sort=name --owner=0 --group=0 --numeric-owner --mode='u+rwX,go+rX,go-w' -C "$WORK/build" -czf "$WORK/build/$version.tar.gz" "picamd-$version"
   node "$REPO/deploy/sign-update.mjs" sign "$REPO/dist" "$WORK/signing.pem" "$WORK/build/$version.tar.gz" \
@@ -90,6 +93,7 @@ make_release 1.0.0 picamd
 make_release 1.1.0 picamd
 make_release 1.2.0 crash
 make_release 1.2.1 hang
+make_release 1.2.2 mute
 make_release 1.3.0 bulk
 make_release 1.4.0 picamd
 cp "$WORK/share/1.3.0.update" "$WORK/share/tampered.update"
@@ -214,6 +218,8 @@ grep -q '^picamd: committed 1.1.0$' "$WORK/update-b.log" || { cat "$WORK/update-
 [[ $(current) == releases/1.1.0 && $(readlink "$PERSIST/opt/previous") == releases/1.0.0 ]] || fail "links after B: current $(current)"
 wait_serving 1.1.0
 [[ ! -e $PERSIST/update-state/trial ]] || fail "a trial is left after the commit"
+[[ $(in_container systemctl show picamd.service --value -p StatusText) == 'camera: first frame' ]] \
+  || fail "B committed without its camera's first frame: $(in_container systemctl show picamd.service --value -p StatusText)"
 ok "a signed B (1.1.0) handed over by picamd update is installed, runs, and commits; A is kept as previous"
 
 # "Go back to <previous>" as the page asks for it, and forward again the same way.
@@ -252,6 +258,13 @@ offer 1.2.1.update
 [[ $(current) == releases/1.1.0 ]] || fail "after the never-ready C current is $(current)"
 wait_serving 1.1.0
 ok "a C (1.2.1) that never becomes ready is rolled back: $(status_field reason)"
+
+offer 1.2.2.update
+[[ $(wait_result) == rolled-back ]] || fail "the C that never reports its camera was not rolled back: $(cat "$PERSIST/update-state/status.json")"
+[[ $(status_field reason) == *"did not report its camera"* ]] || fail "the rollback does not say why: $(status_field reason)"
+[[ $(current) == releases/1.1.0 ]] || fail "after the mute C current is $(current)"
+wait_serving 1.1.0
+ok "a C (1.2.2) that is ready but never reports its camera's first frame is rolled back: $(status_field reason)"
 
 before=$(cd "$PERSIST/opt" && find . -printf '%p %l\n' | sort | md5sum)
 offer tampered.update

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { hashPassword } from '../device/accounts/password.js';
 import type { AccountsStore } from '../device/accounts/store.js';
 import { CameraSupervisor } from '../device/camera/supervisor.js';
+import { firstCameraOutcome } from '../device/camera/first-outcome.js';
 import { deviceEvents } from '../device/events.js';
 import { PrivacyController } from '../device/privacy/controller.js';
 import { PrivacyStore } from '../device/privacy/store.js';
@@ -102,6 +103,9 @@ export class Appliance {
 
     const { privacy, gpio, camera, applier, events } = device;
     const { hub, http } = web;
+    // Listened for before the camera starts, told to systemd after READY=1 (whose STATUS= it replaces).
+    const cameraOutcome = firstCameraOutcome(camera);
+    this.lastResortSteps.push(cameraOutcome.cancel);
     // The device name is the first claimer's text: escaped, so it cannot forge a line at every start.
     logger.info(`picamd ${version} starting on ${escapeForLog(ctx.deviceName(), 64)}`);
     await this.services.start([
@@ -122,7 +126,7 @@ export class Appliance {
       { name: 'mqtt', start: () => mqtt.start(), stop: () => mqtt.stop() },
       { name: 'systemd', start: () => systemd.startWatchdog(), stop: () => systemd.stop() },
     ]);
-    void systemd.ready(`listening on port ${this.port}`);
+    void systemd.ready(`listening on port ${this.port}`).then(() => cameraOutcome.outcome).then((line) => systemd.status(line));
     if (!device.claim.claimed) logger.warn(`not set up yet: open http://${hostname()}.local${this.port === 80 ? '' : `:${this.port}`}/ to choose the owner`);
   }
 

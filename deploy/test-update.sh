@@ -5,7 +5,8 @@
 # (the built dist/, production node_modules, a node wrapper; the simulated camera):
 #   A installed; a signed B arrives -> B runs and commits;
 #   "go back" from the page's API -> A runs on trial and commits, and forward again to B;
-#   an older version uploaded without the owner's confirmation -> 409, nothing changes;
+#   an older version uploaded without the owner's confirmation -> 409, nothing changes; with it,
+#   it is installed and commits, and B comes back as an update;
 #   a C that crashes at start, uploaded through POST /api/update -> rolled back by itself, B serves,
 #   the reason in the status;
 #   a C that never becomes ready -> rolled back;
@@ -242,6 +243,23 @@ code=$(in_container curl -s -o /dev/null -w '%{http_code}' -H 'Expect:' -H 'Cont
 [[ $(current) == releases/1.1.0 && ! -e $PERSIST/private/picamd/update/request.update ]] || fail "an unconfirmed downgrade changed something"
 ok "an older version uploaded without the owner's confirmation is refused (409), nothing handed over"
 
+# The same with the owner's confirmation: the updater takes the downgrade, and B comes back as an update.
+upload() {
+  local before code
+  before=$(cat "$PERSIST/update-state/status.json")
+  code=$(in_container curl -s -o /tmp/upload.json -w '%{http_code}' -H 'Expect:' -H 'Content-Type: application/octet-stream' --data-binary "@/share/$1" "http://127.0.0.1/api/update$2")
+  [[ $code == 202 ]] || fail "POST /api/update$2 with $1 answered $code: $(in_container cat /tmp/upload.json)"
+  for _ in $(seq 300); do [[ $(cat "$PERSIST/update-state/status.json") != "$before" ]] && break; sleep 0.2; done
+}
+upload 1.0.0.update '?allowDowngrade=1'
+[[ $(wait_result) == committed && $(current) == releases/1.0.0 ]] || fail "the confirmed downgrade did not commit: $(cat "$PERSIST/update-state/status.json")"
+[[ ! -e $PERSIST/private/picamd/update/request.allow-downgrade ]] || fail "the confirmation outlived its request"
+wait_serving 1.0.0
+upload 1.1.0.update ''
+[[ $(wait_result) == committed && $(current) == releases/1.1.0 ]] || fail "B did not come back as an update: $(cat "$PERSIST/update-state/status.json")"
+wait_serving 1.1.0
+ok "a downgrade the owner confirmed (?allowDowngrade=1) is installed and commits; B comes back as an update"
+
 # C through the page's API: streamed to picamd's state directory, checked, handed to the updater.
 code=$(in_container curl -s -o "/tmp/upload.json" -w '%{http_code}' -H 'Expect:' -H 'Content-Type: application/octet-stream' --data-binary @/share/1.2.0.update http://127.0.0.1/api/update)
 [[ $code == 202 ]] || fail "POST /api/update answered $code: $(in_container cat /tmp/upload.json)"
@@ -278,7 +296,8 @@ ok "a tampered file is refused ($(status_field reason | cut -c1-60)…), nothing
 
 # SIGKILL of everything while the updater unpacks.
 offer 1.3.0.update
-for _ in $(seq 600); do [[ $(status_field state) == installing ]] && break; sleep 0.05; done
+# Inside the unpack itself: the status says installing a moment before the staging folder exists.
+for _ in $(seq 600); do [[ $(status_field state) == installing && -d $PERSIST/opt/releases/.staging ]] && break; sleep 0.05; done
 [[ $(status_field state) == installing ]] || fail "never saw the updater unpacking (state $(status_field state))"
 power_cut
 [[ -d $PERSIST/opt/releases/.staging && $(current) == releases/1.1.0 ]] || fail "the cut did not come while unpacking (current $(current))"

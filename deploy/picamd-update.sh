@@ -9,8 +9,13 @@
 #       running release (verify-update --bundle-out: signature, hash, listing, version rules) into
 #       a root-only copy, unpacks that copy with GNU tar into releases/<version>, switches
 #       `current` (and `previous`) by atomic rename, restarts picamd and watches the trial: it
-#       commits when picamd is ready (READY=1, sent once its HTTP server listens) and stays up
-#       for the settle time, and rolls back when it crashes, restarts, or is not ready in time.
+#       commits when picamd is ready (READY=1, sent once its HTTP server listens), has reported its
+#       camera's first outcome (STATUS=camera: first frame, or the camera's own reason there is
+#       none: no camera, privacy mode) and stays up for the settle time; it rolls back when
+#       picamd crashes, restarts, or is not ready, or has not reported its camera, in time.
+#       A request.allow-downgrade beside it (the owner confirmed an older version on the page) lets
+#       the check accept a downgrade; request.rollback ("Go back to <previous>") switches to the
+#       `previous` release and tries it the same way.
 #   picamd-update start-check  (ExecStartPre=+ of picamd.service, before every start)
 #       Counts the starts of a version on trial and switches back to the previous one, before
 #       picamd starts, once there were more than the allowed number (crash loops, a watchdog
@@ -31,6 +36,8 @@ PREFIX=$ROOT/opt/picamd
 STATE=$ROOT/var/lib/picamd-update
 INBOX=$ROOT/var/lib/private/picamd/update
 REQUEST=$INBOX/request.update
+DOWNGRADE=$INBOX/request.allow-downgrade
+ROLLBACK=$INBOX/request.rollback
 TRIAL=$STATE/trial
 SYSTEMCTL=${PICAMD_SYSTEMCTL:-systemctl}
 MAX_STARTS=${PICAMD_TRIAL_MAX_STARTS:-3}
@@ -122,6 +129,11 @@ unit_state() {
     "$(sed -n 's/^NRestarts=//p' <<< "$shown")" "$(sed -n 's/^InvocationID=//p' <<< "$shown")"
 }
 
+# Whether picamd reported its camera's first outcome (its STATUS= line starts with "camera: ").
+camera_reported() {
+  [[ $("$SYSTEMCTL" show "$UNIT" --value -p StatusText 2>/dev/null) == 'camera: '* ]]
+}
+
 # Waits for the version on trial to prove itself, then commits or rolls back. $1: picamd's
 # invocation before the switch (its instance is not the one on trial).
 watch_trial() {
@@ -139,8 +151,10 @@ watch_trial() {
           status checking "$version" "$(trial_value from)" ''
         elif [[ $id != "$invocation" ]]; then
           lock; [[ -f $TRIAL ]] && roll_back_locked "picamd $version restarted during its trial (it crashed or its watchdog fired)" restart; unlock; return
-        elif ((now - healthy_since >= SETTLE_SECONDS)); then
+        elif ((now - healthy_since >= SETTLE_SECONDS)) && camera_reported; then
           lock; [[ -f $TRIAL ]] && commit_locked; unlock; return
+        elif ((now > deadline)) && ! camera_reported; then
+          lock; [[ -f $TRIAL ]] && roll_back_locked "picamd $version did not report its camera (a first frame, or why there is none) within $READY_SECONDS s" restart; unlock; return
         fi
       elif [[ -n $invocation ]]; then
         lock; [[ -f $TRIAL ]] && roll_back_locked "picamd $version stopped during its trial ($active/$sub)" restart; unlock; return
@@ -164,8 +178,12 @@ apply_request() {
   rm -rf "$work" "$PREFIX/releases/.staging"
   mkdir -m 700 "$work"
   status verifying '' "$current" ''
+  # The owner's confirmation of a downgrade: only a regular file, and only for this request.
+  local allow=()
+  [[ -f $DOWNGRADE && ! -L $DOWNGRADE ]] && allow=(--allow-downgrade)
+  rm -f "$DOWNGRADE"
   # Checked by the release that runs now (never by the one arriving), into a copy only root can change.
-  if ! out=$("$PREFIX/current/node/bin/node" "$PREFIX/current/dist/main.js" verify-update "$REQUEST" --bundle-out "$work/bundle.tar.gz" 2> "$work/messages"); then
+  if ! out=$("$PREFIX/current/node/bin/node" "$PREFIX/current/dist/main.js" verify-update "$REQUEST" --bundle-out "$work/bundle.tar.gz" "${allow[@]}" 2> "$work/messages"); then
     reason=$(grep -m1 ' is refused: ' "$work/messages" | sed 's/^.* is refused: //')
     rm -f "$REQUEST"
     rm -rf "$work"
@@ -205,6 +223,29 @@ apply_request() {
   sync "$PREFIX"
   unlock
   status trial "$version" "$current" ''
+  "$SYSTEMCTL" restart --no-block "$UNIT"
+  watch_trial "$invocation"
+}
+
+# "Go back to <previous>": the previous release becomes current on trial, as an update would; the
+# one it replaces stays as previous, so a failing old version comes back to it by itself.
+apply_rollback() {
+  local current previous invocation
+  current=$(link_version current)
+  previous=$(link_version previous)
+  rm -f "$ROLLBACK"
+  if [[ -z $previous || $previous == "$current" || ! -x $PREFIX/releases/$previous/node/bin/node ]]; then
+    status refused '' "$current" "there is no previous version to go back to"
+    return
+  fi
+  invocation=$("$SYSTEMCTL" show "$UNIT" --value -p InvocationID || true)
+  lock
+  write_trial "$previous" "$current" 0
+  switch_link previous "$current"
+  switch_link current "$previous"
+  sync "$PREFIX"
+  unlock
+  status trial "$previous" "$current" ''
   "$SYSTEMCTL" restart --no-block "$UNIT"
   watch_trial "$invocation"
 }
@@ -261,6 +302,11 @@ case ${1:-} in
       status refused '' "$(link_version current)" "request.update is not a regular file"
     elif [[ -f $REQUEST ]]; then
       apply_request
+    elif [[ -L $ROLLBACK || -e $ROLLBACK && ! -f $ROLLBACK ]]; then
+      rm -f "$ROLLBACK"
+      status refused '' "$(link_version current)" "request.rollback is not a regular file"
+    elif [[ -f $ROLLBACK ]]; then
+      apply_rollback
     fi
     ;;
   start-check) start_check ;;

@@ -4,8 +4,13 @@
 # the real updater (deploy/picamd-update.sh) and signed update files of this machine's architecture
 # (the built dist/, production node_modules, a node wrapper; the simulated camera):
 #   A installed; a signed B arrives -> B runs and commits;
-#   a C that crashes at start -> rolled back by itself, B serves, the reason in the status;
+#   "go back" from the page's API -> A runs on trial and commits, and forward again to B;
+#   an older version uploaded without the owner's confirmation -> 409, nothing changes; with it,
+#   it is installed and commits, and B comes back as an update;
+#   a C that crashes at start, uploaded through POST /api/update -> rolled back by itself, B serves,
+#   the reason in the status;
 #   a C that never becomes ready -> rolled back;
+#   a C that is ready but never reports its camera's first frame (or why none) -> rolled back;
 #   a tampered file -> refused, nothing on disk changed;
 #   the whole container SIGKILLed while unpacking, and while a version is on trial, then booted
 #   again -> a working version each time.
@@ -78,6 +83,8 @@ make_release() {
     bulk) mkdir -p "$dir/share/bulk" && (cd "$dir/share/bulk" && seq -f 'f%g' 8000 | xargs touch) ;;
     crash) printf 'console.error("picamd %s: crashing at start"); process.exit(1);\n' "$version" > "$dir/dist/main.js" ;;
     hang) printf 'console.error("picamd %s: never ready"); setInterval(() => {}, 1000);\n' "$version" > "$dir/dist/main.js" ;;
+    # Ready and alive (its watchdog fed), but it never says what its camera did.
+    mute) printf 'import { execFileSync } from "node:child_process";\nconsole.error("picamd %s: ready, camera never reported");\nexecFileSync("systemd-notify", ["--ready", "STATUS=listening"]);\nsetInterval(() => execFileSync("systemd-notify", ["WATCHDOG=1"]), 5000);\n' "$version" > "$dir/dist/main.js" ;;
   esac
   tar --sort=name --owner=0 --group=0 --numeric-owner --mode='u+rwX,go+rX,go-w' -C "$WORK/build" -czf "$WORK/build/$version.tar.gz" "picamd-$version"
   node "$REPO/deploy/sign-update.mjs" sign "$REPO/dist" "$WORK/signing.pem" "$WORK/build/$version.tar.gz" \
@@ -87,6 +94,7 @@ make_release 1.0.0 picamd
 make_release 1.1.0 picamd
 make_release 1.2.0 crash
 make_release 1.2.1 hang
+make_release 1.2.2 mute
 make_release 1.3.0 bulk
 make_release 1.4.0 picamd
 cp "$WORK/share/1.3.0.update" "$WORK/share/tampered.update"
@@ -205,28 +213,76 @@ ok "A (1.0.0) installed and serving, as current"
 
 # B through `picamd update`, as an owner would from a shell: it checks, hands over, follows the trial.
 in_container /opt/picamd/current/node/bin/node /opt/picamd/current/dist/main.js update /share/1.1.0.update > "$WORK/update-b.log" 2>&1 \
-  || { cat "$WORK/update-b.log" >&2; fail "picamd update B did not end in a commit"; }
+  || { cat "$WORK/update-b.log" >&2; in_container journalctl -u picamd -u picamd-update -n 60 --no-pager >&2 || true; fail "picamd update B did not end in a commit"; }
 grep -q '^picamd: committed 1.1.0$' "$WORK/update-b.log" || { cat "$WORK/update-b.log" >&2; fail "picamd update did not report the commit"; }
 [[ $(wait_result) == committed ]] || fail "B was not committed: $(cat "$PERSIST/update-state/status.json")"
 [[ $(current) == releases/1.1.0 && $(readlink "$PERSIST/opt/previous") == releases/1.0.0 ]] || fail "links after B: current $(current)"
 wait_serving 1.1.0
 [[ ! -e $PERSIST/update-state/trial ]] || fail "a trial is left after the commit"
+[[ $(in_container systemctl show picamd.service --value -p StatusText) == 'camera: first frame' ]] \
+  || fail "B committed without its camera's first frame: $(in_container systemctl show picamd.service --value -p StatusText)"
 ok "a signed B (1.1.0) handed over by picamd update is installed, runs, and commits; A is kept as previous"
 
-offer 1.2.0.update
+# "Go back to <previous>" as the page asks for it, and forward again the same way.
+go_back() {
+  local before
+  before=$(cat "$PERSIST/update-state/status.json")
+  [[ $(in_container curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1/api/update/rollback) == 202 ]] || fail "POST /api/update/rollback was not accepted"
+  for _ in $(seq 300); do [[ $(cat "$PERSIST/update-state/status.json") != "$before" ]] && break; sleep 0.2; done
+  [[ $(wait_result) == committed ]] || fail "going back to $1 did not commit: $(cat "$PERSIST/update-state/status.json")"
+  [[ $(current) == releases/$1 && $(readlink "$PERSIST/opt/previous") == releases/$2 ]] || fail "links after going back to $1: current $(current), previous $(readlink "$PERSIST/opt/previous")"
+  wait_serving "$1"
+}
+go_back 1.0.0 1.1.0
+go_back 1.1.0 1.0.0
+ok "the page's \"go back\" runs the previous version (1.0.0) on trial and commits it, and forward again to 1.1.0"
+
+# An older version from the page without the owner's confirmation.
+code=$(in_container curl -s -o /dev/null -w '%{http_code}' -H 'Expect:' -H 'Content-Type: application/octet-stream' --data-binary @/share/1.0.0.update http://127.0.0.1/api/update)
+[[ $code == 409 ]] || fail "an unconfirmed downgrade got $code"
+[[ $(current) == releases/1.1.0 && ! -e $PERSIST/private/picamd/update/request.update ]] || fail "an unconfirmed downgrade changed something"
+ok "an older version uploaded without the owner's confirmation is refused (409), nothing handed over"
+
+# The same with the owner's confirmation: the updater takes the downgrade, and B comes back as an update.
+upload() {
+  local before code
+  before=$(cat "$PERSIST/update-state/status.json")
+  code=$(in_container curl -s -o /tmp/upload.json -w '%{http_code}' -H 'Expect:' -H 'Content-Type: application/octet-stream' --data-binary "@/share/$1" "http://127.0.0.1/api/update$2")
+  [[ $code == 202 ]] || fail "POST /api/update$2 with $1 answered $code: $(in_container cat /tmp/upload.json)"
+  for _ in $(seq 300); do [[ $(cat "$PERSIST/update-state/status.json") != "$before" ]] && break; sleep 0.2; done
+}
+upload 1.0.0.update '?allowDowngrade=1'
+[[ $(wait_result) == committed && $(current) == releases/1.0.0 ]] || fail "the confirmed downgrade did not commit: $(cat "$PERSIST/update-state/status.json")"
+[[ ! -e $PERSIST/private/picamd/update/request.allow-downgrade ]] || fail "the confirmation outlived its request"
+wait_serving 1.0.0
+upload 1.1.0.update ''
+[[ $(wait_result) == committed && $(current) == releases/1.1.0 ]] || fail "B did not come back as an update: $(cat "$PERSIST/update-state/status.json")"
+wait_serving 1.1.0
+ok "a downgrade the owner confirmed (?allowDowngrade=1) is installed and commits; B comes back as an update"
+
+# C through the page's API: streamed to picamd's state directory, checked, handed to the updater.
+code=$(in_container curl -s -o "/tmp/upload.json" -w '%{http_code}' -H 'Expect:' -H 'Content-Type: application/octet-stream' --data-binary @/share/1.2.0.update http://127.0.0.1/api/update)
+[[ $code == 202 ]] || fail "POST /api/update answered $code: $(in_container cat /tmp/upload.json)"
 [[ $(wait_result) == rolled-back ]] || fail "the crashing C was not rolled back: $(cat "$PERSIST/update-state/status.json")"
 [[ $(current) == releases/1.1.0 && ! -e $PERSIST/opt/releases/1.2.0 ]] || fail "after C's rollback current is $(current)"
 wait_serving 1.1.0
 # picamd, in its sandbox, reads the updater's status and reports it.
 in_container curl -sf --max-time 5 http://127.0.0.1/api/status | grep -q '"update":{"state":"rolled-back","version":"1.2.0","from":"1.1.0"' \
   || fail "/api/status does not report the rollback: $(in_container curl -s http://127.0.0.1/api/status | grep -o '"update":{[^}]*}')"
-ok "a C (1.2.0) that crashes at start is rolled back by itself, and /api/status says so: $(status_field reason)"
+ok "a C (1.2.0) uploaded through POST /api/update that crashes at start is rolled back by itself, and /api/status says so: $(status_field reason)"
 
 offer 1.2.1.update
 [[ $(wait_result) == rolled-back ]] || fail "the never-ready C was not rolled back: $(cat "$PERSIST/update-state/status.json")"
 [[ $(current) == releases/1.1.0 ]] || fail "after the never-ready C current is $(current)"
 wait_serving 1.1.0
 ok "a C (1.2.1) that never becomes ready is rolled back: $(status_field reason)"
+
+offer 1.2.2.update
+[[ $(wait_result) == rolled-back ]] || fail "the C that never reports its camera was not rolled back: $(cat "$PERSIST/update-state/status.json")"
+[[ $(status_field reason) == *"did not report its camera"* ]] || fail "the rollback does not say why: $(status_field reason)"
+[[ $(current) == releases/1.1.0 ]] || fail "after the mute C current is $(current)"
+wait_serving 1.1.0
+ok "a C (1.2.2) that is ready but never reports its camera's first frame is rolled back: $(status_field reason)"
 
 before=$(cd "$PERSIST/opt" && find . -printf '%p %l\n' | sort | md5sum)
 offer tampered.update
@@ -240,7 +296,8 @@ ok "a tampered file is refused ($(status_field reason | cut -c1-60)…), nothing
 
 # SIGKILL of everything while the updater unpacks.
 offer 1.3.0.update
-for _ in $(seq 600); do [[ $(status_field state) == installing ]] && break; sleep 0.05; done
+# Inside the unpack itself: the status says installing a moment before the staging folder exists.
+for _ in $(seq 600); do [[ $(status_field state) == installing && -d $PERSIST/opt/releases/.staging ]] && break; sleep 0.05; done
 [[ $(status_field state) == installing ]] || fail "never saw the updater unpacking (state $(status_field state))"
 power_cut
 [[ -d $PERSIST/opt/releases/.staging && $(current) == releases/1.1.0 ]] || fail "the cut did not come while unpacking (current $(current))"

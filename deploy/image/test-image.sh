@@ -188,6 +188,9 @@ cmp -s "$M/etc/fstab" "$R/etc/fstab" || fail "/etc/fstab changed"
 [[ $(readlink "$M/opt/picamd/current") == releases/* && -x $M/opt/picamd/bin/picamd-update ]] || fail "/opt/picamd is not in the releases layout with its updater"
 [[ -L $M/etc/systemd/system/paths.target.wants/picamd-update.path && -L $M/etc/systemd/system/multi-user.target.wants/picamd-update.service ]] \
   || fail "the updater's units are not enabled"
+for key in "$REPO"/keys/*.pem; do
+  cmp -s "$key" "$M/opt/picamd/current/keys/${key##*/}" || fail "the image does not trust the release key keys/${key##*/}"
+done
 log "ok   root partition: /opt/picamd (releases, current, the updater enabled), default config, units (picamd with node --expose-gc, picamd-setup) enabled, Avahi _http._tcp on 80, tcp_notsent_lowat drop-in, host name picamd; fstab kept"
 
 # The installed runtime starts in the image's own userland.

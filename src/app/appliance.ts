@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { hashPassword } from '../device/accounts/password.js';
 import type { AccountsStore } from '../device/accounts/store.js';
 import { CameraSupervisor } from '../device/camera/supervisor.js';
+import { firstCameraOutcome } from '../device/camera/first-outcome.js';
 import { deviceEvents } from '../device/events.js';
 import { PrivacyController } from '../device/privacy/controller.js';
 import { PrivacyStore } from '../device/privacy/store.js';
@@ -23,7 +24,9 @@ import { ViewerLimit } from '../media/output.js';
 import { snapshotOf } from '../media/snapshot.js';
 import { metricsSource } from '../observe/prometheus.js';
 import { statusSource } from '../observe/status.js';
-import { readUpdateStatus } from '../device/update/status-file.js';
+import { UpdateInbox } from '../device/update/inbox.js';
+import { updateInboxOptions } from '../device/update/inbox-options.js';
+import { updateRoutes } from '../web/routes/update.js';
 import { deviceModel, h264EncoderFor, type H264EncoderChoice } from '../platform/board.js';
 import { monotonicNow, realTimers } from '../platform/clock.js';
 import { findExecutable } from '../platform/executable.js';
@@ -97,8 +100,9 @@ export class Appliance {
     };
     const device = this.buildDevice(ctx);
     const media = this.buildMedia(ctx, device);
-    const observe = this.buildObserve(ctx, device, media);
-    const web = this.buildWeb(ctx, device, media, observe);
+    const updates = new UpdateInbox({ ...updateInboxOptions(this.deps.env, ctx.current().settings.file), installedVersion: version, logger: logger.child('update'), clock: Date.now });
+    const observe = this.buildObserve(ctx, device, media, updates);
+    const web = this.buildWeb(ctx, device, media, observe, updates);
     const mqtt = this.buildMqtt(ctx, device, media, web.http);
     observe.mqtt = mqtt;
     const rtsp = this.buildRtsp(ctx, device, media, web.limiter);
@@ -108,10 +112,14 @@ export class Appliance {
 
     const { privacy, gpio, camera, applier, events } = device;
     const { hub, http, onvif } = web;
+    // Listened for before the camera starts, told to systemd after READY=1 (whose STATUS= it replaces).
+    const cameraOutcome = firstCameraOutcome(camera);
+    this.lastResortSteps.push(cameraOutcome.cancel);
     // The device name is the first claimer's text: escaped, so it cannot forge a line at every start.
     logger.info(`picamd ${version} starting on ${escapeForLog(ctx.deviceName(), 64)}`);
     await this.services.start([
       { name: 'privacy', start: () => privacy.start().then(() => undefined), stop: () => privacy.stop() },
+      { name: 'updates', start: () => updates.start(), stop: () => {} },
       follow('log level', () => followLogLevel(logger, events)),
       follow('gpio events', () => gpio.follow(events)),
       { name: 'gpio', start: () => gpio.start().then(() => gpio.setCameraState(camera.state)), stop: () => gpio.stop() },
@@ -131,7 +139,7 @@ export class Appliance {
       { name: 'rtsp', start: () => rtsp.start(), stop: () => rtsp.stop() },
       { name: 'systemd', start: () => systemd.startWatchdog(), stop: () => systemd.stop() },
     ]);
-    void systemd.ready(`listening on port ${this.port}`);
+    void systemd.ready(`listening on port ${this.port}`).then(() => cameraOutcome.outcome).then((line) => systemd.status(line));
     if (!device.claim.claimed) logger.warn(`not set up yet: open http://${hostname()}.local${this.port === 80 ? '' : `:${this.port}`}/ to choose the owner`);
   }
 
@@ -224,7 +232,7 @@ export class Appliance {
   }
 
   /** One read model for the page, /metrics and MQTT. */
-  private buildObserve(ctx: Context, device: Device, media: Media) {
+  private buildObserve(ctx: Context, device: Device, media: Media, updates: UpdateInbox) {
     const { settings, version } = this.deps;
     const { camera, privacy, h264Encoder, applier, claim } = device;
     const sources = {
@@ -254,14 +262,14 @@ export class Appliance {
         setup: { claimed: claim.claimed, openViewing: settings.openViewing },
         mqtt: observe.mqtt?.status(),
         rtsp: observe.rtsp?.status(),
-        update: readUpdateStatus(),
+        update: updates.status(),
       }),
     });
     return observe;
   }
 
   /** The HTTP server and the routes each module registers. */
-  private buildWeb(ctx: Context, device: Device, media: Media, observe: Observe) {
+  private buildWeb(ctx: Context, device: Device, media: Media, observe: Observe, updates: UpdateInbox) {
     const { settings, accounts, logger } = this.deps;
     const { privacy, applier, claim } = device;
     const config = ctx.current();
@@ -316,6 +324,7 @@ export class Appliance {
           logger: logger.child('users'),
           now: ctx.now,
         }),
+        updateRoutes({ inbox: updates, version: this.deps.version }),
         metricsRoute({ source: observe.metrics, open: () => current().metrics.open, claimed: () => claim.claimed }),
         onvifRoutes(() => onvif.handler()),
         (router) => hub.route(router),

@@ -15,6 +15,8 @@ export interface CliOptions {
   keysDir?: string;
   /** verify-update: write the checked bundle here and refuse what this release may not be replaced by (the root helper's mode); only when given. */
   bundleOut?: string;
+  /** verify-update --bundle-out: an older version is accepted too (the owner confirmed the downgrade). */
+  allowDowngrade?: boolean;
 }
 
 export const USAGE = `Usage:
@@ -30,12 +32,13 @@ export const USAGE = `Usage:
                                           forgot the owner password: remove the users so the page
                                           asks for a new owner, and switch privacy on (as root;
                                           then restart picamd)
-  picamd verify-update FILE [--keys DIR] [--bundle-out COPY]
+  picamd verify-update FILE [--keys DIR] [--bundle-out COPY [--allow-downgrade]]
                                           check a signed update file (signature, hash, contents)
                                           and print its manifest, or why it is refused (exit 1);
                                           with --bundle-out (the installer's mode) also write the
                                           checked bundle to COPY and refuse the same, an older or a
-                                          too old installed version
+                                          too old installed version (an older one too with
+                                          --allow-downgrade, once the owner confirmed it)
   picamd update FILE                      install a signed update (as root): check it, hand it to
                                           the updater, follow its trial; exit 0 once it committed
 
@@ -57,6 +60,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         'setup-file': { type: 'string' },
         keys: { type: 'string' },
         'bundle-out': { type: 'string' },
+        'allow-downgrade': { type: 'boolean' },
       },
       allowPositionals: true,
       strict: true,
@@ -80,6 +84,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if (values['setup-file'] !== undefined && sub !== 'apply-setup') throw new UsageError('--setup-file goes with apply-setup');
   if (values.keys !== undefined && !takesFile) throw new UsageError('--keys goes with verify-update or update');
   if (values['bundle-out'] !== undefined && sub !== 'verify-update') throw new UsageError('--bundle-out goes with verify-update');
+  if (values['allow-downgrade'] && values['bundle-out'] === undefined) throw new UsageError('--allow-downgrade goes with verify-update --bundle-out');
   if (takesFile && values.config !== undefined) throw new UsageError(`${sub} reads no config`);
   const command: Command = values['check-config'] ? 'check-config' : (sub as Command | undefined) ?? 'run';
   const options: CliOptions = { command, configFile: values.config };
@@ -88,5 +93,6 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if (takesFile) options.file = positionals[1]!;
   if (values.keys !== undefined) options.keysDir = values.keys;
   if (values['bundle-out'] !== undefined) options.bundleOut = values['bundle-out'];
+  if (values['allow-downgrade']) options.allowDowngrade = true;
   return options;
 }

@@ -3,7 +3,8 @@
 // temporary name in picamd's update folder, then renamed to request.update, which
 // picamd-update.path watches), then follows the updater's status.json (in its own state directory) to the end: exit 0 when the
 // new version committed, 1 with the reason when it was refused or rolled back.
-import { copyFileSync, existsSync, openSync, fsyncSync, closeSync, readFileSync, renameSync, rmSync, mkdirSync } from 'node:fs';
+import { chownSync, copyFileSync, existsSync, openSync, fsyncSync, closeSync, readFileSync, renameSync, rmSync, mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { join } from 'node:path';
 import { runVerifyUpdate, type VerifyUpdateIo } from './verify-update.js';
 
@@ -60,7 +61,12 @@ export async function runUpdate(options: { file?: string; keysDir?: string }, io
   mkdirSync(io.inbox, { recursive: true, mode: 0o700 });
   const part = `${request}.part`;
   try {
+    // Owned like picamd's own uploads (its state directory's dynamic user), so picamd can still
+    // clean its update folder and write the next upload there.
+    const owner = statSync(dirname(io.inbox));
+    chownSync(io.inbox, owner.uid, owner.gid);
     copyFileSync(options.file!, part);
+    chownSync(part, owner.uid, owner.gid);
     const fd = openSync(part, 'r');
     try {
       fsyncSync(fd);
@@ -92,7 +98,7 @@ export async function runUpdate(options: { file?: string; keysDir?: string }, io
 }
 
 /** `picamd verify-update` and `picamd update` with the process's own streams. */
-export function runUpdateCommand(cli: { command: string; file?: string; keysDir?: string; bundleOut?: string }, packageRoot: string): Promise<number> {
+export function runUpdateCommand(cli: { command: string; file?: string; keysDir?: string; bundleOut?: string; allowDowngrade?: boolean }, packageRoot: string): Promise<number> {
   const io = { output: process.stdout, messages: process.stderr, packageRoot, architecture: process.arch };
   if (cli.command === 'verify-update') return runVerifyUpdate(cli, io);
   return runUpdate(cli, { ...io, inbox: UPDATE_INBOX, updaterState: UPDATER_STATE, isRoot: process.getuid?.() === 0, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), timeoutMs: 30 * 60_000 });

@@ -5,7 +5,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { UpdateFileError } from '../../formats/update/container.js';
 import { TarCheckError } from '../../formats/update/tar-check.js';
-import { compareVersions } from '../../formats/update/version.js';
+import { replaceVerdict } from '../../device/update/replace-rule.js';
 import { loadKeysDir } from '../../device/update/keys-dir.js';
 import { bundleRoot, UPDATE_LIMITS } from '../../device/update/limits.js';
 import { checkBundleListing, verifyUpdateFile } from '../../device/update/verify-file.js';
@@ -20,7 +20,7 @@ export interface VerifyUpdateIo {
   architecture: string;
 }
 
-export async function runVerifyUpdate(options: { file?: string; keysDir?: string; bundleOut?: string }, io: VerifyUpdateIo): Promise<number> {
+export async function runVerifyUpdate(options: { file?: string; keysDir?: string; bundleOut?: string; allowDowngrade?: boolean }, io: VerifyUpdateIo): Promise<number> {
   const file = options.file!;
   const keysDir = options.keysDir ?? join(io.packageRoot, 'keys');
   const refuse = (reason: string) => {
@@ -43,8 +43,10 @@ export async function runVerifyUpdate(options: { file?: string; keysDir?: string
     const entries = await checkBundleListing(listed, { root: bundleRoot(manifest.version), maxBytes: UPDATE_LIMITS.maxUnpackedBytes, maxEntries: UPDATE_LIMITS.maxEntries }, bundleOut ? 0 : bundleOffset);
     const unpacked = entries.reduce((sum, e) => sum + e.size, 0);
     const installed = installedVersion(io.packageRoot);
-    const note = installed ? replaceNote(installed, manifest.version, manifest.replacesFrom) : undefined;
-    if (bundleOut && note !== 'the update may replace it') {
+    const verdict = installed ? replaceVerdict(installed, manifest.version, manifest.replacesFrom) : undefined;
+    const note = verdict && NOTES[verdict](manifest.replacesFrom);
+    // A downgrade only when the owner confirmed it (the page's upload leaves request.allow-downgrade).
+    if (bundleOut && verdict !== 'upgrade' && !(verdict === 'downgrade' && options.allowDowngrade)) {
       rmSync(bundleOut, { force: true });
       return refuse(`this picamd is ${installed ?? 'of an unknown version'}: ${note ?? 'nothing to compare with'}`);
     }
@@ -71,12 +73,10 @@ function installedVersion(packageRoot: string): string | undefined {
   }
 }
 
-function replaceNote(installed: string, version: string, replacesFrom: string): string {
-  try {
-    if (compareVersions(installed, replacesFrom) < 0) return `the update replaces ${replacesFrom} and newer only`;
-    const order = compareVersions(version, installed);
-    return order > 0 ? 'the update may replace it' : order === 0 ? 'the update is the same version' : 'the update is older (a downgrade)';
-  } catch {
-    return 'its version cannot be compared';
-  }
-}
+const NOTES: Record<ReturnType<typeof replaceVerdict>, (replacesFrom: string) => string> = {
+  upgrade: () => 'the update may replace it',
+  same: () => 'the update is the same version',
+  downgrade: () => 'the update is older (a downgrade)',
+  'too-old': (replacesFrom) => `the update replaces ${replacesFrom} and newer only`,
+  incomparable: () => 'its version cannot be compared',
+};

@@ -7,6 +7,7 @@ import { readRegularFile, writeFileAtomic, type SafeFs } from '../../platform/sa
 import { bindingOf, digestHa1For, parseDigestText, serializeDigest, type DigestEntry } from './digest.js';
 import { parsePasswordHash, verifyPassword } from './password.js';
 import { MAX_USERS, passwordHashSchema, ROLES, userNameSchema, type Role } from './rules.js';
+import { readFormat, type MigrationStep } from '../../formats/stored-format.js';
 
 // The accounts: who may log in, and as what. The sole reader and writer of accounts.json, which sits
 // beside settings.json (settings.file) and is written through safe-file (atomic, durable, 0600):
@@ -22,6 +23,11 @@ import { MAX_USERS, passwordHashSchema, ROLES, userNameSchema, type Role } from 
 // settings.json move here once, at start (see load()); the settings store drops them afterwards.
 
 export const ACCOUNTS_FORMAT = 1;
+/**
+ * The migration steps, oldest first: ACCOUNTS_MIGRATIONS[n] turns format n into n + 1. A release
+ * that changes the file's shape raises ACCOUNTS_FORMAT and adds its step here.
+ */
+export const ACCOUNTS_MIGRATIONS: Readonly<Record<number, MigrationStep>> = {};
 /** 16 users fit in a few kilobytes; a larger file is not ours. */
 const MAX_ACCOUNTS_BYTES = 64 * 1024;
 
@@ -96,7 +102,10 @@ const documentSchema = z.strictObject({
 });
 
 /** The text of accounts.json, or why it is not one. Pure. */
-export function parseAccountsText(text: string): { ok: true; users: Account[] } | { ok: false; reason: string } {
+export function parseAccountsText(
+  text: string,
+  migrations: Readonly<Record<number, MigrationStep>> = ACCOUNTS_MIGRATIONS,
+): { ok: true; users: Account[] } | { ok: false; reason: string } {
   if (text.trim() === '') return { ok: false, reason: 'the file is empty' };
   let json: unknown;
   try {
@@ -104,7 +113,10 @@ export function parseAccountsText(text: string): { ok: true; users: Account[] } 
   } catch {
     return { ok: false, reason: 'not valid JSON' };
   }
-  const parsed = documentSchema.safeParse(json);
+  // A newer picamd's file locks the device (never opens it) and is not written over.
+  const format = readFormat(json, ACCOUNTS_FORMAT, migrations, 'accounts');
+  if (!format.ok) return { ok: false, reason: format.newer ? format.reason : `not an accounts file (${format.reason})` };
+  const parsed = documentSchema.safeParse(format.doc);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';

@@ -3,6 +3,7 @@ import { validateConfig } from './load.js';
 import type { Config } from './schema.js';
 import { keyProblems } from './settable.js';
 import { deepMerge, isPlainObject, type Tree } from './tree.js';
+import { readFormat, type MigrationStep } from '../../formats/stored-format.js';
 
 // The settings file (settings.json and its previous good copy settings.json.prev):
 //   {"format": 1, "savedAt": "<ISO time>", "settings": <deep-partial config tree>}
@@ -11,6 +12,11 @@ import { deepMerge, isPlainObject, type Tree } from './tree.js';
 // schema, so it can never hold what the config file could not.
 
 export const SETTINGS_FORMAT = 1;
+/**
+ * The migration steps, oldest first: SETTINGS_MIGRATIONS[n] turns format n into n + 1. A release
+ * that changes the file's shape raises SETTINGS_FORMAT and adds its step here.
+ */
+export const SETTINGS_MIGRATIONS: Readonly<Record<number, MigrationStep>> = {};
 /** Every setting (and an older version's 16 users) fit in a few kilobytes; a larger file is not ours. */
 export const MAX_SETTINGS_BYTES = 256 * 1024;
 /** Not settable from the page: the users an older version kept in the settings file (read, never written). */
@@ -24,20 +30,25 @@ export function serializeSettings(settings: Tree, now: Date): string {
  * The settings tree of a settings document (the file, or an import body): `{format: 1, savedAt?,
  * settings: {...}}` and nothing else. Values are not checked here.
  */
-export function parseSettingsDocument(json: unknown): { ok: true; settings: Tree } | { ok: false; problems: string[] } {
-  if (!isPlainObject(json)) return { ok: false, problems: ['(top level): must be an object with format and settings'] };
+export function parseSettingsDocument(
+  input: unknown,
+  migrations: Readonly<Record<number, MigrationStep>> = SETTINGS_MIGRATIONS,
+): { ok: true; settings: Tree } | { ok: false; problems: string[]; newer?: boolean } {
+  if (!isPlainObject(input)) return { ok: false, problems: ['(top level): must be an object with format and settings'] };
+  const read = readFormat(input, SETTINGS_FORMAT, migrations, 'settings');
+  if (!read.ok) return { ok: false, problems: [read.reason], ...(read.newer ? { newer: true } : {}) };
+  const json = read.doc;
   const problems: string[] = [];
   for (const key of Object.keys(json)) {
     if (!['format', 'savedAt', 'settings'].includes(key)) problems.push(`${key}: unknown key`);
   }
-  if (json.format !== SETTINGS_FORMAT) problems.push(`format: must be ${SETTINGS_FORMAT}`);
   if (json.savedAt !== undefined && typeof json.savedAt !== 'string') problems.push('savedAt: must be a string');
   if (!isPlainObject(json.settings)) problems.push('settings: must be an object');
   return problems.length > 0 ? { ok: false, problems } : { ok: true, settings: json.settings as Tree };
 }
 
 /** Parses the text of settings.json (or .prev); a reason when it is not a settings document. */
-export function parseSettingsText(text: string): { ok: true; settings: Tree } | { ok: false; problems: string[] } {
+export function parseSettingsText(text: string): { ok: true; settings: Tree } | { ok: false; problems: string[]; newer?: boolean } {
   if (text.trim() === '') return { ok: false, problems: ['the file is empty'] };
   let json: unknown;
   try {

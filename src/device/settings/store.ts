@@ -83,7 +83,7 @@ export type ChangeResult =
   | { ok: false; status: 412; error: 'stale'; message: string }
   | { ok: false; status: 404 | 409; error: RefusalError; message: string };
 
-type RefusalError = 'no-users';
+type RefusalError = 'no-users' | 'newer-file';
 
 export interface SettingsStoreEvents {
   change: [next: Config, previous: Config, paths: string[]];
@@ -118,6 +118,8 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
   private layer: Tree = {};
   /** What settings.json.prev holds; null when there is none. */
   private good: Tree | null = null;
+  /** Why settings.json may not be written ('' when it may): a newer picamd's format. */
+  private newerFile = '';
   private current: Config;
   private currentEtag: string;
   private currentStatus: SettingsStatus = { state: 'ok', message: 'not loaded yet' };
@@ -156,6 +158,10 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
         const why = prev?.kind === 'bad' ? prev.message : `${this.prevFile}: missing`;
         status = { state: 'fallback', message: `${main.message}; ${why}; using the config file alone` };
       }
+      // Written by a newer picamd (a rollback after an update): kept as it is for that version, so
+      // nothing is saved over it; the last good settings (or the config file) apply meanwhile.
+      this.newerFile = main.kind === 'bad' && main.newer ? main.message : '';
+      if (this.newerFile) status = { state: 'fallback', message: `${status.message}; changes from the page are refused until a picamd that reads it runs again` };
       if (prev?.kind === 'bad' && main.kind === 'ok') this.log.warn(`${prev.message}; it will be rewritten`);
       this.good = prev?.kind === 'ok' ? prev.layer : null;
       this.layer = layer;
@@ -265,7 +271,7 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
   /** The camera runs with the current settings: keep them as settings.json.prev for rollback(). */
   markGood(): Promise<void> {
     return this.exclusive(async () => {
-      if (this.good && deepEqual(this.good, this.layer)) return;
+      if (this.newerFile || (this.good && deepEqual(this.good, this.layer))) return;
       await writeFileAtomic(this.prevFile, serializeSettings(this.layer, this.now()), { fs: this.deps.fs });
       this.good = this.layer;
     });
@@ -314,6 +320,7 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
    * file, writes it and emits 'change'. Nothing is written when it is invalid or changes nothing.
    */
   private async commit(candidate: Tree): Promise<ChangeResult> {
+    if (this.newerFile) return refused(409, 'newer-file', `not saved: ${this.newerFile}`);
     const resolved = resolveSettings(this.base, candidate, { allowAccounts: false });
     if (!resolved.ok) return invalid(resolved.problems);
     const next = resolved.config;
@@ -395,7 +402,7 @@ function openViewingOf(layer: Tree): Tree {
   return server.openViewing !== undefined ? { server: { openViewing: server.openViewing } } : {};
 }
 
-type LayerRead = { kind: 'ok'; layer: Tree; legacyUsers: LegacyUser[] | null } | { kind: 'missing' } | { kind: 'bad'; message: string };
+type LayerRead = { kind: 'ok'; layer: Tree; legacyUsers: LegacyUser[] | null } | { kind: 'missing' } | { kind: 'bad'; message: string; newer?: boolean };
 type LegacyUser = { name: string; passwordHash: string };
 
 /**
@@ -406,7 +413,7 @@ async function readLayerFile(file: string, base: Tree, fs: SafeFs | undefined): 
   const read = await readRegularFile(file, MAX_SETTINGS_BYTES, { fs });
   if (!read.ok) return read.reason === 'missing' ? { kind: 'missing' } : { kind: 'bad', message: read.message };
   const parsed = parseSettingsText(read.data.toString('utf8'));
-  if (!parsed.ok) return { kind: 'bad', message: `${file}: ${parsed.problems.join('; ')}` };
+  if (!parsed.ok) return { kind: 'bad', message: `${file}: ${parsed.problems.join('; ')}`, ...(parsed.newer ? { newer: true } : {}) };
   const resolved = resolveSettings(base, parsed.settings, { allowAccounts: true });
   if (!resolved.ok) return { kind: 'bad', message: `${file}: ${resolved.problems.join('; ')}` };
   const server = isPlainObject(parsed.settings.server) ? parsed.settings.server : {};

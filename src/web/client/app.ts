@@ -53,6 +53,7 @@ async function loadSettingsView(): Promise<SettingsView> {
   usersView.onOpenViewingChanged = () => void view.refreshIfUnchanged();
   view.start();
   usersView.start();
+  void import('./firmware-view.js').then((firmware) => firmware.mountFirmware(document, api, location));
   view.showStatus(lastStatus?.settings);
   return view;
 }

@@ -1,4 +1,5 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { RequestUpload } from './upload-body.js';
 
 // Every request is captured once into a plain value: what picamd reads of it and nothing else. It
 // outlives the uWebSockets.js callback (an HttpRequest is valid only during that call), so a request
@@ -64,6 +65,8 @@ export interface Request {
   readonly scheme?: 'http:' | 'https:';
   /** The request body, capped by the router; empty for routes that take none. */
   body: Buffer;
+  /** The streamed body of a route with the `upload` option (an update file), set just before the route runs. */
+  upload?: RequestUpload;
 }
 
 /** The peer's address of a uWebSockets.js response. */

@@ -13,6 +13,7 @@ import { captureRequest, EMPTY_BODY, type Request } from './request.js';
 import { closing, problem, writeResponse, type Response } from './response.js';
 import type { Role } from '../../device/accounts/rules.js';
 import type { UserConnections } from './user-connections.js';
+import { UploadBody, type RequestUpload } from './upload-body.js';
 
 // The one request path. Every route is a plain function of a captured Request, registered here, and
 // every request passes the same steps in this order before its route runs:
@@ -28,7 +29,8 @@ import type { UserConnections } from './user-connections.js';
 //   3b. role       a viewer only watches: routes not for viewing or marked `viewer` are the owner's (403)
 //   4. gates       device-wide conditions, in the order added (not set up yet: 503), except for
 //                  public and ungated routes
-//   5. body        read, capped at MAX_REQUEST_BODY (413), for routes that take one
+//   5. body        read, capped at MAX_REQUEST_BODY (413), for routes that take one; an `upload`
+//                  route gets its body as a stream under its own cap (Content-Length required: 411)
 //   6. route       its reply; a throw is logged and answered 500
 //
 // Then the reply is written: a whole Response (with the session cookie when the login made one), or
@@ -77,6 +79,11 @@ export interface RouteOptions {
   viewer?: boolean | (() => boolean);
   /** The route reads a request body. */
   body?: boolean;
+  /**
+   * The route streams a large body (req.upload) of at most this many bytes instead of reading a
+   * capped one. Until the route reads it the socket is paused; a refusal before it closes the connection.
+   */
+  upload?: number;
 }
 
 export interface Route {
@@ -205,15 +212,31 @@ export class Router {
   }
 
   /** Steps 1 to 6 for one request. `body` is the transport's body reader, when the request has one. */
-  handle(route: Route, captured: Request, body?: Promise<BodyResult>): Reply | Promise<Reply> {
+  handle(route: Route, captured: Request, body?: Promise<BodyResult>, upload?: RequestUpload): Reply | Promise<Reply> {
+    if (route.options.upload === undefined) return this.steps(route, captured, body);
+    // An answer before the whole body came (a refusal, a busy device): the connection closes after it.
+    // It is drained meanwhile: a paused socket would never see its close, and a client reusing the
+    // connection would wait.
+    return then(this.steps(route, captured, body, upload), (reply) => {
+      if (isTakeover(reply) || !upload) return reply;
+      void upload.discard();
+      return upload.complete ? reply : closing(reply);
+    });
+  }
+
+  private steps(route: Route, captured: Request, body?: Promise<BodyResult>, upload?: RequestUpload): Reply | Promise<Reply> {
     const { logger } = this.deps;
     const req = this.client(captured);
     if (req.repeated.includes('content-length')) {
       return closing(problem(400, 'bad-request', 'More than one Content-Length header.'));
     }
-    if (Number(req.headers['content-length'] || 0) > MAX_REQUEST_BODY) {
+    const cap = route.options.upload ?? MAX_REQUEST_BODY;
+    if (Number(req.headers['content-length'] || 0) > cap) {
       // Answered before the body arrives, and closed: the rest of it is not worth reading.
-      return closing(problem(413, 'too-large', `Request body over ${MAX_REQUEST_BODY} bytes.`));
+      return closing(problem(413, 'too-large', `Request body over ${cap} bytes.`));
+    }
+    if (route.options.upload !== undefined && (req.headers['content-length'] === '' || req.headers['transfer-encoding'] !== '')) {
+      return closing(problem(411, 'length-required', 'Send the file with a Content-Length.'));
     }
     const refusedHost = this.deps.hosts ? this.unknownHost(captured, this.deps.hosts()) : undefined;
     if (refusedHost !== undefined) {
@@ -257,6 +280,7 @@ export class Router {
       return then(read, (result) => {
         if (!result.ok) return closing(problem(413, 'too-large', `Request body over ${MAX_REQUEST_BODY} bytes.`));
         req.body = result.body;
+        if (upload) req.upload = upload;
         return then(this.run(route, req, { user: who.user || null }), (reply) => {
           if (isTakeover(reply)) return who.user && !route.upgrade ? this.tracked(reply, who.user) : reply;
           return who.setCookie ? { ...reply, headers: { ...reply.headers, 'Set-Cookie': who.setCookie } } : reply;
@@ -398,8 +422,12 @@ export class Router {
     const route = (target && this.find(asked.method, target)) || asked;
     let aborted = false;
     let onAborted: (() => void) | undefined;
+    const upload = route.options.upload !== undefined && /^\d+$/.test(req.headers['content-length'])
+      ? new UploadBody(res, Number(req.headers['content-length']), route.options.upload)
+      : undefined;
     res.onAborted(() => {
       aborted = true;
+      upload?.aborted();
       onAborted?.();
     });
     const body = route.options.body && hasBody(req) ? collectBody(res, MAX_REQUEST_BODY) : undefined;
@@ -413,7 +441,7 @@ export class Router {
         this.deps.logger.error(`${req.method.toUpperCase()} ${escapeForLog(req.path)}: writing the answer failed: ${(err as Error)?.stack ?? err}`);
       }
     };
-    const reply = this.handle(route, req, body);
+    const reply = this.handle(route, req, body, upload);
     if (!(reply instanceof Promise)) {
       deliver(reply);
       return;

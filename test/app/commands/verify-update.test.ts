@@ -34,11 +34,11 @@ describe('picamd verify-update', () => {
     return out;
   }
 
-  async function run(file: string, keysDir?: string, bundleOut?: string) {
+  async function run(file: string, keysDir?: string, bundleOut?: string, allowDowngrade?: boolean) {
     let output = '';
     let messages = '';
     const code = await runVerifyUpdate(
-      { file, ...(keysDir ? { keysDir } : {}), ...(bundleOut ? { bundleOut } : {}) },
+      { file, ...(keysDir ? { keysDir } : {}), ...(bundleOut ? { bundleOut } : {}), ...(allowDowngrade ? { allowDowngrade } : {}) },
       { output: { write: (t: string) => (output += t) }, messages: { write: (t: string) => (messages += t) }, packageRoot: installed, architecture: 'arm64' },
     );
     return { code, output, messages };
@@ -126,6 +126,25 @@ describe('picamd verify-update', () => {
     const bad = await run(files.tampered!, undefined, copy);
     assert.equal(bad.code, 1);
     assert.equal(existsSync(copy), false);
+  });
+
+  it('--allow-downgrade: an older version once the owner confirmed it, never the same or a too old installed one', async () => {
+    const copy = join(work, 'copy-downgrade.tar.gz');
+    const as = async (installedVersion: string) => {
+      writeFileSync(join(installed, 'package.json'), JSON.stringify({ version: installedVersion }));
+      try {
+        const r = await run(files.good!, undefined, copy, true);
+        rmSync(copy, { force: true });
+        return r;
+      } finally {
+        writeFileSync(join(installed, 'package.json'), '{"version":"0.9.0"}');
+      }
+    };
+    const older = await as('1.2.0');
+    assert.equal(older.code, 0, older.messages);
+    assert.match(older.messages, /this picamd is 1\.2\.0: the update is older \(a downgrade\)/);
+    assert.match((await as('1.0.0')).messages, /is refused: this picamd is 1\.0\.0: the update is the same version/);
+    assert.match((await as('0.0.9')).messages, /is refused: this picamd is 0\.0\.9: the update replaces 0\.1\.0 and newer only/);
   });
 
   it('runs from main.js: exit 0 with the manifest, exit 1 with the reason', async () => {

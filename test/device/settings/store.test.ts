@@ -237,7 +237,8 @@ for (const failAt of writeSteps) {
 const corruptions: Array<[string, string | ((file: string) => Promise<void>), RegExp]> = [
   ['garbage', '{"format": 1, "settings": {', /not valid JSON/],
   ['an empty file', '', /empty/],
-  ['a wrong format', JSON.stringify({ format: 2, settings: {} }), /format: must be 1/],
+  ['a newer format', JSON.stringify({ format: 2, settings: {} }), /format 2 is newer than this picamd knows \(1\)/],
+  ['no format', JSON.stringify({ settings: {} }), /format: must be a whole number from 1/],
   ['an out-of-range value', JSON.stringify({ format: 1, settings: { server: { maxViewers: 0 } } }), /server\.maxViewers: must be at least 1/],
   ['a non-settable key', JSON.stringify({ format: 1, settings: { camera: { command: ['sh'] } } }), /camera(\.command)?: cannot be set/],
   ['a bad password hash', JSON.stringify({ format: 1, settings: { server: { auth: { users: [{ name: 'a', passwordHash: 'hunter2' }] } } } }), /passwordHash/],
@@ -320,8 +321,8 @@ test('export has neither users nor password hashes; import is all or nothing', a
   const etag = other.store.etag;
   for (const [doc, problem] of [
     [{ format: 1, settings: { server: { deviceName: 'x', maxViewers: 0 } } }, /server\.maxViewers/],
-    [{ format: 2, settings: {} }, /format: must be 1/],
-    [{ settings: { server: { deviceName: 'x' } } }, /format: must be 1/],
+    [{ format: 2, settings: {} }, /format 2 is newer than this picamd knows \(1\)/],
+    [{ settings: { server: { deviceName: 'x' } } }, /format: must be a whole number from 1/],
     [{ format: 1 }, /settings: must be an object/],
     [{ format: 1, settings: {}, extra: 1 }, /extra: unknown key/],
     [{ format: 1, settings: { server: { deviceName: 'x', auth: null } } }, /server\.auth: cannot be set/],

@@ -7,12 +7,19 @@
 
 import { DeviceApi } from './api.js';
 import { startLanguage } from './i18n/page.js';
+import { t } from './i18n/translate.js';
 import { download, LiveView } from './live-view.js';
 import { browserTimers, openWebSocket } from './net.js';
 import { findLiveElements } from './render.js';
 import type { SettingsView } from './settings-view.js';
 import { Toast } from './toast.js';
 import type { DeviceStatus } from './view.js';
+
+/** Where a browser logs in (src/web/server/login.ts sends a page load without a login there too). */
+const LOGIN_PAGE = '/login';
+
+/** An absolute URL on the device, without credentials a user:pass@ address may have. */
+const pageUrl = (path: string) => new URL(path, location.origin).href;
 
 /** How long the page waits for GET /api/setup before it shows the live view anyway. */
 const SETUP_CHECK_MS = 5_000;
@@ -25,6 +32,8 @@ const api = new DeviceApi({ location, fetch: fetchFn });
 const ui = findLiveElements(document);
 const toast = new Toast(ui.toast);
 const settingsButton = document.getElementById('settings-open') as HTMLButtonElement;
+const logoutButton = document.getElementById('logout') as HTMLButtonElement;
+const loginLink = document.getElementById('login-link') as HTMLAnchorElement;
 let lastStatus: DeviceStatus | undefined;
 let settingsView: Promise<SettingsView> | undefined;
 /** The device's password minimum (GET /api/me), once known. */
@@ -39,6 +48,8 @@ const live = new LiveView(ui, {
   toast,
   // Nobody owns the device any more (an owner reset on the device): the reloaded page shows the setup form.
   onNotSetUp: () => void api.setup().then((setup) => setup.ok && setup.body?.claimed === false && location.reload()),
+  // The session ended (logged out elsewhere, the device restarted): the login page, then back here.
+  onLoginRequired: () => location.assign(pageUrl(LOGIN_PAGE)),
   onStatus: (status) => {
     lastStatus = status;
     void settingsView?.then((view) => view.showStatus(status.settings));
@@ -64,7 +75,7 @@ function toggleSettings(): void {
     (view) => view.toggle(),
     () => {
       settingsView = undefined;
-      toast.show('The settings could not be loaded; try again.');
+      toast.show(t('live.settingsLoadFailed'));
     },
   );
 }
@@ -72,17 +83,37 @@ function toggleSettings(): void {
 /** Hides what the logged-in user may not do; the device refuses it anyway (403). */
 async function applyRole(): Promise<{ viewer: boolean }> {
   const me = await api.me();
-  if (!me.ok) return { viewer: false };
+  if (!me.ok) {
+    if (me.status === 401) location.assign(pageUrl(LOGIN_PAGE));
+    return { viewer: false };
+  }
   passwordMinimum = me.body.passwordMinimum;
   const viewer = me.body.role === 'viewer';
   settingsButton.hidden = viewer;
   ui.toggle.hidden = !me.body.mayTogglePrivacy;
+  // Logged in: Log out. Watching without a login (open viewing): Log in, for the owner's settings.
+  logoutButton.hidden = me.body.name === null;
+  loginLink.hidden = me.body.name !== null || me.body.role !== null;
+  if (me.body.name !== null) logoutButton.title = `${t('login.loggedInAs', { name: me.body.name })}. ${t('login.logOutTitle')}`;
   return { viewer };
+}
+
+/** Ends this browser's session on the device, then the login page. */
+async function logOut(): Promise<void> {
+  logoutButton.disabled = true;
+  const result = await api.logOut();
+  logoutButton.disabled = false;
+  if (!result.ok && result.status === 0) {
+    toast.show(t('login.logOutFailed'));
+    return;
+  }
+  location.assign(pageUrl(LOGIN_PAGE));
 }
 
 function startPage(): void {
   live.start();
   settingsButton.addEventListener('click', toggleSettings);
+  logoutButton.addEventListener('click', () => void logOut());
   void applyRole().then(({ viewer }) => {
     if (location.hash === '#settings' && !viewer) toggleSettings();
   });
@@ -95,7 +126,7 @@ function showLocked(message: string): void {
   }
   document.getElementById('locked-message')!.textContent = message;
   document.getElementById('locked')!.hidden = false;
-  document.title = 'Locked · picamd';
+  document.title = t('live.locked.title');
 }
 
 async function main(): Promise<void> {

@@ -13,6 +13,9 @@ import { browserTimers, openWebSocket } from './net.js';
 import { findLiveElements } from './render.js';
 import type { SettingsView } from './settings-view.js';
 import { Toast } from './toast.js';
+import { ConnectView, welcomeAfterSetup } from './connect-view.js';
+import type { TimeCard } from './time-card.js';
+import { findTimeElements, TimeView } from './time-view.js';
 import type { DeviceStatus } from './view.js';
 
 /** Where a browser logs in (src/web/server/login.ts sends a page load without a login there too). */
@@ -36,6 +39,9 @@ const logoutButton = document.getElementById('logout') as HTMLButtonElement;
 const loginLink = document.getElementById('login-link') as HTMLAnchorElement;
 let lastStatus: DeviceStatus | undefined;
 let settingsView: Promise<SettingsView> | undefined;
+let timeCard: TimeCard | undefined;
+const timeView = new TimeView(findTimeElements(document));
+const connectView = new ConnectView(document.getElementById('connect')!, document.getElementById('welcome')!, { origin: location.origin, hostname: location.hostname });
 /** The device's password minimum (GET /api/me), once known. */
 let passwordMinimum: number | undefined;
 
@@ -52,16 +58,25 @@ const live = new LiveView(ui, {
   onLoginRequired: () => location.assign(pageUrl(LOGIN_PAGE)),
   onStatus: (status) => {
     lastStatus = status;
+    timeView.showStatus(status);
+    connectView.showStatus(status);
+    timeCard?.showStatus(status);
     void settingsView?.then((view) => view.showStatus(status.settings));
   },
 });
 
 async function loadSettingsView(): Promise<SettingsView> {
-  const [settings, users] = await Promise.all([import('./settings-view.js'), import('./users-view.js')]);
+  const [settings, users, time] = await Promise.all([import('./settings-view.js'), import('./users-view.js'), import('./time-card.js')]);
   const view = new settings.SettingsView(settings.findSettingsElements(document), api, download);
   const usersView = new users.UsersView(users.findUsersElements(document), api);
   if (passwordMinimum !== undefined) usersView.setPasswordMinimum(passwordMinimum);
-  view.onOpen = () => void usersView.load();
+  const card = new time.TimeCard(document.getElementById('time-card')!, api);
+  card.showStatus(lastStatus);
+  timeCard = card;
+  view.onOpen = () => {
+    void usersView.load();
+    void card.load();
+  };
   usersView.onOpenViewingChanged = () => void view.refreshIfUnchanged();
   view.start();
   usersView.start();
@@ -112,6 +127,8 @@ async function logOut(): Promise<void> {
 
 function startPage(): void {
   live.start();
+  timeView.start();
+  connectView.start();
   settingsButton.addEventListener('click', toggleSettings);
   logoutButton.addEventListener('click', () => void logOut());
   void applyRole().then(({ viewer }) => {
@@ -137,7 +154,7 @@ async function main(): Promise<void> {
     showLocked(setup.message);
   } else if (setup?.ok && setup.body?.claimed === false) {
     const { findSetupElements, SetupView } = await import('./setup-view.js');
-    new SetupView(findSetupElements(document), api, startPage, () => location.reload()).show(setup.body.deviceName ?? '', setup.body.passwordMinimum);
+    new SetupView(findSetupElements(document), api, () => (welcomeAfterSetup(), startPage()), () => location.reload()).show(setup.body.deviceName ?? '', setup.body.passwordMinimum);
   } else {
     startPage();
   }

@@ -4,6 +4,9 @@
 // the Settings view are loaded when they are needed, so the live view costs what it did before them.
 // A viewer's page has no Settings (and no privacy switch unless the owner allows it); a device
 // whose accounts cannot be read shows only why, and how to recover.
+// Beside the live view: the device's clock (time-view.ts), the one-time welcome and "Connect other
+// apps" (connect-view.ts), Log out; the Settings view mounts the Date and time card (time-card.ts).
+// Everything speaks the language the translation tables (i18n/) were started in.
 
 import { DeviceApi } from './api.js';
 import { startLanguage } from './i18n/page.js';
@@ -26,9 +29,6 @@ const pageUrl = (path: string) => new URL(path, location.origin).href;
 
 /** How long the page waits for GET /api/setup before it shows the live view anyway. */
 const SETUP_CHECK_MS = 5_000;
-
-// First: everything below renders in the chosen language.
-startLanguage();
 
 const fetchFn = (url: string, init?: RequestInit) => fetch(url, init);
 const api = new DeviceApi({ location, fetch: fetchFn });
@@ -147,6 +147,8 @@ function showLocked(message: string): void {
 }
 
 async function main(): Promise<void> {
+  // First: everything renders in the chosen language (nothing has rendered before this).
+  await startLanguage();
   const timeout = new Promise<undefined>((resolve) => window.setTimeout(resolve, SETUP_CHECK_MS));
   const setup = await Promise.race([api.setup(), timeout]);
   // A device without the setup API (404), or one that does not answer, shows the live view, which repairs itself.

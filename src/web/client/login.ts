@@ -65,7 +65,7 @@ async function logIn(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  startLanguage();
+  await startLanguage();
   document.title = t('login.title');
   form.addEventListener('submit', (event) => {
     event.preventDefault();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
 import { en } from '../../../src/web/client/i18n/en/index.js';
 import { chooseLanguage, formatLocale } from '../../../src/web/client/i18n/languages.js';
-import { formatDateTime, interpolate, t, useLanguage } from '../../../src/web/client/i18n/translate.js';
+import { formatDateTime, interpolate, setLanguage, t, useLanguage } from '../../../src/web/client/i18n/translate.js';
 import { zhCN } from '../../../src/web/client/i18n/zh-CN/index.js';
 import { projectRoot } from '../../fakes/app.js';
 
@@ -34,9 +34,9 @@ test('every key the pages name in their HTML exists', () => {
   assert.deepEqual(keys.filter((key) => !(key in en)), []);
 });
 
-test('t() fills placeholders, numbers in the language’s format', () => {
+test('t() fills placeholders, numbers in the language’s format', async () => {
   assert.equal(t('common.httpStatus', { status: 503 }), 'The device answered HTTP 503.');
-  useLanguage('zh-CN');
+  await setLanguage('zh-CN');
   assert.equal(t('common.httpStatus', { status: 503 }), '设备返回了 HTTP 503。');
   useLanguage('en', 'de-DE');
   assert.equal(interpolate('{n} of {max}', { n: 1234.5, max: 'many' }), '1.234,5 of many');
@@ -55,10 +55,10 @@ test('the language: the saved choice, else the browser’s first the page has, e
   assert.equal(formatLocale('zh-CN', ['zh-TW']), 'zh-CN');
 });
 
-test('dates in the given time zone, and the browser’s own for a zone it does not know', () => {
+test('dates in the given time zone, and the browser’s own for a zone it does not know', async () => {
   const at = Date.parse('2026-12-07T05:00:00Z');
   assert.match(formatDateTime(at, { timeZone: 'Asia/Shanghai' }), /1:00:00\s?PM/);
   assert.doesNotThrow(() => formatDateTime(at, { timeZone: 'Not/AZone' }));
-  useLanguage('zh-CN');
+  await setLanguage('zh-CN');
   assert.match(formatDateTime(at, { timeZone: 'Asia/Shanghai' }), /2026年12月7日 13:00:00/);
 });

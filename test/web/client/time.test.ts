@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { appAddresses } from '../../../src/web/client/connect.js';
 import { deviceText } from '../../../src/web/client/i18n/server.js';
-import { useLanguage } from '../../../src/web/client/i18n/translate.js';
+import { setLanguage, useLanguage } from '../../../src/web/client/i18n/translate.js';
 import { clockWarning, deviceNowMs, type DeviceClock } from '../../../src/web/client/time.js';
 import { viewOf, type DeviceStatus } from '../../../src/web/client/view.js';
 
@@ -46,16 +46,16 @@ test('addresses for other apps: the H.264 stream only in H.264 mode, RTSP only w
   assert.equal(appAddresses('http://[fe80::1]', 'fe80::1', { camera, rtsp: { port: 554 } })[2]!.url, 'rtsp://[fe80::1]/stream');
 });
 
-test('the device’s words: its own in English, the translation of its code in Chinese, its own for a code the tables lack', () => {
+test('the device’s words: its own in English, the translation of its code in Chinese, its own for a code the tables lack', async () => {
   assert.equal(deviceText('privacy', 'Privacy mode is on: the camera is switched off.', 'x'), 'Privacy mode is on: the camera is switched off.');
-  useLanguage('zh-CN');
+  await setLanguage('zh-CN');
   assert.equal(deviceText('privacy', 'Privacy mode is on: the camera is switched off.', 'x'), '隐私模式已开启：摄像头已关闭。');
   assert.equal(deviceText('something-new', 'Something new.', 'x'), 'Something new.');
   assert.equal(deviceText(undefined, undefined, '后备'), '后备');
 });
 
-test('the live view in Chinese: badge, fps, viewers, privacy history', () => {
-  useLanguage('zh-CN');
+test('the live view in Chinese: badge, fps, viewers, privacy history', async () => {
+  await setLanguage('zh-CN');
   const status = {
     device: { name: '前门', version: '0.1.0', uptimeSeconds: 3_700 },
     camera: { state: 'streaming', detail: '', width: 1280, height: 720, framerate: 30, fps: 29.94 },

@@ -4,7 +4,7 @@
 // the page, so every view renders once in one language instead of each keeping its own copy.
 
 import { chooseLanguage, formatLocale, LANGUAGE_NAMES, LANGUAGE_STORAGE_KEY, LANGUAGES, isLanguage, type Language } from './languages.js';
-import { t, useLanguage, type MessageKey } from './translate.js';
+import { setLanguage, t, type MessageKey } from './translate.js';
 
 function storedLanguage(): string | null {
   try {
@@ -14,11 +14,11 @@ function storedLanguage(): string | null {
   }
 }
 
-/** Picks the language for this page load and translates the page's fixed text. */
-export function startLanguage(doc: Document = document): Language {
+/** Picks the language for this page load (fetching its table) and translates the page's fixed text. */
+export async function startLanguage(doc: Document = document): Promise<Language> {
   const preferred = navigator.languages?.length ? navigator.languages : [navigator.language];
-  const language = chooseLanguage(preferred, storedLanguage());
-  useLanguage(language, formatLocale(language, preferred));
+  const wanted = chooseLanguage(preferred, storedLanguage());
+  const language = await setLanguage(wanted, formatLocale(wanted, preferred));
   doc.documentElement.lang = language;
   translatePage(doc);
   for (const select of doc.querySelectorAll<HTMLSelectElement>('select[data-language-switch]')) mountSwitch(select, language);

@@ -2,17 +2,41 @@
 // through Intl, in the language's own digits and separators), and the Intl formatters for numbers,
 // units and dates. No library: lookup and interpolation are a few lines, and Intl does the rest.
 // Nothing here touches the DOM or the browser's globals, so the views' pure parts run under Node
-// (in English unless a test picks a language).
+// (in English unless a test picks a language). English is always here (every other table falls
+// back to it); another language's table is fetched only when it is chosen, so a page in English
+// loads no Chinese and the reverse costs one table.
 
 import { en } from './en/index.js';
 import type { Language } from './languages.js';
 import type { Table } from './table.js';
-import { zhCN } from './zh-CN/index.js';
 
 export type MessageKey = keyof typeof en;
 export type Params = Readonly<Record<string, string | number>>;
 
-const TABLES: Record<Language, Table<typeof en>> = { en, 'zh-CN': zhCN };
+const TABLES: Partial<Record<Language, Table<typeof en>>> = { en };
+
+/** The other languages' tables, each typed against English in its own index.ts. */
+const LOADERS: Record<Exclude<Language, 'en'>, () => Promise<Table<typeof en>>> = {
+  'zh-CN': () => import('./zh-CN/index.js').then((table) => table.zhCN),
+};
+
+/** Fetches `language`'s table once; false when it could not be had (the page then speaks English). */
+export async function loadLanguage(language: Language): Promise<boolean> {
+  if (TABLES[language]) return true;
+  try {
+    TABLES[language] = await LOADERS[language as Exclude<Language, 'en'>]();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** loadLanguage() and useLanguage() together; English when the table cannot be had. */
+export async function setLanguage(language: Language, formatTag: string = language): Promise<Language> {
+  const chosen = (await loadLanguage(language)) ? language : 'en';
+  useLanguage(chosen, chosen === language ? formatTag : chosen);
+  return chosen;
+}
 
 let current: Language = 'en';
 let locale = 'en';
@@ -30,7 +54,7 @@ export function currentLanguage(): Language {
 }
 
 export function t(key: MessageKey, params?: Params): string {
-  const template = TABLES[current][key] ?? en[key] ?? key;
+  const template = TABLES[current]?.[key] ?? en[key] ?? key;
   return params ? interpolate(template, params) : template;
 }
 

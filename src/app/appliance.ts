@@ -11,10 +11,13 @@ import { followLogLevel } from '../device/settings/log-level.js';
 import type { Config } from '../device/settings/schema.js';
 import { settingsJsonSchema, type SettingsStore } from '../device/settings/store.js';
 import { AnnexBParser } from '../formats/h264/annexb.js';
+import { FramePool } from '../formats/frame-pool.js';
+import { PART_HEADROOM, PART_TAILROOM } from '../formats/multipart.js';
 import { GpioService } from '../integrations/gpio/gpio.js';
 import { loadOnoffPinFactory } from '../integrations/gpio/pins.js';
 import { mqttPrivacyPort, mqttStatusSnapshot, pageUrl } from '../integrations/mqtt/adapters.js';
 import { LazyMqtt } from '../integrations/mqtt/lazy.js';
+import { LazyRtsp } from '../integrations/rtsp/lazy.js';
 import { CameraTap } from '../media/camera-tap.js';
 import { ViewerLimit } from '../media/output.js';
 import { snapshotOf } from '../media/snapshot.js';
@@ -41,11 +44,15 @@ import { usersRoutes } from '../web/routes/users.js';
 import { timeRoutes } from '../web/routes/time.js';
 import { timeStatus } from '../observe/time.js';
 import { fileDate, SystemTime, type DeviceTime } from '../platform/time/device-time.js';
+import { clientKey } from '../web/server/auth/headers.js';
+import { LoginLimiter } from '../web/server/auth/limiter.js';
 import { HttpServer } from '../web/server/server.js';
 import { loadWebAssets, staticRoutes } from '../web/server/static.js';
 import type { MjpegViewer } from '../web/streaming/mjpeg-route.js';
 import type { Mp4Viewer } from '../web/streaming/mp4-route.js';
 import { Lifecycle, type Service } from './lifecycle.js';
+import { OnvifPart } from './onvif.js';
+import { onvifRoutes } from '../web/onvif/routes.js';
 
 // The composition root: constructs config → privacy → GPIO → camera → media → HTTP → MQTT → systemd,
 // starts them in that order and stops them in reverse. It decides nothing: each service subscribes
@@ -104,11 +111,13 @@ export class Appliance {
     const web = this.buildWeb(ctx, device, media, observe);
     const mqtt = this.buildMqtt(ctx, device, media, web.http);
     observe.mqtt = mqtt;
+    const rtsp = this.buildRtsp(ctx, device, media, web.limiter);
+    observe.rtsp = rtsp;
     const systemd = new SystemdNotifier({ logger: logger.child('systemd'), env: this.deps.env, pid: process.pid });
     this.systemd = systemd;
 
     const { privacy, gpio, camera, applier, events } = device;
-    const { hub, http } = web;
+    const { hub, http, onvif } = web;
     // The device name is the first claimer's text: escaped, so it cannot forge a line at every start.
     logger.info(`picamd ${version} starting on ${escapeForLog(ctx.deviceName(), 64)}`);
     await this.services.start([
@@ -124,8 +133,12 @@ export class Appliance {
       { name: 'events', start: () => hub.start(), stop: () => hub.stop() },
       follow('http settings', () => http.follow(events)),
       { name: 'http', start: () => http.start().then((port) => void (this.port = port)), stop: () => http.stop() },
+      follow('onvif events', () => onvif.follow(events)),
+      { name: 'onvif', start: () => onvif.start(), stop: () => onvif.stop() },
       follow('mqtt events', () => mqtt.follow(events)),
       { name: 'mqtt', start: () => mqtt.start(), stop: () => mqtt.stop() },
+      follow('rtsp events', () => rtsp.follow(events)),
+      { name: 'rtsp', start: () => rtsp.start(), stop: () => rtsp.stop() },
       { name: 'systemd', start: () => systemd.startWatchdog(), stop: () => systemd.stop() },
     ]);
     void systemd.ready(`listening on port ${this.port}`);
@@ -166,6 +179,8 @@ export class Appliance {
     // Under systemd the unit's control group takes the camera down with picamd; elsewhere the
     // kernel's parent-death signal does it even when picamd is SIGKILLed.
     const setpriv = env.INVOCATION_ID ? undefined : findExecutable('setpriv', env.PATH, cwd);
+    // JPEG frames in reused buffers with room for their multipart part around them: one copy per frame.
+    const framePool = new FramePool({ headroom: PART_HEADROOM, tailroom: PART_TAILROOM, maxFrameBytes: config.camera.maxFrameBytes });
     const camera = new CameraSupervisor(config.camera, {
       spawn,
       now: ctx.now,
@@ -175,6 +190,7 @@ export class Appliance {
       deathSignalPrefix: setpriv ? [setpriv, '--pdeathsig', 'KILL', '--'] : [],
       h264Parser: new AnnexBParser({ maxAccessUnitBytes: config.camera.maxFrameBytes }),
       h264Encoder,
+      jpegFrames: framePool,
     });
     privacy.bindCamera(camera);
     this.lastResortSteps = [() => camera.killNow(), () => gpio.stop()];
@@ -182,6 +198,7 @@ export class Appliance {
       privacy,
       gpio,
       camera,
+      framePool,
       h264Encoder,
       events: deviceEvents({ camera, privacy, settings, accounts }),
       // The first-run claim spans the accounts (the owner) and the settings (name, open viewing).
@@ -191,7 +208,7 @@ export class Appliance {
   }
 
   /** The camera's frames as streams with readers, the snapshot rule and the frame memory's bound. */
-  private buildMedia(ctx: Context, { camera, privacy }: Device) {
+  private buildMedia(ctx: Context, { camera, privacy, framePool }: Device) {
     const { logger } = this.deps;
     const config = ctx.current();
     const tap = new CameraTap<MjpegViewer, Mp4Viewer>({
@@ -202,6 +219,7 @@ export class Appliance {
       // One limit for both streams: a viewer is a viewer (a socket, memory) whatever it watches.
       viewers: new ViewerLimit(config.server.maxViewers),
       maxFrameBytes: config.camera.maxFrameBytes,
+      framePool,
     });
     const snapshot = () =>
       snapshotOf({
@@ -230,7 +248,7 @@ export class Appliance {
       maxViewers: () => ctx.current().server.maxViewers,
       privacy,
     };
-    const observe: { status: () => unknown; metrics: ReturnType<typeof metricsSource>; mqtt?: LazyMqtt } = {
+    const observe: { status: () => unknown; metrics: ReturnType<typeof metricsSource>; mqtt?: LazyMqtt; rtsp?: LazyRtsp } = {
       status: () => undefined,
       metrics: metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: media.tap.mjpeg }),
     };
@@ -245,6 +263,7 @@ export class Appliance {
         settings: applier.status,
         setup: { claimed: claim.claimed, openViewing: settings.openViewing },
         mqtt: observe.mqtt?.status(),
+        rtsp: observe.rtsp?.status(),
         update: readUpdateStatus(),
         time: timeStatus(this.deviceTime, Date.now(), this.firmwareDate),
       }),
@@ -260,6 +279,24 @@ export class Appliance {
     const current = ctx.current;
     // A user's streams and WebSockets, by user, so they close when the user's access ends.
     const connections = new UserConnections();
+    // One count of failed logins per address, whichever way they come in (the page, RTSP).
+    const limiter = new LoginLimiter();
+    // ONVIF (loaded only when on): its logins go through the page's check and this limiter.
+    const onvif = new OnvifPart({
+      current,
+      accounts,
+      claimed: () => claim.claimed,
+      openViewing: () => current().server.openViewing,
+      authenticator: () => http.login,
+      limiter,
+      deviceName: ctx.deviceName,
+      version: this.deps.version,
+      httpPort: () => http.port,
+      // The port the RTSP server listens on; 0 while it is off or could not listen.
+      rtspPort: () => observe.rtsp?.status().port ?? 0,
+      logger: logger.child('onvif'),
+      now: ctx.now,
+    });
     const hub = new EventHub({ status: observe.status, logger: logger.child('events'), timers: realTimers, now: ctx.now, connections });
     const http: HttpServer = new HttpServer(config.server, {
       broadcaster: media.tap.mjpeg,
@@ -269,6 +306,9 @@ export class Appliance {
       status: observe.status,
       gates: [setupGate(claim)],
       users: accounts.users,
+      limiter,
+      // Accounts that predate the Digest HA1s get theirs at the next password login (digest.ts).
+      passwordVerified: (user, password) => void accounts.rememberDigest(user, password),
       roleOf: (user) => accounts.roleOf(user),
       lock: accountsLock(accounts),
       connections,
@@ -289,11 +329,12 @@ export class Appliance {
         }),
         timeRoutes({ time: this.deviceTime, status: () => timeStatus(this.deviceTime, Date.now(), this.firmwareDate), logger: logger.child('time') }),
         metricsRoute({ source: observe.metrics, open: () => current().metrics.open, claimed: () => claim.claimed }),
+        onvifRoutes(() => onvif.handler()),
         (router) => hub.route(router),
         staticRoutes(loadWebAssets()),
       ],
     });
-    return { hub, http };
+    return { hub, http, limiter, onvif };
   }
 
   /**
@@ -313,6 +354,28 @@ export class Appliance {
         const result = media.snapshot();
         return 'jpeg' in result ? result.jpeg : undefined;
       },
+    });
+  }
+
+  /**
+   * RTSP (rtsp://<device>:<rtsp.port>/stream): the camera's own pictures repackaged as RTP, readers of
+   * the same outputs as /stream.mp4 and /stream.mjpg (one viewer limit), logins of the same accounts
+   * and limiter as the page; loaded only when rtsp.port is not 0.
+   */
+  private buildRtsp(ctx: Context, { claim }: Device, media: Media, limiter: LoginLimiter) {
+    const { settings, accounts, logger } = this.deps;
+    return new LazyRtsp(ctx.current().rtsp, {
+      media: {
+        codec: () => ctx.current().camera.codec,
+        camera: () => ctx.current().camera,
+        h264: media.tap.h264,
+        jpeg: media.tap.mjpeg,
+      },
+      login: { accounts, claimed: () => claim.claimed, openViewing: () => settings.openViewing, limiter, clientKey },
+      deviceName: ctx.deviceName,
+      now: ctx.now,
+      timers: realTimers,
+      logger: logger.child('rtsp'),
     });
   }
 }

@@ -1,4 +1,4 @@
-import { buildPart, type Part } from '../formats/multipart.js';
+import { buildPart, buildPartInPlace, type Part } from '../formats/multipart.js';
 import { Output, type Reader, type ViewerLimit } from './output.js';
 
 export type { ViewerTotals } from './output.js';
@@ -6,6 +6,13 @@ export type { ViewerTotals } from './output.js';
 /** What the MJPEG output needs of a viewer. */
 export interface Viewer extends Reader {
   offer(part: Part): void;
+  /** Whether a part in `buffer` is still being sent or waits to be; a viewer without it is taken to hold every part. */
+  holds?(buffer: ArrayBufferLike): boolean;
+}
+
+/** Frames with free room around them for their part headers (a FramePool's): their parts are laid out in place. */
+export interface InPlaceFrames {
+  owns(jpeg: Buffer): boolean;
 }
 
 /**
@@ -20,18 +27,30 @@ export class Broadcaster<V extends Viewer = Viewer> extends Output<V> {
   constructor(
     private readonly now: () => number,
     limit: number | ViewerLimit,
+    private readonly inPlace?: InPlaceFrames,
   ) {
     super(limit);
   }
 
   /** Publishes a frame to every viewer; `live` is false for placeholders. */
   publish(jpeg: Buffer, live: boolean): Part {
-    const part = buildPart(jpeg, ++this.seq, this.now(), live);
+    const layout = this.inPlace?.owns(jpeg) ? buildPartInPlace : buildPart;
+    const part = layout(jpeg, ++this.seq, this.now(), live);
     this.newest = part;
     if (live) this.newestLive = part;
     this.published++;
     for (const viewer of this.viewers) viewer.offer(part);
     return part;
+  }
+
+  /**
+   * Whether a part in `buffer` may still be read: the newest parts (for new viewers and the
+   * snapshot) and what any viewer is sending or has waiting. A FramePool reuses a buffer only when not.
+   */
+  holds(buffer: ArrayBufferLike): boolean {
+    if (this.newest?.wire.buffer === buffer || this.newestLive?.wire.buffer === buffer) return true;
+    for (const viewer of this.viewers) if (!viewer.holds || viewer.holds(buffer)) return true;
+    return false;
   }
 
   /** Forget the last live frame, e.g. when privacy turns on, so it is never served again. */

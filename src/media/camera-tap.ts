@@ -1,7 +1,7 @@
 import type { CameraState } from '../device/camera/machine.js';
 import type { AccessUnit } from '../formats/h264/access-unit.js';
 import type { IntervalTimers } from '../platform/clock.js';
-import { Broadcaster, type Viewer } from './broadcaster.js';
+import { Broadcaster, type InPlaceFrames, type Viewer } from './broadcaster.js';
 import type { ViewerLimit } from './output.js';
 import { PlaceholderFeed, placeholderFor } from './placeholder-feed.js';
 import { PlaceholderCache } from './placeholder.js';
@@ -36,6 +36,11 @@ export interface CameraTapDeps {
   viewers: number | ViewerLimit;
   /** Bounds the kept group of pictures and what one H.264 viewer may have waiting, like one frame. */
   maxFrameBytes: number;
+  /**
+   * The camera's JPEG frames come from this pool (see FramePool): the MJPEG output lays each part
+   * out in place and tells the pool which buffers it still holds.
+   */
+  framePool?: InPlaceFrames & { holdersFrom(held: (buffer: ArrayBufferLike) => boolean): void };
 }
 
 /**
@@ -56,7 +61,7 @@ export class CameraTap<M extends Viewer = Viewer, H extends VideoViewer = VideoV
 
   constructor(private readonly deps: CameraTapDeps) {
     const { now, viewers } = deps;
-    this.mjpeg = new Broadcaster<M>(now, viewers);
+    this.mjpeg = new Broadcaster<M>(now, viewers, deps.framePool);
     // A second at 2 Mbit/s is 250 KB: the kept group is bounded like one frame.
     this.h264 = new VideoFeed<H>(now, viewers, deps.maxFrameBytes);
     this.video = new VideoPath(this.h264, now);
@@ -73,6 +78,7 @@ export class CameraTap<M extends Viewer = Viewer, H extends VideoViewer = VideoV
     if (this.started) return;
     this.started = true;
     const { camera } = this.deps;
+    this.deps.framePool?.holdersFrom((buffer) => this.mjpeg.holds(buffer));
     camera.on('frame', this.onFrame);
     camera.on('unit', this.onUnit);
     camera.on('state', this.onState);

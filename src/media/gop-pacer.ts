@@ -1,3 +1,4 @@
+import type { AccessUnit } from '../formats/h264/access-unit.js';
 import { TimelineSink } from './timeline-sink.js';
 import { DeliveryCounts, type FrameSink, type Pacer, type ViewerStats } from './viewer.js';
 
@@ -13,6 +14,11 @@ export interface VideoFragment {
    * from the one it had (the camera and picamd's placeholder take turns on one timeline).
    */
   readonly init?: Buffer;
+  /**
+   * The picture itself, for outputs that package it their own way (RTSP's RTP): its NAL units and
+   * its presentation time in 90 kHz ticks on the stream's timeline (the MP4 fragment's).
+   */
+  readonly picture?: { readonly unit: AccessUnit; readonly time: number };
 }
 
 /**

@@ -31,7 +31,9 @@ export function snapshotOf(s: SnapshotInputs): SnapshotResult {
   }
   const maxAgeMs = Math.max(MIN_FRESH_MS, (FRESH_INTERVALS * 1000) / s.framerate);
   const part = s.camera.state === 'streaming' ? s.latestLive(maxAgeMs) : undefined;
-  if (part) return { jpeg: part.jpeg };
+  // A copy: the frame's buffer is reused for a later frame once no viewer sends it (FramePool), and
+  // the snapshot may go out later than that (a slow client, MQTT).
+  if (part) return { jpeg: Buffer.from(part.jpeg) };
   return {
     error: 'no-frame',
     message: `No current frame: the camera is ${s.camera.state}${s.camera.detail ? ` (${s.camera.detail})` : ''}.`,

@@ -36,13 +36,13 @@ export class VideoFeed<V extends VideoViewer = VideoViewer> extends Output<V> {
    * every viewer, unless `inline`: the same picture size, where viewers are sent the new init before
    * the keyframe and stay (the camera and picamd's placeholder taking turns).
    */
-  publish(bytes: Buffer, keyframe: boolean, init?: Buffer, inline = false): VideoFragment {
+  publish(bytes: Buffer, keyframe: boolean, init?: Buffer, inline = false, picture?: VideoFragment['picture']): VideoFragment {
     if (init && (!this.init || !init.equals(this.init))) {
       const hadInit = this.init !== undefined;
       this.init = init;
       if (hadInit && !inline) for (const viewer of [...this.viewers]) viewer.close();
     }
-    const fragment: VideoFragment = { bytes, keyframe, at: this.now(), ...(this.init ? { init: this.init } : {}) };
+    const fragment: VideoFragment = { bytes, keyframe, at: this.now(), ...(this.init ? { init: this.init } : {}), ...(picture ? { picture } : {}) };
     if (keyframe) {
       this.gop = [];
       this.gopBytes = 0;
@@ -75,6 +75,11 @@ export class VideoFeed<V extends VideoViewer = VideoViewer> extends Output<V> {
     this.gop = [];
     this.gopBytes = 0;
     this.gopOverflow = false;
+  }
+
+  /** The current group of pictures, from its keyframe (empty after an overflow or a reset). */
+  get group(): readonly VideoFragment[] {
+    return this.gop;
   }
 
   /** Whether a stream is there to join (an init segment has been seen). */

@@ -2,6 +2,7 @@ import type { AccessUnit } from '../formats/h264/access-unit.js';
 import type { SpsInfo } from '../formats/h264/sps.js';
 import { Fmp4Packager } from '../formats/mp4/fmp4.js';
 import type { CameraState } from '../device/camera/machine.js';
+import type { VideoFragment } from './gop-pacer.js';
 import type { VideoFeed, VideoViewer } from './video-feed.js';
 
 /**
@@ -93,7 +94,7 @@ export class VideoPath<V extends VideoViewer = VideoViewer> {
     const out = this.packager.package(au, this.now(), durationMs);
     if (!out) return;
     this.showingPlaceholder = true;
-    this.publish(out.fragment, out.keyframe, out.init);
+    this.publish(out.fragment, out.keyframe, out.init, { unit: au, time: out.time });
   }
 
   unit(au: AccessUnit): void {
@@ -118,11 +119,11 @@ export class VideoPath<V extends VideoViewer = VideoViewer> {
     this.live = true;
     this.showingPlaceholder = false;
     if (out.init) this.cameraVideo = this.packager?.video;
-    this.publish(out.fragment, out.keyframe, out.init);
+    this.publish(out.fragment, out.keyframe, out.init, { unit: au, time: out.time });
   }
 
   /** To the feed: a new init keeps the viewers when the picture size stays (see the class comment). */
-  private publish(fragment: Buffer, keyframe: boolean, init: Buffer | undefined): void {
+  private publish(fragment: Buffer, keyframe: boolean, init: Buffer | undefined, picture: VideoFragment['picture']): void {
     let inline = true;
     if (init) {
       const video = this.packager?.video;
@@ -130,7 +131,7 @@ export class VideoPath<V extends VideoViewer = VideoViewer> {
       inline = this.size === undefined || size === this.size;
       this.size = size;
     }
-    this.feed.publish(fragment, keyframe, init, inline);
+    this.feed.publish(fragment, keyframe, init, inline, picture);
   }
 
   /** The RFC 6381 codec string of the current stream, once known. */

@@ -36,6 +36,8 @@ export interface Pacer<T> {
   /** The sink finished sending what it had been blocked on. */
   drained(): void;
   stats(): ViewerStats;
+  /** Whether an item in `buffer` is on its way out or waiting (see Broadcaster.holds). */
+  holds?(buffer: ArrayBufferLike): boolean;
 }
 
 /** What every pacer counts for its viewer's stats. */
@@ -118,6 +120,10 @@ export class ViewerPacer implements Pacer<Part> {
 
   stats(): ViewerStats {
     return this.counts.stats(this.inFlight !== undefined);
+  }
+
+  holds(buffer: ArrayBufferLike): boolean {
+    return this.inFlight?.wire.buffer === buffer || this.waiting?.wire.buffer === buffer;
   }
 
   private trySend(part: Part): void {

@@ -3,8 +3,9 @@ import type { Logger } from './log/logger.js';
 import type { IntervalTimers } from './clock.js';
 
 /**
- * Frames live outside V8's heap (ArrayBuffers), and picamd makes several MB of them a second:
- * pipe reads, frames joined from two reads, wire parts. V8 schedules collections by the growth of
+ * Frames live outside V8's heap (ArrayBuffers), and picamd makes several MB of them a second: the
+ * camera pipe's reads, which Node allocates per read (the frames themselves go into reused buffers,
+ * see FramePool). V8 schedules collections by the growth of
  * its own heap, which frames barely touch, and lets external memory pile up by tens of MB before it
  * steps in: picamd's RSS sawtoothed between 70 and 110 MB at 720p30 on x86. On a 512 MB Pi Zero
  * that matters, and the fix is cheap: dead frames are young, and a minor collection (under a

@@ -11,6 +11,8 @@ import { errorText } from '../platform/errors.js';
 export interface ClaimRequest {
   name: string;
   passwordHash: string;
+  /** What passwordHash was made from, for the owner's Digest HA1 (RTSP, ONVIF). */
+  password?: string;
   deviceName?: string;
   openViewing?: boolean;
 }
@@ -42,7 +44,7 @@ export function deviceClaim(
       // Checked before anything is written, so a bad name leaves the device unclaimed.
       const problems = settings.problemsOf({ server }).map((p) => p.replace(/^server\./, ''));
       if (problems.length > 0) return { ok: false, status: 400, error: 'invalid', message: 'the device was not set up', problems };
-      const result = await accounts.claim({ name: owner.name, passwordHash: owner.passwordHash });
+      const result = await accounts.claim({ name: owner.name, passwordHash: owner.passwordHash, password: owner.password });
       if (!result.ok || Object.keys(server).length === 0) return result;
       try {
         // Open viewing goes its own way even here: an update never switches it on (store.ts); this

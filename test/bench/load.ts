@@ -43,14 +43,14 @@ export interface GroupResult {
 
 export interface VideoGroupResult {
   keyframes: number;
-  /** Breaks in the fragments' sequence numbers (mfhd), and the pictures missing in them. */
+  /** Pictures a viewer was not sent, found in the decode times (tfdt; each viewer's fragments are numbered 1, 2, 3...), and how many. */
   gaps: number;
   skipped: number;
   /** Gaps that ended on a keyframe (the viewer went on from there, as it should). */
   resyncs: number;
   /** Gaps that ended on another picture: a broken reference chain (must be 0). */
   brokenChains: number;
-  /** Gaps in the stamps where the fragments followed each other: frames the camera dropped before encoding. */
+  /** Gaps in the stamps where the decode times showed none: frames the camera dropped before encoding. */
   cameraGaps: number;
   /** Viewers whose first picture was not a keyframe (must be 0). */
   startedWithoutKeyframe: number;

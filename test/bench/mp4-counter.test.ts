@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { NalType, type AccessUnit } from '../../src/formats/h264/access-unit.js';
 import { AnnexBParser } from '../../src/formats/h264/annexb.js';
 import { Fmp4Packager } from '../../src/formats/mp4/fmp4.js';
+import { ViewerTimeline } from '../../src/formats/mp4/viewer-timeline.js';
 import { buildStampSei } from '../../src/formats/h264/sei.js';
 import { loadH264Fixtures } from '../fixtures/h264/index.js';
 import { Mp4Counter } from './mp4-counter.js';
@@ -41,6 +42,12 @@ function pictures(fixture = 'high-g15.h264'): { init: Buffer; pictures: Picture[
     out.push({ seq: 100 + i, tUs, fragment: packaged.fragment, keyframe: packaged.keyframe });
   });
   return { init: init!, pictures: out };
+}
+
+/** The fragments as one viewer gets them: its own timeline from decode time 0, numbered 1, 2, 3... whatever it skipped. */
+function asViewer(fragments: Buffer[]): Buffer[] {
+  const timeline = new ViewerTimeline();
+  return fragments.map((f) => Buffer.concat(timeline.split(f)));
 }
 
 function count(chunks: Uint8Array[]) {
@@ -110,53 +117,92 @@ test('a picture is counted once the last byte of its mdat has arrived', () => {
   assert.equal(count([bytes.subarray(0, end)]).frames.length, 1);
 });
 
-test('tells a viewer that went on from a keyframe from one that skipped into a group of pictures', () => {
+test('tells a viewer that went on from a keyframe from one that skipped into a group of pictures, by the decode times', () => {
   const { init, pictures: all } = pictures();
-  // 0-4, then from the keyframe at 15: a resynchronisation, 10 pictures skipped.
+  // 0-4, then from the keyframe at 15: a resynchronisation, 10 pictures skipped. The viewer's
+  // fragments are numbered 1 to 10 all the same.
   const resynced = [...all.slice(0, 5), ...all.slice(15, 20)];
-  const a = count([head, init, ...resynced.map((p) => p.fragment)]).counter;
+  const a = count([head, init, ...asViewer(resynced.map((p) => p.fragment))]).counter;
   assert.equal(a.error, undefined);
   assert.deepEqual([a.frames, a.keyframes, a.gaps, a.skipped, a.resyncs, a.brokenChains], [10, 2, 1, 10, 1, 0]);
   // 0-4, then 7-9: the picture after the gap refers to pictures the viewer never got.
   const broken = [...all.slice(0, 5), ...all.slice(7, 10)];
-  const b = count([head, init, ...broken.map((p) => p.fragment)]).counter;
+  const b = count([head, init, ...asViewer(broken.map((p) => p.fragment))]).counter;
   assert.deepEqual([b.frames, b.gaps, b.skipped, b.resyncs, b.brokenChains], [8, 1, 2, 0, 1]);
+  // One picture missing is the least gap there is: two frame periods.
+  const one = [...all.slice(0, 5), ...all.slice(6, 8)];
+  const c = count([head, init, ...asViewer(one.map((p) => p.fragment))]).counter;
+  assert.deepEqual([c.gaps, c.skipped, c.brokenChains, c.cameraGaps], [1, 1, 1, 0]);
+  // Every picture: no gap.
+  const d = count([head, init, ...asViewer(all.map((p) => p.fragment))]).counter;
+  assert.deepEqual([d.frames, d.gaps, d.skipped, d.cameraGaps], [60, 0, 0, 0]);
   // Starting inside a group of pictures.
-  const c = count([head, init, ...all.slice(3, 6).map((p) => p.fragment)]).counter;
-  assert.equal(c.startedWithoutKeyframe, true);
+  const e = count([head, init, ...asViewer(all.slice(3, 6).map((p) => p.fragment))]).counter;
+  assert.equal(e.startedWithoutKeyframe, true);
 });
 
-test('a gap in the stamps where the fragments follow each other is the camera\'s, not the viewer\'s', () => {
+/** The fixture's first `n` units, stamped `seqs[i]` (none where undefined), arriving at `atMs[i]`, each lasting `durationMs` when given. */
+function packaged(n: number, seqs: (number | undefined)[], atMs: number[], durationMs?: number) {
   const { bytes } = loadH264Fixtures().find((f) => f.name === 'high-g15.h264')!;
   const parser = new AnnexBParser({ maxAccessUnitBytes: 1 << 20 });
   const packager = new Fmp4Packager({ framerate: 30 });
-  // The camera dropped frame 3 before encoding: stamps 0, 1, 2, 4, 5, every picture packaged.
-  const out = parser.push(bytes).slice(0, 5).map((au, i) => {
-    const seq = i < 3 ? i : i + 1;
-    const firstSlice = au.nals.findIndex((n) => [NalType.slice, NalType.idr].includes((n[0]! & 0x1f) as 1 | 5));
+  const out = parser.push(bytes).slice(0, n).map((au, i) => {
+    const seq = seqs[i];
+    if (seq === undefined) return packager.package(au, atMs[i]!, durationMs)!;
+    const firstSlice = au.nals.findIndex((nal) => [NalType.slice, NalType.idr].includes((nal[0]! & 0x1f) as 1 | 5));
     const nals = [...au.nals.slice(0, firstSlice), buildStampSei(seq, T0 + seq * 33_333), ...au.nals.slice(firstSlice)];
-    return packager.package({ ...au, nals }, i * 33.3)!;
+    return packager.package({ ...au, nals }, atMs[i]!, durationMs)!;
   });
-  const { counter, frames } = count([head, out[0]!.init!, ...out.map((o) => o.fragment)]);
+  return { init: out[0]!.init!, fragments: out.map((o) => o.fragment), keyframes: out.map((o) => o.keyframe) };
+}
+
+test('a gap in the stamps where the decode times show none is the camera\'s, not the viewer\'s', () => {
+  // The camera dropped frame 3 before encoding: stamps 0, 1, 2, 4, 5, the fourth picture two frame
+  // periods after the third (as it came from the camera), every picture sent.
+  const at = [0, 1, 2, 4, 5].map((i) => i * 33.3);
+  const { init, fragments } = packaged(5, [0, 1, 2, 4, 5], at);
+  const { counter, frames } = count([head, init, ...asViewer(fragments)]);
   assert.equal(counter.error, undefined);
   assert.deepEqual(frames.map(([seq]) => seq), [0, 1, 2, 4, 5]);
   assert.deepEqual([counter.gaps, counter.brokenChains, counter.cameraGaps], [0, 0, 1]);
 });
 
-test('accepts a new init segment between fragments (the camera changed its parameter sets)', () => {
+test('a keyframe long after the picture before it is no gap when the stamps follow each other (the camera stalled)', () => {
+  // The fixture's keyframe at 15 arrives a second late; its stamp follows the one before.
+  const at = Array.from({ length: 20 }, (_, i) => i * 33.3 + (i >= 15 ? 1000 : 0));
+  const stamped = packaged(20, Array.from({ length: 20 }, (_, i) => i), at);
+  assert.equal(stamped.keyframes[15], true);
+  const a = count([head, stamped.init, ...asViewer(stamped.fragments)]).counter;
+  assert.deepEqual([a.frames, a.gaps, a.cameraGaps], [20, 0, 0]);
+  // Without stamps the decode times are all there is: taken as pictures skipped up to the keyframe.
+  const bare = packaged(20, [], at);
+  const b = count([head, bare.init, ...asViewer(bare.fragments)]).counter;
+  assert.deepEqual([b.frames, b.gaps, b.resyncs, b.brokenChains], [20, 1, 1, 0]);
+});
+
+test('without stamps, gaps come from the decode times and the pictures\' durations', () => {
+  // picamd's placeholder: a picture a second, each lasting a second (no stamp).
+  const seconds = packaged(12, [], Array.from({ length: 12 }, (_, i) => i * 1000), 1000);
+  const a = count([head, seconds.init, ...asViewer(seconds.fragments)]).counter;
+  assert.deepEqual([a.frames, a.gaps], [12, 0]);
+  // 30 fps without stamps: pictures 3 and 4 not sent.
+  const bare = packaged(10, [], Array.from({ length: 10 }, (_, i) => i * 33.3));
+  const b = count([head, bare.init, ...asViewer([...bare.fragments.slice(0, 3), ...bare.fragments.slice(5)])]).counter;
+  assert.deepEqual([b.frames, b.gaps, b.skipped, b.brokenChains], [8, 1, 2, 1]);
+});
+
+test('accepts a new init segment between fragments (the camera changed its parameter sets), and compares no decode times across it', () => {
   const { init, pictures: all } = pictures();
-  const { counter, frames } = count([head, init, all[0]!.fragment, all[1]!.fragment, init, all[15]!.fragment]);
+  const { counter, frames } = count([head, init, ...asViewer([all[0]!.fragment, all[1]!.fragment]), init, ...asViewer([all[15]!.fragment])]);
   assert.equal(counter.error, undefined);
   assert.equal(counter.inits, 2);
+  assert.equal(counter.gaps, 0);
   assert.deepEqual(frames, expected([all[0]!, all[1]!, all[15]!]));
 });
 
 test('counts a picture without a stamp as unstamped', () => {
-  const { bytes } = loadH264Fixtures().find((f) => f.name === 'high-g15.h264')!;
-  const parser = new AnnexBParser({ maxAccessUnitBytes: 1 << 20 });
-  const packager = new Fmp4Packager({ framerate: 30 });
-  const out = parser.push(bytes).slice(0, 3).map((au, i) => packager.package(au, i * 33.3)!);
-  const { counter, frames } = count([head, out[0]!.init!, ...out.map((o) => o.fragment)]);
+  const { init, fragments } = packaged(3, [], [0, 33.3, 66.6]);
+  const { counter, frames } = count([head, init, ...fragments]);
   assert.equal(counter.error, undefined);
   assert.deepEqual(frames.map(([seq, tUs]) => [seq, tUs]), [[-1, -1], [-1, -1], [-1, -1]]);
 });
@@ -168,6 +214,11 @@ test('refuses what is not a raw fragmented MP4 stream of pictures', () => {
   const mdat = all[0]!.fragment.subarray(moof.length);
   const badNal = Buffer.from(mdat);
   badNal.writeUInt32BE(mdat.length, 8); // the first NAL unit claims more than the mdat holds
+  // The packager's layout: tfdt at 48 (renamed to a box the counter does not know), trun at 68 (its duration flag cleared).
+  const withoutTfdt = Buffer.from(moof);
+  withoutTfdt.write('free', 52, 'latin1');
+  const withoutDuration = Buffer.from(moof);
+  withoutDuration.writeUInt32BE(withoutDuration.readUInt32BE(76) & ~0x100, 76);
   const cases: Array<[string, Buffer, RegExp]> = [
     ['unavailable', Buffer.from('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n'), /status 503/],
     ['chunked', Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nTransfer-Encoding: chunked\r\n\r\n'), body]), /chunked/],
@@ -177,6 +228,8 @@ test('refuses what is not a raw fragmented MP4 stream of pictures', () => {
     ['moof without mdat', Buffer.concat([head, init, moof, moof]), /not an mdat/],
     ['NAL unit too long', Buffer.concat([head, init, moof, badNal]), /NAL unit of/],
     ['moof without mfhd', Buffer.concat([head, init, Buffer.from([0, 0, 0, 24]), Buffer.from('moof'), Buffer.alloc(16)]), /mfhd/],
+    ['moof without tfdt', Buffer.concat([head, init, withoutTfdt, mdat]), /decode time/],
+    ['moof without sample duration', Buffer.concat([head, init, withoutDuration, mdat]), /sample duration/],
     ['endless box', Buffer.concat([head, Buffer.from([0, 0, 0, 0]), Buffer.from('mdat')]), /endless or broken/],
   ];
   for (const [name, input, error] of cases) {

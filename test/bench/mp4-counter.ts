@@ -5,12 +5,23 @@
 // units (where the simulated camera's stamp is: src/formats/h264/sei.ts); slices are skipped by their length.
 // A picture is counted when its mdat is complete. It checks enough to be sure it counts real
 // pictures: status 200, video/mp4, no chunked encoding, an init segment (moov) before the first
-// fragment, an mfhd first in every moof, every mdat right after a moof, NAL lengths that fit their
-// mdat, and a slice in every picture. It also tells keyframes (an IDR slice) and gaps in the
-// fragments' sequence numbers (mfhd: picamd numbers every picture it packages, so a gap is pictures
-// this viewer was not sent): a viewer that falls behind must go on from a keyframe, never from a
-// picture whose references it did not get. Gaps in the stamps where the fragments follow each other
-// are the camera's (frames it dropped before encoding), counted apart.
+// fragment, an mfhd first in every moof, a decode time and a sample duration in every moof, every
+// mdat right after a moof, NAL lengths that fit their mdat, and a slice in every picture.
+//
+// It also tells keyframes (an IDR slice) and gaps: pictures this viewer was not sent. A viewer that
+// falls behind must go on from a keyframe, never from a picture whose references it did not get.
+// Each viewer's fragments are numbered 1, 2, 3... whatever it skipped (src/formats/mp4/viewer-timeline.ts),
+// so gaps are found in the decode times (tfdt), which keep the stream's spacing: picamd's packager
+// puts a picture other than a keyframe less than two of the previous picture's durations (trun)
+// after it (nextDecodeTime in src/formats/mp4/fmp4.ts), so a step of two durations or more means a
+// picture in between was not sent: a broken chain is never a false alarm. A keyframe's step has no
+// such bound (a camera that stalled), so where both pictures carry the simulated camera's stamp and
+// the stamps follow each other, nothing is missing. What the decode times cannot tell apart: a gap
+// of pictures that had arrived together (a millisecond apart) ending on a picture other than a
+// keyframe stays unseen, and a camera that dropped frames right before a keyframe looks like a
+// viewer that went on from that keyframe (a resync; the camera drops column says when the simulated
+// camera dropped any). Gaps in the stamps where the decode times show none are the camera's (frames
+// it dropped before encoding), counted apart.
 
 import { readStampSei } from '../../src/formats/h264/sei.js';
 
@@ -37,10 +48,10 @@ const HEAD = 0;
 const BOX_HEADER = 1;
 /** Inside a box that is skipped whole (ftyp, moov, free, ...) or the rest of a moof. */
 const BOX_SKIP = 2;
-/** The start of a moof: its mfhd, for the fragment's sequence number. */
-const MOOF_HEAD = 6;
-/** moof body: mfhd size and type, version and flags, sequence_number. */
-const MOOF_HEAD_BYTES = 16;
+/** A moof's body, kept whole (about a hundred bytes) for its decode time and sample duration. */
+const MOOF_BODY = 6;
+/** The packager's moofs have 96 bytes of body; anything far larger is not one picture's. */
+const MAX_MOOF_BODY_BYTES = 1024;
 /** Inside an mdat, reading a NAL unit's length prefix. */
 const NAL_LENGTH = 3;
 /** Inside an mdat, in a NAL unit. */
@@ -57,9 +68,12 @@ export class Mp4Counter {
   private readonly small = Buffer.allocUnsafe(LARGE_BOX_HEADER_BYTES);
   private smallLength = 0;
   private readonly sei = Buffer.allocUnsafe(MAX_STAMP_SEI_BYTES);
-  private readonly moofHead = Buffer.allocUnsafe(MOOF_HEAD_BYTES);
-  private moofHeadLength = 0;
-  private fragmentNumber = 0;
+  private readonly moofBody = Buffer.allocUnsafe(MAX_MOOF_BODY_BYTES);
+  private moofBodyLength = 0;
+  private moofBodyBytes = 0;
+  /** The current fragment's tfdt and its sample's duration, in the track's timescale. */
+  private decodeTime = 0;
+  private duration = 0;
   private seiLength = 0;
   /** Bytes left in the box being skipped, or in the mdat. */
   private boxRemaining = 0;
@@ -83,9 +97,9 @@ export class Mp4Counter {
   inits = 0;
   frames = 0;
   keyframes = 0;
-  /** Fragments whose sequence number did not follow the previous one's. */
+  /** Pictures after which this viewer was not sent the next (see the file's comment). */
   gaps = 0;
-  /** Fragments missing in those gaps: pictures this viewer was not sent. */
+  /** Pictures missing in those gaps: counted by the stamps where both sides have one, else estimated from the step in decode time. */
   skipped = 0;
   /** Gaps that ended on a keyframe: the viewer fell behind and went on from there, as it should. */
   resyncs = 0;
@@ -93,11 +107,12 @@ export class Mp4Counter {
   brokenChains = 0;
   /** The first picture (after an init segment) was not a keyframe. */
   startedWithoutKeyframe = false;
-  /** Gaps in the stamps between fragments that follow each other: frames the camera dropped. */
+  /** Gaps in the stamps between pictures whose decode times show no gap: frames the camera dropped. */
   cameraGaps = 0;
   private lastSeq = -1;
-  /** The previous fragment's sequence number; 0 after an init segment (a new packager may start again at 1). */
-  private lastFragmentNumber = 0;
+  /** The previous picture's decode time and duration; -1 after an init segment (the stream may have started over). */
+  private lastDecodeTime = -1;
+  private lastDuration = 0;
   private framesSinceInit = 0;
   error: string | undefined;
 
@@ -150,16 +165,15 @@ export class Mp4Counter {
           if (this.smallLength === NAL_LENGTH_BYTES) this.nalStart();
           break;
         }
-        case MOOF_HEAD: {
-          const n = Math.min(MOOF_HEAD_BYTES - this.moofHeadLength, end - pos);
-          this.moofHead.set(buf.subarray(pos, pos + n), this.moofHeadLength);
-          this.moofHeadLength += n;
+        case MOOF_BODY: {
+          const n = Math.min(this.moofBodyBytes - this.moofBodyLength, end - pos);
+          this.moofBody.set(buf.subarray(pos, pos + n), this.moofBodyLength);
+          this.moofBodyLength += n;
           pos += n;
           this.boxRemaining -= n;
-          if (this.moofHeadLength === MOOF_HEAD_BYTES) {
-            if (fourCc(this.moofHead, 4) !== 'mfhd') return this.fail('a moof that does not start with its mfhd');
-            this.fragmentNumber = this.moofHead.readUInt32BE(12);
-            this.state = this.boxRemaining === 0 ? BOX_HEADER : BOX_SKIP;
+          if (this.moofBodyLength === this.moofBodyBytes) {
+            this.readMoof(this.moofBody.subarray(0, this.moofBodyBytes));
+            if (!this.failed) this.state = BOX_HEADER;
           }
           break;
         }
@@ -234,18 +248,60 @@ export class Mp4Counter {
     if (previous === 'moof') return this.fail(`a ${type} box after a moof, not an mdat`);
     if (type === 'moov') {
       this.inits++;
-      this.lastFragmentNumber = 0;
+      this.lastDecodeTime = -1;
       this.framesSinceInit = 0;
     }
     if (type === 'moof') {
       if (this.inits === 0) return this.fail('a fragment before the init segment');
-      if (this.boxRemaining < MOOF_HEAD_BYTES) return this.fail(`a moof of ${size} bytes, too small for its mfhd`);
+      if (this.boxRemaining > MAX_MOOF_BODY_BYTES) return this.fail(`a moof of ${size} bytes, more than one picture's`);
       this.moofBytes = size;
-      this.moofHeadLength = 0;
-      this.state = MOOF_HEAD;
+      this.moofBodyBytes = this.boxRemaining;
+      this.moofBodyLength = 0;
+      this.state = this.boxRemaining === 0 ? BOX_HEADER : MOOF_BODY;
+      if (this.boxRemaining === 0) this.readMoof(Buffer.alloc(0));
       return;
     }
     this.state = this.boxRemaining === 0 ? BOX_HEADER : BOX_SKIP;
+  }
+
+  /**
+   * The moof's body: mfhd first, then in its traf the tfdt's decode time and the first sample's
+   * duration (from the trun, else the tfhd's default), as ISO/IEC 14496-12 lays them out.
+   */
+  private readMoof(body: Buffer): void {
+    const children = (from: number, to: number): Map<string, Buffer> | undefined => {
+      const boxes = new Map<string, Buffer>();
+      for (let at = from; at < to; ) {
+        const size = at + 8 <= to ? body.readUInt32BE(at) : 0;
+        if (size < 8 || at + size > to) return undefined;
+        if (boxes.size === 0 && from === 0 && fourCc(body, at + 4) !== 'mfhd') return undefined;
+        boxes.set(fourCc(body, at + 4), body.subarray(at + 8, at + size));
+        at += size;
+      }
+      return boxes;
+    };
+    const moof = children(0, body.length);
+    if (!moof?.has('mfhd')) return this.fail('a moof that does not start with its mfhd');
+    const traf = moof.get('traf');
+    const trafBoxes = traf && children(traf.byteOffset - body.byteOffset, traf.byteOffset - body.byteOffset + traf.length);
+    const tfdt = trafBoxes?.get('tfdt');
+    if (!tfdt || tfdt.length < (tfdt[0] === 1 ? 12 : 8)) return this.fail('a moof without a decode time (tfdt)');
+    this.decodeTime = tfdt[0] === 1 ? Number(tfdt.readBigUInt64BE(4)) : tfdt.readUInt32BE(4);
+    // trun: version and flags, sample_count, [data_offset], [first_sample_flags], then the first
+    // sample's [duration]; tfhd: version and flags, track_ID, [base_data_offset],
+    // [sample_description_index], [default_sample_duration].
+    const trun = trafBoxes?.get('trun');
+    const tfhd = trafBoxes?.get('tfhd');
+    let duration = 0;
+    if (trun && trun.length >= 8 && trun.readUInt32BE(4) > 0 && trun.readUInt32BE(0) & 0x100) {
+      const at = 8 + (trun.readUInt32BE(0) & 0x01 ? 4 : 0) + (trun.readUInt32BE(0) & 0x04 ? 4 : 0);
+      if (trun.length >= at + 4) duration = trun.readUInt32BE(at);
+    } else if (tfhd && tfhd.length >= 8 && tfhd.readUInt32BE(0) & 0x08) {
+      const at = 8 + (tfhd.readUInt32BE(0) & 0x01 ? 8 : 0) + (tfhd.readUInt32BE(0) & 0x02 ? 4 : 0);
+      if (tfhd.length >= at + 4) duration = tfhd.readUInt32BE(at);
+    }
+    if (duration === 0) return this.fail('a moof without a sample duration (trun or tfhd)');
+    this.duration = duration;
   }
 
   private nalStart(): void {
@@ -283,18 +339,20 @@ export class Mp4Counter {
     this.framesSinceInit++;
     if (this.keyframe) this.keyframes++;
     if (this.framesSinceInit === 1 && !this.keyframe) this.startedWithoutKeyframe = true;
-    const followed = this.lastFragmentNumber > 0 && this.fragmentNumber === this.lastFragmentNumber + 1;
-    if (this.lastFragmentNumber > 0 && !followed) {
+    const step = this.decodeTime - this.lastDecodeTime;
+    const stamped = this.seq >= 0 && this.lastSeq >= 0;
+    const gap = this.lastDecodeTime >= 0 && step >= 2 * this.lastDuration && !(stamped && this.seq === this.lastSeq + 1);
+    if (gap) {
       this.gaps++;
-      if (this.fragmentNumber > this.lastFragmentNumber) this.skipped += this.fragmentNumber - this.lastFragmentNumber - 1;
+      this.skipped += stamped && this.seq > this.lastSeq ? this.seq - this.lastSeq - 1 : Math.max(1, Math.round(step / this.lastDuration) - 1);
       if (this.keyframe) this.resyncs++;
       else this.brokenChains++;
+    } else if (this.lastDecodeTime >= 0 && stamped && this.seq !== this.lastSeq + 1) {
+      this.cameraGaps++;
     }
-    this.lastFragmentNumber = this.fragmentNumber;
-    if (this.seq >= 0) {
-      if (followed && this.lastSeq >= 0 && this.seq !== this.lastSeq + 1) this.cameraGaps++;
-      this.lastSeq = this.seq;
-    }
+    this.lastDecodeTime = this.decodeTime;
+    this.lastDuration = this.duration;
+    this.lastSeq = this.seq;
     this.onFrame(this.seq, this.tUs, this.moofBytes + this.mdatBytes, this.keyframe);
   }
 

@@ -129,8 +129,8 @@ const { values: cli } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     /** Another build of picamd to measure, e.g. to try a change against the same baseline. */
     'picamd-main': { type: 'string', default: join(repo, 'dist/main.js') },
-    /** node flags for picamd only; the default is the systemd unit's (--expose-gc, for the frame reclaimer). */
-    'picamd-node-flags': { type: 'string', default: '--expose-gc' },
+    /** node flags for picamd only; the default is the systemd unit's (--expose-gc for the frame reclaimer, the young generation's cap). */
+    'picamd-node-flags': { type: 'string', default: '--expose-gc --max-semi-space-size=1' },
     'no-parser': { type: 'boolean', default: false },
   },
 });

@@ -18,14 +18,16 @@ const EXPOSURE = 1.9;
 /** The same for the root-owned updater, picamd-update.service. */
 const UPDATER_EXPOSURE = 1.1;
 
-test('the unit starts node with --expose-gc, the flag `npm run demo` and the tests start picamd with', () => {
-  // The frame reclaimer (src/platform/reclaim.ts) takes V8's gc() from this flag; without it picamd
-  // runs with more memory. No flag is turned on at run time.
+test('the unit starts node with --expose-gc and a 1 MB young generation, the flags `npm run demo` and the tests start picamd with', () => {
+  // The frame reclaimer (src/platform/reclaim.ts) takes V8's gc() from --expose-gc; without it, or
+  // without the young generation's cap, picamd runs with more memory. No flag is turned on at run time.
   const unit = readFileSync(unitFile, 'utf8');
   const execStart = unit.split('\n').filter((l) => l.startsWith('ExecStart='));
-  assert.deepEqual(execStart, ['ExecStart=/opt/picamd/current/node/bin/node --expose-gc /opt/picamd/current/dist/main.js']);
+  assert.deepEqual(execStart, ['ExecStart=/opt/picamd/current/node/bin/node --expose-gc --max-semi-space-size=1 /opt/picamd/current/dist/main.js']);
   const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { scripts: Record<string, string> };
-  assert.match(pkg.scripts.demo!, /^node --expose-gc dist\/main\.js /);
+  assert.match(pkg.scripts.demo!, /^node --expose-gc --max-semi-space-size=1 dist\/main\.js /);
+  const fakes = readFileSync(join(import.meta.dirname, '../fakes/app.ts'), 'utf8');
+  assert.match(fakes, /process\.execPath, '--expose-gc', '--max-semi-space-size=1', mainJs/);
 });
 
 test('the unit admits only the camera device classes (not char-vchiq: /dev/vchiq is a misc device, major 10)', () => {

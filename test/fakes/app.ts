@@ -41,7 +41,7 @@ export interface RunningApp {
 export function appConfig(
   port: number,
   dir: string,
-  over: { server?: { auth?: unknown } & Record<string, unknown>; camera?: object; privacy?: object; firstRun?: boolean } = {},
+  over: { server?: { auth?: unknown } & Record<string, unknown>; camera?: object; privacy?: object; rtsp?: { port: number }; firstRun?: boolean } = {},
 ) {
   return {
     server: { host: '127.0.0.1', port, maxViewers: 16, openViewing: !over.server?.auth && !over.firstRun, ...over.server },
@@ -49,6 +49,8 @@ export function appConfig(
     gpio: { enabled: false },
     privacy: { stateFile: join(dir, 'state', 'privacy.json'), ...over.privacy },
     settings: { file: join(dir, 'state', 'settings.json') },
+    // Off unless a test asks for it: picamd's default, 554, is one port for every test at once.
+    rtsp: { port: 0, ...over.rtsp },
   };
 }
 
@@ -68,8 +70,8 @@ export async function startApp(config?: object, options: StartOptions = {}): Pro
   const port = options.port ?? (await freePort());
   const configFile = join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify(config ?? appConfig(port, dir), null, 2));
-  // node's flags as the systemd unit and `npm run demo` start picamd (the frame reclaimer's gc).
-  const argv = [process.execPath, '--expose-gc', mainJs, '--config', configFile];
+  // node's flags as the systemd unit and `npm run demo` start picamd (the frame reclaimer's gc, the young generation's cap).
+  const argv = [process.execPath, '--expose-gc', '--max-semi-space-size=1', mainJs, '--config', configFile];
   const [command, ...args] = options.wrap ? options.wrap(argv) : argv;
   const proc = spawn(command!, args, {
     cwd: projectRoot,

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { errorText } from '../../platform/errors.js';
 import type { Logger } from '../../platform/log/logger.js';
 import { readRegularFile, writeFileAtomic, type SafeFs } from '../../platform/safe-file.js';
+import { bindingOf, digestHa1For, parseDigestText, serializeDigest, type DigestEntry } from './digest.js';
 import { parsePasswordHash, verifyPassword } from './password.js';
 import { MAX_USERS, passwordHashSchema, ROLES, userNameSchema, type Role } from './rules.js';
 
@@ -66,6 +67,11 @@ export interface AccountsStoreDeps {
   logger: Logger;
   fs?: SafeFs;
   now?: () => Date;
+}
+
+/** accounts-digest.json beside accounts.json: the users' Digest HA1s (see digest.ts). */
+export function digestFileFor(accountsFile: string): string {
+  return join(dirname(accountsFile), 'accounts-digest.json');
 }
 
 /** accounts.json beside the settings file. */
@@ -158,7 +164,11 @@ export function lockedMessage(file: string, reason: string): string {
 
 export class AccountsStore extends EventEmitter<AccountsEvents> {
   readonly file: string;
+  /** accounts-digest.json: the HA1s for Digest authentication (digest.ts). */
+  readonly digestFile: string;
   private own: Account[] = [];
+  /** HA1 entries by user name; each counts only while bound to the user's current hash. */
+  private digests = new Map<string, DigestEntry>();
   private readonly config: Account[];
   private currentStatus: AccountsStatus = { state: 'ok', message: 'not loaded yet' };
   /** The accounts file was read or written: it holds the users, settings.json no longer needs to. */
@@ -169,6 +179,7 @@ export class AccountsStore extends EventEmitter<AccountsEvents> {
   constructor(private readonly deps: AccountsStoreDeps) {
     super();
     this.file = deps.file;
+    this.digestFile = digestFileFor(deps.file);
     this.now = deps.now ?? (() => new Date());
     this.config = (deps.configUsers ?? []).map((u) => ({ name: u.name, passwordHash: u.passwordHash, role: 'owner' }));
   }
@@ -187,6 +198,7 @@ export class AccountsStore extends EventEmitter<AccountsEvents> {
         if (parsed.ok) {
           this.own = parsed.users;
           this.onDisk = true;
+          await this.loadDigests();
           return this.settle({ state: 'ok', message: `${this.users.length} user(s) from ${this.file}` });
         }
         return this.settle({ state: 'locked', message: lockedMessage(this.file, parsed.reason) });
@@ -247,32 +259,91 @@ export class AccountsStore extends EventEmitter<AccountsEvents> {
     return this.locked || this.users.length > 0;
   }
 
-  /** Whether `password` is `name`'s current one. */
+  /**
+   * Whether `password` is `name`'s current one. A right password also fills in the user's HA1
+   * (digestHa1) when it is missing, bound to the hash it was just checked against.
+   */
   async checkPassword(name: string, password: string): Promise<boolean> {
     const entry = this.users.find((u) => u.name === name);
     const hash = entry ? parsePasswordHash(entry.passwordHash) : undefined;
-    return hash !== undefined && typeof hash !== 'string' && verifyPassword(password, hash);
+    const ok = hash !== undefined && typeof hash !== 'string' && (await verifyPassword(password, hash));
+    if (ok && entry) void this.keepDigest(name, password, entry.passwordHash);
+    return ok;
   }
 
-  /** First-time setup: the first owner, once (checked in turn, so two racing set-ups cannot both win). */
-  claim(owner: { name: string; passwordHash: string }): Promise<AccountsResult> {
+  /**
+   * `name`'s HA1 for Digest authentication in DIGEST_REALM (MD5(name:realm:password), hex), or
+   * undefined when there is none for the user's current password: an account that predates
+   * accounts-digest.json and has not logged in with its password since, or a user who does not exist.
+   * For RTSP Digest and the ONVIF service's HTTP Digest.
+   */
+  digestHa1(name: string): string | undefined {
+    const user = this.users.find((u) => u.name === name);
+    const entry = this.digests.get(name);
+    return user && entry && entry.boundTo === bindingOf(user.passwordHash) ? entry.ha1 : undefined;
+  }
+
+  /**
+   * Keeps `name`'s HA1 for `password`, once the password is checked to be the user's current one
+   * (one scrypt run, only when the HA1 is missing or differs): call it when a password was set, and
+   * after a successful password login (the page, HTTP or RTSP Basic). Writes accounts-digest.json
+   * only when something changed. Never throws; false when the password is not the user's.
+   */
+  rememberDigest(name: string, password: string): Promise<boolean> {
     return this.exclusive(async () => {
-      if (this.locked) return this.refusedLocked();
-      if (this.claimed) return refused(409, 'already-claimed', 'the device has already been set up');
-      const bad = accountProblems({ ...owner, role: 'owner' });
-      if (bad) return bad;
-      return this.commit([{ name: owner.name, passwordHash: owner.passwordHash, role: 'owner' }], []);
+      const user = this.users.find((u) => u.name === name);
+      if (!user) return false;
+      const ha1 = digestHa1For(name, password);
+      const boundTo = bindingOf(user.passwordHash);
+      const known = this.digests.get(name);
+      if (known && known.boundTo === boundTo && known.ha1 === ha1) return true;
+      const hash = parsePasswordHash(user.passwordHash);
+      if (typeof hash === 'string' || !(await verifyPassword(password, hash))) return false;
+      await this.storeDigest(name, password, user.passwordHash);
+      return true;
     });
   }
 
-  addUser(name: string, passwordHash: string, role: Role): Promise<AccountsResult> {
+  /** checkPassword's fill-in: `password` was checked against `passwordHash`. */
+  private keepDigest(name: string, password: string, passwordHash: string): Promise<void> {
+    return this.exclusive(() => this.storeDigest(name, password, passwordHash));
+  }
+
+  /** Keeps the HA1 when `passwordHash` is still the user's and the entry is new or differs. */
+  private async storeDigest(name: string, password: string, passwordHash: string): Promise<void> {
+    const user = this.users.find((u) => u.name === name);
+    if (!user || user.passwordHash !== passwordHash) return;
+    const entry = { name, ha1: digestHa1For(name, password), boundTo: bindingOf(passwordHash) };
+    const known = this.digests.get(name);
+    if (known && known.boundTo === entry.boundTo && known.ha1 === entry.ha1) return;
+    const next = this.liveDigests();
+    next.set(name, entry);
+    await this.writeDigests(next);
+  }
+
+  /**
+   * First-time setup: the first owner, once (checked in turn, so two racing set-ups cannot both win).
+   * `password` (what passwordHash was made from) also gives the owner an HA1 (digestHa1); here and in
+   * addUser and setPassword.
+   */
+  claim(owner: { name: string; passwordHash: string; password?: string }): Promise<AccountsResult> {
+    return this.exclusive(async () => {
+      if (this.locked) return this.refusedLocked();
+      if (this.claimed) return refused(409, 'already-claimed', 'the device has already been set up');
+      const bad = accountProblems({ name: owner.name, passwordHash: owner.passwordHash, role: 'owner' });
+      if (bad) return bad;
+      return this.commit([{ name: owner.name, passwordHash: owner.passwordHash, role: 'owner' }], [], withPassword(owner.name, owner.password));
+    });
+  }
+
+  addUser(name: string, passwordHash: string, role: Role, password?: string): Promise<AccountsResult> {
     return this.exclusive(async () => {
       if (this.locked) return this.refusedLocked();
       const bad = accountProblems({ name, passwordHash, role });
       if (bad) return bad;
       if (this.users.some((u) => u.name === name)) return refused(409, 'exists', `user ${name} already exists`);
       if (this.own.length >= MAX_USERS) return refused(409, 'too-many', `at most ${MAX_USERS} users`);
-      return this.commit([...this.own, { name, passwordHash, role }], []);
+      return this.commit([...this.own, { name, passwordHash, role }], [], withPassword(name, password));
     });
   }
 
@@ -289,7 +360,7 @@ export class AccountsStore extends EventEmitter<AccountsEvents> {
     });
   }
 
-  setPassword(name: string, passwordHash: string): Promise<AccountsResult> {
+  setPassword(name: string, passwordHash: string, password?: string): Promise<AccountsResult> {
     return this.exclusive(async () => {
       if (this.locked) return this.refusedLocked();
       const user = this.users.find((u) => u.name === name);
@@ -299,7 +370,7 @@ export class AccountsStore extends EventEmitter<AccountsEvents> {
       // A user of the config file who changes their password from the page: the new one lives here
       // and takes the config file's place (the config file is not ours to write).
       const next = this.own.some((u) => u.name === name) ? this.own.map((u) => (u.name === name ? { ...u, passwordHash } : u)) : [...this.own, { ...user, passwordHash }];
-      return this.commit(next, [name]);
+      return this.commit(next, [name], withPassword(name, password));
     });
   }
 
@@ -313,6 +384,7 @@ export class AccountsStore extends EventEmitter<AccountsEvents> {
       const parsed = read.ok ? parseAccountsText(read.data.toString('utf8')) : undefined;
       const removed = parsed?.ok ? parsed.users.map((u) => u.name) : this.own.map((u) => u.name);
       await this.write([]);
+      await this.writeDigests(new Map());
       const ended = [...new Set([...removed, ...this.own.map((u) => u.name)])];
       this.own = [];
       this.currentStatus = { state: 'ok', message: `${this.file}: no users (owner reset)` };
@@ -325,9 +397,15 @@ export class AccountsStore extends EventEmitter<AccountsEvents> {
     return refused(503, 'accounts-unreadable', this.currentStatus.message);
   }
 
-  private async commit(next: Account[], ended: string[]): Promise<AccountsResult> {
+  /** `set`: the password a user's new hash was made from, for their HA1. */
+  private async commit(next: Account[], ended: string[], set?: { name: string; password: string }): Promise<AccountsResult> {
     await this.write(next);
     this.own = next;
+    // A removed user's HA1, or one for a password that is no longer theirs, leaves the file too.
+    const live = this.liveDigests();
+    const user = set && this.users.find((u) => u.name === set.name);
+    if (set && user) live.set(set.name, { name: set.name, ha1: digestHa1For(set.name, set.password), boundTo: bindingOf(user.passwordHash) });
+    if (user || live.size !== this.digests.size) await this.writeDigests(live);
     try {
       this.emit('change', this.users, ended);
     } catch (err) {
@@ -338,6 +416,42 @@ export class AccountsStore extends EventEmitter<AccountsEvents> {
 
   private write(users: ReadonlyArray<Account>): Promise<void> {
     return writeFileAtomic(this.file, serializeAccounts(users, this.now()), { fs: this.deps.fs, mode: 0o600 });
+  }
+
+  /** The HA1 entries still bound to a current user's current password. */
+  private liveDigests(): Map<string, DigestEntry> {
+    const live = new Map<string, DigestEntry>();
+    for (const user of this.users) {
+      const entry = this.digests.get(user.name);
+      if (entry && entry.boundTo === bindingOf(user.passwordHash)) live.set(user.name, entry);
+    }
+    return live;
+  }
+
+  /** accounts-digest.json; a missing or unusable one holds no HA1 (Digest logins wait for a password login). */
+  private async loadDigests(): Promise<void> {
+    this.digests = new Map();
+    const read = await readRegularFile(this.digestFile, MAX_ACCOUNTS_BYTES, { fs: this.deps.fs });
+    if (!read.ok) {
+      if (read.reason !== 'missing') this.deps.logger.warn(`${read.message}; Digest logins wait for each user's next password login`);
+      return;
+    }
+    const parsed = parseDigestText(read.data.toString('utf8'));
+    if (!parsed.ok) {
+      this.deps.logger.warn(`${this.digestFile}: ${parsed.reason}; Digest logins wait for each user's next password login`);
+      return;
+    }
+    for (const entry of parsed.entries) this.digests.set(entry.name, entry);
+  }
+
+  /** Written after accounts.json, so a power cut between leaves an entry bound to the old hash: unused. */
+  private async writeDigests(next: Map<string, DigestEntry>): Promise<void> {
+    try {
+      await writeFileAtomic(this.digestFile, serializeDigest([...next.values()], this.now()), { fs: this.deps.fs, mode: 0o600 });
+    } catch (err) {
+      this.deps.logger.error(`cannot write ${this.digestFile}: ${errorText(err)}; the HA1s are kept until picamd stops`);
+    }
+    this.digests = next;
   }
 
   private settle(status: AccountsStatus): AccountsStatus {
@@ -352,6 +466,10 @@ export class AccountsStore extends EventEmitter<AccountsEvents> {
     this.queue = run.catch(() => {});
     return run;
   }
+}
+
+function withPassword(name: string, password: string | undefined): { name: string; password: string } | undefined {
+  return password === undefined ? undefined : { name, password };
 }
 
 /** A user the accounts file could not hold, as `field: message` problems. */

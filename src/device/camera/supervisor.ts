@@ -5,7 +5,7 @@ import type { CameraConfig } from '../settings/schema.js';
 import type { AccessUnit } from '../../formats/h264/access-unit.js';
 import { escapeForLog } from '../../platform/log/escape.js';
 import type { Logger } from '../../platform/log/logger.js';
-import { FrameParser, type DropReason } from '../../formats/jpeg/frame-parser.js';
+import { FrameParser, type DropReason, type FrameAssembler } from '../../formats/jpeg/frame-parser.js';
 import type { TimeoutTimers } from '../../platform/clock.js';
 import { buildCameraArgv } from './argv.js';
 import type { H264EncoderChoice } from '../../platform/board.js';
@@ -32,6 +32,11 @@ export interface SupervisorDeps {
   h264Parser?: StreamParser<AccessUnit>;
   /** Which H.264 encoder this board has (the command line differs without hardware). */
   h264Encoder?: H264EncoderChoice;
+  /**
+   * Where JPEG frames are assembled (a FramePool: reused buffers, a frame the listeners' until the
+   * next pipe read); by default each frame is joined from the pipe's reads.
+   */
+  jpegFrames?: FrameAssembler;
 }
 
 /** A parser of the camera's byte stream: whole pictures out, bounded memory, drops counted by reason. */
@@ -121,7 +126,7 @@ export class CameraSupervisor extends EventEmitter {
     private readonly deps: SupervisorDeps,
   ) {
     super();
-    this.parser = new FrameParser({ maxFrameBytes: config.maxFrameBytes });
+    this.parser = new FrameParser({ maxFrameBytes: config.maxFrameBytes, assembler: deps.jpegFrames });
     this.active = this.parser;
     this.since = deps.now();
   }

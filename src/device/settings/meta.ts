@@ -4,7 +4,7 @@ import type { z } from 'zod';
 // applies })` on its zod schema. The page builds its form from these, and services decide from
 // `applies` what a change costs.
 
-export const settingGroups = ['Camera', 'Video', 'Picture', 'Focus', 'Exposure', 'Device'] as const;
+export const settingGroups = ['Camera', 'Video', 'Picture', 'Focus', 'Exposure', 'Device', 'RTSP / ONVIF'] as const;
 export type SettingGroup = (typeof settingGroups)[number];
 
 export const settingUnits = ['px', 'fps', '%', 'dioptres', 'µs', 'ms', '°', 'kbit/s'] as const;

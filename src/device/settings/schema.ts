@@ -4,7 +4,9 @@ import { passwordHashSchema, userNameSchema } from '../accounts/rules.js';
 import type { SettingGroup, SettingMeta } from './meta.js';
 import './meta.js';
 import { metricsSchema } from './metrics-schema.js';
+import { rtspSchema } from './rtsp-schema.js';
 import { mqttSchema } from './mqtt-schema.js';
+import { onvifSchema } from './onvif-schema.js';
 import { proxyEntryProblem } from '../../platform/net-address.js';
 
 // One schema for the whole config file. Defaults live here and nowhere else; every object is
@@ -434,6 +436,8 @@ export const configSchema = z.strictObject({
   settings: settingsSchema.prefault({}),
   mqtt: mqttSchema.prefault({}),
   metrics: metricsSchema.prefault({}),
+  rtsp: rtspSchema.prefault({}),
+  onvif: onvifSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

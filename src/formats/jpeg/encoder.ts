@@ -81,6 +81,14 @@ function huffmanCodes(spec: { bits: number[]; values: number[] }): HuffmanCodes 
   return { code, length };
 }
 
+/** The Annex K Huffman tables by class (0 DC, 1 AC) and id (0 luma, 1 chroma): what RTP/JPEG receivers assume (RFC 2435). */
+export const ANNEX_K_HUFFMAN: ReadonlyArray<{ tableClass: number; id: number; bits: readonly number[]; values: readonly number[] }> = [
+  { tableClass: 0, id: 0, ...DC_LUMA },
+  { tableClass: 1, id: 0, ...AC_LUMA },
+  { tableClass: 0, id: 1, ...DC_CHROMA },
+  { tableClass: 1, id: 1, ...AC_CHROMA },
+];
+
 const DC_LUMA_CODES = huffmanCodes(DC_LUMA);
 const DC_CHROMA_CODES = huffmanCodes(DC_CHROMA);
 const AC_LUMA_CODES = huffmanCodes(AC_LUMA);

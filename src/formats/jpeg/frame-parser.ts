@@ -23,6 +23,47 @@ export type DropReason = 'garbage' | 'truncated' | 'oversize' | 'corrupt' | 'res
 export interface FrameParserOptions {
   /** Frames longer than this (SOI to EOI inclusive) are dropped and never buffered whole. */
   maxFrameBytes: number;
+  /**
+   * Where the bytes of a frame that spans chunks are kept until its EOI. By default (JoinedFrames)
+   * the chunks themselves, joined at the end; a FramePool copies them into reused frame buffers, so
+   * a caller may reuse or drop each chunk as soon as push() returns.
+   */
+  assembler?: FrameAssembler;
+}
+
+/**
+ * Keeps the pieces of one frame until it ends. The parser calls append() with the part of each
+ * chunk that belongs to an unfinished frame (never more than maxFrameBytes in all), finish() with
+ * the frame's last piece, and discard() when the frame is dropped.
+ */
+export interface FrameAssembler {
+  append(piece: Buffer): void;
+  /** The whole frame: what was appended since the last finish() or discard(), then `tail` (`length` bytes in all). */
+  finish(tail: Buffer, length: number): Buffer;
+  discard(): void;
+  /** push() starts: the frames returned by the last push() have been handed on (or dropped) by the caller. */
+  nextPush?(): void;
+}
+
+/** The default assembler: keeps references to the chunks and joins them once; a frame within one chunk is a view into it. */
+export class JoinedFrames implements FrameAssembler {
+  private pieces: Buffer[] = [];
+
+  append(piece: Buffer): void {
+    this.pieces.push(piece);
+  }
+
+  finish(tail: Buffer, length: number): Buffer {
+    if (this.pieces.length === 0) return tail;
+    this.pieces.push(tail);
+    const frame = Buffer.concat(this.pieces, length);
+    this.pieces = [];
+    return frame;
+  }
+
+  discard(): void {
+    if (this.pieces.length > 0) this.pieces = [];
+  }
 }
 
 // Parser states, one method each (see step()). Numbers rather than strings: the switch runs once per marker byte.
@@ -76,8 +117,9 @@ const FF_BYTE: Buffer = Buffer.from([0xff]);
 const SOI_BYTES: Buffer = Buffer.from([0xff, SOI]);
 
 /**
- * Zero-copy: a frame may be a subarray of a pushed chunk, and the chunks of an unfinished frame are
- * kept, so callers must not modify buffers they push and must treat frames as read-only.
+ * With the default assembler, zero-copy: a frame may be a subarray of a pushed chunk, and the chunks
+ * of an unfinished frame are kept, so callers must not modify buffers they push and must treat
+ * frames as read-only. With a FramePool, nothing of a chunk is kept after push() returns.
  */
 export class FrameParser {
   private readonly maxFrameBytes: number;
@@ -93,8 +135,8 @@ export class FrameParser {
   private sawScan = false;
   /** The current frame went over maxFrameBytes: walk it to its end, keep nothing. */
   private discarding = false;
-  /** Pieces of the unfinished frame from earlier chunks, joined once at EOI. */
-  private pieces: Buffer[] = [];
+  /** Keeps the pieces of the unfinished frame from earlier chunks. */
+  private readonly assembler: FrameAssembler;
   private pendingBytes = 0;
   /** Inside a garbage run that has already been counted (or belongs to a counted drop). */
   private inGarbage = false;
@@ -113,6 +155,7 @@ export class FrameParser {
   constructor(options: FrameParserOptions) {
     if (!(options.maxFrameBytes >= 4)) throw new RangeError('maxFrameBytes must be at least 4');
     this.maxFrameBytes = options.maxFrameBytes;
+    this.assembler = options.assembler ?? new JoinedFrames();
   }
 
   /** Counts of dropped data by reason, since construction (reset() does not clear them). */
@@ -140,6 +183,7 @@ export class FrameParser {
 
   /** Feeds the next chunk; returns the frames it completes, in stream order. */
   push(chunk: Buffer): Buffer[] {
+    this.assembler.nextPush?.();
     const out: Buffer[] = [];
     this.out = out;
     this.start = 0;
@@ -364,13 +408,14 @@ export class FrameParser {
   private holdUnfinished(chunk: Buffer): void {
     if (!this.inFrame() || this.discarding || this.start >= chunk.length) return;
     const piece = chunk.subarray(this.start);
-    this.pieces.push(piece);
-    this.pendingBytes += piece.length;
-    if (this.pendingBytes > this.maxFrameBytes) {
+    if (this.pendingBytes + piece.length > this.maxFrameBytes) {
       this.dropCounts.oversize++;
       this.clearFrame();
       this.discarding = true;
+      return;
     }
+    this.assembler.append(piece);
+    this.pendingBytes += piece.length;
   }
 
   private inFrame(): boolean {
@@ -385,7 +430,7 @@ export class FrameParser {
   }
 
   private clearFrame(): void {
-    if (this.pieces.length > 0) this.pieces = [];
+    this.assembler.discard();
     this.pendingBytes = 0;
     this.discarding = false;
     this.sawScan = false;
@@ -403,7 +448,7 @@ export class FrameParser {
     } else {
       const head = ffPos === -1 ? FF_BYTE : SOI_BYTES;
       this.start = 0;
-      this.pieces.push(head);
+      this.assembler.append(head);
       this.pendingBytes = head.length;
     }
   }
@@ -441,12 +486,8 @@ export class FrameParser {
       const length = this.pendingBytes + (endPos - this.start);
       if (length > this.maxFrameBytes) {
         this.dropCounts.oversize++;
-      } else if (this.pieces.length === 0) {
-        this.out.push(chunk.subarray(this.start, endPos));
-        this.frameCount++;
       } else {
-        this.pieces.push(chunk.subarray(0, endPos));
-        this.out.push(Buffer.concat(this.pieces, length));
+        this.out.push(this.assembler.finish(chunk.subarray(this.start, endPos), length));
         this.frameCount++;
       }
     }

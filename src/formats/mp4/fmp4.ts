@@ -35,6 +35,8 @@ export interface Fmp4Output {
   fragment: Buffer;
   /** True when the fragment holds a sync sample (IDR): a viewer may start here, after the init segment. */
   keyframe: boolean;
+  /** The picture's presentation time in the timescale (decode time + composition offset): RTP's timestamp. */
+  time: number;
 }
 
 /** The one track's ID in every segment. */
@@ -154,13 +156,14 @@ export class Fmp4Packager {
     // any later one ("Found duplicated MOOV Atom"), so the keyframe that switches carries its SPS and
     // PPS in its sample too, where every decoder reads them.
     const inBand = init !== undefined && this.inits > 1 ? [this.current.sps, this.current.pps] : [];
-    const fragment = this.fragment(au, atMs, this.current.order, inBand, durationMs);
-    if (fragment === undefined) return undefined;
-    return init === undefined ? { fragment, keyframe: au.keyframe } : { init, fragment, keyframe: au.keyframe };
+    const out = this.fragment(au, atMs, this.current.order, inBand, durationMs);
+    if (out === undefined) return undefined;
+    const { fragment, time } = out;
+    return init === undefined ? { fragment, keyframe: au.keyframe, time } : { init, fragment, keyframe: au.keyframe, time };
   }
 
   /** `inBand`: NAL units written ahead of the unit's own (parameter sets the sample must carry). */
-  private fragment(au: AccessUnit, atMs: number, order: PictureOrder, inBand: readonly Buffer[], durationMs?: number): Buffer | undefined {
+  private fragment(au: AccessUnit, atMs: number, order: PictureOrder, inBand: readonly Buffer[], durationMs?: number): { fragment: Buffer; time: number } | undefined {
     let payloadBytes = 0;
     for (const nal of au.nals) if (inSample(nal)) payloadBytes += NAL_LENGTH_BYTES + nal.length;
     if (payloadBytes === 0) return undefined;
@@ -203,7 +206,7 @@ export class Fmp4Packager {
       offset += NAL_LENGTH_BYTES;
       offset += nal.copy(out, offset);
     }
-    return out;
+    return { fragment: out, time: decodeTime + compositionOffset };
   }
 }
 

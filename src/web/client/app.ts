@@ -14,6 +14,7 @@ import { t } from './i18n/translate.js';
 import { download, LiveView } from './live-view.js';
 import { browserTimers, openWebSocket } from './net.js';
 import { findLiveElements } from './render.js';
+import { findRtspLinkElements, RtspLink } from './rtsp-link.js';
 import type { SettingsView } from './settings-view.js';
 import { Toast } from './toast.js';
 import { ConnectView, welcomeAfterSetup } from './connect-view.js';
@@ -44,6 +45,7 @@ const timeView = new TimeView(findTimeElements(document));
 const connectView = new ConnectView(document.getElementById('connect')!, document.getElementById('welcome')!, { origin: location.origin, hostname: location.hostname });
 /** The device's password minimum (GET /api/me), once known. */
 let passwordMinimum: number | undefined;
+const rtspLink = new RtspLink(findRtspLinkElements(document), location.hostname, window.isSecureContext ? (t) => navigator.clipboard.writeText(t) : undefined, (m) => toast.show(m));
 
 const live = new LiveView(ui, {
   location,
@@ -61,6 +63,7 @@ const live = new LiveView(ui, {
     timeView.showStatus(status);
     connectView.showStatus(status);
     timeCard?.showStatus(status);
+    rtspLink.show(status);
     void settingsView?.then((view) => view.showStatus(status.settings));
   },
 });

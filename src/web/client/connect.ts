@@ -20,8 +20,9 @@ export function appAddresses(origin: string, hostname: string, status: Pick<Devi
   if (status?.camera.codec === 'h264') list.push({ id: 'mp4', label: 'connect.mp4', url: `${origin}/stream.mp4` });
   const port = status?.rtsp?.port ?? 0;
   if (port > 0) {
-    const host = hostname.includes(':') ? `[${hostname}]` : hostname;
-    list.push({ id: 'rtsp', label: 'connect.rtsp', url: `rtsp://${host}${port === 554 ? '' : `:${port}`}/stream` });
+    // location.hostname keeps an IPv6 address's brackets; a bare one gets them.
+    const host = hostname.includes(':') && !hostname.startsWith('[') ? `[${hostname}]` : hostname;
+    list.push({ id: 'rtsp', label: 'connect.rtsp', url: `rtsp://${host}${port === 554 ? '' : `:${port}`}${status?.rtsp?.path ?? '/stream'}` });
   }
   return list;
 }

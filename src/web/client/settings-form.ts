@@ -2,7 +2,7 @@
 // list of fields, from what is typed back to values, and from the device's "path: message"
 // problems to the fields they belong to. No DOM here: tested under Node.
 
-export const GROUPS = ['Camera', 'Video', 'Picture', 'Focus', 'Exposure', 'Device'] as const;
+export const GROUPS = ['Camera', 'Video', 'Picture', 'Focus', 'Exposure', 'Device', 'RTSP / ONVIF'] as const;
 export type Group = (typeof GROUPS)[number];
 export type Applies = 'live' | 'camera' | 'gpio' | 'restart';
 export type Origin = 'default' | 'config' | 'page';

@@ -14,7 +14,8 @@ export interface SetupPort {
   /** Users exist or open viewing was chosen. */
   readonly claimed: boolean;
   readonly openViewing: boolean;
-  claim(owner: { name: string; passwordHash: string; deviceName?: string; openViewing?: boolean }): Promise<AccountsResult>;
+  /** `password`: what passwordHash was made from, for the owner's Digest HA1 (RTSP, ONVIF). */
+  claim(owner: { name: string; passwordHash: string; password?: string; deviceName?: string; openViewing?: boolean }): Promise<AccountsResult>;
 }
 
 export interface SetupDeps {
@@ -77,7 +78,7 @@ async function claim(req: Request, deps: SetupDeps): Promise<Response> {
   problems.push(...passwordProblems('password', password));
   if (problems.length > 0) return invalid(problems);
   const passwordHash = await deps.hashPassword(password);
-  const result = await deps.store.claim({ name: user, passwordHash, deviceName: deviceName || undefined, openViewing: openViewing as boolean });
+  const result = await deps.store.claim({ name: user, passwordHash, password, deviceName: deviceName || undefined, openViewing: openViewing as boolean });
   if (!result.ok) {
     if (result.status === 409) return alreadyClaimed();
     if (result.status === 400) return invalid(result.problems.map((p) => p.replace(/^name:/, 'user:')));

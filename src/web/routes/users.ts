@@ -21,9 +21,10 @@ export const OPEN_VIEWING_CONFIRMATION: OpenViewingConfirmation = 'I understand'
 export interface UsersPort {
   list(): AccountView[];
   roleOf(name: string): Role | undefined;
-  addUser(name: string, passwordHash: string, role: Role): Promise<AccountsResult>;
+  /** `password`: what the hash was made from, for the user's Digest HA1 (RTSP, ONVIF). */
+  addUser(name: string, passwordHash: string, role: Role, password?: string): Promise<AccountsResult>;
   removeUser(name: string): Promise<AccountsResult>;
-  setPassword(name: string, passwordHash: string): Promise<AccountsResult>;
+  setPassword(name: string, passwordHash: string, password?: string): Promise<AccountsResult>;
   /** Whether `password` is `name`'s current one. */
   checkPassword(name: string, password: string): Promise<boolean>;
 }
@@ -94,7 +95,7 @@ export function usersRoutes(deps: UsersRouteDeps) {
       if (!name) problems.push('name: must not be empty');
       problems.push(...passwordProblems('password', password));
       if (problems.length > 0) return invalid(problems);
-      const result = await store.addUser(name, await deps.hashPassword(password), role as Role);
+      const result = await store.addUser(name, await deps.hashPassword(password), role as Role, password);
       if (result.ok) logger.info(`user ${loggableName(name)} added as ${role} by ${by(session)}`);
       return answer(result, session);
     });
@@ -140,7 +141,7 @@ export function usersRoutes(deps: UsersRouteDeps) {
           return problem(403, 'wrong-password', 'The current password is wrong.');
         }
         limiter.succeed(client, deps.now());
-        const result = await store.setPassword(session.user, await deps.hashPassword(password));
+        const result = await store.setPassword(session.user, await deps.hashPassword(password), password);
         if (!result.ok) return answer(result, session);
         logger.info(`user ${loggableName(session.user)} changed their password; their other sessions ended`);
         // Every session of the user ended with the old password; this browser carries on with a new one.

@@ -9,6 +9,7 @@ import {
 } from 'uWebSockets.js';
 import { hostname } from 'node:os';
 import { Authenticator, type ConfiguredUser } from './auth/authenticator.js';
+import type { LoginLimiter } from './auth/limiter.js';
 import type { Role } from '../../device/accounts/rules.js';
 import { UserConnections } from './user-connections.js';
 import type { ServerConfig } from '../../device/settings/schema.js';
@@ -50,6 +51,10 @@ export interface HttpDeps {
   gates?: ReadonlyArray<Gate>;
   /** Replaces the authenticator built from the users (tests use faster settings). */
   authenticator?: Authenticator;
+  /** The failed-login limiter, shared with the other logins of the device (RTSP); by default its own. */
+  limiter?: LoginLimiter;
+  /** A password login succeeded: the accounts keep the user's Digest HA1 (see AccountsStore.rememberDigest). */
+  passwordVerified?: (user: string, password: string) => void;
   /** Who may log in (the accounts store); without it, config.auth's users. Later changes: setUsers(). */
   users?: ReadonlyArray<ConfiguredUser>;
   /** A logged-in user's role (see Router); without it every user is an owner. */
@@ -105,7 +110,7 @@ export class HttpServer {
   ) {
     this.timers = deps.timers ?? realTimers;
     const users = deps.users ?? config.auth?.users ?? [];
-    this.authenticator = deps.authenticator ?? (users.length > 0 ? new Authenticator({ users }) : undefined);
+    this.authenticator = deps.authenticator ?? (users.length > 0 ? this.newAuthenticator(users) : undefined);
     this.connections = deps.connections ?? new UserConnections();
     this.proxies = trustedProxies(config.trustedProxies);
   }
@@ -125,6 +130,10 @@ export class HttpServer {
     };
   }
 
+  private newAuthenticator(users: ReadonlyArray<ConfiguredUser>): Authenticator {
+    return new Authenticator({ users, limiter: this.deps.limiter, passwordVerified: this.deps.passwordVerified });
+  }
+
   setConfig(next: ServerConfig): void {
     for (const output of this.outputs()) output.setLimit(next.maxViewers);
     this.proxies = trustedProxies(next.trustedProxies);
@@ -141,7 +150,7 @@ export class HttpServer {
     if (users.length === 0) {
       this.authenticator = undefined;
     } else if (!this.authenticator) {
-      this.authenticator = new Authenticator({ users });
+      this.authenticator = this.newAuthenticator(users);
     } else {
       for (const name of this.authenticator.setUsers(users)) gone.add(name);
     }
@@ -158,6 +167,11 @@ export class HttpServer {
 
   get port(): number {
     return this.boundPort;
+  }
+
+  /** The page's login check (scrypt queue, cache, limiter), for the other logins of the device (ONVIF). */
+  get login(): Authenticator | undefined {
+    return this.authenticator;
   }
 
   /** Listens; resolves with the bound port (useful with port 0). */

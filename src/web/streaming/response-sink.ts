@@ -39,6 +39,15 @@ export class ResponseSink {
   /** When the buffer now in flight first blocked on the socket; undefined while nothing waits. */
   private blockedSince: number | undefined;
 
+  // One function for every frame's corked write, not a closure per viewer per frame (300 viewers at
+  // 30 fps made 9000 a second, young garbage that brings V8's minor collections sooner).
+  private sending: Buffer | undefined;
+  private sentWhole = false;
+  private readonly corkedSend = (): void => {
+    this.blockedAt = this.res.getWriteOffset();
+    this.sentWhole = this.res.tryEnd(this.sending!, UNBOUNDED_BODY)[0];
+  };
+
   constructor(
     private readonly res: HttpResponse,
     private readonly now: () => number,
@@ -72,14 +81,14 @@ export class ResponseSink {
   }
 
   private sendWithLength(wire: Buffer): boolean {
-    let ok = false;
-    this.res.cork(() => {
-      this.blockedAt = this.res.getWriteOffset();
-      [ok] = this.res.tryEnd(wire, UNBOUNDED_BODY);
-    });
+    this.sending = wire;
+    this.res.cork(this.corkedSend);
+    this.sending = undefined;
+    const ok = this.sentWhole;
     if (!ok) this.blocked = wire;
     return ok;
   }
+
 
   /** The socket drained some: send what is left of the buffer, then tell the pacer. */
   private onWritable(offset: number): boolean {

@@ -40,6 +40,11 @@ export class StreamViewer<P extends Pacer<unknown>> {
     if (!this.sink.isClosed) this.pacer.offer(item);
   }
 
+  /** See Broadcaster.holds: a pacer that cannot tell holds everything. */
+  holds(buffer: ArrayBufferLike): boolean {
+    return this.pacer.holds ? this.pacer.holds(buffer) : true;
+  }
+
   /** See ResponseSink.stalledMs. */
   stalledMs(nowMs: number): number {
     return this.sink.stalledMs(nowMs);

@@ -195,7 +195,8 @@ test('the owner reset empties the file, readable or not, unlocks the device and 
     assert.equal(accounts.locked, false);
     assert.equal(accounts.claimed, false);
     assert.deepEqual(JSON.parse(await readFile(fileOf(dir), 'utf8')).users, []);
-    assert.deepEqual(await readdir(dir), ['accounts.json'], 'no .prev, no copy of the old users');
+    assert.deepEqual((await readdir(dir)).sort(), ['accounts-digest.json', 'accounts.json'], 'no .prev, no copy of the old users');
+    assert.deepEqual(JSON.parse(await readFile(join(dir, 'accounts-digest.json'), 'utf8')).users, []);
     assert.deepEqual(ended, [removed]);
   }
 });

@@ -58,7 +58,10 @@ test('the JSON Schema for the page has exactly the settable leaves, with meta, b
   // A nullable section (no LED) stays nullable.
   assert.ok(nodeAt(schema, 'gpio.led')?.anyOf?.some((n) => n.type === 'null'));
   const text = JSON.stringify(schema);
-  for (const hidden of ['command', 'extraArgs', 'port', 'auth', 'passwordHash', 'stateFile', 'sysfsRoot', 'caFile', 'passwordFile']) {
+  // The HTTP port is the administrator's (the page could lock itself out); rtsp.port is the page's.
+  assert.equal(nodeAt(schema, 'server.port'), undefined);
+  assert.equal(nodeAt(schema, 'rtsp.port')?.group, 'RTSP / ONVIF');
+  for (const hidden of ['command', 'extraArgs', 'auth', 'passwordHash', 'stateFile', 'sysfsRoot', 'caFile', 'passwordFile']) {
     assert.ok(!text.includes(`"${hidden}"`), hidden);
   }
   // server.tls is the administrator's; mqtt.tls has one settable leaf (rejectUnauthorized), not its file.

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { FrameParser, type DropReason } from '../../../src/formats/jpeg/frame-parser.js';
+import { FramePool } from '../../../src/formats/frame-pool.js';
 import { chunked, jpegLayout, loadFixtures, pushAll, standalone } from '../../fixtures/jpeg/index.js';
 
 const fixtures = loadFixtures().map((f) => f.bytes);
@@ -133,6 +134,39 @@ describe('FrameParser properties', () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+
+  it('with a FramePool and each chunk overwritten after push(), the same frames and the same counts as by default', () => {
+    const cutFrame = fc.record({ frame, at: fc.double({ min: 0, max: 1, noNaN: true }) }).map(({ frame, at }) => {
+      const scan = jpegLayout(frame).scans[0]!;
+      return frame.subarray(0, scan.start + Math.floor(at * (scan.end - scan.start)));
+    });
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ cut: fc.option(cutFrame), garbage: garbageAfterCut, frame }), { maxLength: 6 }),
+        garbage,
+        chunkSizes,
+        fc.integer({ min: 1000, max: 1 << 20 }),
+        (items, trailing, sizes, limit) => {
+          const stream = standalone(...items.flatMap((it) => [...(it.cut ? [it.cut] : []), it.garbage, it.frame]), trailing);
+          const byDefault = new FrameParser({ maxFrameBytes: limit });
+          const expected = pushAll(byDefault, chunked(stream, sizes)).map((f) => Buffer.from(f));
+          const pooled = new FrameParser({ maxFrameBytes: limit, assembler: new FramePool({ headroom: 64, tailroom: 32, maxFrameBytes: limit, initialBytes: 512 }) });
+          const read = Buffer.alloc(Math.max(...sizes));
+          const frames: Buffer[] = [];
+          for (const piece of chunked(stream, sizes)) {
+            piece.copy(read);
+            for (const f of pooled.push(read.subarray(0, piece.length))) frames.push(Buffer.from(f));
+            read.fill(0xd8); // what a reused read buffer holds next: anything
+          }
+          assert.ok(sameFrames(frames, expected));
+          assert.deepEqual(pooled.drops, byDefault.drops);
+          assert.equal(pooled.frames, byDefault.frames);
+          assert.equal(pooled.pending, byDefault.pending);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });

@@ -95,7 +95,7 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
       throw new Error(`${err.message}${output()}`);
     });
     const legends = await page.locator('#settings-groups legend').allTextContents();
-    const order = ['Camera', 'Video', 'Picture', 'Focus', 'Exposure', 'Device'];
+    const order = ['Camera', 'Video', 'Picture', 'Focus', 'Exposure', 'Device', 'RTSP / ONVIF'];
     assert.deepEqual(legends, order.filter((g) => legends.includes(g)), 'groups in the page order');
     assert.ok(legends.includes('Camera') && legends.includes('Device'), legends.join(', '));
     assert.equal(await page.locator('#users-heading').textContent(), 'Users');

@@ -42,8 +42,9 @@ test('addresses for other apps: the H.264 stream only in H.264 mode, RTSP only w
     'http://cam.local/stream.mp4',
     'rtsp://cam.local:8554/stream',
   ]);
-  assert.deepEqual(ids({ camera, rtsp: { port: 0, state: 'off' } }).length, 2, 'RTSP off');
+  assert.deepEqual(ids({ camera, rtsp: { port: 0 } }).length, 2, 'RTSP off');
   assert.equal(appAddresses('http://[fe80::1]', 'fe80::1', { camera, rtsp: { port: 554 } })[2]!.url, 'rtsp://[fe80::1]/stream');
+  assert.equal(appAddresses('http://[fe80::1]', '[fe80::1]', { camera, rtsp: { port: 554, path: '/live' } })[2]!.url, 'rtsp://[fe80::1]/live', 'location.hostname keeps the brackets');
 });
 
 test('the device’s words: its own in English, the translation of its code in Chinese, its own for a code the tables lack', async () => {

@@ -62,6 +62,8 @@ export interface AuthenticatorDeps {
   limiter?: LoginLimiter;
   verify?: (password: string, hash: PasswordHash) => Promise<boolean>;
   random?: (bytes: number) => Buffer;
+  /** A password was checked and is the user's current one (the accounts keep its Digest HA1). */
+  passwordVerified?: (user: string, password: string) => void;
 }
 
 export class Authenticator {
@@ -71,6 +73,7 @@ export class Authenticator {
   /** Checked against when the user is unknown, so timing does not tell which names exist. */
   private readonly decoy: PasswordHash;
   private readonly verify: (password: string, hash: PasswordHash) => Promise<boolean>;
+  private readonly passwordVerified: ((user: string, password: string) => void) | undefined;
   private readonly cacheKey: Buffer;
   /** HMAC(user, password) of recently verified credentials → user and last use. */
   private readonly verified = new Map<string, { user: string; usedAt: number }>();
@@ -93,6 +96,7 @@ export class Authenticator {
     this.sessions = deps.sessions ?? new SessionStore({}, random);
     this.limiter = deps.limiter ?? new LoginLimiter();
     this.verify = deps.verify ?? verifyPassword;
+    this.passwordVerified = deps.passwordVerified;
     this.cacheKey = random(32);
     this.options = { ...DEFAULT_AUTHENTICATOR_OPTIONS, ...options };
     this.queue = new CheckQueue<AuthOutcome>(
@@ -150,6 +154,7 @@ export class Authenticator {
         const ok = await this.verify(password, hash ?? this.decoy);
         const now = this.users.get(user);
         const current = hash !== undefined && now !== undefined && now.hash.equals(hash.hash) && now.salt.equals(hash.salt);
+        if (ok && current) this.passwordVerified?.(user, password);
         return this.settle(ok && current, key, user, client, this.latestNowMs);
       },
       () => ({ kind: 'busy' }),

@@ -220,3 +220,12 @@ test('setUsers: a changed password stops working at once, a removed user loses i
   assert.equal((auth.authenticate(attempt('', session), 4) as AuthOutcome).kind, 'missing', 'the removed user is logged out');
   assert.throws(() => auth.setUsers([]), /at least one user/);
 });
+
+test('passwordVerified hears of a checked right password only (the accounts then keep its Digest HA1)', async () => {
+  const heard: string[] = [];
+  const auth = new Authenticator({ users, passwordVerified: (user, password) => heard.push(`${user}:${password}`) });
+  assert.equal((await auth.authenticate(attempt(basic('admin', 'wrong')), 0)).kind, 'denied');
+  assert.equal((await auth.authenticate(attempt(basic('admin', 's3cret')), 0)).kind, 'ok');
+  assert.equal((await auth.authenticate(attempt(basic('admin', 's3cret')), 1)).kind, 'ok', 'from the cache: no new check');
+  assert.deepEqual(heard, ['admin:s3cret']);
+});

@@ -44,6 +44,9 @@ import { accountsLock, setupGate, setupRoutes } from '../web/routes/setup.js';
 import { deviceClaim } from '../setup/claim.js';
 import { UserConnections } from '../web/server/user-connections.js';
 import { usersRoutes } from '../web/routes/users.js';
+import { timeRoutes } from '../web/routes/time.js';
+import { timeStatus } from '../observe/time.js';
+import { fileDate, SystemTime, type DeviceTime } from '../platform/time/device-time.js';
 import { clientKey } from '../web/server/auth/headers.js';
 import { LoginLimiter } from '../web/server/auth/limiter.js';
 import { HttpServer } from '../web/server/server.js';
@@ -68,6 +71,8 @@ export interface ApplianceDeps {
   cwd: string;
   /** Which H.264 encoder this board's rpicam-vid has; by default from the device tree's model. */
   h264Encoder?: H264EncoderChoice;
+  /** The device's time zone and clock state; by default the system's (timedated for changes). */
+  deviceTime?: DeviceTime;
 }
 
 /** What every part of the appliance reads: the settings now, the clock, the device's name. */
@@ -86,7 +91,12 @@ export class Appliance {
 
   constructor(private readonly deps: ApplianceDeps) {
     this.services = new Lifecycle(deps.logger);
+    this.deviceTime = deps.deviceTime ?? new SystemTime();
   }
+
+  private readonly deviceTime: DeviceTime;
+  /** The release's build: a device clock before it is wrong. */
+  private readonly firmwareDate = fileDate(new URL('../main.js', import.meta.url));
 
   /** Builds and starts every service; rejects (after stopping what started) when one cannot start. */
   async start(): Promise<void> {
@@ -263,6 +273,7 @@ export class Appliance {
         mqtt: observe.mqtt?.status(),
         rtsp: observe.rtsp?.status(),
         update: updates.status(),
+        time: timeStatus(this.deviceTime, Date.now(), this.firmwareDate),
       }),
     });
     return observe;
@@ -325,6 +336,7 @@ export class Appliance {
           now: ctx.now,
         }),
         updateRoutes({ inbox: updates, version: this.deps.version }),
+        timeRoutes({ time: this.deviceTime, status: () => timeStatus(this.deviceTime, Date.now(), this.firmwareDate), logger: logger.child('time') }),
         metricsRoute({ source: observe.metrics, open: () => current().metrics.open, claimed: () => claim.claimed }),
         onvifRoutes(() => onvif.handler()),
         (router) => hub.route(router),

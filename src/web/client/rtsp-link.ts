@@ -1,3 +1,4 @@
+import { t } from './i18n/translate.js';
 import type { DeviceStatus } from './view.js';
 
 // The RTSP URL to copy into a recorder (Frigate, Blue Iris, VLC), in the Status card: shown while the
@@ -47,7 +48,7 @@ export class RtspLink {
     try {
       if (!this.writeText) throw new Error('no clipboard');
       await this.writeText(url);
-      this.said('RTSP URL copied.');
+      this.said(t('connect.rtspCopied'));
     } catch {
       // Plain HTTP has no clipboard API: select the text so Ctrl+C / long-press copies it.
       const range = document.createRange();
@@ -55,7 +56,7 @@ export class RtspLink {
       const selection = getSelection();
       selection?.removeAllRanges();
       selection?.addRange(range);
-      this.said('Select and copy the RTSP URL.');
+      this.said(t('connect.rtspSelect'));
     }
   }
 }

@@ -19,6 +19,7 @@ const reasons: Record<number, string> = {
   200: 'OK',
   202: 'Accepted',
   204: 'No Content',
+  303: 'See Other',
   304: 'Not Modified',
   400: 'Bad Request',
   401: 'Unauthorized',

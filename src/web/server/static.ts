@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync, constants as zlib } from 'node:zlib';
 import type { Response } from './response.js';
@@ -115,14 +115,20 @@ export function prepareAsset(path: string, body: Buffer, contentType: string): S
   return { path, contentType, body, gzip, etag: strongEtag(body) };
 }
 
-/** Reads every servable file of `dir` (not recursive). Throws when index.html is missing. */
+/**
+ * Reads every servable file of `dir` and its folders (the page's translation tables sit in
+ * `i18n/<language>/`). Throws when index.html is missing.
+ */
 export function loadWebAssets(dir: string = DEFAULT_WEB_ROOT): StaticAsset[] {
   const assets: StaticAsset[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const contentType = contentTypeFor(name);
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const contentType = contentTypeFor(entry.name);
     if (!contentType) continue; // source maps, declarations and whatever else is not the page
-    assets.push(prepareAsset(`/${name}`, readFileSync(join(dir, name)), contentType));
+    const file = join(entry.parentPath, entry.name);
+    assets.push(prepareAsset(`/${relative(dir, file).split(sep).join('/')}`, readFileSync(file), contentType));
   }
+  assets.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   if (!assets.some((a) => a.path === '/index.html')) {
     throw new Error(`no index.html in ${dir}: run npm run build`);
   }
@@ -155,18 +161,30 @@ export function negotiate(asset: StaticAsset, request: { ifNoneMatch: string; ac
 }
 
 /**
- * Every asset at its path, with index.html also at `/`; HEAD comes with GET. The page is what a
- * viewer opens, and before set-up it is the first-run screen, so it passes the gates.
+ * The login page's files: served to anyone, as the login page must be. They hold nothing of the
+ * camera (the same files are in every release); everything else of the page needs the login.
+ */
+const LOGIN_PAGE_ASSETS = new Set(['/login.html', '/login.js', '/style.css', '/extras.css', '/icon.svg']);
+
+export function isLoginPageAsset(path: string): boolean {
+  return LOGIN_PAGE_ASSETS.has(path) || path.startsWith('/i18n/');
+}
+
+/**
+ * Every asset at its path, with index.html also at `/` and login.html at `/login`; HEAD comes with
+ * GET. The page is what a viewer opens, and before set-up it is the first-run screen, so it passes
+ * the gates.
  */
 export function staticRoutes(assets: ReadonlyArray<StaticAsset>): (router: Router) => void {
   return (router) => {
     for (const asset of assets) {
-      const paths = asset.path === '/index.html' ? ['/', asset.path] : [asset.path];
+      const paths = asset.path === '/index.html' ? ['/', asset.path] : asset.path === '/login.html' ? ['/login', asset.path] : [asset.path];
+      const options = isLoginPageAsset(asset.path) ? { public: true, ungated: true } : { viewing: true, ungated: true };
       for (const path of paths) {
         router.get(path, (req): Response => {
           const reply = negotiate(asset, { ifNoneMatch: req.headers['if-none-match'], acceptEncoding: req.headers['accept-encoding'] });
           return { status: reply.status, headers: Object.fromEntries(reply.headers), body: reply.body ?? '' };
-        }, { viewing: true, ungated: true });
+        }, options);
       }
     }
   };

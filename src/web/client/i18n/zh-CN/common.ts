@@ -1,0 +1,32 @@
+import type { common as english } from '../en/common.js';
+import type { Table } from '../table.js';
+
+export const common: Table<typeof english> = {
+  'common.language': '语言',
+  'common.duration.seconds': '{n} 秒',
+  'common.duration.minutes': '{n} 分钟',
+  'common.duration.hours': '{h} 小时 {m} 分钟',
+  'common.duration.days': '{d} 天 {h} 小时',
+  'common.justNow': '刚刚',
+  'common.ago': '{duration}前',
+  'common.unreachable': '设备没有响应。',
+  'common.httpStatus': '设备返回了 HTTP {status}。',
+  'common.cancel': '取消',
+  'common.copy': '复制',
+  'common.copied': '已复制',
+  'common.copyFailed': '请选中地址后手动复制。',
+  'common.server.tooManyViewers': '当前观看的人太多了。',
+  'common.server.notSetUp': '这台摄像头还没有人设置。',
+  'common.server.mjpegMode': '摄像头处于 MJPEG 模式：请在“设置 → 视频”中选择 H.264。',
+  'common.server.h264Mode': '摄像头处于 H.264 模式，无法提供 JPEG 截图。',
+  'common.server.privacy': '隐私模式已开启：摄像头已关闭。',
+  'common.server.noFrame': '摄像头还没有发送画面。',
+  'common.server.ownerOnly': '只有这台摄像头的所有者可以执行此操作。',
+  'common.server.alreadyClaimed': '这台摄像头已有所有者，请直接登录。',
+  'common.server.crossOrigin': '已拒绝：只能通过设备自己的页面控制它。',
+  'common.server.loginRequired': '登录已失效，请重新登录。',
+  'common.server.connectionLost': '与摄像头的连接已断开。',
+  'common.server.cameraHttp': '摄像头返回了 HTTP {status}。',
+  'common.server.noVideo': '此浏览器无法在这里播放 H.264 视频。请在“设置 → 视频”中选择 MJPEG。',
+  'common.server.videoType': '此浏览器无法播放此视频（{type}）。请在“设置 → 视频”中选择 MJPEG。',
+};

@@ -1,0 +1,30 @@
+import type { setup as english } from '../en/setup.js';
+import type { Table } from '../table.js';
+
+export const setup: Table<typeof english> = {
+  'setup.title': '初始设置 · picamd',
+  'setup.heading': '设置这台摄像头',
+  'setup.lead': '这台摄像头还没有所有者。请设置所有者的用户名和密码，之后用它们登录。',
+  'setup.user': '所有者用户名',
+  'setup.password': '密码',
+  'setup.passwordHint': '请使用不易被猜到的长密码。',
+  'setup.password2': '再次输入密码',
+  'setup.deviceName': '摄像头名称',
+  'setup.deviceNameHint': '显示在本页面上，例如“前门”。',
+  'setup.openViewing': '允许本网络中的任何人无需密码观看',
+  'setup.openViewingHint': '更改设置始终需要密码。',
+  'setup.submit': '完成设置',
+  'setup.busy': '正在设置…',
+  'setup.tooLate': '刚刚已有其他人完成了这台摄像头的设置。正在重新加载，请使用对方设置的密码登录…',
+  'setup.seeFields': '请查看标出的字段。',
+  'setup.failed': '设置失败：{message}',
+  'setup.check.deviceName': '请输入摄像头名称。',
+  'setup.check.minimum': '至少 {minimum} 个字符。',
+  'setup.check.userEmpty': '请输入用户名。',
+  'setup.check.maximum': '最多 {maximum} 个字符。',
+  'setup.check.userCharacters': '不能包含“:”或控制字符。',
+  'setup.check.userSpaces': '开头和结尾不能有空格。',
+  'setup.check.passwordShort': '至少 {minimum} 个字符（当前 {length} 个）。',
+  'setup.check.passwordSpaces': '不能只包含空格。',
+  'setup.check.passwordsDiffer': '两次输入的密码不一致。',
+};

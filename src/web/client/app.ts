@@ -6,6 +6,7 @@
 // whose accounts cannot be read shows only why, and how to recover.
 
 import { DeviceApi } from './api.js';
+import { startLanguage } from './i18n/page.js';
 import { download, LiveView } from './live-view.js';
 import { browserTimers, openWebSocket } from './net.js';
 import { findLiveElements } from './render.js';
@@ -15,6 +16,9 @@ import type { DeviceStatus } from './view.js';
 
 /** How long the page waits for GET /api/setup before it shows the live view anyway. */
 const SETUP_CHECK_MS = 5_000;
+
+// First: everything below renders in the chosen language.
+startLanguage();
 
 const fetchFn = (url: string, init?: RequestInit) => fetch(url, init);
 const api = new DeviceApi({ location, fetch: fetchFn });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync, constants as zlib } from 'node:zlib';
 import type { Response } from './response.js';
@@ -115,14 +115,20 @@ export function prepareAsset(path: string, body: Buffer, contentType: string): S
   return { path, contentType, body, gzip, etag: strongEtag(body) };
 }
 
-/** Reads every servable file of `dir` (not recursive). Throws when index.html is missing. */
+/**
+ * Reads every servable file of `dir` and its folders (the page's translation tables sit in
+ * `i18n/<language>/`). Throws when index.html is missing.
+ */
 export function loadWebAssets(dir: string = DEFAULT_WEB_ROOT): StaticAsset[] {
   const assets: StaticAsset[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const contentType = contentTypeFor(name);
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const contentType = contentTypeFor(entry.name);
     if (!contentType) continue; // source maps, declarations and whatever else is not the page
-    assets.push(prepareAsset(`/${name}`, readFileSync(join(dir, name)), contentType));
+    const file = join(entry.parentPath, entry.name);
+    assets.push(prepareAsset(`/${relative(dir, file).split(sep).join('/')}`, readFileSync(file), contentType));
   }
+  assets.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   if (!assets.some((a) => a.path === '/index.html')) {
     throw new Error(`no index.html in ${dir}: run npm run build`);
   }

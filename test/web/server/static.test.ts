@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -169,6 +169,18 @@ describe('served by the HTTP server', () => {
     assert.equal((await raw('GET', '/app.js.map')).status, 404);
     assert.equal((await raw('GET', '/notes.txt')).status, 404);
   });
+});
+
+test('loadWebAssets serves the files of folders too (the translation tables), at their paths', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'picamd-web-'));
+  writeFileSync(join(dir, 'index.html'), '<!doctype html>');
+  mkdirSync(join(dir, 'i18n', 'zh-CN'), { recursive: true });
+  writeFileSync(join(dir, 'i18n', 'zh-CN', 'live.js'), 'export const live = {};');
+  writeFileSync(join(dir, 'i18n', 'zh-CN', 'live.js.map'), '{}');
+  assert.deepEqual(
+    loadWebAssets(dir).map((a) => a.path),
+    ['/i18n/zh-CN/live.js', '/index.html'],
+  );
 });
 
 test('loadWebAssets refuses a directory without index.html', () => {

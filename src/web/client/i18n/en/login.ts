@@ -1,0 +1,5 @@
+import type { Area } from '../table.js';
+
+export const login = {
+  'login.placeholder': 'login',
+} satisfies Area<'login'>;

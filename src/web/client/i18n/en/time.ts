@@ -1,0 +1,5 @@
+import type { Area } from '../table.js';
+
+export const time = {
+  'time.placeholder': 'time',
+} satisfies Area<'time'>;

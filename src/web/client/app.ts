@@ -41,7 +41,7 @@ const live = new LiveView(ui, {
   onNotSetUp: () => void api.setup().then((setup) => setup.ok && setup.body?.claimed === false && location.reload()),
   onStatus: (status) => {
     lastStatus = status;
-    void settingsView?.then((view) => view.showStatus(status.settings));
+    void settingsView?.then((view) => view.showStatus(status));
   },
 });
 
@@ -54,7 +54,7 @@ async function loadSettingsView(): Promise<SettingsView> {
   usersView.onOpenViewingChanged = () => void view.refreshIfUnchanged();
   view.start();
   usersView.start();
-  view.showStatus(lastStatus?.settings);
+  view.showStatus(lastStatus);
   return view;
 }
 

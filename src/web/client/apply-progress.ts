@@ -33,6 +33,7 @@ export class ApplyProgress {
    * PUT can still arrive after its answer, and must not pass for this change's outcome.
    */
   private oldRollback: string | undefined;
+  private staleSeen = 0;
 
   constructor(private readonly titleOf: (path: string) => string) {}
 
@@ -40,12 +41,13 @@ export class ApplyProgress {
   saving(): Said {
     this.phase = { name: 'saving' };
     this.oldRollback = this.last?.state === 'rolled-back' ? JSON.stringify(this.last) : undefined;
+    this.staleSeen = 0;
     return this.said();
   }
 
-  /** The device kept nothing (a refusal, a stale ETag): the caller says why. */
-  failed(): void {
-    this.phase = { name: 'idle' };
+  /** Something the view says itself (a refusal, a stale ETag, a revert): it stays until there is news. */
+  tell(said: Said): Said {
+    return this.finish(said);
   }
 
   /**
@@ -54,11 +56,13 @@ export class ApplyProgress {
    */
   saved(costs: readonly Applies[], status: SettingsStatus | undefined, privacy: boolean): Said {
     const alsoRestart = costs.includes('restart');
-    this.note(status);
+    // The answer's own state does not end an old rollback's watch: documents built before it may follow.
+    if (status) this.last = status;
+    this.staleSeen = 0;
     if (status?.state === 'rolled-back' && !this.isOld(status)) return this.finish(rolledBack(status, this.titleOf));
     if (costs.includes('camera') && privacy) return this.finish({ text: t('settings.status.private'), tone: 'ok', details: '' });
     if (costs.includes('camera')) {
-      this.phase = { name: 'restarting', seen: 0, left: status?.state === 'applying', alsoRestart };
+      this.phase = { name: 'restarting', seen: 0, left: false, alsoRestart };
       return this.said();
     }
     const key = alsoRestart ? 'settings.status.restart' : costs.includes('gpio') ? 'settings.status.gpio' : 'settings.status.applied';
@@ -69,11 +73,15 @@ export class ApplyProgress {
   status(doc: Pick<DeviceStatus, 'camera' | 'privacy' | 'settings'>): Said {
     const settings = doc.settings;
     this.note(settings);
+    // While the change is on its way, nothing the device says is about it yet.
+    if (this.phase.name === 'saving') return this.said();
     const rollback = settings?.state === 'rolled-back' && !this.isOld(settings) ? settings : undefined;
     if (this.phase.name === 'restarting') {
       const phase = this.phase;
       if (rollback) return this.finish(rolledBack(rollback, this.titleOf));
       if (settings?.state === 'fallback') return this.finish(fallback(settings));
+      // The earlier rollback, late: a document from before this change, which says nothing of it.
+      if (settings?.state === 'rolled-back') return this.said();
       phase.seen++;
       if (settings?.state === 'applying' || doc.camera.state !== 'streaming') phase.left = true;
       // A document built before the PUT may still arrive after its answer: "live" needs the camera
@@ -85,7 +93,6 @@ export class ApplyProgress {
       }
       return this.said();
     }
-    if (this.phase.name === 'saving') return this.said();
     // Nothing of ours under way: what the device says, else what was said last.
     if (rollback) return this.finish(rolledBack(rollback, this.titleOf));
     if (settings?.state === 'fallback') return this.finish(fallback(settings));
@@ -99,8 +106,15 @@ export class ApplyProgress {
     if (status.state !== 'rolled-back') this.oldRollback = undefined;
   }
 
+  /**
+   * A rollback that was already there before this change, seen in at most one document since: one
+   * built before the PUT. Seen again (polling every 2 s can miss the states in between when the camera
+   * refuses at once), it is this change's own.
+   */
   private isOld(status: SettingsStatus): boolean {
-    return this.oldRollback !== undefined && JSON.stringify(status) === this.oldRollback;
+    if (this.oldRollback === undefined || JSON.stringify(status) !== this.oldRollback) return false;
+    this.staleSeen++;
+    return this.staleSeen <= 1;
   }
 
   /** Forget what was said (the values were reverted or reloaded). */

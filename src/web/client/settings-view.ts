@@ -190,6 +190,8 @@ export class SettingsView {
 
   private build(): void {
     const { groups } = this.ui;
+    // A reload (someone else's change, an import) keeps the groups that were open.
+    const wasOpen = new Set([...this.groupBoxes].filter(([, box]) => box.details.open).map(([group]) => group));
     groups.replaceChildren();
     this.controls = [];
     this.sectionSwitches.clear();
@@ -207,7 +209,7 @@ export class SettingsView {
       }
       // Collapsed, never hidden: the summary stays with its name and count.
       const count = h('span', { class: 'group-count' }, t('settings.groupCount', { n: fields.length }));
-      const details = h('details', { class: 'card group', id, 'data-group': group }, h('summary', {}, h('span', { class: 'group-name' }, name), count), fieldset);
+      const details = h('details', { class: 'card group', id, 'data-group': group, open: wasOpen.has(group) }, h('summary', {}, h('span', { class: 'group-name' }, name), count), fieldset);
       this.groupBoxes.set(group, { details, count, fields });
       groups.append(details);
       const link = h('a', { href: `#${id}`, class: 'jump-link' }, name);
@@ -470,9 +472,7 @@ export class SettingsView {
 
   revert(): void {
     this.fill();
-    this.progress.clear();
-    say(this.ui.message, t('settings.reverted'));
-    this.details.hidden = true;
+    this.show(this.progress.tell({ text: t('settings.reverted'), tone: '', details: '' }));
   }
 
   async apply(): Promise<void> {
@@ -485,8 +485,7 @@ export class SettingsView {
     }
     const costs = this.changedCosts();
     if (costs.length === 0) {
-      this.progress.clear();
-      this.show({ text: t('settings.nothingToApply'), tone: '', details: '' });
+      this.show(this.progress.tell({ text: t('settings.nothingToApply'), tone: '', details: '' }));
       return;
     }
     await this.send(costs, () => this.api.putSettings(values, this.etag), (document, etag) => this.accept(document, etag));
@@ -550,9 +549,8 @@ export class SettingsView {
   }
 
   private fail(message: string): void {
-    this.progress.failed();
     this.clearPreview();
-    this.show({ text: message, tone: 'bad', details: '' });
+    this.show(this.progress.tell({ text: message, tone: 'bad', details: '' }));
   }
 
   private async reset(): Promise<void> {

@@ -38,6 +38,9 @@ import { accountsLock, setupGate, setupRoutes } from '../web/routes/setup.js';
 import { deviceClaim } from '../setup/claim.js';
 import { UserConnections } from '../web/server/user-connections.js';
 import { usersRoutes } from '../web/routes/users.js';
+import { timeRoutes } from '../web/routes/time.js';
+import { timeStatus } from '../observe/time.js';
+import { fileDate, SystemTime, type DeviceTime } from '../platform/time/device-time.js';
 import { HttpServer } from '../web/server/server.js';
 import { loadWebAssets, staticRoutes } from '../web/server/static.js';
 import type { MjpegViewer } from '../web/streaming/mjpeg-route.js';
@@ -58,6 +61,8 @@ export interface ApplianceDeps {
   cwd: string;
   /** Which H.264 encoder this board's rpicam-vid has; by default from the device tree's model. */
   h264Encoder?: H264EncoderChoice;
+  /** The device's time zone and clock state; by default the system's (timedated for changes). */
+  deviceTime?: DeviceTime;
 }
 
 /** What every part of the appliance reads: the settings now, the clock, the device's name. */
@@ -76,7 +81,12 @@ export class Appliance {
 
   constructor(private readonly deps: ApplianceDeps) {
     this.services = new Lifecycle(deps.logger);
+    this.deviceTime = deps.deviceTime ?? new SystemTime();
   }
+
+  private readonly deviceTime: DeviceTime;
+  /** The release's build: a device clock before it is wrong. */
+  private readonly firmwareDate = fileDate(new URL('../main.js', import.meta.url));
 
   /** Builds and starts every service; rejects (after stopping what started) when one cannot start. */
   async start(): Promise<void> {
@@ -236,6 +246,7 @@ export class Appliance {
         setup: { claimed: claim.claimed, openViewing: settings.openViewing },
         mqtt: observe.mqtt?.status(),
         update: readUpdateStatus(),
+        time: timeStatus(this.deviceTime, Date.now(), this.firmwareDate),
       }),
     });
     return observe;
@@ -276,6 +287,7 @@ export class Appliance {
           logger: logger.child('users'),
           now: ctx.now,
         }),
+        timeRoutes({ time: this.deviceTime, status: () => timeStatus(this.deviceTime, Date.now(), this.firmwareDate), logger: logger.child('time') }),
         metricsRoute({ source: observe.metrics, open: () => current().metrics.open, claimed: () => claim.claimed }),
         (router) => hub.route(router),
         staticRoutes(loadWebAssets()),

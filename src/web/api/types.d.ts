@@ -32,6 +32,10 @@ export interface DeviceStatus {
   };
   /** Devices with page settings: whether settings are being applied, or were rolled back and why. */
   settings?: SettingsStatus;
+  /** The device's clock (src/observe/time.ts); `synchronized` null when no time service says. */
+  time?: { now: string; timeZone: string; synchronized: boolean | null; firmwareDate: string | null };
+  /** Devices with an RTSP server: the port it listens on (0 while it does not). */
+  rtsp?: { port: number; state?: string };
 }
 
 export interface SettingsStatus {

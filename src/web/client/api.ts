@@ -2,6 +2,7 @@
 // answer (or no answer) into a plain result, so the views only decide what to say.
 
 import type { MeDocument, OpenViewingConfirmation, Role, SettingsDocument, SetupRequest, SetupState, UsersDocument } from '../api/types.js';
+import { t } from './i18n/translate.js';
 import { httpUrl, type Fetch, type PageLocation } from './net.js';
 
 export type Failure = { ok: false; status: number; error: string; message: string; problems: string[] };
@@ -28,7 +29,7 @@ export class DeviceApi {
     try {
       res = await this.deps.fetch(httpUrl(this.deps.location, path), { method, headers, body, cache: 'no-store' });
     } catch {
-      return { ok: false, status: 0, error: 'unreachable', message: 'The device did not answer.', problems: [] };
+      return { ok: false, status: 0, error: 'unreachable', message: t('common.unreachable'), problems: [] };
     }
     const parsed: unknown = await res.json().catch(() => undefined);
     if (res.ok) return { ok: true, status: res.status, body: parsed as T, etag: res.headers.get('etag') ?? '' };
@@ -37,7 +38,7 @@ export class DeviceApi {
       ok: false,
       status: res.status,
       error: typeof answer.error === 'string' ? answer.error : `http-${res.status}`,
-      message: typeof answer.message === 'string' ? answer.message : `The device answered HTTP ${res.status}.`,
+      message: typeof answer.message === 'string' ? answer.message : t('common.httpStatus', { status: res.status }),
       problems: Array.isArray(answer.problems) ? answer.problems.filter((p): p is string => typeof p === 'string') : [],
     };
   }
@@ -91,6 +92,9 @@ export class DeviceApi {
   }
   setup() {
     return this.request<SetupState>('GET', '/api/setup');
+  }
+  logOut() {
+    return this.request<{ loggedOut: boolean }>('POST', '/api/logout');
   }
   claim(request: SetupRequest) {
     return this.request<{ claimed: boolean }>('POST', '/api/setup', { json: request });

@@ -7,12 +7,22 @@
 
 import { DeviceApi } from './api.js';
 import { startLanguage } from './i18n/page.js';
+import { t } from './i18n/translate.js';
 import { download, LiveView } from './live-view.js';
 import { browserTimers, openWebSocket } from './net.js';
 import { findLiveElements } from './render.js';
 import type { SettingsView } from './settings-view.js';
 import { Toast } from './toast.js';
+import { ConnectView, welcomeAfterSetup } from './connect-view.js';
+import type { TimeCard } from './time-card.js';
+import { findTimeElements, TimeView } from './time-view.js';
 import type { DeviceStatus } from './view.js';
+
+/** Where a browser logs in (src/web/server/login.ts sends a page load without a login there too). */
+const LOGIN_PAGE = '/login';
+
+/** An absolute URL on the device, without credentials a user:pass@ address may have. */
+const pageUrl = (path: string) => new URL(path, location.origin).href;
 
 /** How long the page waits for GET /api/setup before it shows the live view anyway. */
 const SETUP_CHECK_MS = 5_000;
@@ -25,8 +35,13 @@ const api = new DeviceApi({ location, fetch: fetchFn });
 const ui = findLiveElements(document);
 const toast = new Toast(ui.toast);
 const settingsButton = document.getElementById('settings-open') as HTMLButtonElement;
+const logoutButton = document.getElementById('logout') as HTMLButtonElement;
+const loginLink = document.getElementById('login-link') as HTMLAnchorElement;
 let lastStatus: DeviceStatus | undefined;
 let settingsView: Promise<SettingsView> | undefined;
+let timeCard: TimeCard | undefined;
+const timeView = new TimeView(findTimeElements(document));
+const connectView = new ConnectView(document.getElementById('connect')!, document.getElementById('welcome')!, { origin: location.origin, hostname: location.hostname });
 /** The device's password minimum (GET /api/me), once known. */
 let passwordMinimum: number | undefined;
 
@@ -39,18 +54,29 @@ const live = new LiveView(ui, {
   toast,
   // Nobody owns the device any more (an owner reset on the device): the reloaded page shows the setup form.
   onNotSetUp: () => void api.setup().then((setup) => setup.ok && setup.body?.claimed === false && location.reload()),
+  // The session ended (logged out elsewhere, the device restarted): the login page, then back here.
+  onLoginRequired: () => location.assign(pageUrl(LOGIN_PAGE)),
   onStatus: (status) => {
     lastStatus = status;
+    timeView.showStatus(status);
+    connectView.showStatus(status);
+    timeCard?.showStatus(status);
     void settingsView?.then((view) => view.showStatus(status));
   },
 });
 
 async function loadSettingsView(): Promise<SettingsView> {
-  const [settings, users] = await Promise.all([import('./settings-view.js'), import('./users-view.js')]);
+  const [settings, users, time] = await Promise.all([import('./settings-view.js'), import('./users-view.js'), import('./time-card.js')]);
   const view = new settings.SettingsView(settings.findSettingsElements(document), api, download);
   const usersView = new users.UsersView(users.findUsersElements(document), api);
   if (passwordMinimum !== undefined) usersView.setPasswordMinimum(passwordMinimum);
-  view.onOpen = () => void usersView.load();
+  const card = new time.TimeCard(document.getElementById('time-card')!, api);
+  card.showStatus(lastStatus);
+  timeCard = card;
+  view.onOpen = () => {
+    void usersView.load();
+    void card.load();
+  };
   usersView.onOpenViewingChanged = () => void view.refreshIfUnchanged();
   view.start();
   usersView.start();
@@ -64,7 +90,7 @@ function toggleSettings(): void {
     (view) => view.toggle(),
     () => {
       settingsView = undefined;
-      toast.show('The settings could not be loaded; try again.');
+      toast.show(t('live.settingsLoadFailed'));
     },
   );
 }
@@ -72,17 +98,39 @@ function toggleSettings(): void {
 /** Hides what the logged-in user may not do; the device refuses it anyway (403). */
 async function applyRole(): Promise<{ viewer: boolean }> {
   const me = await api.me();
-  if (!me.ok) return { viewer: false };
+  if (!me.ok) {
+    if (me.status === 401) location.assign(pageUrl(LOGIN_PAGE));
+    return { viewer: false };
+  }
   passwordMinimum = me.body.passwordMinimum;
   const viewer = me.body.role === 'viewer';
   settingsButton.hidden = viewer;
   ui.toggle.hidden = !me.body.mayTogglePrivacy;
+  // Logged in: Log out. Watching without a login (open viewing): Log in, for the owner's settings.
+  logoutButton.hidden = me.body.name === null;
+  loginLink.hidden = me.body.name !== null || me.body.role !== null;
+  if (me.body.name !== null) logoutButton.title = `${t('login.loggedInAs', { name: me.body.name })}. ${t('login.logOutTitle')}`;
   return { viewer };
+}
+
+/** Ends this browser's session on the device, then the login page. */
+async function logOut(): Promise<void> {
+  logoutButton.disabled = true;
+  const result = await api.logOut();
+  logoutButton.disabled = false;
+  if (!result.ok && result.status === 0) {
+    toast.show(t('login.logOutFailed'));
+    return;
+  }
+  location.assign(pageUrl(LOGIN_PAGE));
 }
 
 function startPage(): void {
   live.start();
+  timeView.start();
+  connectView.start();
   settingsButton.addEventListener('click', toggleSettings);
+  logoutButton.addEventListener('click', () => void logOut());
   void applyRole().then(({ viewer }) => {
     if (location.hash === '#settings' && !viewer) toggleSettings();
   });
@@ -95,7 +143,7 @@ function showLocked(message: string): void {
   }
   document.getElementById('locked-message')!.textContent = message;
   document.getElementById('locked')!.hidden = false;
-  document.title = 'Locked · picamd';
+  document.title = t('live.locked.title');
 }
 
 async function main(): Promise<void> {
@@ -106,7 +154,7 @@ async function main(): Promise<void> {
     showLocked(setup.message);
   } else if (setup?.ok && setup.body?.claimed === false) {
     const { findSetupElements, SetupView } = await import('./setup-view.js');
-    new SetupView(findSetupElements(document), api, startPage, () => location.reload()).show(setup.body.deviceName ?? '', setup.body.passwordMinimum);
+    new SetupView(findSetupElements(document), api, () => (welcomeAfterSetup(), startPage()), () => location.reload()).show(setup.body.deviceName ?? '', setup.body.passwordMinimum);
   } else {
     startPage();
   }

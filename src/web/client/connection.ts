@@ -3,6 +3,8 @@
 // device that is full retries after its Retry-After; a reply from the device retries at once.
 // Subclasses only read the body.
 
+import { deviceText } from './i18n/server.js';
+import { t } from './i18n/translate.js';
 import { httpUrl, type Fetch, type PageLocation, type Timers } from './net.js';
 import { backoffMs } from './view.js';
 
@@ -98,23 +100,23 @@ export abstract class ReconnectingStream {
     const controller = new AbortController();
     this.controller = controller;
     let retryAfterMs: number | undefined;
-    let failure = 'The connection to the camera was lost.';
+    let failure = t('common.server.connectionLost');
     try {
       const res = await this.deps.fetch(httpUrl(this.deps.location, this.path), { cache: 'no-store', signal: controller.signal });
       if (res.status === 503) {
         const body = (await res.json().catch(() => undefined)) as { error?: string; message?: string } | undefined;
         retryAfterMs = (Number(res.headers.get('retry-after')) || 5) * 1000;
         if (body?.error === 'not-set-up') {
-          this.set('reconnecting', 'Nobody has set up this camera yet.');
+          this.set('reconnecting', t('common.server.notSetUp'));
           this.deps.onNotSetUp();
         } else if (body?.error === undefined || body.error === 'too-many-viewers') {
-          this.set('full', body?.message ?? 'Too many people are watching right now.');
+          this.set('full', deviceText(body?.error ?? 'too-many-viewers', body?.message, t('common.server.tooManyViewers')));
         } else {
           // The camera is not sending this stream yet (starting, private, the other codec).
-          this.set('reconnecting', body.message ?? 'The camera is not sending pictures yet.');
+          this.set('reconnecting', deviceText(body.error, body.message, t('common.server.noFrame')));
         }
       } else if (!res.ok) {
-        failure = `The camera answered HTTP ${res.status}.`;
+        failure = t('common.server.cameraHttp', { status: res.status });
       } else {
         this.armStall(controller);
         await this.consume(res, controller, generation);

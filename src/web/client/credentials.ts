@@ -3,21 +3,23 @@
 // device names in GET /api/setup and GET /api/me), so a mistake is shown before anything is sent.
 // Used by the first-run form and the Users section.
 
+import { t } from './i18n/translate.js';
+
 export const MAX_NAME_LENGTH = 64;
 
 /** The hint under a new-password field. */
 export function passwordHint(minimum: number): string {
-  return `At least ${minimum} characters.`;
+  return t('setup.check.minimum', { minimum });
 }
 
 const length = (s: string) => [...s].length;
 
 /** Why a user name is refused, or undefined. */
 export function userNameProblem(name: string): string | undefined {
-  if (name.trim() === '') return 'Enter a user name.';
-  if (length(name) > MAX_NAME_LENGTH) return `At most ${MAX_NAME_LENGTH} characters.`;
-  if (/[:\x00-\x1f\x7f]/.test(name)) return 'No ":" and no control characters.';
-  if (name !== name.trim()) return 'No spaces at the start or the end.';
+  if (name.trim() === '') return t('setup.check.userEmpty');
+  if (length(name) > MAX_NAME_LENGTH) return t('setup.check.maximum', { maximum: MAX_NAME_LENGTH });
+  if (/[:\x00-\x1f\x7f]/.test(name)) return t('setup.check.userCharacters');
+  if (name !== name.trim()) return t('setup.check.userSpaces');
   return undefined;
 }
 
@@ -27,8 +29,8 @@ export function userNameProblem(name: string): string | undefined {
  */
 export function newPasswordProblems(password: string, again: string, minimum = 1): Partial<Record<'password' | 'password2', string>> {
   const problems: Partial<Record<'password' | 'password2', string>> = {};
-  if (length(password) < minimum) problems.password = `At least ${minimum} characters (${length(password)} so far).`;
-  else if (password.trim() === '') problems.password = 'Not only spaces.';
-  else if (again !== password) problems.password2 = 'The two passwords differ.';
+  if (length(password) < minimum) problems.password = t('setup.check.passwordShort', { minimum, length: length(password) });
+  else if (password.trim() === '') problems.password = t('setup.check.passwordSpaces');
+  else if (again !== password) problems.password2 = t('setup.check.passwordsDiffer');
   return problems;
 }

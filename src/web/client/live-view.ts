@@ -7,6 +7,8 @@ import { renderFullscreen, renderLive, setAspect, type LiveElements } from './re
 import { StatusFeed } from './status-feed.js';
 import { LiveStream } from './stream.js';
 import { VideoStream } from './video-stream.js';
+import { deviceText } from './i18n/server.js';
+import { currentLanguage, t } from './i18n/translate.js';
 import type { Toast } from './toast.js';
 import { snapshotFileName, viewOf, type DeviceStatus } from './view.js';
 
@@ -21,10 +23,13 @@ export interface LiveViewDeps {
   onStatus?: (status: DeviceStatus) => void;
   /** The device answered that nobody owns it. */
   onNotSetUp: () => void;
+  /** The device wants a login again (the session ended). */
+  onLoginRequired?: () => void;
 }
 
 interface PrivacyAnswer {
   privacy?: DeviceStatus['privacy'];
+  error?: string;
   message?: string;
 }
 
@@ -75,6 +80,7 @@ export class LiveView {
         this.render();
         deps.onStatus?.(next);
       },
+      onLoginRequired: deps.onLoginRequired,
       onLink: (link) => {
         if (link === 'live' || link === 'polling') this.stream.retryNow();
         this.render();
@@ -162,12 +168,12 @@ export class LiveView {
       if (answer.privacy && this.status) this.status = { ...this.status, privacy: answer.privacy };
       if (res.status === 409) {
         this.refusedSince = answer.privacy?.since ?? this.status?.privacy.since;
-        this.deps.toast.show(answer.message ? sentence(answer.message) : 'The privacy switch on the device holds privacy on.');
+        this.deps.toast.show(answer.message && currentLanguage() === 'en' ? sentence(answer.message) : t('live.privacy.heldBySwitch'));
       } else if (!res.ok) {
-        this.deps.toast.show(answer.message ?? `The device refused (HTTP ${res.status}).`);
+        this.deps.toast.show(deviceText(answer.error, answer.message, t('live.privacy.refused', { status: res.status })));
       }
     } catch {
-      this.deps.toast.show('The device did not answer; privacy mode is unchanged.');
+      this.deps.toast.show(t('live.privacy.noAnswer'));
     } finally {
       this.privacyBusy = false;
       this.render();
@@ -181,18 +187,18 @@ export class LiveView {
       if (this.codec === 'h264') {
         const blob = await videoFrameJpeg(this.ui.video);
         if (blob) download(blob, snapshotFileName(new Date()));
-        else this.deps.toast.show('No picture yet to save.');
+        else this.deps.toast.show(t('live.snapshot.none'));
         return;
       }
       const res = await this.deps.fetch(httpUrl(this.deps.location, '/snapshot.jpg'), { cache: 'no-store' });
       if (!res.ok) {
-        const answer = (await res.json().catch(() => ({}))) as { message?: string };
-        this.deps.toast.show(answer.message ?? `No snapshot (HTTP ${res.status}).`);
+        const answer = (await res.json().catch(() => ({}))) as { error?: string; message?: string };
+        this.deps.toast.show(deviceText(answer.error, answer.message, t('live.snapshot.refused', { status: res.status })));
         return;
       }
       download(await res.blob(), snapshotFileName(new Date()));
     } catch {
-      this.deps.toast.show('The device did not answer; no snapshot.');
+      this.deps.toast.show(t('live.snapshot.noAnswer'));
     } finally {
       this.ui.snapshot.disabled = false;
     }

@@ -1,6 +1,7 @@
 // The live view's DOM: one render() from a plain model (status, link, stream state), writing only
 // what changed, so the WebSocket, polling and POST answers all show the same way.
 
+import { t, type MessageKey } from './i18n/translate.js';
 import type { Link } from './status-feed.js';
 import type { StreamState } from './stream.js';
 import { settingsStateText, viewOf, type DeviceStatus, type Tone } from './view.js';
@@ -67,11 +68,11 @@ function tone(el: HTMLElement, value: Tone): void {
   if (el.dataset.tone !== value) el.dataset.tone = value;
 }
 
-const LINK_TEXT: Record<Link, string> = {
-  connecting: 'Connecting…',
-  live: 'Live updates',
-  polling: 'Updating every 2 s',
-  offline: 'Device not reachable, retrying…',
+const LINK_TEXT: Record<Link, MessageKey> = {
+  connecting: 'live.link.connecting',
+  live: 'live.link.live',
+  polling: 'live.link.polling',
+  offline: 'live.link.offline',
 };
 
 /** The picture's box keeps the camera's aspect ratio before the first frame arrives. */
@@ -86,16 +87,16 @@ export function renderLive(ui: LiveElements, model: LiveModel): void {
 
   if (view) {
     text(ui.name, view.name);
-    const title = `${view.name} · picamd`;
+    const title = t('live.pageTitle', { name: view.name });
     if (document.title !== title) document.title = title;
-    ui.img.alt = `Live view from ${view.name}`;
+    ui.img.alt = t('live.pictureAltNamed', { name: view.name });
   }
-  text(ui.link, LINK_TEXT[model.link]);
+  text(ui.link, t(LINK_TEXT[model.link]));
   ui.side.dataset.stale = String(offline);
 
   if (offline) {
     tone(ui.badge, 'bad');
-    text(ui.badgeText, 'Unreachable');
+    text(ui.badgeText, t('live.badge.unreachable'));
   } else if (view) {
     tone(ui.badge, view.badge.tone);
     text(ui.badgeText, view.badge.text);
@@ -105,11 +106,11 @@ export function renderLive(ui: LiveElements, model: LiveModel): void {
   // "offline" and "starting" into the stream; the page covers connection trouble.
   let overlay: { title: string; detail: string } | undefined;
   if (stream.state === 'reconnecting') {
-    overlay = { title: 'Reconnecting…', detail: offline ? 'The device does not answer. It may be restarting or out of Wi-Fi range.' : stream.detail };
+    overlay = { title: t('live.overlay.reconnecting'), detail: offline ? t('live.overlay.unreachable') : stream.detail };
   } else if (stream.state === 'full') {
-    overlay = { title: 'No free viewer slot', detail: stream.detail };
+    overlay = { title: t('live.overlay.full'), detail: stream.detail };
   } else if (stream.state === 'connecting') {
-    overlay = { title: 'Connecting…', detail: '' };
+    overlay = { title: t('live.link.connecting'), detail: '' };
   }
   ui.overlay.hidden = !overlay;
   if (overlay) {
@@ -137,7 +138,7 @@ export function renderLive(ui: LiveElements, model: LiveModel): void {
   ui.toggle.setAttribute('aria-checked', String(p.on));
   ui.toggle.setAttribute('aria-disabled', String(p.locked || model.privacyBusy));
   ui.toggle.setAttribute('aria-busy', String(model.privacyBusy));
-  ui.toggle.title = p.locked ? p.lockNote : p.on ? 'Turn privacy mode off: the camera starts again' : 'Turn privacy mode on: the camera stops';
+  ui.toggle.title = p.locked ? p.lockNote : t(p.on ? 'live.privacy.turnOffTitle' : 'live.privacy.turnOnTitle');
   ui.privacyIcon.setAttribute('href', p.on ? '#i-lock' : '#i-eye');
   text(ui.privacyTitle, p.title);
   text(ui.privacyDetail, p.detail);
@@ -148,5 +149,5 @@ export function renderLive(ui: LiveElements, model: LiveModel): void {
 export function renderFullscreen(ui: LiveElements, on: boolean): void {
   ui.fullscreen.setAttribute('aria-pressed', String(on));
   ui.fullscreenIcon.setAttribute('href', on ? '#i-shrink' : '#i-expand');
-  text(ui.fullscreenLabel, on ? 'Exit fullscreen' : 'Fullscreen');
+  text(ui.fullscreenLabel, t(on ? 'live.fullscreenExit' : 'live.fullscreen'));
 }

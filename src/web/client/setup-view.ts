@@ -5,6 +5,7 @@
 import type { DeviceApi } from './api.js';
 import { byId, say } from './dom.js';
 import { passwordHint } from './credentials.js';
+import { t } from './i18n/translate.js';
 import { setupProblems, setupRequest, validateSetup, type SetupField, type SetupInput } from './setup.js';
 
 export function findSetupElements(doc: Document) {
@@ -60,7 +61,7 @@ export class SetupView {
     for (const el of ui.rest) el.hidden = true;
     ui.section.hidden = false;
     ui.inputs.deviceName.value = deviceName;
-    document.title = 'Set up · picamd';
+    document.title = t('setup.title');
     ui.form.addEventListener('submit', (event) => {
       event.preventDefault();
       void this.submit();
@@ -104,7 +105,7 @@ export class SetupView {
     }
     this.busy = true;
     this.ui.submit.disabled = true;
-    say(this.ui.message, 'Setting up…');
+    say(this.ui.message, t('setup.busy'));
     try {
       const result = await this.api.claim(setupRequest(input));
       if (result.ok) {
@@ -113,14 +114,14 @@ export class SetupView {
         for (const el of this.ui.rest) el.hidden = el.id === 'settings';
         this.done();
       } else if (result.status === 409) {
-        say(this.ui.message, 'Someone else set up this camera a moment ago. Reloading: log in with the password they chose…', 'bad');
+        say(this.ui.message, t('setup.tooLate'), 'bad');
         window.setTimeout(this.reload, 3_000);
       } else if (result.status === 400) {
         const mapped = setupProblems(result.problems);
         this.showProblems(mapped.byField);
-        say(this.ui.message, mapped.general.join(' ') || (Object.keys(mapped.byField).length ? 'See the marked fields.' : result.message), 'bad');
+        say(this.ui.message, mapped.general.join(' ') || (Object.keys(mapped.byField).length ? t('setup.seeFields') : result.message), 'bad');
       } else {
-        say(this.ui.message, `Not set up: ${result.message}`, 'bad');
+        say(this.ui.message, t('setup.failed', { message: result.message }), 'bad');
       }
     } finally {
       this.busy = false;

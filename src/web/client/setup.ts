@@ -2,6 +2,7 @@
 // /api/setup body, and the device's problems by field.
 
 import { MAX_NAME_LENGTH, newPasswordProblems, userNameProblem } from './credentials.js';
+import { t } from './i18n/translate.js';
 
 export interface SetupInput {
   user: string;
@@ -17,8 +18,8 @@ export function validateSetup(input: SetupInput, passwordMinimum?: number): Part
   const problems: Partial<Record<SetupField, string>> = { ...newPasswordProblems(input.password, input.password2, passwordMinimum) };
   const user = userNameProblem(input.user);
   if (user) problems.user = user;
-  if (input.deviceName.trim() === '') problems.deviceName = "Enter the camera's name.";
-  else if ([...input.deviceName.trim()].length > MAX_NAME_LENGTH) problems.deviceName = `At most ${MAX_NAME_LENGTH} characters.`;
+  if (input.deviceName.trim() === '') problems.deviceName = t('setup.check.deviceName');
+  else if ([...input.deviceName.trim()].length > MAX_NAME_LENGTH) problems.deviceName = t('setup.check.maximum', { maximum: MAX_NAME_LENGTH });
   return problems;
 }
 

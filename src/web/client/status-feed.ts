@@ -20,6 +20,8 @@ export interface StatusFeedDeps {
   random: () => number;
   onStatus: (status: DeviceStatus) => void;
   onLink: (link: Link) => void;
+  /** The device wants a login again (its session ended: logged out elsewhere, or a restart). */
+  onLoginRequired?: () => void;
 }
 
 export class StatusFeed {
@@ -125,6 +127,7 @@ export class StatusFeed {
       const res = await this.deps.fetch(httpUrl(this.deps.location, '/api/status'), { cache: 'no-store', signal: controller.signal });
       const status: unknown = await res.json();
       if (!this.polling) return;
+      if (res.status === 401) this.deps.onLoginRequired?.();
       if (res.ok && isDeviceStatus(status)) {
         this.deps.onStatus(status);
         this.setLink('polling');

@@ -5,6 +5,7 @@
 import type { DeviceApi, Role, UsersDocument } from './api.js';
 import { byId, h, say } from './dom.js';
 import { newPasswordProblems, passwordHint, userNameProblem } from './credentials.js';
+import { t } from './i18n/translate.js';
 
 export function findUsersElements(doc: Document) {
   const id = <T extends HTMLElement = HTMLElement>(name: string) => byId<T>(doc, name);
@@ -80,7 +81,7 @@ export class UsersView {
   async load(): Promise<void> {
     const result = await this.api.users();
     if (!result.ok) {
-      this.ui.list.replaceChildren(h('li', { class: 'muted' }, result.status === 404 ? 'This device has no users API.' : `Users could not be loaded: ${result.message}`));
+      this.ui.list.replaceChildren(h('li', { class: 'muted' }, result.status === 404 ? t('users.noApi') : t('users.loadFailed', { message: result.message })));
       return;
     }
     this.document = result.body;
@@ -92,13 +93,16 @@ export class UsersView {
     if (!doc) return;
     const items = doc.users.map((user) => {
       const me = user.name === doc.me;
-      const remove = h('button', { class: 'btn small', type: 'button', 'aria-label': `Remove user ${user.name}` }, 'Remove');
+      const role = user.role === 'viewer' ? t('users.note.viewer') : user.role === 'owner' ? t('users.note.owner') : '';
+      const note = `${role}${user.inConfig ? t('users.note.config') : ''}${me ? t('users.note.you') : ''}`;
+      const label = h('span', {}, user.name, note ? h('span', { class: 'muted' }, note) : '');
+      // No Remove beside your own name: removing yourself would end your own access mid-page.
+      if (me) return h('li', { 'data-user': user.name, 'data-role': user.role ?? '' }, label);
+      const remove = h('button', { class: 'btn small', type: 'button', 'aria-label': t('users.removeLabel', { name: user.name }) }, t('users.remove'));
       remove.addEventListener('click', () => void this.removeUser(user.name));
-      const role = user.role === 'viewer' ? ' · viewer' : user.role === 'owner' ? ' · owner' : '';
-      const note = `${role}${user.inConfig ? ' · in the config file' : ''}${me ? ' (you)' : ''}`;
-      return h('li', { 'data-user': user.name, 'data-role': user.role ?? '' }, h('span', {}, user.name, note ? h('span', { class: 'muted' }, note) : ''), remove);
+      return h('li', { 'data-user': user.name, 'data-role': user.role ?? '' }, label, remove);
     });
-    if (items.length === 0) items.push(h('li', { class: 'muted' }, 'No users.'));
+    if (items.length === 0) items.push(h('li', { class: 'muted' }, t('users.none')));
     this.ui.list.replaceChildren(...items);
     this.ui.open.checked = doc.openViewing;
     this.ui.passwordForm.hidden = !doc.me;
@@ -107,15 +111,15 @@ export class UsersView {
   private async changePassword(): Promise<void> {
     const { ui } = this;
     const problems = newPasswordProblems(ui.password.value, ui.password2.value, this.passwordMinimum);
-    if (!ui.current.value) return this.fail(ui.passwordMessage, ui.current, 'Enter your current password.');
+    if (!ui.current.value) return this.fail(ui.passwordMessage, ui.current, t('users.password.enterCurrent'));
     if (problems.password) return this.fail(ui.passwordMessage, ui.password, problems.password);
     if (problems.password2) return this.fail(ui.passwordMessage, ui.password2, problems.password2);
     const result = await this.api.changePassword(ui.current.value, ui.password.value);
     if (!result.ok) {
-      return this.fail(ui.passwordMessage, result.status === 401 ? ui.current : ui.password, result.status === 401 ? 'The current password is wrong.' : result.message);
+      return this.fail(ui.passwordMessage, result.status === 401 ? ui.current : ui.password, result.status === 401 ? t('users.password.wrongCurrent') : result.message);
     }
     ui.passwordForm.reset();
-    say(ui.passwordMessage, 'Password changed.', 'ok');
+    say(ui.passwordMessage, t('users.password.changed'), 'ok');
   }
 
   private async addUser(): Promise<void> {
@@ -129,21 +133,21 @@ export class UsersView {
     const role: Role = ui.addRole.value === 'owner' ? 'owner' : 'viewer';
     const result = await this.api.addUser(name, ui.addPassword.value, role);
     if (!result.ok) {
-      return this.fail(ui.addMessage, ui.addName, result.status === 409 ? `There is a user called ${name} already.` : [result.message, ...result.problems].join(' '));
+      return this.fail(ui.addMessage, ui.addName, result.status === 409 ? t('users.add.exists', { name }) : [result.message, ...result.problems].join(' '));
     }
     ui.addForm.reset();
-    say(ui.addMessage, role === 'owner' ? `${name} can log in now, as an owner.` : `${name} can log in now and watch.`, 'ok');
+    say(ui.addMessage, t(role === 'owner' ? 'users.add.ownerAdded' : 'users.add.viewerAdded', { name }), 'ok');
     await this.load();
   }
 
   private async removeUser(name: string): Promise<void> {
     const result = await this.api.removeUser(name);
     if (!result.ok) {
-      const why = result.error === 'last-owner' ? `${name} is the last owner: add another owner first.` : `${name} was not removed: ${result.message}`;
+      const why = result.error === 'last-owner' ? t('users.remove.lastOwner', { name }) : t('users.remove.failed', { name, message: result.message });
       say(this.ui.addMessage, why, 'bad');
       return;
     }
-    say(this.ui.addMessage, `${name} removed.`, 'ok');
+    say(this.ui.addMessage, t('users.remove.done', { name }), 'ok');
     await this.load();
   }
 
@@ -151,11 +155,11 @@ export class UsersView {
     this.ui.openConfirm.hidden = true;
     const result = await this.api.setOpenViewing(enabled);
     if (!result.ok) {
-      say(this.ui.openMessage, `Unchanged: ${result.message}`, 'bad');
+      say(this.ui.openMessage, t('users.open.unchanged', { message: result.message }), 'bad');
       if (this.document) this.ui.open.checked = this.document.openViewing;
       return;
     }
-    say(this.ui.openMessage, enabled ? 'Anyone on this network may watch now.' : 'Watching needs a password again.', 'ok');
+    say(this.ui.openMessage, t(enabled ? 'users.open.on' : 'users.open.off'), 'ok');
     this.onOpenViewingChanged();
     await this.load();
     this.ui.open.focus();

@@ -5,6 +5,7 @@
 // MJPEG connection it repairs itself: a drop or STALL_MS without data retries with backoff.
 
 import { ReconnectingStream, type ConnectionDeps } from './connection.js';
+import { t } from './i18n/translate.js';
 
 export const VIDEO_PATH = '/stream.mp4';
 /** Further behind the newest picture than this, the player jumps forward. */
@@ -61,7 +62,7 @@ export class VideoStream extends ReconnectingStream {
   }
 
   protected override unsupported(): string | undefined {
-    return mediaSourceClass(window) ? undefined : 'This browser cannot play H.264 video here. Choose MJPEG under Settings, Video.';
+    return mediaSourceClass(window) ? undefined : t('common.server.noVideo');
   }
 
   protected override stopped(): void {
@@ -86,7 +87,7 @@ export class VideoStream extends ReconnectingStream {
       if (!mime && head.length > MAX_HEAD_BYTES) throw new Error('no H.264 track in the stream');
     }
     if (!Source.isTypeSupported(mime)) {
-      this.set('reconnecting', `This browser cannot play this video (${mime}). Choose MJPEG under Settings, Video.`);
+      this.set('reconnecting', t('common.server.videoType', { type: mime }));
       throw new Error('unsupported');
     }
     const source = new Source();

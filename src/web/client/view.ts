@@ -2,6 +2,7 @@
 // tested under Node and the page has one renderer for the WebSocket, polling and POST answers.
 
 import type { CameraState, DeviceStatus, PrivacySource } from '../api/types.js';
+import { formatNumber, t, type MessageKey } from './i18n/translate.js';
 
 export type { CameraState, DeviceStatus, PrivacySource };
 
@@ -54,17 +55,17 @@ export function isDeviceStatus(x: unknown): x is DeviceStatus {
 /** `45 s`, `12 min`, `3 h 12 min`, `4 d 3 h`. */
 export function formatDuration(totalSeconds: number): string {
   const s = Math.max(0, Math.floor(totalSeconds));
-  if (s < 60) return `${s} s`;
+  if (s < 60) return t('common.duration.seconds', { n: s });
   const minutes = Math.floor(s / 60);
-  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 60) return t('common.duration.minutes', { n: minutes });
   const hours = Math.floor(minutes / 60);
-  if (hours < 24) return `${hours} h ${minutes % 60} min`;
-  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+  if (hours < 24) return t('common.duration.hours', { h: hours, m: minutes % 60 });
+  return t('common.duration.days', { d: Math.floor(hours / 24), h: hours % 24 });
 }
 
 /** `just now`, `5 min ago`. */
 export function formatAgo(seconds: number): string {
-  return seconds < 10 ? 'just now' : `${formatDuration(seconds)} ago`;
+  return seconds < 10 ? t('common.justNow') : t('common.ago', { duration: formatDuration(seconds) });
 }
 
 /**
@@ -83,25 +84,30 @@ export function privacyAgeSeconds(status: DeviceStatus, nowMs: number): number |
   return age > -10 && age <= status.device.uptimeSeconds + 10 ? Math.max(0, age) : undefined;
 }
 
-const SOURCE_TEXT: Record<PrivacySource, string> = {
-  button: 'with the button on the device',
-  switch: 'with the privacy switch on the device',
-  api: 'from the web',
-  mqtt: 'from home automation (MQTT)',
-  boot: 'at start-up',
+const SOURCE_TEXT: Record<PrivacySource, MessageKey> = {
+  button: 'live.privacy.source.button',
+  switch: 'live.privacy.source.switch',
+  api: 'live.privacy.source.api',
+  mqtt: 'live.privacy.source.mqtt',
+  boot: 'live.privacy.source.boot',
 };
 
 export function privacySourceText(source: string): string {
-  return SOURCE_TEXT[source as PrivacySource] ?? `by ${source}`;
+  const key = Object.prototype.hasOwnProperty.call(SOURCE_TEXT, source) ? SOURCE_TEXT[source as PrivacySource] : undefined;
+  return key ? t(key) : t('live.privacy.source.other', { source });
 }
 
-export const SWITCH_LOCK_NOTE = 'The privacy switch on the device holds privacy on. Turn the switch off to start the camera.';
+/** The note under a privacy toggle that a latching switch holds on (a function: in the page's language). */
+export function switchLockNote(): string {
+  return t('live.privacy.lockNote');
+}
 
 /** Who set privacy and when, as one sentence. */
 export function privacyHistory(enabled: boolean, source: string, ago: string): string {
-  const when = ago ? `, ${ago}` : '';
-  if (source === 'boot') return enabled ? 'On since start-up (saved setting).' : 'Off since start-up.';
-  return `Turned ${enabled ? 'on' : 'off'} ${privacySourceText(source)}${when}.`;
+  if (source === 'boot') return t(enabled ? 'live.privacy.bootOn' : 'live.privacy.bootOff');
+  const params = { source: privacySourceText(source), ago };
+  if (ago) return t(enabled ? 'live.privacy.turnedOnAgo' : 'live.privacy.turnedOffAgo', params);
+  return t(enabled ? 'live.privacy.turnedOn' : 'live.privacy.turnedOff', params);
 }
 
 /**
@@ -115,29 +121,29 @@ export function privacyView(status: DeviceStatus, nowMs: number, refusedSince?: 
   const ago = age === undefined ? '' : formatAgo(age);
   return {
     on: p.enabled,
-    title: p.enabled ? 'On' : 'Off',
-    detail: `${p.enabled ? 'The camera is off.' : 'The camera is on.'} ${privacyHistory(p.enabled, p.source, ago)}`,
+    title: t(p.enabled ? 'live.privacy.on' : 'live.privacy.off'),
+    detail: `${t(p.enabled ? 'live.privacy.cameraOff' : 'live.privacy.cameraOn')} ${privacyHistory(p.enabled, p.source, ago)}`,
     locked,
-    lockNote: locked ? SWITCH_LOCK_NOTE : '',
+    lockNote: locked ? switchLockNote() : '',
   };
 }
 
 function cameraLine(status: DeviceStatus): { badge: string; tone: Tone; text: string } {
   const { state, detail } = status.camera;
-  if (status.privacy.enabled) return { badge: 'Private', tone: 'private', text: 'Off (privacy mode)' };
+  if (status.privacy.enabled) return { badge: t('live.badge.private'), tone: 'private', text: t('live.camera.private') };
   switch (state) {
     case 'streaming':
-      return { badge: 'Live', tone: 'live', text: 'Streaming' };
+      return { badge: t('live.badge.live'), tone: 'live', text: t('live.camera.streaming') };
     case 'starting':
-      return { badge: 'Starting', tone: 'busy', text: 'Starting…' };
+      return { badge: t('live.badge.starting'), tone: 'busy', text: t('live.camera.starting') };
     case 'waiting':
-      return { badge: 'Starting', tone: 'busy', text: detail ? `Starting… (${detail})` : 'Starting…' };
+      return { badge: t('live.badge.starting'), tone: 'busy', text: detail ? t('live.camera.startingDetail', { detail }) : t('live.camera.starting') };
     case 'paused':
-      return { badge: 'Paused', tone: 'idle', text: 'Paused' };
+      return { badge: t('live.badge.paused'), tone: 'idle', text: t('live.camera.paused') };
     case 'backoff':
     case 'stopped':
     default:
-      return { badge: 'Offline', tone: 'bad', text: detail ? `Offline: ${detail}` : 'Offline' };
+      return { badge: t('live.badge.offline'), tone: 'bad', text: detail ? t('live.camera.offlineDetail', { detail }) : t('live.camera.offline') };
   }
 }
 
@@ -146,11 +152,11 @@ export function viewOf(status: DeviceStatus, nowMs: number, refusedSince?: strin
   const line = cameraLine(status);
   let overlay: View['overlay'];
   if (status.privacy.enabled) {
-    overlay = { title: 'Privacy mode is on', detail: 'The camera is switched off.', tone: 'private' };
+    overlay = { title: t('live.overlay.private'), detail: t('live.overlay.privateDetail'), tone: 'private' };
   } else if (line.tone === 'bad') {
-    overlay = { title: 'Camera offline', detail: camera.detail || 'Waiting for the camera.', tone: 'bad' };
+    overlay = { title: t('live.overlay.offline'), detail: camera.detail || t('live.overlay.offlineDetail'), tone: 'bad' };
   } else if (camera.state === 'starting' || camera.state === 'waiting') {
-    overlay = { title: 'Camera starting…', detail: camera.state === 'waiting' ? camera.detail : '', tone: 'busy' };
+    overlay = { title: t('live.overlay.starting'), detail: camera.state === 'waiting' ? camera.detail : '', tone: 'busy' };
   }
   const live = camera.state === 'streaming' && !status.privacy.enabled;
   return {
@@ -158,9 +164,10 @@ export function viewOf(status: DeviceStatus, nowMs: number, refusedSince?: strin
     version: device.version,
     badge: { text: line.badge, tone: line.tone },
     camera: line.text,
-    resolution: `${camera.width} × ${camera.height}${codecNote(camera)}`,
-    fps: live ? `${camera.fps.toFixed(1)} fps (of ${camera.framerate})` : '—',
-    viewers: `${stream.viewers} of ${stream.maxViewers}`,
+    // Sizes as they are written in camera settings (1280, not 1,280).
+    resolution: t('live.resolution', { width: String(camera.width), height: String(camera.height) }) + codecNote(camera),
+    fps: live ? t('live.fps', { fps: formatNumber(camera.fps, { minimumFractionDigits: 1, maximumFractionDigits: 1 }), framerate: camera.framerate }) : '—',
+    viewers: t('live.viewers', { n: stream.viewers, max: stream.maxViewers }),
     uptime: formatDuration(device.uptimeSeconds),
     privacy: privacyView(status, nowMs, refusedSince),
     overlay,
@@ -170,7 +177,7 @@ export function viewOf(status: DeviceStatus, nowMs: number, refusedSince?: strin
 /** ` · H.264` in H.264 mode (` · H.264, software` where the board has no H.264 encoder); nothing for MJPEG. */
 function codecNote(camera: DeviceStatus['camera']): string {
   if (camera.codec !== 'h264') return '';
-  return camera.h264Encoder && !camera.h264Encoder.hardware ? ' · H.264, software' : ' · H.264';
+  return t(camera.h264Encoder && !camera.h264Encoder.hardware ? 'live.codec.h264Software' : 'live.codec.h264');
 }
 
 /** `picamd-2026-11-26_17-03-12.jpg` in local time: sorts by name, no characters Windows refuses. */
@@ -196,11 +203,11 @@ export function settingsStateText(status: DeviceStatus['settings']): { text: str
   if (!status) return undefined;
   switch (status.state) {
     case 'applying':
-      return { text: status.message ? `Applying settings: ${status.message}` : 'Applying settings…', tone: 'busy' };
+      return { text: status.message ? t('live.settingsState.applyingDetail', { message: status.message }) : t('live.settingsState.applying'), tone: 'busy' };
     case 'rolled-back':
-      return { text: `Rolled back: ${status.message || 'the camera did not start with the new settings.'}`, tone: 'bad' };
+      return { text: status.message ? t('live.settingsState.rolledBack', { message: status.message }) : t('live.settingsState.rolledBackDefault'), tone: 'bad' };
     case 'fallback':
-      return { text: `Running on the config file's settings: ${status.message || 'the saved settings could not be used.'}`, tone: 'bad' };
+      return { text: status.message ? t('live.settingsState.fallback', { message: status.message }) : t('live.settingsState.fallbackDefault'), tone: 'bad' };
     default:
       return undefined;
   }

@@ -11,6 +11,8 @@ import { problem, type Response } from './response.js';
 // work with http://user:pass@host/stream.mjpg. A browser that loads the page with Basic credentials
 // also gets a session cookie (HttpOnly, SameSite=Strict), which then carries the stream, the API and
 // the WebSocket. A password check runs scrypt off the event loop, so the answer may be a promise.
+// A browser that opens the page with no credentials at all is sent to the login page (/login,
+// routes/login.ts), which makes the same session with a form.
 
 export const SESSION_COOKIE = 'picamd_session';
 export const REALM = 'picamd';
@@ -69,6 +71,12 @@ function decide(outcome: AuthOutcome, req: Request, deps: LoginDeps): Admitted |
         ? { user: outcome.user, setCookie: sessionCookie(deps, outcome.user) }
         : { user: outcome.user };
     case 'missing':
+      if (isPageLoad(req) && req.path === '/' && req.query.size === 0) return toLoginPage();
+      // The page's own requests (a session that ended): no challenge, or the browser would show its
+      // login dialog over the page; the page goes to its login page instead.
+      if (req.headers['sec-fetch-site'] === 'same-origin' && req.headers['sec-fetch-dest'] === 'empty') {
+        return problem(401, 'login-required', 'Log in again: the session has ended.');
+      }
       return challenge('This camera needs a user name and password.');
     case 'denied': {
       const wait = outcome.delayMs > 0 ? `; next try allowed in ${Math.ceil(outcome.delayMs / 1000)} s` : '';
@@ -85,6 +93,22 @@ function decide(outcome: AuthOutcome, req: Request, deps: LoginDeps): Admitted |
     case 'busy':
       return problem(503, 'busy', 'Checking other logins; try again in a moment.', { 'Retry-After': '1' });
   }
+}
+
+/** Where a browser that opens the page without a login goes. */
+export const LOGIN_PAGE = '/login';
+
+/**
+ * The page opened without credentials: the login page, not the browser's Basic dialog. Tools send
+ * credentials (or answer the challenge every other URL gives) and never get here.
+ */
+function toLoginPage(): Response {
+  return { status: 303, headers: { Location: LOGIN_PAGE, 'Cache-Control': 'no-store' }, body: '' };
+}
+
+/** The Set-Cookie value that removes the session cookie (logging out). */
+export function clearedSessionCookie(secure: boolean): string {
+  return `${SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
 }
 
 function challenge(message: string): Response {

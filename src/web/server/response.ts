@@ -18,6 +18,7 @@ export const NO_STORE = 'no-store';
 const reasons: Record<number, string> = {
   200: 'OK',
   204: 'No Content',
+  303: 'See Other',
   304: 'Not Modified',
   400: 'Bad Request',
   401: 'Unauthorized',

@@ -27,6 +27,7 @@ import type { Pacer } from '../../media/viewer.js';
 import { trustedProxies, type TrustedProxies } from '../../platform/net-address.js';
 import { deviceHostNames } from './host.js';
 import { sessionCookie } from './login.js';
+import { loginRoutes } from '../routes/login.js';
 import { json, NO_STORE, problem, type Response } from './response.js';
 import { Router, type Gate } from './router.js';
 
@@ -235,6 +236,7 @@ export class HttpServer {
     for (const gate of deps.gates ?? []) router.addGate(gate);
     // Health checks (systemd, monitoring) need no login and reveal nothing.
     router.get('/healthz', () => json(200, { ok: true }), { public: true, ungated: true });
+    loginRoutes({ authenticator: () => this.authenticator, logger: deps.logger, now: deps.now, secure: () => this.config.tls !== null })(router);
     const viewing = { viewing: true };
     const streamDeps = { logger: deps.logger, now: deps.now, maxViewers: () => this.config.maxViewers, onViewersChanged: () => {
         this.followViewers();

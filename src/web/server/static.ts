@@ -161,18 +161,30 @@ export function negotiate(asset: StaticAsset, request: { ifNoneMatch: string; ac
 }
 
 /**
- * Every asset at its path, with index.html also at `/`; HEAD comes with GET. The page is what a
- * viewer opens, and before set-up it is the first-run screen, so it passes the gates.
+ * The login page's files: served to anyone, as the login page must be. They hold nothing of the
+ * camera (the same files are in every release); everything else of the page needs the login.
+ */
+const LOGIN_PAGE_ASSETS = new Set(['/login.html', '/login.js', '/style.css', '/extras.css', '/icon.svg']);
+
+export function isLoginPageAsset(path: string): boolean {
+  return LOGIN_PAGE_ASSETS.has(path) || path.startsWith('/i18n/');
+}
+
+/**
+ * Every asset at its path, with index.html also at `/` and login.html at `/login`; HEAD comes with
+ * GET. The page is what a viewer opens, and before set-up it is the first-run screen, so it passes
+ * the gates.
  */
 export function staticRoutes(assets: ReadonlyArray<StaticAsset>): (router: Router) => void {
   return (router) => {
     for (const asset of assets) {
-      const paths = asset.path === '/index.html' ? ['/', asset.path] : [asset.path];
+      const paths = asset.path === '/index.html' ? ['/', asset.path] : asset.path === '/login.html' ? ['/login', asset.path] : [asset.path];
+      const options = isLoginPageAsset(asset.path) ? { public: true, ungated: true } : { viewing: true, ungated: true };
       for (const path of paths) {
         router.get(path, (req): Response => {
           const reply = negotiate(asset, { ifNoneMatch: req.headers['if-none-match'], acceptEncoding: req.headers['accept-encoding'] });
           return { status: reply.status, headers: Object.fromEntries(reply.headers), body: reply.body ?? '' };
-        }, { viewing: true, ungated: true });
+        }, options);
       }
     }
   };

@@ -59,7 +59,9 @@ describe('owner, viewer and a locked device in Chromium', { skip, timeout: 180_0
   });
 
   const open = async (credentials?: { username: string; password: string }) => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...(credentials ? { httpCredentials: credentials } : {}) });
+    // Basic with every request, as a browser that was challenged once sends it (without it the page load goes to /login).
+    const auth = credentials ? { extraHTTPHeaders: { Authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` } } : {};
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...auth });
     const page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
     await page.goto(`${origin()}/`);

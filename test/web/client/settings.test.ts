@@ -14,6 +14,9 @@ import { hashPassword } from '../../../src/device/accounts/password.js';
 import { appConfig, freePort, projectRoot, startApp, type RunningApp } from '../../fakes/app.js';
 import { waitFor } from '../../fakes/wait.js';
 
+/** Basic with every request (without a login the page load goes to /login). */
+const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
 const CHROMIUM = '/usr/bin/chromium';
 const browserMissing = !existsSync(CHROMIUM);
 const skip = browserMissing && process.env.CI !== 'true' ? `no Chromium at ${CHROMIUM} (apt-get install chromium); with CI=true this is a failure` : false;
@@ -73,7 +76,7 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, httpCredentials: { username: OWNER.name, password: OWNER.password }, acceptDownloads: true });
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, extraHTTPHeaders: { Authorization: basic(OWNER.name, OWNER.password) }, acceptDownloads: true });
     page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
     await page.goto(`${origin()}/`);
@@ -289,7 +292,7 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
 
   test('on a phone the settings are one column', async () => {
     ready();
-    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, httpCredentials: { username: OWNER.name, password } });
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, extraHTTPHeaders: { Authorization: basic(OWNER.name, password) } });
     try {
       const small = await phone.newPage();
       await small.goto(`${origin()}/#settings`);

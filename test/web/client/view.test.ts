@@ -8,7 +8,7 @@ import {
   privacyAgeSeconds,
   snapshotFileName,
   settingsStateText,
-  SWITCH_LOCK_NOTE,
+  switchLockNote,
   viewOf,
   type DeviceStatus,
 } from '../../../src/web/client/view.js';
@@ -67,7 +67,7 @@ test('privacy wins over the camera state and says who set it', () => {
 test('a latching switch locks the toggle: by source, by the device flag, or after a 409', () => {
   const bySwitch = viewOf(status({ privacy: { enabled: true, source: 'switch', since: '2026-11-26T11:59:00Z' } }), NOW);
   assert.equal(bySwitch.privacy.locked, true);
-  assert.equal(bySwitch.privacy.lockNote, SWITCH_LOCK_NOTE);
+  assert.equal(bySwitch.privacy.lockNote, switchLockNote());
   assert.equal(viewOf(status({ privacy: { enabled: true, source: 'boot', heldBySwitch: true } }), NOW).privacy.locked, true);
   const since = '2026-11-26T10:00:00Z';
   const boot = status({ privacy: { enabled: true, source: 'boot', since } });

@@ -50,17 +50,49 @@ describe('logging in from Chromium', { skip: !existsSync(CHROMIUM) && `no Chromi
 
   let sessionCookie: { name: string; value: string; domain: string; path: string } | undefined;
 
-  test('without credentials the page is a 401 with a Basic challenge', async () => {
+  test('without credentials the page opens the login page; tools still get a Basic challenge', async () => {
     const { context: ctx, page } = await context();
-    // Headless Chromium has no login dialog: a challenge it cannot answer fails the navigation.
-    await assert.rejects(page.goto(`${origin()}/`), /ERR_INVALID_AUTH_CREDENTIALS/);
-    const response = await ctx.request.get(`${origin()}/`);
-    assert.equal(response.status(), 401);
-    assert.equal(response.headers()['www-authenticate'], 'Basic realm="picamd", charset="UTF-8"');
+    const response = await page.goto(`${origin()}/`);
+    assert.equal(response?.status(), 200);
+    assert.equal(new URL(page.url()).pathname, '/login');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'login-user');
+    const tool = await ctx.request.get(`${origin()}/stream.mjpg`, { maxRedirects: 0 });
+    assert.equal(tool.status(), 401);
+    assert.equal(tool.headers()['www-authenticate'], 'Basic realm="picamd", charset="UTF-8"');
+  });
+
+  test('the login page: a wrong password is said on the page; the right one opens the camera; Log out ends the session on the device', async () => {
+    const { context: ctx, page } = await context();
+    await page.goto(`${origin()}/login`);
+    await page.fill('#login-user', 'admin');
+    await page.fill('#login-password', 'wrong horse');
+    await page.click('#login-submit');
+    await page.waitForFunction(() => document.getElementById('login-message')!.textContent === 'Wrong user name or password.', null, { timeout: 10_000 });
+    assert.equal(new URL(page.url()).pathname, '/login');
+    await page.fill('#login-password', 'correct horse');
+    await page.click('#login-submit');
+    await page.waitForURL(`${origin()}/`, { timeout: 10_000 });
+    await page.waitForFunction(live, null, { timeout: 20_000 });
+    const cookie = (await ctx.cookies()).find((c) => c.name === SESSION_COOKIE);
+    assert.ok(cookie, 'the login page made a session');
+    assert.equal(cookie.httpOnly, true);
+    const withCookie = { headers: { Cookie: `${SESSION_COOKIE}=${cookie.value}` } };
+    assert.equal((await fetch(`${origin()}/api/status`, withCookie)).status, 200);
+
+    await page.waitForFunction(() => !document.getElementById('logout')!.hidden, null, { timeout: 10_000 });
+    await page.click('#logout');
+    await page.waitForURL(`${origin()}/login`, { timeout: 10_000 });
+    assert.equal((await ctx.cookies()).some((c) => c.name === SESSION_COOKIE), false, 'the browser dropped the cookie');
+    // The same cookie value, kept by someone: the device no longer knows it.
+    assert.equal((await fetch(`${origin()}/api/status`, withCookie)).status, 401);
+    // And back to the page: the login page again, not the camera.
+    await page.goto(`${origin()}/`);
+    assert.equal(new URL(page.url()).pathname, '/login');
   });
 
   test('with the password: the page is live, gets a session cookie, and the privacy toggle works', async () => {
-    const { context: ctx, page } = await context({ httpCredentials: { username: 'admin', password: 'correct horse' } });
+    // A browser that sends Basic with the page load itself (one that was challenged before, a kiosk).
+    const { context: ctx, page } = await context({ extraHTTPHeaders: { Authorization: `Basic ${Buffer.from('admin:correct horse').toString('base64')}` } });
     const response = await page.goto(`${origin()}/`);
     assert.equal(response?.status(), 200);
     await page.waitForFunction(live, null, { timeout: 20_000 });
@@ -91,7 +123,7 @@ describe('logging in from Chromium', { skip: !existsSync(CHROMIUM) && `no Chromi
     assert.equal(status, 200);
   });
 
-  test('opened as http://user:pass@host/, the page goes live: no request URL carries the credentials', async () => {
+  test('opened as http://user:pass@host/, the login page logs in with them and the page goes live: no request URL carries the credentials', async () => {
     const { context: ctx, page } = await context();
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
@@ -102,8 +134,10 @@ describe('logging in from Chromium', { skip: !existsSync(CHROMIUM) && `no Chromi
     page.on('websocket', (ws) => requests.push(ws.url()));
     const response = await page.goto(`http://admin:correct%20horse@127.0.0.1:${port}/`);
     assert.equal(response?.status(), 200);
-    // Chromium shows location.href without them, but resolves relative URLs against document.URL, which keeps them.
-    assert.equal(await page.evaluate(() => document.URL), `http://admin:correct%20horse@127.0.0.1:${port}/`);
+    // Chromium sends credentials of the address only when challenged; the page load is sent to the
+    // login page, whose address keeps them (relative URLs resolve against document.URL), and which
+    // logs in with them.
+    await page.waitForURL(`${origin()}/`, { timeout: 10_000 });
     await page.waitForFunction(live, null, { timeout: 20_000 });
     await page.waitForFunction(pushConnected, null, { timeout: 10_000 });
     await pictureShown(page);

@@ -71,3 +71,13 @@ export function formatDateTime(at: Date | number, options: Intl.DateTimeFormatOp
     return new Intl.DateTimeFormat(locale, { ...wanted, timeZone: undefined }).format(at);
   }
 }
+
+/** A time zone's name in the page's language (`Central European Standard Time`, `中国标准时间`); the IANA name when Intl has none. */
+export function formatZoneName(timeZone: string, at: Date | number = Date.now()): string {
+  try {
+    const part = new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: 'long' }).formatToParts(at).find((p) => p.type === 'timeZoneName');
+    return part && !/^GMT[+-]/.test(part.value) ? part.value : timeZone;
+  } catch {
+    return timeZone;
+  }
+}

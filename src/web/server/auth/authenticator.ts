@@ -112,9 +112,15 @@ export class Authenticator {
     }
     const credentials = parseBasicAuthorization(attempt.authorization);
     if (!credentials) return { kind: 'missing' };
+    return this.authenticatePassword(credentials.user, credentials.password, attempt.client, nowMs);
+  }
+
+  /**
+   * A user name and password (HTTP Basic, or the login page's form), with the same limiter, queue
+   * and remembered passwords as every other check.
+   */
+  authenticatePassword(user: string, password: string, client: string, nowMs: number): AuthOutcome | Promise<AuthOutcome> {
     this.latestNowMs = Math.max(this.latestNowMs, nowMs);
-    const { user, password } = credentials;
-    const client = attempt.client;
     // The limiter comes first: an address that must wait is refused whatever it sends, so it cannot
     // keep guessing at full speed while the right password sits in the cache below.
     const verdict = this.limiter.check(client, nowMs);
@@ -192,6 +198,11 @@ export class Authenticator {
   sessionUser(token: string, nowMs: number): string {
     const user = this.sessions.lookup(token, nowMs);
     return user !== undefined && this.users.has(user) ? user : '';
+  }
+
+  /** Ends the session of a cookie's token (logging out); returns whether there was one. */
+  endSession(token: string): boolean {
+    return this.sessions.end(token);
   }
 
   /** A session for a user who just logged in with a password; returns the cookie value. */

@@ -69,6 +69,12 @@ export class SessionStore {
     return session.user;
   }
 
+  /** Ends the session of `token` (logging out); returns whether there was one. */
+  end(token: string): boolean {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return false;
+    return this.sessions.delete(digest(token));
+  }
+
   /** Ends every session of `user` (removed, or their password changed); returns how many. */
   endUser(user: string): number {
     let ended = 0;

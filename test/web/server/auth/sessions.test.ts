@@ -33,3 +33,14 @@ test('the store is bounded: the least recently used session goes first', () => {
   for (let i = 0; i < 100; i++) store.create('x', 10 + i);
   assert.equal(store.size, 3);
 });
+
+test('end(): that session is gone at once, the user’s other sessions stay', () => {
+  const store = new SessionStore();
+  const a = store.create('ann', 0);
+  const b = store.create('ann', 0);
+  assert.equal(store.end(a), true);
+  assert.equal(store.lookup(a, 1), undefined);
+  assert.equal(store.lookup(b, 1), 'ann');
+  assert.equal(store.end(a), false, 'twice: nothing left to end');
+  assert.equal(store.end('not a token'), false);
+});

@@ -1,4 +1,4 @@
-// Words used across the page: the page's title, durations, the language switch, generic answers.
+// Words used across the page: durations, the language switch, generic answers.
 import type { Area } from '../table.js';
 
 export const common = {
@@ -7,6 +7,26 @@ export const common = {
   'common.duration.minutes': '{n} min',
   'common.duration.hours': '{h} h {m} min',
   'common.duration.days': '{d} d {h} h',
+  'common.justNow': 'just now',
+  'common.ago': '{duration} ago',
   'common.unreachable': 'The device did not answer.',
   'common.httpStatus': 'The device answered HTTP {status}.',
+  'common.cancel': 'Cancel',
+  'common.copy': 'Copy',
+  'common.copied': 'Copied',
+  'common.copyFailed': 'Select the address and copy it.',
+  'common.server.tooManyViewers': 'Too many people are watching right now.',
+  'common.server.notSetUp': 'Nobody has set up this camera yet.',
+  'common.server.mjpegMode': 'The camera is in MJPEG mode: choose H.264 under Settings, Video.',
+  'common.server.h264Mode': 'The camera is in H.264 mode, which has no JPEG snapshots.',
+  'common.server.privacy': 'Privacy mode is on: the camera is switched off.',
+  'common.server.noFrame': 'The camera is not sending pictures yet.',
+  'common.server.ownerOnly': 'Only an owner of this camera may do this.',
+  'common.server.alreadyClaimed': 'This camera already has an owner; log in instead.',
+  'common.server.crossOrigin': 'Refused: this device is controlled from its own page only.',
+  'common.server.loginRequired': 'Log in again: the session has ended.',
+  'common.server.connectionLost': 'The connection to the camera was lost.',
+  'common.server.cameraHttp': 'The camera answered HTTP {status}.',
+  'common.server.noVideo': 'This browser cannot play H.264 video here. Choose MJPEG under Settings, Video.',
+  'common.server.videoType': 'This browser cannot play this video ({type}). Choose MJPEG under Settings, Video.',
 } satisfies Area<'common'>;

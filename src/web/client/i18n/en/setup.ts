@@ -1,5 +1,30 @@
+// The first-run screen, and the checks of names and passwords it shares with the Users section.
 import type { Area } from '../table.js';
 
 export const setup = {
-  'setup.placeholder': 'setup',
+  'setup.title': 'Set up · picamd',
+  'setup.heading': 'Set up this camera',
+  'setup.lead': "Nobody owns this camera yet. Choose the owner's name and password; you will log in with them.",
+  'setup.user': "Owner's user name",
+  'setup.password': 'Password',
+  'setup.passwordHint': 'Long enough to resist guessing.',
+  'setup.password2': 'Password again',
+  'setup.deviceName': "The camera's name",
+  'setup.deviceNameHint': 'Shown on this page, e.g. "Front door".',
+  'setup.openViewing': 'Let anyone on this network watch without a password',
+  'setup.openViewingHint': 'Changing settings always needs the password.',
+  'setup.submit': 'Set up',
+  'setup.busy': 'Setting up…',
+  'setup.tooLate': 'Someone else set up this camera a moment ago. Reloading: log in with the password they chose…',
+  'setup.seeFields': 'See the marked fields.',
+  'setup.failed': 'Not set up: {message}',
+  'setup.check.deviceName': "Enter the camera's name.",
+  'setup.check.minimum': 'At least {minimum} characters.',
+  'setup.check.userEmpty': 'Enter a user name.',
+  'setup.check.maximum': 'At most {maximum} characters.',
+  'setup.check.userCharacters': 'No ":" and no control characters.',
+  'setup.check.userSpaces': 'No spaces at the start or the end.',
+  'setup.check.passwordShort': 'At least {minimum} characters ({length} so far).',
+  'setup.check.passwordSpaces': 'Not only spaces.',
+  'setup.check.passwordsDiffer': 'The two passwords differ.',
 } satisfies Area<'setup'>;

@@ -1,0 +1,124 @@
+/// <reference lib="dom" />
+// The page in Chromium with the browser set to Simplified Chinese, against the real app: the
+// first-run screen and the live view have no English word left in their visible text (proper
+// nouns and technical names aside), the device's time is shown, and the language switch changes
+// the page to English and is remembered.
+
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { appConfig, freePort, projectRoot, startApp, type RunningApp } from '../../fakes/app.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const browserMissing = !existsSync(CHROMIUM);
+const skip = browserMissing && process.env.CI !== 'true' ? `no Chromium at ${CHROMIUM} (apt-get install chromium); with CI=true this is a failure` : false;
+const ARTIFACTS = join(projectRoot, 'test-results');
+
+/** Names that stay as they are in a Chinese product UI: the product, formats, protocols, other products. */
+const PROPER_NOUNS = new Set(['picamd', 'MJPEG', 'JPEG', 'H.264', 'RTSP', 'HTTP', 'MQTT', 'Wi-Fi', 'MP4', 'English', 'Home', 'Assistant', 'Frigate', 'OctoPrint', 'Mainsail', 'Fluidd', 'go2rtc', 'IP', 'Camera', 'mjpg-streamer']);
+
+/** The English words in the visible text of the page (what innerText gives: hidden elements and closed details left out). */
+function englishWords(page: Page): Promise<string[]> {
+  return page.evaluate((allowed) => {
+    const text = document.body.innerText.replace(/\b(?:https?|rtsp):\/\/\S+/g, ' ').replace(/\S+\.(?:md|json|txt)\b/g, ' ');
+    const words = text.match(/[A-Za-z][A-Za-z0-9.\-]*[A-Za-z0-9]|[A-Za-z]/g) ?? [];
+    return words.filter((word) => !allowed.includes(word.replace(/[.]+$/, '')));
+  }, [...PROPER_NOUNS]);
+}
+
+describe('the page in Simplified Chinese', { skip, timeout: 180_000 }, () => {
+  let browser: Browser;
+  let app: RunningApp;
+  let port = 0;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const origin = () => `http://127.0.0.1:${port}`;
+  let setupError: unknown;
+  const ready = () => {
+    if (setupError) throw setupError;
+  };
+
+  before(async () => {
+    try {
+      if (browserMissing) throw new Error(`CI=true and no Chromium at ${CHROMIUM}`);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      const dir = mkdtempSync(join(tmpdir(), 'picamd-language-'));
+      port = await freePort();
+      app = await startApp(appConfig(port, dir, { camera: { width: 640, height: 480, framerate: 15 }, firstRun: true }), { dir, port });
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      });
+      const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'zh-CN' });
+      page = await context.newPage();
+      page.on('pageerror', (err) => pageErrors.push(err.message));
+      await page.goto(`${origin()}/`);
+    } catch (err) {
+      setupError = err;
+    }
+  });
+
+  after(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  test('the first-run screen: in Chinese, no English word left', async () => {
+    ready();
+    await page.waitForSelector('#setup:not([hidden])', { timeout: 10_000 });
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN');
+    assert.equal(await page.textContent('#setup-heading'), '设置这台摄像头');
+    // A mistake said before sending, in Chinese too.
+    await page.fill('#setup-user', '管理员');
+    await page.fill('#setup-password', 'short');
+    await page.click('#setup-submit');
+    await page.waitForSelector('#setup-password-problem:not([hidden])');
+    assert.match((await page.textContent('#setup-password-problem')) ?? '', /至少 \d+ 个字符/);
+    assert.deepEqual(await englishWords(page), []);
+    await page.screenshot({ path: join(ARTIFACTS, 'page-zh-setup.png') });
+  });
+
+  test('the live view after the first run: in Chinese with the welcome and the device time, no English word left', async () => {
+    ready();
+    await page.fill('#setup-password', '正确的马电池订书钉很长');
+    await page.fill('#setup-password2', '正确的马电池订书钉很长');
+    await page.fill('#setup-name', '前门');
+    await page.click('#setup-submit');
+    await page.waitForFunction(() => document.getElementById('setup')!.hidden && document.getElementById('state-text')!.textContent === '直播中', null, { timeout: 30_000 });
+    await page.waitForFunction(() => (document.getElementById('live') as HTMLImageElement).naturalWidth > 0, null, { timeout: 10_000 });
+    await page.waitForFunction(() => document.getElementById('s-time')!.textContent !== '—', null, { timeout: 10_000 });
+    assert.equal(await page.isVisible('#welcome'), true, 'the one-time welcome');
+    assert.equal(await page.isVisible('#connect'), true, '"Connect other apps"');
+    assert.match((await page.textContent('#s-time')) ?? '', /\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}:\d{2}/, 'the device time, written the Chinese way');
+    // The clock over the picture (drawn by the page), switched on.
+    await page.click('#clock-toggle');
+    await page.waitForSelector('#clock-overlay:not([hidden])');
+    assert.deepEqual(await englishWords(page), []);
+    await page.screenshot({ path: join(ARTIFACTS, 'page-zh-live.png') });
+    // The recipes, opened: proper nouns only.
+    await page.click('#connect summary');
+    assert.deepEqual(await englishWords(page), []);
+  });
+
+  test('the welcome goes for good; the switch changes the page to English and is remembered', async () => {
+    ready();
+    await page.click('#welcome button');
+    assert.equal(await page.isHidden('#welcome'), true);
+    await Promise.all([page.waitForEvent('framenavigated'), page.selectOption('#language', 'en')]);
+    await page.waitForFunction(() => document.getElementById('state-text')!.textContent === 'Live', null, { timeout: 30_000 });
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+    assert.equal(await page.textContent('#settings-open span'), 'Settings');
+    assert.equal(await page.isHidden('#welcome'), true, 'once');
+    await page.reload();
+    await page.waitForFunction(() => document.getElementById('state-text')!.textContent === 'Live', null, { timeout: 30_000 });
+    assert.equal(await page.inputValue('#language'), 'en', 'remembered over the browser language');
+  });
+
+  test('no script errors', () => {
+    ready();
+    assert.deepEqual(pageErrors, []);
+  });
+});

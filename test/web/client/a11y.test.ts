@@ -65,7 +65,8 @@ describe('accessibility (axe-core, WCAG 2.1 AA) in Chromium, light and dark', { 
       colorScheme: scheme,
       reducedMotion: 'reduce',
       bypassCSP: true,
-      ...(login ? { httpCredentials: { username: OWNER.user, password: OWNER.password } } : {}),
+      // Basic with every request (without a login the page load goes to /login).
+      ...(login ? { extraHTTPHeaders: { Authorization: `Basic ${Buffer.from(`${OWNER.user}:${OWNER.password}`).toString('base64')}` } } : {}),
     });
     const page = await context.newPage();
     await page.goto(`${origin()}/`);

@@ -32,7 +32,8 @@ describe('tuning with the picture in view, in Chromium', { skip, timeout: 240_00
   let port = 0;
   const pageErrors: string[] = [];
   const origin = () => `http://127.0.0.1:${port}`;
-  const auth = { Authorization: `Basic ${Buffer.from(`${OWNER.name}:${OWNER.password}`).toString('base64')}`, Origin: '' };
+  /** Basic with every request (without a login the page load goes to /login). */
+  const auth = { Authorization: `Basic ${Buffer.from(`${OWNER.name}:${OWNER.password}`).toString('base64')}` };
   const api = async (method: string, path: string) => (await fetch(`${origin()}${path}`, { method, headers: { ...auth, Origin: origin() } })).json();
   const lastCameraArgs = () => app.output().split('\n').filter((l) => l.includes('camera: started ')).at(-1) ?? '';
 
@@ -55,7 +56,7 @@ describe('tuning with the picture in view, in Chromium', { skip, timeout: 240_00
   });
 
   async function openSettings(kind: (typeof VIEWPORTS)[number]): Promise<Page> {
-    const context = await browser.newContext({ viewport: kind.viewport, isMobile: kind.isMobile, hasTouch: kind.isMobile, httpCredentials: { username: OWNER.name, password: OWNER.password } });
+    const context = await browser.newContext({ viewport: kind.viewport, isMobile: kind.isMobile, hasTouch: kind.isMobile, extraHTTPHeaders: { Authorization: auth.Authorization } });
     const page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(`${kind.name}: ${err.message}`));
     await page.goto(`${origin()}/`);

@@ -137,7 +137,8 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
         const img = document.getElementById('live') as HTMLImageElement;
         return `${img.naturalWidth}x${img.naturalHeight}`;
       });
-    assert.equal(await liveSize(), '640x480');
+    // The picture may be between two frames (a new one decoding has no size yet).
+    await waitFor('the live view at 640x480', async () => (await liveSize()) === '640x480', 10_000, 50);
     await control('camera.width').fill('320');
     await control('camera.height').fill('240');
     // Options are listed by their text; the form keeps their values as indices.
@@ -274,6 +275,8 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     await page.click('#password-form button[type="submit"]');
     await page.waitForFunction(() => document.getElementById('password-message')!.textContent === 'Password changed.');
     password = 'correct horse battery';
+    // The page's requests carry Basic (see the context): from now on with the new password.
+    await context.setExtraHTTPHeaders({ Authorization: basic(OWNER.name, password) });
     assert.equal((await api('GET', '/api/users')).status, 200, 'the new password works');
 
     await page.click('#open-viewing');

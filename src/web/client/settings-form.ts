@@ -250,13 +250,15 @@ export function optionText(field: Field, option: Scalar): string {
 
 /**
  * A description's first sentence, and the rest for behind a "more" (empty when it is short).
- * Sentences end at ". " before a capital or a lower-case keyword (`mjpeg: ...`); short texts stay whole.
+ * Short texts (100 characters or fewer) stay whole.
  */
 export function splitDescription(text: string): { short: string; more: string } {
   if (text.length <= 100) return { short: text, more: '' };
-  const end = text.search(/[.;:]\s/);
-  if (end < 0 || end > 140) return { short: text, more: '' };
-  return { short: text.slice(0, end + 1), more: text.slice(end + 2).trim() };
+  // The first ". " or "; " that ends a sentence (not "e.g. "), at least a few words in.
+  const end = text.slice(20).search(/(?<!\b(e\.g|i\.e))[.;]\s/);
+  if (end < 0 || end + 20 > 160) return { short: text, more: '' };
+  const at = end + 20;
+  return { short: text.slice(0, at + 1), more: text.slice(at + 2).trim() };
 }
 
 /** Whether a field matches the filter: every word of the query in its title, description, path or options. */

@@ -4,6 +4,16 @@ import type { Area } from '../table.js';
 export const settings = {
   'settings.heading': 'Settings',
   'settings.apply': 'Apply',
+  'settings.revert': 'Revert',
+  'settings.loading': 'Loading settings…',
+  'settings.file.heading': 'Settings file',
+  'settings.file.hint': 'Settings made here are kept on the device apart from its config file.',
+  'settings.file.reset': 'Reset to config file…',
+  'settings.file.export': 'Export',
+  'settings.file.import': 'Import…',
+  'settings.file.resetWarning': "Every setting made on this page goes back to the config file's value. The camera may restart.",
+  'settings.file.resetYes': 'Reset',
+  'settings.file.cancel': 'Cancel',
 
   // Groups, the filter and the jump list.
   'settings.group.Camera': 'Camera',

@@ -4,6 +4,16 @@ import type { Table } from '../table.js';
 export const settings: Table<typeof english> = {
   'settings.heading': '设置',
   'settings.apply': '应用',
+  'settings.revert': '撤销更改',
+  'settings.loading': '正在加载设置…',
+  'settings.file.heading': '设置文件',
+  'settings.file.hint': '在此所做的设置保存在设备上，与配置文件分开。',
+  'settings.file.reset': '恢复为配置文件…',
+  'settings.file.export': '导出',
+  'settings.file.import': '导入…',
+  'settings.file.resetWarning': '在此页面所做的每项设置都将恢复为配置文件中的值。摄像头可能会重启。',
+  'settings.file.resetYes': '恢复',
+  'settings.file.cancel': '取消',
 
   'settings.group.Camera': '摄像头',
   'settings.group.Video': '视频',

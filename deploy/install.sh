@@ -51,6 +51,9 @@ UPDATE_PATH=/etc/systemd/system/picamd-update.path
 UPDATE_STATE=/var/lib/picamd-update
 # Applies picamd-setup.txt from the boot partition before the network starts (docs/install.md).
 SETUP_UNIT=/etc/systemd/system/picamd-setup.service
+# Sets the time zone picamd asks for from its page (deploy/picamd-timezone.sh says why a helper).
+TZ_UNIT=/etc/systemd/system/picamd-timezone.service
+TZ_PATH=/etc/systemd/system/picamd-timezone.path
 AVAHI_SERVICE=/etc/avahi/services/picamd.service
 # Bounds the unsent data in every TCP socket, so slow viewers are skipped, not buffered (the file says why).
 SYSCTL_CONF=/etc/sysctl.d/60-picamd.conf
@@ -298,6 +301,8 @@ install_picamd() {
   install -D -m 644 "$dest/current/systemd/picamd-setup.service" "$(in_root "$SETUP_UNIT")"
   install -D -m 644 "$dest/current/systemd/picamd-update.service" "$(in_root "$UPDATE_UNIT")"
   install -D -m 644 "$dest/current/systemd/picamd-update.path" "$(in_root "$UPDATE_PATH")"
+  install -D -m 644 "$dest/current/systemd/picamd-timezone.service" "$(in_root "$TZ_UNIT")"
+  install -D -m 644 "$dest/current/systemd/picamd-timezone.path" "$(in_root "$TZ_PATH")"
   install -D -m 644 "$dest/current/deploy/sysctl/60-picamd.conf" "$(in_root "$SYSCTL_CONF")"
   if [[ $LIVE == 1 ]]; then
     sysctl -q -p "$SYSCTL_CONF" || warn "could not apply $SYSCTL_CONF now; it applies at the next boot"
@@ -323,13 +328,13 @@ install_picamd() {
   fi
 
   if [[ $LIVE == 0 ]]; then
-    systemctl --root="$ROOT" enable picamd.service picamd-setup.service picamd-update.service picamd-update.path
-    log "enabled picamd.service, picamd-setup.service and the updater in $ROOT (they start at boot)"
+    systemctl --root="$ROOT" enable picamd.service picamd-setup.service picamd-update.service picamd-update.path picamd-timezone.path
+    log "enabled picamd.service, picamd-setup.service, the updater and the time zone helper in $ROOT (they start at boot)"
     return
   fi
   systemctl daemon-reload
   systemctl enable picamd.service picamd-setup.service picamd-update.service
-  systemctl enable --now picamd-update.path
+  systemctl enable --now picamd-update.path picamd-timezone.path
   if [[ $START == 0 ]]; then
     log "enabled picamd.service; start it with: systemctl start picamd"
     return
@@ -356,13 +361,15 @@ install_picamd() {
 uninstall_picamd() {
   if [[ $LIVE == 1 ]]; then
     systemctl disable --now picamd-update.path picamd-update.service picamd.service 2>/dev/null || true
+    systemctl disable --now picamd-timezone.path 2>/dev/null || true
     systemctl disable picamd-setup.service 2>/dev/null || true
   elif [[ -e $(in_root "$UNIT") ]]; then
     systemctl --root="$ROOT" disable picamd.service || true
     [[ -e $(in_root "$SETUP_UNIT") ]] && { systemctl --root="$ROOT" disable picamd-setup.service || true; }
     [[ -e $(in_root "$UPDATE_UNIT") ]] && { systemctl --root="$ROOT" disable picamd-update.service picamd-update.path || true; }
+    [[ -e $(in_root "$TZ_PATH") ]] && { systemctl --root="$ROOT" disable picamd-timezone.path || true; }
   fi
-  rm -f "$(in_root "$UNIT")" "$(in_root "$SETUP_UNIT")" "$(in_root "$UPDATE_UNIT")" "$(in_root "$UPDATE_PATH")" "$(in_root "$AVAHI_SERVICE")" "$(in_root "$SYSCTL_CONF")"
+  rm -f "$(in_root "$UNIT")" "$(in_root "$SETUP_UNIT")" "$(in_root "$UPDATE_UNIT")" "$(in_root "$UPDATE_PATH")" "$(in_root "$TZ_UNIT")" "$(in_root "$TZ_PATH")" "$(in_root "$AVAHI_SERVICE")" "$(in_root "$SYSCTL_CONF")"
   rm -rf "$(in_root "$PREFIX")" "$(in_root "$PREFIX").new" "$(in_root "$PREFIX").old" "$(in_root "$PREFIX").migrate" "$(in_root "$PREFIX").install" "$(in_root "$UPDATE_STATE")"
   edit_config_txt '' >/dev/null
   if [[ $LIVE == 1 ]]; then

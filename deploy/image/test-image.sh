@@ -183,6 +183,8 @@ grep -q $'^127.0.1.1\tpicamd$' "$M/etc/hosts" || fail "/etc/hosts does not name 
 grep -q '<type>_http._tcp</type>' "$M/etc/avahi/services/picamd.service" || fail "Avahi service is not _http._tcp"
 grep -q '<port>80</port>' "$M/etc/avahi/services/picamd.service" || fail "Avahi service is not on port 80"
 cmp -s "$M/etc/sysctl.d/60-picamd.conf" "$REPO/deploy/sysctl/60-picamd.conf" || fail "the image lacks picamd's sysctl drop-in (tcp_notsent_lowat)"
+[[ -L $M/etc/systemd/system/paths.target.wants/picamd-timezone.path ]] && cmp -s "$M/etc/systemd/system/picamd-timezone.service" "$REPO/systemd/picamd-timezone.service" \
+  || fail "the time zone helper (picamd-timezone.path) is not installed and enabled"
 cmp -s "$M/etc/fstab" "$R/etc/fstab" || fail "/etc/fstab changed"
 [[ ! -e $M/opt/picamd.install && ! -e $M/boot/firmware/config.txt ]] || fail "leftovers in the root file system"
 [[ $(readlink "$M/opt/picamd/current") == releases/* && -x $M/opt/picamd/bin/picamd-update ]] || fail "/opt/picamd is not in the releases layout with its updater"

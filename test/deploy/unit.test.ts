@@ -51,9 +51,12 @@ describe('systemd/picamd.service', { skip }, () => {
     mkdirSync(join(root, 'opt/picamd/bin'), { recursive: true });
     writeFileSync(join(root, 'opt/picamd/bin/picamd-update'), '#!/bin/sh\n');
     chmodSync(join(root, 'opt/picamd/bin/picamd-update'), 0o755);
-    for (const unit of ['picamd-update.service', 'picamd-update.path']) cpSync(join(import.meta.dirname, '../../systemd', unit), join(root, 'etc/systemd/system', unit));
-    // picamd-setup.service's ExecCondition= (Raspberry Pi OS has grep at /bin through the /usr merge).
+    for (const unit of ['picamd-update.service', 'picamd-update.path', 'picamd-timezone.service', 'picamd-timezone.path']) cpSync(join(import.meta.dirname, '../../systemd', unit), join(root, 'etc/systemd/system', unit));
+    // The time zone helper runs from the release (deploy/picamd-timezone.sh) through /bin/sh.
     mkdirSync(join(root, 'bin'), { recursive: true });
+    writeFileSync(join(root, 'bin/sh'), '#!/bin/sh\n');
+    chmodSync(join(root, 'bin/sh'), 0o755);
+    // picamd-setup.service's ExecCondition= (Raspberry Pi OS has grep at /bin through the /usr merge).
     writeFileSync(join(root, 'bin/grep'), '#!/bin/sh\n');
     chmodSync(join(root, 'bin/grep'), 0o755);
   });
@@ -100,6 +103,18 @@ describe('systemd/picamd.service', { skip }, () => {
     const unit = readFileSync(unitFile, 'utf8');
     assert.deepEqual(unit.split('\n').filter((l) => l.startsWith('ExecStartPre=')), ['ExecStartPre=-+/opt/picamd/bin/picamd-update start-check']);
     assert.match(readFileSync(join(import.meta.dirname, '../../systemd/picamd-update.path'), 'utf8'), /^PathExists=\/var\/lib\/private\/picamd\/update\/request\.update$/m);
+  });
+
+  it('the time zone helper\'s units pass verify; the path watches picamd\'s request; the helper is as closed as the updater', () => {
+    for (const unit of ['picamd-timezone.service', 'picamd-timezone.path']) {
+      const r = spawnSync('systemd-analyze', [`--root=${root}`, 'verify', unit], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(`${r.stdout}${r.stderr}`.trim(), '', unit);
+    }
+    assert.match(readFileSync(join(import.meta.dirname, '../../systemd/picamd-timezone.path'), 'utf8'), /^PathExists=\/var\/lib\/private\/picamd\/time-zone\/request$/m);
+    const r = spawnSync('systemd-analyze', ['security', '--offline=yes', '--no-pager', join(import.meta.dirname, '../../systemd/picamd-timezone.service')], { encoding: 'utf8' });
+    const score = /Overall exposure level for picamd-timezone\.service: ([\d.]+)/.exec(`${r.stdout}${r.stderr}`)?.[1];
+    assert.ok(score && Number(score) <= UPDATER_EXPOSURE, `exposure ${score} > ${UPDATER_EXPOSURE}:\n${r.stdout}`);
   });
 
   it(`the updater has an exposure score of at most ${UPDATER_EXPOSURE} (root, one capability, no network)`, () => {

@@ -1,14 +1,14 @@
-import { execFile } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { isTzif, isZoneName, zoneFromLink, zonesFromTzdata } from './zones.js';
 
 // The device's time zone and whether its clock is synchronized, and setting the zone. Reading is
-// a symlink and a file test, cheap enough for every status document; setting goes to systemd's
-// own time service (systemd-timedated) over D-Bus through `timedatectl`, which picamd's sandbox
-// allows (AF_UNIX) and which polkit decides: deploy/polkit/50-picamd-timezone.rules lets picamd's
-// user set the time zone and nothing else (docs/install.md). ProtectClock= stays: picamd itself
-// never touches the clock.
+// a symlink and a file test, cheap enough for every status document. Setting goes through a small
+// root helper (deploy/picamd-timezone.sh, started by picamd-timezone.path), which asks systemd's
+// own time service: picamd itself cannot, as dbus-daemon drops the system-bus connections of
+// DynamicUser= services (systemd issue #22737), and its sandbox stays as it is (ProtectClock=yes).
+// The request is one line in picamd's state directory; the answer a line in a file root owns.
 
 /** A file's modification time (a release's files keep their build time), or undefined. */
 export function fileDate(file: URL | string): Date | undefined {
@@ -28,7 +28,7 @@ export interface TimeState {
 
 export type SetZoneResult =
   | { ok: true }
-  /** Polkit said no (the rule is missing), or timedated is not there to ask. */
+  /** timedated said no, or there is nobody to ask (no helper, no time service). */
   | { ok: false; reason: 'not-permitted' | 'unavailable' | 'failed'; message: string };
 
 /** The device's time settings: the narrow interface the web routes and the status use. */
@@ -47,18 +47,26 @@ export interface SystemTimeOptions {
   zoneinfo: string;
   /** /run/systemd/timesync: systemd-timesyncd's directory; `synchronized` appears in it once it has synchronized. */
   timesync: string;
-  /** `timedatectl` */
-  timedatectl: string;
-  /** How long `timedatectl` may take (polkit and timedated start on demand). */
+  /** Where picamd asks (its state directory); picamd-timezone.path watches it. */
+  request: string;
+  /** Where the helper answers (root's). */
+  result: string;
+  /** The helper's path unit: without it nobody would answer. */
+  helper: string;
+  /** How long the helper may take (timedated starts on demand). */
   timeoutMs: number;
+  pollMs: number;
 }
 
 export const SYSTEM_TIME: SystemTimeOptions = {
   localtime: '/etc/localtime',
   zoneinfo: '/usr/share/zoneinfo',
   timesync: '/run/systemd/timesync',
-  timedatectl: 'timedatectl',
+  request: '/var/lib/picamd/time-zone/request',
+  result: '/var/lib/picamd-timezone/result',
+  helper: '/etc/systemd/system/picamd-timezone.path',
   timeoutMs: 20_000,
+  pollMs: 200,
 };
 
 export class SystemTime implements DeviceTime {
@@ -106,18 +114,38 @@ export class SystemTime implements DeviceTime {
     }
   }
 
-  setTimeZone(name: string): Promise<SetZoneResult> {
-    if (!this.isZone(name)) return Promise.resolve({ ok: false, reason: 'failed', message: `unknown time zone ${JSON.stringify(name)}` });
-    return new Promise((resolve) => {
-      // --no-ask-password: a refusal is an answer, never a prompt nobody sees.
-      execFile(this.options.timedatectl, ['--no-ask-password', 'set-timezone', name], { timeout: this.options.timeoutMs }, (err, _stdout, stderr) => {
-        if (!err) return resolve({ ok: true });
-        const line = String(stderr).trim().split('\n').pop() || (err as Error).message;
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return resolve({ ok: false, reason: 'unavailable', message: `${this.options.timedatectl} is not installed` });
-        if (/access denied|not authorized|authentication (is )?required|interactive authentication/i.test(line)) return resolve({ ok: false, reason: 'not-permitted', message: line });
-        if (/failed to (connect|create bus)|host is down|no such file|not been booted with systemd/i.test(line)) return resolve({ ok: false, reason: 'unavailable', message: line });
-        resolve({ ok: false, reason: 'failed', message: line });
-      });
-    });
+  async setTimeZone(name: string): Promise<SetZoneResult> {
+    const { request, result, helper, timeoutMs, pollMs } = this.options;
+    if (!this.isZone(name)) return { ok: false, reason: 'failed', message: `unknown time zone ${JSON.stringify(name)}` };
+    if (!existsSync(helper)) return { ok: false, reason: 'unavailable', message: `the time zone helper is not installed (${helper}; install.sh installs it)` };
+    const id = randomBytes(8).toString('hex');
+    mkdirSync(dirname(request), { recursive: true });
+    // Whole or not at all: the path unit starts the helper when the file appears.
+    writeFileSync(`${request}.tmp`, `${name} ${id}\n`, { mode: 0o600 });
+    renameSync(`${request}.tmp`, request);
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      const answer = readAnswer(result, id);
+      if (answer === undefined) continue;
+      if (answer === 'ok') return { ok: true };
+      if (answer === 'not-a-zone') return { ok: false, reason: 'failed', message: `the device does not know the time zone ${JSON.stringify(name)}` };
+      const line = answer.replace(/^failed: /, '');
+      const reason = /access denied|not authorized|authentication/i.test(line) ? 'not-permitted' : /connect|bus|not been booted/i.test(line) ? 'unavailable' : 'failed';
+      return { ok: false, reason, message: line };
+    }
+    return { ok: false, reason: 'unavailable', message: `no answer from picamd-timezone.service within ${Math.round(timeoutMs / 1000)} s` };
   }
+}
+
+/** The helper's answer to request `id`: `ok`, `not-a-zone`, `failed: …`; undefined before it answered. */
+export function readAnswer(file: string, id: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const line = text.split('\n')[0] ?? '';
+  return line.startsWith(`${id} `) ? line.slice(id.length + 1) : undefined;
 }

@@ -122,7 +122,7 @@ export function privacyView(status: DeviceStatus, nowMs: number, refusedSince?: 
   return {
     on: p.enabled,
     title: t(p.enabled ? 'live.privacy.on' : 'live.privacy.off'),
-    detail: `${t(p.enabled ? 'live.privacy.cameraOff' : 'live.privacy.cameraOn')} ${privacyHistory(p.enabled, p.source, ago)}`,
+    detail: t('live.privacy.detail', { camera: t(p.enabled ? 'live.privacy.cameraOff' : 'live.privacy.cameraOn'), history: privacyHistory(p.enabled, p.source, ago) }),
     locked,
     lockNote: locked ? switchLockNote() : '',
   };

@@ -8,8 +8,8 @@ import type { Router, Session } from '../server/router.js';
 // The device's time zone from the page: GET /api/time-zones lists the zones the device knows,
 // POST /api/time-zone {"timeZone": "Europe/Berlin"} sets one (owners only, as every route not
 // marked for viewers). A name the device does not know is a 400 before anything is asked; the
-// change itself goes to systemd-timedated (platform/time/device-time.ts), whose refusal is a 403
-// that names the missing permission.
+// change itself goes to systemd-timedated through a root helper (platform/time/device-time.ts);
+// its refusal is a 403, no helper or no time service a 503.
 
 export interface TimeRouteDeps {
   time: DeviceTime;
@@ -35,7 +35,7 @@ export function timeRoutes(deps: TimeRouteDeps) {
       if (!result.ok) {
         deps.logger.warn(`time zone ${timeZone} refused (${result.reason}): ${result.message}`);
         if (result.reason === 'not-permitted') {
-          return problem(403, 'time-zone-not-permitted', `systemd-timedated refused: ${result.message}. picamd's polkit rule (/etc/polkit-1/rules.d/50-picamd-timezone.rules) is missing; see the install guide.`);
+          return problem(403, 'time-zone-not-permitted', `The time service refused: ${result.message}.`);
         }
         if (result.reason === 'unavailable') return problem(503, 'time-service-unavailable', `The time service cannot be reached: ${result.message}.`);
         return problem(500, 'time-zone-failed', `The time zone was not changed: ${result.message}.`);

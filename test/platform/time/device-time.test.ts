@@ -1,22 +1,27 @@
 // The device's time settings against a real file tree laid out as a Pi's (/etc/localtime a link
-// into zoneinfo, timesyncd's directory) and a stand-in `timedatectl` (a real child process) that
-// answers as the real one does: it relinks /etc/localtime when allowed, and prints polkit's refusal
-// or the missing bus otherwise.
+// into zoneinfo, timesyncd's directory), with the real root helper (deploy/picamd-timezone.sh, run
+// as the path unit would) and a stand-in `timedatectl` that answers as the real one does: it
+// relinks /etc/localtime when allowed, and prints the refusal or the missing bus otherwise.
 
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { SystemTime, type SystemTimeOptions } from '../../../src/platform/time/device-time.js';
 import { isZoneName, zoneFromLink, zonesFromTzdata } from '../../../src/platform/time/zones.js';
+import { projectRoot } from '../../fakes/app.js';
+
+const HELPER = join(projectRoot, 'deploy/picamd-timezone.sh');
 
 const root = mkdtempSync(join(tmpdir(), 'picamd-time-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 const TZIF = Buffer.concat([Buffer.from('TZif2'), Buffer.alloc(40)]);
 
-function device(name: string, answer: 'allow' | 'deny' | 'no-bus'): SystemTimeOptions {
+/** A Pi's file tree in a temp folder, and the helper's answers in another; `answer`: how the stand-in timedatectl behaves. */
+function device(name: string, answer: 'allow' | 'deny' | 'no-bus'): SystemTimeOptions & { bin: string } {
   const dir = join(root, name);
   const zoneinfo = join(dir, 'usr/share/zoneinfo');
   for (const zone of ['Europe/Berlin', 'Asia/Shanghai', 'Etc/UTC']) {
@@ -26,18 +31,43 @@ function device(name: string, answer: 'allow' | 'deny' | 'no-bus'): SystemTimeOp
   writeFileSync(join(zoneinfo, 'UTC'), TZIF);
   writeFileSync(join(zoneinfo, 'Europe/NotAZone'), 'just text');
   writeFileSync(join(zoneinfo, 'tzdata.zi'), '# version 2025b\nZ Europe/Berlin 0:53:28 - LMT 1893 Ap\nZ Asia/Shanghai 8:5:43 - LMT 1901\nL Etc/UTC UTC\nR EU 1977 1980 - Ap Su>=1 1u 1 S\n');
-  mkdirSync(join(dir, 'etc'), { recursive: true });
+  mkdirSync(join(dir, 'etc/systemd/system'), { recursive: true });
+  mkdirSync(join(dir, 'var/lib/picamd-timezone'), { recursive: true });
   const localtime = join(dir, 'etc/localtime');
   symlinkSync('../usr/share/zoneinfo/Europe/Berlin', localtime);
-  const tool = join(dir, 'timedatectl');
+  const helper = join(dir, 'etc/systemd/system/picamd-timezone.path');
+  writeFileSync(helper, '[Path]\n');
+  // The stand-in answers as timedatectl does: it relinks /etc/localtime, or prints the refusal.
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
   const script = {
     allow: `[ "$1" = --no-ask-password ] && [ "$2" = set-timezone ] || exit 2\nln -sfn "../usr/share/zoneinfo/$3" "${localtime}"`,
     deny: 'echo "Failed to set time zone: Access denied" >&2; exit 1',
     'no-bus': 'echo "Failed to connect to bus: Host is down" >&2; exit 1',
   }[answer];
-  writeFileSync(tool, `#!/bin/sh\n${script}\n`);
-  chmodSync(tool, 0o755);
-  return { localtime, zoneinfo, timesync: join(dir, 'run/systemd/timesync'), timedatectl: tool, timeoutMs: 20_000 };
+  writeFileSync(join(bin, 'timedatectl'), `#!/bin/sh\n${script}\n`);
+  chmodSync(join(bin, 'timedatectl'), 0o755);
+  return {
+    localtime,
+    zoneinfo,
+    timesync: join(dir, 'run/systemd/timesync'),
+    request: join(dir, 'var/lib/private/picamd/time-zone/request'),
+    result: join(dir, 'var/lib/picamd-timezone/result'),
+    helper,
+    timeoutMs: 20_000,
+    pollMs: 20,
+    bin,
+  };
+}
+
+/** What picamd-timezone.path does: once the request is there, the helper runs (as a real child process). */
+async function runHelperWhenAsked(options: ReturnType<typeof device>): Promise<{ code: number | null; stderr: string }> {
+  for (let i = 0; i < 500 && !existsSync(options.request); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  const run = spawnSync('sh', [HELPER, options.request, dirname(options.result), options.zoneinfo], {
+    encoding: 'utf8',
+    env: { ...process.env, PATH: `${options.bin}:${process.env.PATH}` },
+  });
+  return { code: run.status, stderr: run.stderr };
 }
 
 test('zone names: the syntax timedated takes, the link target, the list of tzdata.zi', () => {
@@ -71,18 +101,52 @@ test('isZone: a TZif file under zoneinfo; nothing outside it, nothing else', () 
   assert.deepEqual(time.zones(), ['Asia/Shanghai', 'Europe/Berlin', 'UTC']);
 });
 
-test('setTimeZone: timedatectl relinks /etc/localtime; polkit’s refusal and a missing bus are told apart', async () => {
+test('setTimeZone: the helper runs timedatectl, which relinks /etc/localtime; refusals are told apart', async () => {
   const allowed = device('allowed', 'allow');
   const time = new SystemTime(allowed);
-  assert.deepEqual(await time.setTimeZone('Asia/Shanghai'), { ok: true });
+  const [answer, helper] = await Promise.all([time.setTimeZone('Asia/Shanghai'), runHelperWhenAsked(allowed)]);
+  assert.deepEqual(helper, { code: 0, stderr: '' });
+  assert.deepEqual(answer, { ok: true });
   assert.equal(readlinkSync(allowed.localtime), '../usr/share/zoneinfo/Asia/Shanghai');
   assert.equal(time.state().timeZone, 'Asia/Shanghai');
+  assert.equal(existsSync(allowed.request), false, 'the helper took the request');
 
-  assert.deepEqual(await new SystemTime(device('denied', 'deny')).setTimeZone('Asia/Shanghai'), { ok: false, reason: 'not-permitted', message: 'Failed to set time zone: Access denied' });
-  assert.deepEqual(await new SystemTime(device('nobus', 'no-bus')).setTimeZone('Asia/Shanghai'), { ok: false, reason: 'unavailable', message: 'Failed to connect to bus: Host is down' });
-  const missing = await new SystemTime({ ...device('missing', 'allow'), timedatectl: join(root, 'no-such-timedatectl') }).setTimeZone('Asia/Shanghai');
-  assert.equal(missing.ok === false && missing.reason, 'unavailable');
+  const denied = device('denied', 'deny');
+  const [refused] = await Promise.all([new SystemTime(denied).setTimeZone('Asia/Shanghai'), runHelperWhenAsked(denied)]);
+  assert.deepEqual(refused, { ok: false, reason: 'not-permitted', message: 'Failed to set time zone: Access denied' });
+  const nobus = device('nobus', 'no-bus');
+  const [unreachable] = await Promise.all([new SystemTime(nobus).setTimeZone('Asia/Shanghai'), runHelperWhenAsked(nobus)]);
+  assert.deepEqual(unreachable, { ok: false, reason: 'unavailable', message: 'Failed to connect to bus: Host is down' });
+
   const unknown = await time.setTimeZone('Mars/Olympus');
   assert.equal(unknown.ok, false, 'never asked for a zone the device does not have');
-  assert.equal(time.state().timeZone, 'Asia/Shanghai');
+  assert.equal(existsSync(allowed.request), false);
+});
+
+test('without the helper installed: unavailable at once, nothing written; no answer: unavailable after the wait', async () => {
+  const options = device('nohelper', 'allow');
+  rmSync(options.helper);
+  const answer = await new SystemTime(options).setTimeZone('Asia/Shanghai');
+  assert.equal(answer.ok === false && answer.reason, 'unavailable');
+  assert.equal(existsSync(dirname(options.request)), false, 'no request left for nobody');
+  const silent = device('silent', 'allow');
+  const late = await new SystemTime({ ...silent, timeoutMs: 200 }).setTimeZone('Asia/Shanghai');
+  assert.deepEqual(late, { ok: false, reason: 'unavailable', message: 'no answer from picamd-timezone.service within 0 s' });
+});
+
+test('the helper: a request that is a link, or names no zone, is never read out or passed on', () => {
+  const options = device('hostile', 'allow');
+  mkdirSync(dirname(options.request), { recursive: true });
+  const run = () => spawnSync('sh', [HELPER, options.request, dirname(options.result), options.zoneinfo], { encoding: 'utf8', env: { ...process.env, PATH: `${options.bin}:${process.env.PATH}` } });
+  // A link to a file picamd may not read: removed, not followed, no answer.
+  symlinkSync(join(root, 'hostile/usr/share/zoneinfo/tzdata.zi'), options.request);
+  assert.equal(run().status, 0);
+  assert.equal(existsSync(options.request), false);
+  assert.equal(existsSync(options.result), false);
+  for (const [zone, expected] of [['../../../etc/shadow', 'not-a-zone'], ['Europe/NotAZone', 'not-a-zone'], ['Europe/Berlin;reboot', 'not-a-zone'], ['Europe/Berlin', 'ok']] as const) {
+    writeFileSync(options.request, `${zone} abc123\n`);
+    assert.equal(run().status, 0);
+    assert.equal(readFileSync(options.result, 'utf8'), `abc123 ${expected}\n`, zone);
+  }
+  assert.equal(readlinkSync(options.localtime), '../usr/share/zoneinfo/Europe/Berlin');
 });

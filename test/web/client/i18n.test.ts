@@ -24,8 +24,8 @@ test('Simplified Chinese has exactly the English keys, none empty, with the same
   }
 });
 
-test('every key the page names in its HTML exists', () => {
-  const html = readFileSync(join(projectRoot, 'src/web/static/index.html'), 'utf8');
+test('every key the pages name in their HTML exists', () => {
+  const html = ['index.html', 'login.html'].map((page) => readFileSync(join(projectRoot, 'src/web/static', page), 'utf8')).join('\n');
   const keys = [
     ...[...html.matchAll(/data-i18n="([^"]+)"/g)].map((m) => m[1]!),
     ...[...html.matchAll(/data-i18n-attr="([^"]+)"/g)].flatMap((m) => m[1]!.trim().split(/\s+/).map((pair) => pair.split(':')[1]!)),

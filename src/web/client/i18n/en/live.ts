@@ -50,6 +50,7 @@ export const live = {
   'live.privacy.off': 'Off',
   'live.privacy.cameraOff': 'The camera is off.',
   'live.privacy.cameraOn': 'The camera is on.',
+  'live.privacy.detail': '{camera} {history}',
   'live.privacy.source.button': 'with the button on the device',
   'live.privacy.source.switch': 'with the privacy switch on the device',
   'live.privacy.source.api': 'from the web',

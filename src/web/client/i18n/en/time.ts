@@ -12,7 +12,7 @@ export const time = {
   'time.zoneSaved': 'Time zone set to {zone}.',
   'time.zoneFailed': 'Not changed: {message}',
   'time.zoneUnknown': 'The device does not know the time zone "{zone}".',
-  'time.zoneNotAllowed': 'The device may not change its time zone: its permission for that is missing (see the install guide).',
+  'time.zoneNotAllowed': "The device's time service refused the change.",
   'time.sync.yes': 'Synchronized with a network time server.',
   'time.sync.no': 'Not synchronized with a network time server yet.',
   'time.sync.unknown': 'Whether the clock is synchronized is not known.',

@@ -50,6 +50,8 @@ export const live: Table<typeof english> = {
   'live.privacy.off': '关闭',
   'live.privacy.cameraOff': '摄像头已关闭。',
   'live.privacy.cameraOn': '摄像头已开启。',
+  // Chinese sentences follow each other without a space.
+  'live.privacy.detail': '{camera}{history}',
   'live.privacy.source.button': '通过设备上的按钮',
   'live.privacy.source.switch': '通过设备上的隐私开关',
   'live.privacy.source.api': '通过网页',

@@ -12,7 +12,7 @@ export const time: Table<typeof english> = {
   'time.zoneSaved': '时区已设为 {zone}。',
   'time.zoneFailed': '未更改：{message}',
   'time.zoneUnknown': '设备不认识时区“{zone}”。',
-  'time.zoneNotAllowed': '设备没有更改时区的权限（请参阅安装指南）。',
+  'time.zoneNotAllowed': '设备的时间服务拒绝了此更改。',
   'time.sync.yes': '已与网络时间服务器同步。',
   'time.sync.no': '尚未与网络时间服务器同步。',
   'time.sync.unknown': '无法确定时钟是否已同步。',

@@ -42,7 +42,17 @@ type Json = Record<string, any>;
 export class FakeDeviceApi {
   values: Json = fakeSettableSchema.parse({ camera: { framerate: 15 }, server: { deviceName: 'Front door' }, gpio: { led: null } });
   origins: Record<string, string> = { 'camera.framerate': 'config', 'server.deviceName': 'config' };
-  status = { state: 'ok', message: '' };
+  status: { state: string; message: string } & Record<string, unknown> = { state: 'ok', message: '' };
+  /** Set: the next status document after a PUT still has this settings state (one built before it, arriving late). */
+  holdStatus: ({ state: string; message: string } & Record<string, unknown>) | undefined;
+  private held: ({ state: string; message: string } & Record<string, unknown>) | undefined;
+
+  /** The settings state for a status document (the held one once, after a PUT). */
+  statusForDocument(): { state: string; message: string } & Record<string, unknown> {
+    const held = this.held;
+    this.held = undefined;
+    return { ...(held ?? this.status) };
+  }
   version = 1;
   users = [{ name: 'owner', password: 'correct horse' }];
   openViewing = false;
@@ -108,6 +118,7 @@ export class FakeDeviceApi {
       this.values = parsed.data;
       this.version++;
       this.status = { state: 'applying', message: '' };
+      this.held = this.holdStatus;
       return doc();
     }
     if (path === '/api/me') return json(200, { name: 'owner', role: 'owner', mayTogglePrivacy: true, passwordMinimum: 10 });

@@ -1,9 +1,11 @@
+import { existsSync } from 'node:fs';
 import type { CameraState } from '../camera/machine.js';
 import { escapeForLog } from '../../platform/log/escape.js';
 import type { Logger } from '../../platform/log/logger.js';
 import { errorText } from '../../platform/errors.js';
 import type { CameraConfig, Config } from './schema.js';
-import { appliesOf, type SettingsStatus } from './store.js';
+import { rollbackCause } from './rollback-cause.js';
+import { appliesOf, type RollbackDetails, type SettingsStatus } from './store.js';
 import { deepEqual } from './tree.js';
 
 // A camera setting on trial: the camera takes the change, and it is watched until the camera proves
@@ -20,11 +22,13 @@ export interface ApplyTargets {
     off(event: 'state', listener: (state: CameraState, detail: string) => void): unknown;
   };
   logger: Logger;
+  /** Whether a file exists, for the likely cause of a rollback (a tuning file); fs.existsSync by default. */
+  exists?: (path: string) => boolean;
 }
 
 export interface ApplyStore {
   readonly status: SettingsStatus;
-  rollback(reason?: string): Promise<unknown>;
+  rollback(reason?: string, details?: RollbackDetails): Promise<unknown>;
   markGood(): Promise<void>;
   on(event: 'change', listener: (next: Config, previous: Config, paths: string[]) => void): unknown;
   off(event: 'change', listener: (next: Config, previous: Config, paths: string[]) => void): unknown;
@@ -90,7 +94,10 @@ export class SettingsApplier {
     logger.warn(`the camera refused the new settings (${escapeForLog(line, 600)}); going back to the last good ones`);
     this.rollbackUnderWay = true;
     this.store
-      .rollback(`the camera refused the new settings: ${line}`)
+      .rollback(`the camera refused the new settings: ${line}`, {
+        cameraLine: line,
+        explain: (undone, tried) => rollbackCause({ undone, tried: tried.camera, line, exists: this.targets.exists ?? existsSync }),
+      })
       .catch((err: unknown) => logger.error(`going back to the last good settings failed: ${errorText(err)}`))
       .finally(() => (this.rollbackUnderWay = false));
   }

@@ -50,8 +50,9 @@ import { changedPaths, decidingLayer, deepEqual, deepMerge, diffTree, isPlainObj
  *   importSettings(doc, {ifMatch?})   {format: 1, settings} as exported; a PUT, all or nothing
  *   reset()           back to the config file: page settings removed; openViewing kept
  *   setOpenViewing(bool)   refused (409 no-users) turning it off while deps.hasUsers() says nobody can log in
- *   rollback(reason?) back to the last good settings (the camera rejected the new ones, `reason` quotes
- *                     it: status becomes 'rolled-back'); openViewing kept
+ *   rollback(reason?, {cameraLine?, explain?})   back to the last good settings (the camera rejected
+ *                     the new ones, `reason` quotes it: status becomes 'rolled-back' with what was
+ *                     undone, the camera's line and explain()'s likely cause); openViewing kept
  *   markGood()        the camera accepted the current settings: they become settings.json.prev
  * Results: {ok: true, etag, paths} | {ok: false, status: 400, error: 'invalid', problems: ['path: message']}
  *   | {ok: false, status: 412, error: 'stale'} | {ok: false, status: 409, error: 'no-users', message}.
@@ -74,7 +75,20 @@ import { changedPaths, decidingLayer, deepEqual, deepMerge, diffTree, isPlainObj
 export { appliesOf, settingsJsonSchema } from './settable.js';
 export type { Applies } from './meta.js';
 
-export type SettingsStatus = { state: 'ok' | 'fallback' | 'rolled-back'; message: string };
+/**
+ * rolled-back also says what was undone (each setting with the value the camera refused and the one
+ * back in use), the camera's own error line and, when picamd can tell, the likely cause in plain words.
+ */
+export type SettingsStatus = {
+  state: 'ok' | 'fallback' | 'rolled-back';
+  message: string;
+  undone?: UndoneSetting[];
+  cameraLine?: string;
+  cause?: string;
+};
+export type UndoneSetting = { path: string; tried: unknown; now: unknown };
+/** What rollback() is told besides its reason: the camera's line, and how to explain the undone paths. */
+export type RollbackDetails = { cameraLine?: string; explain?: (undone: string[], tried: Config) => string | undefined };
 export type Origin = 'default' | 'config' | 'page';
 
 export type ChangeResult =
@@ -256,12 +270,21 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
     return this.exclusive(() => this.commit(openViewingOf(this.layer)));
   }
 
-  rollback(reason = 'the camera did not accept the new settings'): Promise<ChangeResult> {
+  rollback(reason = 'the camera did not accept the new settings', details: RollbackDetails = {}): Promise<ChangeResult> {
     return this.exclusive(async () => {
       const target = deepMerge(withoutPath(this.good ?? {}, ['server', 'openViewing']), openViewingOf(this.layer)) as Tree;
+      const tried = this.current;
       const result = await this.commit(target);
       if (result.ok) {
-        this.currentStatus = { state: 'rolled-back', message: reason };
+        const undone = result.paths.map((path) => ({ path, tried: valueAt(tried, path), now: valueAt(this.current, path) }));
+        const cause = details.explain?.(result.paths, tried);
+        this.currentStatus = {
+          state: 'rolled-back',
+          message: reason,
+          undone,
+          ...(details.cameraLine ? { cameraLine: details.cameraLine } : {}),
+          ...(cause ? { cause } : {}),
+        };
         this.log.warn(`rolled back to the last good settings${result.paths.length ? ` (${result.paths.join(', ')})` : ''}: ${escapeForLog(reason, 600)}`);
       }
       return result;
@@ -434,6 +457,13 @@ export async function readLegacyUsers(file: string, base: Tree, fs?: SafeFs): Pr
   const read = main.kind === 'ok' ? main : await readLayerFile(`${file}.prev`, base, fs);
   if (read.kind !== 'ok') return { kind: 'unreadable', message: main.kind === 'bad' ? main.message : 'unreadable' };
   return read.legacyUsers && read.legacyUsers.length > 0 ? { kind: 'users', users: read.legacyUsers } : { kind: 'none' };
+}
+
+/** The value at a dotted path of the config (undefined when there is none). */
+function valueAt(config: Config, path: string): unknown {
+  let node: unknown = config;
+  for (const key of path.split('.')) node = isPlainObject(node) ? node[key] : undefined;
+  return node === undefined ? undefined : structuredClone(node);
 }
 
 /** Strong, quoted ETag of what the page sees: the settable values. */

@@ -16,5 +16,6 @@ export type Conformance = [
   Holds<Same<CameraState, DeviceCameraState>>,
   Holds<Same<Role, DeviceRole>>,
   Holds<Same<SettingsStatus['state'], ApplyStatus['state']>>,
+  Holds<Extract<ApplyStatus, { state: 'rolled-back' }> extends SettingsStatus ? true : false>,
   Holds<ReturnType<typeof buildStatus> extends Omit<DeviceStatus, 'settings'> ? true : false>,
 ];

@@ -41,6 +41,12 @@ export interface DeviceStatus {
 export interface SettingsStatus {
   state: 'ok' | 'applying' | 'rolled-back' | 'fallback';
   message: string;
+  /** rolled-back: each setting undone, with the value the camera refused and the one back in use. */
+  undone?: Array<{ path: string; tried: unknown; now: unknown }>;
+  /** rolled-back: the camera's own error line. */
+  cameraLine?: string;
+  /** rolled-back: the likely cause in plain words, when the device can tell ("the tuning file /x.json does not exist"). */
+  cause?: string;
 }
 
 export interface SettingsDocument {

@@ -62,6 +62,10 @@ export class DeviceApi {
   putSettings(values: unknown, etag: string) {
     return this.request<SettingsDocument>('PUT', '/api/settings', { json: values, headers: etag ? { 'If-Match': etag } : {} });
   }
+  /** Part of the settable tree (one setting), only if nobody changed the settings since `etag`. */
+  patchSettings(values: unknown, etag: string) {
+    return this.request<SettingsDocument>('PATCH', '/api/settings', { json: values, headers: etag ? { 'If-Match': etag } : {} });
+  }
   resetSettings() {
     return this.request<SettingsDocument>('POST', '/api/settings/reset');
   }

@@ -64,7 +64,7 @@ const live = new LiveView(ui, {
     connectView.showStatus(status);
     timeCard?.showStatus(status);
     rtspLink.show(status);
-    void settingsView?.then((view) => view.showStatus(status.settings));
+    void settingsView?.then((view) => view.showStatus(status));
   },
 });
 
@@ -84,7 +84,7 @@ async function loadSettingsView(): Promise<SettingsView> {
   view.start();
   usersView.start();
   void import('./firmware-view.js').then((firmware) => firmware.mountFirmware(document, api, location));
-  view.showStatus(lastStatus?.settings);
+  view.showStatus(lastStatus);
   return view;
 }
 

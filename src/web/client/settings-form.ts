@@ -2,6 +2,8 @@
 // list of fields, from what is typed back to values, and from the device's "path: message"
 // problems to the fields they belong to. No DOM here: tested under Node.
 
+import { t, type MessageKey } from './i18n/translate.js';
+
 export const GROUPS = ['Camera', 'Video', 'Picture', 'Focus', 'Exposure', 'Device', 'RTSP / ONVIF'] as const;
 export type Group = (typeof GROUPS)[number];
 export type Applies = 'live' | 'camera' | 'gpio' | 'restart';
@@ -196,41 +198,87 @@ const n = (x: number) => String(x);
 export function rangeText(field: Field): string {
   const unit = field.unit ? ` ${field.unit}` : '';
   let text = '';
-  if (field.kind === 'boolean') return 'on or off';
+  if (field.kind === 'boolean') return t('settings.range.onOff');
   if (field.kind === 'enum') text = field.options.map((o) => String(o)).join(', ') + unit;
-  else if (field.kind === 'string') text = field.maxLength !== undefined ? `up to ${field.maxLength} characters` : 'text';
+  else if (field.kind === 'string') text = field.maxLength !== undefined ? t('settings.range.upTo', { n: n(field.maxLength) }) : t('settings.range.text');
   else {
-    const low = field.minimum !== undefined ? `at least ${n(field.minimum)}` : field.exclusiveMinimum !== undefined ? `more than ${n(field.exclusiveMinimum)}` : undefined;
-    const high = field.maximum !== undefined ? `at most ${n(field.maximum)}` : field.exclusiveMaximum !== undefined ? `less than ${n(field.exclusiveMaximum)}` : undefined;
-    if (field.minimum !== undefined && field.maximum !== undefined) text = `${n(field.minimum)}${field.minimum < 0 ? ' to ' : '–'}${n(field.maximum)}${unit}`;
-    else if (low || high) text = [low, high].filter(Boolean).join(' and ') + unit;
-    else text = (field.kind === 'integer' ? 'whole number' : 'number') + unit;
-    if (field.multipleOf === 2 && field.kind === 'integer') text += ', even';
-    else if (field.multipleOf !== undefined) text += `, a multiple of ${n(field.multipleOf)}`;
-    else if (field.kind === 'integer' && (low || high)) text += ', whole';
+    const low = field.minimum !== undefined ? t('settings.range.atLeast', { n: n(field.minimum) }) : field.exclusiveMinimum !== undefined ? t('settings.range.moreThan', { n: n(field.exclusiveMinimum) }) : undefined;
+    const high = field.maximum !== undefined ? t('settings.range.atMost', { n: n(field.maximum) }) : field.exclusiveMaximum !== undefined ? t('settings.range.lessThan', { n: n(field.exclusiveMaximum) }) : undefined;
+    if (field.minimum !== undefined && field.maximum !== undefined) {
+      text = t(field.minimum < 0 ? 'settings.range.fromToNegative' : 'settings.range.fromTo', { min: n(field.minimum), max: n(field.maximum) }) + unit;
+    } else if (low && high) text = t('settings.range.and', { a: low, b: high }) + unit;
+    else if (low || high) text = (low ?? high ?? '') + unit;
+    else text = t(field.kind === 'integer' ? 'settings.range.wholeNumber' : 'settings.range.number') + unit;
+    if (field.multipleOf === 2 && field.kind === 'integer') text += t('settings.range.even');
+    else if (field.multipleOf !== undefined) text += t('settings.range.multiple', { n: n(field.multipleOf) });
+    else if (field.kind === 'integer' && (low || high)) text += t('settings.range.whole');
   }
-  if (field.secret) text += ', not shown: leave it to keep it';
-  if (field.nullable) text += ' (empty: not set)';
-  else if (field.optional) text += ' (empty: automatic)';
+  if (field.secret) text += t('settings.range.secret');
+  if (field.nullable) text += t('settings.range.emptyNotSet');
+  else if (field.optional) text += t('settings.range.emptyAutomatic');
   return text;
 }
 
-export const APPLIES_TEXT: Record<Applies, string> = {
-  live: 'applies at once',
-  camera: 'restarts the camera',
-  gpio: 're-opens the GPIO lines',
-  restart: 'needs a picamd restart',
-};
+export function appliesText(applies: Applies): string {
+  return t(`settings.applies.${applies}`);
+}
 
-export const ORIGIN_TEXT: Record<Origin, string> = {
-  default: 'default',
-  config: 'config file',
-  page: 'set here',
-};
+export function originWords(origin: Origin): string {
+  return t(`settings.origin.${origin}`);
+}
+
+/** A group's name in the page's language (a group the table does not know keeps its own name). */
+export function groupLabel(group: string): string {
+  const key = `settings.group.${group}` as MessageKey;
+  const label = t(key);
+  return label === key ? group : label;
+}
+
+/** Plain words for a technical choice (`Compatible (MJPEG)` for codec `mjpeg`), or undefined. */
+export function optionLabel(field: Field, option: Scalar): string | undefined {
+  const key = `settings.option.${field.keys[field.keys.length - 1]}.${String(option)}` as MessageKey;
+  const label = t(key);
+  return label === key ? undefined : label;
+}
+
+/** What an option shows: its plain words with the raw value beside, or the raw value with its unit. */
+export function optionText(field: Field, option: Scalar): string {
+  const raw = `${String(option)}${field.unit ? ` ${field.unit}` : ''}`;
+  const label = optionLabel(field, option);
+  return label ? `${label} · ${raw}` : raw;
+}
+
+/**
+ * A description's first sentence, and the rest for behind a "more" (empty when it is short).
+ * Short texts (100 characters or fewer) stay whole.
+ */
+export function splitDescription(text: string): { short: string; more: string } {
+  if (text.length <= 100) return { short: text, more: '' };
+  // The first ". " or "; " that ends a sentence (not "e.g. "), at least a few words in.
+  const end = text.slice(20).search(/(?<!\b(e\.g|i\.e))[.;]\s/);
+  if (end < 0 || end + 20 > 160) return { short: text, more: '' };
+  const at = end + 20;
+  return { short: text.slice(0, at + 1), more: text.slice(at + 2).trim() };
+}
+
+/** Whether a field matches the filter: every word of the query in its title, description, path or options. */
+export function matchesFilter(field: Field, query: string): boolean {
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return true;
+  const options = field.options.map((o) => `${String(o)} ${optionLabel(field, o) ?? ''}`).join(' ');
+  const haystack = `${field.title} ${field.description} ${field.path} ${groupLabel(field.group)} ${options}`.toLowerCase();
+  return words.every((w) => haystack.includes(w));
+}
+
+/** The dearest cost among changed fields: restart > camera > gpio > live. */
+export function costOf(applies: readonly Applies[]): Applies | undefined {
+  for (const cost of ['restart', 'camera', 'gpio', 'live'] as const) if (applies.includes(cost)) return cost;
+  return undefined;
+}
 
 export function originText(origins: Record<string, string> | undefined, path: string): string {
   const origin = origins?.[path];
-  return origin && origin in ORIGIN_TEXT ? ORIGIN_TEXT[origin as Origin] : ORIGIN_TEXT.default;
+  return originWords(origin === 'config' || origin === 'page' ? origin : 'default');
 }
 
 export function getAt(tree: unknown, keys: readonly string[]): unknown {
@@ -289,23 +337,23 @@ export function coerce(field: Field, raw: string | boolean): Coerced {
     if (field.nullable) return { ok: true, value: null };
     if (field.optional) return { ok: true, value: undefined };
     if (field.kind === 'string') return checkString(field, '');
-    return { ok: false, problem: 'required' };
+    return { ok: false, problem: t('settings.problem.required') };
   }
   if (field.kind === 'enum') {
     const option = field.options[Number(text)];
-    return option === undefined || !/^\d+$/.test(text) ? { ok: false, problem: 'choose one of the options' } : { ok: true, value: option };
+    return option === undefined || !/^\d+$/.test(text) ? { ok: false, problem: t('settings.problem.option') } : { ok: true, value: option };
   }
   if (field.kind === 'string') return checkString(field, typeof raw === 'string' ? raw : '');
   const value = Number(text.replace(',', '.'));
-  if (!Number.isFinite(value) || !/^[-+]?(\d+([.,]\d*)?|[.,]\d+)(e[-+]?\d+)?$/i.test(text)) return { ok: false, problem: 'must be a number' };
-  if (field.kind === 'integer' && !Number.isInteger(value)) return { ok: false, problem: 'must be a whole number' };
+  if (!Number.isFinite(value) || !/^[-+]?(\d+([.,]\d*)?|[.,]\d+)(e[-+]?\d+)?$/i.test(text)) return { ok: false, problem: t('settings.problem.number') };
+  if (field.kind === 'integer' && !Number.isInteger(value)) return { ok: false, problem: t('settings.problem.whole') };
   const unit = field.unit ? ` ${field.unit}` : '';
-  if (field.minimum !== undefined && value < field.minimum) return { ok: false, problem: `must be at least ${n(field.minimum)}${unit}` };
-  if (field.maximum !== undefined && value > field.maximum) return { ok: false, problem: `must be at most ${n(field.maximum)}${unit}` };
-  if (field.exclusiveMinimum !== undefined && value <= field.exclusiveMinimum) return { ok: false, problem: `must be more than ${n(field.exclusiveMinimum)}${unit}` };
-  if (field.exclusiveMaximum !== undefined && value >= field.exclusiveMaximum) return { ok: false, problem: `must be less than ${n(field.exclusiveMaximum)}${unit}` };
+  if (field.minimum !== undefined && value < field.minimum) return { ok: false, problem: t('settings.problem.atLeast', { n: n(field.minimum) + unit }) };
+  if (field.maximum !== undefined && value > field.maximum) return { ok: false, problem: t('settings.problem.atMost', { n: n(field.maximum) + unit }) };
+  if (field.exclusiveMinimum !== undefined && value <= field.exclusiveMinimum) return { ok: false, problem: t('settings.problem.moreThan', { n: n(field.exclusiveMinimum) + unit }) };
+  if (field.exclusiveMaximum !== undefined && value >= field.exclusiveMaximum) return { ok: false, problem: t('settings.problem.lessThan', { n: n(field.exclusiveMaximum) + unit }) };
   if (field.multipleOf !== undefined && !isMultiple(value, field.multipleOf)) {
-    return { ok: false, problem: field.multipleOf === 2 && field.kind === 'integer' ? 'must be even' : `must be a multiple of ${n(field.multipleOf)}` };
+    return { ok: false, problem: field.multipleOf === 2 && field.kind === 'integer' ? t('settings.problem.even') : t('settings.problem.multiple', { n: n(field.multipleOf) }) };
   }
   return { ok: true, value };
 }
@@ -319,8 +367,8 @@ function isMultiple(value: number, step: number): boolean {
 
 function checkString(field: Field, value: string): Coerced {
   const length = [...value].length;
-  if (field.maxLength !== undefined && length > field.maxLength) return { ok: false, problem: `must be at most ${field.maxLength} characters` };
-  if (field.minLength !== undefined && length < field.minLength) return { ok: false, problem: field.minLength === 1 ? 'required' : `must be at least ${field.minLength} characters` };
+  if (field.maxLength !== undefined && length > field.maxLength) return { ok: false, problem: t('settings.problem.maxChars', { n: n(field.maxLength) }) };
+  if (field.minLength !== undefined && length < field.minLength) return { ok: false, problem: field.minLength === 1 ? t('settings.problem.required') : t('settings.problem.minChars', { n: n(field.minLength) }) };
   return { ok: true, value };
 }
 

@@ -282,12 +282,26 @@ test('markGood keeps the current settings as .prev; rollback returns to them and
   assertOk(await store.setOpenViewing(true));
   assertOk(await store.update({ server: { deviceName: 'bad' }, gpio: { enabled: false } }, { mode: 'patch' }));
   changes.length = 0;
-  const result = await store.rollback('camera: rpicam-vid said "ERROR: no cameras available"');
+  const explained: string[][] = [];
+  const result = await store.rollback('camera: rpicam-vid said "ERROR: no cameras available"', {
+    cameraLine: 'ERROR: no cameras available',
+    explain: (undone, tried) => (explained.push(undone), `name was ${tried.server.deviceName}`),
+  });
   assertOk(result);
   assert.equal(store.config.server.deviceName, 'good');
   assert.equal(store.config.gpio.enabled, true);
   assert.equal(store.openViewing, true);
-  assert.deepEqual(store.status, { state: 'rolled-back', message: 'camera: rpicam-vid said "ERROR: no cameras available"' });
+  assert.deepEqual(store.status, {
+    state: 'rolled-back',
+    message: 'camera: rpicam-vid said "ERROR: no cameras available"',
+    undone: [
+      { path: 'gpio.enabled', tried: false, now: true },
+      { path: 'server.deviceName', tried: 'bad', now: 'good' },
+    ],
+    cameraLine: 'ERROR: no cameras available',
+    cause: 'name was bad',
+  });
+  assert.deepEqual(explained, [['gpio.enabled', 'server.deviceName']]);
   assert.deepEqual(changes.map((c) => c.paths), [['gpio.enabled', 'server.deviceName']]);
   assert.equal((await onDisk(file) as { settings: { server: Tree } }).settings.server.deviceName, 'good');
 });

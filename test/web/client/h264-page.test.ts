@@ -94,11 +94,12 @@ describe('the page in H.264 mode, in Chromium', { skip, timeout: 240_000 }, () =
     const control = (path: string) => field(path).locator('input, select').first();
     const choose = async (codec: string) => {
       await page.click('#settings-open');
-      await page.waitForSelector('#settings-groups [data-path="camera.codec"]', { timeout: 20_000 });
+      await page.waitForSelector('#settings-groups [data-path="camera.codec"]', { state: 'attached', timeout: 20_000 });
+      await page.evaluate(() => document.querySelectorAll<HTMLDetailsElement>('details.group').forEach((d) => (d.open = true)));
       const value = await control('camera.codec').evaluate((el, c) => Array.from((el as HTMLSelectElement).options).find((o) => o.text.toLowerCase().includes(c))!.value, codec);
       await control('camera.codec').selectOption(value);
       await page.click('#settings-apply');
-      await page.waitForFunction(() => document.getElementById('settings-message')!.textContent === 'Saved.', null, { timeout: 10_000 });
+      await page.waitForFunction(() => /^(Restarting the camera…|Live with the new settings\.)$/.test(document.getElementById('settings-message')!.textContent ?? ''), null, { timeout: 10_000 });
       await page.click('#settings-open');
     };
     const picture = () =>

@@ -259,3 +259,15 @@ test("the device's problems go next to their fields; the rest above the form", (
   ]);
   assert.deepEqual(general, ['camera.backoff.maxMs: must be at least 100', 'settings must be an object', 'camera: width and height exceed the sensor']);
 });
+
+test('a long description: its first sentence, the rest behind "more"; "e.g." does not end it', async () => {
+  const { splitDescription } = await import('../../../src/web/client/settings-form.js');
+  assert.deepEqual(splitDescription('1 is normal, 0 is black and white.'), { short: '1 is normal, 0 is black and white.', more: '' });
+  const codec = splitDescription(
+    'mjpeg: every frame a JPEG, works with every MJPEG client and gives JPEG snapshots. h264: a tenth of the bandwidth, encoded by the Pi; the page plays it.',
+  );
+  assert.deepEqual(codec, { short: 'mjpeg: every frame a JPEG, works with every MJPEG client and gives JPEG snapshots.', more: 'h264: a tenth of the bandwidth, encoded by the Pi; the page plays it.' });
+  const tuning = splitDescription('Absolute path of a libcamera tuning file (e.g. /usr/share/libcamera/ipa/rpi/vc4/imx219_noir.json); empty uses the one for the sensor.');
+  assert.equal(tuning.short, 'Absolute path of a libcamera tuning file (e.g. /usr/share/libcamera/ipa/rpi/vc4/imx219_noir.json);');
+  assert.equal(tuning.more, 'empty uses the one for the sensor.');
+});

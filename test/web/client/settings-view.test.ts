@@ -19,7 +19,7 @@ const browserMissing = !existsSync(CHROMIUM);
 const skip = browserMissing && process.env.CI !== 'true' ? `no Chromium at ${CHROMIUM} (apt-get install chromium); with CI=true this is a failure` : false;
 const API = /\/api\/(settings|users|setup)(\/|$)/;
 
-describe('the Settings view and the first-run form in Chromium, against a fake of the API', { skip, timeout: 180_000 }, () => {
+describe('the Settings view and the first-run form in Chromium, against a fake of the API', { skip, timeout: 300_000 }, () => {
   let browser: Browser;
   let app: RunningApp;
   let port = 0;
@@ -50,8 +50,8 @@ describe('the Settings view and the first-run form in Chromium, against a fake o
     // two sources of the settings state agree as they do on a device.
     const withFakeSettings = (text: string) => {
       const doc = JSON.parse(text) as { type?: string; status?: Record<string, unknown> } & Record<string, unknown>;
-      if (doc.type === 'status' && doc.status) doc.status.settings = { ...fake.status };
-      else doc.settings = { ...fake.status };
+      if (doc.type === 'status' && doc.status) doc.status.settings = fake.statusForDocument();
+      else doc.settings = fake.statusForDocument();
       return JSON.stringify(doc);
     };
     await context.route(/\/api\/status$/, async (route) => {
@@ -72,7 +72,9 @@ describe('the Settings view and the first-run form in Chromium, against a fake o
     const page = await open(fake);
     await page.waitForFunction(() => document.getElementById('state-text')!.textContent !== 'Connecting');
     await page.click('#settings-open');
-    await page.waitForSelector('#settings-groups fieldset.group');
+    await page.waitForSelector('#settings-groups details.group');
+    // Groups start collapsed: open them all, as a person would the ones they need.
+    await page.evaluate(() => document.querySelectorAll<HTMLDetailsElement>('details.group').forEach((d) => (d.open = true)));
     return page;
   }
 
@@ -103,7 +105,8 @@ describe('the Settings view and the first-run form in Chromium, against a fake o
     await page.keyboard.press('ControlOrMeta+A');
     await page.keyboard.type('65');
     await page.keyboard.press('Enter');
-    await page.waitForFunction(() => document.getElementById('settings-message')!.textContent === 'Saved.');
+    // A camera setting: saved, then the status follows the camera's restart (the fake stays "applying").
+    await page.waitForFunction(() => document.getElementById('settings-message')!.textContent === 'Restarting the camera…');
     const [put] = puts(fake);
     assert.equal(put!.headers['if-match'], '"v1"');
     assert.equal(put!.body.camera.quality, 65);
@@ -111,7 +114,7 @@ describe('the Settings view and the first-run form in Chromium, against a fake o
     assert.equal(put!.body.gpio.led, null);
     assert.equal(put!.body.server.openViewing, false);
     assert.equal(await field(page, 'camera.quality').locator('.origin').textContent(), 'set here');
-    await page.waitForFunction(() => document.getElementById('settings-state')!.textContent === 'Applying settings…');
+    assert.equal(await page.textContent('#settings-cost'), 'No changes.');
   });
 
   test('out of range or odd: marked next to the field and focused, nothing sent; Revert', async () => {
@@ -152,7 +155,10 @@ describe('the Settings view and the first-run form in Chromium, against a fake o
     assert.equal(await control(page, 'camera.quality').inputValue(), '55');
     assert.equal(await field(page, 'camera.quality').locator('.origin').textContent(), 'set here');
     await page.click('#settings-apply');
-    await page.waitForFunction(() => document.getElementById('settings-message')!.textContent === 'Saved.');
+    assert.equal(await message(page), 'Nothing to apply: no setting changed.');
+    await control(page, 'camera.quality').fill('71');
+    await page.click('#settings-apply');
+    await page.waitForFunction(() => document.getElementById('settings-message')!.textContent === 'Restarting the camera…');
     assert.equal(puts(fake).at(-1)!.headers['if-match'], '"v2"');
   });
 
@@ -164,8 +170,9 @@ describe('the Settings view and the first-run form in Chromium, against a fake o
     assert.equal(await control(page, 'gpio.led.pin').inputValue(), '17');
     await page.check('#set-section-gpio-led');
     await control(page, 'gpio.led.pin').fill('22');
+    assert.equal(await page.textContent('#settings-cost'), '2 changed · re-opens the GPIO lines');
     await page.click('#settings-apply');
-    await page.waitForFunction(() => document.getElementById('settings-message')!.textContent === 'Saved.');
+    await page.waitForFunction(() => document.getElementById('settings-message')!.textContent === 'Saved; the GPIO lines were re-opened.');
     assert.deepEqual(puts(fake).at(-1)!.body.gpio, { led: { pin: 22, activeLow: false } });
     await page.uncheck('#set-section-gpio-led');
     assert.equal(await control(page, 'gpio.led.pin').isDisabled(), true);
@@ -174,14 +181,43 @@ describe('the Settings view and the first-run form in Chromium, against a fake o
     assert.deepEqual(puts(fake).at(-1)!.body.gpio, { led: null });
   });
 
-  test('"rolled back" with the camera\'s error line', async () => {
+  test('"rolled back" beside Apply, the camera\'s error line behind "details"', async () => {
     const fake = new FakeDeviceApi();
     fake.status = { state: 'rolled-back', message: 'ERROR: *** no cameras available ***' };
     const page = await openSettings(fake);
     const shown = await page
-      .waitForFunction(() => document.getElementById('settings-state')!.textContent === 'Rolled back: ERROR: *** no cameras available ***', null, { timeout: 15_000 })
+      .waitForFunction(() => /^Rolled back: the new settings did not work/.test(document.getElementById('settings-message')!.textContent ?? ''), null, { timeout: 15_000 })
       .then(() => true, () => false);
-    assert.ok(shown, `the rolled-back line never showed (it says ${JSON.stringify(await page.textContent('#settings-state'))})`);
+    assert.ok(shown, `the rolled-back line never showed (it says ${JSON.stringify(await message(page))})`);
+    await page.click('.status-details summary');
+    assert.equal(await page.textContent('.camera-line'), 'The camera said: ERROR: *** no cameras available ***');
+  });
+
+  test('a rollback names the setting, the value tried and the cause; an older one does not pass for the next change', async () => {
+    const fake = new FakeDeviceApi();
+    const page = await openSettings(fake);
+    fake.status = {
+      state: 'rolled-back',
+      message: 'the camera refused the new settings: ERROR: *** no cameras available ***',
+      undone: [{ path: 'camera.width', tried: 4000, now: 1280 }],
+      cameraLine: 'ERROR: *** no cameras available ***',
+      cause: 'the camera cannot make 4000x3000 pictures',
+    } as typeof fake.status;
+    await page.waitForFunction(() => document.getElementById('settings-message')!.textContent === 'Rolled back: Width 4000 did not work (the camera cannot make 4000x3000 pictures), so the camera is back on the last good settings.', null, { timeout: 15_000 });
+    // The next change: the old rollback, still in documents built before the PUT, is not its outcome.
+    const said: string[] = [];
+    await page.exposeFunction('said', (text: string) => said.push(text));
+    await page.evaluate(() => {
+      const el = document.getElementById('settings-message')!;
+      new MutationObserver(() => void (window as unknown as { said(t: string): void }).said(el.textContent ?? '')).observe(el, { childList: true, characterData: true, subtree: true });
+    });
+    const stale = fake.status;
+    await control(page, 'camera.quality').fill('60');
+    fake.holdStatus = stale;
+    await page.click('#settings-apply');
+    await page.waitForFunction(() => document.getElementById('settings-message')!.textContent === 'Restarting the camera…');
+    await page.waitForTimeout(2_500);
+    assert.equal(await message(page), 'Restarting the camera…', `the old rollback was taken for this change (${said.join(' | ')})`);
   });
 
   test('open viewing: nothing changes before the explicit confirmation, which the request carries', async () => {
@@ -200,15 +236,17 @@ describe('the Settings view and the first-run form in Chromium, against a fake o
     assert.deepEqual(fake.requests.find((r) => r.line === 'POST /api/users/open-viewing')!.body, { enabled: true, confirm: 'I understand' });
     // The settings' ETag moved on; the form, holding no edits, reloaded (a new form), so Apply is not refused.
     await page.waitForFunction(() => (document.getElementById('set-camera-width') as unknown as { old?: boolean }).old !== true);
+    await control(page, 'camera.quality').fill('62');
     await page.click('#settings-apply');
-    await page.waitForFunction(() => document.getElementById('settings-message')!.textContent === 'Saved.');
+    await page.waitForFunction(() => document.getElementById('settings-message')!.textContent === 'Restarting the camera…');
+    assert.equal(puts(fake).length, 1, 'sent once, not refused as stale');
   });
 
   test('on a phone (/#settings) the settings are one column', async () => {
     const fake = new FakeDeviceApi();
     const page = await open(fake, { width: 390, height: 844 }, '#settings');
-    await page.waitForSelector('#settings-groups fieldset.group');
-    const xs = await page.locator('#settings-groups fieldset.group').evaluateAll((els) => els.map((el) => Math.round(el.getBoundingClientRect().x)));
+    await page.waitForSelector('#settings-groups details.group');
+    const xs = await page.locator('#settings-groups details.group').evaluateAll((els) => els.map((el) => Math.round(el.getBoundingClientRect().x)));
     assert.equal(new Set(xs).size, 1, `one column (${xs.join(', ')})`);
   });
 

@@ -45,6 +45,8 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
   const output = () => `\n--- picamd output ---\n${app.output().split('\n').slice(-40).join('\n')}`;
   const field = (path: string) => page.locator(`#settings-groups [data-path="${path}"]`);
   const control = (path: string) => field(path).locator('input, select').first();
+  /** Groups start collapsed: open them all, as a person would the ones they need. */
+  const openGroups = () => page.evaluate(() => document.querySelectorAll<HTMLDetailsElement>('details.group').forEach((d) => (d.open = true)));
 
   /** Set by before(): each test fails with it, so a missing API or browser is named in every failure. */
   let setupError: unknown;
@@ -91,9 +93,10 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     await page.click('#settings-open');
     // The Settings view's modules load on the first click.
     await page.waitForFunction(() => document.getElementById('settings-open')!.getAttribute('aria-expanded') === 'true');
-    await page.waitForSelector('#settings-groups fieldset.group', { timeout: 10_000 }).catch((err: Error) => {
+    await page.waitForSelector('#settings-groups details.group', { timeout: 10_000 }).catch((err: Error) => {
       throw new Error(`${err.message}${output()}`);
     });
+    await openGroups();
     const legends = await page.locator('#settings-groups legend').allTextContents();
     const order = ['Camera', 'Video', 'Picture', 'Focus', 'Exposure', 'Device', 'RTSP / ONVIF'];
     assert.deepEqual(legends, order.filter((g) => legends.includes(g)), 'groups in the page order');
@@ -118,7 +121,8 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     await page.keyboard.press('ControlOrMeta+A');
     await page.keyboard.type('10');
     await page.keyboard.press('Enter');
-    await page.waitForFunction(() => document.getElementById('settings-message')!.textContent === 'Saved.', null, { timeout: 10_000 });
+    // Saved, then the status follows the camera's restart to the first picture.
+    await page.waitForFunction(() => document.getElementById('settings-message')!.textContent === 'Live with the new settings.', null, { timeout: 30_000 });
     const now = await api('GET', '/api/settings');
     assert.equal(now.body.values.camera.framerate, 10);
     assert.equal(now.body.origins['camera.framerate'], 'page');
@@ -133,7 +137,8 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
         const img = document.getElementById('live') as HTMLImageElement;
         return `${img.naturalWidth}x${img.naturalHeight}`;
       });
-    assert.equal(await liveSize(), '640x480');
+    // The picture may be between two frames (a new one decoding has no size yet).
+    await waitFor('the live view at 640x480', async () => (await liveSize()) === '640x480', 10_000, 50);
     await control('camera.width').fill('320');
     await control('camera.height').fill('240');
     // Options are listed by their text; the form keeps their values as indices.
@@ -142,7 +147,7 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     await control('camera.rotation').selectOption(option180);
     const applied = performance.now();
     await page.click('#settings-apply');
-    await page.waitForFunction(() => document.getElementById('settings-message')!.textContent === 'Saved.', null, { timeout: 10_000 });
+    await page.waitForFunction(() => /^(Restarting the camera…|Live with the new settings\.)$/.test(document.getElementById('settings-message')!.textContent ?? ''), null, { timeout: 10_000 });
     await waitFor('the live view at 320x240', async () => (await liveSize()) === '320x240', 20_000, 50);
     // The figure the issue asks for ("well under 2 s with the simulated camera"), printed, not asserted:
     // a busy machine must not fail the test.
@@ -153,7 +158,8 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     await page.reload();
     await page.waitForFunction(() => document.getElementById('state-text')!.textContent === 'Live', null, { timeout: 20_000 });
     await page.click('#settings-open');
-    await page.waitForSelector('#settings-groups fieldset.group', { timeout: 10_000 });
+    await page.waitForSelector('#settings-groups details.group', { timeout: 10_000 });
+    await openGroups();
     assert.equal(await control('camera.width').inputValue(), '320');
     assert.match(await rotationText(), /180/);
     assert.equal(await field('camera.rotation').locator('.origin').textContent(), 'set here');
@@ -212,7 +218,7 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     try {
       await control('camera.quality').fill('65');
       await page.click('#settings-apply');
-      await page.waitForFunction(() => document.getElementById('settings-message')!.textContent === 'Saved.', null, { timeout: 10_000 });
+      await page.waitForFunction(() => document.getElementById('settings-message')!.textContent === 'Saved; the camera uses it when privacy mode is turned off.', null, { timeout: 10_000 });
       assert.equal((await api('GET', '/api/settings')).body.values.camera.quality, 65);
     } finally {
       await api('POST', '/api/privacy', { enabled: false });
@@ -269,6 +275,8 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     await page.click('#password-form button[type="submit"]');
     await page.waitForFunction(() => document.getElementById('password-message')!.textContent === 'Password changed.');
     password = 'correct horse battery';
+    // The page's requests carry Basic (see the context): from now on with the new password.
+    await context.setExtraHTTPHeaders({ Authorization: basic(OWNER.name, password) });
     assert.equal((await api('GET', '/api/users')).status, 200, 'the new password works');
 
     await page.click('#open-viewing');
@@ -291,8 +299,8 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     try {
       const small = await phone.newPage();
       await small.goto(`${origin()}/#settings`);
-      await small.waitForSelector('#settings-groups fieldset.group');
-      const boxes = await small.locator('#settings-groups fieldset.group').evaluateAll((els) => els.map((el) => el.getBoundingClientRect().x));
+      await small.waitForSelector('#settings-groups details.group');
+      const boxes = await small.locator('#settings-groups details.group').evaluateAll((els) => els.map((el) => el.getBoundingClientRect().x));
       assert.ok(boxes.length >= 2);
       assert.ok(boxes.every((x) => Math.abs(x - boxes[0]!) < 1), `one column (${boxes.join(', ')})`);
       await small.screenshot({ path: join(ARTIFACTS, 'settings-phone.png'), fullPage: true });

@@ -162,6 +162,13 @@ describe('settings from the API', () => {
     );
     assert.equal(rolled.values.camera.width, 320);
     assert.match(rolled.status.message, /ERROR/);
+    // What was undone, the camera's own line and the likely cause, for the page to say in plain words.
+    assert.deepEqual(rolled.status.undone, [
+      { path: 'camera.height', tried: 720, now: 240 },
+      { path: 'camera.width', tried: 1280, now: 320 },
+    ]);
+    assert.match(rolled.status.cameraLine, /^ERROR: \*\*\* 1280x720 is larger than any mode/);
+    assert.equal(rolled.status.cause, 'the camera cannot make 1280x720 pictures');
     await waitFor('streaming on the old settings', async () => (await api(app, 'GET', '/api/status', { headers: owner })).json.camera.state === 'streaming', 20_000);
   });
 

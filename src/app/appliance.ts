@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { hashPassword } from '../device/accounts/password.js';
-import type { AccountsStore } from '../device/accounts/store.js';
+import { accountsFileFor, type AccountsStore } from '../device/accounts/store.js';
+import { RecorderCredential, recorderFileFor, withRecorder } from '../device/accounts/recorder.js';
 import { CameraSupervisor } from '../device/camera/supervisor.js';
 import { deviceEvents } from '../device/events.js';
 import { PrivacyController } from '../device/privacy/controller.js';
@@ -34,6 +35,7 @@ import { readSetupErrorMarker, SETUP_ERROR_MARKER } from '../setup/marker.js';
 import { EventHub } from '../web/routes/events.js';
 import { metricsRoute } from '../web/routes/metrics.js';
 import { privacyRoutes } from '../web/routes/privacy.js';
+import { recorderRoutes } from '../web/routes/recorder.js';
 import { settingsRoutes } from '../web/routes/settings.js';
 import { accountsLock, setupGate, setupRoutes } from '../web/routes/setup.js';
 import { deviceClaim } from '../setup/claim.js';
@@ -120,6 +122,7 @@ export class Appliance {
       follow('status events', () => hub.follow(events)),
       { name: 'events', start: () => hub.start(), stop: () => hub.stop() },
       follow('http settings', () => http.follow(events)),
+      { name: 'recorder', start: () => device.recorder.load(), stop: () => undefined },
       { name: 'http', start: () => http.start().then((port) => void (this.port = port)), stop: () => http.stop() },
       follow('onvif events', () => onvif.follow(events)),
       { name: 'onvif', start: () => onvif.start(), stop: () => onvif.stop() },
@@ -188,6 +191,8 @@ export class Appliance {
       // The first-run claim spans the accounts (the owner) and the settings (name, open viewing).
       claim: deviceClaim(accounts, settings, logger.child('setup')),
       applier: new SettingsApplier(settings, { camera, logger: logger.child('settings') }),
+      // The recorder credential (viewer rights, for NVRs' ONVIF PasswordDigest): recorder.json beside accounts.json.
+      recorder: new RecorderCredential({ file: recorderFileFor(accountsFileFor(config.settings.file)), isAccount: (name) => accounts.roleOf(name) !== undefined, logger: logger.child('recorder') }),
     };
   }
 
@@ -256,7 +261,7 @@ export class Appliance {
   /** The HTTP server and the routes each module registers. */
   private buildWeb(ctx: Context, device: Device, media: Media, observe: Observe) {
     const { settings, accounts, logger } = this.deps;
-    const { privacy, applier, claim } = device;
+    const { privacy, applier, claim, recorder } = device;
     const config = ctx.current();
     const current = ctx.current;
     // A user's streams and WebSockets, by user, so they close when the user's access ends.
@@ -267,6 +272,7 @@ export class Appliance {
     const onvif = new OnvifPart({
       current,
       accounts,
+      recorder,
       claimed: () => claim.claimed,
       openViewing: () => current().server.openViewing,
       authenticator: () => http.login,
@@ -311,6 +317,7 @@ export class Appliance {
         }),
         metricsRoute({ source: observe.metrics, open: () => current().metrics.open, claimed: () => claim.claimed }),
         onvifRoutes(() => onvif.handler()),
+        recorderRoutes(recorder, logger.child('recorder')),
         (router) => hub.route(router),
         staticRoutes(loadWebAssets()),
       ],
@@ -343,7 +350,7 @@ export class Appliance {
    * the same outputs as /stream.mp4 and /stream.mjpg (one viewer limit), logins of the same accounts
    * and limiter as the page; loaded only when rtsp.port is not 0.
    */
-  private buildRtsp(ctx: Context, { claim }: Device, media: Media, limiter: LoginLimiter) {
+  private buildRtsp(ctx: Context, { claim, recorder }: Device, media: Media, limiter: LoginLimiter) {
     const { settings, accounts, logger } = this.deps;
     return new LazyRtsp(ctx.current().rtsp, {
       media: {
@@ -352,7 +359,7 @@ export class Appliance {
         h264: media.tap.h264,
         jpeg: media.tap.mjpeg,
       },
-      login: { accounts, claimed: () => claim.claimed, openViewing: () => settings.openViewing, limiter, clientKey },
+      login: { accounts: withRecorder(accounts, recorder), claimed: () => claim.claimed, openViewing: () => settings.openViewing, limiter, clientKey },
       deviceName: ctx.deviceName,
       now: ctx.now,
       timers: realTimers,

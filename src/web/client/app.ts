@@ -53,6 +53,7 @@ async function loadSettingsView(): Promise<SettingsView> {
   usersView.onOpenViewingChanged = () => void view.refreshIfUnchanged();
   view.start();
   usersView.start();
+  void import('./recorder-view.js').then((recorder) => recorder.mountRecorderView(document, api));
   view.showStatus(lastStatus?.settings);
   return view;
 }

@@ -181,18 +181,19 @@ export class Appliance {
       h264Encoder,
     });
     privacy.bindCamera(camera);
+    // The recorder credential (viewer rights, for NVRs' ONVIF PasswordDigest): recorder.json beside accounts.json.
+    const recorder = new RecorderCredential({ file: recorderFileFor(accountsFileFor(config.settings.file)), isAccount: (name) => accounts.roleOf(name) !== undefined, logger: logger.child('recorder') });
     this.lastResortSteps = [() => camera.killNow(), () => gpio.stop()];
     return {
       privacy,
       gpio,
       camera,
       h264Encoder,
-      events: deviceEvents({ camera, privacy, settings, accounts }),
+      events: deviceEvents({ camera, privacy, settings, accounts, recorder }),
       // The first-run claim spans the accounts (the owner) and the settings (name, open viewing).
       claim: deviceClaim(accounts, settings, logger.child('setup')),
       applier: new SettingsApplier(settings, { camera, logger: logger.child('settings') }),
-      // The recorder credential (viewer rights, for NVRs' ONVIF PasswordDigest): recorder.json beside accounts.json.
-      recorder: new RecorderCredential({ file: recorderFileFor(accountsFileFor(config.settings.file)), isAccount: (name) => accounts.roleOf(name) !== undefined, logger: logger.child('recorder') }),
+      recorder,
     };
   }
 

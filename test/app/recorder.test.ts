@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { appConfig, freePort, startApp, type RunningApp } from '../fakes/app.js';
+import { waitFor } from '../fakes/wait.js';
 
 // The recorder credential against the real picamd: turned on by the owner, it logs in to ONVIF with
 // a WS-Security UsernameToken PasswordDigest built here the way Home Assistant's client
@@ -175,6 +176,23 @@ describe('the recorder credential', () => {
     assert.notEqual(after.password, before.password);
     assert.equal((await soap('media', digestToken(before.user, before.password), '<trt:GetProfiles/>')).status, 401);
     assert.equal((await soap('media', digestToken(after.user, after.password), '<trt:GetProfiles/>')).status, 200);
+  });
+
+  test("rotating ends the recorder's RTSP connections that logged in with the old password", async () => {
+    const { user, password } = (await (await api('GET', '/api/recorder')).json()) as { user: string; password: string };
+    const ffmpeg = spawn('ffmpeg', ['-nostdin', '-v', 'error', '-stats', '-rtsp_transport', 'tcp', '-i', `rtsp://${user}:${password}@127.0.0.1:${rtspPort}/stream`, '-t', '120', '-f', 'null', '-']);
+    let stderr = '';
+    ffmpeg.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => ffmpeg.on('close', (code) => resolve(code)));
+    try {
+      await waitFor('ffmpeg reading frames', () => /frame=\s*[1-9]/.test(stderr), 30_000, 100);
+      assert.equal((await api('POST', '/api/recorder/rotate')).status, 200);
+      // It ends long before its 120 s: the server closed its connection.
+      await Promise.race([exited, new Promise((_, reject) => setTimeout(() => reject(new Error(`ffmpeg still reading:\n${stderr}`)), 60_000).unref())]);
+      assert.match(app.output(), /the access of recorder ended, closing/);
+    } finally {
+      ffmpeg.kill('SIGKILL');
+    }
   });
 
   test('a damaged credential file at start: no recorder login at all, and the owner is told', async () => {

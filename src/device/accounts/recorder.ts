@@ -1,4 +1,5 @@
 import { randomInt, timingSafeEqual } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
@@ -104,13 +105,19 @@ export interface RecorderCredentialDeps {
 
 export type RecorderChange = { ok: true; status: RecorderStatus } | { ok: false; status: 400 | 409 | 500; message: string };
 
+export interface RecorderEvents {
+  /** Rotated or turned off: `ended` is the name whose old password stopped (its connections should end). */
+  change: [ended: string[]];
+}
+
 /** The sole reader and writer of recorder.json. */
-export class RecorderCredential {
+export class RecorderCredential extends EventEmitter<RecorderEvents> {
   private current: { kind: 'off' } | { kind: 'on'; login: RecorderLogin } | { kind: 'damaged'; message: string } = { kind: 'off' };
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly listeners = new Set<() => void>();
 
-  constructor(private readonly deps: RecorderCredentialDeps) {}
+  constructor(private readonly deps: RecorderCredentialDeps) {
+    super();
+  }
 
   /** Reads recorder.json: missing is off; anything else unusable is damaged (no recorder login). */
   async load(): Promise<void> {
@@ -152,12 +159,6 @@ export class RecorderCredential {
     return login && login.user === user ? digestHa1For(login.user, login.password) : undefined;
   }
 
-  /** Called after every change (a new password or off): connections of the old one should end. */
-  onChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
   /** Turns it on with a new password (a name, or the current one, or `recorder`); on again = rotate. */
   enable(user?: string): Promise<RecorderChange> {
     return this.exclusive(async () => {
@@ -176,7 +177,7 @@ export class RecorderCredential {
       const rotated = c.kind === 'on';
       this.current = { kind: 'on', login };
       this.deps.logger.info(`recorder credential ${rotated ? 'rotated' : 'on'} for "${name}"`);
-      this.changed();
+      this.emit('change', rotated ? [c.login.user] : []);
       return { ok: true, status: this.status() };
     });
   }
@@ -196,16 +197,12 @@ export class RecorderCredential {
         this.deps.logger.error(`cannot remove ${this.deps.file}: ${errorText(err)}`);
         return { ok: false, status: 500, message: 'The recorder credential could not be removed; see the device log.' };
       }
-      const was = this.current.kind;
+      const was = this.current;
       this.current = { kind: 'off' };
-      if (was !== 'off') this.deps.logger.info('recorder credential off');
-      this.changed();
+      if (was.kind !== 'off') this.deps.logger.info('recorder credential off');
+      this.emit('change', was.kind === 'on' ? [was.login.user] : []);
       return { ok: true, status: this.status() };
     });
-  }
-
-  private changed(): void {
-    for (const listener of this.listeners) listener();
   }
 
   private exclusive<T>(task: () => Promise<T>): Promise<T> {

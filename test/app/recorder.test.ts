@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { appConfig, freePort, startApp, type RunningApp } from '../fakes/app.js';
 import { waitFor } from '../fakes/wait.js';
+import onvif, { type Cam } from 'onvif';
 
 // The recorder credential against the real picamd: turned on by the owner, it logs in to ONVIF with
 // a WS-Security UsernameToken PasswordDigest built here the way Home Assistant's client
@@ -129,6 +130,21 @@ describe('the recorder credential', () => {
     const probed = await ffprobe(streamUri!.replace('rtsp://', `rtsp://${recorder.user}:${recorder.password}@`));
     assert.equal(probed.code, 0, probed.stderr);
     assert.deepEqual(JSON.parse(probed.stdout).streams, [{ codec_name: 'mjpeg', width: 320, height: 240 }]);
+  });
+
+  test('the onvif npm client logs in with the recorder login and gets the stream URI; a wrong password is refused', async () => {
+    const { user, password } = (await (await api('GET', '/api/recorder')).json()) as { user: string; password: string };
+    const connect = (pass: string) =>
+      new Promise<{ cam: Cam; err: Error | null }>((resolve) => {
+        const cam: Cam = new onvif.Cam({ hostname: '127.0.0.1', port, username: user, password: pass, timeout: 10_000, autoconnect: false });
+        cam.connect((err) => resolve({ cam, err }));
+      });
+    const { cam, err } = await connect(password);
+    assert.equal(err, null, `${err?.message}\n${app.output()}`);
+    const stream = await new Promise<{ err: Error | null; uri?: string }>((resolve) => cam.getStreamUri({ protocol: 'RTSP', profileToken: 'main' }, (e, v) => resolve({ err: e, uri: (v as { uri?: string } | undefined)?.uri })));
+    assert.equal(stream.err, null);
+    assert.equal(stream.uri, `rtsp://127.0.0.1:${rtspPort}/stream`);
+    assert.ok((await connect(`${password}x`)).err, 'a wrong password is refused');
   });
 
   test('a wrong password, a stale Created and a replayed nonce are refused', async () => {

@@ -147,6 +147,24 @@ describe('the recorder credential', () => {
     assert.ok((await connect(`${password}x`)).err, 'a wrong password is refused');
   });
 
+  test('HTTP Digest with the recorder login on ONVIF (its HA1 in the picamd realm)', async () => {
+    const { user, password } = (await (await api('GET', '/api/recorder')).json()) as { user: string; password: string };
+    const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+    const challenge = await soap('media', '', '<trt:GetProfiles/>');
+    assert.equal(challenge.status, 401);
+    const header = challenge.headers.get('www-authenticate') ?? '';
+    const nonce = /nonce="([^"]+)"/.exec(header)?.[1];
+    assert.ok(nonce, header);
+    const answer = (pass: string) => {
+      const uri = '/onvif/media_service';
+      const response = md5(`${md5(`${user}:picamd:${pass}`)}:${nonce}:00000001:0a4f113b:auth:${md5(`POST:${uri}`)}`);
+      return `Digest username="${user}", realm="picamd", nonce="${nonce}", uri="${uri}", qop=auth, nc=00000001, cnonce="0a4f113b", response="${response}", algorithm=MD5`;
+    };
+    const ok = await soap('media', '', '<trt:GetProfiles/>', answer(password));
+    assert.equal(ok.status, 200, await ok.text());
+    assert.equal((await soap('media', '', '<trt:GetProfiles/>', answer(`${password}x`))).status, 401);
+  });
+
   test('a wrong password, a stale Created and a replayed nonce are refused', async () => {
     const { password } = (await (await api('GET', '/api/recorder')).json()) as { password: string };
     const wrong = await soap('media', digestToken('recorder', `${password}x`), '<trt:GetProfiles/>');

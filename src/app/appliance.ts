@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { hashPassword } from '../device/accounts/password.js';
-import type { AccountsStore } from '../device/accounts/store.js';
+import { accountsFileFor, type AccountsStore } from '../device/accounts/store.js';
+import { RecorderCredential, recorderFileFor, withRecorder } from '../device/accounts/recorder.js';
 import { CameraSupervisor } from '../device/camera/supervisor.js';
 import { firstCameraOutcome } from '../device/camera/first-outcome.js';
 import { deviceEvents } from '../device/events.js';
@@ -39,6 +40,7 @@ import { readSetupErrorMarker, SETUP_ERROR_MARKER } from '../setup/marker.js';
 import { EventHub } from '../web/routes/events.js';
 import { metricsRoute } from '../web/routes/metrics.js';
 import { privacyRoutes } from '../web/routes/privacy.js';
+import { recorderRoutes } from '../web/routes/recorder.js';
 import { settingsRoutes } from '../web/routes/settings.js';
 import { accountsLock, setupGate, setupRoutes } from '../web/routes/setup.js';
 import { deviceClaim } from '../setup/claim.js';
@@ -140,6 +142,7 @@ export class Appliance {
       follow('status events', () => hub.follow(events)),
       { name: 'events', start: () => hub.start(), stop: () => hub.stop() },
       follow('http settings', () => http.follow(events)),
+      { name: 'recorder', start: () => device.recorder.load(), stop: () => undefined },
       { name: 'http', start: () => http.start().then((port) => void (this.port = port)), stop: () => http.stop() },
       follow('onvif events', () => onvif.follow(events)),
       { name: 'onvif', start: () => onvif.start(), stop: () => onvif.stop() },
@@ -201,6 +204,8 @@ export class Appliance {
       jpegFrames: framePool,
     });
     privacy.bindCamera(camera);
+    // The recorder credential (viewer rights, for NVRs' ONVIF PasswordDigest): recorder.json beside accounts.json.
+    const recorder = new RecorderCredential({ file: recorderFileFor(accountsFileFor(config.settings.file)), isAccount: (name) => accounts.roleOf(name) !== undefined, logger: logger.child('recorder') });
     this.lastResortSteps = [() => camera.killNow(), () => gpio.stop()];
     return {
       privacy,
@@ -208,10 +213,11 @@ export class Appliance {
       camera,
       framePool,
       h264Encoder,
-      events: deviceEvents({ camera, privacy, settings, accounts }),
+      events: deviceEvents({ camera, privacy, settings, accounts, recorder }),
       // The first-run claim spans the accounts (the owner) and the settings (name, open viewing).
       claim: deviceClaim(accounts, settings, logger.child('setup')),
       applier: new SettingsApplier(settings, { camera, logger: logger.child('settings') }),
+      recorder,
     };
   }
 
@@ -282,7 +288,7 @@ export class Appliance {
   /** The HTTP server and the routes each module registers. */
   private buildWeb(ctx: Context, device: Device, media: Media, observe: Observe, updates: UpdateInbox) {
     const { settings, accounts, logger } = this.deps;
-    const { privacy, applier, claim } = device;
+    const { privacy, applier, claim, recorder } = device;
     const config = ctx.current();
     const current = ctx.current;
     // A user's streams and WebSockets, by user, so they close when the user's access ends.
@@ -293,6 +299,7 @@ export class Appliance {
     const onvif = new OnvifPart({
       current,
       accounts,
+      recorder,
       claimed: () => claim.claimed,
       openViewing: () => current().server.openViewing,
       authenticator: () => http.login,
@@ -339,6 +346,7 @@ export class Appliance {
         timeRoutes({ time: this.deviceTime, status: () => timeStatus(this.deviceTime, Date.now(), this.firmwareDate), logger: logger.child('time') }),
         metricsRoute({ source: observe.metrics, open: () => current().metrics.open, claimed: () => claim.claimed }),
         onvifRoutes(() => onvif.handler()),
+        recorderRoutes(recorder, logger.child('recorder')),
         (router) => hub.route(router),
         staticRoutes(loadWebAssets()),
       ],
@@ -371,7 +379,7 @@ export class Appliance {
    * the same outputs as /stream.mp4 and /stream.mjpg (one viewer limit), logins of the same accounts
    * and limiter as the page; loaded only when rtsp.port is not 0.
    */
-  private buildRtsp(ctx: Context, { claim }: Device, media: Media, limiter: LoginLimiter) {
+  private buildRtsp(ctx: Context, { claim, recorder }: Device, media: Media, limiter: LoginLimiter) {
     const { settings, accounts, logger } = this.deps;
     return new LazyRtsp(ctx.current().rtsp, {
       media: {
@@ -380,7 +388,7 @@ export class Appliance {
         h264: media.tap.h264,
         jpeg: media.tap.mjpeg,
       },
-      login: { accounts, claimed: () => claim.claimed, openViewing: () => settings.openViewing, limiter, clientKey },
+      login: { accounts: withRecorder(accounts, recorder), claimed: () => claim.claimed, openViewing: () => settings.openViewing, limiter, clientKey },
       deviceName: ctx.deviceName,
       now: ctx.now,
       timers: realTimers,

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { AccountsStore } from '../device/accounts/store.js';
 import { DIGEST_REALM } from '../device/accounts/digest.js';
+import type { RecorderCredential } from '../device/accounts/recorder.js';
 import type { DeviceEvents } from '../device/events.js';
 import type { Config } from '../device/settings/schema.js';
 import type { Target } from '../formats/ws-discovery/messages.js';
@@ -25,6 +26,8 @@ import type { LoginLimiter } from '../web/server/auth/limiter.js';
 export interface OnvifPartDeps {
   current: () => Config;
   accounts: AccountsStore;
+  /** The recorder credential (viewer rights; PasswordDigest too): device/accounts/recorder.ts. */
+  recorder?: RecorderCredential;
   claimed: () => boolean;
   openViewing: () => boolean;
   /** The page's login check, for Basic and UsernameToken PasswordText (see web/onvif/auth.ts). */
@@ -111,8 +114,10 @@ export class OnvifPart {
         const auth = new OnvifAuth({
           authenticator: deps.authenticator,
           limiter: deps.limiter,
-          digest: () => ({ realm: DIGEST_REALM, ha1: (user) => deps.accounts.digestHa1(user) }),
-          roleOf: (user) => deps.accounts.roleOf(user),
+          digest: () => ({ realm: DIGEST_REALM, ha1: (user) => deps.recorder?.digestHa1(user) ?? deps.accounts.digestHa1(user) }),
+          // The recorder only watches; its name is never an account's (recorder.ts: 'conflict').
+          roleOf: (user) => (deps.recorder?.login()?.user === user ? 'viewer' : deps.accounts.roleOf(user)),
+          recorder: () => deps.recorder?.login(),
           logger: deps.logger,
           now: deps.now,
         });

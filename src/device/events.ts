@@ -16,6 +16,8 @@ export interface DeviceEventMap {
   settings: [next: Config, previous: Config, paths: readonly string[]];
   /** The users changed; `ended`: users removed or whose password changed (their access ends). */
   users: [users: ReadonlyArray<Account>, ended: readonly string[]];
+  /** The recorder credential changed (rotated, off): `ended` is the name whose old password stopped. */
+  recorder: [ended: readonly string[]];
 }
 
 export type DeviceEventName = keyof DeviceEventMap;
@@ -39,6 +41,7 @@ export interface DeviceEventSources {
   privacy: Emitter;
   settings: Emitter;
   accounts: Emitter;
+  recorder?: Emitter;
 }
 
 const SOURCE_EVENT: { [K in DeviceEventName]: [keyof DeviceEventSources, string] } = {
@@ -46,6 +49,7 @@ const SOURCE_EVENT: { [K in DeviceEventName]: [keyof DeviceEventSources, string]
   privacy: ['privacy', 'change'],
   settings: ['settings', 'change'],
   users: ['accounts', 'change'],
+  recorder: ['recorder', 'change'],
 };
 
 export function deviceEvents(sources: DeviceEventSources): DeviceEvents {
@@ -53,6 +57,7 @@ export function deviceEvents(sources: DeviceEventSources): DeviceEvents {
     on(event, listener) {
       const [source, name] = SOURCE_EVENT[event];
       const emitter = sources[source];
+      if (!emitter) return () => undefined;
       const fn = listener as AnyListener;
       emitter.on(name, fn);
       let subscribed = true;

@@ -1,5 +1,6 @@
 import { chown, lstat, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { RecorderCredential, recorderFileFor } from '../device/accounts/recorder.js';
 import { AccountsStore, accountsFileFor } from '../device/accounts/store.js';
 import { PrivacyStore } from '../device/privacy/store.js';
 import { readLegacyUsers, SettingsStore } from '../device/settings/store.js';
@@ -9,7 +10,8 @@ import type { Logger } from '../platform/log/logger.js';
 // Recovering a forgotten owner password, or a device locked by a damaged accounts file: privacy
 // is switched on (the camera stays off until the new owner turns it back on), the accounts file
 // is replaced by one without users (whatever it held, readable or not; nothing is copied
-// anywhere), and open viewing is turned off, so picamd shows its first-run screen again. Each file
+// anywhere), the recorder login is turned off (a recorder of the old owner's keeps no access), and
+// open viewing is turned off, so picamd shows its first-run screen again. Each file
 // is written by the module that owns it. Used by `picamd reset-owner` (root, on the device) and by
 // the privacy button held at start-up (picamd itself, before its stores start).
 
@@ -34,6 +36,8 @@ export async function resetOwner(opts: ResetOwnerOptions): Promise<ResetOwnerRes
   await new PrivacyStore(opts.privacyStateFile).save({ enabled: true, source: 'boot', since: opts.now.toISOString() });
   const legacy = await readLegacyUsers(opts.settingsFile, opts.base);
   const { removed } = await new AccountsStore({ file: accountsFile, logger: opts.logger, now }).resetOwner();
+  const recorderOff = await new RecorderCredential({ file: recorderFileFor(accountsFile), isAccount: () => false, logger: opts.logger }).disable();
+  if (!recorderOff.ok) throw new Error(`${recorderFileFor(accountsFile)}: cannot turn the recorder login off: ${recorderOff.message}`);
   // The accounts file exists now, so users an older version left in settings.json never count
   // again; they leave that file too, and open viewing goes off.
   const settings = new SettingsStore({ base: opts.base, file: opts.settingsFile, logger: opts.logger, now });

@@ -71,3 +71,13 @@ test('no state at all: an empty accounts file, privacy on; a damaged settings fi
   assert.equal(JSON.parse(await readFile(d.privacy, 'utf8')).enabled, true);
   assert.deepEqual(JSON.parse(await readFile(d.accounts, 'utf8')).users, []);
 });
+
+test('reset: the recorder login goes off (its file is removed), so a recorder of the old owner keeps no access', async (t) => {
+  const s = await stateDir(t);
+  const recorderFile = join(s.dir, 'recorder.json');
+  await writeFile(s.accounts, JSON.stringify({ format: 1, users: [{ name: 'ann', passwordHash: hash(1), role: 'owner' }] }));
+  await writeFile(recorderFile, JSON.stringify({ format: 1, user: 'recorder', password: 'Abcdefghij0123456789' }), { mode: 0o600 });
+  await reset(s);
+  await assert.rejects(stat(recorderFile), { code: 'ENOENT' });
+  assert.doesNotMatch(await everything(s.dir), /Abcdefghij0123456789/);
+});

@@ -89,10 +89,13 @@ export class RtspServer {
 
   /** Users whose access ended lose their RTSP connections; open viewing switched off ends anonymous ones; a new codec ends sessions of the old. */
   follow(events: DeviceEvents): () => void {
-    const offUsers = events.on('users', (_users, ended) => {
+    const end = (ended: readonly string[]) => {
       const gone = new Set(ended);
       for (const c of [...this.connections]) if (c.user !== undefined && c.user !== '' && gone.has(c.user)) c.close(`the access of ${c.user} ended, closing`);
-    });
+    };
+    const offUsers = events.on('users', (_users, ended) => end(ended));
+    // The recorder credential rotated or turned off: a leaked password stops streaming at once.
+    const offRecorder = events.on('recorder', end);
     const offSettings = events.on('settings', (next, _previous, paths) => {
       if (!next.server.openViewing) for (const c of [...this.connections]) if (c.user === '') c.close('open viewing was switched off, closing');
       if (paths.includes('camera.codec')) {
@@ -101,6 +104,7 @@ export class RtspServer {
     });
     return () => {
       offUsers();
+      offRecorder();
       offSettings();
     };
   }

@@ -3,7 +3,8 @@ import type { PrivacySource as DevicePrivacySource } from '../../device/privacy/
 import type { ApplyStatus } from '../../device/settings/apply.js';
 import type { buildStatus } from '../../observe/status.js';
 import type { Role as DeviceRole } from '../../device/accounts/rules.js';
-import type { CameraState, DeviceStatus, PrivacySource, Role, SettingsStatus } from './types.js';
+import type { RecorderStatus } from '../../device/accounts/recorder.js';
+import type { CameraState, DeviceStatus, PrivacySource, RecorderDocument, Role, SettingsStatus } from './types.js';
 
 // Compile-time only: the server's own types must match what the page is compiled against
 // (types.d.ts). A new privacy source or camera state that the page does not know fails the build.
@@ -17,5 +18,6 @@ export type Conformance = [
   Holds<Same<Role, DeviceRole>>,
   Holds<Same<SettingsStatus['state'], ApplyStatus['state']>>,
   Holds<Extract<ApplyStatus, { state: 'rolled-back' }> extends SettingsStatus ? true : false>,
+  Holds<Same<RecorderDocument, RecorderStatus>>,
   Holds<ReturnType<typeof buildStatus> extends Omit<DeviceStatus, 'settings'> ? true : false>,
 ];

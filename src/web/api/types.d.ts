@@ -90,3 +90,10 @@ export interface SetupRequest {
 
 /** The words the device wants before it lets anyone watch without a password. */
 export type OpenViewingConfirmation = 'I understand';
+
+/** GET /api/recorder (owners only): the recorder credential for NVRs; the password while it is on. */
+export type RecorderDocument =
+  | { state: 'off' }
+  | { state: 'on'; user: string; password: string }
+  | { state: 'conflict'; user: string; message: string }
+  | { state: 'damaged'; message: string };

@@ -84,6 +84,7 @@ async function loadSettingsView(): Promise<SettingsView> {
   view.start();
   usersView.start();
   void import('./firmware-view.js').then((firmware) => firmware.mountFirmware(document, api, location));
+  void import('./recorder-view.js').then((recorder) => recorder.mountRecorderView(document, api));
   view.showStatus(lastStatus);
   return view;
 }

@@ -1,5 +1,8 @@
 import { DigestNonces, expectedResponse, parseDigestAuthorization, sameResponse } from '../../formats/digest/http-digest.js';
 import type { UsernameToken } from '../../formats/soap/envelope.js';
+import { parseCreated, samePasswordDigest, TokenReplayWindow } from '../../formats/soap/ws-security.js';
+import { decodeUtf8Strict } from '../../formats/utf8.js';
+import { samePassword, type RecorderLogin } from '../../device/accounts/recorder.js';
 import type { Role } from '../../device/accounts/rules.js';
 import type { Logger } from '../../platform/log/logger.js';
 import type { Now } from '../../platform/clock.js';
@@ -15,13 +18,17 @@ import type { LoginLimiter } from '../server/auth/limiter.js';
 //   HTTP Basic and   the page's own check (scrypt, its queue and cache) through the Authenticator.
 //   UsernameToken
 //   PasswordText
-//   UsernameToken    cannot be checked: Base64(SHA1(nonce + created + password)) needs the password
-//   PasswordDigest   itself, which picamd does not keep (only a scrypt hash and the HA1). Such a
-//                    request gets the HTTP Digest challenge, which clients that support both (the
-//                    `onvif` npm client, ONVIF Device Manager, most recorders) answer. See
-//                    docs/security.md#onvif.
+//   UsernameToken    Base64(SHA1(nonce + created + password)) needs the password itself: checked
+//   PasswordDigest   for the recorder credential only (device/accounts/recorder.ts, kept in plain
+//                    form, viewer rights), with a Created within 5 minutes of the device's clock and
+//                    a nonce not seen in that window. For any other name picamd has no password to
+//                    check it against (scrypt hashes and HA1 only): the HTTP Digest challenge, which
+//                    clients that support both (the `onvif` npm client, ONVIF Device Manager) answer.
+//                    See docs/security.md#onvif.
 //
-// Every failure counts against the client's address in the one limiter, whichever way it came.
+// The recorder credential is also taken by HTTP Digest (its HA1, through `digest`), Basic and
+// PasswordText, always as a viewer. Every failure counts against the client's address in the one
+// limiter, whichever way it came.
 
 /** Where the stored Digest HA1 of each user comes from (the accounts). */
 export interface DigestSource {
@@ -43,6 +50,10 @@ export interface OnvifAuthDeps {
   now: Now;
   /** The Digest nonces' key; random per start by default (tests pass a fixed one). */
   random?: (bytes: number) => Buffer;
+  /** The recorder credential while it logs in (read per request); undefined: none. */
+  recorder?: () => RecorderLogin | undefined;
+  /** The wall clock (ms since the epoch), for a token's Created; Date.now by default. */
+  wallClock?: () => number;
 }
 
 export type AuthResult =
@@ -61,9 +72,13 @@ export interface Credentials {
 }
 
 const NONCE_MAX_AGE_MS = 5 * 60_000;
+/** How far a token's Created may be from the device's clock (either way), and how long its nonce is kept. */
+const TOKEN_WINDOW_MS = 5 * 60_000;
 
 export class OnvifAuth {
   private readonly nonces: DigestNonces;
+  /** The nonces of the recorder's accepted PasswordDigest tokens, for 5 minutes (WS-Security's replay advice). */
+  private readonly tokens = new TokenReplayWindow(TOKEN_WINDOW_MS);
 
   constructor(private readonly deps: OnvifAuthDeps) {
     this.nonces = new DigestNonces(NONCE_MAX_AGE_MS, deps.random);
@@ -83,7 +98,14 @@ export class OnvifAuth {
   identify(credentials: Credentials): AuthResult | Promise<AuthResult> {
     const { authorization, token } = credentials;
     if (/^digest\s/i.test(authorization)) return this.digest(credentials);
-    if (/^basic\s/i.test(authorization)) return this.password(authorization, credentials);
+    if (/^basic\s/i.test(authorization)) {
+      const basic = parseBasic(authorization);
+      if (basic && this.isRecorder(basic.user)) return this.recorderPassword(basic.user, basic.password, credentials);
+      return this.password(authorization, credentials);
+    }
+    if (token && this.isRecorder(token.user)) {
+      return token.kind === 'text' ? this.recorderPassword(token.user, token.password, credentials) : this.recorderDigest(token, credentials);
+    }
     if (token?.kind === 'text') {
       return this.password(`Basic ${Buffer.from(`${token.user}:${token.password}`).toString('base64')}`, credentials);
     }
@@ -93,6 +115,48 @@ export class OnvifAuth {
       return refused(401, 'A UsernameToken PasswordDigest cannot be checked by this camera; use HTTP Digest (or PasswordText over HTTPS).', this.challenge());
     }
     return { kind: 'anonymous' };
+  }
+
+  private isRecorder(user: string): boolean {
+    return this.deps.recorder?.()?.user === user;
+  }
+
+  /** Basic or PasswordText with the recorder's name: the plain password, compared in constant time. */
+  private recorderPassword(user: string, password: string, credentials: Credentials): AuthResult {
+    return this.recorderVerdict(credentials, user, (login) => (samePassword(login.password, password) ? 'ok' : 'wrong'));
+  }
+
+  /** A PasswordDigest token with the recorder's name (UsernameToken Profile 1.0, 3.1 and 3.2). */
+  private recorderDigest(token: UsernameToken, credentials: Credentials): AuthResult {
+    return this.recorderVerdict(credentials, token.user, (login) => {
+      // Without a nonce and a Created nothing stops a replay: refused, as a wrong password would be.
+      if (token.nonce.length < 8 || token.created === '') return 'wrong';
+      if (!samePasswordDigest(token.password, token.nonce, token.created, login.password)) return 'wrong';
+      const verdict = this.tokens.admit(token.nonce, parseCreated(token.created), (this.deps.wallClock ?? Date.now)());
+      return verdict === 'fresh' ? 'ok' : verdict;
+    });
+  }
+
+  private recorderVerdict(credentials: Credentials, user: string, check: (login: RecorderLogin) => 'ok' | 'wrong' | 'stale' | 'replayed' | 'full'): AuthResult {
+    const login = this.deps.recorder?.();
+    const client = clientKey(credentials.remote);
+    const now = this.deps.now();
+    const verdict = this.deps.limiter.check(client, now);
+    if (!verdict.allowed) return limited(verdict.retryAfterMs);
+    const result = login && login.user === user ? check(login) : 'wrong';
+    if (result === 'ok') {
+      this.deps.limiter.succeed(client, now);
+      return { kind: 'user', user, role: 'viewer' };
+    }
+    // The password was right: a clock that is off, or a busy recorder, is not a guess.
+    if (result === 'stale') {
+      this.deps.logger.warn(`ONVIF token of ${loggableName(user)} from ${credentials.remote} refused: its Created is more than ${TOKEN_WINDOW_MS / 60_000} minutes off this camera's clock`);
+      return refused(401, "The token's Created time is more than 5 minutes off this camera's clock (see GetSystemDateAndTime).", this.challenge());
+    }
+    if (result === 'full') return refused(503, 'Too many logins of the recorder at once; try again in a moment.', { 'Retry-After': '5' });
+    const { failures, delayMs } = this.deps.limiter.fail(client, now);
+    this.logFailure(user, credentials.remote, failures, delayMs);
+    return refused(401, result === 'replayed' ? 'This token was already used (a replayed nonce).' : 'Wrong user name or password.', this.challenge());
   }
 
   private digest(credentials: Credentials): AuthResult {
@@ -152,6 +216,14 @@ export class OnvifAuth {
     const wait = delayMs > 0 ? `; next try allowed in ${Math.ceil(delayMs / 1000)} s` : '';
     this.deps.logger.warn(`failed ONVIF login as ${loggableName(user)} from ${remote} (${failures} in a row${wait})`);
   }
+}
+
+/** `Authorization: Basic base64(user:password)` (UTF-8), or undefined. */
+function parseBasic(header: string): { user: string; password: string } | undefined {
+  const m = /^basic[ \t]+([A-Za-z0-9+/]+={0,2})[ \t]*$/i.exec(header);
+  const text = m && header.length <= 1024 ? decodeUtf8Strict(Buffer.from(m[1]!, 'base64')) : undefined;
+  const colon = text?.indexOf(':') ?? -1;
+  return text !== undefined && colon >= 0 ? { user: text.slice(0, colon), password: text.slice(colon + 1) } : undefined;
 }
 
 function refused(status: 400 | 401 | 429 | 503, reason: string, headers: Record<string, string>): AuthResult {

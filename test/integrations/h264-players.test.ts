@@ -371,7 +371,11 @@ describe('ffmpeg, GStreamer and mpv on /stream.mp4 across privacy and a camera r
       // After the restart: live pictures, each a new one (the simulated camera's counter and clock
       // change every frame; the placeholder's pictures repeat), at the camera's rate.
       assert.ok(afterRestart.length >= FRAMERATE, `${p.name}: ${afterRestart.length} pictures after the restart`);
-      assert.ok(largestGap(afterRestart.map((x) => x.ptsMs)) <= 100, `${p.name}: live pictures after the restart`);
+      // Live, not the placeholder's one a second: a 25 fps camera steps 40 ms, but a busy machine
+      // (load 13-20, the suite beside it) held the simulated camera back past 100 ms, so the bound
+      // sits halfway to the placeholder's second.
+      const restartGap = largestGap(afterRestart.map((x) => x.ptsMs));
+      assert.ok(restartGap <= 500, `${p.name}: live pictures after the restart (largest step ${restartGap.toFixed(0)} ms)`);
       if (afterRestart[0]!.checksum !== undefined) {
         assert.equal(new Set(afterRestart.map((x) => x.checksum)).size, afterRestart.length, `${p.name}: every picture after the restart differs`);
       }

@@ -143,7 +143,10 @@ ExecStart=/usr/local/sbin/vpi-gpio
 WantedBy=multi-user.target
 UNIT
 ln -sf /etc/systemd/system/vpi-gpio.service "$M/etc/systemd/system/multi-user.target.wants/vpi-gpio.service"
-mkdir -p "$M/etc/systemd/system/picamd-setup.service.d" "$M/etc/systemd/system/picamd.service.d"
+mkdir -p "$M/etc/systemd/system/picamd-setup.service.d" "$M/etc/systemd/system/picamd.service.d" "$M/etc/systemd/system.conf.d"
+# On a busy host an emulated udev can take longer than systemd's 90 s to announce the boot
+# partition, which would end the boot in emergency mode.
+printf '[Manager]\nDefaultDeviceTimeoutSec=600\n' > "$M/etc/systemd/system.conf.d/vpi-emulation.conf"
 printf '[Service]\nTimeoutStartSec=600\n' > "$M/etc/systemd/system/picamd-setup.service.d/vpi-emulation.conf"
 printf '[Service]\nTimeoutStartSec=300\n' > "$M/etc/systemd/system/picamd.service.d/vpi-emulation.conf"
 umount "$M"

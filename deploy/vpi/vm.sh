@@ -19,9 +19,6 @@ VM_HTTP=''
 VM_SSH=''
 VM_BOOTS=0
 VM_BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-900}
-# Added to the card's own kernel command line: on a busy host an emulated udev can take longer
-# than systemd's 90 s to announce the boot partition, which would end the boot in emergency mode.
-VM_EMULATION_ARGS='systemd.default_device_timeout_sec=600'
 
 vm_free_port() {
   node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
@@ -65,7 +62,7 @@ vm_wait_up() {
 vm_qemu() {
   # virtio-net-pci's option ROM (iPXE) is only for network boot: romfile= leaves it out.
   exec qemu-system-aarch64 -M virt -cpu cortex-a53 -smp 2 -m 512 -accel tcg,thread=multi \
-    -kernel "$VM_DIR/vmlinuz" -initrd "$VM_DIR/initrd" -append "$(cat "$VM_DIR/cmdline") $VM_EMULATION_ARGS" \
+    -kernel "$VM_DIR/vmlinuz" -initrd "$VM_DIR/initrd" -append "$(cat "$VM_DIR/cmdline")" \
     -drive "file=$1,format=$2,if=none,id=card,cache=writeback" -device virtio-blk-pci,drive=card \
     -netdev "user,id=net0,hostfwd=tcp:127.0.0.1:$VM_HTTP-:80,hostfwd=tcp:127.0.0.1:$VM_SSH-:22" \
     -device virtio-net-pci,netdev=net0,romfile= \

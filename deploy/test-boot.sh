@@ -16,7 +16,8 @@
 #      on, with the old or the new settings.
 #   5. The LED on a real GPIO line (QEMU virt's PL061, sysfs): picamd drives it.
 # Usage (as root): deploy/test-boot.sh [release/picamd-V-linux-arm64.tar.gz]
-#   PICAMD_VPI_CUTS=N   power cuts (default 6: 2 first-boot, 2 settings, 2 privacy)
+#   PICAMD_VPI_CUTS=N   power cuts (default 3: one during the first boot's setup, one during settings
+#                       saves, one during privacy changes, about 2-3 minutes each on 2 idle cores)
 #   PICAMD_VPI_DIR=DIR  build the base card into DIR and keep it (default: a scratch folder)
 # Exits 0 only when every check holds; the summary is the last line.
 set -euo pipefail
@@ -25,7 +26,7 @@ export MTOOLS_SKIP_CHECK=1
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 VERSION=$(node -p "require('$REPO/package.json').version")
 BUNDLE=${1:-$REPO/release/picamd-$VERSION-linux-arm64.tar.gz}
-CUTS=${PICAMD_VPI_CUTS:-6}
+CUTS=${PICAMD_VPI_CUTS:-3}
 OWNER=owner
 OWNER_PASSWORD='virtual pi passphrase'
 HOST_NAME=vpi-cam
@@ -66,7 +67,10 @@ VM_WORK=$WORK
 . "$REPO/deploy/vpi/vm.sh"
 cleanup() {
   vm_kill
-  rm -rf "$WORK"
+  # An interrupted mmdebstrap may leave /proc, /sys and /dev mounted in the root it was building:
+  # never delete through them.
+  findmnt -rno TARGET | grep "^$WORK/" | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  rm -rf --one-file-system "$WORK"
 }
 trap cleanup EXIT
 

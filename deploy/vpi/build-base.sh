@@ -64,7 +64,7 @@ packages=(systemd-sysv udev kmod dbus network-manager avahi-daemon iproute2 proc
 if [[ -f $DIR/root.done ]]; then
   log "reusing the root in $ROOT"
 else
-rm -rf "$ROOT"
+rm -rf --one-file-system "$ROOT"
 log "mmdebstrap $SUITE arm64: ${packages[*]}"
 mmdebstrap --arch=arm64 --variant=minbase --mode=root --format=directory --quiet \
   --aptopt='APT::Install-Recommends "false"' \

@@ -42,11 +42,25 @@ done
 t0=$(date +%s)
 
 # arm64 maintainer scripts run under qemu-user through binfmt_misc. Registered here only when this
-# machine has no handler yet (a fresh CI machine); left as found otherwise.
+# machine has no handler yet (a fresh CI machine), and removed again at the end: the machine is
+# left as found.
+MISC=/proc/sys/fs/binfmt_misc
+MOUNTED_MISC=0
+REGISTERED=0
+unregister_binfmt() {
+  ((REGISTERED)) && echo -1 > "$MISC/qemu-aarch64"
+  ((MOUNTED_MISC)) && umount "$MISC"
+  return 0
+}
+trap unregister_binfmt EXIT
 register_binfmt() {
-  local misc=/proc/sys/fs/binfmt_misc
-  mountpoint -q "$misc" || mount -t binfmt_misc binfmt_misc "$misc" || die "cannot mount binfmt_misc"
+  local misc=$MISC
+  if ! mountpoint -q "$misc"; then
+    mount -t binfmt_misc binfmt_misc "$misc" || die "cannot mount binfmt_misc"
+    MOUNTED_MISC=1
+  fi
   [[ -e $misc/qemu-aarch64 ]] && return 0
+  REGISTERED=1
   # The ELF header of an aarch64 executable; F: the interpreter is opened now, so it works in chroots.
   printf '%s' ':qemu-aarch64:M::\x7f\x45\x4c\x46\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00:\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff:/usr/bin/qemu-aarch64-static:FOC' \
     > "$misc/register"

@@ -330,7 +330,7 @@ while ((cuts_done < CUTS)); do
     privacy) cut_privacy ;;
   esac
 done
-vm_poweroff || fail "the guest did not power off after the cuts"
+vm_kill # every check is done; the card is thrown away
 t_cuts=$(($(date +%s) - t))
 summary+=("$cuts_done power cuts ok in ${t_cuts}s")
 printf 'test-boot: cut %s\n' "${cut_report[@]}"

@@ -90,9 +90,10 @@ vm_reboot() {
 vm_poweroff() {
   vm_run systemctl poweroff || true
   local i
-  for i in $(seq 120); do kill -0 "$VM_PID" 2>/dev/null || break; sleep 1; done
+  # systemd gives a stopping unit 90 s before it kills it; emulated on a busy host, a few may need it.
+  for i in $(seq 300); do kill -0 "$VM_PID" 2>/dev/null || break; sleep 1; done
   if kill -0 "$VM_PID" 2>/dev/null; then
-    echo "vm: the guest did not power off within 120 s" >&2
+    echo "vm: the guest did not power off within 300 s" >&2
     vm_kill
     return 1
   fi

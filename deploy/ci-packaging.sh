@@ -11,7 +11,9 @@
 # 6. runs the unit under a real systemd in a container with the simulated camera
 #    (deploy/test-systemd.sh: sandbox, READY, watchdog restart, stop, exit 78), then updates there
 #    (deploy/test-update.sh: commit, rollbacks, a tampered file, kills while unpacking and on trial);
-# 7. builds an SD-card image from a synthetic Raspberry Pi OS image and checks it (loop devices).
+# 7. builds an SD-card image from a synthetic Raspberry Pi OS image and checks it (loop devices);
+# 8. builds the card from a Raspberry Pi OS-like Debian base and boots it whole under
+#    qemu-system-aarch64 (deploy/test-boot.sh: first boot, login, stream, reboot, power cuts).
 # Prints the time each step took. Exits non-zero at the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -108,6 +110,7 @@ step "systemd-analyze security" exposure
 step "unit under a real systemd (deploy/test-systemd.sh)" bash deploy/test-systemd.sh
 step "updates under a real systemd (deploy/test-update.sh)" bash deploy/test-update.sh
 step "SD-card image (deploy/image/test-image.sh)" bash deploy/image/test-image.sh
+step "virtual Pi: the card booted under QEMU (deploy/test-boot.sh)" bash deploy/test-boot.sh
 
 printf '\n=== packaging CI timings\n'
 printf '%s\n' "${timings[@]}"

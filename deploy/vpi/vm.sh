@@ -1,0 +1,120 @@
+# The virtual Pi's controls, sourced by deploy/test-boot.sh and by any test that needs a booted card
+# (for example an update with its reboot):
+#   vm_boot DISK [FORMAT]   start QEMU on the card image DISK (raw, or qcow2 for an overlay) and wait
+#                           until the guest's SSH answers; sets VM_PID, VM_HTTP (the host port that
+#                           reaches the guest's port 80), VM_SSH
+#   vm_run CMD...           run a shell command in the guest as root (its exit status is returned)
+#   vm_reboot               reboot the guest (systemctl reboot) and wait for the new boot
+#   vm_poweroff             shut the guest down cleanly and wait for QEMU to exit
+#   vm_kill                 cut the power: SIGKILL QEMU
+#   vm_boot_id              the guest's current boot id
+# Needs: VM_DIR (vmlinuz, initrd, cmdline from deploy/vpi/build-base.sh, and ssh/id_ed25519, the
+# key the test overlay authorises for root), VM_WORK (a scratch folder for the console logs).
+# Machine: QEMU's "virt" board, one Cortex-A53 cluster of 2 cores, 512 MB like a Pi Zero 2 W, TCG
+# (no KVM on an x86 host); the card is one virtio disk; user-mode networking forwarded from
+# 127.0.0.1 only.
+
+VM_PID=''
+VM_HTTP=''
+VM_SSH=''
+VM_BOOTS=0
+VM_BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-900}
+
+vm_free_port() {
+  node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
+}
+
+vm_ssh_opts() {
+  printf '%s\n' -i "$VM_DIR/ssh/id_ed25519" -p "$VM_SSH" -o BatchMode=yes -o StrictHostKeyChecking=no \
+    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10 -o ServerAliveInterval=5 -o ServerAliveCountMax=6
+}
+
+vm_run() {
+  local opts
+  mapfile -t opts < <(vm_ssh_opts)
+  ssh "${opts[@]}" root@127.0.0.1 "$@" < /dev/null
+}
+
+vm_boot_id() { vm_run cat /proc/sys/kernel/random/boot_id; }
+
+# Waits until the guest's SSH answers (and its boot id differs from $1 when given).
+vm_wait_up() {
+  local old=${1:-} t0 id
+  t0=$(date +%s)
+  while (($(date +%s) - t0 < VM_BOOT_TIMEOUT)); do
+    kill -0 "$VM_PID" 2>/dev/null || { echo "vm: QEMU exited" >&2; return 1; }
+    if grep -aq 'You are in emergency mode' "$VM_CONSOLE" 2>/dev/null; then
+      grep -a 'FAILED\|DEPEND\|TIME' "$VM_CONSOLE" >&2
+      echo "vm: the guest is in emergency mode" >&2
+      return 1
+    fi
+    if id=$(vm_run cat /proc/sys/kernel/random/boot_id 2>/dev/null) && [[ -n $id && $id != "$old" ]]; then
+      VM_UP_SECONDS=$(($(date +%s) - t0))
+      return 0
+    fi
+    sleep 2
+  done
+  echo "vm: no SSH within $VM_BOOT_TIMEOUT s" >&2
+  return 1
+}
+
+# QEMU itself, in the foreground: DISK FORMAT. The console goes to $VM_CONSOLE.
+vm_qemu() {
+  # virtio-net-pci's option ROM (iPXE) is only for network boot: romfile= leaves it out.
+  exec qemu-system-aarch64 -M virt -cpu cortex-a53 -smp 2 -m 512 -accel tcg,thread=multi \
+    -kernel "$VM_DIR/vmlinuz" -initrd "$VM_DIR/initrd" -append "$(cat "$VM_DIR/cmdline")" \
+    -drive "file=$1,format=$2,if=none,id=card,cache=writeback" -device virtio-blk-pci,drive=card \
+    -netdev "user,id=net0,hostfwd=tcp:127.0.0.1:$VM_HTTP-:80,hostfwd=tcp:127.0.0.1:$VM_SSH-:22" \
+    -device virtio-net-pci,netdev=net0,romfile= \
+    -display none -monitor none -serial "file:$VM_CONSOLE"
+}
+
+vm_boot() {
+  local disk=$1 format=${2:-raw}
+  VM_HTTP=$(vm_free_port)
+  VM_SSH=$(vm_free_port)
+  VM_BOOTS=$((VM_BOOTS + 1))
+  VM_CONSOLE=$VM_WORK/console-$VM_BOOTS.log
+  vm_qemu "$disk" "$format" &
+  VM_PID=$!
+  vm_wait_up
+}
+
+vm_reboot() {
+  local old
+  old=$(vm_boot_id)
+  vm_run systemctl reboot || true
+  vm_wait_up "$old"
+}
+
+vm_poweroff() {
+  vm_run systemctl poweroff || true
+  local i
+  # systemd gives a stopping unit 90 s before it kills it; emulated on a busy host, a few may need it.
+  for i in $(seq 300); do kill -0 "$VM_PID" 2>/dev/null || break; sleep 1; done
+  if kill -0 "$VM_PID" 2>/dev/null; then
+    echo "vm: the guest did not power off within 300 s" >&2
+    vm_kill
+    return 1
+  fi
+  wait "$VM_PID" 2>/dev/null || true
+  VM_PID=''
+}
+
+vm_kill() {
+  [[ -n $VM_PID ]] || return 0
+  kill -KILL "$VM_PID" 2>/dev/null || true
+  wait "$VM_PID" 2>/dev/null || true
+  VM_PID=''
+}
+
+# Starts QEMU on DISK (raw) without waiting for the guest (a power cut during the boot follows).
+vm_boot_nowait() {
+  local disk=$1
+  VM_HTTP=$(vm_free_port)
+  VM_SSH=$(vm_free_port)
+  VM_BOOTS=$((VM_BOOTS + 1))
+  VM_CONSOLE=$VM_WORK/console-$VM_BOOTS.log
+  vm_qemu "$disk" raw &
+  VM_PID=$!
+}

@@ -73,7 +73,7 @@ describe('Settings → Firmware in Chromium', { skip, timeout: 180_000 }, () => 
   });
 
   const openFirmware = async (viewport = { width: 1280, height: 900 }): Promise<{ page: Page; close: () => Promise<void> }> => {
-    const context = await browser.newContext({ viewport, httpCredentials: OWNER });
+    const context = await browser.newContext({ viewport, extraHTTPHeaders: { Authorization: `Basic ${Buffer.from(`${OWNER.username}:${OWNER.password}`).toString('base64')}` } });
     const page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
     await page.goto(`http://127.0.0.1:${port}/#settings`);

@@ -53,7 +53,7 @@ describe('the Recorder login card in Chromium', { skip, timeout: 180_000 }, () =
   });
 
   const openSettings = async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, httpCredentials: OWNER });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, extraHTTPHeaders: { Authorization: `Basic ${Buffer.from(`${OWNER.username}:${OWNER.password}`).toString('base64')}` } });
     const page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
     page.on('dialog', (dialog) => void dialog.accept());

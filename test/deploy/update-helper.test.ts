@@ -75,6 +75,27 @@ describe('picamd-update start-check', { skip }, () => {
     assert.equal(readlinkSync(join(root, 'opt/picamd/current')), 'releases/2.0.0');
   });
 
+  it('a rollback by start-check removes the units only the version on trial had, and keeps the others', () => {
+    const root = device('units', '2.0.0', 'version=2.0.0\nfrom=1.0.0\nstarts=3\n');
+    for (const v of ['1.0.0', '2.0.0']) {
+      mkdirSync(join(root, 'opt/picamd/releases', v, 'systemd'), { recursive: true });
+      writeFileSync(join(root, 'opt/picamd/releases', v, 'systemd/picamd.service'), `[Service]\n# ${v}\n`);
+    }
+    writeFileSync(join(root, 'opt/picamd/releases/2.0.0/systemd/picamd-probe.path'), '[Install]\nWantedBy=paths.target\n');
+    const units = join(root, 'etc/systemd/system');
+    mkdirSync(join(units, 'paths.target.wants'), { recursive: true });
+    for (const unit of ['picamd.service', 'picamd-probe.path']) symlinkSync(`/opt/picamd/current/systemd/${unit}`, join(units, unit));
+    symlinkSync('/etc/systemd/system/picamd-probe.path', join(units, 'paths.target.wants/picamd-probe.path'));
+    writeFileSync(join(units, 'picamd-update.service'), '[Service]\n');
+    const r = spawnSync('bash', [script, 'start-check'], { encoding: 'utf8', env: { ...process.env, PICAMD_ROOT: root, PICAMD_TRIAL_MAX_STARTS: '3', PICAMD_SYSTEMCTL: 'true' } });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    assert.equal(readlinkSync(join(root, 'opt/picamd/current')), 'releases/1.0.0');
+    assert.equal(readlinkSync(join(units, 'picamd.service')), '/opt/picamd/current/systemd/picamd.service');
+    // The links themselves (a link to /opt/... dangles on this machine, so existsSync would not see it).
+    for (const link of ['picamd-probe.path', 'paths.target.wants/picamd-probe.path']) assert.throws(() => readlinkSync(join(units, link)), /ENOENT/, link);
+    assert.equal(readFileSync(join(units, 'picamd-update.service'), 'utf8'), '[Service]\n', "the updater's own units stay");
+  });
+
   it('settles a trial whose switch a power cut interrupted: current says what runs', () => {
     const root = device('cut', '1.0.0', 'version=2.0.0\nfrom=1.0.0\nstarts=0\n');
     const r = startCheck(root);

@@ -27,7 +27,8 @@
 #   a release is linked and enabled before the switch (its link dangles, which systemd ignores,
 #   until `current` points at it) and loses its links once `current` no longer has it. The
 #   updater's units (picamd-update.service/.path) go with the updater: replaced at a commit only.
-#   install.sh copies the units; the updater turns those copies into links at its next update.
+#   install.sh copies the units; the updater turns those copies into links whenever it runs outside
+#   a trial (every boot, every update), and leaves a unit the owner masked (a link to /dev/null).
 # Layout (install.sh makes it):  /opt/picamd/releases/<version>/  /opt/picamd/current -> releases/<v>
 #   /opt/picamd/previous -> releases/<v>   /opt/picamd/bin/picamd-update
 # State: /var/lib/picamd-update/trial (version, from, starts) while a version is on trial, and
@@ -107,6 +108,7 @@ link_units() {
     link=$UNITDIR/$name
     target=/opt/picamd/current/systemd/$name
     [[ -L $link && $(readlink "$link") == "$target" ]] && continue
+    [[ -L $link && $(readlink "$link") == /dev/null ]] && continue # masked by the owner
     mkdir -p "$UNITDIR"
     UNITS_LINKED=1
     new=1

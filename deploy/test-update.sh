@@ -3,7 +3,9 @@
 # deploy/test-systemd.sh does), with the real units (picamd.service, picamd-update.path/.service),
 # the real updater (deploy/picamd-update.sh) and signed update files of this machine's architecture
 # (the built dist/, production node_modules, a node wrapper; the simulated camera):
-#   A installed; a signed B arrives -> B runs and commits;
+#   A installed from copies of its units, without the time zone helper's -> the updater's run at
+#   boot links them to current's and brings the helper in;
+#   a signed B arrives -> B runs and commits;
 #   "go back" from the page's API -> A runs on trial and commits, and forward again to B;
 #   an older version uploaded without the owner's confirmation -> 409, nothing changes; with it,
 #   it is installed and commits, and B comes back as an update;
@@ -133,6 +135,8 @@ cat > "$WORK/share/boot.sh" <<'EOF'
 set -e
 if [ ! -e /etc/systemd/system/picamd.service ]; then
   cp /opt/picamd/current/systemd/*.service /opt/picamd/current/systemd/*.path /etc/systemd/system/
+  # As a device installed before the time zone helper: the updater brings it in from the release.
+  rm -f /etc/systemd/system/picamd-timezone.path /etc/systemd/system/picamd-timezone.service
 fi
 mkdir -p /etc/systemd/system/picamd.service.d /etc/systemd/system/picamd-update.service.d
 printf '[Service]\nTimeoutStartSec=15\nRestartSec=1\n' > /etc/systemd/system/picamd.service.d/test.conf
@@ -226,6 +230,20 @@ boot
 log "container booted: $(in_container systemctl --version | head -n1)"
 wait_serving 1.0.0
 ok "A (1.0.0) installed and serving, as current"
+
+# The updater's run at boot links A's units in: the copies become links to current, and the helper
+# unit the system lacked (picamd-timezone.path) is there, enabled and active.
+for _ in $(seq 120); do
+  [[ $(readlink "$PERSIST/units/picamd-timezone.path") == /opt/picamd/current/systemd/picamd-timezone.path \
+    && $(in_container systemctl is-active picamd-timezone.path) == active ]] && break
+  sleep 0.5
+done
+[[ $(readlink "$PERSIST/units/picamd.service") == /opt/picamd/current/systemd/picamd.service ]] || fail "picamd.service is still a copy after the updater's boot run"
+[[ $(readlink "$PERSIST/units/paths.target.wants/picamd-timezone.path") == /etc/systemd/system/picamd-timezone.path ]] \
+  || fail "the time zone helper was not brought in and enabled: $(ls -l "$PERSIST"/units/picamd-timezone.* 2>&1)"
+[[ $(in_container systemctl is-active picamd-timezone.path) == active ]] || fail "the time zone helper is not active"
+[[ $(in_container systemctl show picamd-update.service --value -p ActiveState) != failed ]] || fail "the updater's boot run failed"
+ok "at boot the updater turns the installed copies into links to current's units and brings in the time zone helper the system lacked (enabled, active)"
 
 # B through `picamd update`, as an owner would from a shell: it checks, hands over, follows the trial.
 in_container /opt/picamd/current/node/bin/node /opt/picamd/current/dist/main.js update /share/1.1.0.update > "$WORK/update-b.log" 2>&1 \

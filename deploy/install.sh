@@ -297,12 +297,14 @@ install_picamd() {
   sync
   log "installed $(head -n1 "$dest/current/BUILD-INFO" 2>/dev/null || echo "picamd $version") in $PREFIX/releases/$version"
 
-  install -D -m 644 "$dest/current/systemd/picamd.service" "$(in_root "$UNIT")"
-  install -D -m 644 "$dest/current/systemd/picamd-setup.service" "$(in_root "$SETUP_UNIT")"
-  install -D -m 644 "$dest/current/systemd/picamd-update.service" "$(in_root "$UPDATE_UNIT")"
-  install -D -m 644 "$dest/current/systemd/picamd-update.path" "$(in_root "$UPDATE_PATH")"
-  install -D -m 644 "$dest/current/systemd/picamd-timezone.service" "$(in_root "$TZ_UNIT")"
-  install -D -m 644 "$dest/current/systemd/picamd-timezone.path" "$(in_root "$TZ_PATH")"
+  # Each unit written next to its place and renamed over it (a cut leaves the old unit or the new
+  # one); over a link the updater made to /opt/picamd/current/systemd/ (deploy/picamd-update.sh)
+  # that replaces the link, never the release's file behind it. The updater links them again.
+  local unit
+  for unit in "$UNIT" "$SETUP_UNIT" "$UPDATE_UNIT" "$UPDATE_PATH" "$TZ_UNIT" "$TZ_PATH"; do
+    install -D -m 644 "$dest/current/systemd/${unit##*/}" "$(in_root "$unit").tmp"
+    mv -f "$(in_root "$unit").tmp" "$(in_root "$unit")"
+  done
   install -D -m 644 "$dest/current/deploy/sysctl/60-picamd.conf" "$(in_root "$SYSCTL_CONF")"
   if [[ $LIVE == 1 ]]; then
     sysctl -q -p "$SYSCTL_CONF" || warn "could not apply $SYSCTL_CONF now; it applies at the next boot"

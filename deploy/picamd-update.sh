@@ -21,6 +21,14 @@
 #       picamd starts, once there were more than the allowed number (crash loops, a watchdog
 #       that keeps firing, power cuts in the middle of a trial).
 #
+# Units: every unit of a release but the updater's own is linked into /etc/systemd/system as
+#   /opt/picamd/current/systemd/<unit>, so the one rename that switches `current` switches the
+#   units with it, and a power cut at any moment leaves a release and its own units; a unit new in
+#   a release is linked and enabled before the switch (its link dangles, which systemd ignores,
+#   until `current` points at it) and loses its links once `current` no longer has it. The
+#   updater's units (picamd-update.service/.path) go with the updater: replaced at a commit only.
+#   install.sh copies the units; the updater turns those copies into links whenever it runs outside
+#   a trial (every boot, every update), and leaves a unit the owner masked (a link to /dev/null).
 # Layout (install.sh makes it):  /opt/picamd/releases/<version>/  /opt/picamd/current -> releases/<v>
 #   /opt/picamd/previous -> releases/<v>   /opt/picamd/bin/picamd-update
 # State: /var/lib/picamd-update/trial (version, from, starts) while a version is on trial, and
@@ -45,6 +53,9 @@ MAX_STARTS=${PICAMD_TRIAL_MAX_STARTS:-3}
 READY_SECONDS=${PICAMD_TRIAL_READY_SECONDS:-150}
 SETTLE_SECONDS=${PICAMD_TRIAL_SETTLE_SECONDS:-30}
 UNIT=picamd.service
+UNITDIR=$ROOT/etc/systemd/system
+UPDATER_UNITS='picamd-update.service picamd-update.path'
+UNITS_LINKED=0
 
 log() { printf 'picamd-update: %s\n' "$*" >&2; }
 
@@ -79,6 +90,80 @@ status() {
     "$(json_string "${3:-}")" "$(json_string "${4:-}")" "$(json_string "$(date -u +%Y-%m-%dT%H:%M:%SZ)")" | write_file "$STATE/status.json"
 }
 
+# The units a release brings (picamd*.service/.path/.timer/.socket), but the updater's own.
+release_units() {
+  local f name
+  for f in "$1"/systemd/picamd*; do
+    name=${f##*/}
+    [[ -f $f && $name =~ ^picamd[a-z0-9-]*\.(service|path|timer|socket)$ && " $UPDATER_UNITS " != *" $name "* ]] && printf '%s\n' "$name"
+  done
+  return 0
+}
+
+# Links the units of releases/$1 to /opt/picamd/current/systemd/ (each link made next to its place
+# and renamed over it); a unit that was not installed is enabled as its [Install] WantedBy= says.
+link_units() {
+  local name link target wanted new
+  for name in $(release_units "$PREFIX/releases/$1"); do
+    link=$UNITDIR/$name
+    target=/opt/picamd/current/systemd/$name
+    [[ -L $link && $(readlink "$link") == "$target" ]] && continue
+    [[ -L $link && $(readlink "$link") == /dev/null ]] && continue # masked by the owner
+    mkdir -p "$UNITDIR"
+    UNITS_LINKED=1
+    new=1
+    [[ -e $link || -L $link ]] && new=0
+    ln -sfn "$target" "$UNITDIR/.$name.tmp"
+    mv -Tf "$UNITDIR/.$name.tmp" "$link"
+    if ((new)); then
+      for wanted in $(sed -n 's/^WantedBy=//p' "$PREFIX/releases/$1/systemd/$name"); do
+        mkdir -p "$UNITDIR/$wanted.wants"
+        ln -sfn "/etc/systemd/system/$name" "$UNITDIR/$wanted.wants/$name"
+      done
+      log "unit $name: new in $1, enabled"
+    fi
+  done
+  ((UNITS_LINKED == 0)) || sync "$UNITDIR"
+}
+
+# Removes the links of units that `current` does not have (a rolled-back or replaced release's
+# helper), stopped first, and where they were enabled.
+tidy_units() {
+  local link name
+  for link in "$UNITDIR"/picamd*; do
+    [[ -L $link && $(readlink "$link") == /opt/picamd/current/systemd/* ]] || continue
+    name=${link##*/}
+    [[ -e $PREFIX/current/systemd/$name ]] && continue
+    "$SYSTEMCTL" stop --no-block "$name" 2> /dev/null || true
+    rm -f "$link" "$UNITDIR"/*.wants/"$name"
+    log "unit $name: not in $(link_version current), removed"
+  done
+  sync "$UNITDIR" 2> /dev/null || true
+}
+
+# systemd reads the units of the release `current` names, and starts its enabled path and timer
+# units (a helper new in this release).
+reload_units() {
+  local name
+  "$SYSTEMCTL" daemon-reload || { log "systemctl daemon-reload failed"; return 0; }
+  for name in $(release_units "$PREFIX/current"); do
+    [[ $name == *.path || $name == *.timer ]] || continue
+    "$SYSTEMCTL" is-enabled -q "$name" 2> /dev/null && { "$SYSTEMCTL" start --no-block "$name" || true; }
+  done
+  return 0
+}
+
+# The updater's own units, from the committed release, with the updater itself.
+install_updater_units() {
+  local name
+  for name in $UPDATER_UNITS; do
+    [[ -f $PREFIX/current/systemd/$name ]] || continue
+    install -m 644 "$PREFIX/current/systemd/$name" "$UNITDIR/.$name.tmp"
+    mv -f "$UNITDIR/.$name.tmp" "$UNITDIR/$name"
+  done
+  sync "$UNITDIR"
+}
+
 trial_value() { sed -n "s/^$1=//p" "$TRIAL" 2>/dev/null | head -n1; }
 
 write_trial() { printf 'version=%s\nfrom=%s\nstarts=%s\n' "$1" "$2" "$3" | write_file "$TRIAL"; }
@@ -96,9 +181,12 @@ roll_back_locked() {
   fi
   rm -f "$TRIAL"
   sync "$STATE"
+  tidy_units
   status rolled-back "$version" "$from" "$reason"
   [[ -n $version && $version != "$from" ]] && rm -rf "$PREFIX/releases/$version"
-  if [[ $restart == restart ]]; then "$SYSTEMCTL" restart --no-block "$UNIT" || true; fi
+  # From start-check (inside picamd's own start) systemd is not asked to reload: `run` does that
+  # once picamd started (refresh_units).
+  if [[ $restart == restart ]]; then reload_units; "$SYSTEMCTL" restart --no-block "$UNIT" || true; fi
 }
 
 commit_locked() {
@@ -111,7 +199,10 @@ commit_locked() {
   if [[ -f $PREFIX/current/deploy/picamd-update.sh ]]; then
     install -m 755 "$PREFIX/current/deploy/picamd-update.sh" "$PREFIX/bin/.picamd-update.tmp"
     mv -f "$PREFIX/bin/.picamd-update.tmp" "$PREFIX/bin/picamd-update"
+    install_updater_units
   fi
+  tidy_units
+  reload_units
   # Two releases on the card: the one running and the one to go back to.
   for keep in "$PREFIX"/releases/*; do
     [[ ${keep##*/} == "$version" || ${keep##*/} == "$from" ]] || rm -rf "$keep"
@@ -213,6 +304,7 @@ apply_request() {
   mv "$stage/picamd-$version" "$PREFIX/releases/$version"
   rm -rf "$stage" "$work"
   sync
+  link_units "$version"
   # The trial is written before the switch: whatever a power cut leaves, start-check finds out.
   local invocation
   invocation=$("$SYSTEMCTL" show "$UNIT" --value -p InvocationID || true)
@@ -223,6 +315,7 @@ apply_request() {
   sync "$PREFIX"
   unlock
   status trial "$version" "$current" ''
+  reload_units
   "$SYSTEMCTL" restart --no-block "$UNIT"
   watch_trial "$invocation"
 }
@@ -239,6 +332,7 @@ apply_rollback() {
     return
   fi
   invocation=$("$SYSTEMCTL" show "$UNIT" --value -p InvocationID || true)
+  link_units "$previous"
   lock
   write_trial "$previous" "$current" 0
   switch_link previous "$current"
@@ -246,6 +340,7 @@ apply_rollback() {
   sync "$PREFIX"
   unlock
   status trial "$previous" "$current" ''
+  reload_units
   "$SYSTEMCTL" restart --no-block "$UNIT"
   watch_trial "$invocation"
 }
@@ -258,8 +353,31 @@ settle_interrupted_locked() {
   [[ $(link_version current) != "$version" ]] || return 1
   rm -f "$TRIAL"
   sync "$STATE"
+  tidy_units
   [[ -n $version ]] && rm -rf "$PREFIX/releases/$version"
   status rolled-back "$version" "$(trial_value from)" "the update was interrupted (power cut?) before it ran"
+}
+
+# After a rollback inside picamd's start (start-check), or a power cut between a switch and systemd's
+# reload: systemd still has the other release's units loaded. Reloaded here, and picamd restarted
+# once under its own unit when that unit changed on disk. The first run of this updater (at the
+# boot after the commit that installed it) also turns install.sh's copies into links and brings
+# in a unit the release has and the system lacks (a helper new in it).
+refresh_units() {
+  local name changed='' picamd_changed=0
+  [[ -f $TRIAL ]] && return 0
+  [[ -n $(link_version current) ]] && link_units "$(link_version current)"
+  tidy_units
+  for name in $(release_units "$PREFIX/current"); do
+    if [[ $("$SYSTEMCTL" show "$name" --value -p NeedDaemonReload 2> /dev/null) == yes ]]; then
+      changed+=" $name"
+      [[ $name == "$UNIT" ]] && picamd_changed=1
+    fi
+  done
+  [[ -n $changed || $UNITS_LINKED == 1 ]] || return 0
+  log "units changed on disk:${changed:- new links}; reloading"
+  reload_units
+  if ((picamd_changed)); then "$SYSTEMCTL" try-restart --no-block "$UNIT" || true; fi
 }
 
 start_check() {
@@ -308,6 +426,7 @@ case ${1:-} in
     elif [[ -f $ROLLBACK ]]; then
       apply_rollback
     fi
+    refresh_units
     ;;
   start-check) start_check ;;
   *) printf 'usage: picamd-update run | start-check\n' >&2; exit 2 ;;

@@ -3,15 +3,19 @@
 # deploy/test-systemd.sh does), with the real units (picamd.service, picamd-update.path/.service),
 # the real updater (deploy/picamd-update.sh) and signed update files of this machine's architecture
 # (the built dist/, production node_modules, a node wrapper; the simulated camera):
-#   A installed; a signed B arrives -> B runs and commits;
+#   A installed from copies of its units, without the time zone helper's -> the updater's run at
+#   boot links them to current's and brings the helper in;
+#   a signed B arrives -> B runs and commits;
 #   "go back" from the page's API -> A runs on trial and commits, and forward again to B;
 #   an older version uploaded without the owner's confirmation -> 409, nothing changes; with it,
 #   it is installed and commits, and B comes back as an update;
 #   a C that crashes at start, uploaded through POST /api/update -> rolled back by itself, B serves,
-#   the reason in the status;
+#   the reason in the status, and the unit and the helper unit it brought are gone from systemd;
 #   a C that never becomes ready -> rolled back;
 #   a C that is ready but never reports its camera's first frame (or why none) -> rolled back;
 #   a tampered file -> refused, nothing on disk changed;
+#   a D whose picamd.service differs and that brings a helper unit -> after its commit systemd runs
+#   D's unit and the helper is enabled and active; "go back" -> B's unit again, the helper gone;
 #   the whole container SIGKILLed while unpacking, and while a version is on trial, then booted
 #   again -> a working version each time.
 # What a real power cut adds (the SD card losing writes the kernel had not flushed) only a Pi shows;
@@ -54,6 +58,8 @@ trap cleanup EXIT
 
 # --- Releases and update files, made on this machine ----------------------------------------------
 mkdir -p "$HOSTROOT" "$WORK/share" "$WORK/build" "$PERSIST"/{opt,private,update-state,etc}
+# /etc/systemd/system survives a cut too (the links the updater makes there): this machine's own, copied.
+cp -a /etc/systemd/system "$PERSIST/units"
 chmod 700 "$PERSIST/private"
 chmod 755 "$PERSIST/update-state"
 openssl genpkey -algorithm ed25519 -out "$WORK/signing.pem" 2>/dev/null
@@ -62,7 +68,8 @@ abi=$(node -p process.versions.modules)
 arch=$(node -p process.arch)
 
 # A release like the bundle, runnable here: $1 version, $2 what it is (picamd; bulk: picamd with 8000
-# more files; crash and hang: a main.js that exits at once, or never says it is ready).
+# more files; crash and hang: a main.js that exits at once, or never says it is ready); $3 "units":
+# its picamd.service has one more line and it brings a helper unit (picamd-probe.path/.service).
 make_release() {
   local version=$1 kind=$2 dir=$WORK/build/picamd-$1
   mkdir -p "$dir/node/bin" "$dir/node_modules" "$dir/systemd" "$dir/deploy" "$dir/keys" "$dir/config"
@@ -75,6 +82,12 @@ make_release() {
   printf '#!/bin/sh\nexec %s "$@"\n' "$(command -v node)" > "$dir/node/bin/node"
   chmod 755 "$dir/node/bin/node"
   cp "$REPO"/systemd/*.service "$REPO"/systemd/*.path "$dir/systemd/"
+  if [[ ${3:-} == units ]]; then
+    sed -i "s/^Environment=NODE_ENV=production\$/&\nEnvironment=PICAMD_UNIT_MARK=$version/" "$dir/systemd/picamd.service"
+    grep -q "^Environment=PICAMD_UNIT_MARK=$version$" "$dir/systemd/picamd.service" || fail "could not mark picamd.service of $version"
+    printf '[Unit]\nDescription=picamd test: a helper new in %s\n\n[Path]\nPathExists=/run/picamd-probe\n\n[Install]\nWantedBy=paths.target\n' "$version" > "$dir/systemd/picamd-probe.path"
+    printf '[Unit]\nDescription=picamd test: a helper new in %s\n\n[Service]\nType=oneshot\nExecStart=/bin/true\n' "$version" > "$dir/systemd/picamd-probe.service"
+  fi
   install -m 755 "$REPO/deploy/picamd-update.sh" "$dir/deploy/picamd-update.sh"
   cp "$WORK/release.pem" "$dir/keys/"
   printf 'picamd %s (%s)\n' "$version" "$kind" > "$dir/BUILD-INFO"
@@ -92,11 +105,12 @@ make_release() {
 }
 make_release 1.0.0 picamd
 make_release 1.1.0 picamd
-make_release 1.2.0 crash
+make_release 1.2.0 crash units
 make_release 1.2.1 hang
 make_release 1.2.2 mute
 make_release 1.3.0 bulk
 make_release 1.4.0 picamd
+make_release 1.5.0 picamd units
 cp "$WORK/share/1.3.0.update" "$WORK/share/tampered.update"
 size=$(stat -c %s "$WORK/share/tampered.update")
 printf '\x00' | dd of="$WORK/share/tampered.update" bs=1 seek=$((size - 5000)) conv=notrunc status=none
@@ -114,11 +128,16 @@ cat > "$PERSIST/etc/config.json" <<'JSON'
   "gpio": { "enabled": false } }
 JSON
 
-# What the image has at every boot: the units, enabled as install.sh enables them; shorter times
-# for the test (picamd's start, the trial), so a version that is not ready is seen in seconds.
+# The units as install.sh copies them, at the first boot (after that they are the updater's: it
+# links a release's units in); shorter times for the test (picamd's start, the trial), so a version
+# that is not ready is seen in seconds.
 cat > "$WORK/share/boot.sh" <<'EOF'
 set -e
-cp /opt/picamd/current/systemd/picamd.service /opt/picamd/current/systemd/picamd-update.service /opt/picamd/current/systemd/picamd-update.path /etc/systemd/system/
+if [ ! -e /etc/systemd/system/picamd.service ]; then
+  cp /opt/picamd/current/systemd/*.service /opt/picamd/current/systemd/*.path /etc/systemd/system/
+  # As a device installed before the time zone helper: the updater brings it in from the release.
+  rm -f /etc/systemd/system/picamd-timezone.path /etc/systemd/system/picamd-timezone.service
+fi
 mkdir -p /etc/systemd/system/picamd.service.d /etc/systemd/system/picamd-update.service.d
 printf '[Service]\nTimeoutStartSec=15\nRestartSec=1\n' > /etc/systemd/system/picamd.service.d/test.conf
 printf '[Service]\nEnvironment=PICAMD_TRIAL_READY_SECONDS=40 PICAMD_TRIAL_SETTLE_SECONDS=6\n' > /etc/systemd/system/picamd-update.service.d/test.conf
@@ -137,6 +156,7 @@ boot() {
     --bind-ro="$WORK/share:/share" --bind-ro="$REPO:/repo" \
     --bind="$PERSIST/opt:/opt/picamd" --bind="$PERSIST/private:/var/lib/private" \
     --bind="$PERSIST/update-state:/var/lib/picamd-update" --bind="$PERSIST/etc:/etc/picamd" \
+    --bind="$PERSIST/units:/etc/systemd/system" \
     -b -- systemd.unit=basic.target >> "$WORK/nspawn.log" 2>&1 < /dev/null &
   NSPAWN_PID=$!
   local state=''
@@ -211,6 +231,20 @@ log "container booted: $(in_container systemctl --version | head -n1)"
 wait_serving 1.0.0
 ok "A (1.0.0) installed and serving, as current"
 
+# The updater's run at boot links A's units in: the copies become links to current, and the helper
+# unit the system lacked (picamd-timezone.path) is there, enabled and active.
+for _ in $(seq 120); do
+  [[ $(readlink "$PERSIST/units/picamd-timezone.path") == /opt/picamd/current/systemd/picamd-timezone.path \
+    && $(in_container systemctl is-active picamd-timezone.path) == active ]] && break
+  sleep 0.5
+done
+[[ $(readlink "$PERSIST/units/picamd.service") == /opt/picamd/current/systemd/picamd.service ]] || fail "picamd.service is still a copy after the updater's boot run"
+[[ $(readlink "$PERSIST/units/paths.target.wants/picamd-timezone.path") == /etc/systemd/system/picamd-timezone.path ]] \
+  || fail "the time zone helper was not brought in and enabled: $(ls -l "$PERSIST"/units/picamd-timezone.* 2>&1)"
+[[ $(in_container systemctl is-active picamd-timezone.path) == active ]] || fail "the time zone helper is not active"
+[[ $(in_container systemctl show picamd-update.service --value -p ActiveState) != failed ]] || fail "the updater's boot run failed"
+ok "at boot the updater turns the installed copies into links to current's units and brings in the time zone helper the system lacked (enabled, active)"
+
 # B through `picamd update`, as an owner would from a shell: it checks, hands over, follows the trial.
 in_container /opt/picamd/current/node/bin/node /opt/picamd/current/dist/main.js update /share/1.1.0.update > "$WORK/update-b.log" 2>&1 \
   || { cat "$WORK/update-b.log" >&2; in_container journalctl -u picamd -u picamd-update -n 60 --no-pager >&2 || true; fail "picamd update B did not end in a commit"; }
@@ -269,7 +303,18 @@ wait_serving 1.1.0
 # picamd, in its sandbox, reads the updater's status and reports it.
 in_container curl -sf --max-time 5 http://127.0.0.1/api/status | grep -q '"update":{"state":"rolled-back","version":"1.2.0","from":"1.1.0"' \
   || fail "/api/status does not report the rollback: $(in_container curl -s http://127.0.0.1/api/status | grep -o '"update":{[^}]*}')"
-ok "a C (1.2.0) uploaded through POST /api/update that crashes at start is rolled back by itself, and /api/status says so: $(status_field reason)"
+# C brought its own picamd.service and a helper unit: B's unit is the one systemd has again, the helper is gone.
+units_of_b() {
+  local env
+  env=$(in_container systemctl show picamd.service --value -p Environment)
+  [[ $env != *PICAMD_UNIT_MARK* ]] || fail "systemd still runs picamd with the unit of $1: $env"
+  [[ $(readlink "$PERSIST/units/picamd.service") == /opt/picamd/current/systemd/picamd.service ]] || fail "picamd.service is not the link to current's: $(ls -l "$PERSIST/units/picamd.service")"
+  [[ ! -e $PERSIST/units/picamd-probe.path && ! -L $PERSIST/units/picamd-probe.path && ! -L $PERSIST/units/paths.target.wants/picamd-probe.path ]] \
+    || fail "the helper unit of $1 is still installed: $(ls -l "$PERSIST"/units/picamd-probe.* "$PERSIST"/units/paths.target.wants/ 2>&1)"
+  [[ $(in_container systemctl show picamd-probe.path --value -p LoadState) == not-found ]] || fail "systemd still has the helper of $1: $(in_container systemctl status picamd-probe.path --no-pager 2>&1 | head -n5)"
+}
+units_of_b 1.2.0
+ok "a C (1.2.0) uploaded through POST /api/update that crashes at start is rolled back by itself, with B's units, and /api/status says so: $(status_field reason)"
 
 offer 1.2.1.update
 [[ $(wait_result) == rolled-back ]] || fail "the never-ready C was not rolled back: $(cat "$PERSIST/update-state/status.json")"
@@ -293,6 +338,20 @@ after=$(cd "$PERSIST/opt" && find . -printf '%p %l\n' | sort | md5sum)
 [[ -z $(ls -A "$PERSIST/update-state" | grep -Ev '^(lock|status.json)$' || true) ]] || fail "the refused file left something in /var/lib/picamd-update: $(ls -A "$PERSIST/update-state")"
 wait_serving 1.1.0
 ok "a tampered file is refused ($(status_field reason | cut -c1-60)…), nothing on disk changed"
+
+# D (1.5.0) changes picamd.service (one more Environment= line) and brings a helper path unit.
+offer 1.5.0.update
+[[ $(wait_result) == committed && $(current) == releases/1.5.0 ]] || fail "D was not committed: $(cat "$PERSIST/update-state/status.json")"
+wait_serving 1.5.0
+env=$(in_container systemctl show picamd.service --value -p Environment)
+[[ $env == *PICAMD_UNIT_MARK=1.5.0* ]] || fail "picamd runs without D's unit: $env"
+[[ $(in_container systemctl show picamd.service --value -p NeedDaemonReload) == no ]] || fail "systemd was not reloaded after D's switch"
+[[ $(readlink "$PERSIST/units/paths.target.wants/picamd-probe.path") == /etc/systemd/system/picamd-probe.path ]] || fail "D's helper is not enabled: $(ls -l "$PERSIST/units/paths.target.wants/")"
+[[ $(in_container systemctl is-active picamd-probe.path) == active ]] || fail "D's helper is not active: $(in_container systemctl status picamd-probe.path --no-pager 2>&1 | head -n5)"
+ok "a D (1.5.0) whose picamd.service differs commits with its own unit loaded, and the helper unit it brings is enabled ($(in_container systemctl is-enabled picamd-probe.path)) and active"
+go_back 1.1.0 1.5.0
+units_of_b 1.5.0
+ok "going back from D to B brings B's units back and removes D's helper"
 
 # SIGKILL of everything while the updater unpacks.
 offer 1.3.0.update

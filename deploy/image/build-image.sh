@@ -5,7 +5,8 @@
 #                   /etc/systemd/system/picamd.service enabled, /etc/avahi/services/picamd.service
 #                   (_http._tcp), host name "picamd" (/etc/hostname, /etc/hosts)
 #                   /etc/systemd/system/picamd-setup.service enabled (applies picamd-setup.txt
-#                   before the network starts)
+#                   before the network starts); picamd-os-updates.service enabled (installs
+#                   unattended-upgrades, security updates only, at the first boot with a network)
 #   boot partition  config.txt: the picamd block (pull resistor of the privacy input);
 #                   picamd-setup.txt, the commented setup file template (CRLF, for Notepad), unless
 #                   the base image already has one
@@ -147,6 +148,18 @@ boot_offset=$((boot_start * 512))
 mcopy -n -i "$OUT@@$boot_offset" ::/config.txt "$WORK/boot/config.txt"
 PICAMD_NODE=$WORK/node "$app/install.sh" --root "$MNT" --boot "$WORK/boot" --no-hw-check
 mcopy -o -i "$OUT@@$boot_offset" "$WORK/boot/config.txt" ::/config.txt
+# The operating system's security updates (docs/install.md#operating-system-updates): no dpkg runs
+# for this arm64 tree here, so the device installs unattended-upgrades itself at its first boot
+# with a network (picamd-os-updates.service, enabled here only: install.sh leaves an existing
+# system's updates alone). Linked to the release as the updater links every unit.
+if [[ -f $MNT/opt/picamd/current/systemd/picamd-os-updates.service ]]; then
+  ln -sfn /opt/picamd/current/systemd/picamd-os-updates.service "$MNT/etc/systemd/system/picamd-os-updates.service"
+  mkdir -p "$MNT/etc/systemd/system/multi-user.target.wants"
+  ln -sfn /etc/systemd/system/picamd-os-updates.service "$MNT/etc/systemd/system/multi-user.target.wants/picamd-os-updates.service"
+  log "security updates: picamd-os-updates.service installs unattended-upgrades at the first boot with a network"
+else
+  log "warning: the bundle has no picamd-os-updates.service; the image will not turn on security updates"
+fi
 # The setup file template, with Windows line ends so every Notepad shows it right; never over a
 # setup file someone already put there.
 if mdir -i "$OUT@@$boot_offset" ::/picamd-setup.txt >/dev/null 2>&1; then

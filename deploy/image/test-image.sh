@@ -185,6 +185,13 @@ grep -q '<port>80</port>' "$M/etc/avahi/services/picamd.service" || fail "Avahi 
 cmp -s "$M/etc/sysctl.d/60-picamd.conf" "$REPO/deploy/sysctl/60-picamd.conf" || fail "the image lacks picamd's sysctl drop-in (tcp_notsent_lowat)"
 [[ -L $M/etc/systemd/system/paths.target.wants/picamd-timezone.path ]] && cmp -s "$M/etc/systemd/system/picamd-timezone.service" "$REPO/systemd/picamd-timezone.service" \
   || fail "the time zone helper (picamd-timezone.path) is not installed and enabled"
+# The security updates: the first-boot step that installs unattended-upgrades, enabled, linked to the release's unit.
+[[ $(readlink "$M/etc/systemd/system/picamd-os-updates.service") == /opt/picamd/current/systemd/picamd-os-updates.service \
+  && $(readlink "$M/etc/systemd/system/multi-user.target.wants/picamd-os-updates.service") == /etc/systemd/system/picamd-os-updates.service ]] \
+  || fail "picamd-os-updates.service is not installed and enabled"
+cmp -s "$M/opt/picamd/current/systemd/picamd-os-updates.service" "$REPO/systemd/picamd-os-updates.service" \
+  && cmp -s "$M/opt/picamd/current/deploy/apt/52picamd-unattended-upgrades" "$REPO/deploy/apt/52picamd-unattended-upgrades" \
+  && [[ -x $M/opt/picamd/current/deploy/picamd-os-updates.sh ]] || fail "the image's release lacks the security updates' unit, script or configuration"
 cmp -s "$M/etc/fstab" "$R/etc/fstab" || fail "/etc/fstab changed"
 [[ ! -e $M/opt/picamd.install && ! -e $M/boot/firmware/config.txt ]] || fail "leftovers in the root file system"
 [[ $(readlink "$M/opt/picamd/current") == releases/* && -x $M/opt/picamd/bin/picamd-update ]] || fail "/opt/picamd is not in the releases layout with its updater"
@@ -193,7 +200,7 @@ cmp -s "$M/etc/fstab" "$R/etc/fstab" || fail "/etc/fstab changed"
 for key in "$REPO"/keys/*.pem; do
   cmp -s "$key" "$M/opt/picamd/current/keys/${key##*/}" || fail "the image does not trust the release key keys/${key##*/}"
 done
-log "ok   root partition: /opt/picamd (releases, current, the updater enabled), default config, units (picamd with node --expose-gc, picamd-setup) enabled, Avahi _http._tcp on 80, tcp_notsent_lowat drop-in, host name picamd; fstab kept"
+log "ok   root partition: /opt/picamd (releases, current, the updater enabled), default config, units (picamd with node --expose-gc, picamd-setup) enabled, Avahi _http._tcp on 80, tcp_notsent_lowat drop-in, host name picamd, security updates at first boot; fstab kept"
 
 # The installed runtime starts in the image's own userland.
 qemu-aarch64-static -L "$M" "$M/opt/picamd/current/node/bin/node" "$M/opt/picamd/current/dist/main.js" \

@@ -197,6 +197,8 @@ describe('release bundle', { skip }, () => {
       'systemd/picamd-update.service',
       'systemd/picamd-update.path',
       'deploy/apt/52picamd-unattended-upgrades',
+      'systemd/picamd-os-updates.service',
+      'deploy/picamd-os-updates.sh',
       'config/picamd-setup.txt',
       'deploy/config-facts.mjs',
       'deploy/check-stream.mjs',

@@ -144,6 +144,20 @@ describe('install.sh --root', { skip }, () => {
     const before = configTxt;
     assert.equal(install(bundleB, root).status, 0);
     assert.equal(read(root, 'boot/firmware/config.txt'), before, 'a third run changes nothing');
+
+    // The updater links the units to /opt/picamd/current/systemd/ (here relative, to stay in this tree):
+    // a run over such links replaces them with copies, and leaves the release's files behind them alone.
+    for (const unit of ['picamd.service', 'picamd-timezone.path']) {
+      rmSync(join(root, 'etc/systemd/system', unit));
+      symlinkSync(`../../../opt/picamd/current/systemd/${unit}`, join(root, 'etc/systemd/system', unit));
+    }
+    const overLinks = install(bundleB, root);
+    assert.equal(overLinks.status, 0, overLinks.out);
+    for (const unit of ['picamd.service', 'picamd-timezone.path']) {
+      assert.throws(() => readlinkSync(join(root, 'etc/systemd/system', unit)), /EINVAL/, `${unit} is a file again`);
+      assert.equal(read(root, `etc/systemd/system/${unit}`), read(repo, `systemd/${unit}`));
+      assert.equal(read(root, `opt/picamd/current/systemd/${unit}`), read(repo, `systemd/${unit}`));
+    }
   });
 
   it('refuses an invalid config and leaves the installed version alone', () => {

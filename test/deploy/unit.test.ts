@@ -53,7 +53,7 @@ describe('systemd/picamd.service', { skip }, () => {
     mkdirSync(join(root, 'opt/picamd/bin'), { recursive: true });
     writeFileSync(join(root, 'opt/picamd/bin/picamd-update'), '#!/bin/sh\n');
     chmodSync(join(root, 'opt/picamd/bin/picamd-update'), 0o755);
-    for (const unit of ['picamd-update.service', 'picamd-update.path', 'picamd-timezone.service', 'picamd-timezone.path']) cpSync(join(import.meta.dirname, '../../systemd', unit), join(root, 'etc/systemd/system', unit));
+    for (const unit of ['picamd-update.service', 'picamd-update.path', 'picamd-timezone.service', 'picamd-timezone.path', 'picamd-os-updates.service']) cpSync(join(import.meta.dirname, '../../systemd', unit), join(root, 'etc/systemd/system', unit));
     // The time zone helper runs from the release (deploy/picamd-timezone.sh) through /bin/sh.
     mkdirSync(join(root, 'bin'), { recursive: true });
     writeFileSync(join(root, 'bin/sh'), '#!/bin/sh\n');
@@ -117,6 +117,18 @@ describe('systemd/picamd.service', { skip }, () => {
     const r = spawnSync('systemd-analyze', ['security', '--offline=yes', '--no-pager', join(import.meta.dirname, '../../systemd/picamd-timezone.service')], { encoding: 'utf8' });
     const score = /Overall exposure level for picamd-timezone\.service: ([\d.]+)/.exec(`${r.stdout}${r.stderr}`)?.[1];
     assert.ok(score && Number(score) <= UPDATER_EXPOSURE, `exposure ${score} > ${UPDATER_EXPOSURE}:\n${r.stdout}`);
+  });
+
+  it('the security updates\' first-boot unit passes verify; it waits for the network, is done once, retries, and has no [Install] of its own', () => {
+    const r = spawnSync('systemd-analyze', [`--root=${root}`, 'verify', 'picamd-os-updates.service'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(`${r.stdout}${r.stderr}`.trim(), '');
+    const unit = readFileSync(join(import.meta.dirname, '../../systemd/picamd-os-updates.service'), 'utf8');
+    assert.match(unit, /^After=network-online\.target$/m);
+    assert.match(unit, /^ConditionPathExists=!\/var\/lib\/picamd-os-updates\/installed$/m);
+    assert.match(unit, /^Restart=on-failure$/m);
+    // The image enables it (deploy/image/build-image.sh); the updater, which links every unit of a release, must not.
+    assert.doesNotMatch(unit, /^\[Install\]/m);
   });
 
   it(`the updater has an exposure score of at most ${UPDATER_EXPOSURE} (root, one capability, no network)`, () => {

@@ -75,6 +75,50 @@ describe('picamd-update start-check', { skip }, () => {
     assert.equal(readlinkSync(join(root, 'opt/picamd/current')), 'releases/2.0.0');
   });
 
+  it('a rollback by start-check removes the units only the version on trial had, and keeps the others', () => {
+    const root = device('units', '2.0.0', 'version=2.0.0\nfrom=1.0.0\nstarts=3\n');
+    for (const v of ['1.0.0', '2.0.0']) {
+      mkdirSync(join(root, 'opt/picamd/releases', v, 'systemd'), { recursive: true });
+      writeFileSync(join(root, 'opt/picamd/releases', v, 'systemd/picamd.service'), `[Service]\n# ${v}\n`);
+    }
+    writeFileSync(join(root, 'opt/picamd/releases/2.0.0/systemd/picamd-probe.path'), '[Install]\nWantedBy=paths.target\n');
+    const units = join(root, 'etc/systemd/system');
+    mkdirSync(join(units, 'paths.target.wants'), { recursive: true });
+    for (const unit of ['picamd.service', 'picamd-probe.path']) symlinkSync(`/opt/picamd/current/systemd/${unit}`, join(units, unit));
+    symlinkSync('/etc/systemd/system/picamd-probe.path', join(units, 'paths.target.wants/picamd-probe.path'));
+    writeFileSync(join(units, 'picamd-update.service'), '[Service]\n');
+    const r = spawnSync('bash', [script, 'start-check'], { encoding: 'utf8', env: { ...process.env, PICAMD_ROOT: root, PICAMD_TRIAL_MAX_STARTS: '3', PICAMD_SYSTEMCTL: 'true' } });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    assert.equal(readlinkSync(join(root, 'opt/picamd/current')), 'releases/1.0.0');
+    assert.equal(readlinkSync(join(units, 'picamd.service')), '/opt/picamd/current/systemd/picamd.service');
+    // The links themselves (a link to /opt/... dangles on this machine, so existsSync would not see it).
+    for (const link of ['picamd-probe.path', 'paths.target.wants/picamd-probe.path']) assert.throws(() => readlinkSync(join(units, link)), /ENOENT/, link);
+    assert.equal(readFileSync(join(units, 'picamd-update.service'), 'utf8'), '[Service]\n', "the updater's own units stay");
+  });
+
+  it('run, outside a trial: turns installed copies of units into links to current\'s, brings in and enables a unit the system lacks, leaves a masked one', () => {
+    const root = device('adopt', '2.0.0');
+    const release = join(root, 'opt/picamd/releases/2.0.0/systemd');
+    mkdirSync(release, { recursive: true });
+    writeFileSync(join(release, 'picamd.service'), '[Service]\n');
+    writeFileSync(join(release, 'picamd-timezone.path'), '[Install]\nWantedBy=paths.target\n');
+    writeFileSync(join(release, 'picamd-probe.path'), '[Install]\nWantedBy=paths.target\n');
+    writeFileSync(join(release, 'picamd-update.service'), '[Service]\n# new\n');
+    const units = join(root, 'etc/systemd/system');
+    mkdirSync(units, { recursive: true });
+    writeFileSync(join(units, 'picamd.service'), '[Service]\n');
+    symlinkSync('/dev/null', join(units, 'picamd-timezone.path'));
+    writeFileSync(join(units, 'picamd-update.service'), '[Service]\n# old\n');
+    const r = spawnSync('bash', [script, 'run'], { encoding: 'utf8', env: { ...process.env, PICAMD_ROOT: root, PICAMD_SYSTEMCTL: 'true' } });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    assert.equal(readlinkSync(join(units, 'picamd.service')), '/opt/picamd/current/systemd/picamd.service');
+    assert.equal(readlinkSync(join(units, 'picamd-probe.path')), '/opt/picamd/current/systemd/picamd-probe.path');
+    assert.equal(readlinkSync(join(units, 'paths.target.wants/picamd-probe.path')), '/etc/systemd/system/picamd-probe.path');
+    assert.equal(readlinkSync(join(units, 'picamd-timezone.path')), '/dev/null', 'a masked unit stays masked');
+    assert.throws(() => readlinkSync(join(units, 'paths.target.wants/picamd-timezone.path')), /ENOENT/);
+    assert.equal(readFileSync(join(units, 'picamd-update.service'), 'utf8'), '[Service]\n# old\n', "the updater's units change only at a commit");
+  });
+
   it('settles a trial whose switch a power cut interrupted: current says what runs', () => {
     const root = device('cut', '1.0.0', 'version=2.0.0\nfrom=1.0.0\nstarts=0\n');
     const r = startCheck(root);

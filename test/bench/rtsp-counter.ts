@@ -128,12 +128,14 @@ export class RtspViewer {
   constructor(
     private readonly url: string,
     private readonly credentials?: { user: string; password: string },
+    /** A loopback source address of its own: picamd takes at most 16 RTSP connections from one address. */
+    private readonly localAddress?: string,
   ) {}
 
   /** Connects and plays; resolves once PLAY is answered 200. */
   async start(): Promise<void> {
     const u = new URL(this.url);
-    this.socket = connect(Number(u.port || 554), u.hostname);
+    this.socket = connect({ port: Number(u.port || 554), host: u.hostname, ...(this.localAddress ? { localAddress: this.localAddress } : {}) });
     this.socket.setNoDelay(true);
     this.socket.on('data', (chunk: Buffer) => {
       try {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InterleavedReader, RtpTally, type RtspItem } from './rtsp-counter.js';
+import { digestAuthorization, InterleavedReader, RtpTally, type RtspItem } from './rtsp-counter.js';
 
 function rtp(seq: number, marker: boolean, payload = 20): Buffer {
   const p = Buffer.alloc(12 + payload, 0x5a);
@@ -60,4 +60,11 @@ test('counts packets, bytes and pictures, and finds gaps by sequence number acro
   assert.equal(tally.lost, 2 + 5);
   assert.equal(tally.reordered, 1);
   assert.throws(() => tally.add(Buffer.alloc(8)), /not an RTP packet/);
+});
+
+test("Digest answers RFC 2617's example (section 3.5)", () => {
+  const challenge = 'Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"';
+  const header = digestAuthorization(challenge, 'Mufasa', 'Circle Of Life', 'GET', '/dir/index.html', 1, '0a4f113b');
+  assert.match(header, /response="6629fae49393a05397450978507c4ef1"/);
+  assert.match(header, /qop=auth, nc=00000001, cnonce="0a4f113b"/);
 });

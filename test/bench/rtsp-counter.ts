@@ -95,7 +95,7 @@ export class RtpTally {
 }
 
 /** Digest (RFC 2617, MD5, qop "auth" when offered) for one request. */
-export function digestAuthorization(challenge: string, user: string, password: string, method: string, uri: string, nc: number): string {
+export function digestAuthorization(challenge: string, user: string, password: string, method: string, uri: string, nc: number, cnonce = 'bench'): string {
   const param = (name: string) => new RegExp(`${name}="?([^",]*)"?`, 'i').exec(challenge)?.[1];
   const md5 = (s: string) => createHash('md5').update(s).digest('hex');
   const realm = param('realm') ?? '';
@@ -104,10 +104,11 @@ export function digestAuthorization(challenge: string, user: string, password: s
   const ha1 = md5(`${user}:${realm}:${password}`);
   const ha2 = md5(`${method}:${uri}`);
   const ncText = nc.toString(16).padStart(8, '0');
-  const cnonce = 'bench';
   const response = qop ? md5(`${ha1}:${nonce}:${ncText}:${cnonce}:${qop}:${ha2}`) : md5(`${ha1}:${nonce}:${ha2}`);
   const parts = [`username="${user}"`, `realm="${realm}"`, `nonce="${nonce}"`, `uri="${uri}"`, `response="${response}"`];
   if (qop) parts.push(`qop=${qop}`, `nc=${ncText}`, `cnonce="${cnonce}"`);
+  const opaque = param('opaque');
+  if (opaque !== undefined) parts.push(`opaque="${opaque}"`);
   return `Digest ${parts.join(', ')}`;
 }
 

@@ -3,8 +3,9 @@
 // the same load, one server at a time, plus the frame parser's throughput; then picamd in H.264 mode
 // (/stream.mp4, the simulated camera encoding with ffmpeg's libx264) on the same scene, compared with
 // MJPEG; then picamd's idle cost (camera streaming, no viewer) against a bare node process that only
-// reads the camera pipe. Prints tables and writes bench-results/bench-<date>.json. Runs for a few
-// minutes; not part of `npm test`.
+// reads the camera pipe; then RTSP viewers beside as many HTTP viewers on one picamd (runRtsp; the
+// viewer is test/bench/rtsp-counter.ts). Prints tables and writes bench-results/bench-<date>.json.
+// Runs for a few minutes; not part of `npm test`.
 //
 //   node --import tsx test/bench/run.ts [--only <scenario,...>] [--server picamd,baseline,limit]
 //       [--measure-ms N] [--slow-measure-ms N] [--idle-ms N] [--rounds N] [--rest-ms N] [--no-parser]

@@ -3,8 +3,9 @@
 // the same load, one server at a time, plus the frame parser's throughput; then picamd in H.264 mode
 // (/stream.mp4, the simulated camera encoding with ffmpeg's libx264) on the same scene, compared with
 // MJPEG; then picamd's idle cost (camera streaming, no viewer) against a bare node process that only
-// reads the camera pipe. Prints tables and writes bench-results/bench-<date>.json. Runs for a few
-// minutes; not part of `npm test`.
+// reads the camera pipe; then RTSP viewers beside as many HTTP viewers on one picamd (runRtsp; the
+// viewer is test/bench/rtsp-counter.ts). Prints tables and writes bench-results/bench-<date>.json.
+// Runs for a few minutes; not part of `npm test`.
 //
 //   node --import tsx test/bench/run.ts [--only <scenario,...>] [--server picamd,baseline,limit]
 //       [--measure-ms N] [--slow-measure-ms N] [--idle-ms N] [--rounds N] [--rest-ms N] [--no-parser]
@@ -35,6 +36,7 @@ import { nowUs } from '../../src/sim/stamp.js';
 import { freePort } from '../fakes/app.js';
 import type { GroupResult, LoadPlan, LoadResult } from './load.js';
 import { runParserBench, type ParserBenchResult } from './parser-bench.js';
+import { RtspViewer } from './rtsp-counter.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -54,6 +56,8 @@ interface Scenario {
   slowRate?: number;
   /** No viewer: picamd with the camera streaming against a bare node process reading the same camera (runIdle). */
   idle?: boolean;
+  /** `fast` viewers over HTTP, then as many over RTSP (RTP over interleaved TCP), on the same picamd (runRtsp). */
+  rtsp?: boolean;
 }
 
 /**
@@ -77,6 +81,8 @@ const SCENARIOS: Scenario[] = [
   // 100 KB/s: under half of the stream's 250 KB/s, but enough for its keyframes, so a slow viewer
   // has pictures to show and must skip to keyframes to keep up (20 KB/s is less than the keyframes alone).
   { name: 'h264-720p-slow', codec: 'h264', width: 1280, height: 720, framerate: 30, fast: 20, slow: 20, slowRate: 100_000 },
+  { name: 'h264-720p-rtsp', codec: 'h264', width: 1280, height: 720, framerate: 30, fast: 50, slow: 0, rtsp: true },
+  { name: '720p-rtsp', codec: 'mjpeg', width: 1280, height: 720, framerate: 30, fast: 10, slow: 0, rtsp: true },
   { name: 'idle-720p', codec: 'mjpeg', width: 1280, height: 720, framerate: 30, fast: 0, slow: 0, idle: true },
 ];
 
@@ -374,7 +380,7 @@ async function answers200(port: number, path: string): Promise<boolean> {
   }
 }
 
-async function startServer(kind: ServerKind, s: Scenario, work: string, scripts: BenchScripts): Promise<RunningServer> {
+async function startServer(kind: ServerKind, s: Scenario, work: string, scripts: BenchScripts, rtspPort = 0): Promise<RunningServer> {
   const port = await freePort();
   const cameraCommand = [process.execPath, join(repo, 'dist/sim/camera.js')];
   const log = openSync(join(work, `${kind}-${s.name}.log`), 'w');
@@ -388,6 +394,8 @@ async function startServer(kind: ServerKind, s: Scenario, work: string, scripts:
       gpio: { enabled: false },
       privacy: { stateFile: join(work, 'privacy.json') },
       settings: { file: join(work, 'settings.json') },
+      // RTSP only where a scenario measures it (its default, 554, may be taken).
+      rtsp: { port: rtspPort },
       log: { level: 'info' },
     };
     const file = join(work, 'picamd.json');
@@ -1478,6 +1486,176 @@ function machine(): Record<string, string | number> {
 
 // ---------------------------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------------------------
+// RTSP beside HTTP: the same viewers over both, on the same picamd
+
+const httpPath = (s: Scenario) => (s.codec === 'h264' ? '/stream.mp4' : '/stream.mjpg');
+
+interface TransportFigures {
+  transport: 'http' | 'rtsp';
+  viewers: number;
+  windowMs: number;
+  serverCpuPercent: number;
+  /** (picamd's CPU - its CPU with no viewer) / viewers, % of one core. */
+  perViewerCpuPercent: number;
+  serverCpuSecondsPerGB: number;
+  serverSystemShare: number;
+  deliveredGB: number;
+  /** Pictures each viewer received per second (RTSP: RTP packets with the marker bit). */
+  minPicturesPerSecond: number;
+  medianPicturesPerSecond: number;
+  /** RTSP: RTP packets missing by sequence number, over all viewers (must be 0: TCP loses nothing, picamd skips whole pictures). */
+  lostPackets?: number;
+  gaps?: number;
+  machineBusyPercent: number;
+  otherCpuPercent: number;
+  errors: string[];
+}
+
+export interface RtspResult {
+  scenario: string;
+  codec: Codec;
+  viewers: number;
+  idleCpuPercent: number;
+  http: TransportFigures;
+  rtsp: TransportFigures;
+  /** RTSP / HTTP. */
+  perViewerRatio: number;
+  perGBRatio: number;
+}
+
+/** picamd's CPU (ms, user and system), the machine's and this process's over the next `ms`. */
+async function measureWindow(pid: number, ms: number): Promise<{ seconds: number; user: number; sys: number; busyPercent: number; softirqPercent: number; selfMs: number }> {
+  const t0 = performance.now();
+  const a = cpuMs(pid);
+  const m0 = machineTicks();
+  const self0 = process.cpuUsage();
+  await sleep(ms);
+  const t1 = performance.now();
+  const b = cpuMs(pid);
+  const m1 = machineTicks();
+  const self1 = process.cpuUsage(self0);
+  const share = (key: 'busy' | 'softirq') => ((m1[key] - m0[key]) / (m1.total - m0.total)) * 100 * cpus().length;
+  return { seconds: (t1 - t0) / 1000, user: b.user - a.user, sys: b.sys - a.sys, busyPercent: share('busy'), softirqPercent: share('softirq'), selfMs: (self1.user + self1.system) / 1000 };
+}
+
+async function runRtsp(s: Scenario, scripts: BenchScripts): Promise<RtspResult> {
+  const work = mkdtempSync(join(tmpdir(), 'picamd-bench-rtsp-'));
+  const rtspPort = await freePort();
+  await waitForQuiet();
+  const server = await startServer('picamd', s, work, scripts, rtspPort);
+  const n = s.fast;
+  const figures = (transport: 'http' | 'rtsp', w: Awaited<ReturnType<typeof measureWindow>>, bytes: number, pictures: number[], otherMs: number, errors: string[]) => {
+    const cpu = (w.user + w.sys) / 1000 / w.seconds;
+    const sorted = [...pictures].sort((x, y) => x - y);
+    return {
+      transport,
+      viewers: n,
+      windowMs: w.seconds * 1000,
+      serverCpuPercent: cpu * 100,
+      perViewerCpuPercent: 0,
+      serverCpuSecondsPerGB: (w.user + w.sys) / 1000 / (bytes / 1e9),
+      serverSystemShare: w.sys / (w.user + w.sys),
+      deliveredGB: bytes / 1e9,
+      minPicturesPerSecond: (sorted[0] ?? 0) / w.seconds,
+      medianPicturesPerSecond: median(sorted) / w.seconds,
+      machineBusyPercent: w.busyPercent,
+      // Others: the machine less picamd, the viewers (load process or this one) and the kernel's softirq.
+      otherCpuPercent: Math.max(0, w.busyPercent - w.softirqPercent - cpu * 100 - ((otherMs + w.selfMs) / 1000 / w.seconds) * 100),
+      errors,
+    } satisfies TransportFigures as TransportFigures;
+  };
+  try {
+    // Idle: the camera streaming, no viewer, settled after start-up.
+    await sleep(IDLE_SETTLE_MS);
+    const idleWindow = await measureWindow(server.pid, Math.min(MEASURE_MS, 5_000));
+    const idleCpuPercent = ((idleWindow.user + idleWindow.sys) / 1000 / idleWindow.seconds) * 100;
+
+    // HTTP: the load process, as in runOne.
+    const load = new LoadProcess(scripts.load);
+    let http: TransportFigures;
+    try {
+      const plan: LoadPlan = { host: '127.0.0.1', port: server.port, path: httpPath(s), fast: n, slow: 0, slowBytesPerSecond: SLOW_BYTES_PER_SECOND, captureMs: MEASURE_MS - GRACE_MS };
+      await load.request({ type: 'start', plan }, 'ready');
+      await sleep(WARMUP_MS);
+      await load.request({ type: 'begin' }, 'begun');
+      const w = await measureWindow(server.pid, MEASURE_MS);
+      const { result } = (await load.request({ type: 'end' }, 'result')) as { result: LoadResult };
+      // The load counts pictures captured in the window less its grace: per second of that.
+      const pictures = result.fast.frames.map((x) => (x * MEASURE_MS) / (MEASURE_MS - GRACE_MS));
+      http = figures('http', w, result.bytes, pictures, result.cpuMs, result.errors);
+    } finally {
+      await load.stop();
+    }
+    await sleep(1_000);
+
+    // RTSP: the viewers in this process (its CPU is counted apart, as the load process's is).
+    const url = `rtsp://127.0.0.1:${rtspPort}/stream`;
+    // 16 a source address (picamd's per-address cap, DEFAULT_RTSP_LIMITS), from 127.0.0.2 on.
+    const viewers = Array.from({ length: n }, (_, i) => new RtspViewer(url, undefined, `127.0.0.${2 + Math.floor(i / 16)}`));
+    let rtsp: TransportFigures;
+    try {
+      await Promise.all(viewers.map((v) => v.start()));
+      await sleep(WARMUP_MS);
+      const before = viewers.map((v) => ({ ...v.tally }));
+      const w = await measureWindow(server.pid, MEASURE_MS);
+      const after = viewers.map((v) => ({ ...v.tally }));
+      const bytes = after.reduce((sum, a, i) => sum + a.bytes - before[i]!.bytes, 0);
+      const errors = viewers.flatMap((v, i) => (v.error ? [`viewer ${i + 1}: ${v.error}`] : v.closed ? [`viewer ${i + 1}: closed by picamd`] : []));
+      rtsp = {
+        ...figures('rtsp', w, bytes, after.map((a, i) => a.pictures - before[i]!.pictures), 0, errors),
+        lostPackets: after.reduce((sum, a) => sum + a.lost, 0),
+        gaps: after.reduce((sum, a) => sum + a.gaps, 0),
+      };
+    } finally {
+      for (const v of viewers) v.close();
+    }
+    http.perViewerCpuPercent = (http.serverCpuPercent - idleCpuPercent) / n;
+    rtsp.perViewerCpuPercent = (rtsp.serverCpuPercent - idleCpuPercent) / n;
+    return {
+      scenario: s.name,
+      codec: s.codec,
+      viewers: n,
+      idleCpuPercent,
+      http,
+      rtsp,
+      perViewerRatio: rtsp.perViewerCpuPercent / http.perViewerCpuPercent,
+      perGBRatio: rtsp.serverCpuSecondsPerGB / http.serverCpuSecondsPerGB,
+    };
+  } finally {
+    await server.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function rtspTable(rs: RtspResult[]): string {
+  const problems: string[] = [];
+  const rows = [['scenario', 'over', 'viewers', 'picamd CPU', 'idle', 'per viewer', 'CPU s/GB', 'kernel', 'pictures/s min/median', 'MB/s', 'lost RTP', 'machine busy', 'others', 'RTSP/HTTP per viewer', 'per GB']];
+  for (const r of rs) {
+    for (const x of [r.http, r.rtsp]) {
+      rows.push([
+        r.scenario,
+        x.transport === 'http' ? (r.codec === 'h264' ? '/stream.mp4' : '/stream.mjpg') : 'RTSP',
+        String(x.viewers),
+        `${f(x.serverCpuPercent)}%`,
+        `${f(r.idleCpuPercent)}%`,
+        `${f(x.perViewerCpuPercent, 2)}%`,
+        f(x.serverCpuSecondsPerGB, 2),
+        `${f(x.serverSystemShare * 100, 0)}%`,
+        `${f(x.minPicturesPerSecond)}/${f(x.medianPicturesPerSecond)}`,
+        f((x.deliveredGB * 1000) / (x.windowMs / 1000)),
+        x.lostPackets === undefined ? '' : String(x.lostPackets),
+        `${f(x.machineBusyPercent, 0)}%`,
+        `${f(x.otherCpuPercent, 0)}%`,
+        x.transport === 'rtsp' ? f(r.perViewerRatio, 2) : '',
+        x.transport === 'rtsp' ? f(r.perGBRatio, 2) : '',
+      ]);
+      if (x.errors.length) problems.push(`${r.scenario} ${x.transport}: ${x.errors.length} errors: ${x.errors.slice(0, 3).join('; ')}`);
+    }
+  }
+  return [formatColumns(rows), ...problems].join('\n');
+}
+
 async function main(): Promise<void> {
   const only = cli.only ? new Set(cli.only.split(',')) : undefined;
   if (only) {
@@ -1510,7 +1688,7 @@ async function main(): Promise<void> {
   }
 
   let cameraDelay: Awaited<ReturnType<typeof cameraH264DelayMs>> | undefined;
-  const h264Scenario = scenarios.find((s) => s.codec === 'h264');
+  const h264Scenario = scenarios.find((s) => s.codec === 'h264' && !s.rtsp);
   if (h264Scenario) {
     log('the simulated camera\'s own H.264 delay ...');
     cameraDelay = await cameraH264DelayMs(h264Scenario, 5_000);
@@ -1518,8 +1696,16 @@ async function main(): Promise<void> {
 
   const runs: RunResult[] = [];
   const idleRuns: IdleResult[] = [];
+  const rtspRuns: RtspResult[] = [];
   try {
     for (const s of scenarios) {
+      if (s.rtsp) {
+        log(`${s.name}: picamd idle, then ${s.fast} viewers of ${httpPath(s)}, then ${s.fast} RTSP viewers, ${MEASURE_MS / 1000} s each ...`);
+        const r = await runRtsp(s, scripts);
+        rtspRuns.push(r);
+        log(`  CPU per viewer: HTTP ${f(r.http.perViewerCpuPercent, 2)}%, RTSP ${f(r.rtsp.perViewerCpuPercent, 2)}% of a core (RTSP / HTTP ${f(r.perViewerRatio, 2)})`);
+        continue;
+      }
       if (s.idle) {
         for (let round = 1; round <= ROUNDS; round++) {
           log(`${s.name}: the bare reader, the reader with the parser, then picamd, ${IDLE_MS / 1000} s each${ROUNDS > 1 ? ` (round ${round} of ${ROUNDS})` : ''} ...`);
@@ -1645,6 +1831,14 @@ async function main(): Promise<void> {
       ]),
     );
   }
+  if (rtspRuns.length) {
+    out.push('');
+    out.push(
+      'RTSP beside HTTP, on one picamd: idle, then the HTTP viewers, then as many RTSP viewers (RTP over interleaved TCP, ' +
+        'test/bench/rtsp-counter.ts, in this process); CPU per viewer = (picamd\'s CPU - idle) / viewers:',
+    );
+    out.push(rtspTable(rtspRuns));
+  }
   const ts_ = targets(runs, idleRuns);
   if (ts_.length) {
     out.push('');
@@ -1657,7 +1851,7 @@ async function main(): Promise<void> {
   const file = join(repo, 'bench-results', `bench-${startedAt.toISOString().replace(/[:]/g, '-').replace(/\..+$/, '')}.json`);
   writeFileSync(
     file,
-    `${JSON.stringify({ startedAt: startedAt.toISOString(), machine: host, settings: { warmupMs: WARMUP_MS, measureMs: MEASURE_MS, slowMeasureMs: SLOW_MEASURE_MS, idleMs: IDLE_MS, idleSettleMs: IDLE_SETTLE_MS, rounds: ROUNDS, restMs: REST_MS, limitSkipped, graceMs: GRACE_MS, jpegQuality: JPEG_QUALITY, slowBytesPerSecond: SLOW_BYTES_PER_SECOND, clockTicks: CLK_TCK }, runs, ratios: rs, limitRatios: ls, idle: idleRuns, codecComparison: cs, cameraH264DelayMs: cameraDelay, parser, targets: ts_ }, null, 2)}\n`,
+    `${JSON.stringify({ startedAt: startedAt.toISOString(), machine: host, settings: { warmupMs: WARMUP_MS, measureMs: MEASURE_MS, slowMeasureMs: SLOW_MEASURE_MS, idleMs: IDLE_MS, idleSettleMs: IDLE_SETTLE_MS, rounds: ROUNDS, restMs: REST_MS, limitSkipped, graceMs: GRACE_MS, jpegQuality: JPEG_QUALITY, slowBytesPerSecond: SLOW_BYTES_PER_SECOND, clockTicks: CLK_TCK }, runs, ratios: rs, limitRatios: ls, idle: idleRuns, rtsp: rtspRuns, codecComparison: cs, cameraH264DelayMs: cameraDelay, parser, targets: ts_ }, null, 2)}\n`,
   );
   log(`results written to ${file}`);
 }

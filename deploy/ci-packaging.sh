@@ -110,7 +110,6 @@ step "systemd-analyze security" exposure
 step "unit under a real systemd (deploy/test-systemd.sh)" bash deploy/test-systemd.sh
 step "updates under a real systemd (deploy/test-update.sh)" bash deploy/test-update.sh
 step "SD-card image (deploy/image/test-image.sh)" bash deploy/image/test-image.sh
-step "virtual Pi: the card booted under QEMU (deploy/test-boot.sh)" bash deploy/test-boot.sh
 
 printf '\n=== packaging CI timings\n'
 printf '%s\n' "${timings[@]}"

@@ -61,10 +61,14 @@ vm_wait_up() {
 # QEMU itself, in the foreground: DISK FORMAT. The console goes to $VM_CONSOLE.
 vm_qemu() {
   # virtio-net-pci's option ROM (iPXE) is only for network boot: romfile= leaves it out.
+  # restrict=on: the guest reaches nothing beyond QEMU's DHCP and the two forwarded ports, as a
+  # camera on a LAN without internet would; so the image's first-boot jobs that need the internet
+  # (picamd-os-updates.service's apt, time sync) fail and retry as they would there, instead of
+  # installing packages under emulation in the middle of the test.
   exec qemu-system-aarch64 -M virt -cpu cortex-a53 -smp 2 -m 512 -accel tcg,thread=multi \
     -kernel "$VM_DIR/vmlinuz" -initrd "$VM_DIR/initrd" -append "$(cat "$VM_DIR/cmdline")" \
     -drive "file=$1,format=$2,if=none,id=card,cache=writeback" -device virtio-blk-pci,drive=card \
-    -netdev "user,id=net0,hostfwd=tcp:127.0.0.1:$VM_HTTP-:80,hostfwd=tcp:127.0.0.1:$VM_SSH-:22" \
+    -netdev "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:$VM_HTTP-:80,hostfwd=tcp:127.0.0.1:$VM_SSH-:22" \
     -device virtio-net-pci,netdev=net0,romfile= \
     -display none -monitor none -serial "file:$VM_CONSOLE"
 }

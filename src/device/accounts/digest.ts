@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { parseJsonDocument } from './json-document.js';
 
 // What HTTP and RTSP Digest authentication (RFC 7616, RFC 2326) need of a password: HA1 =
 // MD5(user ":" realm ":" password). The accounts keep scrypt hashes, from which no HA1 can be
@@ -56,19 +57,10 @@ const documentSchema = z.strictObject({
  * usable (every HA1 depends on the realm): its entries are dropped, not an error.
  */
 export function parseDigestText(text: string): { ok: true; entries: DigestEntry[] } | { ok: false; reason: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { ok: false, reason: 'not valid JSON' };
-  }
-  const parsed = documentSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { ok: false, reason: `not a digest file (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'})` };
-  }
-  if (parsed.data.realm !== DIGEST_REALM) return { ok: true, entries: [] };
-  return { ok: true, entries: parsed.data.users.map((u) => ({ name: u.name, ha1: u.ha1, boundTo: u.boundTo })) };
+  const parsed = parseJsonDocument(text, documentSchema, 'a digest file');
+  if (!parsed.ok) return parsed;
+  if (parsed.doc.realm !== DIGEST_REALM) return { ok: true, entries: [] };
+  return { ok: true, entries: parsed.doc.users.map((u) => ({ name: u.name, ha1: u.ha1, boundTo: u.boundTo })) };
 }
 
 export function serializeDigest(entries: ReadonlyArray<DigestEntry>, now: Date): string {

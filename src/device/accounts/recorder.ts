@@ -7,6 +7,7 @@ import { errorText } from '../../platform/errors.js';
 import type { Logger } from '../../platform/log/logger.js';
 import { readRegularFile, writeFileAtomic, type SafeFs } from '../../platform/safe-file.js';
 import { digestHa1For } from './digest.js';
+import { parseJsonDocument } from './json-document.js';
 import { userNameSchema } from './rules.js';
 
 // The recorder credential: one user name and a long random password the device makes, for NVRs and
@@ -68,18 +69,9 @@ const documentSchema = z.strictObject({
 });
 
 export function parseRecorderText(text: string): { ok: true; login: RecorderLogin } | { ok: false; reason: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { ok: false, reason: 'not valid JSON' };
-  }
-  const parsed = documentSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { ok: false, reason: `not a recorder credential (${issue ? `${issue.path.join('.') || 'file'}: ${issue.message}` : 'invalid'})` };
-  }
-  return { ok: true, login: { user: parsed.data.user, password: parsed.data.password } };
+  const parsed = parseJsonDocument(text, documentSchema, 'a recorder credential');
+  if (!parsed.ok) return parsed;
+  return { ok: true, login: { user: parsed.doc.user, password: parsed.doc.password } };
 }
 
 export function serializeRecorder(login: RecorderLogin, now: Date): string {

@@ -85,10 +85,15 @@ export type SettingsStatus = {
   undone?: UndoneSetting[];
   cameraLine?: string;
   cause?: string;
+  /** The cause's code and values (rollback-cause.ts), for a page in another language. */
+  causeCode?: string;
+  causeParams?: Record<string, string | number>;
 };
 export type UndoneSetting = { path: string; tried: unknown; now: unknown };
 /** What rollback() is told besides its reason: the camera's line, and how to explain the undone paths. */
-export type RollbackDetails = { cameraLine?: string; explain?: (undone: string[], tried: Config) => string | undefined };
+export type RollbackDetails = { cameraLine?: string; explain?: (undone: string[], tried: Config) => ExplainedCause | undefined };
+/** A likely cause: its English text, and a code with the values in it when it has one. */
+export type ExplainedCause = string | { text: string; code?: string; params?: Record<string, string | number> };
 export type Origin = 'default' | 'config' | 'page';
 
 export type ChangeResult =
@@ -277,13 +282,15 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
       const result = await this.commit(target);
       if (result.ok) {
         const undone = result.paths.map((path) => ({ path, tried: valueAt(tried, path), now: valueAt(this.current, path) }));
-        const cause = details.explain?.(result.paths, tried);
+        const explained = details.explain?.(result.paths, tried);
+        const cause = typeof explained === 'string' ? { text: explained } : explained;
         this.currentStatus = {
           state: 'rolled-back',
           message: reason,
           undone,
           ...(details.cameraLine ? { cameraLine: details.cameraLine } : {}),
-          ...(cause ? { cause } : {}),
+          ...(cause?.text ? { cause: cause.text } : {}),
+          ...(cause?.text && cause.code ? { causeCode: cause.code, causeParams: cause.params ?? {} } : {}),
         };
         this.log.warn(`rolled back to the last good settings${result.paths.length ? ` (${result.paths.join(', ')})` : ''}: ${escapeForLog(reason, 600)}`);
       }

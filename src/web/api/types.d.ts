@@ -47,6 +47,9 @@ export interface SettingsStatus {
   cameraLine?: string;
   /** rolled-back: the likely cause in plain words, when the device can tell ("the tuning file /x.json does not exist"). */
   cause?: string;
+  /** rolled-back: the cause's code (`tuning-file-missing`) and the values in its text, for the page's own words. */
+  causeCode?: string;
+  causeParams?: Record<string, string | number>;
 }
 
 export interface SettingsDocument {

@@ -3,7 +3,7 @@
 // the device reports (rolled back, running on the config file). Pure: fed values, gives words.
 
 import type { DeviceStatus, SettingsStatus } from '../api/types.js';
-import { t } from './i18n/translate.js';
+import { currentLanguage, t, type MessageKey } from './i18n/translate.js';
 import type { Applies } from './settings-form.js';
 
 export type Tone = 'busy' | 'ok' | 'bad' | '';
@@ -149,9 +149,24 @@ export class ApplyProgress {
 export function rolledBack(status: SettingsStatus, titleOf: (path: string) => string): Said {
   const undone = (status.undone ?? []).map((u) => t('settings.status.undone', { title: titleOf(u.path), tried: shown(u.tried) }).trim());
   const what = undone.length ? undone.join(', ') : t('settings.status.theseSettings');
-  const text = status.cause ? t('settings.status.rolledBackCause', { what, cause: status.cause }) : t('settings.status.rolledBack', { what });
+  const cause = causeText(status);
+  const text = cause ? t('settings.status.rolledBackCause', { what, cause }) : t('settings.status.rolledBack', { what });
   const line = status.cameraLine || status.message;
   return { text, tone: 'bad', details: line ? t('settings.status.cameraSaid', { line }) : '' };
+}
+
+/**
+ * A rollback's likely cause: in English the device's own words, in another language the translation
+ * of its code (the device's words when the code is one the tables do not know).
+ */
+export function causeText(status: SettingsStatus): string | undefined {
+  if (!status.cause) return undefined;
+  if (currentLanguage() === 'en' || !status.causeCode) return status.cause;
+  const key = `settings.cause.${status.causeCode}` as MessageKey;
+  // The values as the device wrote them: a size or a camera number is not a quantity to group (1920, not 1,920).
+  const params = Object.fromEntries(Object.entries(status.causeParams ?? {}).map(([name, value]) => [name, String(value)]));
+  const text = t(key, params);
+  return text === key ? status.cause : text;
 }
 
 function fallback(status: SettingsStatus): Said {

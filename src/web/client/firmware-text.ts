@@ -1,33 +1,56 @@
-// Every word of the Firmware card in one place, so they can move into the translation table as
-// they are. Functions for the ones that carry values.
+// Every word of the Firmware card in one place, from the translation tables (area `firmware`).
+// Getters and functions, so each word is looked up when it is shown, in the page's language (the
+// table is loaded before anything renders, but after this module is).
+
+import { t } from './i18n/translate.js';
 
 export const FIRMWARE_TEXT = {
-  heading: 'Firmware',
-  running: (version: string) => `picamd ${version} runs on this camera.`,
-  upload: 'Upload update…',
-  uploadHint: 'A signed .update file of a picamd release. The camera checks it, installs it, restarts and goes back by itself if the new version does not come up.',
-  allowDowngrade: 'Allow an older version (downgrade)',
-  goBack: (version: string) => `Go back to ${version}`,
-  goBackConfirm: (version: string) => `Go back to picamd ${version}? The camera restarts; your settings stay.`,
-  goBackYes: 'Go back',
-  cancel: 'Cancel',
-  steps: {
-    receiving: 'Receiving',
-    verifying: 'Verifying',
-    installing: 'Installing',
-    restarting: 'Restarting',
-    checking: 'Checking',
+  get heading() {
+    return t('firmware.heading');
   },
-  receiving: (percent: number) => `Receiving the file: ${percent} %`,
-  verifying: (version: string) => (version ? `Checking picamd ${version}…` : 'Checking the file…'),
-  installing: (version: string) => `Installing picamd ${version}…`,
-  restarting: (version: string) => `Restarting with picamd ${version}…`,
-  checking: (version: string) => `picamd ${version} is running; checking that it is healthy…`,
-  committed: (version: string) => `Updated to picamd ${version}.`,
-  rolledBack: (version: string, reason: string) => `The update to ${version} failed and was rolled back: ${reason}`,
-  refused: (reason: string) => `The update was refused: ${reason}`,
-  failed: (reason: string) => `The update failed: ${reason}`,
-  downgradeHint: 'Tick "Allow an older version" and upload the file again to install it.',
-  unreachable: 'The camera does not answer yet (it may be restarting)…',
-  uploadFailed: 'The upload was interrupted; try again.',
+  running: (version: string) => t('firmware.running', { version }),
+  get upload() {
+    return t('firmware.upload');
+  },
+  get uploadHint() {
+    return t('firmware.uploadHint');
+  },
+  get allowDowngrade() {
+    return t('firmware.allowDowngrade');
+  },
+  goBack: (version: string) => t('firmware.goBack', { version }),
+  goBackConfirm: (version: string) => t('firmware.goBackConfirm', { version }),
+  get goBackYes() {
+    return t('firmware.goBackYes');
+  },
+  get cancel() {
+    return t('firmware.cancel');
+  },
+  get steps() {
+    return {
+      receiving: t('firmware.step.receiving'),
+      verifying: t('firmware.step.verifying'),
+      installing: t('firmware.step.installing'),
+      restarting: t('firmware.step.restarting'),
+      checking: t('firmware.step.checking'),
+    };
+  },
+  receiving: (percent: number) => t('firmware.receiving', { percent }),
+  verifying: (version: string) => (version ? t('firmware.verifying', { version }) : t('firmware.verifyingFile')),
+  installing: (version: string) => t('firmware.installing', { version }),
+  restarting: (version: string) => t('firmware.restarting', { version }),
+  checking: (version: string) => t('firmware.checking', { version }),
+  committed: (version: string) => t('firmware.committed', { version }),
+  rolledBack: (version: string, reason: string) => t('firmware.rolledBack', { version, reason }),
+  refused: (reason: string) => t('firmware.refused', { reason }),
+  failed: (reason: string) => t('firmware.failed', { reason }),
+  get downgradeHint() {
+    return t('firmware.downgradeHint');
+  },
+  get unreachable() {
+    return t('firmware.unreachable');
+  },
+  get uploadFailed() {
+    return t('firmware.uploadFailed');
+  },
 };

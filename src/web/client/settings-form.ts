@@ -2,7 +2,7 @@
 // list of fields, from what is typed back to values, and from the device's "path: message"
 // problems to the fields they belong to. No DOM here: tested under Node.
 
-import { t, type MessageKey } from './i18n/translate.js';
+import { fieldText, t, type MessageKey } from './i18n/translate.js';
 
 export const GROUPS = ['Camera', 'Video', 'Picture', 'Focus', 'Exposure', 'Device', 'RTSP / ONVIF'] as const;
 export type Group = (typeof GROUPS)[number];
@@ -143,12 +143,14 @@ function fieldOf(node: JsonSchema, keys: string[], nullable: boolean, required: 
     return undefined;
   }
   const applies = APPLIES.includes(node.applies as Applies) ? (node.applies as Applies) : 'live';
+  const path = keys.join('.');
   const field: Field = {
-    path: keys.join('.'),
+    path,
     keys,
     group: node.group as Group,
-    title: str(node.title) || keys[keys.length - 1] || '',
-    description: str(node.description),
+    // The page's language when its table has the setting, else the device's English.
+    title: fieldText(path, 'title') ?? (str(node.title) || keys[keys.length - 1] || ''),
+    description: fieldText(path, 'description') ?? str(node.description),
     unit: str(node.unit),
     applies,
     kind,
@@ -172,7 +174,8 @@ export function sectionsOf(fields: readonly Field[]): Section[] {
     if (!field.section || sections.some((s) => s.path === field.section)) continue;
     const members = fields.filter((f) => f.section === field.section);
     const keys = field.section.split('.');
-    sections.push({ path: field.section, keys, title: commonWords(members.map((f) => f.title)) || keys[keys.length - 1] || field.section });
+    const title = fieldText(field.section, 'title') ?? (commonWords(members.map((f) => f.title)) || keys[keys.length - 1] || field.section);
+    sections.push({ path: field.section, keys, title });
   }
   return sections;
 }
@@ -194,9 +197,17 @@ export function groupFields(fields: Field[]): Array<{ group: Group; fields: Fiel
 /** `1 280` style numbers are not needed on a camera; plain `1280`, and 0.5 as `0.5`. */
 const n = (x: number) => String(x);
 
+/** A unit in the page's language (`dioptres` → `屈光度`); a unit the table does not know stays as it is. */
+export function unitText(unit: string): string {
+  if (!unit) return '';
+  const key = `settings.unit.${unit}` as MessageKey;
+  const text = t(key);
+  return text === key ? unit : text;
+}
+
 /** What may be entered, for the hint under the control: `64–4608 px`, `more than 0 µs`, `0, 180 °`. */
 export function rangeText(field: Field): string {
-  const unit = field.unit ? ` ${field.unit}` : '';
+  const unit = field.unit ? ` ${unitText(field.unit)}` : '';
   let text = '';
   if (field.kind === 'boolean') return t('settings.range.onOff');
   if (field.kind === 'enum') text = field.options.map((o) => String(o)).join(', ') + unit;
@@ -243,7 +254,7 @@ export function optionLabel(field: Field, option: Scalar): string | undefined {
 
 /** What an option shows: its plain words with the raw value beside, or the raw value with its unit. */
 export function optionText(field: Field, option: Scalar): string {
-  const raw = `${String(option)}${field.unit ? ` ${field.unit}` : ''}`;
+  const raw = `${String(option)}${field.unit ? ` ${unitText(field.unit)}` : ''}`;
   const label = optionLabel(field, option);
   return label ? `${label} · ${raw}` : raw;
 }
@@ -254,6 +265,9 @@ export function optionText(field: Field, option: Scalar): string {
  */
 export function splitDescription(text: string): { short: string; more: string } {
   if (text.length <= 100) return { short: text, more: '' };
+  // Chinese: the first "。" or "；", at least a few characters in (a Chinese sentence is shorter).
+  const wide = text.slice(8).search(/[。；]/);
+  if (wide >= 0 && wide + 8 <= 100) return { short: text.slice(0, wide + 9), more: text.slice(wide + 9).trim() };
   // The first ". " or "; " that ends a sentence (not "e.g. "), at least a few words in.
   const end = text.slice(20).search(/(?<!\b(e\.g|i\.e))[.;]\s/);
   if (end < 0 || end + 20 > 160) return { short: text, more: '' };
@@ -347,7 +361,7 @@ export function coerce(field: Field, raw: string | boolean): Coerced {
   const value = Number(text.replace(',', '.'));
   if (!Number.isFinite(value) || !/^[-+]?(\d+([.,]\d*)?|[.,]\d+)(e[-+]?\d+)?$/i.test(text)) return { ok: false, problem: t('settings.problem.number') };
   if (field.kind === 'integer' && !Number.isInteger(value)) return { ok: false, problem: t('settings.problem.whole') };
-  const unit = field.unit ? ` ${field.unit}` : '';
+  const unit = field.unit ? ` ${unitText(field.unit)}` : '';
   if (field.minimum !== undefined && value < field.minimum) return { ok: false, problem: t('settings.problem.atLeast', { n: n(field.minimum) + unit }) };
   if (field.maximum !== undefined && value > field.maximum) return { ok: false, problem: t('settings.problem.atMost', { n: n(field.maximum) + unit }) };
   if (field.exclusiveMinimum !== undefined && value <= field.exclusiveMinimum) return { ok: false, problem: t('settings.problem.moreThan', { n: n(field.exclusiveMinimum) + unit }) };

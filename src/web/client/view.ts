@@ -2,7 +2,7 @@
 // tested under Node and the page has one renderer for the WebSocket, polling and POST answers.
 
 import type { CameraState, DeviceStatus, PrivacySource } from '../api/types.js';
-import { formatNumber, t, type MessageKey } from './i18n/translate.js';
+import { currentLanguage, formatNumber, t, type MessageKey } from './i18n/translate.js';
 
 export type { CameraState, DeviceStatus, PrivacySource };
 
@@ -205,6 +205,8 @@ export function settingsStateText(status: DeviceStatus['settings']): { text: str
     case 'applying':
       return { text: status.message ? t('live.settingsState.applyingDetail', { message: status.message }) : t('live.settingsState.applying'), tone: 'busy' };
     case 'rolled-back':
+      // The device's reason is English: another language says it in its words around the camera's own line.
+      if (status.cameraLine && currentLanguage() !== 'en') return { text: t('live.settingsState.rolledBackCamera', { line: status.cameraLine }), tone: 'bad' };
       return { text: status.message ? t('live.settingsState.rolledBack', { message: status.message }) : t('live.settingsState.rolledBackDefault'), tone: 'bad' };
     case 'fallback':
       return { text: status.message ? t('live.settingsState.fallback', { message: status.message }) : t('live.settingsState.fallbackDefault'), tone: 'bad' };

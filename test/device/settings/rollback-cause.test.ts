@@ -7,6 +7,8 @@ import { configSchema } from '../../../src/device/settings/schema.js';
 
 const camera = configSchema.parse({}).camera;
 const cause = (undone: string[], tried: Partial<typeof camera>, line: string, exists = (_: string) => false) =>
+  rollbackCause({ undone, tried: { ...camera, ...tried }, line, exists })?.text;
+const codeOf = (undone: string[], tried: Partial<typeof camera>, line: string, exists = (_: string) => false) =>
   rollbackCause({ undone, tried: { ...camera, ...tried }, line, exists });
 
 test('a tuning file: missing, or there but not loadable', () => {
@@ -29,4 +31,16 @@ test('size, frame rate, memory, an old rpicam-vid, a camera number', () => {
 test('nothing to say: undefined, and the page quotes the line alone', () => {
   assert.equal(cause(['camera.brightness'], { brightness: 0.5 }, 'ERROR: *** something else ***'), undefined);
   assert.equal(cause(['camera.width'], { width: 640 }, 'ERROR: *** no cameras available ***'), undefined);
+});
+
+test('each cause has a code and the values its text uses, for the page to say it in its language', () => {
+  assert.deepEqual(codeOf(['camera.tuningFile'], { tuningFile: '/x.json' }, 'ERROR: *** no cameras available ***'), {
+    code: 'tuning-file-missing',
+    text: 'the tuning file /x.json does not exist',
+    params: { file: '/x.json' },
+  });
+  const frameRate = codeOf(['camera.framerate'], { width: 1920, height: 1080, framerate: 60 }, 'ERROR: *** 60 fps is more than the simulated imx708 can do at 1920x1080 ***');
+  assert.equal(frameRate?.code, 'framerate-unsupported');
+  assert.deepEqual(frameRate?.params, { width: 1920, height: 1080, fps: 60 });
+  assert.equal(codeOf(['camera.codec'], {}, "ERROR: *** unrecognised option '--low-latency' ***")?.code, 'rpicam-too-old');
 });

@@ -1,8 +1,9 @@
 /// <reference lib="dom" />
 // The page in Chromium with the browser set to Simplified Chinese, against the real app: the
-// first-run screen and the live view have no English word left in their visible text (proper
-// nouns and technical names aside), the device's time is shown, and the language switch changes
-// the page to English and is remembered.
+// first-run screen, the live view and the Settings view (every setting's title, description,
+// choices and units, and a rollback's cause) have no English word left in their visible text
+// (proper nouns, technical names, config values and the camera's own error line aside), the
+// device's time is shown, and the language switch changes the page to English and is remembered.
 
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
@@ -10,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { settingsJsonSchema } from '../../../src/device/settings/store.js';
+import { fieldsOf } from '../../../src/web/client/settings-form.js';
 import { appConfig, freePort, projectRoot, startApp, type RunningApp } from '../../fakes/app.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -20,13 +23,32 @@ const ARTIFACTS = join(projectRoot, 'test-results');
 /** Names that stay as they are in a Chinese product UI: the product, formats, protocols, other products. */
 const PROPER_NOUNS = new Set(['picamd', 'MJPEG', 'JPEG', 'H.264', 'RTSP', 'HTTP', 'MQTT', 'Wi-Fi', 'MP4', 'English', 'Home', 'Assistant', 'Frigate', 'OctoPrint', 'Mainsail', 'Fluidd', 'go2rtc', 'IP', 'Camera', 'mjpg-streamer']);
 
-/** The English words in the visible text of the page (what innerText gives: hidden elements and closed details left out). */
-function englishWords(page: Page): Promise<string[]> {
-  return page.evaluate((allowed) => {
-    const text = document.body.innerText.replace(/\b(?:https?|rtsp):\/\/\S+/g, ' ').replace(/\S+\.(?:md|json|txt)\b/g, ' ');
-    const words = text.match(/[A-Za-z][A-Za-z0-9.\-]*[A-Za-z0-9]|[A-Za-z]/g) ?? [];
-    return words.filter((word) => !allowed.includes(word.replace(/[.]+$/, '')));
-  }, [...PROPER_NOUNS]);
+/**
+ * What a Chinese camera UI keeps as it is in the Settings view: technical names, units, the names of
+ * programs and products the descriptions mention.
+ */
+const TECHNICAL_NAMES = ['GPIO', 'LED', 'BCM', 'HDR', 'ISO', 'ONVIF', 'UDP', 'WS-Discovery', 'Prometheus', 'UniFi', 'Protect', 'Synology', 'Blue', 'Iris', 'Mosquitto', 'Pi', 'Raspberry', 'Module', 'libcamera', 'rpicam-hello', 'list-cameras', 'motion', 'fps', 'kbit', 's', 'Hz', 'mqtt', 'mqtts', 'ID', 'p'];
+
+/** The config's own values (mjpeg, cdn_fast, single-exp), named in descriptions and beside the plain words for a choice. */
+const CONFIG_VALUES = fieldsOf(settingsJsonSchema()).flatMap((field) => field.options.flatMap((option) => String(option).match(/[A-Za-z][A-Za-z0-9.\-]*[A-Za-z0-9]|[A-Za-z]/g) ?? []));
+
+/**
+ * The English words in the visible text of the page (what innerText gives: hidden elements and
+ * closed details left out); `except`: text that is allowed to be English (the camera's own line).
+ */
+function englishWords(page: Page, allowed: readonly string[] = [...PROPER_NOUNS], except: readonly string[] = []): Promise<string[]> {
+  return page.evaluate(
+    ([allowed, except]) => {
+      let text = document.body.innerText;
+      // The longest first: "America/Bahia Banderas" before "America/Bahia".
+      for (const quoted of [...except].sort((a, b) => b.length - a.length)) text = text.split(quoted).join(' ');
+      // Addresses, file names, extensions and paths (/stream.mp4, .update, /usr/share/...), and sizes (1280x720).
+      text = text.replace(/(?<![\w.])\.[a-z]+\b/g, ' ').replace(/\b(?:https?|rtsp|mqtts?):\/\/\S+/g, ' ').replace(/\S+\.(?:md|json|txt)\b/g, ' ').replace(/(?<![A-Za-z0-9])\/[\w./<>-]+/g, ' ').replace(/\b\d+x\d+\b/g, ' ');
+      const words = text.match(/[A-Za-z][A-Za-z0-9.\-]*[A-Za-z0-9]|[A-Za-z]/g) ?? [];
+      return words.filter((word) => !allowed.includes(word.replace(/[.]+$/, '')));
+    },
+    [allowed, except] as const,
+  );
 }
 
 describe('the page in Simplified Chinese', { skip, timeout: 180_000 }, () => {
@@ -47,7 +69,8 @@ describe('the page in Simplified Chinese', { skip, timeout: 180_000 }, () => {
       mkdirSync(ARTIFACTS, { recursive: true });
       const dir = mkdtempSync(join(tmpdir(), 'picamd-language-'));
       port = await freePort();
-      app = await startApp(appConfig(port, dir, { camera: { width: 640, height: 480, framerate: 15 }, firstRun: true }), { dir, port });
+      // A sensor without 1280x720, so that a change to it rolls back (the Settings test below).
+      app = await startApp(appConfig(port, dir, { camera: { width: 640, height: 480, framerate: 15 }, firstRun: true }), { dir, port, env: { PICAMD_SIM_SENSOR: '320x240@30,640x480@30' } });
       browser = await chromium.launch({
         executablePath: CHROMIUM,
         args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -101,6 +124,41 @@ describe('the page in Simplified Chinese', { skip, timeout: 180_000 }, () => {
     // The recipes, opened: proper nouns only.
     await page.click('#connect summary');
     assert.deepEqual(await englishWords(page), []);
+  });
+
+  test('the Settings view: every setting, its choices and a rollback in Chinese, no English word left', async () => {
+    ready();
+    await page.click('#settings-open');
+    await page.waitForSelector('#settings-groups details.group');
+    // Every group, every "more" opened: all titles, descriptions, hints and choices are visible text.
+    await page.evaluate(() => document.querySelectorAll<HTMLDetailsElement>('#settings-groups details').forEach((d) => (d.open = true)));
+    assert.equal(await page.textContent('label[for="set-camera-brightness"]'), '亮度');
+    assert.equal(await page.textContent('#file-heading'), '设置文件');
+    const allowed = [...PROPER_NOUNS, ...TECHNICAL_NAMES, ...CONFIG_VALUES];
+    // The time zones' own names (Europe/Berlin), as the device lists them.
+    const zones = await page.locator('#time-zone option').allTextContents();
+    assert.deepEqual(await englishWords(page, allowed, zones), []);
+    // The choices of a select are not in innerText: their words, checked apart (the raw value stays beside).
+    const options = await page.locator('#settings-groups select option').allTextContents();
+    assert.ok(options.some((o) => o.startsWith('白炽灯')), 'white balance choices in Chinese');
+    const optionWords = options.flatMap((o) => o.replace(/ · .*$/, '').match(/[A-Za-z][A-Za-z0-9.\-]*[A-Za-z0-9]|[A-Za-z]/g) ?? []);
+    assert.deepEqual(optionWords.filter((w) => !allowed.includes(w)), []);
+    await page.screenshot({ path: join(ARTIFACTS, 'page-zh-settings.png') });
+
+    // A size the camera cannot make: rolled back, the cause in Chinese, the camera's own line in English behind "details".
+    await page.fill('#set-camera-width', '1280');
+    await page.fill('#set-camera-height', '720');
+    await page.click('#settings-apply');
+    await page.waitForFunction(() => (document.getElementById('settings-message')!.textContent ?? '').startsWith('已回滚'), null, { timeout: 30_000 });
+    assert.match((await page.textContent('#settings-message')) ?? '', /摄像头无法输出 1280x720 的画面/);
+    await page.click('.status-details summary');
+    const cameraLine = (await page.textContent('.camera-line')) ?? '';
+    assert.match(cameraLine, /ERROR/);
+    // The device's name is the owner's (the host name when none is set), not the page's words.
+    const deviceName = (await page.textContent('#device-name')) ?? '';
+    assert.deepEqual(await englishWords(page, allowed, [...zones, deviceName, cameraLine.replace(/^[^:：]*[:：]\s*/, '')]), []);
+    await page.screenshot({ path: join(ARTIFACTS, 'page-zh-settings-rollback.png') });
+    await page.click('#settings-open');
   });
 
   test('the welcome goes for good; the switch changes the page to English and is remembered', async () => {

@@ -169,6 +169,9 @@ describe('settings from the API', () => {
     ]);
     assert.match(rolled.status.cameraLine, /^ERROR: \*\*\* 1280x720 is larger than any mode/);
     assert.equal(rolled.status.cause, 'the camera cannot make 1280x720 pictures');
+    // ...and its code with the values, for a page in another language.
+    assert.equal(rolled.status.causeCode, 'size-unsupported');
+    assert.deepEqual(rolled.status.causeParams, { width: 1280, height: 720 });
     await waitFor('streaming on the old settings', async () => (await api(app, 'GET', '/api/status', { headers: owner })).json.camera.state === 'streaming', 20_000);
   });
 

@@ -7,3 +7,11 @@ export type Table<English> = { readonly [K in keyof English]: string };
 
 /** An area's English strings: every key starts with `<area>.`. */
 export type Area<Name extends string> = Readonly<Record<`${Name}.${string}`, string>>;
+
+/**
+ * A language's words for the device's settings (their titles and descriptions come from the device's
+ * schema in English): `settings.field.<path>.title`, `.description`, by the setting's dotted path.
+ * Not typed against English, since English is the schema itself; test/web/client/fields.test.ts
+ * checks each language's table against the real schema.
+ */
+export type FieldTable = Readonly<Record<`settings.field.${string}`, string>>;

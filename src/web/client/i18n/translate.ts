@@ -8,23 +8,27 @@
 
 import { en } from './en/index.js';
 import type { Language } from './languages.js';
-import type { Table } from './table.js';
+import type { FieldTable, Table } from './table.js';
 
 export type MessageKey = keyof typeof en;
 export type Params = Readonly<Record<string, string | number>>;
 
 const TABLES: Partial<Record<Language, Table<typeof en>>> = { en };
+/** The settings' own words by language; English has none (the device's schema is the English). */
+const FIELD_TABLES: Partial<Record<Language, FieldTable>> = {};
 
-/** The other languages' tables, each typed against English in its own index.ts. */
-const LOADERS: Record<Exclude<Language, 'en'>, () => Promise<Table<typeof en>>> = {
-  'zh-CN': () => import('./zh-CN/index.js').then((table) => table.zhCN),
+/** The other languages' tables, each typed against English in its own index.ts, and their settings' words. */
+const LOADERS: Record<Exclude<Language, 'en'>, () => Promise<{ table: Table<typeof en>; fields: FieldTable }>> = {
+  'zh-CN': () => import('./zh-CN/index.js').then((module) => ({ table: module.zhCN, fields: module.zhCNFields })),
 };
 
 /** Fetches `language`'s table once; false when it could not be had (the page then speaks English). */
 export async function loadLanguage(language: Language): Promise<boolean> {
   if (TABLES[language]) return true;
   try {
-    TABLES[language] = await LOADERS[language as Exclude<Language, 'en'>]();
+    const { table, fields } = await LOADERS[language as Exclude<Language, 'en'>]();
+    TABLES[language] = table;
+    FIELD_TABLES[language] = fields;
     return true;
   } catch {
     return false;
@@ -56,6 +60,16 @@ export function currentLanguage(): Language {
 export function t(key: MessageKey, params?: Params): string {
   const template = TABLES[current]?.[key] ?? en[key] ?? key;
   return params ? interpolate(template, params) : template;
+}
+
+/**
+ * A setting's words in the page's language (`part`: `title`, `description`), by its dotted path;
+ * undefined when the language has none, and the page then shows the device's English.
+ */
+export function fieldText(path: string, part: string): string | undefined {
+  const table = FIELD_TABLES[current];
+  const key = `settings.field.${path}.${part}` as const;
+  return table && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
 }
 
 /** `{name}` from `params`; a number goes through Intl; an unknown name stays as it is. */

@@ -3,6 +3,7 @@
 // `Area<'name'>`), so no two areas can define the same key.
 import { common } from './common.js';
 import { connect } from './connect.js';
+import { firmware } from './firmware.js';
 import { live } from './live.js';
 import { login } from './login.js';
 import { settings } from './settings.js';
@@ -10,4 +11,4 @@ import { setup } from './setup.js';
 import { time } from './time.js';
 import { users } from './users.js';
 
-export const en = { ...common, ...live, ...setup, ...login, ...users, ...settings, ...time, ...connect };
+export const en = { ...common, ...live, ...setup, ...login, ...users, ...settings, ...time, ...connect, ...firmware };

@@ -82,6 +82,7 @@ export const live = {
   'live.settingsState.applying': 'Applying settings…',
   'live.settingsState.applyingDetail': 'Applying settings: {message}',
   'live.settingsState.rolledBack': 'Rolled back: {message}',
+  'live.settingsState.rolledBackCamera': 'Rolled back: the camera refused the new settings: {line}',
   'live.settingsState.rolledBackDefault': 'Rolled back: the camera did not start with the new settings.',
   'live.settingsState.fallback': "Running on the config file's settings: {message}",
   'live.settingsState.fallbackDefault': "Running on the config file's settings: the saved settings could not be used.",

@@ -83,6 +83,7 @@ export const live: Table<typeof english> = {
   'live.settingsState.applying': '正在应用设置…',
   'live.settingsState.applyingDetail': '正在应用设置：{message}',
   'live.settingsState.rolledBack': '已回滚：{message}',
+  'live.settingsState.rolledBackCamera': '已回滚：摄像头拒绝了新设置：{line}',
   'live.settingsState.rolledBackDefault': '已回滚：摄像头无法使用新设置启动。',
   'live.settingsState.fallback': '正在使用配置文件中的设置：{message}',
   'live.settingsState.fallbackDefault': '正在使用配置文件中的设置：已保存的设置无法使用。',

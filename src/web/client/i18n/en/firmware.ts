@@ -1,0 +1,32 @@
+// The Firmware card's strings (firmware-view.ts through firmware-text.ts): keys start with `firmware.`.
+import type { Area } from '../table.js';
+
+export const firmware = {
+  'firmware.heading': 'Firmware',
+  'firmware.running': 'picamd {version} runs on this camera.',
+  'firmware.upload': 'Upload update…',
+  'firmware.uploadHint': 'A signed .update file of a picamd release. The camera checks it, installs it, restarts and goes back by itself if the new version does not come up.',
+  'firmware.allowDowngrade': 'Allow an older version (downgrade)',
+  'firmware.goBack': 'Go back to {version}',
+  'firmware.goBackConfirm': 'Go back to picamd {version}? The camera restarts; your settings stay.',
+  'firmware.goBackYes': 'Go back',
+  'firmware.cancel': 'Cancel',
+  'firmware.step.receiving': 'Receiving',
+  'firmware.step.verifying': 'Verifying',
+  'firmware.step.installing': 'Installing',
+  'firmware.step.restarting': 'Restarting',
+  'firmware.step.checking': 'Checking',
+  'firmware.receiving': 'Receiving the file: {percent} %',
+  'firmware.verifying': 'Checking picamd {version}…',
+  'firmware.verifyingFile': 'Checking the file…',
+  'firmware.installing': 'Installing picamd {version}…',
+  'firmware.restarting': 'Restarting with picamd {version}…',
+  'firmware.checking': 'picamd {version} is running; checking that it is healthy…',
+  'firmware.committed': 'Updated to picamd {version}.',
+  'firmware.rolledBack': 'The update to {version} failed and was rolled back: {reason}',
+  'firmware.refused': 'The update was refused: {reason}',
+  'firmware.failed': 'The update failed: {reason}',
+  'firmware.downgradeHint': 'Tick "Allow an older version" and upload the file again to install it.',
+  'firmware.unreachable': 'The camera does not answer yet (it may be restarting)…',
+  'firmware.uploadFailed': 'The upload was interrupted; try again.',
+} satisfies Area<'firmware'>;

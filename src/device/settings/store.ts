@@ -50,9 +50,10 @@ import { changedPaths, decidingLayer, deepEqual, deepMerge, diffTree, isPlainObj
  *   importSettings(doc, {ifMatch?})   {format: 1, settings} as exported; a PUT, all or nothing
  *   reset()           back to the config file: page settings removed; openViewing kept
  *   setOpenViewing(bool)   refused (409 no-users) turning it off while deps.hasUsers() says nobody can log in
- *   rollback(reason?, {cameraLine?, explain?})   back to the last good settings (the camera rejected
- *                     the new ones, `reason` quotes it: status becomes 'rolled-back' with what was
- *                     undone, the camera's line and explain()'s likely cause); openViewing kept
+ *   rollback(reason?, {cameraLine?, explain?})   the camera's settings back to the last good ones (the
+ *                     camera rejected the new ones, `reason` quotes it: status becomes 'rolled-back'
+ *                     with what was undone, the camera's line and explain()'s likely cause); every
+ *                     other setting, open viewing included, stays as it is
  *   markGood()        the camera accepted the current settings: they become settings.json.prev
  * Results: {ok: true, etag, paths} | {ok: false, status: 400, error: 'invalid', problems: ['path: message']}
  *   | {ok: false, status: 412, error: 'stale'} | {ok: false, status: 409, error: 'no-users', message}.
@@ -277,7 +278,10 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
 
   rollback(reason = 'the camera did not accept the new settings', details: RollbackDetails = {}): Promise<ChangeResult> {
     return this.exclusive(async () => {
-      const target = deepMerge(withoutPath(this.good ?? {}, ['server', 'openViewing']), openViewingOf(this.layer)) as Tree;
+      // Only the camera's settings go back: they are what the camera refused. Anything else changed
+      // since the last good settings (the device name chosen at the first run, a viewer limit) stands.
+      const goodCamera = (this.good ?? {}).camera;
+      const target = { ...withoutPath(this.layer, ['camera']), ...(goodCamera === undefined ? {} : { camera: goodCamera }) } as Tree;
       const tried = this.current;
       const result = await this.commit(target);
       if (result.ok) {

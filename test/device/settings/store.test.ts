@@ -274,43 +274,47 @@ test('both files unusable: the config file alone, status fallback (the users are
   assert.equal(store.status.state, 'ok');
 });
 
-test('markGood keeps the current settings as .prev; rollback returns to them and keeps open viewing', async (t) => {
+test('markGood keeps the current settings as .prev; rollback returns the camera to them and keeps every other change', async (t) => {
   const { file, store, changes } = await setup(t);
-  assertOk(await store.update({ server: { deviceName: 'good' } }, { mode: 'patch' }));
+  assertOk(await store.update({ server: { deviceName: 'good' }, camera: { width: 800 } }, { mode: 'patch' }));
   await store.markGood();
-  assert.deepEqual((await onDisk(`${file}.prev`) as { settings: unknown }).settings, { server: { deviceName: 'good' } });
+  assert.deepEqual((await onDisk(`${file}.prev`) as { settings: unknown }).settings, { server: { deviceName: 'good' }, camera: { width: 800 } });
   assertOk(await store.setOpenViewing(true));
-  assertOk(await store.update({ server: { deviceName: 'bad' }, gpio: { enabled: false } }, { mode: 'patch' }));
+  // A change the camera never sees (the device name), then one it refuses (the width), each saved.
+  assertOk(await store.update({ server: { deviceName: 'porch' }, gpio: { enabled: false } }, { mode: 'patch' }));
+  assertOk(await store.update({ camera: { width: 1024 } }, { mode: 'patch' }));
   changes.length = 0;
   const explained: string[][] = [];
   const result = await store.rollback('camera: rpicam-vid said "ERROR: no cameras available"', {
     cameraLine: 'ERROR: no cameras available',
-    explain: (undone, tried) => (explained.push(undone), `name was ${tried.server.deviceName}`),
+    explain: (undone, tried) => (explained.push(undone), `width was ${tried.camera.width}`),
   });
   assertOk(result);
-  assert.equal(store.config.server.deviceName, 'good');
-  assert.equal(store.config.gpio.enabled, true);
+  assert.equal(store.config.camera.width, 800);
+  assert.equal(store.config.server.deviceName, 'porch');
+  assert.equal(store.config.gpio.enabled, false);
   assert.equal(store.openViewing, true);
   assert.deepEqual(store.status, {
     state: 'rolled-back',
     message: 'camera: rpicam-vid said "ERROR: no cameras available"',
-    undone: [
-      { path: 'gpio.enabled', tried: false, now: true },
-      { path: 'server.deviceName', tried: 'bad', now: 'good' },
-    ],
+    undone: [{ path: 'camera.width', tried: 1024, now: 800 }],
     cameraLine: 'ERROR: no cameras available',
-    cause: 'name was bad',
+    cause: 'width was 1024',
   });
-  assert.deepEqual(explained, [['gpio.enabled', 'server.deviceName']]);
-  assert.deepEqual(changes.map((c) => c.paths), [['gpio.enabled', 'server.deviceName']]);
-  assert.equal((await onDisk(file) as { settings: { server: Tree } }).settings.server.deviceName, 'good');
+  assert.deepEqual(explained, [['camera.width']]);
+  assert.deepEqual(changes.map((c) => c.paths), [['camera.width']]);
+  const saved = (await onDisk(file)) as { settings: { server: Tree; camera: Tree } };
+  assert.equal(saved.settings.server.deviceName, 'porch');
+  assert.equal(saved.settings.camera.width, 800);
 });
 
-test('rollback without a good copy goes back to the config file', async (t) => {
+test('rollback without a good copy returns the camera to the config file, and nothing else', async (t) => {
   const { store } = await setup(t);
-  assertOk(await store.update({ log: { level: 'error' } }, { mode: 'patch' }));
+  assertOk(await store.update({ log: { level: 'error' }, camera: { width: 1024 } }, { mode: 'patch' }));
+  assert.equal(store.config.camera.width, 1024);
   assertOk(await store.rollback('no first frame'));
-  assert.equal(store.config.log.level, 'debug');
+  assert.equal(store.config.camera.width, 1280, "the config file's width");
+  assert.equal(store.config.log.level, 'error');
 });
 
 test('reset removes the page settings and keeps open viewing', async (t) => {

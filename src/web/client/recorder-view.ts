@@ -1,32 +1,64 @@
 // The recorder credential in the Settings view (owners only; the device refuses anyone else): the
 // user name and password a recorder (Home Assistant's ONVIF integration, UniFi Protect, Synology,
 // Blue Iris) logs in with, a Copy button and Rotate; on and off. It builds its own card after the
-// Users card, so the page's HTML is not touched. All its words are in TEXT, in one place.
+// Users card, so the page's HTML is not touched. Its words come from the translation tables (TEXT).
 
+import { t } from './i18n/translate.js';
 import type { RecorderDocument } from '../api/types.js';
 import type { DeviceApi } from './api.js';
 import { h, say } from './dom.js';
 
+/** Every word of the card, from the translation tables (area `recorder`), looked up when shown. */
 export const TEXT = {
-  heading: 'Recorder login',
-  intro: 'One login for recorders (Home Assistant ONVIF, UniFi Protect, Synology, Blue Iris): it may only watch, over RTSP and ONVIF. The camera keeps this password in plain form; rotate it if a recorder may have leaked it.',
-  off: 'Off: recorders can only log in with HTTP Digest, with a user of this page.',
-  turnOn: 'Turn on',
-  turnOff: 'Turn off',
-  rotate: 'Rotate password',
-  rotateConfirm: 'A new password stops the old one at once: every recorder that uses it must get the new one. Rotate?',
-  user: 'User name',
-  password: 'Password',
-  copy: 'Copy',
-  copied: 'Password copied.',
-  selectToCopy: 'Select and copy the password.',
-  rotated: 'New password made: give it to your recorders.',
-  on: 'On.',
-  turnedOff: 'Off: recorders logged in with it are refused from now on.',
-  damaged: (message: string) => `No recorder login: ${message}`,
+  get heading() {
+    return t('recorder.heading');
+  },
+  get intro() {
+    return t('recorder.intro');
+  },
+  get off() {
+    return t('recorder.off');
+  },
+  get turnOn() {
+    return t('recorder.turnOn');
+  },
+  get turnOff() {
+    return t('recorder.turnOff');
+  },
+  get rotate() {
+    return t('recorder.rotate');
+  },
+  get rotateConfirm() {
+    return t('recorder.rotateConfirm');
+  },
+  get user() {
+    return t('recorder.user');
+  },
+  get password() {
+    return t('recorder.password');
+  },
+  get copy() {
+    return t('recorder.copy');
+  },
+  get copied() {
+    return t('recorder.copied');
+  },
+  get selectToCopy() {
+    return t('recorder.selectToCopy');
+  },
+  get rotated() {
+    return t('recorder.rotated');
+  },
+  get on() {
+    return t('recorder.on');
+  },
+  get turnedOff() {
+    return t('recorder.turnedOff');
+  },
+  damaged: (message: string) => t('recorder.damaged', { message }),
   conflict: (message: string) => message,
-  failed: (message: string) => `Not changed: ${message}`,
-} as const;
+  failed: (message: string) => t('recorder.failed', { message }),
+};
 
 /** What the card says for a state: its status line, and the credential to show (if any). */
 export function recorderSummary(doc: RecorderDocument): { line: string; tone: 'ok' | 'bad' | ''; login?: { user: string; password: string } } {

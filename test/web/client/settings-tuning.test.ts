@@ -94,7 +94,7 @@ describe('tuning with the picture in view, in Chromium', { skip, timeout: 240_00
       const page = await openSettings(kind);
       try {
         const groups = await page.locator('#settings-groups details.group').evaluateAll((els) => els.map((el) => el.getAttribute('data-group')));
-        assert.deepEqual(groups, ['Camera', 'Video', 'Picture', 'Focus', 'Exposure', 'Device']);
+        assert.deepEqual(groups, ['Camera', 'Video', 'Picture', 'Focus', 'Exposure', 'Device', 'RTSP / ONVIF']);
         // Every group's name on the first screen: the jump list, under the picture on a phone.
         for (const name of groups) {
           const link = page.locator('.jump-link', { hasText: name! });

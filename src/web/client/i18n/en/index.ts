@@ -6,9 +6,10 @@ import { connect } from './connect.js';
 import { firmware } from './firmware.js';
 import { live } from './live.js';
 import { login } from './login.js';
+import { recorder } from './recorder.js';
 import { settings } from './settings.js';
 import { setup } from './setup.js';
 import { time } from './time.js';
 import { users } from './users.js';
 
-export const en = { ...common, ...live, ...setup, ...login, ...users, ...settings, ...time, ...connect, ...firmware };
+export const en = { ...common, ...live, ...setup, ...login, ...users, ...settings, ...time, ...connect, ...firmware, ...recorder };

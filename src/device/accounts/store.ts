@@ -279,7 +279,9 @@ export class AccountsStore extends EventEmitter<AccountsEvents> {
     const entry = this.users.find((u) => u.name === name);
     const hash = entry ? parsePasswordHash(entry.passwordHash) : undefined;
     const ok = hash !== undefined && typeof hash !== 'string' && (await verifyPassword(password, hash));
-    if (ok && entry) void this.keepDigest(name, password, entry.passwordHash);
+    // Awaited (it never throws; it writes only when the HA1 is missing or stale), so no write of
+    // accounts-digest.json outlives the check that caused it.
+    if (ok && entry) await this.keepDigest(name, password, entry.passwordHash);
     return ok;
   }
 

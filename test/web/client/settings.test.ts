@@ -280,7 +280,7 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     assert.equal((await api('GET', '/api/users')).status, 200, 'the new password works');
 
     await page.click('#open-viewing');
-    assert.equal(await page.isVisible('#open-confirm'), true);
+    await page.waitForSelector('#open-confirm', { state: 'visible' });
     assert.equal(await page.isChecked('#open-viewing'), false, 'not before the confirmation');
     assert.equal((await api('GET', '/api/users')).body.openViewing, false);
     await page.click('#open-yes');

@@ -278,6 +278,11 @@ describe('the Settings view in Chromium', { skip, timeout: 240_000 }, () => {
     // The page's requests carry Basic (see the context): from now on with the new password.
     await context.setExtraHTTPHeaders({ Authorization: basic(OWNER.name, password) });
     assert.equal((await api('GET', '/api/users')).status, 200, 'the new password works');
+    // A password change closes the user's streams and WebSockets; the page reconnects with its new
+    // cookie and loads its views again, which on a busy machine can land between the next clicks
+    // (an open confirmation then disappears). Load the page again with the new password first.
+    await page.goto(`${origin()}/#settings`);
+    await page.waitForSelector('#users-list li[data-user="owner"]');
 
     await page.click('#open-viewing');
     await page.waitForSelector('#open-confirm', { state: 'visible' });

@@ -3,7 +3,7 @@
 // the device reports (rolled back, running on the config file). Pure: fed values, gives words.
 
 import type { DeviceStatus, SettingsStatus } from '../api/types.js';
-import { currentLanguage, t, type MessageKey } from './i18n/translate.js';
+import { currentLanguage, formatList, t, type MessageKey } from './i18n/translate.js';
 import type { Applies } from './settings-form.js';
 
 export type Tone = 'busy' | 'ok' | 'bad' | '';
@@ -148,7 +148,7 @@ export class ApplyProgress {
 /** "Rolled back: Tuning file /x.json did not work (the tuning file /x.json does not exist), ..." */
 export function rolledBack(status: SettingsStatus, titleOf: (path: string) => string): Said {
   const undone = (status.undone ?? []).map((u) => t('settings.status.undone', { title: titleOf(u.path), tried: shown(u.tried) }).trim());
-  const what = undone.length ? undone.join(', ') : t('settings.status.theseSettings');
+  const what = undone.length ? formatList(undone) : t('settings.status.theseSettings');
   const cause = causeText(status);
   const text = cause ? t('settings.status.rolledBackCause', { what, cause }) : t('settings.status.rolledBack', { what });
   const line = status.cameraLine || status.message;

@@ -1,7 +1,8 @@
 // The status beside Apply, fed the answers and status documents a change goes through.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ApplyProgress } from '../../../src/web/client/apply-progress.js';
+import { ApplyProgress, rolledBack } from '../../../src/web/client/apply-progress.js';
+import { useLanguage } from '../../../src/web/client/i18n/translate.js';
 
 const titles: Record<string, string> = { 'camera.tuningFile': 'Tuning file', 'camera.width': 'Width' };
 const progress = () => new ApplyProgress((path) => titles[path] ?? path);
@@ -68,4 +69,14 @@ test('what other changes say: at once, GPIO, a picamd restart, privacy on', () =
     p.saving();
     assert.equal(p.saved(costs, { state: 'ok', message: '' }, privacy).text, text);
   }
+});
+
+test('several settings undone are listed as the language lists them: "A and B", "A和B"', (t) => {
+  t.after(() => useLanguage('en'));
+  const status = { ...rollback, undone: [rollback.undone[0]!, { path: 'camera.width', tried: 4000, now: 1280 }], cause: undefined, causeCode: undefined };
+  assert.match(rolledBack(status, (path) => titles[path] ?? path).text, /^Rolled back: Tuning file \/x\.json and Width 4,?000 did not work/);
+  useLanguage('zh-CN');
+  const zh = rolledBack(status, (path) => titles[path] ?? path).text;
+  assert.match(zh, /Tuning file \/x\.json\s*和\s*Width 4,?000/);
+  assert.doesNotMatch(zh, /, Width/);
 });

@@ -45,12 +45,14 @@ export async function setLanguage(language: Language, formatTag: string = langua
 let current: Language = 'en';
 let locale = 'en';
 const numberFormats = new Map<string, Intl.NumberFormat>();
+let listFormat: Intl.ListFormat | undefined;
 
 /** Switches every t() and formatter to `language`; `formatTag` is the locale for numbers and dates. */
 export function useLanguage(language: Language, formatTag: string = language): void {
   current = language;
   locale = Intl.NumberFormat.supportedLocalesOf([formatTag]).length > 0 ? formatTag : language;
   numberFormats.clear();
+  listFormat = undefined;
 }
 
 export function currentLanguage(): Language {
@@ -89,6 +91,16 @@ export function formatNumber(value: number, options: Intl.NumberFormatOptions = 
     numberFormats.set(cacheKey, format);
   }
   return format.format(value);
+}
+
+/**
+ * Items joined as the language joins a list: "a, b and c" in English, "a、b和c" in Chinese
+ * (Intl.ListFormat, in every browser since 2021; a plain join where it is missing).
+ */
+export function formatList(items: readonly string[]): string {
+  if (typeof Intl.ListFormat !== 'function') return items.join(', ');
+  listFormat ??= new Intl.ListFormat(locale, { style: 'long', type: 'conjunction' });
+  return listFormat.format(items);
 }
 
 /** A value with its unit in the language's words: `12 min`, `12分钟`, `3.2 MB`. */

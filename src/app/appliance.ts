@@ -325,6 +325,7 @@ export class Appliance {
       // Accounts that predate the Digest HA1s get theirs at the next password login (digest.ts).
       passwordVerified: (user, password) => void accounts.rememberDigest(user, password),
       roleOf: (user) => accounts.roleOf(user),
+      recorderMatches: (user, password) => recorder.matches(user, password),
       lock: accountsLock(accounts),
       connections,
       video: { feed: media.tap.h264, codec: () => current().camera.codec, privacy: () => privacy.enabled, maxPendingBytes: config.camera.maxFrameBytes },

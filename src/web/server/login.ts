@@ -1,5 +1,5 @@
 import type { Authenticator, AuthOutcome } from './auth/authenticator.js';
-import { clientKey, cookieValue, loggableName } from './auth/headers.js';
+import { clientKey, cookieValue, loggableName, parseBasicAuthorization } from './auth/headers.js';
 import { escapeForLog } from '../../platform/log/escape.js';
 import type { Logger } from '../../platform/log/logger.js';
 import type { Now } from '../../platform/clock.js';
@@ -46,6 +46,22 @@ export function login(req: Request, deps: LoginDeps): Admitted | Response | Prom
     if (result.kind === 'ok') deps.logger.info(`${escapeForLog(result.user, 64)} logged in from ${req.remote}`);
     return decide(result, req, deps);
   });
+}
+
+/**
+ * The recorder credential (device/accounts/recorder.ts: viewer rights) by HTTP Basic, on the routes
+ * that take it: the snapshot ONVIF's GetSnapshotUri names, which a recorder fetches with the login
+ * it uses for ONVIF and RTSP. Undefined when the request does not carry it, or its address must
+ * wait: the ordinary login then decides (a wrong password is refused and counted like any other).
+ */
+export function recorderAdmitted(req: Request, deps: LoginDeps, matches: (user: string, password: string) => boolean): Admitted | undefined {
+  const credentials = parseBasicAuthorization(req.headers.authorization);
+  if (!credentials) return undefined;
+  const client = clientKey(req.remote);
+  const now = deps.now();
+  if (!deps.authenticator.limiter.check(client, now).allowed || !matches(credentials.user, credentials.password)) return undefined;
+  deps.authenticator.limiter.succeed(client, now);
+  return { user: '' };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Authenticator } from './auth/authenticator.js';
 import type { Logger } from '../../platform/log/logger.js';
 import type { Now } from '../../platform/clock.js';
 import { collectBody, type BodyResult } from './body.js';
-import { login, sessionUser, type Admitted } from './login.js';
+import { login, recorderAdmitted, sessionUser, type Admitted } from './login.js';
 import { escapeForLog } from '../../platform/log/escape.js';
 import { NO_PROXIES, type TrustedProxies } from '../../platform/net-address.js';
 import { forwardedHosts, resolveForwarded } from './forwarded.js';
@@ -77,6 +77,8 @@ export interface RouteOptions {
   ungated?: boolean;
   /** A viewer may use it too (the `viewing` routes are theirs already); every other route is the owners'. */
   viewer?: boolean | (() => boolean);
+  /** The recorder credential is taken too (viewer rights; see recorderAdmitted). */
+  recorder?: boolean;
   /** The route reads a request body. */
   body?: boolean;
   /**
@@ -115,6 +117,8 @@ export interface RouterDeps {
   roleOf?: (user: string) => Role | undefined;
   /** The device is locked (its accounts cannot be read): the answer for every route but the ungated ones. */
   lock?: () => Response | undefined;
+  /** Whether a user name and password are the recorder credential's (routes marked `recorder`). */
+  recorderMatches?: (user: string, password: string) => boolean;
   /** Where the streams of logged-in users are registered, so they close when their access ends. */
   connections?: UserConnections;
 }
@@ -264,7 +268,7 @@ export class Router {
       : open
         ? // Open viewing: no login asked, but a logged-in page is still known by its cookie.
           { user: isPublic ? '' : sessionUser(req, { authenticator, now: this.deps.now }) }
-        : login(req, { authenticator, logger, now: this.deps.now, secure: this.deps.secure || req.scheme === 'https:' });
+        : this.login(req, route, authenticator);
     return then(admitted, (who) => {
       if (isResponse(who)) return who;
       if (who.user && !isPublic && this.roleOf(who.user) !== 'owner' && !viewerMay(route)) {
@@ -287,6 +291,12 @@ export class Router {
         });
       });
     });
+  }
+
+  private login(req: Request, route: Route, authenticator: Authenticator): Admitted | Response | Promise<Admitted | Response> {
+    const deps = { authenticator, logger: this.deps.logger, now: this.deps.now, secure: this.deps.secure || req.scheme === 'https:' };
+    const matches = route.options.recorder ? this.deps.recorderMatches : undefined;
+    return (matches && recorderAdmitted(req, deps, matches)) || login(req, deps);
   }
 
   private roleOf(user: string): Role {

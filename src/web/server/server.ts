@@ -59,6 +59,8 @@ export interface HttpDeps {
   users?: ReadonlyArray<ConfiguredUser>;
   /** A logged-in user's role (see Router); without it every user is an owner. */
   roleOf?: (user: string) => Role | undefined;
+  /** Whether a user name and password are the recorder credential (taken on the snapshot); none without it. */
+  recorderMatches?: (user: string, password: string) => boolean;
   /** The device is locked: the answer for every route but the page, its assets and /healthz. */
   lock?: () => Response | undefined;
   /** Long-lived connections by user, closed when the user's access ends (shared with the WebSocket hub). */
@@ -244,6 +246,7 @@ export class HttpServer {
       hosts: () => deviceHostNames(hostname(), this.config.allowedHosts),
       trustedProxies: () => this.proxies,
       roleOf: deps.roleOf,
+      recorderMatches: deps.recorderMatches,
       lock: deps.lock,
       connections: this.connections,
     });
@@ -259,7 +262,8 @@ export class HttpServer {
     };
     const mjpeg = mjpegStream(deps.broadcaster, deps.now);
     router.get('/stream.mjpg', (req) => streamReply(req, mjpeg, streamDeps), viewing);
-    router.get('/snapshot.jpg', () => this.snapshot(), viewing);
+    // The recorder credential too: ONVIF's GetSnapshotUri names this URL (web/onvif/media-service.ts).
+    router.get('/snapshot.jpg', () => this.snapshot(), { ...viewing, recorder: true });
     if (deps.video) {
       const mp4 = mp4Stream({ ...deps.video, now: deps.now });
       router.get('/stream.mp4', (req) => streamReply(req, mp4, streamDeps), viewing);

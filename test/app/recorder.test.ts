@@ -193,6 +193,14 @@ describe('the recorder credential', () => {
     const basic = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
     // PasswordText-free HTTP Basic on ONVIF: a viewer's read-only call works.
     assert.equal((await soap('device', '', '<tds:GetDeviceInformation/>', basic)).status, 200);
+    // The still image GetSnapshotUri names does take it (a recorder fetches it with its ONVIF login).
+    const snapshot = await waitFor('a snapshot for the recorder', async () => {
+      const answer = await api('GET', '/snapshot.jpg', basic);
+      return answer.status === 200 ? answer : undefined;
+    }, 30_000, 200);
+    assert.equal(snapshot.headers.get('content-type'), 'image/jpeg');
+    const jpeg = Buffer.from(await snapshot.arrayBuffer());
+    assert.deepEqual([...jpeg.subarray(0, 2)], [0xff, 0xd8]);
     // The page's login never takes it: not an account.
     for (const path of ['/api/recorder', '/api/settings', '/api/users']) {
       assert.equal((await api('GET', path, basic)).status, 401, path);

@@ -206,8 +206,14 @@ replace_if_changed() {
 }
 
 # The files outside the install root, as `current` has them (see the header). Never fails: a
-# file that cannot be written is logged and the update goes on (picamd itself does not need them).
+# file that cannot be written is logged and the update goes on (picamd itself does not need them);
+# run in a subshell, so no step's failure can end the updater in the middle of a switch.
 apply_system_files() {
+  (apply_system_files_now) || log "the files outside $PREFIX were not all brought in step with $(link_version current)"
+  return 0
+}
+
+apply_system_files_now() {
   local rel=$PREFIX/current facts='' port='' gpio_line='' config_txt sum
   [[ -d $rel/deploy ]] || return 0
   if [[ -f $rel/deploy/sysctl/60-picamd.conf ]]; then

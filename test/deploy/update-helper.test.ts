@@ -174,6 +174,17 @@ describe('picamd-update start-check', { skip }, () => {
     assert.equal(readFileSync(config, 'utf8'), 'dtparam=audio=on\n[pi4]\narm_boost=1\n', 'only picamd\'s block went, the owner\'s lines stay');
   });
 
+  it('a file it cannot write is logged and skipped: the run goes on and the others are written', () => {
+    const root = device('system-files-broken', '2.0.0');
+    withSystemFiles(root);
+    rmSync(join(root, 'etc/avahi/services'), { recursive: true });
+    writeFileSync(join(root, 'etc/avahi/services'), 'not a folder\n');
+    const r = spawnSync('bash', [script, 'run'], { encoding: 'utf8', env: { ...process.env, PICAMD_ROOT: root, PICAMD_SYSTEMCTL: 'true' } });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /cannot write .*etc\/avahi\/services\/picamd\.service\.picamd-tmp/);
+    assert.match(readFileSync(join(root, 'boot/firmware/config.txt'), 'utf8'), /^gpio=27=ip,pu$/m);
+  });
+
   it('a device without the security-updates file does not get one, and a masked sysctl file stays masked', () => {
     const root = device('system-files-owner', '2.0.0');
     withSystemFiles(root);

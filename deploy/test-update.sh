@@ -3,8 +3,8 @@
 # deploy/test-systemd.sh does), with the real units (picamd.service, picamd-update.path/.service),
 # the real updater (deploy/picamd-update.sh) and signed update files of this machine's architecture
 # (the built dist/, production node_modules, a node wrapper; the simulated camera):
-#   A installed from copies of its units, without the time zone helper's -> the updater's run at
-#   boot links them to current's and brings the helper in;
+#   A installed from copies of its units (and of its sysctl and apt files), without the time zone
+#   helper's -> the updater's run at boot links them to current's and brings the helper in;
 #   a signed B arrives -> B runs and commits;
 #   "go back" from the page's API -> A runs on trial and commits, and forward again to B;
 #   an older version uploaded without the owner's confirmation -> 409, nothing changes; with it,

@@ -29,6 +29,16 @@
 #   updater's units (picamd-update.service/.path) go with the updater: replaced at a commit only.
 #   install.sh copies the units; the updater turns those copies into links whenever it runs outside
 #   a trial (every boot, every update), and leaves a unit the owner masked (a link to /dev/null).
+# Files outside the install root (install.sh puts them there first; apply_system_files keeps them
+#   in step with `current` after every switch, every rollback and every run at boot):
+#   /etc/sysctl.d/60-picamd.conf and /etc/apt/apt.conf.d/52picamd-unattended-upgrades are links
+#   to /opt/picamd/current/deploy/..., as the units are (systemd-sysctl and apt follow a link), so
+#   the switch of `current` switches them; the apt file only where the owner has it (the image's
+#   security updates); a changed sysctl file is applied by restarting systemd-sysctl.service.
+#   /etc/avahi/services/picamd.service (its port is the config's, so a copy) and picamd's marked
+#   block of config.txt (the lines between "# BEGIN picamd" and "# END picamd"; nothing else of the
+#   file is touched) are written from `current`, with the facts its own deploy/config-facts.mjs
+#   reads from /etc/picamd/config.json. The block takes effect at the next reboot.
 # Layout (install.sh makes it):  /opt/picamd/releases/<version>/  /opt/picamd/current -> releases/<v>
 #   /opt/picamd/previous -> releases/<v>   /opt/picamd/bin/picamd-update
 # State: /var/lib/picamd-update/trial (version, from, starts) while a version is on trial, and
@@ -56,6 +66,13 @@ UNIT=picamd.service
 UNITDIR=$ROOT/etc/systemd/system
 UPDATER_UNITS='picamd-update.service picamd-update.path'
 UNITS_LINKED=0
+CONFIG=$ROOT/etc/picamd/config.json
+SYSCTL_CONF=$ROOT/etc/sysctl.d/60-picamd.conf
+APT_CONF=$ROOT/etc/apt/apt.conf.d/52picamd-unattended-upgrades
+AVAHI_SERVICE=$ROOT/etc/avahi/services/picamd.service
+# As install.sh writes them (edit_config_txt there).
+BLOCK_BEGIN='# BEGIN picamd'
+BLOCK_END='# END picamd'
 
 log() { printf 'picamd-update: %s\n' "$*" >&2; }
 
@@ -164,6 +181,88 @@ install_updater_units() {
   sync "$UNITDIR"
 }
 
+# Makes $1 a link to $2 (a path under /opt/picamd/current), renamed over what is there; leaves a
+# file the owner masked (a link to /dev/null). True when it changed.
+link_system_file() {
+  local dest=$1 target=$2
+  [[ -L $dest && ( $(readlink "$dest") == "$target" || $(readlink "$dest") == /dev/null ) ]] && return 1
+  mkdir -p "$(dirname "$dest")"
+  ln -sfn "$target" "$dest.picamd-tmp"
+  mv -Tf "$dest.picamd-tmp" "$dest"
+  sync "$(dirname "$dest")"
+  log "$dest: now a link to $target"
+}
+
+# Replaces $1 with stdin when it differs: a temporary file beside it, fsync'd, renamed over it.
+# True when it changed.
+replace_if_changed() {
+  local dest=$1 tmp=$1.picamd-tmp
+  cat > "$tmp" 2> /dev/null || { rm -f "$tmp"; log "cannot write $tmp; $dest is left as it is"; return 1; }
+  if cmp -s "$tmp" "$dest"; then rm -f "$tmp"; return 1; fi
+  [[ -e $dest ]] && chmod --reference="$dest" "$tmp" 2> /dev/null
+  sync "$tmp"
+  mv -f "$tmp" "$dest" || { rm -f "$tmp"; log "cannot replace $dest; it is left as it is"; return 1; }
+  sync "$(dirname "$dest")" || true
+}
+
+# The files outside the install root, as `current` has them (see the header). Never fails: a
+# file that cannot be written is logged and the update goes on (picamd itself does not need them);
+# run in a subshell, so no step's failure can end the updater in the middle of a switch.
+apply_system_files() {
+  (apply_system_files_now) || log "the files outside $PREFIX were not all brought in step with $(link_version current)"
+  return 0
+}
+
+apply_system_files_now() {
+  local rel=$PREFIX/current facts='' port='' gpio_line='' config_txt sum
+  [[ -d $rel/deploy ]] || return 0
+  if [[ -f $rel/deploy/sysctl/60-picamd.conf ]]; then
+    link_system_file "$SYSCTL_CONF" /opt/picamd/current/deploy/sysctl/60-picamd.conf || true
+    sum=$(sha256sum < "$rel/deploy/sysctl/60-picamd.conf" | cut -c1-64)
+    if [[ $(cat "$STATE/sysctl.applied" 2> /dev/null) != "$sum" ]]; then
+      "$SYSTEMCTL" restart --no-block systemd-sysctl.service 2> /dev/null || log "could not restart systemd-sysctl: the sysctl values apply at the next boot"
+      printf '%s\n' "$sum" | write_file "$STATE/sysctl.applied"
+    fi
+  fi
+  if [[ -f $rel/deploy/apt/52picamd-unattended-upgrades && ( -e $APT_CONF || -L $APT_CONF ) ]]; then
+    link_system_file "$APT_CONF" /opt/picamd/current/deploy/apt/52picamd-unattended-upgrades || true
+  fi
+  if [[ -x $rel/node/bin/node && -f $rel/deploy/config-facts.mjs ]]; then
+    facts=$(timeout 120 "$rel/node/bin/node" "$rel/deploy/config-facts.mjs" "$CONFIG" 2> /dev/null) \
+      || { log "$CONFIG: config-facts.mjs of $(link_version current) failed; the Avahi service and config.txt are left as they are"; return 0; }
+    port=$(sed -n 's/^port=//p' <<< "$facts")
+    gpio_line=$(sed -n 's/^gpio_line=//p' <<< "$facts")
+  fi
+  [[ $port =~ ^[0-9]+$ ]] || return 0
+  if [[ -f $rel/deploy/avahi/picamd.service && -d $ROOT/etc/avahi ]]; then
+    mkdir -p "$(dirname "$AVAHI_SERVICE")"
+    if sed "s|<port>80</port>|<port>$port</port>|" "$rel/deploy/avahi/picamd.service" | replace_if_changed "$AVAHI_SERVICE"; then
+      log "$AVAHI_SERVICE: from $(link_version current)"
+      "$SYSTEMCTL" try-reload-or-restart --no-block avahi-daemon.service 2> /dev/null || true
+    fi
+  fi
+  config_txt=$ROOT/boot/firmware/config.txt
+  [[ -f $config_txt ]] || config_txt=$ROOT/boot/config.txt
+  [[ -f $config_txt ]] || return 0
+  if config_txt_with_block "$config_txt" "$gpio_line" | replace_if_changed "$config_txt"; then
+    log "$config_txt: picamd's lines from $(link_version current) (${gpio_line:-none}); they take effect at the next reboot"
+  fi
+  return 0
+}
+
+# config.txt ($1) with picamd's block holding $2 (nothing: without the block), as install.sh writes it.
+config_txt_with_block() {
+  local out
+  out=$(awk -v b="$BLOCK_BEGIN" -v e="$BLOCK_END" 'index($0, b) == 1 { skip = 1 } !skip { print } index($0, e) == 1 { skip = 0 }' "$1"; printf x)
+  out=${out%x}
+  printf '%s' "$out"
+  if [[ -n $2 ]]; then
+    [[ -n $out && ${out: -1} != $'\n' ]] && printf '\n'
+    # [all]: the lines before may end inside a model section such as [pi4].
+    printf '%s (written by picamd; follows gpio.privacy in %s)\n[all]\n%s\n%s\n' "$BLOCK_BEGIN" "${CONFIG#"$ROOT"}" "$2" "$BLOCK_END"
+  fi
+}
+
 trial_value() { sed -n "s/^$1=//p" "$TRIAL" 2>/dev/null | head -n1; }
 
 write_trial() { printf 'version=%s\nfrom=%s\nstarts=%s\n' "$1" "$2" "$3" | write_file "$TRIAL"; }
@@ -182,6 +281,7 @@ roll_back_locked() {
   rm -f "$TRIAL"
   sync "$STATE"
   tidy_units
+  apply_system_files
   status rolled-back "$version" "$from" "$reason"
   [[ -n $version && $version != "$from" ]] && rm -rf "$PREFIX/releases/$version"
   # From start-check (inside picamd's own start) systemd is not asked to reload: `run` does that
@@ -314,6 +414,7 @@ apply_request() {
   switch_link current "$version"
   sync "$PREFIX"
   unlock
+  apply_system_files
   status trial "$version" "$current" ''
   reload_units
   "$SYSTEMCTL" restart --no-block "$UNIT"
@@ -339,6 +440,7 @@ apply_rollback() {
   switch_link current "$previous"
   sync "$PREFIX"
   unlock
+  apply_system_files
   status trial "$previous" "$current" ''
   reload_units
   "$SYSTEMCTL" restart --no-block "$UNIT"
@@ -354,6 +456,7 @@ settle_interrupted_locked() {
   rm -f "$TRIAL"
   sync "$STATE"
   tidy_units
+  apply_system_files
   [[ -n $version ]] && rm -rf "$PREFIX/releases/$version"
   status rolled-back "$version" "$(trial_value from)" "the update was interrupted (power cut?) before it ran"
 }
@@ -368,6 +471,8 @@ refresh_units() {
   [[ -f $TRIAL ]] && return 0
   [[ -n $(link_version current) ]] && link_units "$(link_version current)"
   tidy_units
+  # After a power cut between a switch and these files, and after install.sh's copies: in step again.
+  apply_system_files
   for name in $(release_units "$PREFIX/current"); do
     if [[ $("$SYSTEMCTL" show "$name" --value -p NeedDaemonReload 2> /dev/null) == yes ]]; then
       changed+=" $name"

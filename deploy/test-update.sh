@@ -3,8 +3,8 @@
 # deploy/test-systemd.sh does), with the real units (picamd.service, picamd-update.path/.service),
 # the real updater (deploy/picamd-update.sh) and signed update files of this machine's architecture
 # (the built dist/, production node_modules, a node wrapper; the simulated camera):
-#   A installed from copies of its units, without the time zone helper's -> the updater's run at
-#   boot links them to current's and brings the helper in;
+#   A installed from copies of its units (and of its sysctl and apt files), without the time zone
+#   helper's -> the updater's run at boot links them to current's and brings the helper in;
 #   a signed B arrives -> B runs and commits;
 #   "go back" from the page's API -> A runs on trial and commits, and forward again to B;
 #   an older version uploaded without the owner's confirmation -> 409, nothing changes; with it,
@@ -15,7 +15,13 @@
 #   a C that is ready but never reports its camera's first frame (or why none) -> rolled back;
 #   a tampered file -> refused, nothing on disk changed;
 #   a D whose picamd.service differs and that brings a helper unit -> after its commit systemd runs
-#   D's unit and the helper is enabled and active; "go back" -> B's unit again, the helper gone;
+#   D's unit and the helper is enabled and active, and D's updater (its script and its own units)
+#   replaced B's; "go back" -> B's unit again, the helper gone, B's updater back;
+#   an E whose settings and accounts formats are one step newer and whose files outside the install
+#   root differ (sysctl, apt, Avahi, its config.txt line), on trial: the owner changes the password
+#   and turns open viewing off, E crashes and is rolled back -> B reads its copies (settings
+#   readable, open viewing still off, the new password works, the old one not), and B's files
+#   outside the install root are back (config.txt byte for byte);
 #   the whole container SIGKILLed while unpacking, and while a version is on trial, then booted
 #   again -> a working version each time.
 # What a real power cut adds (the SD card losing writes the kernel had not flushed) only a Pi shows;
@@ -57,7 +63,7 @@ cleanup() {
 trap cleanup EXIT
 
 # --- Releases and update files, made on this machine ----------------------------------------------
-mkdir -p "$HOSTROOT" "$WORK/share" "$WORK/build" "$PERSIST"/{opt,private,update-state,etc}
+mkdir -p "$HOSTROOT" "$WORK/share" "$WORK/build" "$PERSIST"/{opt,private,update-state,etc,sysctl,apt,avahi,boot}
 # /etc/systemd/system survives a cut too (the links the updater makes there): this machine's own, copied.
 cp -a /etc/systemd/system "$PERSIST/units"
 chmod 700 "$PERSIST/private"
@@ -68,8 +74,11 @@ abi=$(node -p process.versions.modules)
 arch=$(node -p process.arch)
 
 # A release like the bundle, runnable here: $1 version, $2 what it is (picamd; bulk: picamd with 8000
-# more files; crash and hang: a main.js that exits at once, or never says it is ready); $3 "units":
-# its picamd.service has one more line and it brings a helper unit (picamd-probe.path/.service).
+# more files; crash and hang: a main.js that exits at once, or never says it is ready; newer: picamd
+# whose settings and accounts formats are one step newer, whose files outside the install root are
+# marked, and which never reports its camera, so it stays on trial); $3 "units": its picamd.service
+# has one more line, it brings a helper unit (picamd-probe.path/.service), and its updater (script
+# and units) is marked.
 make_release() {
   local version=$1 kind=$2 dir=$WORK/build/picamd-$1
   mkdir -p "$dir/node/bin" "$dir/node_modules" "$dir/systemd" "$dir/deploy" "$dir/keys" "$dir/config"
@@ -89,6 +98,15 @@ make_release() {
     printf '[Unit]\nDescription=picamd test: a helper new in %s\n\n[Service]\nType=oneshot\nExecStart=/bin/true\n' "$version" > "$dir/systemd/picamd-probe.service"
   fi
   install -m 755 "$REPO/deploy/picamd-update.sh" "$dir/deploy/picamd-update.sh"
+  # The files outside the install root, as deploy/bundle.sh puts them in the bundle.
+  mkdir -p "$dir/deploy/sysctl" "$dir/deploy/avahi" "$dir/deploy/apt"
+  cp "$REPO/deploy/config-facts.mjs" "$dir/deploy/"
+  cp "$REPO/deploy/sysctl/60-picamd.conf" "$dir/deploy/sysctl/"
+  cp "$REPO/deploy/avahi/picamd.service" "$dir/deploy/avahi/"
+  cp "$REPO/deploy/apt/52picamd-unattended-upgrades" "$dir/deploy/apt/"
+  if [[ ${3:-} == units ]]; then
+    printf '# the updater of %s\n' "$version" | tee -a "$dir/deploy/picamd-update.sh" "$dir/systemd/picamd-update.service" "$dir/systemd/picamd-update.path" > /dev/null
+  fi
   cp "$WORK/release.pem" "$dir/keys/"
   printf 'picamd %s (%s)\n' "$version" "$kind" > "$dir/BUILD-INFO"
   case $kind in
@@ -98,6 +116,25 @@ make_release() {
     hang) printf 'console.error("picamd %s: never ready"); setInterval(() => {}, 1000);\n' "$version" > "$dir/dist/main.js" ;;
     # Ready and alive (its watchdog fed), but it never says what its camera did.
     mute) printf 'import { execFileSync } from "node:child_process";\nconsole.error("picamd %s: ready, camera never reported");\nexecFileSync("systemd-notify", ["--ready", "STATUS=listening"]);\nsetInterval(() => execFileSync("systemd-notify", ["WATCHDOG=1"]), 5000);\n' "$version" > "$dir/dist/main.js" ;;
+    newer)
+      # Format 2 of both files, through a synthetic step each way (as test/device/format-copies.test.ts).
+      sed -i -e 's/^export const SETTINGS_FORMAT = 1;$/export const SETTINGS_FORMAT = 2;/' \
+        -e 's/^export const SETTINGS_MIGRATIONS = {};$/export const SETTINGS_MIGRATIONS = { 1: (doc) => doc };/' \
+        -e 's/^export const SETTINGS_DOWNGRADES = {};$/export const SETTINGS_DOWNGRADES = { 1: (doc) => ({ doc, lost: [] }) };/' "$dir/dist/device/settings/settings-file.js"
+      sed -i -e 's/^export const ACCOUNTS_FORMAT = 1;$/export const ACCOUNTS_FORMAT = 2;/' \
+        -e 's/^export const ACCOUNTS_MIGRATIONS = {};$/export const ACCOUNTS_MIGRATIONS = { 1: (doc) => doc };/' \
+        -e 's/^export const ACCOUNTS_DOWNGRADES = {};$/export const ACCOUNTS_DOWNGRADES = { 1: (doc) => ({ doc, lost: [] }) };/' "$dir/dist/device/accounts/store.js"
+      [[ $(grep -c '^export const \(SETTINGS\|ACCOUNTS\)_\(FORMAT = 2\|MIGRATIONS = { 1\|DOWNGRADES = { 1\)' "$dir/dist/device/settings/settings-file.js" "$dir/dist/device/accounts/store.js" | awk -F: '{ n += $2 } END { print n }') == 6 ]] \
+        || fail "could not make the formats of $version newer"
+      printf '# picamd %s\n' "$version" >> "$dir/deploy/sysctl/60-picamd.conf"
+      printf '// picamd %s\n' "$version" >> "$dir/deploy/apt/52picamd-unattended-upgrades"
+      sed -i "s|<txt-record>path=/</txt-record>|&<txt-record>release=$version</txt-record>|" "$dir/deploy/avahi/picamd.service"
+      sed -i "s|^const gpioLine = .*|const gpioLine = 'dtparam=picamd_test=$version';|" "$dir/deploy/config-facts.mjs"
+      # Its camera's outcome never reaches systemd: it stays on trial until the test makes it crash.
+      sed -i 's/\.then((line) => systemd\.status(line));$/;/' "$dir/dist/app/appliance.js"
+      grep -q "<txt-record>release=$version</txt-record>" "$dir/deploy/avahi/picamd.service" && grep -q "picamd_test=$version" "$dir/deploy/config-facts.mjs" \
+        && ! grep -q 'systemd.status(line)' "$dir/dist/app/appliance.js" || fail "could not mark the files of $version"
+      ;;
   esac
   tar --sort=name --owner=0 --group=0 --numeric-owner --mode='u+rwX,go+rX,go-w' -C "$WORK/build" -czf "$WORK/build/$version.tar.gz" "picamd-$version"
   node "$REPO/deploy/sign-update.mjs" sign "$REPO/dist" "$WORK/signing.pem" "$WORK/build/$version.tar.gz" \
@@ -111,6 +148,7 @@ make_release 1.2.2 mute
 make_release 1.3.0 bulk
 make_release 1.4.0 picamd
 make_release 1.5.0 picamd units
+make_release 1.6.0 newer
 cp "$WORK/share/1.3.0.update" "$WORK/share/tampered.update"
 size=$(stat -c %s "$WORK/share/tampered.update")
 printf '\x00' | dd of="$WORK/share/tampered.update" bs=1 seek=$((size - 5000)) conv=notrunc status=none
@@ -122,6 +160,13 @@ mkdir -p "$PERSIST/opt/releases" "$PERSIST/opt/bin"
 cp -a "$WORK/build/picamd-1.0.0" "$PERSIST/opt/releases/1.0.0"
 ln -s releases/1.0.0 "$PERSIST/opt/current"
 install -m 755 "$REPO/deploy/picamd-update.sh" "$PERSIST/opt/bin/picamd-update"
+# The files install.sh puts outside the install root: copies (the updater makes links of those it
+# can), and an owner's config.txt with lines of its own.
+cp "$PERSIST/opt/releases/1.0.0/deploy/sysctl/60-picamd.conf" "$PERSIST/sysctl/"
+cp "$PERSIST/opt/releases/1.0.0/deploy/apt/52picamd-unattended-upgrades" "$PERSIST/apt/"
+cp "$PERSIST/opt/releases/1.0.0/deploy/avahi/picamd.service" "$PERSIST/avahi/"
+printf 'dtparam=audio=on\n[pi4]\narm_boost=1\n' > "$PERSIST/boot/config.txt"
+cp "$PERSIST/boot/config.txt" "$WORK/config.txt.owner"
 cat > "$PERSIST/etc/config.json" <<'JSON'
 { "server": { "host": "127.0.0.1", "port": 80, "openViewing": true },
   "camera": { "command": ["/opt/picamd/current/node/bin/node", "/opt/picamd/current/dist/sim/camera.js"], "width": 320, "height": 240, "framerate": 5 },
@@ -157,6 +202,8 @@ boot() {
     --bind="$PERSIST/opt:/opt/picamd" --bind="$PERSIST/private:/var/lib/private" \
     --bind="$PERSIST/update-state:/var/lib/picamd-update" --bind="$PERSIST/etc:/etc/picamd" \
     --bind="$PERSIST/units:/etc/systemd/system" \
+    --bind="$PERSIST/sysctl:/etc/sysctl.d" --bind="$PERSIST/apt:/etc/apt/apt.conf.d" \
+    --bind="$PERSIST/avahi:/etc/avahi/services" --bind="$PERSIST/boot:/boot/firmware" \
     -b -- systemd.unit=basic.target >> "$WORK/nspawn.log" 2>&1 < /dev/null &
   NSPAWN_PID=$!
   local state=''
@@ -185,9 +232,11 @@ power_cut() {
 }
 
 current() { readlink "$PERSIST/opt/current"; }
+# The owner's login once there is one (curl -u), for every request below.
+AUTH=()
 status_field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$PERSIST/update-state/status.json" 2>/dev/null; }
 serving() {
-  in_container curl -sf --max-time 5 http://127.0.0.1/api/status 2>/dev/null | sed -n 's/^{"device":{"name":"[^"]*","version":"\([^"]*\)".*/\1/p' | head -n1
+  in_container curl -sf --max-time 5 "${AUTH[@]}" http://127.0.0.1/api/status 2>/dev/null | sed -n 's/^{"device":{"name":"[^"]*","version":"\([^"]*\)".*/\1/p' | head -n1
 }
 wait_serving() {
   local want=$1 got=''
@@ -243,7 +292,10 @@ done
   || fail "the time zone helper was not brought in and enabled: $(ls -l "$PERSIST"/units/picamd-timezone.* 2>&1)"
 [[ $(in_container systemctl is-active picamd-timezone.path) == active ]] || fail "the time zone helper is not active"
 [[ $(in_container systemctl show picamd-update.service --value -p ActiveState) != failed ]] || fail "the updater's boot run failed"
-ok "at boot the updater turns the installed copies into links to current's units and brings in the time zone helper the system lacked (enabled, active)"
+[[ $(readlink "$PERSIST/sysctl/60-picamd.conf") == /opt/picamd/current/deploy/sysctl/60-picamd.conf \
+  && $(readlink "$PERSIST/apt/52picamd-unattended-upgrades") == /opt/picamd/current/deploy/apt/52picamd-unattended-upgrades ]] \
+  || fail "the sysctl and apt files are not links to current's: $(ls -l "$PERSIST/sysctl" "$PERSIST/apt")"
+ok "at boot the updater turns the installed copies into links to current's units (and sysctl and apt files) and brings in the time zone helper the system lacked (enabled, active)"
 
 # B through `picamd update`, as an owner would from a shell: it checks, hands over, follows the trial.
 in_container /opt/picamd/current/node/bin/node /opt/picamd/current/dist/main.js update /share/1.1.0.update > "$WORK/update-b.log" 2>&1 \
@@ -261,7 +313,7 @@ ok "a signed B (1.1.0) handed over by picamd update is installed, runs, and comm
 go_back() {
   local before
   before=$(cat "$PERSIST/update-state/status.json")
-  [[ $(in_container curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1/api/update/rollback) == 202 ]] || fail "POST /api/update/rollback was not accepted"
+  [[ $(in_container curl -s -o /dev/null -w '%{http_code}' "${AUTH[@]}" -X POST http://127.0.0.1/api/update/rollback) == 202 ]] || fail "POST /api/update/rollback was not accepted"
   for _ in $(seq 300); do [[ $(cat "$PERSIST/update-state/status.json") != "$before" ]] && break; sleep 0.2; done
   [[ $(wait_result) == committed ]] || fail "going back to $1 did not commit: $(cat "$PERSIST/update-state/status.json")"
   [[ $(current) == releases/$1 && $(readlink "$PERSIST/opt/previous") == releases/$2 ]] || fail "links after going back to $1: current $(current), previous $(readlink "$PERSIST/opt/previous")"
@@ -281,7 +333,7 @@ ok "an older version uploaded without the owner's confirmation is refused (409),
 upload() {
   local before code
   before=$(cat "$PERSIST/update-state/status.json")
-  code=$(in_container curl -s -o /tmp/upload.json -w '%{http_code}' -H 'Expect:' -H 'Content-Type: application/octet-stream' --data-binary "@/share/$1" "http://127.0.0.1/api/update$2")
+  code=$(in_container curl -s -o /tmp/upload.json -w '%{http_code}' "${AUTH[@]}" -H 'Expect:' -H 'Content-Type: application/octet-stream' --data-binary "@/share/$1" "http://127.0.0.1/api/update$2")
   [[ $code == 202 ]] || fail "POST /api/update$2 with $1 answered $code: $(in_container cat /tmp/upload.json)"
   for _ in $(seq 300); do [[ $(cat "$PERSIST/update-state/status.json") != "$before" ]] && break; sleep 0.2; done
 }
@@ -335,7 +387,7 @@ offer tampered.update
 [[ $(status_field reason) == *"SHA-256"* ]] || fail "the refusal does not say why: $(status_field reason)"
 after=$(cd "$PERSIST/opt" && find . -printf '%p %l\n' | sort | md5sum)
 [[ $before == "$after" ]] || fail "a refused file changed /opt/picamd"
-[[ -z $(ls -A "$PERSIST/update-state" | grep -Ev '^(lock|status.json)$' || true) ]] || fail "the refused file left something in /var/lib/picamd-update: $(ls -A "$PERSIST/update-state")"
+[[ -z $(ls -A "$PERSIST/update-state" | grep -Ev '^(lock|status.json|sysctl.applied)$' || true) ]] || fail "the refused file left something in /var/lib/picamd-update: $(ls -A "$PERSIST/update-state")"
 wait_serving 1.1.0
 ok "a tampered file is refused ($(status_field reason | cut -c1-60)…), nothing on disk changed"
 
@@ -349,9 +401,80 @@ env=$(in_container systemctl show picamd.service --value -p Environment)
 [[ $(readlink "$PERSIST/units/paths.target.wants/picamd-probe.path") == /etc/systemd/system/picamd-probe.path ]] || fail "D's helper is not enabled: $(ls -l "$PERSIST/units/paths.target.wants/")"
 [[ $(in_container systemctl is-active picamd-probe.path) == active ]] || fail "D's helper is not active: $(in_container systemctl status picamd-probe.path --no-pager 2>&1 | head -n5)"
 ok "a D (1.5.0) whose picamd.service differs commits with its own unit loaded, and the helper unit it brings is enabled ($(in_container systemctl is-enabled picamd-probe.path)) and active"
+# The commit made D's updater the one that runs the next update: its script and its own units.
+updater_of() {
+  cmp -s "$PERSIST/opt/bin/picamd-update" "$WORK/build/picamd-$1/deploy/picamd-update.sh" || fail "/opt/picamd/bin/picamd-update is not the updater of $1"
+  local unit
+  for unit in picamd-update.service picamd-update.path; do
+    [[ -f $PERSIST/units/$unit && ! -L $PERSIST/units/$unit ]] && cmp -s "$PERSIST/units/$unit" "$WORK/build/picamd-$1/systemd/$unit" || fail "$unit is not the one of $1: $(ls -l "$PERSIST/units/$unit")"
+    [[ $(in_container systemctl show "$unit" --value -p NeedDaemonReload) == no ]] || fail "systemd was not reloaded after $unit of $1 was installed"
+  done
+}
+updater_of 1.5.0
+ok "D's commit replaced the updater's own script and units with D's, and systemd has them loaded"
 go_back 1.1.0 1.5.0
 units_of_b 1.5.0
-ok "going back from D to B brings B's units back and removes D's helper"
+updater_of 1.1.0
+ok "going back from D to B brings B's units back, removes D's helper, and B's updater is the one installed again"
+
+# E (1.6.0): formats one step newer and its own files outside the install root, on trial.
+P1=first-password-1234
+P2=second-password-5678
+# An owner (the config's open viewing let anyone in so far) and a setting of the page's, so both files exist.
+code=$(in_container curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+  --data "{\"name\":\"ann\",\"password\":\"$P1\",\"role\":\"owner\"}" http://127.0.0.1/api/users)
+[[ $code == 200 ]] || fail "adding the owner answered $code"
+AUTH=(-u "ann:$P1")
+code=$(in_container curl -s -o /dev/null -w '%{http_code}' "${AUTH[@]}" -X PATCH -H 'Content-Type: application/json' \
+  --data '{"server":{"deviceName":"porch"}}' http://127.0.0.1/api/settings)
+[[ $code == 200 ]] || fail "saving a setting answered $code"
+wait_serving 1.1.0
+settings=$PERSIST/private/picamd/settings.json
+accounts=$PERSIST/private/picamd/accounts.json
+format_of() { sed -n 's/^  "format": \([0-9]*\),$/\1/p' "$1"; }
+# As long as E's trial takes, whatever the machine's load: E never reports its camera, so nothing
+# ends its trial but the crash below (or this bound).
+printf '[Service]\nEnvironment=PICAMD_TRIAL_READY_SECONDS=300 PICAMD_TRIAL_SETTLE_SECONDS=6\n' > "$PERSIST/units/picamd-update.service.d/test.conf"
+in_container systemctl daemon-reload
+offer 1.6.0.update
+for _ in $(seq 600); do [[ $(status_field state) =~ ^(trial|checking)$ && $(current) == releases/1.6.0 ]] && break; sleep 0.2; done
+wait_serving 1.6.0
+[[ $(status_field state) =~ ^(trial|checking)$ ]] || fail "E is not on trial: $(cat "$PERSIST/update-state/status.json")"
+[[ $(format_of "$settings") == 2 && $(format_of "$settings.v1") == 1 && $(format_of "$accounts") == 2 && $(format_of "$accounts.v1") == 1 ]] \
+  || fail "E did not migrate with copies: $(ls -l "$PERSIST/private/picamd/")"
+grep -q "release=1.6.0" "$PERSIST/avahi/picamd.service" || fail "E's Avahi service is not installed: $(cat "$PERSIST/avahi/picamd.service")"
+# The links name /opt/picamd/current/..., so they are read as their consumers read them: in the machine.
+in_container grep -q '^# picamd 1.6.0$' /etc/sysctl.d/60-picamd.conf && in_container grep -q '^// picamd 1.6.0$' /etc/apt/apt.conf.d/52picamd-unattended-upgrades \
+  || fail "E's sysctl and apt files are not the ones in effect"
+grep -q '^dtparam=picamd_test=1.6.0$' "$PERSIST/boot/config.txt" && [[ $(head -n3 "$PERSIST/boot/config.txt") == "$(cat "$WORK/config.txt.owner")" ]] \
+  || fail "config.txt does not have E's line below the owner's: $(cat "$PERSIST/boot/config.txt")"
+ok "E (1.6.0) on trial migrated settings and accounts to format 2 after copying them as .v1, and its sysctl, apt, Avahi and config.txt lines are in effect"
+# On trial, the owner changes the password and turns open viewing off; then E crashes.
+code=$(in_container curl -s -o /dev/null -w '%{http_code}' "${AUTH[@]}" -H 'Content-Type: application/json' \
+  --data "{\"current\":\"$P1\",\"password\":\"$P2\"}" http://127.0.0.1/api/users/password)
+[[ $code == 200 ]] || fail "changing the password on E answered $code"
+AUTH=(-u "ann:$P2")
+code=$(in_container curl -s -o /dev/null -w '%{http_code}' "${AUTH[@]}" -H 'Content-Type: application/json' --data '{"enabled":false}' http://127.0.0.1/api/users/open-viewing)
+[[ $code == 200 ]] || fail "turning open viewing off on E answered $code"
+[[ $(status_field state) =~ ^(trial|checking)$ ]] || fail "E's trial ended before the crash: $(cat "$PERSIST/update-state/status.json")"
+in_container systemctl kill -s KILL picamd.service
+[[ $(wait_result) == rolled-back && $(current) == releases/1.1.0 ]] || fail "E was not rolled back: $(cat "$PERSIST/update-state/status.json")"
+printf '[Service]\nEnvironment=PICAMD_TRIAL_READY_SECONDS=40 PICAMD_TRIAL_SETTLE_SECONDS=6\n' > "$PERSIST/units/picamd-update.service.d/test.conf"
+in_container systemctl daemon-reload
+wait_serving 1.1.0
+status=$(in_container curl -sf --max-time 5 "${AUTH[@]}" http://127.0.0.1/api/status)
+grep -q '"settings":{"state":"ok","message":"[^"]*settings.json is in format 2 of a newer picamd' <<< "$status" \
+  || fail "B does not read its copy of the settings: $(grep -o '"settings":{[^}]*}' <<< "$status")"
+[[ $(in_container curl -s -o /dev/null -w '%{http_code}' -u "ann:$P1" http://127.0.0.1/api/status) == 401 ]] || fail "the old password still works after the rollback"
+[[ $(in_container curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1/api/status) == 401 ]] || fail "open viewing is on again after the rollback"
+grep -q '"openViewing":false' <<< "$status" || fail "/api/status does not say open viewing is off: $(grep -o '"setup":{[^}]*}' <<< "$status")"
+ok "E rolled back ($(status_field reason | cut -c1-50)…): B reads its copies, the password set on E works (the old one not), open viewing stays off"
+in_container cat /etc/avahi/services/picamd.service /etc/sysctl.d/60-picamd.conf /etc/apt/apt.conf.d/52picamd-unattended-upgrades > "$WORK/files-after" \
+  || fail "the files outside the install root cannot be read after the rollback"
+! grep -q "1.6.0" "$WORK/files-after" || fail "E's files outside the install root are still in effect: $(grep "1.6.0" "$WORK/files-after")"
+[[ $(readlink "$PERSIST/sysctl/60-picamd.conf") == /opt/picamd/current/deploy/sysctl/60-picamd.conf ]] || fail "the sysctl file is no longer the link to current's"
+cmp -s "$PERSIST/boot/config.txt" "$WORK/config.txt.owner" || fail "config.txt is not the owner's again: $(cat "$PERSIST/boot/config.txt")"
+ok "the rollback took E's sysctl, apt and Avahi files back, and config.txt is the owner's again byte for byte"
 
 # SIGKILL of everything while the updater unpacks.
 offer 1.3.0.update

@@ -128,4 +128,72 @@ describe('picamd-update start-check', { skip }, () => {
     assert.equal(status(root).state, 'rolled-back');
     assert.match(status(root).reason!, /interrupted/);
   });
+  /** Releases 1.0.0 and 2.0.0 that bring their files outside the install root, each marked with its version. */
+  function withSystemFiles(root: string): void {
+    for (const v of ['1.0.0', '2.0.0']) {
+      const rel = join(root, 'opt/picamd/releases', v);
+      for (const d of ['deploy/sysctl', 'deploy/apt', 'deploy/avahi', 'node/bin']) mkdirSync(join(rel, d), { recursive: true });
+      writeFileSync(join(rel, 'deploy/sysctl/60-picamd.conf'), `# ${v}\nnet.ipv4.tcp_notsent_lowat = 131072\n`);
+      writeFileSync(join(rel, 'deploy/apt/52picamd-unattended-upgrades'), `// ${v}\n`);
+      writeFileSync(join(rel, 'deploy/avahi/picamd.service'), `<service-group><!-- ${v} --><port>80</port></service-group>\n`);
+      // The release's own reading of the config: 2.0.0 writes one more line in config.txt.
+      writeFileSync(join(rel, 'deploy/config-facts.mjs'), `process.stdout.write('port=8080\\ngpio_line=${v === '2.0.0' ? 'gpio=27=ip,pu' : ''}\\n');\n`);
+      writeFileSync(join(rel, 'node/bin/node'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} "$@"\n`, { mode: 0o755 });
+    }
+    mkdirSync(join(root, 'etc/sysctl.d'), { recursive: true });
+    writeFileSync(join(root, 'etc/sysctl.d/60-picamd.conf'), '# installed copy\n');
+    mkdirSync(join(root, 'etc/avahi/services'), { recursive: true });
+    mkdirSync(join(root, 'etc/apt/apt.conf.d'), { recursive: true });
+    writeFileSync(join(root, 'etc/apt/apt.conf.d/52picamd-unattended-upgrades'), '// copied at the first boot\n');
+    mkdirSync(join(root, 'boot/firmware'), { recursive: true });
+    writeFileSync(join(root, 'boot/firmware/config.txt'), 'dtparam=audio=on\n[pi4]\narm_boost=1\n');
+  }
+
+  it('the files outside the install root follow `current`: links for sysctl and apt, the Avahi service and picamd\'s config.txt lines written; a rollback takes them back', () => {
+    const root = device('system-files', '2.0.0');
+    withSystemFiles(root);
+    const env = { ...process.env, PICAMD_ROOT: root, PICAMD_SYSTEMCTL: 'true', PICAMD_TRIAL_MAX_STARTS: '3' };
+    const r = spawnSync('bash', [script, 'run'], { encoding: 'utf8', env });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    assert.equal(readlinkSync(join(root, 'etc/sysctl.d/60-picamd.conf')), '/opt/picamd/current/deploy/sysctl/60-picamd.conf');
+    assert.equal(readlinkSync(join(root, 'etc/apt/apt.conf.d/52picamd-unattended-upgrades')), '/opt/picamd/current/deploy/apt/52picamd-unattended-upgrades');
+    assert.equal(readFileSync(join(root, 'etc/avahi/services/picamd.service'), 'utf8'), '<service-group><!-- 2.0.0 --><port>8080</port></service-group>\n');
+    const config = join(root, 'boot/firmware/config.txt');
+    assert.equal(
+      readFileSync(config, 'utf8'),
+      'dtparam=audio=on\n[pi4]\narm_boost=1\n# BEGIN picamd (written by picamd; follows gpio.privacy in /etc/picamd/config.json)\n[all]\ngpio=27=ip,pu\n# END picamd\n',
+    );
+    // 2.0.0 on trial fails its starts: start-check goes back to 1.0.0, and its files come back.
+    writeFileSync(join(root, 'var/lib/picamd-update/trial'), 'version=2.0.0\nfrom=1.0.0\nstarts=3\n');
+    const back = spawnSync('bash', [script, 'start-check'], { encoding: 'utf8', env });
+    assert.equal(back.status, 0, `${back.stdout}${back.stderr}`);
+    assert.equal(readlinkSync(join(root, 'opt/picamd/current')), 'releases/1.0.0');
+    // The link stays; what it names (inside the root here) is 1.0.0's file now.
+    assert.equal(readFileSync(join(root, readlinkSync(join(root, 'etc/sysctl.d/60-picamd.conf'))), 'utf8'), '# 1.0.0\nnet.ipv4.tcp_notsent_lowat = 131072\n');
+    assert.equal(readFileSync(join(root, 'etc/avahi/services/picamd.service'), 'utf8'), '<service-group><!-- 1.0.0 --><port>8080</port></service-group>\n');
+    assert.equal(readFileSync(config, 'utf8'), 'dtparam=audio=on\n[pi4]\narm_boost=1\n', 'only picamd\'s block went, the owner\'s lines stay');
+  });
+
+  it('a file it cannot write is logged and skipped: the run goes on and the others are written', () => {
+    const root = device('system-files-broken', '2.0.0');
+    withSystemFiles(root);
+    rmSync(join(root, 'etc/avahi/services'), { recursive: true });
+    writeFileSync(join(root, 'etc/avahi/services'), 'not a folder\n');
+    const r = spawnSync('bash', [script, 'run'], { encoding: 'utf8', env: { ...process.env, PICAMD_ROOT: root, PICAMD_SYSTEMCTL: 'true' } });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /cannot write .*etc\/avahi\/services\/picamd\.service\.picamd-tmp/);
+    assert.match(readFileSync(join(root, 'boot/firmware/config.txt'), 'utf8'), /^gpio=27=ip,pu$/m);
+  });
+
+  it('a device without the security-updates file does not get one, and a masked sysctl file stays masked', () => {
+    const root = device('system-files-owner', '2.0.0');
+    withSystemFiles(root);
+    rmSync(join(root, 'etc/apt/apt.conf.d/52picamd-unattended-upgrades'));
+    rmSync(join(root, 'etc/sysctl.d/60-picamd.conf'));
+    symlinkSync('/dev/null', join(root, 'etc/sysctl.d/60-picamd.conf'));
+    const r = spawnSync('bash', [script, 'run'], { encoding: 'utf8', env: { ...process.env, PICAMD_ROOT: root, PICAMD_SYSTEMCTL: 'true' } });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    assert.ok(!existsSync(join(root, 'etc/apt/apt.conf.d/52picamd-unattended-upgrades')));
+    assert.equal(readlinkSync(join(root, 'etc/sysctl.d/60-picamd.conf')), '/dev/null');
+  });
 });

@@ -1,8 +1,9 @@
 // The format version of picamd's own files: today's read as is, older ones migrated step by step,
 // a newer one refused as newer (so the caller fails closed), anything else refused plainly.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { readFormat } from '../../src/formats/stored-format.js';
+import { describe, it, test } from 'node:test';
+import fc from 'fast-check';
+import { COPY_NOTES_KEY, downgradeFormat, readFormat, splitCopyNotes, withCopyNotes } from '../../src/formats/stored-format.js';
 
 describe('readFormat', () => {
   const steps = {
@@ -41,4 +42,27 @@ describe('readFormat', () => {
       assert.match(read.reason, reason);
     }
   });
+});
+
+test('downgradeFormat: steps back one at a time, collecting what each could not carry', () => {
+  const steps = {
+    1: (doc: Record<string, unknown>) => ({ doc: { ...doc, b: undefined }, lost: ['b'] }),
+    2: (doc: Record<string, unknown>) => ({ doc: { ...doc, c: undefined }, lost: ['c'] }),
+  };
+  const down = downgradeFormat({ format: 3, a: 1, b: 2, c: 3 }, 3, 1, steps);
+  assert.ok(down.ok);
+  assert.equal(down.doc.format, 1);
+  assert.deepEqual(down.lost, ['c', 'b']);
+  assert.deepEqual(downgradeFormat({ format: 3 }, 3, 1, { 2: steps[2] }), { ok: false, reason: 'no step from format 2 back to 1' });
+});
+
+test('a copy\'s notes ride beside any format and come off again before its own checks', () => {
+  fc.assert(
+    fc.property(fc.dictionary(fc.string().filter((k) => k !== COPY_NOTES_KEY), fc.jsonValue()), fc.array(fc.string(), { maxLength: 5 }), (doc, notes) => {
+      const split = splitCopyNotes(JSON.parse(JSON.stringify(withCopyNotes(doc, notes))));
+      assert.deepEqual(split.notes, notes);
+      assert.deepEqual(split.doc, JSON.parse(JSON.stringify(doc)));
+    }),
+  );
+  assert.deepEqual(splitCopyNotes({ format: 1, [COPY_NOTES_KEY]: [1, 'x'] }), { doc: { format: 1 }, notes: ['x'] });
 });

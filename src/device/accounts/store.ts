@@ -7,7 +7,8 @@ import { readRegularFile, writeFileAtomic, type SafeFs } from '../../platform/sa
 import { bindingOf, digestHa1For, parseDigestText, serializeDigest, type DigestEntry } from './digest.js';
 import { parsePasswordHash, verifyPassword } from './password.js';
 import { MAX_USERS, passwordHashSchema, ROLES, userNameSchema, type Role } from './rules.js';
-import { readFormat, type MigrationStep } from '../../formats/stored-format.js';
+import { readFormat, type DowngradeStep, type FormatSteps, type MigrationStep } from '../../formats/stored-format.js';
+import { prepareVersioned, writeVersioned, type VersionedFile } from '../format-copies.js';
 
 // The accounts: who may log in, and as what. The sole reader and writer of accounts.json, which sits
 // beside settings.json (settings.file) and is written through safe-file (atomic, durable, 0600):
@@ -16,6 +17,9 @@ import { readFormat, type MigrationStep } from '../../formats/stored-format.js';
 // Its own rules, unlike the settings: there is no previous copy to fall back to (a rollback must
 // never bring back a removed user or an old password), and it fails closed: a file that exists but
 // cannot be read or validated LOCKS the device (see `locked`) until the owner reset replaces it.
+// The one copy it has is for older releases (accounts.json.v<n>, format-copies.ts): brought up to
+// date before every write, so a rollback keeps a password changed since; what an older format
+// cannot hold is named in the copy, and the older release tells the owner (formatNotes()).
 //
 // The users of the config file (server.auth.users, an administrator's) are owners beside these; a
 // user of the same name in the accounts file takes their place (a config user who changed their
@@ -28,6 +32,13 @@ export const ACCOUNTS_FORMAT = 1;
  * that changes the file's shape raises ACCOUNTS_FORMAT and adds its step here.
  */
 export const ACCOUNTS_MIGRATIONS: Readonly<Record<number, MigrationStep>> = {};
+/**
+ * The steps back, for the copies older releases read after a rollback (format-copies.ts):
+ * ACCOUNTS_DOWNGRADES[n] turns format n + 1 into n; a user or role format n cannot hold is left
+ * out and named, so the older release tells its owner.
+ */
+export const ACCOUNTS_DOWNGRADES: Readonly<Record<number, DowngradeStep>> = {};
+export const ACCOUNTS_FORMATS: FormatSteps = { current: ACCOUNTS_FORMAT, up: ACCOUNTS_MIGRATIONS, down: ACCOUNTS_DOWNGRADES };
 /** 16 users fit in a few kilobytes; a larger file is not ours. */
 const MAX_ACCOUNTS_BYTES = 64 * 1024;
 
@@ -73,6 +84,8 @@ export interface AccountsStoreDeps {
   logger: Logger;
   fs?: SafeFs;
   now?: () => Date;
+  /** The file's formats (tests: a synthetic newer one); this release's by default. */
+  formats?: FormatSteps;
 }
 
 /** accounts-digest.json beside accounts.json: the users' Digest HA1s (see digest.ts). */
@@ -87,7 +100,8 @@ export function accountsFileFor(settingsFile: string): string {
 
 const accountSchema = z.strictObject({ name: userNameSchema, passwordHash: passwordHashSchema, role: z.enum(ROLES) });
 const documentSchema = z.strictObject({
-  format: z.literal(ACCOUNTS_FORMAT),
+  // readFormat has checked it and brought it to this release's format.
+  format: z.number().int(),
   savedAt: z.string().optional(),
   users: z
     .array(accountSchema)
@@ -104,7 +118,7 @@ const documentSchema = z.strictObject({
 /** The text of accounts.json, or why it is not one. Pure. */
 export function parseAccountsText(
   text: string,
-  migrations: Readonly<Record<number, MigrationStep>> = ACCOUNTS_MIGRATIONS,
+  formats: FormatSteps = ACCOUNTS_FORMATS,
 ): { ok: true; users: Account[] } | { ok: false; reason: string } {
   if (text.trim() === '') return { ok: false, reason: 'the file is empty' };
   let json: unknown;
@@ -114,7 +128,7 @@ export function parseAccountsText(
     return { ok: false, reason: 'not valid JSON' };
   }
   // A newer picamd's file locks the device (never opens it) and is not written over.
-  const format = readFormat(json, ACCOUNTS_FORMAT, migrations, 'accounts');
+  const format = readFormat(json, formats.current, formats.up, 'accounts');
   if (!format.ok) return { ok: false, reason: format.newer ? format.reason : `not an accounts file (${format.reason})` };
   const parsed = documentSchema.safeParse(format.doc);
   if (!parsed.success) {
@@ -125,9 +139,9 @@ export function parseAccountsText(
   return { ok: true, users: parsed.data.users.map((u) => ({ name: u.name, passwordHash: u.passwordHash, role: u.role })) };
 }
 
-export function serializeAccounts(users: ReadonlyArray<Account>, now: Date): string {
+export function serializeAccounts(users: ReadonlyArray<Account>, now: Date, format = ACCOUNTS_FORMAT): string {
   const list = users.map((u) => ({ name: u.name, passwordHash: u.passwordHash, role: u.role }));
-  return `${JSON.stringify({ format: ACCOUNTS_FORMAT, savedAt: now.toISOString(), users: list }, null, 2)}\n`;
+  return `${JSON.stringify({ format, savedAt: now.toISOString(), users: list }, null, 2)}\n`;
 }
 
 /**
@@ -187,10 +201,14 @@ export class AccountsStore extends EventEmitter<AccountsEvents> {
   private onDisk = false;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly now: () => Date;
+  private readonly formats: FormatSteps;
+  /** What a newer release's change this release's copy could not hold (read from the copy's notes). */
+  private undone: string[] = [];
 
   constructor(private readonly deps: AccountsStoreDeps) {
     super();
     this.file = deps.file;
+    this.formats = deps.formats ?? ACCOUNTS_FORMATS;
     this.digestFile = digestFileFor(deps.file);
     this.now = deps.now ?? (() => new Date());
     this.config = (deps.configUsers ?? []).map((u) => ({ name: u.name, passwordHash: u.passwordHash, role: 'owner' }));
@@ -204,16 +222,31 @@ export class AccountsStore extends EventEmitter<AccountsEvents> {
    */
   load(): Promise<AccountsStatus> {
     return this.exclusive(async () => {
+      this.undone = [];
+      const prepared = await prepareVersioned(this.versioned());
+      if (prepared.kind === 'file' && prepared.problem) this.deps.logger.warn(prepared.problem);
+      if (prepared.kind === 'migrated') this.deps.logger.info(`${this.file}: migrated from format ${prepared.from}; the old file kept as ${prepared.copy}`);
+      // A newer release's file (a rollback): this release's copy, which that release kept up to date.
+      if (prepared.kind === 'copy') {
+        const parsed = parseAccountsText(prepared.text, this.formats);
+        if (!parsed.ok) return this.settle({ state: 'locked', message: lockedMessage(this.file, `it is a newer picamd's (format ${prepared.newer}) and its copy ${prepared.copy} cannot be used: ${parsed.reason}`) });
+        this.own = parsed.users;
+        this.onDisk = true;
+        this.undone = prepared.notes;
+        await this.loadDigests();
+        if (prepared.notes.length > 0) this.deps.logger.warn(`${this.file}: not kept from the newer version: ${prepared.notes.join('; ')}`);
+        return this.settle({ state: 'ok', message: `${this.users.length} user(s) from ${prepared.copy} (${this.file} is in format ${prepared.newer} of a newer picamd)` });
+      }
       const read = await readRegularFile(this.file, MAX_ACCOUNTS_BYTES, { fs: this.deps.fs });
       if (read.ok) {
-        const parsed = parseAccountsText(read.data.toString('utf8'));
+        const parsed = parseAccountsText(read.data.toString('utf8'), this.formats);
         if (parsed.ok) {
           this.own = parsed.users;
           this.onDisk = true;
           await this.loadDigests();
           return this.settle({ state: 'ok', message: `${this.users.length} user(s) from ${this.file}` });
         }
-        return this.settle({ state: 'locked', message: lockedMessage(this.file, parsed.reason) });
+        return this.settle({ state: 'locked', message: lockedMessage(this.file, prepared.kind === 'no-copy' ? `${parsed.reason}; ${prepared.reason}` : parsed.reason) });
       }
       if (read.reason !== 'missing') return this.settle({ state: 'locked', message: lockedMessage(this.file, read.message) });
       const legacy = (await this.deps.legacyUsers?.()) ?? { kind: 'none' };
@@ -238,6 +271,11 @@ export class AccountsStore extends EventEmitter<AccountsEvents> {
 
   get status(): AccountsStatus {
     return { ...this.currentStatus };
+  }
+
+  /** What a rollback from a newer release undid here, in plain words ([] when nothing); until the next change. */
+  formatNotes(): string[] {
+    return [...this.undone];
   }
 
   /** The users are in the accounts file (read or written at load): settings.json may drop its old copy. */
@@ -395,7 +433,7 @@ export class AccountsStore extends EventEmitter<AccountsEvents> {
   resetOwner(): Promise<{ removed: string[] }> {
     return this.exclusive(async () => {
       const read = await readRegularFile(this.file, MAX_ACCOUNTS_BYTES, { fs: this.deps.fs });
-      const parsed = read.ok ? parseAccountsText(read.data.toString('utf8')) : undefined;
+      const parsed = read.ok ? parseAccountsText(read.data.toString('utf8'), this.formats) : undefined;
       const removed = parsed?.ok ? parsed.users.map((u) => u.name) : this.own.map((u) => u.name);
       await this.write([]);
       await this.writeDigests(new Map());
@@ -429,7 +467,12 @@ export class AccountsStore extends EventEmitter<AccountsEvents> {
   }
 
   private write(users: ReadonlyArray<Account>): Promise<void> {
-    return writeFileAtomic(this.file, serializeAccounts(users, this.now()), { fs: this.deps.fs, mode: 0o600 });
+    return writeVersioned(this.versioned(), serializeAccounts(users, this.now(), this.formats.current));
+  }
+
+  /** accounts.json as format-copies.ts handles it. */
+  private versioned(): VersionedFile {
+    return { file: this.file, what: 'accounts', ...this.formats, maxBytes: MAX_ACCOUNTS_BYTES, mode: 0o600, fs: this.deps.fs };
   }
 
   /** The HA1 entries still bound to a current user's current password. */

@@ -3,7 +3,7 @@ import { validateConfig } from './load.js';
 import type { Config } from './schema.js';
 import { keyProblems } from './settable.js';
 import { deepMerge, isPlainObject, type Tree } from './tree.js';
-import { readFormat, type MigrationStep } from '../../formats/stored-format.js';
+import { readFormat, type DowngradeStep, type FormatSteps, type MigrationStep } from '../../formats/stored-format.js';
 
 // The settings file (settings.json and its previous good copy settings.json.prev):
 //   {"format": 1, "savedAt": "<ISO time>", "settings": <deep-partial config tree>}
@@ -17,13 +17,19 @@ export const SETTINGS_FORMAT = 1;
  * that changes the file's shape raises SETTINGS_FORMAT and adds its step here.
  */
 export const SETTINGS_MIGRATIONS: Readonly<Record<number, MigrationStep>> = {};
+/**
+ * The steps back, for the copies older releases read after a rollback (format-copies.ts):
+ * SETTINGS_DOWNGRADES[n] turns format n + 1 into n, carrying open viewing always.
+ */
+export const SETTINGS_DOWNGRADES: Readonly<Record<number, DowngradeStep>> = {};
+export const SETTINGS_FORMATS: FormatSteps = { current: SETTINGS_FORMAT, up: SETTINGS_MIGRATIONS, down: SETTINGS_DOWNGRADES };
 /** Every setting (and an older version's 16 users) fit in a few kilobytes; a larger file is not ours. */
 export const MAX_SETTINGS_BYTES = 256 * 1024;
 /** Not settable from the page: the users an older version kept in the settings file (read, never written). */
 export const ACCOUNT_PATHS = ['server.auth'] as const;
 
-export function serializeSettings(settings: Tree, now: Date): string {
-  return `${JSON.stringify({ format: SETTINGS_FORMAT, savedAt: now.toISOString(), settings }, null, 2)}\n`;
+export function serializeSettings(settings: Tree, now: Date, format = SETTINGS_FORMAT): string {
+  return `${JSON.stringify({ format, savedAt: now.toISOString(), settings }, null, 2)}\n`;
 }
 
 /**
@@ -33,9 +39,10 @@ export function serializeSettings(settings: Tree, now: Date): string {
 export function parseSettingsDocument(
   input: unknown,
   migrations: Readonly<Record<number, MigrationStep>> = SETTINGS_MIGRATIONS,
+  current = SETTINGS_FORMAT,
 ): { ok: true; settings: Tree } | { ok: false; problems: string[]; newer?: boolean } {
   if (!isPlainObject(input)) return { ok: false, problems: ['(top level): must be an object with format and settings'] };
-  const read = readFormat(input, SETTINGS_FORMAT, migrations, 'settings');
+  const read = readFormat(input, current, migrations, 'settings');
   if (!read.ok) return { ok: false, problems: [read.reason], ...(read.newer ? { newer: true } : {}) };
   const json = read.doc;
   const problems: string[] = [];
@@ -48,7 +55,7 @@ export function parseSettingsDocument(
 }
 
 /** Parses the text of settings.json (or .prev); a reason when it is not a settings document. */
-export function parseSettingsText(text: string): { ok: true; settings: Tree } | { ok: false; problems: string[]; newer?: boolean } {
+export function parseSettingsText(text: string, formats: FormatSteps = SETTINGS_FORMATS): { ok: true; settings: Tree } | { ok: false; problems: string[]; newer?: boolean } {
   if (text.trim() === '') return { ok: false, problems: ['the file is empty'] };
   let json: unknown;
   try {
@@ -56,7 +63,7 @@ export function parseSettingsText(text: string): { ok: true; settings: Tree } | 
   } catch (err) {
     return { ok: false, problems: [`not valid JSON (${(err as Error).message})`] };
   }
-  return parseSettingsDocument(json);
+  return parseSettingsDocument(json, formats.up, formats.current);
 }
 
 /**

@@ -5,7 +5,9 @@ import { escapeForLog } from '../../platform/log/escape.js';
 import type { Logger } from '../../platform/log/logger.js';
 import { errorText } from '../../platform/errors.js';
 import { readRegularFile, writeFileAtomic, type SafeFs } from '../../platform/safe-file.js';
+import type { FormatSteps } from '../../formats/stored-format.js';
 import type { LegacyUsers } from '../accounts/store.js';
+import { prepareVersioned, writeVersioned, type Prepared, type VersionedFile } from '../format-copies.js';
 import { forgetPasswordOnNewBroker, sendsPassword } from './broker-secret.js';
 import type { Config } from './schema.js';
 import { keyProblems, pickSettable, settableLeaves } from './settable.js';
@@ -15,6 +17,7 @@ import {
   parseSettingsText,
   resolveSettings,
   serializeSettings,
+  SETTINGS_FORMATS,
 } from './settings-file.js';
 import { changedPaths, decidingLayer, deepEqual, deepMerge, diffTree, isPlainObject, withoutPath, type Tree } from './tree.js';
 
@@ -69,7 +72,8 @@ import { changedPaths, decidingLayer, deepEqual, deepMerge, diffTree, isPlainObj
  * settingsJsonSchema() is the JSON Schema of the settable tree for GET /api/settings/schema.
  *
  * Files: settings.json and settings.json.prev, both written with writeFileAtomic (mode 0600: they
- * may hold secrets such as the MQTT password).
+ * may hold secrets such as the MQTT password); settings.json.v<n>, the copies older releases read
+ * after a rollback (format-copies.ts): kept up to date before every write of settings.json.
  */
 
 /** What the HTTP routes and services need besides the store itself. */
@@ -125,6 +129,8 @@ export interface SettingsStoreDeps {
    * to what is already saved: load() never loses settings for it.
    */
   check?: (config: Config) => string[];
+  /** The file's formats (tests: a synthetic newer one); this release's by default. */
+  formats?: FormatSteps;
 }
 
 export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
@@ -140,6 +146,9 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
   private good: Tree | null = null;
   /** Why settings.json may not be written ('' when it may): a newer picamd's format. */
   private newerFile = '';
+  /** What a newer release's change this release's copy could not hold (read from the copy's notes). */
+  private undone: string[] = [];
+  private readonly formats: FormatSteps;
   private current: Config;
   private currentEtag: string;
   private currentStatus: SettingsStatus = { state: 'ok', message: 'not loaded yet' };
@@ -152,6 +161,7 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
     this.base = deps.base;
     this.log = deps.logger;
     this.now = deps.now ?? (() => new Date());
+    this.formats = deps.formats ?? SETTINGS_FORMATS;
     const resolved = resolveSettings(deps.base, {}, { allowAccounts: false });
     if (!resolved.ok) throw new Error(`the config file is not valid: ${resolved.problems.join('; ')}`);
     this.baseConfig = resolved.config;
@@ -162,7 +172,8 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
   /** Reads settings.json (then .prev, then neither); never throws for a bad file. */
   async load(options: { dropLegacyUsers?: boolean } = {}): Promise<SettingsStatus> {
     return this.exclusive(async () => {
-      const main = await this.readLayer(this.file);
+      const prepared = await prepareVersioned(this.versioned());
+      const main = prepared.kind === 'copy' ? readLayerText(prepared.text, prepared.copy, this.base, this.formats) : await this.readLayer(this.file);
       const prev = main.kind === 'missing' ? null : await this.readLayer(this.prevFile);
       let layer: Tree = {};
       let status: SettingsStatus;
@@ -180,8 +191,11 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
       }
       // Written by a newer picamd (a rollback after an update): kept as it is for that version, so
       // nothing is saved over it; the last good settings (or the config file) apply meanwhile.
-      this.newerFile = main.kind === 'bad' && main.newer ? main.message : '';
+      // So is one whose copy for this version cannot be used either.
+      this.newerFile = main.kind === 'bad' && (main.newer || prepared.kind === 'copy') ? main.message : '';
       if (this.newerFile) status = { state: 'fallback', message: `${status.message}; changes from the page are refused until a picamd that reads it runs again` };
+      this.undone = prepared.kind === 'copy' && main.kind === 'ok' ? prepared.notes : [];
+      status = withPrepared(status, prepared, this.file, main.kind === 'ok');
       if (prev?.kind === 'bad' && main.kind === 'ok') this.log.warn(`${prev.message}; it will be rewritten`);
       this.good = prev?.kind === 'ok' ? prev.layer : null;
       this.layer = layer;
@@ -219,6 +233,11 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
       out[leaf.key] = layer === 0 ? 'page' : layer === 1 ? 'config' : 'default';
     }
     return out;
+  }
+
+  /** What a rollback from a newer release undid here, in plain words ([] when nothing). */
+  formatNotes(): string[] {
+    return [...this.undone];
   }
 
   get openViewing(): boolean {
@@ -306,7 +325,7 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
   markGood(): Promise<void> {
     return this.exclusive(async () => {
       if (this.newerFile || (this.good && deepEqual(this.good, this.layer))) return;
-      await writeFileAtomic(this.prevFile, serializeSettings(this.layer, this.now()), { fs: this.deps.fs });
+      await writeFileAtomic(this.prevFile, serializeSettings(this.layer, this.now(), this.formats.current), { fs: this.deps.fs });
       this.good = this.layer;
     });
   }
@@ -368,7 +387,7 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
     }
     const layer = (diffTree(pageProjection(this.baseConfig), pageProjection(next)) ?? {}) as Tree;
     if (deepEqual(layer, this.layer)) return { ok: true, etag: this.currentEtag, paths: [] };
-    await writeFileAtomic(this.file, serializeSettings(layer, this.now()), { fs: this.deps.fs });
+    await writeVersioned(this.versioned(), serializeSettings(layer, this.now(), this.formats.current));
     const previous = this.current;
     this.layer = layer;
     this.setCurrent(next);
@@ -393,7 +412,9 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
     for (const [file, read] of [[this.file, main], [this.prevFile, prev]] as const) {
       if (read?.kind !== 'ok' || !read.legacyUsers) continue;
       try {
-        await writeFileAtomic(file, serializeSettings(read.layer, this.now()), { fs: this.deps.fs });
+        const text = serializeSettings(read.layer, this.now(), this.formats.current);
+        if (file === this.file) await writeVersioned(this.versioned(), text);
+        else await writeFileAtomic(file, text, { fs: this.deps.fs });
         this.log.info(`removed the users from ${file}: they live in the accounts file now`);
       } catch (err) {
         this.log.error(`could not remove the users from ${file}: ${errorText(err)}`);
@@ -402,7 +423,12 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
   }
 
   private readLayer(file: string): Promise<LayerRead> {
-    return readLayerFile(file, this.base, this.deps.fs);
+    return readLayerFile(file, this.base, this.deps.fs, this.formats);
+  }
+
+  /** settings.json as format-copies.ts handles it. */
+  private versioned(): VersionedFile {
+    return { file: this.file, what: 'settings', ...this.formats, maxBytes: MAX_SETTINGS_BYTES, fs: this.deps.fs };
   }
 
   private resolve(layer: Tree): Config {
@@ -443,10 +469,15 @@ type LegacyUser = { name: string; passwordHash: string };
  * One settings file as a layer over the config file. Users an older version kept in it
  * (server.auth) are validated with it, then taken out of the layer and returned apart.
  */
-async function readLayerFile(file: string, base: Tree, fs: SafeFs | undefined): Promise<LayerRead> {
+async function readLayerFile(file: string, base: Tree, fs: SafeFs | undefined, formats: FormatSteps = SETTINGS_FORMATS): Promise<LayerRead> {
   const read = await readRegularFile(file, MAX_SETTINGS_BYTES, { fs });
   if (!read.ok) return read.reason === 'missing' ? { kind: 'missing' } : { kind: 'bad', message: read.message };
-  const parsed = parseSettingsText(read.data.toString('utf8'));
+  return readLayerText(read.data.toString('utf8'), file, base, formats);
+}
+
+/** The text of one settings file (or of its copy) as a layer. */
+function readLayerText(text: string, file: string, base: Tree, formats: FormatSteps): LayerRead {
+  const parsed = parseSettingsText(text, formats);
   if (!parsed.ok) return { kind: 'bad', message: `${file}: ${parsed.problems.join('; ')}`, ...(parsed.newer ? { newer: true } : {}) };
   const resolved = resolveSettings(base, parsed.settings, { allowAccounts: true });
   if (!resolved.ok) return { kind: 'bad', message: `${file}: ${resolved.problems.join('; ')}` };
@@ -468,6 +499,22 @@ export async function readLegacyUsers(file: string, base: Tree, fs?: SafeFs): Pr
   const read = main.kind === 'ok' ? main : await readLayerFile(`${file}.prev`, base, fs);
   if (read.kind !== 'ok') return { kind: 'unreadable', message: main.kind === 'bad' ? main.message : 'unreadable' };
   return read.legacyUsers && read.legacyUsers.length > 0 ? { kind: 'users', users: read.legacyUsers } : { kind: 'none' };
+}
+
+/**
+ * The load's status with what format-copies.ts did: a newer release's file read through this
+ * release's copy (and what that undid, which the owner is told), or a migration.
+ */
+function withPrepared(status: SettingsStatus, prepared: Prepared, file: string, used: boolean): SettingsStatus {
+  if (prepared.kind === 'copy' && used) {
+    const message = `${file} is in format ${prepared.newer} of a newer picamd (a rollback); using ${prepared.copy}, kept up to date for this version`;
+    if (prepared.notes.length === 0) return { state: status.state, message: `${message}; ${status.message}` };
+    return { state: 'fallback', message: `${message}; not kept from the newer version: ${prepared.notes.join('; ')}` };
+  }
+  if (prepared.kind === 'no-copy') return { ...status, message: `${status.message} (${prepared.reason})` };
+  if (prepared.kind === 'migrated') return { ...status, message: `${status.message} (migrated from format ${prepared.from}; the old file kept as ${prepared.copy})` };
+  if (prepared.kind === 'file' && prepared.problem) return { ...status, message: `${status.message} (${prepared.problem})` };
+  return status;
 }
 
 /** The value at a dotted path of the config (undefined when there is none). */

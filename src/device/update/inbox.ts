@@ -40,6 +40,8 @@ export interface UpdateInboxDeps {
   logger: Logger;
   /** Wall-clock time, for the status. */
   clock: () => number;
+  /** What a rollback from a newer version undid (the settings' and accounts' stores say). */
+  undone?: () => string[];
 }
 
 export type InboxResult =
@@ -71,7 +73,9 @@ export class UpdateInbox {
 
   /** The update's state for /api/status: this upload's, then the updater's; null before any. */
   status(): UpdateView | null {
-    return mergeUpdateStatus(this.local, this.updaterText());
+    const view = mergeUpdateStatus(this.local, this.updaterText());
+    const undone = this.deps.undone?.() ?? [];
+    return view && undone.length > 0 ? { ...view, undone } : view;
   }
 
   /** The version `previous` names ("go back to"), or null. */

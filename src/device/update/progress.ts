@@ -24,6 +24,11 @@ export interface UpdateView {
   /** While receiving: bytes so far and in all. */
   received?: number;
   total?: number;
+  /**
+   * What the last rollback undid of the device's state, in plain words: what a newer version changed
+   * and this one's settings and accounts formats cannot hold (their copies' notes). Absent: nothing.
+   */
+  undone?: string[];
 }
 
 export function mergeUpdateStatus(local: LocalUpdateState | null, updaterText: string): UpdateView | null {

@@ -9,6 +9,8 @@ export interface UpdateState {
   reason: string;
   received?: number;
   total?: number;
+  /** What a rollback undid of the settings and accounts (a newer version's changes an older one cannot hold). */
+  undone?: string[];
 }
 
 export const STEPS = ['receiving', 'verifying', 'installing', 'restarting', 'checking'] as const;
@@ -44,14 +46,19 @@ export function showUpdate(update: UpdateState | null | undefined): Shown {
   }
   switch (update.state) {
     case 'committed':
-      return { message: T.committed(update.version), tone: 'ok', busy: false, progress: 1 };
+      // "Go back" commits the older version: what it could not keep is said here too.
+      return { message: T.committed(update.version) + undoneText(update), tone: update.undone?.length ? 'bad' : 'ok', busy: false, progress: 1 };
     case 'rolled-back':
-      return { message: T.rolledBack(update.version, update.reason), tone: 'bad', busy: false };
+      return { message: T.rolledBack(update.version, update.reason) + undoneText(update), tone: 'bad', busy: false };
     case 'refused':
       return { message: T.refused(update.reason), tone: 'bad', busy: false };
     default:
       return { message: T.failed(update.reason || update.state), tone: 'bad', busy: false };
   }
+}
+
+function undoneText(update: UpdateState): string {
+  return update.undone?.length ? ` ${T.undone(update.undone.join('; '))}` : '';
 }
 
 /** The upload's own progress in the browser (XHR), before the device reports anything. */

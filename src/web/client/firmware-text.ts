@@ -44,6 +44,7 @@ export const FIRMWARE_TEXT = {
   rolledBack: (version: string, reason: string) => t('firmware.rolledBack', { version, reason }),
   refused: (reason: string) => t('firmware.refused', { reason }),
   failed: (reason: string) => t('firmware.failed', { reason }),
+  undone: (what: string) => t('firmware.undone', { what }),
   get downgradeHint() {
     return t('firmware.downgradeHint');
   },

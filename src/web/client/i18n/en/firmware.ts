@@ -24,6 +24,7 @@ export const firmware = {
   'firmware.checking': 'picamd {version} is running; checking that it is healthy…',
   'firmware.committed': 'Updated to picamd {version}.',
   'firmware.rolledBack': 'The update to {version} failed and was rolled back: {reason}',
+  'firmware.undone': 'Not kept from the newer version (this version cannot hold it): {what}',
   'firmware.refused': 'The update was refused: {reason}',
   'firmware.failed': 'The update failed: {reason}',
   'firmware.downgradeHint': 'Tick "Allow an older version" and upload the file again to install it.',

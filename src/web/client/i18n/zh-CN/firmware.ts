@@ -25,6 +25,7 @@ export const firmware: Table<typeof english> = {
   'firmware.checking': 'picamd {version} 已在运行，正在检查其是否正常…',
   'firmware.committed': '已更新到 picamd {version}。',
   'firmware.rolledBack': '更新到 {version} 失败，已回滚：{reason}',
+  'firmware.undone': '未保留较新版本中的更改（此版本无法保存）：{what}',
   'firmware.refused': '更新被拒绝：{reason}',
   'firmware.failed': '更新失败：{reason}',
   'firmware.downgradeHint': '勾选“允许安装旧版本”，然后再次上传该文件即可安装。',

@@ -104,3 +104,53 @@ export async function writeIwgetid(dir: string, behaviour: { ssid?: string; ifac
   await chmod(path, 0o755);
   return path;
 }
+
+/**
+ * `iw dev <if> link`'s output for a station joined to `ssid` (iw link.c and util.c
+ * print_ssid_escaped(): bytes outside printable ASCII, a backslash, and a space at either end as \xNN).
+ */
+export function iwLinkOutput(iface: string, ssid: string | null): string {
+  if (ssid === null) return 'Not connected.\n';
+  const bytes = Buffer.from(ssid, 'utf8');
+  let escaped = '';
+  bytes.forEach((b, i) => {
+    const printable = b >= 0x20 && b < 0x7f;
+    if (printable && b !== 0x20 && b !== 0x5c) escaped += String.fromCharCode(b);
+    else if (b === 0x20 && i !== 0 && i !== bytes.length - 1) escaped += ' ';
+    else escaped += `\\x${b.toString(16).padStart(2, '0')}`;
+  });
+  return [
+    `Connected to 02:00:00:00:01:00 (on ${iface})`,
+    `\tSSID: ${escaped}`,
+    '\tfreq: 2437',
+    '\tRX: 13867 bytes (112 packets)',
+    '\tTX: 7281 bytes (62 packets)',
+    '\tsignal: -30 dBm',
+    '\trx bitrate: 54.0 MBit/s',
+    '\ttx bitrate: 54.0 MBit/s',
+    '',
+    '\tbss flags:\tshort-slot-time',
+    '\tdtim period:\t2',
+    '\tbeacon int:\t100',
+    '',
+  ].join('\n');
+}
+
+/** A stand-in `iw` in `dir` answering `dev <iface> link` with iwLinkOutput(); anything else fails as iw does for a missing device. */
+export async function writeIw(dir: string, behaviour: { ssid: string | null; iface?: string }): Promise<string> {
+  const path = join(dir, 'iw');
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  await mkdir(dir, { recursive: true });
+  await writeFile(
+    path,
+    [
+      '#!/bin/sh',
+      `echo "iw $*" >> ${q(join(dir, 'calls'))}`,
+      `[ "$1 $2 $3" = ${q(`dev ${behaviour.iface ?? 'wlan0'} link`)} ] || { echo 'command failed: No such device (-19)' >&2; exit 237; }`,
+      `printf '%s' ${q(iwLinkOutput(behaviour.iface ?? 'wlan0', behaviour.ssid))}`,
+      '',
+    ].join('\n'),
+  );
+  await chmod(path, 0o755);
+  return path;
+}

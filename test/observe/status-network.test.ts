@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { appConfig, freePort, startApp, status } from '../fakes/app.js';
-import { IPV6_ROUTES_NONE, ROUTE_HEADER, routeLine, WIRELESS_WLAN0, writeIwgetid, writeNetRoot } from '../fakes/net-root.js';
+import { IPV6_ROUTES_NONE, ROUTE_HEADER, routeLine, WIRELESS_WLAN0, writeIw, writeIwgetid, writeNetRoot } from '../fakes/net-root.js';
 import { tempDir } from '../fakes/temp-dir.js';
 import { waitFor } from '../fakes/wait.js';
 
 // /api/status's `network` through the real picamd, its /proc and /sys a stand-in (PICAMD_NET_ROOT)
-// and iwgetid a stand-in first on its PATH. The route names `lo`, so the addresses are the test
+// and iwgetid and iw stand-ins first on its PATH (iw answering for another interface: it fails). The route names `lo`, so the addresses are the test
 // machine's own loopback addresses, read by the real os.networkInterfaces().
 
 async function start(t: { after(fn: () => Promise<void>): void }, iwgetid: Parameters<typeof writeIwgetid>[1]) {
@@ -18,6 +18,7 @@ async function start(t: { after(fn: () => Promise<void>): void }, iwgetid: Param
     interfaces: { lo: { wifi: true, type: 1 } },
   });
   await writeIwgetid(`${dir}/bin`, { ...iwgetid, iface: 'lo' });
+  await writeIw(`${dir}/bin`, { ssid: 'not this one', iface: 'wlan9' });
   const port = await freePort();
   const app = await startApp(appConfig(port, dir), { dir, port, env: { PICAMD_NET_ROOT: root, PATH: `${dir}/bin:${process.env.PATH ?? ''}` } });
   t.after(async () => void (await app.stop()));
@@ -47,5 +48,5 @@ test('iwgetid failing: ssid null, the rest of the status as always', async (t) =
   const again = await status(app.port);
   assert.equal(again.network.ssid, null);
   assert.equal(again.network.signalDbm, -52);
-  assert.match(app.output(), /network: the Wi-Fi name of lo cannot be read \(iwgetid -r lo exited with 1\)/);
+  assert.match(app.output(), /network: the Wi-Fi name of lo cannot be read \(iwgetid -r lo exited with 1; iw dev lo link exited with 237\)/);
 });

@@ -1,19 +1,26 @@
 import { spawn } from 'node:child_process';
 
-// The name of the Wi-Fi network an interface is joined to, from `iwgetid -r <interface>`.
+// The name of the Wi-Fi network an interface is joined to, from the first of two tools that runs:
+// `iwgetid -r <interface>`, else `iw dev <interface> link`.
 //
-// Why iwgetid: Raspberry Pi OS Lite installs wireless-tools by name on Bookworm and Trixie alike
-// (pi-gen stage2/02-net-tweaks/00-packages: "wpasupplicant wireless-tools ..."), and iwgetid asks
-// the kernel with one unprivileged ioctl (SIOCGIWESSID) on an AF_INET socket, which picamd's
-// sandbox allows; the kernel's cfg80211 answers it for brcmfmac and mac80211 drivers when built
-// with CONFIG_CFG80211_WEXT (Raspberry Pi's bcm2712_defconfig sets it; Debian's arm64 kernel too).
-// Not nmcli: dbus-daemon drops the system-bus connections of DynamicUser= services (systemd issue
-// #22737), so NetworkManager cannot be asked from inside picamd's unit. Not `iw`: it comes only as
-// a Recommends of raspi-config.
+// Why these: Raspberry Pi OS Lite installs wireless-tools (iwgetid) by name on Bookworm and Trixie
+// alike (pi-gen stage2/02-net-tweaks/00-packages: "wpasupplicant wireless-tools ..."), and iw as
+// raspi-config's Recommends (RPi-Distro/raspi-config debian/control), which pi-gen installs too.
+// Both only read, unprivileged, through what picamd's sandbox allows: iwgetid one ioctl
+// (SIOCGIWESSID) on an AF_INET socket, answered by cfg80211's wireless-extensions layer
+// (CONFIG_CFG80211_WEXT: set in Raspberry Pi's bcm2712_defconfig and Debian's arm64 kernel); iw
+// nl80211 over AF_NETLINK (GET_SCAN and GET_STATION need no capability). iw is the fallback for a
+// kernel without wireless extensions, and for the virtual Pi's base, which has iw and not
+// wireless-tools. Not nmcli: dbus-daemon drops the system-bus connections of DynamicUser= services
+// (systemd issue #22737), so NetworkManager cannot be asked from inside picamd's unit.
 //
-// iwgetid -r prints the ESSID as raw bytes and a newline (wireless-tools iwgetid.c, FORMAT_RAW:
-// printf("%s\n", essid)); an empty line when not associated; nothing and exit status 255 for an
-// interface without wireless extensions.
+// Their output:
+//   iwgetid -r   the ESSID's raw bytes and a newline (wireless-tools iwgetid.c, FORMAT_RAW:
+//                printf("%s\n", essid)); an empty line when not associated; nothing and exit
+//                status 255 for an interface without wireless extensions
+//   iw ... link  "Connected to <bssid> (on <if>)", then "\tSSID: <name>" with every byte that is
+//                not printable ASCII, a backslash, or a space at either end written as \xNN (iw
+//                util.c print_ssid_escaped()); "Not connected." when not associated
 
 export interface CommandResult {
   /** Exit status; null when a signal (the time limit) ended it. */
@@ -67,27 +74,58 @@ export function ssidFromIwgetid(stdout: Buffer): string | null {
   return new TextDecoder('utf-8').decode(stdout.subarray(0, end));
 }
 
-export const SSID_COMMAND = 'iwgetid';
+/** `iw dev <if> link`'s SSID line, its \xNN escapes turned back into bytes; null when not connected. */
+export function ssidFromIwLink(stdout: Buffer): string | null {
+  const text = stdout.toString('latin1');
+  if (!/^Connected to /m.test(text)) return null;
+  const m = /^\tSSID: (.*)$/m.exec(text);
+  if (!m || m[1] === '') return null;
+  const bytes: number[] = [];
+  const escaped = m[1]!;
+  for (let i = 0; i < escaped.length; i++) {
+    const hex = escaped[i] === '\\' ? /^\\x([0-9a-fA-F]{2})/.exec(escaped.slice(i)) : null;
+    if (hex) {
+      bytes.push(parseInt(hex[1]!, 16));
+      i += 3;
+    } else {
+      bytes.push(escaped.charCodeAt(i) & 0xff);
+    }
+  }
+  return new TextDecoder('utf-8').decode(Uint8Array.from(bytes));
+}
+
+export interface SsidTool {
+  command: string;
+  args(iface: string): string[];
+  parse(stdout: Buffer): string | null;
+}
+
+export const IWGETID: SsidTool = { command: 'iwgetid', args: (iface) => ['-r', iface], parse: ssidFromIwgetid };
+export const IW_LINK: SsidTool = { command: 'iw', args: (iface) => ['dev', iface, 'link'], parse: ssidFromIwLink };
+export const SSID_TOOLS: readonly SsidTool[] = [IWGETID, IW_LINK];
 
 /**
- * The SSID `iface` is joined to; null when it is joined to none or the tool fails or is missing.
- * Never rejects; `failed` hears why, for the log.
+ * The SSID `iface` is joined to, from the first tool that runs and exits 0; null when it is joined
+ * to none, or when every tool fails or is missing. Never rejects; `failed` hears why, for the log.
  */
 export async function readSsid(
   iface: string,
   run: CommandRunner,
   options: { timeoutMs: number; env: NodeJS.ProcessEnv },
   failed: (why: string) => void = () => {},
+  tools: readonly SsidTool[] = SSID_TOOLS,
 ): Promise<string | null> {
-  try {
-    const result = await run(SSID_COMMAND, ['-r', iface], options);
-    if (result.code !== 0) {
-      failed(result.code === null ? `${SSID_COMMAND} took longer than ${options.timeoutMs} ms` : `${SSID_COMMAND} -r ${iface} exited with ${result.code}`);
-      return null;
+  const reasons: string[] = [];
+  for (const tool of tools) {
+    const args = tool.args(iface);
+    try {
+      const result = await run(tool.command, args, options);
+      if (result.code === 0) return tool.parse(result.stdout);
+      reasons.push(result.code === null ? `${tool.command} took longer than ${options.timeoutMs} ms` : `${tool.command} ${args.join(' ')} exited with ${result.code}`);
+    } catch (err) {
+      reasons.push(`${tool.command}: ${(err as Error).message}`);
     }
-    return ssidFromIwgetid(result.stdout);
-  } catch (err) {
-    failed(`${SSID_COMMAND}: ${(err as Error).message}`);
-    return null;
   }
+  failed(reasons.join('; '));
+  return null;
 }

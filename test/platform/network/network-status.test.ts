@@ -24,7 +24,7 @@ async function setup(t: { after(fn: () => Promise<void>): void }, iwgetid: Param
   const options: NetworkReaderOptions = {
     root,
     run: runCommand,
-    env: { PATH: `${bin}:${process.env.PATH ?? ''}` },
+    env: { PATH: `${bin}:/usr/bin:/bin` },
     interfaces: () => WLAN0_ADDRESSES,
     now: () => clock,
     maxAgeMs: 5_000,
@@ -117,7 +117,7 @@ test('iwgetid failing gives ssid null, never an error, and one log line however 
     s.advance(30_000);
   }
   assert.equal(s.calls().length, 3);
-  assert.deepEqual(s.logged, ['the Wi-Fi name of wlan0 cannot be read (iwgetid -r wlan0 exited with 1)']);
+  assert.deepEqual(s.logged, ['the Wi-Fi name of wlan0 cannot be read (iwgetid -r wlan0 exited with 1; iw: spawn iw ENOENT)']);
 });
 
 test('addresses: IPv4 first, IPv6 link-local left out', () => {

@@ -72,13 +72,16 @@ export class NetworkReader {
 
   constructor(private readonly options: NetworkReaderOptions) {}
 
-  /** The network now (from a reading at most maxAgeMs old); null when there is no default route. */
-  current(): NetworkStatus | null {
+  /**
+   * The network now (from a reading at most maxAgeMs old); null when there is no default route.
+   * `withName: false` (for metrics) leaves the Wi-Fi's name as it is known and asks for no new one.
+   */
+  current(withName = true): NetworkStatus | null {
     const now = this.options.now();
     if (!this.reading || now - this.reading.at >= this.options.maxAgeMs) this.reading = { at: now, value: this.read() };
     const value = this.reading.value;
     if (!value) return null;
-    return { ...value, ssid: value.kind === 'wifi' ? this.ssidOf(value.interface, now) : null };
+    return { ...value, ssid: value.kind === 'wifi' ? this.ssidOf(value.interface, now, withName) : null };
   }
 
   /** Resolves when no Wi-Fi name is being asked for (for tests and an orderly stop). */
@@ -117,9 +120,9 @@ export class NetworkReader {
     return this.file(join('sys/class/net', iface, 'type')).trim() === '1' ? 'ethernet' : 'other';
   }
 
-  private ssidOf(iface: string, now: number): string | null {
+  private ssidOf(iface: string, now: number, ask: boolean): string | null {
     const known = this.ssid?.iface === iface ? this.ssid : undefined;
-    if (!known || now - known.at >= this.options.ssidMaxAgeMs) this.ask(iface);
+    if (ask && (!known || now - known.at >= this.options.ssidMaxAgeMs)) this.ask(iface);
     return known?.value ?? null;
   }
 

@@ -124,3 +124,16 @@ test('addresses: IPv4 first, IPv6 link-local left out', () => {
   assert.deepEqual(addressesOf(WLAN0_ADDRESSES.wlan0), ['192.168.1.23', '2001:db8::23']);
   assert.deepEqual(addressesOf([]), []);
 });
+
+test('current(false), for metrics: the signal without starting iwgetid, the name as far as it is known', async (t) => {
+  const s = await setup(t);
+  await writeNetRoot(s.root, WIFI_PI);
+  const reader = new NetworkReader(s.options);
+  assert.deepEqual(reader.current(false), { interface: 'wlan0', kind: 'wifi', ssid: null, signalDbm: -52, addresses: ['192.168.1.23', '2001:db8::23'] });
+  await reader.settled();
+  assert.deepEqual(s.calls(), []);
+  reader.current();
+  await reader.settled();
+  assert.equal(reader.current(false)?.ssid, 'Home');
+  assert.equal(s.calls().length, 1);
+});

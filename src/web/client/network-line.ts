@@ -1,5 +1,5 @@
 import { t, type MessageKey } from './i18n/translate.js';
-import type { DeviceStatus } from './view.js';
+import type { DeviceStatus } from '../api/types.js';
 
 // The network line of the Status card: `Wi-Fi "Home" · −52 dBm (good) · 192.168.1.23 on wlan0`,
 // `Ethernet · 192.168.1.24 on eth0`; each part left out when the device does not know it.

@@ -95,7 +95,11 @@ export class Appliance {
   constructor(private readonly deps: ApplianceDeps) {
     this.services = new Lifecycle(deps.logger);
     this.deviceTime = deps.deviceTime ?? new SystemTime();
+    // The network the device is on, read when a status, a scrape or an MQTT state is built (no timer of its own).
+    this.network = new NetworkReader(networkReaderOptions(deps.env, monotonicNow, (line) => deps.logger.child('network').warn(line)));
   }
+
+  private readonly network: NetworkReader;
 
   private readonly deviceTime: DeviceTime;
   /** The release's build: a device clock before it is wrong. */
@@ -250,10 +254,9 @@ export class Appliance {
 
   /** One read model for the page, /metrics and MQTT. */
   private buildObserve(ctx: Context, device: Device, media: Media, updates: UpdateInbox) {
-    const { settings, version, env, logger } = this.deps;
+    const { settings, version } = this.deps;
     const { camera, privacy, h264Encoder, applier, claim } = device;
-    // The network the device is on, read when a status is built (no timer of its own).
-    const network = new NetworkReader(networkReaderOptions(env, ctx.now, (line) => logger.child('network').warn(line)));
+    const network = this.network;
     const sources = {
       deviceName: ctx.deviceName,
       version,
@@ -369,7 +372,7 @@ export class Appliance {
       timers: realTimers,
       now: ctx.now,
       device: () => ({ name: ctx.deviceName(), model: deviceModel(), version, configurationUrl: pageUrl(hostname(), http.port, ctx.current().server.tls !== null) }),
-      readStatus: () => mqttStatusSnapshot({ camera: camera.status(), fpsIn: media.tap.fpsIn(), viewers: media.tap.viewerCount, nowMs: ctx.now(), startedAtMs: ctx.startedAtMs, privacy }),
+      readStatus: () => mqttStatusSnapshot({ camera: camera.status(), fpsIn: media.tap.fpsIn(), viewers: media.tap.viewerCount, nowMs: ctx.now(), startedAtMs: ctx.startedAtMs, privacy, network: this.network.current(false) }),
       setPrivacy: mqttPrivacyPort(privacy),
       snapshot: () => {
         const result = media.snapshot();

@@ -98,8 +98,17 @@ export class NetworkReader {
       interface: iface,
       kind,
       signalDbm: kind === 'wifi' ? wirelessSignalDbm(this.file('proc/net/wireless'), iface) : null,
-      addresses: addressesOf(this.options.interfaces()[iface] ?? []),
+      addresses: addressesOf(this.interfaceAddresses(iface)),
     };
+  }
+
+  /** os.networkInterfaces() throws when the system call fails (EMFILE): no addresses then, never an error in the status. */
+  private interfaceAddresses(iface: string): NetworkInterfaceInfo[] {
+    try {
+      return this.options.interfaces()[iface] ?? [];
+    } catch {
+      return [];
+    }
   }
 
   /** A kernel table's text; empty when it cannot be read (no IPv6, no wireless extensions). */

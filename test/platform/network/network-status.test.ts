@@ -137,3 +137,15 @@ test('current(false), for metrics: the signal without starting iwgetid, the name
   assert.equal(reader.current(false)?.ssid, 'Home');
   assert.equal(s.calls().length, 1);
 });
+
+test('os.networkInterfaces() failing (EMFILE) leaves the addresses empty, never an error', async (t) => {
+  const s = await setup(t);
+  await writeNetRoot(s.root, WIFI_PI);
+  const reader = new NetworkReader({
+    ...s.options,
+    interfaces: () => {
+      throw Object.assign(new Error('EMFILE: too many open files, uv_interface_addresses'), { code: 'EMFILE' });
+    },
+  });
+  assert.deepEqual(reader.current(false)?.addresses, []);
+});

@@ -9,6 +9,8 @@ import type { NetworkStatus } from '../platform/network/network-status.js';
 export interface StatusInputs {
   deviceName: string;
   version: string;
+  /** The network the device is on (null: no default route); absent where nobody reads it. */
+  network?: NetworkStatus | null;
   nowMs: number;
   /** process.memoryUsage() of picamd itself (the camera process is separate). */
   memory: MemoryReading;
@@ -24,8 +26,6 @@ export interface StatusInputs {
   /** Which H.264 encoder this board has. */
   h264Encoder?: { hardware: boolean; note: string; missingPackage?: string };
   privacy: PrivacyState;
-  /** The network the device is on (null: no default route); absent where nobody reads it. */
-  network?: NetworkStatus | null;
 }
 
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
@@ -88,6 +88,8 @@ export function buildStatus(s: StatusInputs) {
 export interface StatusSources {
   deviceName: () => string;
   version: string;
+  /** The network the device is on, read on demand (src/platform/network/). */
+  network?: () => NetworkStatus | null;
   now: Now;
   startedAtMs: number;
   memory: () => MemoryReading;
@@ -100,8 +102,6 @@ export interface StatusSources {
   video?: { list(): ReadonlyArray<{ stats(): ViewerStats & { remote: string } }> };
   h264Encoder?: { hardware: boolean; note: string; missingPackage?: string };
   privacy: { readonly state: StatusInputs['privacy'] };
-  /** The network the device is on, read on demand (src/platform/network/). */
-  network?: () => NetworkStatus | null;
   /** More top-level parts (settings, setup, MQTT), merged in as they are. */
   extra?: () => Record<string, unknown>;
 }
@@ -121,11 +121,11 @@ export function statusSource(s: StatusSources): () => ReturnType<typeof buildSta
       fpsIn: s.fpsIn(),
       framesPublished: s.stream.framesPublished,
       maxViewers: s.maxViewers(),
+      ...(s.network ? { network: s.network() } : {}),
       viewers: s.stream.list().map((v) => v.stats()),
       ...(s.video ? { videoViewers: s.video.list().map((v) => v.stats()) } : {}),
       ...(s.h264Encoder ? { h264Encoder: s.h264Encoder } : {}),
       privacy: s.privacy.state,
-      ...(s.network ? { network: s.network() } : {}),
     }), ...s.extra?.() };
   };
 }

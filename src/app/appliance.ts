@@ -34,6 +34,7 @@ import { findExecutable } from '../platform/executable.js';
 import { escapeForLog } from '../platform/log/escape.js';
 import type { Logger } from '../platform/log/logger.js';
 import { lastGoodMemory } from '../platform/memory.js';
+import { NetworkReader, networkReaderOptions } from '../platform/network/network-status.js';
 import { externalMemory, FrameMemoryReclaimer, startupGc } from '../platform/reclaim.js';
 import { SystemdNotifier } from '../platform/systemd-notify.js';
 import { readSetupErrorMarker, SETUP_ERROR_MARKER } from '../setup/marker.js';
@@ -94,7 +95,11 @@ export class Appliance {
   constructor(private readonly deps: ApplianceDeps) {
     this.services = new Lifecycle(deps.logger);
     this.deviceTime = deps.deviceTime ?? new SystemTime();
+    // The network the device is on, read when a status, a scrape or an MQTT state is built (no timer of its own).
+    this.network = new NetworkReader(networkReaderOptions(deps.env, monotonicNow, (line) => deps.logger.child('network').warn(line)));
   }
+
+  private readonly network: NetworkReader;
 
   private readonly deviceTime: DeviceTime;
   /** The release's build: a device clock before it is wrong. */
@@ -252,6 +257,7 @@ export class Appliance {
   private buildObserve(ctx: Context, device: Device, media: Media, updates: UpdateInbox) {
     const { settings, version } = this.deps;
     const { camera, privacy, h264Encoder, applier, claim } = device;
+    const network = this.network;
     const sources = {
       deviceName: ctx.deviceName,
       version,
@@ -265,7 +271,7 @@ export class Appliance {
     };
     const observe: { status: () => unknown; metrics: ReturnType<typeof metricsSource>; mqtt?: LazyMqtt; rtsp?: LazyRtsp } = {
       status: () => undefined,
-      metrics: metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: media.tap.mjpeg }),
+      metrics: metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: media.tap.mjpeg, network: () => network.current(false) }),
     };
     observe.status = statusSource({
       ...sources,
@@ -273,6 +279,7 @@ export class Appliance {
       stream: media.tap.mjpeg,
       video: media.tap.h264,
       h264Encoder,
+      network: () => network.current(),
       extra: () => ({
         h264: media.tap.h264Status(),
         settings: applier.status,
@@ -367,7 +374,7 @@ export class Appliance {
       timers: realTimers,
       now: ctx.now,
       device: () => ({ name: ctx.deviceName(), model: deviceModel(), version, configurationUrl: pageUrl(hostname(), http.port, ctx.current().server.tls !== null) }),
-      readStatus: () => mqttStatusSnapshot({ camera: camera.status(), fpsIn: media.tap.fpsIn(), viewers: media.tap.viewerCount, nowMs: ctx.now(), startedAtMs: ctx.startedAtMs, privacy }),
+      readStatus: () => mqttStatusSnapshot({ camera: camera.status(), fpsIn: media.tap.fpsIn(), viewers: media.tap.viewerCount, nowMs: ctx.now(), startedAtMs: ctx.startedAtMs, privacy, network: this.network.current(false) }),
       setPrivacy: mqttPrivacyPort(privacy),
       snapshot: () => {
         const result = media.snapshot();

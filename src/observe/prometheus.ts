@@ -1,6 +1,7 @@
 import type { CameraStatus } from '../device/camera/supervisor.js';
 import type { Now } from '../platform/clock.js';
 import type { ViewerTotals } from '../media/broadcaster.js';
+import type { NetworkStatus } from '../platform/network/network-status.js';
 
 // The Prometheus text exposition format (version 0.0.4), rendered from plain values: no registry,
 // no timers, no dependency. https://prometheus.io/docs/instrumenting/exposition_formats/
@@ -25,6 +26,8 @@ export interface MetricsInputs {
   /** Broadcaster.viewerTotals(): counters over every viewer since start. */
   viewerTotals: ViewerTotals;
   privacy: { enabled: boolean };
+  /** The network the device is on (null: none); absent where nobody reads it. */
+  network?: Pick<NetworkStatus, 'interface' | 'kind' | 'signalDbm'> | null;
 }
 
 /** Every camera state, so each gets a 0/1 series and a graph never has gaps. */
@@ -119,7 +122,19 @@ export function metricFamilies(m: MetricsInputs): Family[] {
         { labels: { mode: 'system' }, value: m.cpu.system / 1e6 },
       ],
     },
+    ...(m.network !== undefined ? [wifiSignal(m.network)] : []),
   ];
+}
+
+/** A sample only on Wi-Fi with a reading: no made-up value on a wired network. */
+function wifiSignal(network: MetricsInputs['network']): Family {
+  const signal = network?.kind === 'wifi' ? network.signalDbm : null;
+  return {
+    name: 'picamd_wifi_signal_dbm',
+    help: 'Signal of the Wi-Fi the device is on (the default route\'s interface), in dBm.',
+    type: 'gauge',
+    samples: network && signal !== null ? [{ labels: { interface: network.interface }, value: signal }] : [],
+  };
 }
 
 /** The body of GET /metrics. */
@@ -141,6 +156,7 @@ export interface MetricsSources {
   stream: { readonly framesPublished: number; readonly viewerCount: number; viewerTotals(): ViewerTotals };
   maxViewers: () => number;
   privacy: { readonly enabled: boolean };
+  network?: () => MetricsInputs['network'];
 }
 
 /** The GET /metrics body builder over live sources. */
@@ -160,5 +176,6 @@ export function metricsSource(s: MetricsSources): () => string {
       maxViewers: s.maxViewers(),
       viewerTotals: s.stream.viewerTotals(),
       privacy: { enabled: s.privacy.enabled },
+      ...(s.network ? { network: s.network() } : {}),
     });
 }

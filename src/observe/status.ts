@@ -4,10 +4,13 @@ import type { CameraConfig } from '../device/settings/schema.js';
 import type { MemoryReading } from '../platform/memory.js';
 import type { Now } from '../platform/clock.js';
 import type { ViewerStats } from '../media/viewer.js';
+import type { NetworkStatus } from '../platform/network/network-status.js';
 
 export interface StatusInputs {
   deviceName: string;
   version: string;
+  /** The network the device is on (null: no default route); absent where nobody reads it. */
+  network?: NetworkStatus | null;
   nowMs: number;
   /** process.memoryUsage() of picamd itself (the camera process is separate). */
   memory: MemoryReading;
@@ -77,6 +80,7 @@ export function buildStatus(s: StatusInputs) {
       })),
     },
     privacy: s.privacy,
+    ...(s.network !== undefined ? { network: s.network } : {}),
   };
 }
 
@@ -84,6 +88,8 @@ export function buildStatus(s: StatusInputs) {
 export interface StatusSources {
   deviceName: () => string;
   version: string;
+  /** The network the device is on, read on demand (src/platform/network/). */
+  network?: () => NetworkStatus | null;
   now: Now;
   startedAtMs: number;
   memory: () => MemoryReading;
@@ -115,6 +121,7 @@ export function statusSource(s: StatusSources): () => ReturnType<typeof buildSta
       fpsIn: s.fpsIn(),
       framesPublished: s.stream.framesPublished,
       maxViewers: s.maxViewers(),
+      ...(s.network ? { network: s.network() } : {}),
       viewers: s.stream.list().map((v) => v.stats()),
       ...(s.video ? { videoViewers: s.video.list().map((v) => v.stats()) } : {}),
       ...(s.h264Encoder ? { h264Encoder: s.h264Encoder } : {}),

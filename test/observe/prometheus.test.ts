@@ -140,3 +140,14 @@ test('metricsSource reads live sources at every scrape: a real broadcaster and p
   assert.ok(value(second, 'picamd_process_resident_memory_bytes') > 1_000_000);
   assert.ok(value(second, 'picamd_process_cpu_seconds_total', { mode: 'user' }) > 0);
 });
+
+test('picamd_wifi_signal_dbm: the signal on Wi-Fi, labelled with the interface; no sample on Ethernet, without a reading or a network', () => {
+  const wifi = parseExposition(renderMetrics(inputs({ network: { interface: 'wlan0', kind: 'wifi', signalDbm: -52 } })));
+  assert.equal(value(wifi, 'picamd_wifi_signal_dbm', { interface: 'wlan0' }), -52);
+  assert.equal(wifi.get('picamd_wifi_signal_dbm')?.type, 'gauge');
+  for (const network of [{ interface: 'eth0', kind: 'ethernet' as const, signalDbm: null }, { interface: 'wlan0', kind: 'wifi' as const, signalDbm: null }, null]) {
+    const families = parseExposition(renderMetrics(inputs({ network })));
+    assert.deepEqual(families.get('picamd_wifi_signal_dbm')?.samples, [], JSON.stringify(network));
+  }
+  assert.equal(parseExposition(renderMetrics(inputs())).has('picamd_wifi_signal_dbm'), false, 'a device that does not read its network has no such family');
+});

@@ -1,5 +1,6 @@
 import type { CameraStatus } from '../../device/camera/supervisor.js';
 import type { SetResult } from '../../device/privacy/controller.js';
+import type { NetworkStatus } from '../../platform/network/network-status.js';
 import type { PrivacyResult } from './service.js';
 import type { StatusSnapshot } from './state.js';
 
@@ -21,6 +22,8 @@ export interface StatusSources {
   nowMs: number;
   startedAtMs: number;
   privacy: { enabled: boolean };
+  /** The network the device is on; its Wi-Fi signal becomes a diagnostic sensor. */
+  network?: Pick<NetworkStatus, 'kind' | 'signalDbm'> | null;
 }
 
 /** readStatus for MqttService, from the same values as /api/status. */
@@ -34,6 +37,7 @@ export function mqttStatusSnapshot(s: StatusSources): StatusSnapshot {
     restarts: s.camera.restarts,
     uptimeS: Math.max(0, (s.nowMs - s.startedAtMs) / 1000),
     privacy: s.privacy.enabled,
+    wifiSignalDbm: s.network?.kind === 'wifi' ? s.network.signalDbm : null,
   };
 }
 

@@ -1,6 +1,6 @@
 import { discoveryTopic, type Topics } from './topics.js';
 
-// Home Assistant MQTT discovery payloads, pure. One device with a privacy switch, five diagnostic
+// Home Assistant MQTT discovery payloads, pure. One device with a privacy switch, six diagnostic
 // sensors and an MQTT camera fed by snapshots. Keys are the full names (HA also accepts
 // abbreviations); https://www.home-assistant.io/integrations/mqtt/#mqtt-discovery
 
@@ -84,6 +84,12 @@ function entities(o: DiscoveryOptions): Entity[] {
       unit_of_measurement: 's',
       state_class: 'measurement',
       suggested_display_precision: 0,
+    }),
+    // null on a wired network: the template gives "None", which an MQTT sensor takes as unknown.
+    sensor('wifi_signal', 'Wi-Fi signal', 'wifi_signal_dbm', {
+      device_class: 'signal_strength',
+      unit_of_measurement: 'dBm',
+      state_class: 'measurement',
     }),
   ];
   for (const e of list) if (e.component === 'sensor') e.config.state_topic = state;

@@ -8,6 +8,8 @@ export interface StatusSnapshot {
   restarts: number;
   uptimeS: number;
   privacy: boolean;
+  /** On Wi-Fi, its signal in dBm; null (the sensor's "unknown") on a wired network or without a reading. */
+  wifiSignalDbm?: number | null;
 }
 
 /** The retained JSON on <prefix>/state; the discovery value_templates read its keys. */
@@ -19,10 +21,11 @@ export function statePayload(s: StatusSnapshot): string {
     viewers: s.viewers,
     restarts: s.restarts,
     uptime_s: Math.floor(s.uptimeS),
+    wifi_signal_dbm: s.wifiSignalDbm ?? null,
   });
 }
 
-/** What makes two states the same for publishing on change: all but the uptime, the rate in whole frames. */
+/** What makes two states the same for publishing on change: all but the uptime and the Wi-Fi signal (the 30 s state carries them), the rate in whole frames. */
 export function stateKey(s: StatusSnapshot): string {
   return JSON.stringify([s.privacy, s.cameraState, Math.round(s.fps), s.viewers, s.restarts]);
 }

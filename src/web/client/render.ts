@@ -51,6 +51,8 @@ export function findLiveElements(doc: Document) {
     sFps: byId('s-fps'),
     sViewers: byId('s-viewers'),
     sUptime: byId('s-uptime'),
+    sNetworkRow: byId('s-network-row'),
+    sNetwork: byId('s-network'),
     sVersion: byId('s-version'),
     toast: byId('toast'),
     side: byId('side'),
@@ -131,6 +133,8 @@ export function renderLive(ui: LiveElements, model: LiveModel): void {
   text(ui.sFps, view.fps);
   text(ui.sViewers, view.viewers);
   text(ui.sUptime, view.uptime);
+  ui.sNetworkRow.hidden = view.network === undefined;
+  text(ui.sNetwork, view.network ?? '');
   text(ui.sVersion, view.version);
 
   const p = view.privacy;

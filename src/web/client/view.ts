@@ -3,6 +3,7 @@
 
 import type { CameraState, DeviceStatus, PrivacySource } from '../api/types.js';
 import { currentLanguage, formatNumber, t, type MessageKey } from './i18n/translate.js';
+import { networkLine } from './network-line.js';
 
 export type { CameraState, DeviceStatus, PrivacySource };
 
@@ -28,6 +29,8 @@ export interface View {
   fps: string;
   viewers: string;
   uptime: string;
+  /** The network the device is on; undefined when it does not say. */
+  network: string | undefined;
   privacy: PrivacyView;
   /** Shown over the picture, or undefined while it is live. */
   overlay: { title: string; detail: string; tone: Tone } | undefined;
@@ -169,6 +172,7 @@ export function viewOf(status: DeviceStatus, nowMs: number, refusedSince?: strin
     fps: live ? t('live.fps', { fps: formatNumber(camera.fps, { minimumFractionDigits: 1, maximumFractionDigits: 1 }), framerate: camera.framerate }) : '—',
     viewers: t('live.viewers', { n: stream.viewers, max: stream.maxViewers }),
     uptime: formatDuration(device.uptimeSeconds),
+    network: networkLine(status.network),
     privacy: privacyView(status, nowMs, refusedSince),
     overlay,
   };

@@ -27,7 +27,7 @@ test('discovery: one config topic per entity, under <prefix>/<component>/<node>/
   const messages = buildDiscovery(options());
   assert.deepEqual(
     messages.map((m) => m.topic),
-    ['switch/kitchen/privacy', 'sensor/kitchen/camera_state', 'sensor/kitchen/frame_rate', 'sensor/kitchen/viewers', 'sensor/kitchen/restarts', 'sensor/kitchen/uptime', 'camera/kitchen/camera'].map(
+    ['switch/kitchen/privacy', 'sensor/kitchen/camera_state', 'sensor/kitchen/frame_rate', 'sensor/kitchen/viewers', 'sensor/kitchen/restarts', 'sensor/kitchen/uptime', 'sensor/kitchen/wifi_signal', 'camera/kitchen/camera'].map(
       (p) => `homeassistant/${p}/config`,
     ),
   );
@@ -35,7 +35,12 @@ test('discovery: one config topic per entity, under <prefix>/<component>/<node>/
   assert.equal(sw.unique_id, 'picamd_kitchen_privacy');
   assert.equal(sw.state_topic, 'picamd/Kitchen/state');
   assert.equal((sw.device as Record<string, unknown>).configuration_url, undefined, 'left out when unknown');
-  for (const m of messages.slice(1, 6)) assert.equal((JSON.parse(m.payload) as Record<string, unknown>).entity_category, 'diagnostic');
+  for (const m of messages.slice(1, 7)) assert.equal((JSON.parse(m.payload) as Record<string, unknown>).entity_category, 'diagnostic');
+  const wifi = JSON.parse(messages[6]!.payload) as Record<string, unknown>;
+  assert.deepEqual(
+    { device_class: wifi.device_class, unit_of_measurement: wifi.unit_of_measurement, state_class: wifi.state_class, value_template: wifi.value_template },
+    { device_class: 'signal_strength', unit_of_measurement: 'dBm', state_class: 'measurement', value_template: '{{ value_json.wifi_signal_dbm }}' },
+  );
 });
 
 test('without snapshots the camera entity is removed; buildRemoval removes every entity', () => {
@@ -53,7 +58,9 @@ test('the state document and privacy commands', () => {
     viewers: 0,
     restarts: 3,
     uptime_s: 59,
+    wifi_signal_dbm: null,
   });
+  assert.equal(JSON.parse(statePayload({ cameraState: 'streaming', fps: 15, viewers: 0, restarts: 0, uptimeS: 1, privacy: false, wifiSignalDbm: -52 })).wifi_signal_dbm, -52);
   for (const on of ['ON', 'on', ' true ', '1']) assert.equal(parsePrivacyCommand(Buffer.from(on)), true, on);
   for (const off of ['OFF', 'false', '0']) assert.equal(parsePrivacyCommand(Buffer.from(off)), false, off);
   for (const bad of ['', 'toggle', '{"state":"ON"}']) assert.equal(parsePrivacyCommand(Buffer.from(bad)), null, bad);

@@ -55,13 +55,13 @@ test('announces one Home Assistant device whose discovery payloads use only keys
   // A subscriber arriving later gets the retained configs, availability and state.
   const sub = await subscribe(broker.port, 'homeassistant/#', `${TEST_PREFIX}/#`);
   t.after(() => sub.stop());
-  const expected = ['switch/test_cam/privacy', 'sensor/test_cam/camera_state', 'sensor/test_cam/frame_rate', 'sensor/test_cam/viewers', 'sensor/test_cam/restarts', 'sensor/test_cam/uptime', 'camera/test_cam/camera'];
+  const expected = ['switch/test_cam/privacy', 'sensor/test_cam/camera_state', 'sensor/test_cam/frame_rate', 'sensor/test_cam/viewers', 'sensor/test_cam/restarts', 'sensor/test_cam/uptime', 'sensor/test_cam/wifi_signal', 'camera/test_cam/camera'];
   for (const path of expected) await sub.waitFor(`homeassistant/${path}/config`);
   assert.equal(text(await sub.waitFor(topic.availability)), 'online');
   assert.equal(sub.last(topic.availability)?.retained, true);
   const state = await sub.waitFor(topic.state);
   assert.equal(state.retained, true);
-  assert.deepEqual(stateOf(state), { privacy: 'OFF', camera_state: 'streaming', fps: 30, viewers: 2, restarts: 1, uptime_s: 12 });
+  assert.deepEqual(stateOf(state), { privacy: 'OFF', camera_state: 'streaming', fps: 30, viewers: 2, restarts: 1, uptime_s: 12, wifi_signal_dbm: null });
 
   const uniqueIds = new Set<string>();
   let device: unknown;

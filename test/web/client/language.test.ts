@@ -38,7 +38,11 @@ const CONFIG_VALUES = fieldsOf(settingsJsonSchema()).flatMap((field) => field.op
  */
 function englishWords(page: Page, allowed: readonly string[] = [...PROPER_NOUNS], except: readonly string[] = []): Promise<string[]> {
   return page.evaluate(
-    ([allowed, except]) => {
+    async ([allowed, except]) => {
+      // The names of the network the device is on (its interface, the Wi-Fi's name) are the machine's, not the page's words.
+      const status = await fetch('/api/status').then((r) => (r.ok ? r.json() : undefined), () => undefined);
+      const network = status?.network as { interface: string; ssid: string | null } | null | undefined;
+      if (network) except = [...except, network.interface, ...(network.ssid ? [network.ssid] : [])];
       let text = document.body.innerText;
       // The longest first: "America/Bahia Banderas" before "America/Bahia".
       for (const quoted of [...except].sort((a, b) => b.length - a.length)) text = text.split(quoted).join(' ');

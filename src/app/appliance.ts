@@ -341,7 +341,7 @@ export class Appliance {
       routes: [
         setupRoutes({ store: claim, deviceName: ctx.deviceName, hashPassword: (p) => hashPassword(p), sessionCookieFor: (u) => http.sessionCookieFor(u), logger: logger.child('setup') }),
         privacyRoutes(privacy, { viewers: () => current().privacy.viewersToggle }),
-        settingsRoutes({ store: settings, status: () => applier.status, schema: settingsJsonSchema() }),
+        settingsRoutes({ store: settings, status: () => applier.status, schema: settingsJsonSchema }),
         usersRoutes({
           store: accounts,
           openViewing: settings,

@@ -18,7 +18,7 @@ import { validateSetup, type DeviceFacts } from './validate.js';
 
 export const DEFAULT_SETUP_FILE = '/boot/firmware/picamd-setup.txt';
 /** Where a failed apply leaves its reasons; picamd reads it at start to blink the setup-error pattern. */
-export const SETUP_ERROR_MARKER = '/run/picamd/setup-error';
+export { SETUP_ERROR_MARKER } from './marker.js';
 /** The config's default settings.file; the accounts file sits beside it. */
 export const DEFAULT_SETTINGS_FILE: string = configSchema.parse({}).settings.file;
 

@@ -5,7 +5,8 @@ import { readRegularFileSync } from '../platform/safe-file.js';
 // when the service checks the file again). picamd reads it once at start and blinks the
 // setup-error pattern. A successful or empty apply removes the marker.
 
-export { SETUP_ERROR_MARKER } from './apply-setup.js';
+/** Where picamd-setup.service writes its reasons. Here, not in apply-setup.ts: picamd reads it at every start without loading the setup file's parser. */
+export const SETUP_ERROR_MARKER = '/run/picamd/setup-error';
 
 /** The failure reasons, or null when the last apply did not fail. Never throws. */
 export function readSetupErrorMarker(path: string): string[] | null {

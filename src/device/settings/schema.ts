@@ -9,6 +9,11 @@ import { mqttSchema } from './mqtt-schema.js';
 import { onvifSchema } from './onvif-schema.js';
 import { proxyEntryProblem } from '../../platform/net-address.js';
 
+// No generated parsers (zod compiles one per object schema with new Function at its first parse):
+// the config is parsed at start and at a settings change, so the speed is not needed and the
+// generated code would stay in memory (about 0.15 MB).
+z.config({ jitless: true });
+
 // One schema for the whole config file. Defaults live here and nowhere else; every object is
 // strict, so a misspelt key is an error rather than a silently ignored setting. A leaf with
 // `.meta({ group, title, description, unit?, applies })` is settable from the page (see meta.ts).

@@ -133,15 +133,20 @@ function prune(schema: z.ZodType): z.ZodType | undefined {
   return rebuilt;
 }
 
-/** The zod schema of the settable tree (config keys with a setting meta only). */
-export const settableSchema = prune(configSchema) ?? z.strictObject({});
+/**
+ * The zod schema of the settable tree (config keys with a setting meta only). Built at the first
+ * request for the JSON Schema, not at start: a second zod tree that only the settings view reads.
+ */
+export function settableSchema(): z.ZodType {
+  return prune(configSchema) ?? z.strictObject({});
+}
 
 /**
  * JSON Schema (draft 2020-12) of the settable tree for the page: each leaf with its meta (group,
  * title, description, unit, applies), bounds, enums and default; input form, so nothing is required.
  */
 export function settingsJsonSchema(): Record<string, unknown> {
-  jsonSchema ??= z.toJSONSchema(settableSchema, { io: 'input' }) as Record<string, unknown>;
+  jsonSchema ??= z.toJSONSchema(settableSchema(), { io: 'input' }) as Record<string, unknown>;
   return structuredClone(jsonSchema);
 }
 let jsonSchema: Record<string, unknown> | undefined;

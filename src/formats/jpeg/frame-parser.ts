@@ -1,6 +1,7 @@
 // Cuts the camera's stream of concatenated JPEGs into whole frames by walking marker segments by their
 // lengths (not a search for FFD8/FFD9), so neither an EXIF thumbnail nor garbage after a cut frame ends
 // or swallows one. Pure. How it reads, its guards and limits: docs/formats.md#jpeg-frames.
+import { MAX_SCAN_CHUNK, sharedEntropyScanner, type EntropyScanner } from './entropy-scan.js';
 
 /**
  * Why bytes were thrown away. Every count is of events, not bytes.
@@ -29,6 +30,11 @@ export interface FrameParserOptions {
    * a caller may reuse or drop each chunk as soon as push() returns.
    */
   assembler?: FrameAssembler;
+  /**
+   * Walks entropy-coded data (the hot loop) in WebAssembly SIMD; by default the process's shared
+   * scanner, null for Buffer.indexOf alone (what is used anyway where WebAssembly SIMD is missing).
+   */
+  scanner?: EntropyScanner | null;
 }
 
 /**
@@ -151,11 +157,13 @@ export class FrameParser {
   // Per-push scratch: where the current frame starts in the chunk being parsed, and the output.
   private start = 0;
   private out: Buffer[] = NO_FRAMES;
+  private readonly scanner: EntropyScanner | undefined;
 
   constructor(options: FrameParserOptions) {
     if (!(options.maxFrameBytes >= 4)) throw new RangeError('maxFrameBytes must be at least 4');
     this.maxFrameBytes = options.maxFrameBytes;
     this.assembler = options.assembler ?? new JoinedFrames();
+    this.scanner = options.scanner === undefined ? sharedEntropyScanner() : (options.scanner ?? undefined);
   }
 
   /** Counts of dropped data by reason, since construction (reset() does not clear them). */
@@ -188,7 +196,12 @@ export class FrameParser {
     this.out = out;
     this.start = 0;
     let pos = 0;
-    while (pos < chunk.length) pos = this.step(chunk, pos);
+    try {
+      while (pos < chunk.length) pos = this.step(chunk, pos);
+    } finally {
+      // The caller may reuse the chunk once push() returns: the scanner's copy of it is stale then.
+      this.scanner?.forget();
+    }
     this.holdUnfinished(chunk);
     this.out = NO_FRAMES;
     return out;
@@ -380,6 +393,12 @@ export class FrameParser {
   /** The hot loop: jump from 0xFF to 0xFF, stepping over FF00 and RSTn without leaving it. */
   private entropy(chunk: Buffer, pos: number): number {
     const end = chunk.length;
+    if (this.scanner && end <= MAX_SCAN_CHUNK) {
+      const stop = this.scanner.scan(chunk, pos);
+      if (stop === -1) return end;
+      this.state = ENTROPY_FF;
+      return stop + 1;
+    }
     let ff = chunk.indexOf(0xff, pos);
     while (ff !== -1 && ff + 1 < end) {
       const code = chunk[ff + 1]!;

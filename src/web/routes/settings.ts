@@ -24,8 +24,8 @@ export interface SettingsRouteDeps {
   store: SettingsPort;
   /** What the page shows about the settings now: ok, applying, rolled back (with the camera's line), fallback. */
   status: () => SettingsStatus | { state: 'applying'; message: string };
-  /** The JSON Schema of the settable tree, made once. */
-  schema: Record<string, unknown>;
+  /** The JSON Schema of the settable tree; asked for at the first request (the settings view), not at start. */
+  schema: () => Record<string, unknown>;
 }
 
 export function settingsRoutes(deps: SettingsRouteDeps) {
@@ -48,7 +48,7 @@ export function settingsRoutes(deps: SettingsRouteDeps) {
     router.get('/api/settings', () => current());
     router.put('/api/settings', change('put'));
     router.patch('/api/settings', change('patch'));
-    router.get('/api/settings/schema', () => json(200, deps.schema));
+    router.get('/api/settings/schema', () => json(200, deps.schema()));
     router.post('/api/settings/reset', async () => answer(await deps.store.reset()));
     router.get('/api/settings/export', () =>
       json(200, { ...deps.store.exportSettings(), settings: maskSecrets(deps.store.exportSettings().settings) }, {

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { FrameParser, type DropReason } from '../../../src/formats/jpeg/frame-parser.js';
 import { FramePool } from '../../../src/formats/frame-pool.js';
+import { EntropyScanner } from '../../../src/formats/jpeg/entropy-scan.js';
 import { chunked, jpegLayout, loadFixtures, pushAll, standalone } from '../../fixtures/jpeg/index.js';
 
 const fixtures = loadFixtures().map((f) => f.bytes);
@@ -164,6 +165,49 @@ describe('FrameParser properties', () => {
           assert.deepEqual(pooled.drops, byDefault.drops);
           assert.equal(pooled.frames, byDefault.frames);
           assert.equal(pooled.pending, byDefault.pending);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+  it('with the WebAssembly scanner, the same frames and counts as with Buffer.indexOf alone, also when a chunk\'s buffer is reused', () => {
+    const scanner = EntropyScanner.create();
+    assert.ok(scanner, 'this Node runs WebAssembly SIMD');
+    const cutFrame = fc.record({ frame, at: fc.double({ min: 0, max: 1, noNaN: true }) }).map(({ frame, at }) => {
+      const scan = jpegLayout(frame).scans[0]!;
+      return frame.subarray(0, scan.start + Math.floor(at * (scan.end - scan.start)));
+    });
+    // Entropy-coded data as a camera with restart markers writes it: FF00 and RSTn every few bytes.
+    const restartRich = fc.record({ frame, every: fc.integer({ min: 1, max: 40 }) }).map(({ frame, every }) => {
+      const scan = jpegLayout(frame).scans[0]!;
+      const data = [...frame.subarray(scan.start, scan.end)].flatMap((b, i) => (b === 0xff ? [0xff, 0x00] : i % every === 0 ? [b & 0x7f, 0xff, 0xd0 + (i % 8)] : [b]));
+      return Buffer.concat([frame.subarray(0, scan.start), Buffer.from(data), frame.subarray(scan.end)]);
+    });
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ cut: fc.option(cutFrame), garbage: garbageAfterCut, frame: fc.oneof(frame, restartRich) }), { maxLength: 6 }),
+        garbage,
+        chunkSizes,
+        fc.integer({ min: 1000, max: 1 << 20 }),
+        (items, trailing, sizes, limit) => {
+          const stream = standalone(...items.flatMap((it) => [...(it.cut ? [it.cut] : []), it.garbage, it.frame]), trailing);
+          const plain = new FrameParser({ maxFrameBytes: limit, scanner: null });
+          const expected = pushAll(plain, chunked(stream, sizes)).map((f) => Buffer.from(f));
+          const scanned = new FrameParser({ maxFrameBytes: limit, scanner, assembler: new FramePool({ headroom: 64, tailroom: 32, maxFrameBytes: limit, initialBytes: 512 }) });
+          // One buffer per chunk size, filled anew for every chunk of that size: the same object, other bytes.
+          const reads = new Map<number, Buffer>();
+          const frames: Buffer[] = [];
+          for (const piece of chunked(stream, sizes)) {
+            const read = reads.get(piece.length) ?? Buffer.alloc(piece.length);
+            reads.set(piece.length, read);
+            piece.copy(read);
+            for (const f of scanned.push(read)) frames.push(Buffer.from(f));
+            read.fill(0xff);
+          }
+          assert.ok(sameFrames(frames, expected));
+          assert.deepEqual(scanned.drops, plain.drops);
+          assert.equal(scanned.frames, plain.frames);
+          assert.equal(scanned.pending, plain.pending);
         },
       ),
       { numRuns: 300 },

@@ -26,7 +26,7 @@ test('a settings body nested deeper than the limit is a 400, not a 500', async (
   const store = new SettingsStore({ base: {}, file: join(dir, 'settings.json'), logger });
   await store.load();
   const router = new Router({ authenticator: () => undefined, logger, now: () => 0, secure: false });
-  settingsRoutes({ store, status: () => store.status, schema: settingsJsonSchema() })(router);
+  settingsRoutes({ store, status: () => store.status, schema: settingsJsonSchema })(router);
   const deep = (n: number, key: string) => `${`{"${key}":`.repeat(n)}1${'}'.repeat(n)}`;
   for (const [method, path, body] of [
     ['patch', '/api/settings', `{"camera":${deep(8000, 'camera')}}`],

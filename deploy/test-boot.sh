@@ -15,10 +15,13 @@
 #      setup; each boot after one must come up with its login, private if privacy was acknowledged
 #      on, with the old or the new settings.
 #   5. The LED on a real GPIO line (QEMU virt's PL061, sysfs): picamd drives it.
+#   6. The same on a Trixie base, once: setup, login, stream, memory, LED (deploy/vpi/check-trixie.sh).
 # Usage (as root): deploy/test-boot.sh [release/picamd-V-linux-arm64.tar.gz]
 #   PICAMD_VPI_CUTS=N   power cuts (default 3: one during the first boot's setup, one during settings
 #                       saves, one during privacy changes, about 2-3 minutes each on 2 idle cores)
 #   PICAMD_VPI_DIR=DIR  build the base card into DIR and keep it (default: a scratch folder)
+#   PICAMD_VPI_SUITES   "bookworm trixie" (default); without trixie, step 6 is skipped and says so
+#   PICAMD_VPI_TRIXIE_DIR=DIR  the same as PICAMD_VPI_DIR for the Trixie base
 # Exits 0 only when every check holds; the summary is the last line.
 set -euo pipefail
 export MTOOLS_SKIP_CHECK=1
@@ -334,6 +337,8 @@ vm_kill # every check is done; the card is thrown away
 t_cuts=$(($(date +%s) - t))
 summary+=("$cuts_done power cuts ok in ${t_cuts}s")
 printf 'test-boot: cut %s\n' "${cut_report[@]}"
+
+. "$REPO/deploy/vpi/check-trixie.sh" && check_trixie # 6. Trixie's essentials (PICAMD_VPI_SUITES)
 
 t_all=$(($(date +%s) - t0))
 summary=("base card ${t_base}s" "image ${t_image}s" "${summary[@]}")

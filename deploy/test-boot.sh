@@ -65,6 +65,8 @@ VM_DIR=${PICAMD_VPI_DIR:-$WORK/base}
 VM_WORK=$WORK
 # shellcheck source=vpi/vm.sh
 . "$REPO/deploy/vpi/vm.sh"
+# shellcheck source=vpi/check-update.sh
+. "$REPO/deploy/vpi/check-update.sh"
 cleanup() {
   vm_kill
   # An interrupted mmdebstrap may leave /proc, /sys and /dev mounted in the root it was building:
@@ -202,6 +204,7 @@ wait_until 300 owner_login || fail "the owner cannot log in after the reboot"
 ok "reboot ($t_reboot s): the owner logs in, privacy stays on, server.maxViewers stays $new_max, host name $HOST_NAME"
 api -X POST -H 'content-type: application/json' -d '{"enabled":false}' "http://127.0.0.1:$VM_HTTP/api/privacy" -o /dev/null -f \
   || fail "POST /api/privacy (off) failed"
+check_update # a signed update from the page's API, then a reboot (deploy/vpi/check-update.sh)
 vm_poweroff || fail "the guest did not power off"
 mcopy -n -i "$CARD@@$BOOT_OFF" ::/picamd-setup.txt "$WORK/setup.after"
 ! grep -q "$OWNER_PASSWORD" "$WORK/setup.after" || fail "the setup file on the FAT partition still holds the owner's password"

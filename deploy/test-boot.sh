@@ -11,6 +11,11 @@
 #      stream arrives, /api/status answers; 4 viewers, then picamd's memory and the guest's.
 #   3. Reboot: privacy, a changed setting and the owner survive; the setup file on the FAT
 #      partition, read back with mtools, has no password left.
+#      Then an update (deploy/vpi/check-update.sh): the owner POSTs a signed update file (the
+#      bundle one version up, signed with the overlay's throw-away key) to /api/update, followed to
+#      committed; after a reboot the new version runs through the `current` links, with the owner,
+#      privacy, the setting and the stream. PICAMD_VPI_UPDATE_CUT=1 adds a power cut during a
+#      second update's trial.
 #   4. Power cuts (SIGKILL of QEMU) during settings saves, privacy changes and the first boot's
 #      setup; each boot after one must come up with its login, private if privacy was acknowledged
 #      on, with the old or the new settings.
@@ -19,6 +24,7 @@
 #   PICAMD_VPI_CUTS=N   power cuts (default 3: one during the first boot's setup, one during settings
 #                       saves, one during privacy changes, about 2-3 minutes each on 2 idle cores)
 #   PICAMD_VPI_DIR=DIR  build the base card into DIR and keep it (default: a scratch folder)
+#   PICAMD_VPI_UPDATE_CUT=1  also cut the power during a second update's trial (about 6-8 minutes more)
 # Exits 0 only when every check holds; the summary is the last line.
 set -euo pipefail
 export MTOOLS_SKIP_CHECK=1

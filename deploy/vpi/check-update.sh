@@ -77,7 +77,7 @@ update_follow() {
 update_link() { vm_run readlink "/opt/picamd/$1" | sed 's|^releases/||'; }
 
 check_update() {
-  local a b c file_b file_c t t_make t_upload t_update t_reboot free_before free_min rel_mb max_before states view pid
+  local a b c file_b t t_make t_upload t_update t_reboot free_before free_min rel_mb max_before states view pid
   t=$(date +%s)
   a=$(api "http://127.0.0.1:$VM_HTTP/api/status" | json_get 's => s.device.version')
   b=$(update_next "$a")
@@ -146,8 +146,10 @@ check_update() {
   wait "$make_c" || fail "could not make the update file $c"
   t=$(date +%s)
   update_upload "$WORK/picamd-$c.update"
-  on_trial() { [[ $(vm_run cat /var/lib/picamd-update/status.json 2>/dev/null) =~ \"state\":\"(trial|checking)\" ]]; }
-  wait_until 900 on_trial || update_fail "never saw $c on trial: $(vm_run cat /var/lib/picamd-update/status.json)"
+  # Until the trial, or the end of an update that never got there (refused: no room, say).
+  trial_or_end() { [[ $(vm_run cat /var/lib/picamd-update/status.json 2>/dev/null) =~ \"state\":\"(trial|checking|refused|failed|rolled-back)\" ]]; }
+  wait_until 900 trial_or_end && [[ $(vm_run cat /var/lib/picamd-update/status.json) =~ \"state\":\"(trial|checking)\" ]] \
+    || update_fail "never saw $c on trial: $(vm_run cat /var/lib/picamd-update/status.json)"
   delay=$((RANDOM % 20))
   sleep "$delay"
   state=$(vm_run cat /var/lib/picamd-update/status.json | json_get 's => s.state')

@@ -24,7 +24,7 @@
 #   PICAMD_VPI_CUTS=N   power cuts (default 3: one during the first boot's setup, one during settings
 #                       saves, one during privacy changes, about 2-3 minutes each on 2 idle cores)
 #   PICAMD_VPI_DIR=DIR  build the base card into DIR and keep it (default: a scratch folder)
-#   PICAMD_VPI_UPDATE_CUT=1  also cut the power during a second update's trial (about 6-8 minutes more)
+#   PICAMD_VPI_UPDATE_CUT=1  also cut the power during a second update's trial (an update and a boot more)
 # Exits 0 only when every check holds; the summary is the last line.
 set -euo pipefail
 export MTOOLS_SKIP_CHECK=1

@@ -1,7 +1,7 @@
 # The virtual Pi's update check (issue 24), sourced by deploy/test-boot.sh and run on its booted
 # guest with `check_update`: one signed update through the page's API, a reboot, and with
 # PICAMD_VPI_UPDATE_CUT=1 a power cut during a second update's trial (off by default: it costs an
-# update and a boot more, 6-8 minutes of CI's critical path).
+# update and a boot more, 12-15 minutes on a busy machine).
 #   B is the card's own bundle repacked as the next patch version (a new version number is all an
 #   update needs to be taken; test-update.sh covers versions that differ in what they do), signed
 #   with the throw-away key that overlay-update.sh put beside the release key on the card.

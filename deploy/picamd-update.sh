@@ -45,7 +45,8 @@
 # status.json (state, version, from, reason, at), which picamd reads. Root writes nothing in
 # picamd's own folder (a link picamd put there could point a root write anywhere); it only reads
 # the request from there and removes it.
-# Environment (tests): PICAMD_ROOT (a prefix for every path), PICAMD_SYSTEMCTL, and
+# Environment (tests): PICAMD_ROOT (a prefix for every path), PICAMD_SYSTEMCTL, PICAMD_DF,
+#   PICAMD_UPDATE_RESERVE_MB (32),
 #   PICAMD_TRIAL_MAX_STARTS (3), PICAMD_TRIAL_READY_SECONDS (150), PICAMD_TRIAL_SETTLE_SECONDS (30).
 set -euo pipefail
 
@@ -58,6 +59,9 @@ DOWNGRADE=$INBOX/request.allow-downgrade
 ROLLBACK=$INBOX/request.rollback
 TRIAL=$STATE/trial
 SYSTEMCTL=${PICAMD_SYSTEMCTL:-systemctl}
+DF=${PICAMD_DF:-df}
+# Kept free on the card beyond a new release (settings, accounts, the journal).
+RESERVE_MB=${PICAMD_UPDATE_RESERVE_MB:-32}
 MAX_STARTS=${PICAMD_TRIAL_MAX_STARTS:-3}
 # picamd.service allows 90 s to start (TimeoutStartSec=); a version not ready well after that is not coming.
 READY_SECONDS=${PICAMD_TRIAL_READY_SECONDS:-150}
@@ -361,6 +365,41 @@ watch_trial() {
   log "the trial of $version ended elsewhere (start-check)"
 }
 
+free_bytes() { "$DF" -B1 --output=avail "$PREFIX/releases" | tail -n1 | tr -d ' '; }
+
+# Room for the new release beside the running one before it is unpacked: its size from the check's
+# listing ($3, verify-update's messages), a block per entry, and a reserve, so that an update never
+# fills the card picamd saves its settings on. When short, the releases other than the running one
+# go first (the previous one: the switch makes the running one previous anyway, and a rollback
+# returns to the running one), unless even that would not make room; then the update is refused.
+# A root partition never grown (an image on a card without its first-boot resize) has room for
+# little more than two releases.
+make_room() {
+  local version=$1 current=$2 entries unpacked need free others=() release removable=0
+  read -r entries unpacked < <(sed -n 's/.*; \([0-9]*\) entries, \([0-9.]*\) MB unpacked$/\1 \2/p' "$3") || true
+  [[ -n ${unpacked:-} ]] || { log "the check did not say the unpacked size; unpacking without a space check"; return 0; }
+  need=$(awk -v mb="$unpacked" -v n="$entries" -v reserve=$((RESERVE_MB * 1048576)) 'BEGIN { printf "%d", mb * 1e6 + n * 4096 + reserve }')
+  free=$(free_bytes) || { log "cannot read the free space of $PREFIX"; return 0; }
+  ((free >= need)) && return 0
+  for release in "$PREFIX"/releases/*; do
+    [[ -d $release && ${release##*/} != "$current" ]] && others+=("$release")
+  done
+  ((${#others[@]} == 0)) || removable=$(du -s -B1 "${others[@]}" | awk '{ s += $1 } END { printf "%d", s }')
+  if ((free + removable >= need)); then
+    for release in "${others[@]}"; do
+      [[ $(link_version previous) == "${release##*/}" ]] && { rm -f "$PREFIX/previous"; sync "$PREFIX"; }
+      rm -rf "$release"
+      log "removed release ${release##*/} to make room for $version"
+    done
+    others=()
+    sync "$PREFIX"
+    free=$(free_bytes) || free=0
+    ((free >= need)) && return 0
+  fi
+  status refused "$version" "$current" "not enough space on the card: $version needs $((need / 1048576)) MB, $((free / 1048576)) MB are free$( ((${#others[@]} == 0)) || printf ' (%d MB more in the releases besides %s)' $((removable / 1048576)) "$current")"
+  return 1
+}
+
 apply_request() {
   local current work version out reason stage
   current=$(link_version current)
@@ -384,6 +423,7 @@ apply_request() {
   rm -f "$REQUEST"
   version=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' <<< "$out")
   [[ $version =~ ^[0-9A-Za-z.-]+$ ]] || { status refused '' "$current" "no version in the manifest"; rm -rf "$work"; return; }
+  make_room "$version" "$current" "$work/messages" || { rm -rf "$work"; return; }
   status installing "$version" "$current" ''
   stage=$PREFIX/releases/.staging
   mkdir -p "$stage"

@@ -11,6 +11,11 @@
 #      stream arrives, /api/status answers; 4 viewers, then picamd's memory and the guest's.
 #   3. Reboot: privacy, a changed setting and the owner survive; the setup file on the FAT
 #      partition, read back with mtools, has no password left.
+#      Then an update (deploy/vpi/check-update.sh): the owner POSTs a signed update file (the
+#      bundle one version up, signed with the overlay's throw-away key) to /api/update, followed to
+#      committed; after a reboot the new version runs through the `current` links, with the owner,
+#      privacy, the setting and the stream. PICAMD_VPI_UPDATE_CUT=1 adds a power cut during a
+#      second update's trial.
 #   4. Power cuts (SIGKILL of QEMU) during settings saves, privacy changes and the first boot's
 #      setup; each boot after one must come up with its login, private if privacy was acknowledged
 #      on, with the old or the new settings.
@@ -22,6 +27,7 @@
 #   PICAMD_VPI_DIR=DIR  build the base card into DIR and keep it (default: a scratch folder)
 #   PICAMD_VPI_SUITES   "bookworm trixie" (default); without trixie, step 6 is skipped and says so
 #   PICAMD_VPI_TRIXIE_DIR=DIR  the same as PICAMD_VPI_DIR for the Trixie base
+#   PICAMD_VPI_UPDATE_CUT=1  also cut the power during a second update's trial (an update and a boot more)
 # Exits 0 only when every check holds; the summary is the last line.
 set -euo pipefail
 export MTOOLS_SKIP_CHECK=1
@@ -68,6 +74,8 @@ VM_DIR=${PICAMD_VPI_DIR:-$WORK/base}
 VM_WORK=$WORK
 # shellcheck source=vpi/vm.sh
 . "$REPO/deploy/vpi/vm.sh"
+# shellcheck source=vpi/check-update.sh
+. "$REPO/deploy/vpi/check-update.sh"
 cleanup() {
   vm_kill
   # An interrupted mmdebstrap may leave /proc, /sys and /dev mounted in the root it was building:
@@ -205,6 +213,7 @@ wait_until 300 owner_login || fail "the owner cannot log in after the reboot"
 ok "reboot ($t_reboot s): the owner logs in, privacy stays on, server.maxViewers stays $new_max, host name $HOST_NAME"
 api -X POST -H 'content-type: application/json' -d '{"enabled":false}' "http://127.0.0.1:$VM_HTTP/api/privacy" -o /dev/null -f \
   || fail "POST /api/privacy (off) failed"
+check_update # a signed update from the page's API, then a reboot (deploy/vpi/check-update.sh)
 vm_poweroff || fail "the guest did not power off"
 mcopy -n -i "$CARD@@$BOOT_OFF" ::/picamd-setup.txt "$WORK/setup.after"
 ! grep -q "$OWNER_PASSWORD" "$WORK/setup.after" || fail "the setup file on the FAT partition still holds the owner's password"

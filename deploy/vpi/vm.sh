@@ -29,10 +29,23 @@ vm_ssh_opts() {
     -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10 -o ServerAliveInterval=5 -o ServerAliveCountMax=6
 }
 
-vm_run() {
+vm_run_once() {
   local opts
   mapfile -t opts < <(vm_ssh_opts)
   ssh "${opts[@]}" root@127.0.0.1 "$@" < /dev/null
+}
+
+# ssh's own failures (exit 255: "Connection timed out during banner exchange" when the emulated
+# guest is starved on a busy host) are tried again twice; the command's own status is returned.
+vm_run() {
+  local try rc
+  for try in 1 2 3; do
+    if vm_run_once "$@"; then return 0; else rc=$?; fi
+    ((rc == 255)) || return "$rc"
+    kill -0 "$VM_PID" 2>/dev/null || return "$rc"
+    sleep 2
+  done
+  return "$rc"
 }
 
 vm_boot_id() { vm_run cat /proc/sys/kernel/random/boot_id; }
@@ -87,12 +100,12 @@ vm_boot() {
 vm_reboot() {
   local old
   old=$(vm_boot_id)
-  vm_run systemctl reboot || true
+  vm_run_once systemctl reboot || true # once: a retry could reach the next boot
   vm_wait_up "$old"
 }
 
 vm_poweroff() {
-  vm_run systemctl poweroff || true
+  vm_run_once systemctl poweroff || true
   local i
   # systemd gives a stopping unit 90 s before it kills it; emulated on a busy host, a few may need it.
   for i in $(seq 300); do kill -0 "$VM_PID" 2>/dev/null || break; sleep 1; done

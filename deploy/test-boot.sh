@@ -55,19 +55,7 @@ fail() {
 [[ $(id -u) == 0 ]] || fail "needs root (mmdebstrap, loop devices)"
 [[ -f $BUNDLE ]] || fail "no bundle at $BUNDLE (npm run bundle)"
 
-install_packages() {
-  local packages=(qemu-system-arm qemu-user-static qemu-utils mmdebstrap arch-test dosfstools mtools fdisk e2fsprogs cpio
-    openssh-client curl) missing=() p
-  for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  if ((${#missing[@]})); then
-    log "installing ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  fi
-}
-install_packages
+bash "$REPO/deploy/vpi/packages.sh" || fail "could not install the virtual Pi's Debian packages"
 
 WORK=$(mktemp -d /tmp/picamd-boot.XXXXXX)
 VM_DIR=${PICAMD_VPI_DIR:-$WORK/base}

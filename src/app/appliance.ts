@@ -34,6 +34,7 @@ import { findExecutable } from '../platform/executable.js';
 import { escapeForLog } from '../platform/log/escape.js';
 import type { Logger } from '../platform/log/logger.js';
 import { lastGoodMemory } from '../platform/memory.js';
+import { NetworkReader, networkReaderOptions } from '../platform/network/network-status.js';
 import { externalMemory, FrameMemoryReclaimer, startupGc } from '../platform/reclaim.js';
 import { SystemdNotifier } from '../platform/systemd-notify.js';
 import { readSetupErrorMarker, SETUP_ERROR_MARKER } from '../setup/marker.js';
@@ -249,8 +250,10 @@ export class Appliance {
 
   /** One read model for the page, /metrics and MQTT. */
   private buildObserve(ctx: Context, device: Device, media: Media, updates: UpdateInbox) {
-    const { settings, version } = this.deps;
+    const { settings, version, env, logger } = this.deps;
     const { camera, privacy, h264Encoder, applier, claim } = device;
+    // The network the device is on, read when a status is built (no timer of its own).
+    const network = new NetworkReader(networkReaderOptions(env, ctx.now, (line) => logger.child('network').warn(line)));
     const sources = {
       deviceName: ctx.deviceName,
       version,
@@ -272,6 +275,7 @@ export class Appliance {
       stream: media.tap.mjpeg,
       video: media.tap.h264,
       h264Encoder,
+      network: () => network.current(),
       extra: () => ({
         h264: media.tap.h264Status(),
         settings: applier.status,

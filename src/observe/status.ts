@@ -4,6 +4,7 @@ import type { CameraConfig } from '../device/settings/schema.js';
 import type { MemoryReading } from '../platform/memory.js';
 import type { Now } from '../platform/clock.js';
 import type { ViewerStats } from '../media/viewer.js';
+import type { NetworkStatus } from '../platform/network/network-status.js';
 
 export interface StatusInputs {
   deviceName: string;
@@ -23,6 +24,8 @@ export interface StatusInputs {
   /** Which H.264 encoder this board has. */
   h264Encoder?: { hardware: boolean; note: string; missingPackage?: string };
   privacy: PrivacyState;
+  /** The network the device is on (null: no default route); absent where nobody reads it. */
+  network?: NetworkStatus | null;
 }
 
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
@@ -77,6 +80,7 @@ export function buildStatus(s: StatusInputs) {
       })),
     },
     privacy: s.privacy,
+    ...(s.network !== undefined ? { network: s.network } : {}),
   };
 }
 
@@ -96,6 +100,8 @@ export interface StatusSources {
   video?: { list(): ReadonlyArray<{ stats(): ViewerStats & { remote: string } }> };
   h264Encoder?: { hardware: boolean; note: string; missingPackage?: string };
   privacy: { readonly state: StatusInputs['privacy'] };
+  /** The network the device is on, read on demand (src/platform/network/). */
+  network?: () => NetworkStatus | null;
   /** More top-level parts (settings, setup, MQTT), merged in as they are. */
   extra?: () => Record<string, unknown>;
 }
@@ -119,6 +125,7 @@ export function statusSource(s: StatusSources): () => ReturnType<typeof buildSta
       ...(s.video ? { videoViewers: s.video.list().map((v) => v.stats()) } : {}),
       ...(s.h264Encoder ? { h264Encoder: s.h264Encoder } : {}),
       privacy: s.privacy.state,
+      ...(s.network ? { network: s.network() } : {}),
     }), ...s.extra?.() };
   };
 }

@@ -36,6 +36,19 @@ export interface DeviceStatus {
   time?: { now: string; timeZone: string; synchronized: boolean | null; firmwareDate: string | null };
   /** Devices with an RTSP server: the port it listens on (0: off) and its path; the page shows the URL to copy. */
   rtsp?: { port: number; path?: string };
+  /** The network the device is on (the default route's interface); null when it has no default route. */
+  network?: NetworkStatus | null;
+}
+
+/** src/platform/network/network-status.ts */
+export interface NetworkStatus {
+  interface: string;
+  kind: 'wifi' | 'ethernet' | 'other';
+  /** null on a wired interface, while not known yet, or when it cannot be read. */
+  ssid: string | null;
+  signalDbm: number | null;
+  /** IPv4 first. */
+  addresses: string[];
 }
 
 export interface SettingsStatus {

@@ -65,6 +65,8 @@ VM_DIR=${PICAMD_VPI_DIR:-$WORK/base}
 VM_WORK=$WORK
 # shellcheck source=vpi/vm.sh
 . "$REPO/deploy/vpi/vm.sh"
+# shellcheck source=vpi/check-wifi.sh
+. "$REPO/deploy/vpi/check-wifi.sh"
 cleanup() {
   vm_kill
   # An interrupted mmdebstrap may leave /proc, /sys and /dev mounted in the root it was building:
@@ -97,6 +99,7 @@ PICAMD_VPI_LED_LINE=$LED_LINE bash "$REPO/deploy/vpi/overlay.sh" "$VM_DIR" "$WOR
 
 # What a user writes on the card's FAT partition before the first boot (CRLF, as Notepad saves).
 printf 'hostname = %s\r\nowner_name = %s\r\nowner_password = %s\r\n' "$HOST_NAME" "$OWNER" "$OWNER_PASSWORD" > "$WORK/setup.txt"
+wifi_setup_lines >> "$WORK/setup.txt"
 mcopy -o -i "$CARD@@$BOOT_OFF" "$WORK/setup.txt" ::/picamd-setup.txt
 FRESH=$WORK/fresh.img # the card as it is before its first boot, for the first-boot power cuts
 cp --sparse=always "$CARD" "$FRESH"
@@ -183,6 +186,7 @@ check_led() {
   summary+=("LED on PL061 ok")
 }
 check_led
+check_wifi # Wi-Fi from the setup file, and without the fix of issue 22 point 1 (vpi/check-wifi.sh)
 
 # --- 2. Reboot keeps privacy, settings and the owner --------------------------------------------
 max_viewers=$(api "http://127.0.0.1:$VM_HTTP/api/settings" | json_get 's => s.values.server.maxViewers')

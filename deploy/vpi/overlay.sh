@@ -4,7 +4,8 @@
 #   - SSH for root with the throw-away key in VM_DIR/ssh (the test's way in; vm_run in vm.sh),
 #     and a fixed host key;
 #   - longer time limits for emulation (10-20 times slower than a Pi Zero 2 W);
-#   - the status LED on QEMU's PL061 GPIO chip (vpi-gpio.service).
+#   - the status LED on QEMU's PL061 GPIO chip (vpi-gpio.service);
+#   - a WPA2 access point on a simulated radio for the card to join (overlay-wifi.sh).
 # Usage (as root): deploy/vpi/overlay.sh VM_DIR IMAGE CARD   (PICAMD_VPI_LED_LINE: the LED's PL061 line, 0)
 set -euo pipefail
 
@@ -80,5 +81,6 @@ mkdir -p "$M/etc/systemd/system/picamd-setup.service.d" "$M/etc/systemd/system/p
 printf '[Manager]\nDefaultDeviceTimeoutSec=600\n' > "$M/etc/systemd/system.conf.d/vpi-emulation.conf"
 printf '[Service]\nTimeoutStartSec=600\n' > "$M/etc/systemd/system/picamd-setup.service.d/vpi-emulation.conf"
 printf '[Service]\nTimeoutStartSec=300\n' > "$M/etc/systemd/system/picamd.service.d/vpi-emulation.conf"
+bash "$(dirname "$0")/overlay-wifi.sh" "$VM_DIR" "$M" # Wi-Fi: an access point in the guest (overlay-wifi.sh)
 umount "$M"
 losetup -d "$LOOP"; LOOP=''

@@ -72,8 +72,8 @@ wifi_facts() {
 fact() { sed -n "s/^$1=//p" <<< "$2" | head -n1; }
 
 check_wifi() {
-  local t started facts reg addr signal keyfile
-  t=$(date +%s)
+  local t started facts reg addr signal keyfile t_wifi
+  t=$(date +%s); t_wifi=$t
   wait_until 300 wifi_joined || {
     wifi_run "journalctl -b -u picamd-setup -u NetworkManager -u vpi-wifi-ap --no-pager | tail -n 40; nmcli device; rfkill; cat /var/lib/NetworkManager/NetworkManager.state" >&2
     fail "wlan0 did not join \"$WIFI_SSID\" (NetworkManager state $(wifi_state))"
@@ -98,7 +98,7 @@ check_wifi() {
   ok "Wi-Fi: wlan0 joined \"$WIFI_SSID\" (WPA2, hostapd on a second simulated radio) from picamd-setup's keyfile with NetworkManager's Wi-Fi on (waited $started s); iw reg get: $reg; address $addr from the access point's DHCP; signal ${signal:-?} dBm; ping over Wi-Fi: $(fact ping "$facts"); HTTP over Wi-Fi to picamd: $(fact http "$facts"); the setup file has no Wi-Fi password left"
   check_wifi_status "$addr"
   check_wifi_without_fix
-  summary+=("wifi joined \"$WIFI_SSID\" ${signal:-?}dBm reg $WIFI_COUNTRY, not without the fix, again with it")
+  summary+=("wifi joined \"$WIFI_SSID\" ${signal:-?}dBm reg $WIFI_COUNTRY, not without the fix, again with it (checks $(($(date +%s) - t_wifi))s)")
 }
 
 check_wifi_without_fix() {

@@ -127,7 +127,7 @@ ap() { ip netns exec vpi-ap "\$@"; }
 if [ "\${1:-}" = restart-hostapd ]; then
   kill "\$(cat /run/vpi-wifi/hostapd.pid)" 2>/dev/null || true
   sleep 1
-  ap /usr/local/sbin/hostapd -B -P /run/vpi-wifi/hostapd.pid -i "\$(cat /run/vpi-wifi/interface)" /etc/vpi-wifi/hostapd.conf
+  ap /usr/local/sbin/hostapd -B -P /run/vpi-wifi/hostapd.pid -i "\$(cat /run/vpi-wifi/interface)" /etc/vpi-wifi/hostapd.conf > /dev/null
   exit 0
 fi
 mkdir -p /run/vpi-wifi

@@ -108,12 +108,14 @@ check_wifi_without_fix() {
   # stateWithWirelessOn, from the installed picamd) and the radio it unblocks: wlan0 joins again.
   wifi_restart_nm_with_state "printf '[main]\\nWirelessEnabled=false\\n' > /var/lib/NetworkManager/NetworkManager.state" \
     || fail "NetworkManager did not come back with WirelessEnabled=false"
-  sleep 30 # NetworkManager would have joined by now: above it joins within seconds of starting
+  # With the radio off wlan0 is "unavailable" and NetworkManager does not try at all; the wait
+  # only gives it the time in which, with the radio on, it starts joining (below: seconds).
+  sleep 20
   state=$(wifi_state); radio=$(wifi_run nmcli radio wifi); link=$(wifi_link)
   # 20: "unavailable", the state of a device whose radio is off; it does not even try to join.
   [[ $state == 20 && $radio == disabled && $link == 'Not connected.' ]] \
     || fail "with WirelessEnabled=false wlan0 is not kept out by NetworkManager (state $state, radio $radio, $link): the check cannot tell the fix from its absence"
-  without="WirelessEnabled=false: radio $radio, wlan0 unavailable ($state), not joined after 30 s"
+  without="WirelessEnabled=false: radio $radio, wlan0 unavailable ($state), not joined after 20 s"
   t=$(date +%s)
   wifi_restart_nm_with_state "/opt/picamd/current/node/bin/node --input-type=module -e \"
       import { readFileSync, writeFileSync } from 'node:fs';

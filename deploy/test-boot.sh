@@ -64,6 +64,8 @@ VM_WORK=$WORK
 . "$REPO/deploy/vpi/vm.sh"
 # shellcheck source=vpi/check-update.sh
 . "$REPO/deploy/vpi/check-update.sh"
+# shellcheck source=vpi/check-wifi.sh
+. "$REPO/deploy/vpi/check-wifi.sh"
 cleanup() {
   vm_kill
   # An interrupted mmdebstrap may leave /proc, /sys and /dev mounted in the root it was building:
@@ -96,6 +98,7 @@ PICAMD_VPI_LED_LINE=$LED_LINE bash "$REPO/deploy/vpi/overlay.sh" "$VM_DIR" "$WOR
 
 # What a user writes on the card's FAT partition before the first boot (CRLF, as Notepad saves).
 printf 'hostname = %s\r\nowner_name = %s\r\nowner_password = %s\r\n' "$HOST_NAME" "$OWNER" "$OWNER_PASSWORD" > "$WORK/setup.txt"
+wifi_setup_lines >> "$WORK/setup.txt"
 mcopy -o -i "$CARD@@$BOOT_OFF" "$WORK/setup.txt" ::/picamd-setup.txt
 FRESH=$WORK/fresh.img # the card as it is before its first boot, for the first-boot power cuts
 cp --sparse=always "$CARD" "$FRESH"
@@ -182,6 +185,7 @@ check_led() {
   summary+=("LED on PL061 ok")
 }
 check_led
+check_wifi # Wi-Fi from the setup file, and without the fix of issue 22 point 1 (vpi/check-wifi.sh)
 
 # --- 2. Reboot keeps privacy, settings and the owner --------------------------------------------
 max_viewers=$(api "http://127.0.0.1:$VM_HTTP/api/settings" | json_get 's => s.values.server.maxViewers')
@@ -198,7 +202,9 @@ wait_until 300 owner_login || fail "the owner cannot log in after the reboot"
 [[ $(status_json | json_get 's => s.privacy.enabled') == true ]] || fail "privacy was lost across the reboot"
 [[ $(api "http://127.0.0.1:$VM_HTTP/api/settings" | json_get 's => s.values.server.maxViewers') == "$new_max" ]] || fail "server.maxViewers was lost across the reboot"
 [[ $(vm_run hostname) == "$HOST_NAME" ]] || fail "the host name was lost across the reboot"
-ok "reboot ($t_reboot s): the owner logs in, privacy stays on, server.maxViewers stays $new_max, host name $HOST_NAME"
+# The Wi-Fi connection too: NetworkManager joins again from the keyfile, with its radio still on.
+wait_until 300 wifi_joined || fail "wlan0 did not join the Wi-Fi again after the reboot (state $(wifi_state); $(wifi_link))"
+ok "reboot ($t_reboot s): the owner logs in, privacy stays on, server.maxViewers stays $new_max, host name $HOST_NAME, Wi-Fi joined again"
 api -X POST -H 'content-type: application/json' -d '{"enabled":false}' "http://127.0.0.1:$VM_HTTP/api/privacy" -o /dev/null -f \
   || fail "POST /api/privacy (off) failed"
 check_update # a signed update from the page's API, then a reboot (deploy/vpi/check-update.sh)

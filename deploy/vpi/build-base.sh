@@ -11,8 +11,9 @@
 #              firstrun.sh; Debian's 6.12 kernel
 # Writes into DIR:
 #   base.img   MBR card: 1 = FAT32 "bootfs" (config.txt, cmdline.txt; mounted at /boot/firmware),
-#              2 = ext4 "rootfs" (Debian arm64: systemd, udev, NetworkManager, Avahi, OpenSSH
-#              server (disabled, as on Raspberry Pi OS), Debian's arm64 kernel and modules,
+#              2 = ext4 "rootfs" (Debian arm64: systemd, udev, NetworkManager with wpasupplicant,
+#              wireless-tools, wireless-regdb, iw and rfkill, Avahi, OpenSSH server (disabled, as on Raspberry Pi
+#              OS), Debian's arm64 kernel and modules,
 #              /usr/bin/rpicam-vid running picamd's camera simulator)
 #   vmlinuz    Debian's arm64 kernel, given to QEMU from outside (the card has no Pi firmware)
 #   initrd     a small busybox initrd built here, with the modules that reach the root
@@ -83,8 +84,12 @@ register_binfmt
 #    on this machine below. Raspberry Pi OS boots without one.
 ROOT=$DIR/root
 rm -f "$DIR/base.img.tmp"
+# Wi-Fi as Raspberry Pi OS Lite has it (README.md): wpasupplicant and wireless-tools (pi-gen
+# stage2/02-net-tweaks), wireless-regdb (network-manager's Recommends, which pi-gen installs), iw
+# (raspi-config's Recommends, stage1/01-sys-tweaks), rfkill (raspberrypi-sys-mods' Recommends,
+# stage2/01-sys-tweaks).
 packages=(systemd-sysv udev kmod dbus network-manager avahi-daemon iproute2 procps dosfstools e2fsprogs
-  linux-image-arm64 busybox-static openssh-server sudo)
+  linux-image-arm64 busybox-static openssh-server sudo wpasupplicant wireless-tools wireless-regdb iw rfkill)
 # Trixie's images carry cloud-init (pi-gen stage2/04-cloud-init/00-packages).
 [[ $SUITE == trixie ]] && packages+=(cloud-init)
 if [[ -f $DIR/root.done ]]; then

@@ -6,6 +6,7 @@
 #   - longer time limits for emulation (10-20 times slower than a Pi Zero 2 W);
 #   - the status LED on QEMU's PL061 GPIO chip (vpi-gpio.service);
 #   - a throw-away update key and the trial's limits (overlay-update.sh, for check-update.sh).
+#   - a WPA2 access point on a simulated radio for the card to join (overlay-wifi.sh).
 # Usage (as root): deploy/vpi/overlay.sh VM_DIR IMAGE CARD   (PICAMD_VPI_LED_LINE: the LED's PL061 line, 0)
 set -euo pipefail
 
@@ -82,5 +83,6 @@ printf '[Manager]\nDefaultDeviceTimeoutSec=600\n' > "$M/etc/systemd/system.conf.
 printf '[Service]\nTimeoutStartSec=600\n' > "$M/etc/systemd/system/picamd-setup.service.d/vpi-emulation.conf"
 printf '[Service]\nTimeoutStartSec=300\n' > "$M/etc/systemd/system/picamd.service.d/vpi-emulation.conf"
 bash "$(dirname "$0")/overlay-update.sh" "$VM_DIR" "$M" # a throw-away update key, the trial's limits
+bash "$(dirname "$0")/overlay-wifi.sh" "$VM_DIR" "$M" # Wi-Fi: an access point in the guest (overlay-wifi.sh)
 umount "$M"
 losetup -d "$LOOP"; LOOP=''

@@ -292,33 +292,30 @@ cut_settings() {
 
 # Cut during privacy changes: on and off one after another.
 cut_privacy() {
-  local delay acked inflight now loop
-  delay=$((500 + $(rand_ms 4000)))
-  : > "$WORK/acked"; : > "$WORK/inflight"
+  # From public, the owner makes the camera private; the power goes at a random moment before or
+  # after the answer. Answered: it must come back private. Not yet answered: either, reported.
+  local delay acked now req
+  api -f -X POST -H 'content-type: application/json' -d '{"enabled":false}' "http://127.0.0.1:$VM_HTTP/api/privacy" -o /dev/null \
+    || fail "could not turn privacy off before the cut"
+  delay=$((200 + $(rand_ms 8000)))
+  : > "$WORK/acked"
   (
-    v=false
-    while :; do
-      if [[ $v == true ]]; then v=false; else v=true; fi
-      echo "$v" > "$WORK/inflight"
-      api -f -X POST -H 'content-type: application/json' -d "{\"enabled\":$v}" "http://127.0.0.1:$VM_HTTP/api/privacy" -o /dev/null 2>/dev/null || exit 0
-      echo "$v" > "$WORK/acked"
-    done
+    api -f -X POST -H 'content-type: application/json' -d '{"enabled":true}' "http://127.0.0.1:$VM_HTTP/api/privacy" -o /dev/null 2>/dev/null \
+      && echo true > "$WORK/acked"
   ) &
-  loop=$!
+  req=$!
   sleep_ms "$delay"
   vm_kill
-  wait "$loop" 2>/dev/null || true
-  acked=$(cat "$WORK/acked"); inflight=$(cat "$WORK/inflight")
+  wait "$req" 2>/dev/null || true
+  acked=$(cat "$WORK/acked")
   cuts_done=$((cuts_done + 1))
   vm_boot "$CUT_CARD" raw || fail "the card did not boot after the cut during privacy changes"
   check_up_after_cut "during privacy changes"
   now=$(status_json | json_get 's => s.privacy.enabled')
-  [[ $now == "$acked" || $now == "$inflight" || ( -z $acked && $now == "$PRIVACY_BEFORE" ) ]] \
-    || fail "after the cut during privacy changes: privacy is $now; the last answered change was ${acked:-none}, the one in flight $inflight"
-  [[ $acked != true || $inflight != true || $now == true ]] || fail "privacy was being made private and is not"
+  [[ $acked != true || $now == true ]] || fail "privacy was turned on and answered before the cut, and the card came back public"
   PRIVACY_BEFORE=$now
-  cut_report+=("#$cuts_done privacy +${delay}ms (answered ${acked:-none}, in flight $inflight, after $now)")
-  ok "cut #$cuts_done during privacy changes (+$delay ms): boots, login; privacy $now (last answered ${acked:-none}, in flight $inflight)"
+  cut_report+=("#$cuts_done privacy on +${delay}ms (answered ${acked:-not yet}, after $now)")
+  ok "cut #$cuts_done while privacy was turned on (+$delay ms): boots, login; privacy $now (the change answered: ${acked:-not yet})"
 }
 
 CUT_CARD=$WORK/cut.img

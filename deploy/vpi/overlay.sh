@@ -74,6 +74,7 @@ ExecStart=/usr/local/sbin/vpi-gpio
 WantedBy=multi-user.target
 UNIT
 ln -sf /etc/systemd/system/vpi-gpio.service "$M/etc/systemd/system/multi-user.target.wants/vpi-gpio.service"
+bash "$(dirname "$0")/overlay-button.sh" "$M" # the privacy button on PL061 line 3
 mkdir -p "$M/etc/systemd/system/picamd-setup.service.d" "$M/etc/systemd/system/picamd.service.d" "$M/etc/systemd/system.conf.d"
 # On a busy host an emulated udev can take longer than systemd's 90 s to announce the boot
 # partition, which would end the boot in emergency mode.

@@ -177,10 +177,9 @@ summary+=("picamd ${rss_mb}MB+cam ${cam_mb}MB, avail ${avail_mb}/${total_mb}MB w
 # streaming, the private pattern (a double blink every 3 s) once privacy is on.
 # 80 samples 0.05 s apart (the private pattern's blinks last 120 ms), in one guest shell without a
 # fork per sample (each costs much under emulation).
-led_samples() {
-  vm_run "g=\$(( \$(cat /run/vpi-gpio/gpiochip*/base) + $LED_LINE )); exec 3<> <(:); s=''
-    for i in \$(seq 80); do read -r v < /sys/class/gpio/gpio\$g/value; s=\$s\$v; read -t 0.05 -u 3 || :; done; echo \$s"
-}
+LED_SAMPLES_CMD="g=\$(( \$(cat /run/vpi-gpio/gpiochip*/base) + $LED_LINE )); exec 3<> <(:); s=''
+  for i in \$(seq 80); do read -r v < /sys/class/gpio/gpio\$g/value; s=\$s\$v; read -t 0.05 -u 3 || :; done; echo \$s"
+led_samples() { vm_run "$LED_SAMPLES_CMD"; }
 check_led() {
   local streaming private
   vm_run "journalctl -b -u picamd --no-pager -o cat | grep '^gpio:'" > "$WORK/gpio.log" || true

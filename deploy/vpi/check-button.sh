@@ -5,16 +5,16 @@
 # sandbox -> debounce -> privacy. Checked from outside: /api/status, the camera process (picamd's
 # child) gone and back, the LED line's pattern, and the stream's frames after the second press.
 # Every vm_run costs seconds under emulation, so each step asks the guest once.
-# Uses test-boot.sh's api, status_json, json_get, wait_until, led_samples, ok, fail and summary.
+# Uses test-boot.sh's api, status_json, json_get, wait_until, LED_SAMPLES_CMD, ok, fail and summary.
 
 privacy_is() { [[ $(status_json | json_get 's => `${s.privacy.enabled} ${s.privacy.source}`') == "$1" ]]; }
 camera_state_is() { [[ $(status_json | json_get 's => s.camera.state') == "$1" ]]; }
 # picamd's child processes in the guest (the camera: rpicam-vid, here the simulator) as
-# "children=PID ...", after waiting up to 30 s for them to be gone when $1 is "gone". One vm_run.
-camera_children() {
+# "children=PID ...", once none is left (up to 30 s). One guest shell for both, with $1 run after.
+camera_children_gone() {
   vm_run "p=\$(systemctl show -p MainPID --value picamd.service)
-    for i in \$(seq 30); do [ \"$1\" = gone ] && [ -z \"\$(pgrep -P \$p)\" ] && break; [ \"$1\" = gone ] || break; sleep 1; done
-    echo \"children=\$(pgrep -P \$p | tr '\n' ' ')\""
+    for i in \$(seq 30); do [ -z \"\$(pgrep -P \$p)\" ] && break; sleep 1; done
+    echo \"children=\$(pgrep -P \$p | tr '\n' ' ')\"; ${1:-:}"
 }
 
 # Presses the button (held 1 s) until privacy reads $1, at most twice. Under emulation on a loaded
@@ -42,20 +42,18 @@ check_button() {
   press_until 'true button'
   t_on=$(($(date +%s) - t))
   wait_until 60 camera_state_is paused || fail "button: the camera is not paused with privacy on"
-  out=$(camera_children gone)
-  [[ $out == 'children=' ]] || fail "button: a camera process still runs with privacy on ($out)"
-  pattern=$(led_samples)
+  out=$(camera_children_gone "$LED_SAMPLES_CMD")
+  [[ $out == 'children='* && $(head -1 <<< "$out") == 'children=' ]] || fail "button: a camera process still runs with privacy on ($out)"
+  pattern=$(tail -1 <<< "$out")
   [[ $pattern == *0* && $pattern == *1* ]] || fail "button: the LED line does not blink with privacy on: $pattern"
   ok "button press (QMP -> PL061 line 3 -> kernel IRQ -> sysfs edge -> picamd): private by 'button' after ${t_on} s, no camera process, LED blinks ($pattern)"
 
   t=$(date +%s)
   press_until 'false button'
   wait_until 300 camera_state_is streaming || fail "button: the camera does not stream again after the second press ($(status_json | json_get 's => s.camera.state'))"
-  node "$REPO/deploy/check-stream.mjs" "http://$OWNER:${OWNER_PASSWORD// /%20}@127.0.0.1:$VM_HTTP" 10 120 > "$WORK/stream-button.log" 2>&1 \
+  node "$REPO/deploy/check-stream.mjs" "http://$OWNER:${OWNER_PASSWORD// /%20}@127.0.0.1:$VM_HTTP" 5 120 > "$WORK/stream-button.log" 2>&1 \
     || { cat "$WORK/stream-button.log" >&2; fail "button: no frames after the second press"; }
   t_off=$(($(date +%s) - t))
-  out=$(camera_children running)
-  [[ $out =~ ^children=[0-9] ]] || fail "button: no camera process after the second press ($out)"
-  ok "second press: not private, camera process running (${out#children=}), frames arrive ${t_off} s after the press"
+  ok "second press: not private, the camera streams again, frames arrive ${t_off} s after the press"
   summary+=("button ok (private ${t_on}s, frames again ${t_off}s$( ((BUTTON_REPEATS)) && echo ", $BUTTON_REPEATS press(es) repeated"))")
 }

@@ -6,7 +6,7 @@
 # the card, the running values, the stream); privacy on still stops the camera (fail closed) and the
 # answer and /api/status say it was not saved; once the card takes writes again, changes save.
 # Uses test-boot.sh's api, status_json, json_get, wait_until, ok, fail and summary, and
-# check-button.sh's camera_state_is and camera_children.
+# check-button.sh's camera_state_is and camera_children_gone.
 
 STORAGE_FILL=/var/tmp/vpi-fill
 # Root's free space, reserved blocks included, into one file; dd tops up what fallocate leaves.
@@ -60,19 +60,19 @@ check_storage() {
   # Privacy on a read-only card: the camera stops all the same; the answer says it was not saved.
   storage_privacy true storage-read-only; privacy_msg=$STORAGE_MESSAGE
   wait_until 60 camera_state_is paused || fail "storage: the camera is not paused with privacy on (read-only card)"
-  out=$(camera_children gone)
-  [[ $out == 'children=' ]] || fail "storage: a camera process still runs with privacy on a read-only card ($out)"
-  # Privacy on a full card: off then on again while it is full.
-  out=$(vm_run "$settings_sum_cmd; mount -o remount,rw / && journalctl --flush; $storage_fill_cmd") || fail "storage: could not remount rw and fill"
+  # Privacy on a full card next: off then on again while it is full.
+  out=$(camera_children_gone "$settings_sum_cmd; mount -o remount,rw / && journalctl --flush; $storage_fill_cmd") \
+    || fail "storage: could not remount rw and fill"
+  [[ $(head -1 <<< "$out") == 'children=' ]] || fail "storage: a camera process still runs with privacy on a read-only card ($out)"
+  [[ $out == *'free=0'* ]] || fail "storage: the card is not full: $out"
   [[ $(grep '^sum=' <<< "$out") == "$before" ]] || fail "storage: settings.json changed on the read-only card"
   [[ $out == *'"enabled":false'* ]] || fail "storage: privacy.json changed on the read-only card: $out"
   storage_privacy false storage-full
   storage_privacy true storage-full
   wait_until 60 camera_state_is paused || fail "storage: the camera is not paused with privacy on (full card)"
-  out=$(camera_children gone)
-  [[ $out == 'children=' ]] || fail "storage: a camera process still runs with privacy on a full card ($out)"
   # Space again: changes save.
-  out=$(vm_run "$storage_free_cmd; $settings_sum_cmd") || fail "storage: could not free the card"
+  out=$(camera_children_gone "$storage_free_cmd; $settings_sum_cmd") || fail "storage: could not free the card"
+  [[ $(head -1 <<< "$out") == 'children=' ]] || fail "storage: a camera process still runs with privacy on a full card ($out)"
   [[ $(grep '^sum=' <<< "$out") == "$before" && $out == *'"enabled":false'* ]] || fail "storage: a file changed on the full card: $out"
   api -f -X PATCH -H 'content-type: application/json' -d "{\"server\":{\"maxViewers\":$((max + 3))}}" "http://127.0.0.1:$VM_HTTP/api/settings" -o /dev/null \
     || fail "storage: a settings change fails once the card has space again"

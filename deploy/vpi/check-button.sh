@@ -42,7 +42,7 @@ check_button() {
   press_until 'true button'
   t_on=$(($(date +%s) - t))
   wait_until 60 camera_state_is paused || fail "button: the camera is not paused with privacy on"
-  out=$(camera_children_gone "$LED_SAMPLES_CMD")
+  out=$(camera_children_gone "$LED_SAMPLES_CMD") || fail "button: cannot look at the guest's processes and LED line"
   [[ $out == 'children='* && $(head -1 <<< "$out") == 'children=' ]] || fail "button: a camera process still runs with privacy on ($out)"
   pattern=$(tail -1 <<< "$out")
   [[ $pattern == *0* && $pattern == *1* ]] || fail "button: the LED line does not blink with privacy on: $pattern"
@@ -55,5 +55,7 @@ check_button() {
     || { cat "$WORK/stream-button.log" >&2; fail "button: no frames after the second press"; }
   t_off=$(($(date +%s) - t))
   ok "second press: not private, the camera streams again, frames arrive ${t_off} s after the press"
-  summary+=("button ok (private ${t_on}s, frames again ${t_off}s$( ((BUTTON_REPEATS)) && echo ", $BUTTON_REPEATS press(es) repeated"))")
+  local repeated=''
+  ((BUTTON_REPEATS == 0)) || repeated=", $BUTTON_REPEATS press(es) repeated"
+  summary+=("button ok (private ${t_on}s, frames again ${t_off}s$repeated)")
 }

@@ -13,7 +13,7 @@ STORAGE_FILL=/var/tmp/vpi-fill
 storage_fill_cmd="i=0; for size in 64M 4M 256K; do while fallocate -l \$size $STORAGE_FILL.\$i 2>/dev/null; do i=\$((i+1)); done; done
   dd if=/dev/zero of=$STORAGE_FILL.x bs=4k 2>/dev/null; sync; echo \"free=\$(df --output=avail / | tail -1 | tr -d ' ')\""
 storage_free_cmd="rm -f $STORAGE_FILL.*"
-settings_sum_cmd='echo "sum=$(sha256sum < /var/lib/picamd/settings.json | cut -c1-16)"; echo "privacy=$(cat /var/lib/picamd/privacy.json)"'
+settings_sum_cmd='echo "sum=$(sha256sum /var/lib/picamd/settings.json 2>/dev/null | cut -c1-16)"; echo "privacy=$(cat /var/lib/picamd/privacy.json)"'
 
 # PATCH server.maxViewers to $1 and expect 507 with error $2; the running value stays $3.
 storage_refuses() {

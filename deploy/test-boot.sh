@@ -19,8 +19,13 @@
 #   4. Power cuts (SIGKILL of QEMU) during settings saves, privacy changes and the first boot's
 #      setup; each boot after one must come up with its login, private if privacy was acknowledged
 #      on, with the old or the new settings.
-#   5. The LED on a real GPIO line (QEMU virt's PL061, sysfs): picamd drives it.
-#   6. The same on a Trixie base, once: setup, login, stream, memory, LED (deploy/vpi/check-trixie.sh).
+#   5. The LED and the privacy button on real GPIO lines (QEMU virt's PL061, the guest kernel's
+#      gpiolib and sysfs): picamd drives the LED; QMP system_powerdown presses the button on line 3
+#      (deploy/vpi/check-button.sh): private, no camera process, the LED's pattern; again: frames.
+#   6. A full card, then a read-only one (deploy/vpi/check-storage.sh): a settings change answers 507
+#      naming the cause and changes nothing, the stream goes on, privacy on still stops the camera
+#      and says it was not saved; with space again, changes save.
+#   7. The same on a Trixie base, once: setup, login, stream, memory, LED (deploy/vpi/check-trixie.sh).
 # Usage (as root): deploy/test-boot.sh [release/picamd-V-linux-arm64.tar.gz]
 #   PICAMD_VPI_CUTS=N   power cuts (default 3: one during the first boot's setup, one during settings
 #                       saves, one during privacy changes, about 2-3 minutes each on 2 idle cores)
@@ -66,6 +71,10 @@ VM_WORK=$WORK
 . "$REPO/deploy/vpi/check-update.sh"
 # shellcheck source=vpi/check-wifi.sh
 . "$REPO/deploy/vpi/check-wifi.sh"
+# shellcheck source=vpi/check-button.sh
+. "$REPO/deploy/vpi/check-button.sh"
+# shellcheck source=vpi/check-storage.sh
+. "$REPO/deploy/vpi/check-storage.sh"
 cleanup() {
   vm_kill
   # An interrupted mmdebstrap may leave /proc, /sys and /dev mounted in the root it was building:
@@ -168,9 +177,11 @@ summary+=("picamd ${rss_mb}MB+cam ${cam_mb}MB, avail ${avail_mb}/${total_mb}MB w
 
 # The status LED on the PL061 line, read back through the guest kernel's sysfs: steady on while
 # streaming, the private pattern (a double blink every 3 s) once privacy is on.
-led_samples() {
-  vm_run "g=\$(( \$(cat /run/vpi-gpio/gpiochip*/base) + $LED_LINE )); for i in \$(seq 40); do cat /sys/class/gpio/gpio\$g/value; sleep 0.1; done" | tr -d '\n'
-}
+# 80 samples 0.05 s apart (the private pattern's blinks last 120 ms), in one guest shell without a
+# fork per sample (each costs much under emulation).
+LED_SAMPLES_CMD="g=\$(( \$(cat /run/vpi-gpio/gpiochip*/base) + $LED_LINE )); exec 3<> <(:); s=''
+  for i in \$(seq 80); do read -r v < /sys/class/gpio/gpio\$g/value; s=\$s\$v; read -t 0.05 -u 3 || :; done; echo \$s"
+led_samples() { vm_run "$LED_SAMPLES_CMD"; }
 check_led() {
   local streaming private
   vm_run "journalctl -b -u picamd --no-pager -o cat | grep '^gpio:'" > "$WORK/gpio.log" || true
@@ -186,6 +197,8 @@ check_led() {
 }
 check_led
 check_wifi # Wi-Fi from the setup file, and without the fix of issue 22 point 1 (vpi/check-wifi.sh)
+check_button
+check_storage
 
 # --- 2. Reboot keeps privacy, settings and the owner --------------------------------------------
 max_viewers=$(api "http://127.0.0.1:$VM_HTTP/api/settings" | json_get 's => s.values.server.maxViewers')

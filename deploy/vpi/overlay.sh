@@ -4,7 +4,8 @@
 #   - SSH for root with the throw-away key in VM_DIR/ssh (the test's way in; vm_run in vm.sh),
 #     and a fixed host key;
 #   - longer time limits for emulation (10-20 times slower than a Pi Zero 2 W);
-#   - the status LED on QEMU's PL061 GPIO chip (vpi-gpio.service);
+#   - the status LED and the privacy button on QEMU's PL061 GPIO chip (vpi-gpio.service,
+#     overlay-button.sh);
 #   - a throw-away update key and the trial's limits (overlay-update.sh, for check-update.sh).
 #   - a WPA2 access point on a simulated radio for the card to join (overlay-wifi.sh).
 # Usage (as root): deploy/vpi/overlay.sh VM_DIR IMAGE CARD   (PICAMD_VPI_LED_LINE: the LED's PL061 line, 0)
@@ -49,8 +50,8 @@ node -e "
 # Pi's header chip, which is how picamd finds the header. A unit of the overlay shows picamd's
 # resolver the PL061 under the Pi 3's label (gpio.sysfsRoot, the setting for exactly this); onoff
 # then exports and drives the PL061's own line through the real /sys/class/gpio. The LED goes on
-# line $LED_LINE (line 3 is QEMU's power button, held by gpio-keys). No button: nothing can change
-# a PL061 input from outside the guest (that needs gpio-sim, which Debian's kernel does not build).
+# line $LED_LINE; line 3 is QEMU's power button, which overlay-button.sh gives to picamd's privacy
+# button (QMP system_powerdown presses it from outside the guest).
 install -d "$M/usr/local/sbin"
 cat > "$M/usr/local/sbin/vpi-gpio" <<'SH'
 #!/bin/sh
@@ -76,6 +77,7 @@ ExecStart=/usr/local/sbin/vpi-gpio
 WantedBy=multi-user.target
 UNIT
 ln -sf /etc/systemd/system/vpi-gpio.service "$M/etc/systemd/system/multi-user.target.wants/vpi-gpio.service"
+bash "$(dirname "$0")/overlay-button.sh" "$M" # the privacy button on PL061 line 3
 mkdir -p "$M/etc/systemd/system/picamd-setup.service.d" "$M/etc/systemd/system/picamd.service.d" "$M/etc/systemd/system.conf.d"
 # On a busy host an emulated udev can take longer than systemd's 90 s to announce the boot
 # partition, which would end the boot in emergency mode.

@@ -8,13 +8,17 @@
 #   vm_poweroff             shut the guest down cleanly and wait for QEMU to exit
 #   vm_kill                 cut the power: SIGKILL QEMU
 #   vm_boot_id              the guest's current boot id
+#   vm_press_button [MS]    press the board's button and hold it MS ms (300): QMP system_powerdown,
+#                           which QEMU's virt board turns into a high level on its PL061 GPIO line 3
+#                           (deploy/vpi/overlay-button.sh frees that line for picamd's privacy button)
 # Needs: VM_DIR (vmlinuz, initrd, cmdline from deploy/vpi/build-base.sh, and ssh/id_ed25519, the
 # key the test overlay authorises for root), VM_WORK (a scratch folder for the console logs).
 # Machine: QEMU's "virt" board, one Cortex-A53 cluster of 2 cores, 512 MB like a Pi Zero 2 W, TCG
 # (no KVM on an x86 host); the card is one virtio disk; user-mode networking forwarded from
-# 127.0.0.1 only.
+# 127.0.0.1 only; QEMU's QMP socket at $VM_QMP (vm_press_button).
 
 VM_PID=''
+VM_QMP=''
 VM_HTTP=''
 VM_SSH=''
 VM_BOOTS=0
@@ -83,7 +87,36 @@ vm_qemu() {
     -drive "file=$1,format=$2,if=none,id=card,cache=writeback" -device virtio-blk-pci,drive=card \
     -netdev "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:$VM_HTTP-:80,hostfwd=tcp:127.0.0.1:$VM_SSH-:22" \
     -device virtio-net-pci,netdev=net0,romfile= \
-    -display none -monitor none -serial "file:$VM_CONSOLE"
+    -display none -monitor none -serial "file:$VM_CONSOLE" -qmp "unix:$VM_QMP,server=on,wait=off"
+}
+
+# QEMU 7.2's virt board, booted with -kernel and no firmware, has no ACPI power button (its GED is
+# only made when firmware is loaded): hw/arm/virt.c wires a "gpio-key" device to PL061 line 3 and
+# virt_powerdown_req() triggers it on system_powerdown; hw/gpio/gpio_key.c raises the line and lowers
+# it 100 ms of virtual time later, each new trigger restarting that timer. Under emulation on a busy
+# host the guest can take the two edges' interrupts late, so a bare 100 ms pulse may reach it much
+# shorter than picamd's 50 ms debounce, or as one interrupt. A press is therefore held the way a
+# finger holds it: system_powerdown every 50 ms for HOLD_MS (default 300), then the line falls.
+vm_press_button() {
+  node -e '
+    const hold = Number(process.argv[2]), sock = require("net").connect(process.argv[1]);
+    let buf = "", ready = false, t0 = 0;
+    const fail = (m) => { console.error("vm: QMP: " + m); process.exit(1); };
+    setTimeout(() => fail("no answer within 30 s"), 30000).unref();
+    const press = () => sock.write(JSON.stringify({ execute: "system_powerdown" }) + "\n");
+    sock.on("error", (e) => fail(e.message));
+    sock.on("data", (d) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        const msg = JSON.parse(buf.slice(0, i)); buf = buf.slice(i + 1);
+        if (msg.error) fail(JSON.stringify(msg.error));
+        if (msg.QMP) sock.write(JSON.stringify({ execute: "qmp_capabilities" }) + "\n");
+        else if ("return" in msg && !ready) { ready = true; t0 = Date.now(); press(); }
+        else if ("return" in msg && Date.now() - t0 + 100 < hold) setTimeout(press, 50);
+        else if ("return" in msg) { sock.end(); process.exit(0); }
+      }
+    });' "$VM_QMP" "${1:-300}"
 }
 
 vm_boot() {
@@ -92,6 +125,7 @@ vm_boot() {
   VM_SSH=$(vm_free_port)
   VM_BOOTS=$((VM_BOOTS + 1))
   VM_CONSOLE=$VM_WORK/console-$VM_BOOTS.log
+  VM_QMP=$VM_WORK/qmp-$VM_BOOTS.sock
   vm_qemu "$disk" "$format" &
   VM_PID=$!
   vm_wait_up
@@ -132,6 +166,7 @@ vm_boot_nowait() {
   VM_SSH=$(vm_free_port)
   VM_BOOTS=$((VM_BOOTS + 1))
   VM_CONSOLE=$VM_WORK/console-$VM_BOOTS.log
+  VM_QMP=$VM_WORK/qmp-$VM_BOOTS.sock
   vm_qemu "$disk" raw &
   VM_PID=$!
 }

@@ -1,4 +1,5 @@
 import type { CameraStatus } from '../device/camera/supervisor.js';
+import type { PrivacySaveProblem } from '../device/privacy/controller.js';
 import type { PrivacyState } from '../device/privacy/store.js';
 import type { CameraConfig } from '../device/settings/schema.js';
 import type { MemoryReading } from '../platform/memory.js';
@@ -25,7 +26,8 @@ export interface StatusInputs {
   videoViewers?: ReadonlyArray<ViewerStats & { remote: string }>;
   /** Which H.264 encoder this board has. */
   h264Encoder?: { hardware: boolean; note: string; missingPackage?: string };
-  privacy: PrivacyState;
+  /** notSaved: the state holds in memory but could not be written (a full or read-only card). */
+  privacy: PrivacyState & { notSaved?: PrivacySaveProblem };
 }
 
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
@@ -101,7 +103,7 @@ export interface StatusSources {
   /** The H.264 feed's viewers. */
   video?: { list(): ReadonlyArray<{ stats(): ViewerStats & { remote: string } }> };
   h264Encoder?: { hardware: boolean; note: string; missingPackage?: string };
-  privacy: { readonly state: StatusInputs['privacy'] };
+  privacy: { readonly state: PrivacyState; readonly notSaved?: PrivacySaveProblem | null };
   /** More top-level parts (settings, setup, MQTT), merged in as they are. */
   extra?: () => Record<string, unknown>;
 }
@@ -125,7 +127,13 @@ export function statusSource(s: StatusSources): () => ReturnType<typeof buildSta
       viewers: s.stream.list().map((v) => v.stats()),
       ...(s.video ? { videoViewers: s.video.list().map((v) => v.stats()) } : {}),
       ...(s.h264Encoder ? { h264Encoder: s.h264Encoder } : {}),
-      privacy: s.privacy.state,
+      privacy: withNotSaved(s.privacy),
     }), ...s.extra?.() };
   };
+}
+
+/** The privacy state, with why it is not on disk when a write failed. */
+export function withNotSaved(privacy: StatusSources['privacy']): StatusInputs['privacy'] {
+  const notSaved = privacy.notSaved;
+  return notSaved ? { ...privacy.state, notSaved } : privacy.state;
 }

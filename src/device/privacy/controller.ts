@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../platform/log/logger.js';
 import { errorText } from '../../platform/errors.js';
+import { storageProblem, type StorageProblemCode } from '../../platform/storage-problem.js';
 import type { LoadResult, PrivacySource, PrivacyState } from './store.js';
 
 export type { PrivacySource, PrivacyState } from './store.js';
@@ -13,6 +14,12 @@ export interface PausablePort {
 export type SetResult =
   | { ok: true; changed: boolean; state: PrivacyState }
   | { ok: false; reason: 'switch'; message: string; state: PrivacyState };
+
+/** Why the current state is not on disk: it holds in memory, a restart would not remember it. */
+export interface PrivacySaveProblem {
+  error: StorageProblemCode | 'save-failed';
+  message: string;
+}
 
 export interface PrivacyControllerDeps {
   store: { readonly path: string; load(): Promise<LoadResult>; save(state: PrivacyState): Promise<void> };
@@ -42,6 +49,7 @@ export class PrivacyController extends EventEmitter<PrivacyControllerEvents> {
   private cameras: PausablePort[] = [];
   private pendingSave: PrivacyState | null = null;
   private saving: Promise<void> | null = null;
+  private saveProblem: PrivacySaveProblem | null = null;
   private readonly now: () => Date;
   private readonly log: Logger;
 
@@ -58,6 +66,11 @@ export class PrivacyController extends EventEmitter<PrivacyControllerEvents> {
 
   get enabled(): boolean {
     return this.current.enabled;
+  }
+
+  /** Set while the last write of the state failed (a full or read-only card); null once one succeeds. */
+  get notSaved(): PrivacySaveProblem | null {
+    return this.saveProblem ? { ...this.saveProblem } : null;
   }
 
   /**
@@ -127,7 +140,8 @@ export class PrivacyController extends EventEmitter<PrivacyControllerEvents> {
 
   /**
    * Turns privacy on or off. The camera is told at once; the file is written in the background (a
-   * failed write is logged, the state still holds in memory). A switch that is on cannot be
+   * failed write is logged and shown as `notSaved`: the state still holds in memory, so privacy
+   * fails closed on a full or read-only card). A switch that is on cannot be
    * overridden to off by anything but the switch.
    */
   set(enabled: boolean, source: PrivacySource): SetResult {
@@ -195,9 +209,15 @@ export class PrivacyController extends EventEmitter<PrivacyControllerEvents> {
         this.pendingSave = null;
         try {
           await this.deps.store.save(state);
+          this.saveProblem = null;
         } catch (err) {
           this.log.error(`could not save state to ${this.deps.store.path}: ${errorText(err)}; ` +
             `privacy is ${state.enabled ? 'on' : 'off'} now but a reboot will not remember it`);
+          const storage = storageProblem(err);
+          const restart = `Privacy is ${state.enabled ? 'on' : 'off'} now, but a restart will not remember it.`;
+          this.saveProblem = storage
+            ? { error: storage.code, message: `Not saved: ${storage.cause}. ${restart}` }
+            : { error: 'save-failed', message: `Not saved: the privacy state could not be written (the device log says why). ${restart}` };
         }
       }
       this.saving = null;

@@ -6,6 +6,7 @@ import type { Logger } from '../../platform/log/logger.js';
 import { errorText } from '../../platform/errors.js';
 import { readRegularFile, writeFileAtomic, type SafeFs } from '../../platform/safe-file.js';
 import type { FormatSteps } from '../../formats/stored-format.js';
+import { storageProblem, type StorageProblemCode } from '../../platform/storage-problem.js';
 import type { LegacyUsers } from '../accounts/store.js';
 import { prepareVersioned, writeVersioned, type Prepared, type VersionedFile } from '../format-copies.js';
 import { forgetPasswordOnNewBroker, sendsPassword } from './broker-secret.js';
@@ -60,7 +61,8 @@ import { changedPaths, decidingLayer, deepEqual, deepMerge, diffTree, isPlainObj
  *   markGood()        the camera accepted the current settings: they become settings.json.prev
  * Results: {ok: true, etag, paths} | {ok: false, status: 400, error: 'invalid', problems: ['path: message']}
  *   | {ok: false, status: 412, error: 'stale'} | {ok: false, status: 409, error: 'no-users', message}.
- * Bad input, and a change that changes nothing, write nothing. An I/O failure rejects and the store
+ * Bad input, and a change that changes nothing, write nothing. A full or read-only card answers
+ * {ok: false, status: 507, error: 'storage-full' | 'storage-read-only', message} with the settings unchanged (storage-problem.ts). Any other I/O failure rejects and the store
  * keeps the previous settings (on disk the old file, or the new one if only the final directory
  * fsync failed; the next load reads whichever it is, never a torn file). A page value equal to the
  * config file's is not stored, so its origin stays 'config' (or 'default').
@@ -105,7 +107,9 @@ export type ChangeResult =
   | { ok: true; etag: string; paths: string[] }
   | { ok: false; status: 400; error: 'invalid'; message: string; problems: string[] }
   | { ok: false; status: 412; error: 'stale'; message: string }
-  | { ok: false; status: 404 | 409; error: RefusalError; message: string };
+  | { ok: false; status: 404 | 409; error: RefusalError; message: string }
+  /** The card is full or read-only: nothing was written, nothing changed. */
+  | { ok: false; status: 507; error: StorageProblemCode; message: string };
 
 type RefusalError = 'no-users' | 'newer-file';
 
@@ -387,7 +391,15 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
     }
     const layer = (diffTree(pageProjection(this.baseConfig), pageProjection(next)) ?? {}) as Tree;
     if (deepEqual(layer, this.layer)) return { ok: true, etag: this.currentEtag, paths: [] };
-    await writeVersioned(this.versioned(), serializeSettings(layer, this.now(), this.formats.current));
+    try {
+      await writeVersioned(this.versioned(), serializeSettings(layer, this.now(), this.formats.current));
+    } catch (err) {
+      // A full or read-only card is the user's to fix, not an internal error: say so, change nothing.
+      const storage = storageProblem(err);
+      if (!storage) throw err;
+      this.log.error(`could not save ${basename(this.file)}: ${errorText(err)}; the settings stay as they were`);
+      return { ok: false, status: 507, error: storage.code, message: `The settings were not saved: ${storage.cause}. Nothing was changed.` };
+    }
     const previous = this.current;
     this.layer = layer;
     this.setCurrent(next);

@@ -29,6 +29,8 @@ export interface DeviceStatus {
     since: string;
     /** Set by devices that report a latching switch holding privacy on. */
     heldBySwitch?: boolean;
+    /** The state holds but could not be saved (a full or read-only card): a restart will not remember it. */
+    notSaved?: { error: 'storage-full' | 'storage-read-only' | 'save-failed'; message: string };
   };
   /** Devices with page settings: whether settings are being applied, or were rolled back and why. */
   settings?: SettingsStatus;

@@ -146,8 +146,8 @@ export function renderLive(ui: LiveElements, model: LiveModel): void {
   ui.privacyIcon.setAttribute('href', p.on ? '#i-lock' : '#i-eye');
   text(ui.privacyTitle, p.title);
   text(ui.privacyDetail, p.detail);
-  ui.privacyNote.hidden = !p.locked;
-  text(ui.privacyNote, p.lockNote);
+  ui.privacyNote.hidden = !p.locked && !p.saveNote;
+  text(ui.privacyNote, [p.lockNote, p.saveNote].filter(Boolean).join(' '));
 }
 
 export function renderFullscreen(ui: LiveElements, on: boolean): void {

@@ -18,6 +18,8 @@ export interface PrivacyView {
   /** The toggle cannot turn privacy off: a latching switch on the device holds it on. */
   locked: boolean;
   lockNote: string;
+  /** The device could not save the state (a full or read-only card): it holds until a restart. */
+  saveNote: string;
 }
 
 export interface View {
@@ -128,6 +130,7 @@ export function privacyView(status: DeviceStatus, nowMs: number, refusedSince?: 
     detail: t('live.privacy.detail', { camera: t(p.enabled ? 'live.privacy.cameraOff' : 'live.privacy.cameraOn'), history: privacyHistory(p.enabled, p.source, ago) }),
     locked,
     lockNote: locked ? switchLockNote() : '',
+    saveNote: p.notSaved ? (currentLanguage() === 'en' ? p.notSaved.message : t('live.privacy.notSaved', { state: t(p.enabled ? 'live.privacy.on' : 'live.privacy.off') })) : '',
   };
 }
 

@@ -126,6 +126,33 @@ test('a failed write still takes effect in memory and is logged', async () => {
   assert.ok(logger.lines.some((l) => /^error privacy: could not save state to \/fake\/privacy.json: EROFS.*privacy is on now but a reboot will not remember it/.test(l)), logger.lines.join('\n'));
 });
 
+/** Read through a call: TypeScript would keep the getter narrowed to null after the first assert. */
+const notSavedOf = (privacy: PrivacyController) => privacy.notSaved;
+
+test('on a full or read-only card privacy still stops the camera, says it is not saved, and clears that once a save succeeds', async () => {
+  for (const [code, error, words] of [['ENOSPC', 'storage-full', /the memory card is full/], ['EROFS', 'storage-read-only', /read-only/], ['EIO', 'save-failed', /could not be written/]] as const) {
+    const { privacy, store, camera } = setup();
+    await privacy.start();
+    assert.equal(privacy.notSaved, null);
+    store.saveError = Object.assign(new Error(`${code}: no luck, write`), { code });
+    assert.equal(privacy.set(true, 'button').ok, true);
+    assert.equal(camera.paused, true, 'fail closed: the camera stops before and whatever the write does');
+    await privacy.flush();
+    const problem = notSavedOf(privacy);
+    assert.equal(problem?.error, error, code);
+    assert.match(problem!.message, /^Not saved: /);
+    assert.match(problem!.message, words);
+    assert.match(problem!.message, /Privacy is on now, but a restart will not remember it\.$/);
+    assert.doesNotMatch(problem!.message, /E[A-Z]{3,}/, 'no errno in what reaches the page');
+    assert.equal(privacy.enabled, true);
+    store.saveError = null;
+    privacy.set(false, 'api');
+    await privacy.flush();
+    assert.equal(privacy.notSaved, null, 'a later save that succeeds clears it');
+    assert.equal(store.saved.at(-1)?.enabled, false);
+  }
+});
+
 test('a camera port that throws is logged and does not stop the state change', async () => {
   const { privacy, logger } = setup();
   privacy.bindCamera({ setPaused: () => { throw new Error('supervisor gone'); } });

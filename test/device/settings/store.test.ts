@@ -234,6 +234,34 @@ for (const failAt of writeSteps) {
   });
 }
 
+for (const [code, error, words] of [['ENOSPC', 'storage-full', /the memory card is full/], ['EROFS', 'storage-read-only', /read-only/]] as const) {
+  test(`a save on a card that is ${code === 'ENOSPC' ? 'full' : 'read-only'} (${code}) answers 507 ${error} in plain words and changes nothing`, async (t) => {
+    // The card refuses the temporary file's data (ENOSPC) or the file itself (EROFS).
+    const faulty = recordingFs({ failAt: code === 'ENOSPC' ? 'write' : 'open temp', code });
+    const { dir, file, store, changes, logger } = await setup(t, { settings: { server: { deviceName: 'old' } }, fs: faulty.fs });
+    const before = await readFile(file, 'utf8');
+    const etag = store.etag;
+    const result = await store.update({ server: { deviceName: 'new' } }, { mode: 'patch' });
+    assert.ok(!result.ok && result.status === 507, JSON.stringify(result));
+    assert.equal(result.error, error);
+    assert.match(result.message, /^The settings were not saved: /);
+    assert.match(result.message, words);
+    assert.match(result.message, /Nothing was changed\.$/);
+    assert.doesNotMatch(result.message, /E[A-Z]{3,}/, 'no errno in what reaches the page');
+    assert.equal(store.config.server.deviceName, 'old');
+    assert.equal(store.etag, etag);
+    assert.equal(changes.length, 0);
+    assert.equal(await readFile(file, 'utf8'), before, 'the old settings file is intact');
+    assert.deepEqual((await readdir(dir)).filter((n) => n.endsWith('.tmp')), [], 'no temporary file left behind');
+    assert.ok(logger.lines.some((l) => /^error .*could not save settings\.json: .*the settings stay as they were/.test(l)), logger.lines.join('\n'));
+    // Once the card takes writes again, the same change saves.
+    const again = new SettingsStore({ base, file, logger, now: clock });
+    await again.load();
+    assertOk(await again.update({ server: { deviceName: 'new' } }, { mode: 'patch' }));
+    assert.equal(again.config.server.deviceName, 'new');
+  });
+}
+
 const corruptions: Array<[string, string | ((file: string) => Promise<void>), RegExp]> = [
   ['garbage', '{"format": 1, "settings": {', /not valid JSON/],
   ['an empty file', '', /empty/],

@@ -77,6 +77,15 @@ test('a latching switch locks the toggle: by source, by the device flag, or afte
   assert.equal(viewOf(status({ privacy: { enabled: false, source: 'switch' } }), NOW).privacy.locked, false, 'switch off: nothing to lock');
 });
 
+test('a privacy state the device could not save is said under the toggle, in the device\'s words', () => {
+  const message = 'Not saved: the memory card is full. Privacy is on now, but a restart will not remember it.';
+  const v = viewOf(status({ privacy: { enabled: true, source: 'button', notSaved: { error: 'storage-full', message } } }), NOW);
+  assert.equal(v.privacy.on, true);
+  assert.equal(v.privacy.locked, false);
+  assert.equal(v.privacy.saveNote, message);
+  assert.equal(viewOf(status({ privacy: { enabled: true, source: 'button' } }), NOW).privacy.saveNote, '', 'saved: no note');
+});
+
 test('privacy age: the device clock when reported; an age that contradicts the uptime is not shown', () => {
   const since = '2026-11-26T11:58:00Z';
   // Device clock two days behind the browser's (a Pi without network time).

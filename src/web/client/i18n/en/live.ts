@@ -65,6 +65,7 @@ export const live = {
   'live.privacy.turnedOffAgo': 'Turned off {source}, {ago}.',
   'live.privacy.lockNote': 'The privacy switch on the device holds privacy on. Turn the switch off to start the camera.',
   'live.privacy.heldBySwitch': 'The privacy switch on the device holds privacy on.',
+  'live.privacy.notSaved': 'Privacy is {state} now but could not be saved on the memory card (full or read-only): a restart will not remember it.',
   'live.privacy.turnOffTitle': 'Turn privacy mode off: the camera starts again',
   'live.privacy.turnOnTitle': 'Turn privacy mode on: the camera stops',
   'live.privacy.refused': 'The device refused (HTTP {status}).',

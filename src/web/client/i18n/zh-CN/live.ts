@@ -66,6 +66,7 @@ export const live: Table<typeof english> = {
   'live.privacy.turnedOffAgo': '{ago}{source}关闭。',
   'live.privacy.lockNote': '设备上的隐私开关让隐私模式保持开启。关闭该开关后摄像头才会启动。',
   'live.privacy.heldBySwitch': '设备上的隐私开关让隐私模式保持开启。',
+  'live.privacy.notSaved': '隐私模式现在为{state}，但无法保存到存储卡（已满或只读）：重启后不会保留。',
   'live.privacy.turnOffTitle': '关闭隐私模式：摄像头将重新启动',
   'live.privacy.turnOnTitle': '开启隐私模式：摄像头将停止',
   'live.privacy.refused': '设备拒绝了请求（HTTP {status}）。',

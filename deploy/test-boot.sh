@@ -155,22 +155,27 @@ rate=$(sed -n 's/.*: \([0-9]*\)\/[0-9]* whole JPEG frames in \([0-9.]*\) s.*/\1 
 ok "the owner from the setup file logs in ($t_login s for the first login; 401 without); /api/status answers; $rate frames/s arrive (camera at $(status_json | json_get 's => s.camera?.framerate ?? s.settings?.camera?.framerate ?? "?"') fps)"
 summary+=("boot ${t_boot1}s" "picamd ${t_picamd}s" "stream ${rate}fps")
 
-# Memory inside the 512 MB guest: picamd with 4 viewers on the stream.
-viewers=()
-for i in 1 2 3 4; do
-  curl -s -N -m 600 -u "$OWNER:$OWNER_PASSWORD" "http://127.0.0.1:$VM_HTTP/stream.mjpg" -o /dev/null &
-  viewers+=($!)
-done
-wait_until 120 viewers_at_least 4 || true
-sleep 15
-pid=$(vm_run systemctl show -p MainPID --value picamd.service)
-rss_mb=$(vm_run "awk '/^VmRSS/ { printf \"%d\", \$2 / 1024 }' /proc/$pid/status")
-avail_mb=$(vm_run "awk '/^MemAvailable/ { printf \"%d\", \$2 / 1024 }' /proc/meminfo")
-total_mb=$(vm_run "awk '/^MemTotal/ { printf \"%d\", \$2 / 1024 }' /proc/meminfo")
-cam_mb=$(vm_run "ps -o rss= --ppid $pid | awk '{ s += \$1 } END { printf \"%d\", s / 1024 }'")
-n=$(status_json | json_get 's => s.stream.viewers')
-kill "${viewers[@]}" 2>/dev/null || true
-wait "${viewers[@]}" 2>/dev/null || true
+# Memory inside the 512 MB guest: picamd with 4 viewers on the stream. Sets mem_viewers, rss_mb
+# (picamd), cam_mb (its camera), avail_mb and total_mb (the guest's); the Trixie pass uses it too.
+memory_with_viewers() {
+  local viewers=() i pid
+  for i in 1 2 3 4; do
+    curl -s -N -m 600 -u "$OWNER:$OWNER_PASSWORD" "http://127.0.0.1:$VM_HTTP/stream.mjpg" -o /dev/null &
+    viewers+=($!)
+  done
+  wait_until 120 viewers_at_least 4 || true
+  sleep 15
+  pid=$(vm_run systemctl show -p MainPID --value picamd.service)
+  rss_mb=$(vm_run "awk '/^VmRSS/ { printf \"%d\", \$2 / 1024 }' /proc/$pid/status")
+  avail_mb=$(vm_run "awk '/^MemAvailable/ { printf \"%d\", \$2 / 1024 }' /proc/meminfo")
+  total_mb=$(vm_run "awk '/^MemTotal/ { printf \"%d\", \$2 / 1024 }' /proc/meminfo")
+  cam_mb=$(vm_run "ps -o rss= --ppid $pid | awk '{ s += \$1 } END { printf \"%d\", s / 1024 }'")
+  mem_viewers=$(status_json | json_get 's => s.stream.viewers')
+  kill "${viewers[@]}" 2>/dev/null || true
+  wait "${viewers[@]}" 2>/dev/null || true
+}
+memory_with_viewers
+n=$mem_viewers
 ((n >= 4)) || fail "only $n viewers on the stream"
 ok "memory with $n viewers: picamd RSS $rss_mb MB, its camera (simulator) $cam_mb MB; MemAvailable $avail_mb of $total_mb MB"
 summary+=("picamd ${rss_mb}MB+cam ${cam_mb}MB, avail ${avail_mb}/${total_mb}MB with 4 viewers")

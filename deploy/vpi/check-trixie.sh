@@ -68,21 +68,9 @@ check_trixie() {
   ok "trixie: the owner logs in ($t_login s for the first login; 401 without); $rate frames/s arrive"
 
   # Memory with 4 viewers, as on Bookworm.
-  local viewers=() i pid rss_mb cam_mb avail_mb total_mb n
-  for i in 1 2 3 4; do
-    curl -s -N -m 600 -u "$OWNER:$OWNER_PASSWORD" "http://127.0.0.1:$VM_HTTP/stream.mjpg" -o /dev/null &
-    viewers+=($!)
-  done
-  wait_until 120 viewers_at_least 4 || true
-  sleep 15
-  pid=$(vm_run systemctl show -p MainPID --value picamd.service)
-  rss_mb=$(vm_run "awk '/^VmRSS/ { printf \"%d\", \$2 / 1024 }' /proc/$pid/status")
-  cam_mb=$(vm_run "ps -o rss= --ppid $pid | awk '{ s += \$1 } END { printf \"%d\", s / 1024 }'")
-  avail_mb=$(vm_run "awk '/^MemAvailable/ { printf \"%d\", \$2 / 1024 }' /proc/meminfo")
-  total_mb=$(vm_run "awk '/^MemTotal/ { printf \"%d\", \$2 / 1024 }' /proc/meminfo")
-  n=$(status_json | json_get 's => s.stream.viewers')
-  kill "${viewers[@]}" 2>/dev/null || true
-  wait "${viewers[@]}" 2>/dev/null || true
+  local n
+  memory_with_viewers
+  n=$mem_viewers
   ((n >= 4)) || fail "trixie: only $n viewers on the stream"
   ok "trixie: memory with $n viewers: picamd RSS $rss_mb MB, its camera (simulator) $cam_mb MB; MemAvailable $avail_mb of $total_mb MB"
 

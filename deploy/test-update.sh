@@ -234,6 +234,17 @@ power_cut() {
 current() { readlink "$PERSIST/opt/current"; }
 # The owner's login once there is one (curl -u), for every request below.
 AUTH=()
+# The HTTP status of a request from inside the container. A request that gets no answer at all
+# (refused, reset, an empty reply) ends the test with picamd's and the updater's journal.
+http_code() {
+  local code rc=0
+  code=$(in_container curl -s -w '%{http_code}' "$@") || rc=$?
+  if ((rc != 0)); then
+    in_container journalctl -u picamd -u picamd-update -n 80 --no-pager >&2 || true
+    fail "no answer to curl ${*: -1} (curl exit $rc)"
+  fi
+  printf '%s' "$code"
+}
 status_field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$PERSIST/update-state/status.json" 2>/dev/null; }
 serving() {
   in_container curl -sf --max-time 5 "${AUTH[@]}" http://127.0.0.1/api/status 2>/dev/null | sed -n 's/^{"device":{"name":"[^"]*","version":"\([^"]*\)".*/\1/p' | head -n1
@@ -313,7 +324,7 @@ ok "a signed B (1.1.0) handed over by picamd update is installed, runs, and comm
 go_back() {
   local before
   before=$(cat "$PERSIST/update-state/status.json")
-  [[ $(in_container curl -s -o /dev/null -w '%{http_code}' "${AUTH[@]}" -X POST http://127.0.0.1/api/update/rollback) == 202 ]] || fail "POST /api/update/rollback was not accepted"
+  [[ $(http_code -o /dev/null "${AUTH[@]}" -X POST http://127.0.0.1/api/update/rollback) == 202 ]] || fail "POST /api/update/rollback was not accepted"
   for _ in $(seq 300); do [[ $(cat "$PERSIST/update-state/status.json") != "$before" ]] && break; sleep 0.2; done
   [[ $(wait_result) == committed ]] || fail "going back to $1 did not commit: $(cat "$PERSIST/update-state/status.json")"
   [[ $(current) == releases/$1 && $(readlink "$PERSIST/opt/previous") == releases/$2 ]] || fail "links after going back to $1: current $(current), previous $(readlink "$PERSIST/opt/previous")"
@@ -324,7 +335,7 @@ go_back 1.1.0 1.0.0
 ok "the page's \"go back\" runs the previous version (1.0.0) on trial and commits it, and forward again to 1.1.0"
 
 # An older version from the page without the owner's confirmation.
-code=$(in_container curl -s -o /dev/null -w '%{http_code}' -H 'Expect:' -H 'Content-Type: application/octet-stream' --data-binary @/share/1.0.0.update http://127.0.0.1/api/update)
+code=$(http_code -o /dev/null -H 'Expect:' -H 'Content-Type: application/octet-stream' --data-binary @/share/1.0.0.update http://127.0.0.1/api/update)
 [[ $code == 409 ]] || fail "an unconfirmed downgrade got $code"
 [[ $(current) == releases/1.1.0 && ! -e $PERSIST/private/picamd/update/request.update ]] || fail "an unconfirmed downgrade changed something"
 ok "an older version uploaded without the owner's confirmation is refused (409), nothing handed over"
@@ -333,7 +344,7 @@ ok "an older version uploaded without the owner's confirmation is refused (409),
 upload() {
   local before code
   before=$(cat "$PERSIST/update-state/status.json")
-  code=$(in_container curl -s -o /tmp/upload.json -w '%{http_code}' "${AUTH[@]}" -H 'Expect:' -H 'Content-Type: application/octet-stream' --data-binary "@/share/$1" "http://127.0.0.1/api/update$2")
+  code=$(http_code -o /tmp/upload.json "${AUTH[@]}" -H 'Expect:' -H 'Content-Type: application/octet-stream' --data-binary "@/share/$1" "http://127.0.0.1/api/update$2")
   [[ $code == 202 ]] || fail "POST /api/update$2 with $1 answered $code: $(in_container cat /tmp/upload.json)"
   for _ in $(seq 300); do [[ $(cat "$PERSIST/update-state/status.json") != "$before" ]] && break; sleep 0.2; done
 }
@@ -347,7 +358,7 @@ wait_serving 1.1.0
 ok "a downgrade the owner confirmed (?allowDowngrade=1) is installed and commits; B comes back as an update"
 
 # C through the page's API: streamed to picamd's state directory, checked, handed to the updater.
-code=$(in_container curl -s -o "/tmp/upload.json" -w '%{http_code}' -H 'Expect:' -H 'Content-Type: application/octet-stream' --data-binary @/share/1.2.0.update http://127.0.0.1/api/update)
+code=$(http_code -o "/tmp/upload.json" -H 'Expect:' -H 'Content-Type: application/octet-stream' --data-binary @/share/1.2.0.update http://127.0.0.1/api/update)
 [[ $code == 202 ]] || fail "POST /api/update answered $code: $(in_container cat /tmp/upload.json)"
 [[ $(wait_result) == rolled-back ]] || fail "the crashing C was not rolled back: $(cat "$PERSIST/update-state/status.json")"
 [[ $(current) == releases/1.1.0 && ! -e $PERSIST/opt/releases/1.2.0 ]] || fail "after C's rollback current is $(current)"
@@ -421,11 +432,11 @@ ok "going back from D to B brings B's units back, removes D's helper, and B's up
 P1=first-password-1234
 P2=second-password-5678
 # An owner (the config's open viewing let anyone in so far) and a setting of the page's, so both files exist.
-code=$(in_container curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+code=$(http_code -o /dev/null -H 'Content-Type: application/json' \
   --data "{\"name\":\"ann\",\"password\":\"$P1\",\"role\":\"owner\"}" http://127.0.0.1/api/users)
 [[ $code == 200 ]] || fail "adding the owner answered $code"
 AUTH=(-u "ann:$P1")
-code=$(in_container curl -s -o /dev/null -w '%{http_code}' "${AUTH[@]}" -X PATCH -H 'Content-Type: application/json' \
+code=$(http_code -o /dev/null "${AUTH[@]}" -X PATCH -H 'Content-Type: application/json' \
   --data '{"server":{"deviceName":"porch"}}' http://127.0.0.1/api/settings)
 [[ $code == 200 ]] || fail "saving a setting answered $code"
 wait_serving 1.1.0
@@ -450,11 +461,11 @@ grep -q '^dtparam=picamd_test=1.6.0$' "$PERSIST/boot/config.txt" && [[ $(head -n
   || fail "config.txt does not have E's line below the owner's: $(cat "$PERSIST/boot/config.txt")"
 ok "E (1.6.0) on trial migrated settings and accounts to format 2 after copying them as .v1, and its sysctl, apt, Avahi and config.txt lines are in effect"
 # On trial, the owner changes the password and turns open viewing off; then E crashes.
-code=$(in_container curl -s -o /dev/null -w '%{http_code}' "${AUTH[@]}" -H 'Content-Type: application/json' \
+code=$(http_code -o /dev/null "${AUTH[@]}" -H 'Content-Type: application/json' \
   --data "{\"current\":\"$P1\",\"password\":\"$P2\"}" http://127.0.0.1/api/users/password)
 [[ $code == 200 ]] || fail "changing the password on E answered $code"
 AUTH=(-u "ann:$P2")
-code=$(in_container curl -s -o /dev/null -w '%{http_code}' "${AUTH[@]}" -H 'Content-Type: application/json' --data '{"enabled":false}' http://127.0.0.1/api/users/open-viewing)
+code=$(http_code -o /dev/null "${AUTH[@]}" -H 'Content-Type: application/json' --data '{"enabled":false}' http://127.0.0.1/api/users/open-viewing)
 [[ $code == 200 ]] || fail "turning open viewing off on E answered $code"
 [[ $(status_field state) =~ ^(trial|checking)$ ]] || fail "E's trial ended before the crash: $(cat "$PERSIST/update-state/status.json")"
 in_container systemctl kill -s KILL picamd.service

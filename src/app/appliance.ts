@@ -101,7 +101,7 @@ export class Appliance {
     this.network = new NetworkReader(networkReaderOptions(deps.env, monotonicNow, (line) => deps.logger.child('network').warn(line)));
     // The card that holds the state directory (systemd's, else the settings file's), read the same way.
     const stateDir = deps.env.STATE_DIRECTORY?.split(':')[0] || dirname(deps.settings.config.settings.file);
-    this.storage = new StorageReader(storageReaderOptions(stateDir, monotonicNow, (line) => deps.logger.child('storage').warn(line)));
+    this.storage = new StorageReader(storageReaderOptions(stateDir, deps.env, monotonicNow, (line) => deps.logger.child('storage').warn(line)));
   }
 
   private readonly network: NetworkReader;

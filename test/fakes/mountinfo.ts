@@ -25,3 +25,9 @@ export const PICAMD_SANDBOX = [
 export function roSuper(text: string): string {
   return text.replace(/ - ext4 (\S+) rw\b/g, ' - ext4 $1 ro');
 }
+
+/** A mount table whose longest match for `dir` is a mount of its own, its super block `rw` or `ro`. */
+export function mountinfoFor(dir: string, superOptions: 'rw' | 'ro'): string {
+  const at = dir.replace(/ /g, '\\040');
+  return `1 0 179:2 / / rw,noatime - ext4 /dev/mmcblk0p2 rw\n2 1 179:2 ${at} ${at} rw,noatime - ext4 /dev/mmcblk0p2 ${superOptions},errors=remount-ro\n`;
+}

@@ -31,14 +31,15 @@ export interface StorageReaderOptions {
   log: (line: string) => void;
 }
 
-/** A device's options: the real statfs and /proc/self/mountinfo. */
-export function storageReaderOptions(path: string, now: Now, log: (line: string) => void): StorageReaderOptions {
+/** A device's options: the real statfs and /proc/self/mountinfo, unless PICAMD_MOUNTINFO names a stand-in (tests). */
+export function storageReaderOptions(path: string, env: NodeJS.ProcessEnv, now: Now, log: (line: string) => void): StorageReaderOptions {
+  const mountinfo = env.PICAMD_MOUNTINFO || '/proc/self/mountinfo';
   return {
     path,
     now,
     maxAgeMs: 5_000,
     statfs: (p) => statfsSync(p),
-    mountinfo: () => readFileSync('/proc/self/mountinfo', 'utf8'),
+    mountinfo: () => readFileSync(mountinfo, 'utf8'),
     realpath: (p) => realpathSync(p),
     log,
   };

@@ -114,7 +114,7 @@ test('StorageReader: unknown, never a throw, when statfs or the mount table fail
 test('storageReaderOptions: the real /proc/self/mountinfo and statfs give a state for a real directory', async (t) => {
   const dir = await tempDir(t, 'storage-real');
   await writeFile(join(dir, 'settings.json'), '{}\n');
-  const status = new StorageReader(storageReaderOptions(dir, () => 0, (line) => assert.fail(line))).current();
+  const status = new StorageReader(storageReaderOptions(dir, {}, () => 0, (line) => assert.fail(line))).current();
   assert.ok(['ok', 'low', 'full'].includes(status.state), JSON.stringify(status));
   assert.ok(status.totalBytes! > 0);
 });

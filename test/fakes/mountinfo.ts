@@ -12,12 +12,15 @@ export const PI_HOST = [
   '',
 ].join('\n');
 
+// picamd's own view, as /proc/<pid>/mountinfo showed it on the virtual Pi's Bookworm card (lines kept:
+// the root, /tmp, /var/lib/private and the state directory bound into it).
 export const PICAMD_SANDBOX = [
-  '275 274 179:2 / / ro,noatime master:1 - ext4 /dev/mmcblk0p2 rw',
-  '276 275 0:5 / /dev ro,nosuid,relatime master:2 - devtmpfs udev rw,size=180764k,nr_inodes=45191,mode=755',
-  '290 275 0:44 / /tmp rw,nosuid,nodev,relatime - tmpfs tmpfs rw,mode=700',
-  '300 275 0:47 / /var/lib/private rw,nosuid,nodev,noexec,relatime - tmpfs tmpfs rw,size=4k,mode=700',
-  '301 300 179:2 /var/lib/private/picamd /var/lib/private/picamd rw,noatime master:1 - ext4 /dev/mmcblk0p2 rw',
+  '283 251 254:2 / / ro,nosuid,noatime shared:128 master:1 - ext4 /dev/vda2 rw',
+  '300 283 0:25 / /run rw,nosuid,nodev shared:146 master:11 - tmpfs tmpfs rw,size=97308k,nr_inodes=819200,mode=755,inode64',
+  '329 283 254:2 /etc/picamd /etc/picamd rw,nosuid,noatime shared:155 master:1 - ext4 /dev/vda2 rw',
+  '348 283 254:2 /tmp/systemd-private-114bd4c6565b477592c7e0ec14a76df7-picamd.service-YAhYE0/tmp /tmp rw,nosuid,noatime shared:167 master:1 - ext4 /dev/vda2 rw',
+  '350 283 0:44 / /var/lib/private ro,nosuid,nodev,noexec shared:169 - tmpfs tmpfs rw,size=4096k,nr_inodes=1024,mode=755,inode64',
+  '351 350 254:2 /var/lib/private/picamd /var/lib/private/picamd rw,nosuid,noatime shared:170 master:1 - ext4 /dev/vda2 rw',
   '',
 ].join('\n');
 

@@ -35,7 +35,8 @@ test('mountOf: the longest mount point above the path, by whole components; the 
   assert.equal(mountOf(entries, '/var/lib/private/picamd')?.mountPoint, '/var/lib/private/picamd');
   assert.equal(mountOf(entries, '/var/lib/private/picamd/update')?.mountPoint, '/var/lib/private/picamd');
   assert.equal(mountOf(entries, '/var/lib/private/picamd2')?.mountPoint, '/var/lib/private');
-  assert.equal(mountOf(entries, '/etc/picamd')?.mountPoint, '/');
+  assert.equal(mountOf(entries, '/etc/picamd/config.json')?.mountPoint, '/etc/picamd');
+  assert.equal(mountOf(entries, '/opt/picamd')?.mountPoint, '/');
   const stacked = parseMountinfo('1 0 8:1 / / rw - ext4 /dev/sda1 rw\n2 1 8:1 / /data rw - ext4 /dev/sda1 rw\n3 1 0:40 / /data ro - tmpfs tmpfs ro');
   assert.equal(mountOf(stacked, '/data/x')?.fsType, 'tmpfs', 'the later mount covers the earlier one');
   assert.equal(mountOf(parseMountinfo('2 1 8:1 / /data rw - ext4 /dev/sda1 rw'), '/elsewhere'), undefined);

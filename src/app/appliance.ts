@@ -381,7 +381,7 @@ export class Appliance {
       timers: realTimers,
       now: ctx.now,
       device: () => ({ name: ctx.deviceName(), model: deviceModel(), version, configurationUrl: pageUrl(hostname(), http.port, ctx.current().server.tls !== null) }),
-      readStatus: () => mqttStatusSnapshot({ camera: camera.status(), fpsIn: media.tap.fpsIn(), viewers: media.tap.viewerCount, nowMs: ctx.now(), startedAtMs: ctx.startedAtMs, privacy, network: this.network.current(false) }),
+      readStatus: () => mqttStatusSnapshot({ camera: camera.status(), fpsIn: media.tap.fpsIn(), viewers: media.tap.viewerCount, nowMs: ctx.now(), startedAtMs: ctx.startedAtMs, privacy, network: this.network.current(false), storage: this.storage.current() }),
       setPrivacy: mqttPrivacyPort(privacy),
       snapshot: () => {
         const result = media.snapshot();

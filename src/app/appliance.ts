@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 import { hashPassword } from '../device/accounts/password.js';
 import { accountsFileFor, type AccountsStore } from '../device/accounts/store.js';
 import { RecorderCredential, recorderFileFor, withRecorder } from '../device/accounts/recorder.js';
@@ -35,6 +36,7 @@ import { escapeForLog } from '../platform/log/escape.js';
 import type { Logger } from '../platform/log/logger.js';
 import { lastGoodMemory } from '../platform/memory.js';
 import { NetworkReader, networkReaderOptions } from '../platform/network/network-status.js';
+import { StorageReader, storageReaderOptions } from '../platform/storage/storage-reader.js';
 import { externalMemory, FrameMemoryReclaimer, startupGc } from '../platform/reclaim.js';
 import { SystemdNotifier } from '../platform/systemd-notify.js';
 import { readSetupErrorMarker, SETUP_ERROR_MARKER } from '../setup/marker.js';
@@ -97,9 +99,13 @@ export class Appliance {
     this.deviceTime = deps.deviceTime ?? new SystemTime();
     // The network the device is on, read when a status, a scrape or an MQTT state is built (no timer of its own).
     this.network = new NetworkReader(networkReaderOptions(deps.env, monotonicNow, (line) => deps.logger.child('network').warn(line)));
+    // The card that holds the state directory (systemd's, else the settings file's), read the same way.
+    const stateDir = deps.env.STATE_DIRECTORY?.split(':')[0] || dirname(deps.settings.config.settings.file);
+    this.storage = new StorageReader(storageReaderOptions(stateDir, deps.env, monotonicNow, (line) => deps.logger.child('storage').warn(line)));
   }
 
   private readonly network: NetworkReader;
+  private readonly storage: StorageReader;
 
   private readonly deviceTime: DeviceTime;
   /** The release's build: a device clock before it is wrong. */
@@ -271,7 +277,7 @@ export class Appliance {
     };
     const observe: { status: () => unknown; metrics: ReturnType<typeof metricsSource>; mqtt?: LazyMqtt; rtsp?: LazyRtsp } = {
       status: () => undefined,
-      metrics: metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: media.tap.mjpeg, network: () => network.current(false) }),
+      metrics: metricsSource({ ...sources, cpu: () => process.cpuUsage(), stream: media.tap.mjpeg, network: () => network.current(false), storage: () => this.storage.current() }),
     };
     observe.status = statusSource({
       ...sources,
@@ -280,6 +286,7 @@ export class Appliance {
       video: media.tap.h264,
       h264Encoder,
       network: () => network.current(),
+      storage: () => this.storage.current(),
       extra: () => ({
         h264: media.tap.h264Status(),
         settings: applier.status,
@@ -374,7 +381,7 @@ export class Appliance {
       timers: realTimers,
       now: ctx.now,
       device: () => ({ name: ctx.deviceName(), model: deviceModel(), version, configurationUrl: pageUrl(hostname(), http.port, ctx.current().server.tls !== null) }),
-      readStatus: () => mqttStatusSnapshot({ camera: camera.status(), fpsIn: media.tap.fpsIn(), viewers: media.tap.viewerCount, nowMs: ctx.now(), startedAtMs: ctx.startedAtMs, privacy, network: this.network.current(false) }),
+      readStatus: () => mqttStatusSnapshot({ camera: camera.status(), fpsIn: media.tap.fpsIn(), viewers: media.tap.viewerCount, nowMs: ctx.now(), startedAtMs: ctx.startedAtMs, privacy, network: this.network.current(false), storage: this.storage.current() }),
       setPrivacy: mqttPrivacyPort(privacy),
       snapshot: () => {
         const result = media.snapshot();

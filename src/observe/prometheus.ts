@@ -2,6 +2,8 @@ import type { CameraStatus } from '../device/camera/supervisor.js';
 import type { Now } from '../platform/clock.js';
 import type { ViewerTotals } from '../media/broadcaster.js';
 import type { NetworkStatus } from '../platform/network/network-status.js';
+import { STORAGE_STATES } from '../platform/storage/storage-state.js';
+import type { StorageStatus } from '../platform/storage/storage-reader.js';
 
 // The Prometheus text exposition format (version 0.0.4), rendered from plain values: no registry,
 // no timers, no dependency. https://prometheus.io/docs/instrumenting/exposition_formats/
@@ -28,6 +30,8 @@ export interface MetricsInputs {
   privacy: { enabled: boolean };
   /** The network the device is on (null: none); absent where nobody reads it. */
   network?: Pick<NetworkStatus, 'interface' | 'kind' | 'signalDbm'> | null;
+  /** The card that holds the state directory; absent where nobody reads it. */
+  storage?: StorageStatus;
 }
 
 /** Every camera state, so each gets a 0/1 series and a graph never has gaps. */
@@ -123,6 +127,22 @@ export function metricFamilies(m: MetricsInputs): Family[] {
       ],
     },
     ...(m.network !== undefined ? [wifiSignal(m.network)] : []),
+    ...(m.storage ? storageFamilies(m.storage) : []),
+  ];
+}
+
+/** The card's state as 0/1 series (every state, so a graph never has gaps); its sizes only when known. */
+function storageFamilies(storage: StorageStatus): Family[] {
+  const bytes = (value: number | null) => (value === null ? [] : one(value));
+  return [
+    {
+      name: 'picamd_storage_state',
+      help: 'The card that holds the settings: 1 for the current state (ok, low, full, read-only, unknown), 0 for the others.',
+      type: 'gauge',
+      samples: STORAGE_STATES.map((state) => ({ labels: { state }, value: state === storage.state ? 1 : 0 })),
+    },
+    { name: 'picamd_storage_free_bytes', help: 'Bytes picamd may still write on the card that holds the settings.', type: 'gauge', samples: bytes(storage.freeBytes) },
+    { name: 'picamd_storage_size_bytes', help: 'Size of the file system that holds the settings.', type: 'gauge', samples: bytes(storage.totalBytes) },
   ];
 }
 
@@ -157,6 +177,7 @@ export interface MetricsSources {
   maxViewers: () => number;
   privacy: { readonly enabled: boolean };
   network?: () => MetricsInputs['network'];
+  storage?: () => StorageStatus;
 }
 
 /** The GET /metrics body builder over live sources. */
@@ -177,5 +198,6 @@ export function metricsSource(s: MetricsSources): () => string {
       viewerTotals: s.stream.viewerTotals(),
       privacy: { enabled: s.privacy.enabled },
       ...(s.network ? { network: s.network() } : {}),
+      ...(s.storage ? { storage: s.storage() } : {}),
     });
 }

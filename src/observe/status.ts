@@ -6,12 +6,15 @@ import type { MemoryReading } from '../platform/memory.js';
 import type { Now } from '../platform/clock.js';
 import type { ViewerStats } from '../media/viewer.js';
 import type { NetworkStatus } from '../platform/network/network-status.js';
+import type { StorageStatus } from '../platform/storage/storage-reader.js';
 
 export interface StatusInputs {
   deviceName: string;
   version: string;
   /** The network the device is on (null: no default route); absent where nobody reads it. */
   network?: NetworkStatus | null;
+  /** The card that holds the state directory; absent where nobody reads it. */
+  storage?: StorageStatus;
   nowMs: number;
   /** process.memoryUsage() of picamd itself (the camera process is separate). */
   memory: MemoryReading;
@@ -83,7 +86,14 @@ export function buildStatus(s: StatusInputs) {
     },
     privacy: s.privacy,
     ...(s.network !== undefined ? { network: s.network } : {}),
+    ...(s.storage ? { storage: storageOf(s.storage) } : {}),
   };
+}
+
+/** The card in MB: `{state: 'full', freeMB: 0.4, totalMB: 7612.3}` (nulls when it cannot be read). */
+function storageOf(storage: StorageStatus) {
+  const mb = (bytes: number | null) => (bytes === null ? null : megabytes(bytes));
+  return { state: storage.state, freeMB: mb(storage.freeBytes), totalMB: mb(storage.totalBytes) };
 }
 
 /** Where each part of the status comes from, read fresh for every document. */
@@ -92,6 +102,8 @@ export interface StatusSources {
   version: string;
   /** The network the device is on, read on demand (src/platform/network/). */
   network?: () => NetworkStatus | null;
+  /** The card's state, read on demand (src/platform/storage/). */
+  storage?: () => StorageStatus;
   now: Now;
   startedAtMs: number;
   memory: () => MemoryReading;
@@ -124,6 +136,7 @@ export function statusSource(s: StatusSources): () => ReturnType<typeof buildSta
       framesPublished: s.stream.framesPublished,
       maxViewers: s.maxViewers(),
       ...(s.network ? { network: s.network() } : {}),
+      ...(s.storage ? { storage: s.storage() } : {}),
       viewers: s.stream.list().map((v) => v.stats()),
       ...(s.video ? { videoViewers: s.video.list().map((v) => v.stats()) } : {}),
       ...(s.h264Encoder ? { h264Encoder: s.h264Encoder } : {}),

@@ -151,3 +151,17 @@ test('picamd_wifi_signal_dbm: the signal on Wi-Fi, labelled with the interface; 
   }
   assert.equal(parseExposition(renderMetrics(inputs())).has('picamd_wifi_signal_dbm'), false, 'a device that does not read its network has no such family');
 });
+
+test('picamd_storage_*: every card state as 0/1, the free and total bytes; no size samples when unknown, no family where the card is not read', () => {
+  const full = parseExposition(renderMetrics(inputs({ storage: { state: 'full', freeBytes: 409_600, totalBytes: 8_192_000_000 } })));
+  assert.equal(value(full, 'picamd_storage_state', { state: 'full' }), 1);
+  for (const state of ['ok', 'low', 'read-only', 'unknown']) assert.equal(value(full, 'picamd_storage_state', { state }), 0, state);
+  assert.equal(value(full, 'picamd_storage_free_bytes'), 409_600);
+  assert.equal(value(full, 'picamd_storage_size_bytes'), 8_192_000_000);
+  assert.equal(full.get('picamd_storage_free_bytes')?.type, 'gauge');
+  const unknown = parseExposition(renderMetrics(inputs({ storage: { state: 'unknown', freeBytes: null, totalBytes: null } })));
+  assert.equal(value(unknown, 'picamd_storage_state', { state: 'unknown' }), 1);
+  assert.deepEqual(unknown.get('picamd_storage_free_bytes')?.samples, []);
+  assert.deepEqual(unknown.get('picamd_storage_size_bytes')?.samples, []);
+  assert.equal(parseExposition(renderMetrics(inputs())).has('picamd_storage_state'), false);
+});

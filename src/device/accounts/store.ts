@@ -40,7 +40,7 @@ export const ACCOUNTS_MIGRATIONS: Readonly<Record<number, MigrationStep>> = {};
 export const ACCOUNTS_DOWNGRADES: Readonly<Record<number, DowngradeStep>> = {};
 export const ACCOUNTS_FORMATS: FormatSteps = { current: ACCOUNTS_FORMAT, up: ACCOUNTS_MIGRATIONS, down: ACCOUNTS_DOWNGRADES };
 /** 16 users fit in a few kilobytes; a larger file is not ours. */
-const MAX_ACCOUNTS_BYTES = 64 * 1024;
+export const MAX_ACCOUNTS_BYTES = 64 * 1024;
 
 export interface Account {
   name: string;

@@ -24,7 +24,8 @@ export function parseBrokerUrl(value: string): { ok: true; tls: boolean; host: s
   return { ok: true, tls, host, port: url.port ? Number(url.port) : tls ? 8883 : 1883 };
 }
 
-const brokerUrl = z.string().superRefine((value, ctx) => {
+// A host name is at most 253 characters; the cap keeps settings.json's size bounded (test/device/settings/file-bounds.test.ts).
+const brokerUrl = z.string().max(1024).superRefine((value, ctx) => {
   const parsed = parseBrokerUrl(value);
   if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message });
 });

@@ -1,6 +1,7 @@
 import type { CameraStatus } from '../../device/camera/supervisor.js';
 import type { SetResult } from '../../device/privacy/controller.js';
 import type { NetworkStatus } from '../../platform/network/network-status.js';
+import type { StorageState } from '../../platform/storage/storage-state.js';
 import type { PrivacyResult } from './service.js';
 import type { StatusSnapshot } from './state.js';
 
@@ -24,6 +25,8 @@ export interface StatusSources {
   privacy: { enabled: boolean };
   /** The network the device is on; its Wi-Fi signal becomes a diagnostic sensor. */
   network?: Pick<NetworkStatus, 'kind' | 'signalDbm'> | null;
+  /** The card that holds the settings; its state becomes a diagnostic sensor. */
+  storage?: { state: StorageState };
 }
 
 /** readStatus for MqttService, from the same values as /api/status. */
@@ -38,6 +41,7 @@ export function mqttStatusSnapshot(s: StatusSources): StatusSnapshot {
     uptimeS: Math.max(0, (s.nowMs - s.startedAtMs) / 1000),
     privacy: s.privacy.enabled,
     wifiSignalDbm: s.network?.kind === 'wifi' ? s.network.signalDbm : null,
+    storage: s.storage?.state ?? null,
   };
 }
 

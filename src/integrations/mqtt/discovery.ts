@@ -1,6 +1,7 @@
+import { STORAGE_STATES } from '../../platform/storage/storage-state.js';
 import { discoveryTopic, type Topics } from './topics.js';
 
-// Home Assistant MQTT discovery payloads, pure. One device with a privacy switch, six diagnostic
+// Home Assistant MQTT discovery payloads, pure. One device with a privacy switch, seven diagnostic
 // sensors and an MQTT camera fed by snapshots. Keys are the full names (HA also accepts
 // abbreviations); https://www.home-assistant.io/integrations/mqtt/#mqtt-discovery
 
@@ -90,6 +91,12 @@ function entities(o: DiscoveryOptions): Entity[] {
       device_class: 'signal_strength',
       unit_of_measurement: 'dBm',
       state_class: 'measurement',
+    }),
+    // An enum sensor (HA 2023.1+): a full or read-only card can raise an automation before a save fails.
+    sensor('storage', 'Memory card', 'storage', {
+      device_class: 'enum',
+      options: [...STORAGE_STATES],
+      icon: 'mdi:micro-sd',
     }),
   ];
   for (const e of list) if (e.component === 'sensor') e.config.state_topic = state;

@@ -10,6 +10,8 @@ export interface StatusSnapshot {
   privacy: boolean;
   /** On Wi-Fi, its signal in dBm; null (the sensor's "unknown") on a wired network or without a reading. */
   wifiSignalDbm?: number | null;
+  /** The memory card: ok, low, full, read-only, unknown; null where the card is not read. */
+  storage?: string | null;
 }
 
 /** The retained JSON on <prefix>/state; the discovery value_templates read its keys. */
@@ -22,12 +24,13 @@ export function statePayload(s: StatusSnapshot): string {
     restarts: s.restarts,
     uptime_s: Math.floor(s.uptimeS),
     wifi_signal_dbm: s.wifiSignalDbm ?? null,
+    storage: s.storage ?? null,
   });
 }
 
 /** What makes two states the same for publishing on change: all but the uptime and the Wi-Fi signal (the 30 s state carries them), the rate in whole frames. */
 export function stateKey(s: StatusSnapshot): string {
-  return JSON.stringify([s.privacy, s.cameraState, Math.round(s.fps), s.viewers, s.restarts]);
+  return JSON.stringify([s.privacy, s.cameraState, Math.round(s.fps), s.viewers, s.restarts, s.storage ?? null]);
 }
 
 /** A privacy command payload: ON/OFF as Home Assistant sends them (also true/false, 1/0), else null. */

@@ -5,7 +5,8 @@ import type { buildStatus } from '../../observe/status.js';
 import type { Role as DeviceRole } from '../../device/accounts/rules.js';
 import type { RecorderStatus } from '../../device/accounts/recorder.js';
 import type { NetworkStatus as DeviceNetworkStatus } from '../../platform/network/network-status.js';
-import type { CameraState, DeviceStatus, NetworkStatus, PrivacySource, RecorderDocument, Role, SettingsStatus } from './types.js';
+import type { StorageState as DeviceStorageState } from '../../platform/storage/storage-state.js';
+import type { CameraState, DeviceStatus, NetworkStatus, PrivacySource, RecorderDocument, Role, SettingsStatus, StorageState } from './types.js';
 
 // Compile-time only: the server's own types must match what the page is compiled against
 // (types.d.ts). A new privacy source or camera state that the page does not know fails the build.
@@ -21,5 +22,6 @@ export type Conformance = [
   Holds<Extract<ApplyStatus, { state: 'rolled-back' }> extends SettingsStatus ? true : false>,
   Holds<Same<RecorderDocument, RecorderStatus>>,
   Holds<Same<NetworkStatus, DeviceNetworkStatus>>,
+  Holds<Same<StorageState, DeviceStorageState>>,
   Holds<ReturnType<typeof buildStatus> extends Omit<DeviceStatus, 'settings'> ? true : false>,
 ];

@@ -40,7 +40,12 @@ export interface DeviceStatus {
   rtsp?: { port: number; path?: string };
   /** The network the device is on (the default route's interface); null when it has no default route. */
   network?: NetworkStatus | null;
+  /** The card that holds the settings (src/platform/storage/); sizes in MB, null when unknown. */
+  storage?: { state: StorageState; freeMB: number | null; totalMB: number | null };
 }
+
+/** src/platform/storage/storage-state.ts: `low` is under 192 MiB free (no room for an update), `full` under 1 MiB. */
+export type StorageState = 'ok' | 'low' | 'full' | 'read-only' | 'unknown';
 
 /** src/platform/network/network-status.ts */
 export interface NetworkStatus {

@@ -57,6 +57,7 @@ export function findLiveElements(doc: Document) {
     toast: byId('toast'),
     side: byId('side'),
     settingsNote: byId('settings-note'),
+    storageNote: byId('storage-note'),
   };
 }
 
@@ -136,6 +137,9 @@ export function renderLive(ui: LiveElements, model: LiveModel): void {
   ui.sNetworkRow.hidden = view.network === undefined;
   text(ui.sNetwork, view.network ?? '');
   text(ui.sVersion, view.version);
+  ui.storageNote.hidden = !view.storage;
+  text(ui.storageNote, view.storage?.text ?? '');
+  if (ui.storageNote.dataset.tone !== (view.storage?.tone ?? '')) ui.storageNote.dataset.tone = view.storage?.tone ?? '';
 
   const p = view.privacy;
   ui.privacyCard.dataset.on = String(p.on);

@@ -4,6 +4,7 @@
 import type { CameraState, DeviceStatus, PrivacySource } from '../api/types.js';
 import { currentLanguage, formatNumber, t, type MessageKey } from './i18n/translate.js';
 import { networkLine } from './network-line.js';
+import { storageNote } from './storage-note.js';
 
 export type { CameraState, DeviceStatus, PrivacySource };
 
@@ -33,6 +34,8 @@ export interface View {
   uptime: string;
   /** The network the device is on; undefined when it does not say. */
   network: string | undefined;
+  /** The memory card full, read-only or low; undefined while it is fine. */
+  storage: { text: string; tone: 'bad' | 'busy' } | undefined;
   privacy: PrivacyView;
   /** Shown over the picture, or undefined while it is live. */
   overlay: { title: string; detail: string; tone: Tone } | undefined;
@@ -176,6 +179,7 @@ export function viewOf(status: DeviceStatus, nowMs: number, refusedSince?: strin
     viewers: t('live.viewers', { n: stream.viewers, max: stream.maxViewers }),
     uptime: formatDuration(device.uptimeSeconds),
     network: networkLine(status.network),
+    storage: storageNote(status.storage),
     privacy: privacyView(status, nowMs, refusedSince),
     overlay,
   };

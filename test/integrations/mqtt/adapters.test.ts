@@ -32,12 +32,13 @@ test('MQTT privacy commands go through the real controller: saved as "mqtt", ref
 test('the status snapshot comes from the same values as /api/status', () => {
   assert.deepEqual(
     mqttStatusSnapshot({ camera: { state: 'backoff', restarts: 4 }, fpsIn: 0, viewers: 3, nowMs: 90_000, startedAtMs: 30_000, privacy: { enabled: false } }),
-    { cameraState: 'backoff', fps: 0, viewers: 3, restarts: 4, uptimeS: 60, privacy: false, wifiSignalDbm: null },
+    { cameraState: 'backoff', fps: 0, viewers: 3, restarts: 4, uptimeS: 60, privacy: false, wifiSignalDbm: null, storage: null },
   );
   const base = { camera: { state: 'streaming' as const, restarts: 0 }, fpsIn: 30, viewers: 0, nowMs: 1, startedAtMs: 0, privacy: { enabled: false } };
   assert.equal(mqttStatusSnapshot({ ...base, network: { kind: 'wifi', signalDbm: -61 } }).wifiSignalDbm, -61);
   assert.equal(mqttStatusSnapshot({ ...base, network: { kind: 'ethernet', signalDbm: null } }).wifiSignalDbm, null);
   assert.equal(mqttStatusSnapshot({ ...base, network: null }).wifiSignalDbm, null);
+  assert.equal(mqttStatusSnapshot({ ...base, storage: { state: 'read-only' } }).storage, 'read-only');
 });
 
 test('device model from the device tree, and the page URL for the device card', () => {

@@ -27,7 +27,7 @@ test('discovery: one config topic per entity, under <prefix>/<component>/<node>/
   const messages = buildDiscovery(options());
   assert.deepEqual(
     messages.map((m) => m.topic),
-    ['switch/kitchen/privacy', 'sensor/kitchen/camera_state', 'sensor/kitchen/frame_rate', 'sensor/kitchen/viewers', 'sensor/kitchen/restarts', 'sensor/kitchen/uptime', 'sensor/kitchen/wifi_signal', 'camera/kitchen/camera'].map(
+    ['switch/kitchen/privacy', 'sensor/kitchen/camera_state', 'sensor/kitchen/frame_rate', 'sensor/kitchen/viewers', 'sensor/kitchen/restarts', 'sensor/kitchen/uptime', 'sensor/kitchen/wifi_signal', 'sensor/kitchen/storage', 'camera/kitchen/camera'].map(
       (p) => `homeassistant/${p}/config`,
     ),
   );
@@ -35,11 +35,16 @@ test('discovery: one config topic per entity, under <prefix>/<component>/<node>/
   assert.equal(sw.unique_id, 'picamd_kitchen_privacy');
   assert.equal(sw.state_topic, 'picamd/Kitchen/state');
   assert.equal((sw.device as Record<string, unknown>).configuration_url, undefined, 'left out when unknown');
-  for (const m of messages.slice(1, 7)) assert.equal((JSON.parse(m.payload) as Record<string, unknown>).entity_category, 'diagnostic');
+  for (const m of messages.slice(1, 8)) assert.equal((JSON.parse(m.payload) as Record<string, unknown>).entity_category, 'diagnostic');
   const wifi = JSON.parse(messages[6]!.payload) as Record<string, unknown>;
   assert.deepEqual(
     { device_class: wifi.device_class, unit_of_measurement: wifi.unit_of_measurement, state_class: wifi.state_class, value_template: wifi.value_template },
     { device_class: 'signal_strength', unit_of_measurement: 'dBm', state_class: 'measurement', value_template: '{{ value_json.wifi_signal_dbm }}' },
+  );
+  const storage = JSON.parse(messages[7]!.payload) as Record<string, unknown>;
+  assert.deepEqual(
+    { device_class: storage.device_class, options: storage.options, value_template: storage.value_template },
+    { device_class: 'enum', options: ['ok', 'low', 'full', 'read-only', 'unknown'], value_template: '{{ value_json.storage }}' },
   );
 });
 
@@ -59,7 +64,9 @@ test('the state document and privacy commands', () => {
     restarts: 3,
     uptime_s: 59,
     wifi_signal_dbm: null,
+    storage: null,
   });
+  assert.equal(JSON.parse(statePayload({ cameraState: 'streaming', fps: 15, viewers: 0, restarts: 0, uptimeS: 1, privacy: false, storage: 'full' })).storage, 'full');
   assert.equal(JSON.parse(statePayload({ cameraState: 'streaming', fps: 15, viewers: 0, restarts: 0, uptimeS: 1, privacy: false, wifiSignalDbm: -52 })).wifi_signal_dbm, -52);
   for (const on of ['ON', 'on', ' true ', '1']) assert.equal(parsePrivacyCommand(Buffer.from(on)), true, on);
   for (const off of ['OFF', 'false', '0']) assert.equal(parsePrivacyCommand(Buffer.from(off)), false, off);

@@ -55,13 +55,13 @@ test('announces one Home Assistant device whose discovery payloads use only keys
   // A subscriber arriving later gets the retained configs, availability and state.
   const sub = await subscribe(broker.port, 'homeassistant/#', `${TEST_PREFIX}/#`);
   t.after(() => sub.stop());
-  const expected = ['switch/test_cam/privacy', 'sensor/test_cam/camera_state', 'sensor/test_cam/frame_rate', 'sensor/test_cam/viewers', 'sensor/test_cam/restarts', 'sensor/test_cam/uptime', 'sensor/test_cam/wifi_signal', 'camera/test_cam/camera'];
+  const expected = ['switch/test_cam/privacy', 'sensor/test_cam/camera_state', 'sensor/test_cam/frame_rate', 'sensor/test_cam/viewers', 'sensor/test_cam/restarts', 'sensor/test_cam/uptime', 'sensor/test_cam/wifi_signal', 'sensor/test_cam/storage', 'camera/test_cam/camera'];
   for (const path of expected) await sub.waitFor(`homeassistant/${path}/config`);
   assert.equal(text(await sub.waitFor(topic.availability)), 'online');
   assert.equal(sub.last(topic.availability)?.retained, true);
   const state = await sub.waitFor(topic.state);
   assert.equal(state.retained, true);
-  assert.deepEqual(stateOf(state), { privacy: 'OFF', camera_state: 'streaming', fps: 30, viewers: 2, restarts: 1, uptime_s: 12, wifi_signal_dbm: null });
+  assert.deepEqual(stateOf(state), { privacy: 'OFF', camera_state: 'streaming', fps: 30, viewers: 2, restarts: 1, uptime_s: 12, wifi_signal_dbm: null, storage: null });
 
   const uniqueIds = new Set<string>();
   let device: unknown;
@@ -78,7 +78,11 @@ test('announces one Home Assistant device whose discovery payloads use only keys
     assert.equal(config.availability_topic, topic.availability);
     if (config.entity_category !== undefined) assert.ok(keys.entity_category.includes(config.entity_category as string));
     if (config.state_class !== undefined) assert.ok(keys.sensor_state_class.includes(config.state_class as string));
-    if (config.device_class !== undefined && component === 'sensor') {
+    if (config.device_class === 'enum') {
+      // HA's MQTT sensor: options only with the enum class, which takes no unit and no state class.
+      assert.ok(Array.isArray(config.options) && config.options.length > 0, `${path}: options of enum`);
+      assert.equal(config.unit_of_measurement ?? config.state_class, undefined, `${path}: an enum has no unit or state class`);
+    } else if (config.device_class !== undefined && component === 'sensor') {
       assert.ok(keys.sensor_device_class_units[config.device_class as string]?.includes(config.unit_of_measurement as string), `${path}: unit of ${config.device_class}`);
     }
     // Every value_template reads a key the state document has.

@@ -124,7 +124,7 @@ export class Appliance {
     const device = this.buildDevice(ctx);
     const media = this.buildMedia(ctx, device);
     const updates = new UpdateInbox({ ...updateInboxOptions(this.deps.env, ctx.current().settings.file), installedVersion: version, logger: logger.child('update'), clock: Date.now,
-      undone: () => [...this.deps.settings.formatNotes(), ...this.deps.accounts.formatNotes()] });
+      undone: () => [...this.deps.settings.formatNotes(), ...this.deps.accounts.formatNotes()], freeBytes: () => this.storage.current().freeBytes });
     const observe = this.buildObserve(ctx, device, media, updates);
     const web = this.buildWeb(ctx, device, media, observe, updates);
     const mqtt = this.buildMqtt(ctx, device, media, web.http);

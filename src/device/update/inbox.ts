@@ -42,17 +42,25 @@ export interface UpdateInboxDeps {
   clock: () => number;
   /** What a rollback from a newer version undid (the settings' and accounts' stores say). */
   undone?: () => string[];
+  /** Bytes picamd may still write on the card that holds `dir`; null when unknown. */
+  freeBytes?: () => number | null;
 }
 
 export type InboxResult =
   | { ok: true; manifest: UpdateManifest }
-  | { ok: false; problem: 'busy' | 'refused' | 'downgrade' | 'too-large' | 'aborted' | 'failed'; reason: string };
+  | { ok: false; problem: 'busy' | 'refused' | 'downgrade' | 'too-large' | 'no-room' | 'aborted' | 'failed'; reason: string };
 
 /** Bytes past the bundle: the head and the manifest (container.ts caps it at 16 KiB). */
 const HEAD_ROOM = 64 * 1024;
 export const MAX_UPDATE_FILE_BYTES = UPDATE_LIMITS.maxBundleBytes + HEAD_ROOM;
 /** What the file write may buffer before the upload pauses (the socket is then not read). */
 const WRITE_BUFFER_BYTES = 1024 * 1024;
+
+/**
+ * What an upload leaves free on the card: the settings, the accounts and privacy must still save
+ * while it is stored (the updater checks its own room, for the copy and the unpacked release, later).
+ */
+export const KEEP_FREE_BYTES = 16 * 1024 * 1024;
 
 const UPDATER_BUSY = new Set(['verifying', 'installing', 'trial', 'checking']);
 
@@ -112,6 +120,12 @@ export class UpdateInbox {
       return { ok: false, problem, reason };
     };
     try {
+      const free = this.deps.freeBytes?.() ?? null;
+      if (free !== null && total + KEEP_FREE_BYTES > free) {
+        body.destroy();
+        const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+        return refuse('no-room', `not enough room on the memory card: the update file is ${mb(total)} and ${mb(Math.max(0, free))} is free, of which picamd keeps ${mb(KEEP_FREE_BYTES)} for its settings`);
+      }
       const keys = loadKeysDir(this.deps.keysDir);
       if (keys.size === 0) {
         body.destroy();

@@ -8,7 +8,8 @@ import type { Router } from '../server/router.js';
 //   POST /api/update[?allowDowngrade=1] the update file as the body (streamed to disk, its own cap):
 //                                      202 once checked and handed to the root updater; 400 with the
 //                                      reason for a bad file, 409 while another update runs or for an
-//                                      unconfirmed downgrade, 413 over the cap
+//                                      unconfirmed downgrade, 413 over the cap, 507 when the card has
+//                                      no room for it
 //   POST /api/update/rollback          go back to the previous version (202), 409 while busy
 // The progress after the handover is in /api/status `update` (and GET /api/update).
 
@@ -22,6 +23,7 @@ const STATUS: Record<Exclude<InboxResult, { ok: true }>['problem'], [number, str
   downgrade: [409, 'downgrade-not-confirmed'],
   refused: [400, 'bad-update'],
   'too-large': [413, 'too-large'],
+  'no-room': [507, 'no-room'],
   aborted: [400, 'upload-cut-off'],
   failed: [507, 'cannot-store'],
 };
@@ -44,7 +46,7 @@ export function updateRoutes({ inbox, version }: UpdateRoutesDeps) {
         if (busy) return problem(409, 'update-running', `Not now: ${busy}.`);
         const result = await inbox.receive(upload.readable(), upload.declared, { allowDowngrade: req.query.get('allowDowngrade') === '1' });
         if (result.ok) return json(202, { ...state(), accepted: result.manifest.version });
-        // The rest of a refused file is read and dropped, so the client gets to read the reason.
+        // The rest of a refused file is read and dropped (never stored), so the client gets to read the reason.
         if (result.problem !== 'too-large') await upload.discard();
         return refusal(result);
       },

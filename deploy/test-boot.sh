@@ -52,7 +52,9 @@ t0=$(date +%s)
 log() { printf 'test-boot: %s (%d s)\n' "$*" $(($(date +%s) - t0)); }
 ok() { printf 'test-boot: ok   %s\n' "$*"; }
 summary=()
+failed=''
 fail() {
+  failed=1
   printf 'test-boot: FAIL: %s\n' "$*" >&2
   [[ -n ${VM_CONSOLE:-} && -f ${VM_CONSOLE:-} ]] && tail -n 40 "$VM_CONSOLE" | sed 's/^/  console| /' >&2
   echo "test-boot: FAIL after $(($(date +%s) - t0)) s: $*"
@@ -77,7 +79,21 @@ VM_WORK=$WORK
 . "$REPO/deploy/vpi/check-button.sh"
 # shellcheck source=vpi/check-storage.sh
 . "$REPO/deploy/vpi/check-storage.sh"
+# A step that fails without a word (set -e: a curl that got no answer, a JSON that did not parse)
+# still says where, with what the guest logged, and the summary line stays the last.
+set -E
+err_at=''
+trap 'err_at=${BASH_SOURCE[0]##*/}:$LINENO' ERR
 cleanup() {
+  local rc=$?
+  if ((rc != 0)) && [[ -z $failed ]]; then
+    printf 'test-boot: FAIL: a step ended with exit code %s at %s\n' "$rc" "${err_at:-?}" >&2
+    if [[ -n ${VM_PID:-} ]] && kill -0 "$VM_PID" 2>/dev/null; then
+      vm_run_once "journalctl -b -u picamd -u picamd-update --no-pager -n 60 -o short-monotonic" 2>/dev/null | sed 's/^/  guest| /' >&2 || true
+    fi
+    [[ -n ${VM_CONSOLE:-} && -f ${VM_CONSOLE:-} ]] && tail -n 20 "$VM_CONSOLE" | sed 's/^/  console| /' >&2
+    echo "test-boot: FAIL after $(($(date +%s) - t0)) s: exit code $rc at ${err_at:-?}"
+  fi
   vm_kill
   # An interrupted mmdebstrap may leave /proc, /sys and /dev mounted in the root it was building:
   # never delete through them.

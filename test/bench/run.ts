@@ -11,6 +11,7 @@
 //       [--measure-ms N] [--slow-measure-ms N] [--idle-ms N] [--rounds N] [--rest-ms N] [--no-parser]
 //       [--cpu-prof (to bench-results/profiles/)]
 //       [--picamd-main <another build's main.js>] [--picamd-node-flags "<node flags for picamd>"]
+//       [--no-unit-env (picamd without the unit's MALLOC_ settings)]
 //
 // Each run starts a fresh server (picamd: dist/main.js with a temporary config; baseline:
 // test/bench/baseline-server.ts), waits for the camera to stream, opens the viewers in a separate
@@ -138,8 +139,16 @@ const { values: cli } = parseArgs({
     /** node flags for picamd only; the default is the systemd unit's (--expose-gc for the frame reclaimer, the young generation's cap). */
     'picamd-node-flags': { type: 'string', default: '--expose-gc --max-semi-space-size=1' },
     'no-parser': { type: 'boolean', default: false },
+    /** Leave out the unit's malloc settings (MALLOC_MMAP_THRESHOLD_, MALLOC_ARENA_MAX), e.g. to measure what they save. */
+    'no-unit-env': { type: 'boolean', default: false },
   },
 });
+/** picamd's environment as the systemd unit sets it: its glibc malloc settings bound its anonymous memory. */
+const UNIT_ENV: Record<string, string> = cli['no-unit-env']
+  ? {}
+  : Object.fromEntries(
+      [...readFileSync(join(repo, 'systemd/picamd.service'), 'utf8').matchAll(/^Environment=(MALLOC_\w+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!]),
+    );
 const MEASURE_MS = Number(cli['measure-ms']);
 const SLOW_MEASURE_MS = Number(cli['slow-measure-ms']);
 const IDLE_MS = Number(cli['idle-ms']);
@@ -401,7 +410,11 @@ async function startServer(kind: ServerKind, s: Scenario, work: string, scripts:
     const file = join(work, 'picamd.json');
     writeFileSync(file, JSON.stringify(config, null, 2));
     const extra = cli['picamd-node-flags']!.split(' ').filter(Boolean);
-    child = spawn(process.execPath, [...nodeFlags, ...extra, cli['picamd-main']!, '--config', file], { stdio: ['ignore', log, log], cwd: repo });
+    child = spawn(process.execPath, [...nodeFlags, ...extra, cli['picamd-main']!, '--config', file], {
+      stdio: ['ignore', log, log],
+      cwd: repo,
+      env: { ...process.env, ...UNIT_ENV },
+    });
   } else if (kind === 'baseline') {
     child = spawn(
       process.execPath,
@@ -1740,6 +1753,7 @@ async function main(): Promise<void> {
   const out: string[] = [];
   out.push(`picamd benchmark, ${startedAt.toISOString()}`);
   out.push(`machine: ${host.cpu}, ${host.cores} cores, ${host.memoryGB} GB, Linux ${host.kernel}, Node ${host.node}`);
+  out.push(`picamd: node ${cli['picamd-node-flags']}; ${Object.entries(UNIT_ENV).map(([k, v]) => `${k}=${v}`).join(' ') || 'without the unit\'s malloc settings'}`);
   out.push(
     `camera: simulated, JPEG quality ${JPEG_QUALITY}; warm-up ${WARMUP_MS / 1000} s, window ${MEASURE_MS / 1000} s ` +
       `(slow viewers ${SLOW_MEASURE_MS / 1000} s); frames counted when captured in the window minus the last ${GRACE_MS / 1000} s`,

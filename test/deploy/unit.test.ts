@@ -25,9 +25,18 @@ test('the unit starts node with --expose-gc and a 1 MB young generation, the fla
   const execStart = unit.split('\n').filter((l) => l.startsWith('ExecStart='));
   assert.deepEqual(execStart, ['ExecStart=/opt/picamd/current/node/bin/node --expose-gc --max-semi-space-size=1 /opt/picamd/current/dist/main.js']);
   const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { scripts: Record<string, string> };
-  assert.match(pkg.scripts.demo!, /^node --expose-gc --max-semi-space-size=1 dist\/main\.js /);
+  assert.match(pkg.scripts.demo!, /^MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_ARENA_MAX=1 node --expose-gc --max-semi-space-size=1 dist\/main\.js /);
   const fakes = readFileSync(join(import.meta.dirname, '../fakes/app.ts'), 'utf8');
   assert.match(fakes, /process\.execPath, '--expose-gc', '--max-semi-space-size=1', mainJs/);
+});
+
+test("the unit's malloc settings are the ones `npm run demo` and the benchmark run picamd with", () => {
+  // Both bound the anonymous memory (docs/performance.md); test/bench/run.ts reads them from the unit.
+  const unit = readFileSync(unitFile, 'utf8');
+  const malloc = unit.split('\n').filter((l) => l.startsWith('Environment=MALLOC_'));
+  assert.deepEqual(malloc, ['Environment=MALLOC_MMAP_THRESHOLD_=4194304', 'Environment=MALLOC_ARENA_MAX=1']);
+  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { scripts: Record<string, string> };
+  assert.ok(pkg.scripts.demo!.startsWith(`${malloc.map((l) => l.slice('Environment='.length)).join(' ')} node `));
 });
 
 test('the unit admits only the camera device classes (not char-vchiq: /dev/vchiq is a misc device, major 10)', () => {

@@ -69,6 +69,12 @@ test('text is gzipped when that saves bytes; images and tiny files are not', () 
   assert.equal(prepareAsset('/a.png', bigText, 'image/png').gzip, undefined);
 });
 
+test('a gzipped asset keeps its own bytes, not the 16 KiB chunk zlib wrote it into', () => {
+  const css = prepareAsset('/style.css', bigText, 'text/css; charset=utf-8');
+  // Node's Buffer.from copies a small buffer into its shared 8 KiB pool; zlib's chunk is 16 KiB.
+  assert.ok(css.gzip!.buffer.byteLength < 16 * 1024, `the gzip of ${css.gzip!.length} bytes holds ${css.gzip!.buffer.byteLength}`);
+});
+
 test('negotiate: representation, ETag per encoding, 304, headers', () => {
   const asset = prepareAsset('/style.css', bigText, 'text/css; charset=utf-8');
   const plain = negotiate(asset, { ifNoneMatch: '', acceptEncoding: '' });

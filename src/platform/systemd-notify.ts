@@ -12,6 +12,12 @@ import { realTimers, type IntervalTimers } from './clock.js';
 //   Bookworm has systemd 252, Trixie 257.
 // The cost is one short-lived process per message: READY and STOPPING once, WATCHDOG every
 // WatchdogSec/2 (15 s with the shipped unit).
+// The barrier has its limit: systemd-notify gives up after 5 s when PID 1 does not read (busy with a
+// daemon-reload, or a machine starved of CPU), and a message whose sender is gone can no longer be
+// told apart from a stranger's, so that ping is lost. Such a ping is sent again at once, so that one
+// sender is always waiting while PID 1 is away: systemd handles its watchdog timer last ("everything
+// else which might be a sign of living" first: the timer is SD_EVENT_PRIORITY_IDLE in service.c),
+// so the waiting sender's ping counts when PID 1 comes back, even past the deadline.
 
 /** Sends one notification (its KEY=VALUE fields); resolves true when it was delivered. */
 export type NotifySend = (fields: string[]) => Promise<boolean>;
@@ -78,6 +84,9 @@ export function watchdogIntervalMs(env: NodeJS.ProcessEnv, pid: number): number 
   return Math.max(1, Math.floor(usec / 2 / 1000));
 }
 
+/** A ping that failed after waiting this long waited on PID 1 (not a tool that failed at once): sent again at once. */
+export const SLOW_PING_MS = 1000;
+
 export interface SystemdNotifierDeps {
   logger: Logger;
   /** Reads NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID. */
@@ -86,6 +95,8 @@ export interface SystemdNotifierDeps {
   /** Defaults to systemdNotifySend(logger, env). */
   send?: NotifySend;
   timers?: IntervalTimers;
+  /** Monotonic ms (performance.now). */
+  now?: () => number;
 }
 
 /**
@@ -162,8 +173,14 @@ export class SystemdNotifier {
       return;
     }
     this.pingInFlight = true;
-    void this.sender(['WATCHDOG=1']).finally(() => {
+    const now = this.deps.now ?? (() => performance.now());
+    const started = now();
+    void this.sender(['WATCHDOG=1']).then((delivered) => {
       this.pingInFlight = false;
+      if (!delivered && this.watchdog !== null && now() - started >= SLOW_PING_MS) {
+        this.logger.warn('watchdog: systemd did not take the ping in time; sending it again');
+        this.ping();
+      }
     });
   }
 

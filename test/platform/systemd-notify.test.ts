@@ -128,6 +128,40 @@ describe('SystemdNotifier', () => {
     assert.equal(rec.sent.length, 3);
   });
 
+  it('sends a ping PID 1 did not take in time again at once, so a sender is always waiting; a quick failure waits for the next turn', async () => {
+    mock.timers.enable({ apis: ['setInterval'] });
+    let clock = 0;
+    const sent: number[] = [];
+    // Each ping: PID 1 busy (the barrier times out after 5 s) while `busy`, else delivered.
+    let busy = true;
+    let quickFailures = false;
+    const send: NotifySend = async () => {
+      sent.push(clock);
+      await flush(); // a process's answer comes on a later turn of the event loop
+      if (quickFailures) return false;
+      if (!busy) return true;
+      clock += 5_000;
+      return false;
+    };
+    const logger = memoryLogger();
+    const n = new SystemdNotifier({ logger, env: { NOTIFY_SOCKET: '/s', WATCHDOG_USEC: '30000000' }, pid: 1, send, now: () => clock });
+    n.startWatchdog();
+    for (let i = 0; i < 5; i++) await flush();
+    assert.ok(sent.length >= 5, `a lost ping is followed by the next at once (${sent.length} sent)`);
+    assert.deepEqual(sent.slice(0, 3), [0, 5_000, 10_000], 'each as soon as the one before gave up');
+    assert.ok(logger.lines.some((l) => l.includes('did not take the ping in time')));
+    busy = false;
+    for (let i = 0; i < 5; i++) await flush();
+    const afterDelivered = sent.length;
+    for (let i = 0; i < 5; i++) await flush();
+    assert.equal(sent.length, afterDelivered, 'delivered: back to the interval');
+    quickFailures = true;
+    mock.timers.tick(15_000);
+    for (let i = 0; i < 5; i++) await flush();
+    assert.equal(sent.length, afterDelivered + 1, 'a tool that fails at once is not run in a loop');
+    n.stop();
+  });
+
   it('starts no watchdog when WATCHDOG_PID names another process', () => {
     mock.timers.enable({ apis: ['setInterval'] });
     const rec = recordingSend();

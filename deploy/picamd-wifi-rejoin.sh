@@ -29,6 +29,9 @@ CHECKS=${3:-0}
 NMCLI=${PICAMD_NMCLI:-nmcli}
 
 log() { printf 'picamd-wifi-rejoin: %s\n' "$*"; }
+# nmcli's words without the terminal escape and carriage return it clears its progress line with,
+# even into a pipe (the journal would store the line as binary data).
+plain() { printf '%s' "$1" | sed 's/\x1b\[[0-9;]*[A-Za-z]//g; s/\r//g'; }
 
 # "yes" when NetworkManager could join DEVICE but is not trying: disconnected, autoconnect on, a
 # connection available.
@@ -57,11 +60,10 @@ while [ "$CHECKS" -eq 0 ] || [ "$n" -lt "$CHECKS" ]; do
     case $pending in
       *" $dev "*)
         log "$dev: NetworkManager is not joining the network in range (autoconnect blocked, for example after a broken WPA handshake); asking it to connect"
-        # (nmcli clears its progress line with a terminal escape even into a pipe: dropped.)
         if out=$("$NMCLI" --wait 120 device connect "$dev" 2>&1); then
-          log "$dev: $(printf '%s' "$out" | sed 's/\x1b\[[0-9;]*[A-Za-z]//g')"
+          log "$dev: $(plain "$out")"
         else
-          log "$dev: not joined: $(printf '%s' "$out" | sed 's/\x1b\[[0-9;]*[A-Za-z]//g')"
+          log "$dev: not joined: $(plain "$out")"
         fi
         ;;
       *) still="$still$dev " ;;

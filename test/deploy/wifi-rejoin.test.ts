@@ -54,7 +54,7 @@ describe('picamd-wifi-rejoin', () => {
         `    cat "$R/$dev.show.$k" ;;\n` +
         `  *"device connect"*)\n` +
         (connect === 'joins'
-          ? `    echo up > "$R/net/$dev/operstate"; printf '\\033[2KDevice %s successfully activated with 4b1c6e0e-3f3a-5d7e-9c1b-0a2f3e4d5c6b.\\n' "'$dev'" ;;\n`
+          ? `    echo up > "$R/net/$dev/operstate"; printf '\\033[2K\\rDevice %s successfully activated with 4b1c6e0e-3f3a-5d7e-9c1b-0a2f3e4d5c6b.\\n' "'$dev'" ;;\n`
           : `    echo "Error: Connection activation failed: Secrets were required, but not provided." >&2; exit 4 ;;\n`) +
         `esac\n`,
     );
@@ -76,9 +76,9 @@ describe('picamd-wifi-rejoin', () => {
     assert.equal(r.calls.filter((c) => c.includes('device show')).length, 2, r.calls.join('\n'));
     assert.match(r.calls[0]!, /^-t -f GENERAL\.STATE,GENERAL\.AUTOCONNECT,CONNECTIONS\.AVAILABLE-CONNECTIONS device show wlan0$/);
     assert.match(r.out, /wlan0: NetworkManager is not joining the network in range .*asking it to connect/);
-    // nmcli's terminal escape (it clears its progress line even into a pipe) does not reach the journal.
+    // nmcli's terminal escape and carriage return (it clears its progress line even into a pipe) does not reach the journal.
     assert.match(r.out, /^picamd-wifi-rejoin: wlan0: Device 'wlan0' successfully activated/m);
-    assert.ok(!r.out.includes('\x1b'), JSON.stringify(r.out));
+    assert.ok(!/[\x1b\r]/.test(r.out), JSON.stringify(r.out));
   });
 
   it('costs no nmcli while the interface is up, and ignores interfaces that are not Wi-Fi', () => {

@@ -133,6 +133,8 @@ cp "$REPO/systemd/picamd-update.service" "$REPO/systemd/picamd-update.path" "$ST
 install -m 755 "$REPO/deploy/picamd-update.sh" "$STAGE/deploy/picamd-update.sh"
 cp "$REPO/systemd/picamd-timezone.service" "$REPO/systemd/picamd-timezone.path" "$STAGE/systemd/"
 install -m 755 "$REPO/deploy/picamd-timezone.sh" "$STAGE/deploy/picamd-timezone.sh"
+cp "$REPO/systemd/picamd-wifi-rejoin.service" "$STAGE/systemd/"
+install -m 755 "$REPO/deploy/picamd-wifi-rejoin.sh" "$STAGE/deploy/picamd-wifi-rejoin.sh"
 cp "$REPO/systemd/picamd-os-updates.service" "$STAGE/systemd/"
 install -m 755 "$REPO/deploy/picamd-os-updates.sh" "$STAGE/deploy/picamd-os-updates.sh"
 mkdir -p "$STAGE/deploy/apt"

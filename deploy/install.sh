@@ -54,6 +54,8 @@ SETUP_UNIT=/etc/systemd/system/picamd-setup.service
 # Sets the time zone picamd asks for from its page (deploy/picamd-timezone.sh says why a helper).
 TZ_UNIT=/etc/systemd/system/picamd-timezone.service
 TZ_PATH=/etc/systemd/system/picamd-timezone.path
+# Joins the Wi-Fi again when NetworkManager gave it up (deploy/picamd-wifi-rejoin.sh says why).
+WIFI_UNIT=/etc/systemd/system/picamd-wifi-rejoin.service
 AVAHI_SERVICE=/etc/avahi/services/picamd.service
 # Bounds the unsent data in every TCP socket, so slow viewers are skipped, not buffered (the file says why).
 SYSCTL_CONF=/etc/sysctl.d/60-picamd.conf
@@ -301,7 +303,7 @@ install_picamd() {
   # one); over a link the updater made to /opt/picamd/current/systemd/ (deploy/picamd-update.sh)
   # that replaces the link, never the release's file behind it. The updater links them again.
   local unit
-  for unit in "$UNIT" "$SETUP_UNIT" "$UPDATE_UNIT" "$UPDATE_PATH" "$TZ_UNIT" "$TZ_PATH"; do
+  for unit in "$UNIT" "$SETUP_UNIT" "$UPDATE_UNIT" "$UPDATE_PATH" "$TZ_UNIT" "$TZ_PATH" "$WIFI_UNIT"; do
     install -D -m 644 "$dest/current/systemd/${unit##*/}" "$(in_root "$unit").tmp"
     mv -f "$(in_root "$unit").tmp" "$(in_root "$unit")"
   done
@@ -330,13 +332,14 @@ install_picamd() {
   fi
 
   if [[ $LIVE == 0 ]]; then
-    systemctl --root="$ROOT" enable picamd.service picamd-setup.service picamd-update.service picamd-update.path picamd-timezone.path
-    log "enabled picamd.service, picamd-setup.service, the updater and the time zone helper in $ROOT (they start at boot)"
+    systemctl --root="$ROOT" enable picamd.service picamd-setup.service picamd-update.service picamd-update.path picamd-timezone.path picamd-wifi-rejoin.service
+    log "enabled picamd.service, picamd-setup.service, the updater, the time zone and Wi-Fi helpers in $ROOT (they start at boot)"
     return
   fi
   systemctl daemon-reload
   systemctl enable picamd.service picamd-setup.service picamd-update.service
   systemctl enable --now picamd-update.path picamd-timezone.path
+  systemctl enable --now picamd-wifi-rejoin.service || warn "could not start picamd-wifi-rejoin.service; it starts at the next boot"
   if [[ $START == 0 ]]; then
     log "enabled picamd.service; start it with: systemctl start picamd"
     return
@@ -363,15 +366,16 @@ install_picamd() {
 uninstall_picamd() {
   if [[ $LIVE == 1 ]]; then
     systemctl disable --now picamd-update.path picamd-update.service picamd.service 2>/dev/null || true
-    systemctl disable --now picamd-timezone.path 2>/dev/null || true
+    systemctl disable --now picamd-timezone.path picamd-wifi-rejoin.service 2>/dev/null || true
     systemctl disable picamd-setup.service 2>/dev/null || true
   elif [[ -e $(in_root "$UNIT") ]]; then
     systemctl --root="$ROOT" disable picamd.service || true
     [[ -e $(in_root "$SETUP_UNIT") ]] && { systemctl --root="$ROOT" disable picamd-setup.service || true; }
     [[ -e $(in_root "$UPDATE_UNIT") ]] && { systemctl --root="$ROOT" disable picamd-update.service picamd-update.path || true; }
     [[ -e $(in_root "$TZ_PATH") ]] && { systemctl --root="$ROOT" disable picamd-timezone.path || true; }
+    [[ -e $(in_root "$WIFI_UNIT") ]] && { systemctl --root="$ROOT" disable picamd-wifi-rejoin.service || true; }
   fi
-  rm -f "$(in_root "$UNIT")" "$(in_root "$SETUP_UNIT")" "$(in_root "$UPDATE_UNIT")" "$(in_root "$UPDATE_PATH")" "$(in_root "$TZ_UNIT")" "$(in_root "$TZ_PATH")" "$(in_root "$AVAHI_SERVICE")" "$(in_root "$SYSCTL_CONF")"
+  rm -f "$(in_root "$UNIT")" "$(in_root "$SETUP_UNIT")" "$(in_root "$UPDATE_UNIT")" "$(in_root "$UPDATE_PATH")" "$(in_root "$TZ_UNIT")" "$(in_root "$TZ_PATH")" "$(in_root "$WIFI_UNIT")" "$(in_root "$AVAHI_SERVICE")" "$(in_root "$SYSCTL_CONF")"
   rm -rf "$(in_root "$PREFIX")" "$(in_root "$PREFIX").new" "$(in_root "$PREFIX").old" "$(in_root "$PREFIX").migrate" "$(in_root "$PREFIX").install" "$(in_root "$UPDATE_STATE")"
   edit_config_txt '' >/dev/null
   if [[ $LIVE == 1 ]]; then

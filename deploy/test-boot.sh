@@ -27,7 +27,7 @@
 #      and says it was not saved; with space again, changes save.
 #   7. The same on a Trixie base, once: setup, login, stream, memory, LED (deploy/vpi/check-trixie.sh).
 # Usage (as root): deploy/test-boot.sh [release/picamd-V-linux-arm64.tar.gz]
-#   PICAMD_VPI_WIFI=0   no Wi-Fi in the setup file and no Wi-Fi checks (CI, for now: deploy/vpi/README.md)
+#   PICAMD_VPI_WIFI=0   no Wi-Fi in the setup file and no Wi-Fi checks
 #   PICAMD_VPI_CUTS=N   power cuts (default 3: one during the first boot's setup, one during settings
 #                       saves, one during privacy changes, about 2-3 minutes each on 2 idle cores)
 #   PICAMD_VPI_DIR=DIR  build the base card into DIR and keep it (default: a scratch folder)
@@ -220,7 +220,7 @@ check_led() {
 }
 check_led
 if ((VPI_WIFI)); then
-  check_wifi # Wi-Fi from the setup file, and without the fix of issue 22 point 1 (vpi/check-wifi.sh)
+  check_wifi # Wi-Fi from the setup file; without and with its fixes (vpi/check-wifi.sh)
 else
   log "Wi-Fi checks skipped: PICAMD_VPI_WIFI=0"
   summary+=("wifi SKIPPED (PICAMD_VPI_WIFI=0)")

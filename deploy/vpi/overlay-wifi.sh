@@ -106,6 +106,10 @@ install -d -m 700 "$ROOT/etc/vpi-wifi"
   echo "ctrl_interface=/run/vpi-wifi/hostapd"
 } > "$ROOT/etc/vpi-wifi/hostapd.conf"
 chmod 600 "$ROOT/etc/vpi-wifi/hostapd.conf"
+# The same network with another passphrase: the access point refuses the card's first handshake
+# with it (below, "refuse-once"), as a router does when the handshake breaks off.
+sed 's/^wpa_passphrase=.*/wpa_passphrase=not the card'"'"'s passphrase/' "$ROOT/etc/vpi-wifi/hostapd.conf" > "$ROOT/etc/vpi-wifi/hostapd-refuse.conf"
+chmod 600 "$ROOT/etc/vpi-wifi/hostapd-refuse.conf"
 cat > "$ROOT/etc/vpi-wifi/udhcpd.conf" <<'CONF'
 start 192.0.2.100
 end 192.0.2.150
@@ -122,14 +126,37 @@ cat > "$ROOT/usr/local/sbin/vpi-wifi-ap" <<SH
 # "vpi-wifi-ap restart-hostapd" starts hostapd again: the kernel's rfkill is one for the whole
 # guest, so NetworkManager switching the card's Wi-Fi off blocks the access point's radio too
 # (which no real router would notice), and hostapd does not bring its interface back by itself.
+# "vpi-wifi-ap refuse-once": hostapd with another passphrase, so it refuses every handshake, until
+# NetworkManager has given the network up ("no secrets" in its journal: the weakness
+# picamd-wifi-rejoin mends, whichever of NetworkManager's paths leads there), then with the right
+# one again; /run/vpi-wifi/refusing exists meanwhile. The first boot does this by itself (once per
+# card: /var/lib/vpi-wifi/refused), so the card's first handshakes are refused, deterministically.
 set -eu
 ap() { ip netns exec vpi-ap "\$@"; }
-if [ "\${1:-}" = restart-hostapd ]; then
-  kill "\$(cat /run/vpi-wifi/hostapd.pid)" 2>/dev/null || true
+hostapd_with() {
+  kill "\$(cat /run/vpi-wifi/hostapd.pid 2>/dev/null)" 2>/dev/null || true
   sleep 1
-  ap /usr/local/sbin/hostapd -B -P /run/vpi-wifi/hostapd.pid -i "\$(cat /run/vpi-wifi/interface)" /etc/vpi-wifi/hostapd.conf > /dev/null
-  exit 0
-fi
+  : > /run/vpi-wifi/hostapd.log
+  ap /usr/local/sbin/hostapd -B -P /run/vpi-wifi/hostapd.pid -f /run/vpi-wifi/hostapd.log -i "\$(cat /run/vpi-wifi/interface)" "\$1" > /dev/null
+}
+no_secrets() { journalctl -b -o cat -u NetworkManager --no-pager 2>/dev/null | grep -c 'no secrets: No agents' || true; }
+refuse_once() {
+  touch /run/vpi-wifi/refusing
+  before=\$(no_secrets)
+  hostapd_with /etc/vpi-wifi/hostapd-refuse.conf
+  # In the background, its output to the journal (never holding the caller's SSH session open).
+  { (
+    i=0
+    until [ "\$(no_secrets)" -gt "\$before" ] || [ \$i -ge 300 ]; do sleep 2; i=\$((i + 2)); done
+    echo "vpi-wifi-ap: refused \$(grep -c AP-STA-POSSIBLE-PSK-MISMATCH /run/vpi-wifi/hostapd.log) handshakes in about \$i s, until NetworkManager gave up; the right passphrase from now on"
+    hostapd_with /etc/vpi-wifi/hostapd.conf
+    rm -f /run/vpi-wifi/refusing
+  ) 2>&1 | logger -t vpi-wifi-ap; } < /dev/null > /dev/null 2>&1 &
+}
+case "\${1:-}" in
+  restart-hostapd) hostapd_with /etc/vpi-wifi/hostapd.conf; exit 0 ;;
+  refuse-once) refuse_once; exit 0 ;;
+esac
 mkdir -p /run/vpi-wifi
 phy=''
 i=0
@@ -148,7 +175,12 @@ dev=\$(ap sh -c 'for d in /sys/class/net/*; do [ -e "\$d/phy80211" ] && echo "\$
 echo "\$dev" > /run/vpi-wifi/interface
 ap ip link set lo up
 ap ip addr add 192.0.2.1/24 dev "\$dev"
-ap /usr/local/sbin/hostapd -B -P /run/vpi-wifi/hostapd.pid -i "\$dev" /etc/vpi-wifi/hostapd.conf
+if [ -e /var/lib/vpi-wifi/refused ]; then
+  hostapd_with /etc/vpi-wifi/hostapd.conf
+else
+  mkdir -p /var/lib/vpi-wifi && touch /var/lib/vpi-wifi/refused && sync
+  refuse_once
+fi
 sed "1i interface \$dev" /etc/vpi-wifi/udhcpd.conf > /run/vpi-wifi/udhcpd.conf
 touch /run/vpi-wifi/udhcpd.leases
 ap busybox udhcpd /run/vpi-wifi/udhcpd.conf

@@ -207,6 +207,8 @@ describe('release bundle', { skip }, () => {
       'deploy/picamd-timezone.sh',
       'systemd/picamd-timezone.service',
       'systemd/picamd-timezone.path',
+      'deploy/picamd-wifi-rejoin.sh',
+      'systemd/picamd-wifi-rejoin.service',
       'README.md',
       'BUILD-INFO',
       'node/LICENSE',

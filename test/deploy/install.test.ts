@@ -36,8 +36,8 @@ function makeBundle(tag: string, version = '0.1.0'): string {
   cpSync(join(repo, 'config/default.json'), join(dir, 'config/default.json'));
   cpSync(join(repo, 'systemd/picamd.service'), join(dir, 'systemd/picamd.service'));
   cpSync(join(repo, 'systemd/picamd-setup.service'), join(dir, 'systemd/picamd-setup.service'));
-  for (const f of ['picamd-update.service', 'picamd-update.path', 'picamd-timezone.service', 'picamd-timezone.path']) cpSync(join(repo, 'systemd', f), join(dir, 'systemd', f));
-  for (const f of ['config-facts.mjs', 'check-stream.mjs', 'avahi/picamd.service', 'sysctl/60-picamd.conf', 'picamd-update.sh', 'picamd-timezone.sh']) cpSync(join(repo, 'deploy', f), join(dir, 'deploy', f));
+  for (const f of ['picamd-update.service', 'picamd-update.path', 'picamd-timezone.service', 'picamd-timezone.path', 'picamd-wifi-rejoin.service']) cpSync(join(repo, 'systemd', f), join(dir, 'systemd', f));
+  for (const f of ['config-facts.mjs', 'check-stream.mjs', 'avahi/picamd.service', 'sysctl/60-picamd.conf', 'picamd-update.sh', 'picamd-timezone.sh', 'picamd-wifi-rejoin.sh']) cpSync(join(repo, 'deploy', f), join(dir, 'deploy', f));
   cpSync(join(repo, 'deploy/install.sh'), join(dir, 'install.sh'));
   write(join(dir, 'BUILD-INFO'), `picamd ${tag}\n`);
   return dir;
@@ -114,6 +114,9 @@ describe('install.sh --root', { skip }, () => {
     // The time zone from the page: the root helper's path unit, enabled; its service started by it.
     assert.equal(read(root, 'etc/systemd/system/picamd-timezone.service'), read(repo, 'systemd/picamd-timezone.service'));
     assert.equal(readlinkSync(join(root, 'etc/systemd/system/paths.target.wants/picamd-timezone.path')), '/etc/systemd/system/picamd-timezone.path');
+    // The Wi-Fi helper (deploy/picamd-wifi-rejoin.sh), enabled: it starts at boot.
+    assert.equal(read(root, 'etc/systemd/system/picamd-wifi-rejoin.service'), read(repo, 'systemd/picamd-wifi-rejoin.service'));
+    assert.equal(readlinkSync(join(root, 'etc/systemd/system/multi-user.target.wants/picamd-wifi-rejoin.service')), '/etc/systemd/system/picamd-wifi-rejoin.service');
     const avahi = read(root, 'etc/avahi/services/picamd.service');
     assert.match(avahi, /<type>_http\._tcp<\/type>/);
     assert.match(avahi, /<port>80<\/port>/);
@@ -272,7 +275,8 @@ describe('install.sh --root', { skip }, () => {
     for (const gone of ['opt/picamd', 'var/lib/picamd-update', 'etc/systemd/system/picamd-update.service', 'etc/systemd/system/picamd-update.path',
       'etc/systemd/system/paths.target.wants/picamd-update.path', 'etc/systemd/system/picamd.service', 'etc/systemd/system/multi-user.target.wants/picamd.service',
       'etc/systemd/system/picamd-setup.service', 'etc/systemd/system/multi-user.target.wants/picamd-setup.service', 'etc/avahi/services/picamd.service',
-      'etc/sysctl.d/60-picamd.conf', 'etc/systemd/system/picamd-timezone.service', 'etc/systemd/system/picamd-timezone.path', 'etc/systemd/system/paths.target.wants/picamd-timezone.path']) {
+      'etc/sysctl.d/60-picamd.conf', 'etc/systemd/system/picamd-timezone.service', 'etc/systemd/system/picamd-timezone.path', 'etc/systemd/system/paths.target.wants/picamd-timezone.path',
+      'etc/systemd/system/picamd-wifi-rejoin.service', 'etc/systemd/system/multi-user.target.wants/picamd-wifi-rejoin.service']) {
       assert.ok(!existsSync(join(root, gone)), `${gone} is removed`);
     }
     assert.equal(read(root, 'boot/firmware/config.txt'), CONFIG_TXT + '\n');

@@ -18,7 +18,8 @@
 #   vmlinuz    Debian's arm64 kernel, given to QEMU from outside (the card has no Pi firmware)
 #   initrd     a small busybox initrd built here, with the modules that reach the root
 #   kernel-version, cmdline (the kernel command line from the card's cmdline.txt, for QEMU)
-# A DIR that already holds base.img is reused as it is (one CI run builds it once).
+# A DIR that already holds base.img is reused as it is (one CI run builds it once); a build into
+# the same DIR that is still running is waited for.
 # Needs: mmdebstrap, qemu-user-static (binfmt_misc, registered here when missing), dosfstools,
 # mtools, e2fsprogs, fdisk, cpio.
 set -euo pipefail
@@ -37,6 +38,10 @@ die() { printf 'build-base: error: %s\n' "$*" >&2; exit 1; }
 
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
+# One build per DIR at a time: a second caller (deploy/test-boot.sh while CI still builds the base
+# beside it) waits here for the first one, then reuses its card.
+exec 9>"$DIR/.lock"
+flock 9
 if [[ -f $DIR/base.img && -f $DIR/vmlinuz && -f $DIR/initrd ]]; then
   log "reusing $DIR/base.img"
   exit 0
@@ -56,7 +61,10 @@ MOUNTED_MISC=0
 OWN_HANDLER=''
 unregister_binfmt() {
   [[ -n $OWN_HANDLER && -e $MISC/$OWN_HANDLER ]] && echo -1 > "$MISC/$OWN_HANDLER"
-  ((MOUNTED_MISC)) && umount "$MISC"
+  # Unmounted only when no other handler is left: a build that mounted it while another build
+  # registered its own handler there would otherwise take that handler away mid-build (seen: the
+  # second build's dpkg failed with "Exec format error").
+  if ((MOUNTED_MISC)) && [[ -z $(ls "$MISC" | grep -vx -e register -e status) ]]; then umount "$MISC"; fi
   return 0
 }
 trap unregister_binfmt EXIT
@@ -92,6 +100,21 @@ packages=(systemd-sysv udev kmod dbus network-manager avahi-daemon iproute2 proc
   linux-image-arm64 busybox-static openssh-server sudo wpasupplicant wireless-tools wireless-regdb iw rfkill)
 # Trixie's images carry cloud-init (pi-gen stage2/04-cloud-init/00-packages).
 [[ $SUITE == trixie ]] && packages+=(cloud-init)
+# Trixie, lighter to build (deploy/vpi/README.md, Time): every maintainer script runs under
+# qemu-user here, and two jobs took most of the build's CPU time without being needed on the card.
+# Byte-compiling Python (cloud-init brings Python 3.13 and about 25 Python packages): py3compile,
+# which each package's postinst runs, and py_compile.py, which python3.13-minimal's and python3.13's
+# postinst run over the standard library, do nothing while the packages are configured and are put
+# back after (the stand-in is a comment, a valid script to sh and to Python). .pyc files are only a cache: Python runs from the .py files and, as root (cloud-init),
+# writes the cache of what it imports at its first run. And depmod over Debian 13's xz-compressed
+# modules: it does nothing in the build, and this machine's depmod indexes the root below, natively.
+hooks=()
+if [[ $SUITE == trixie ]]; then
+  light='/usr/bin/py3compile /usr/lib/python3.13/py_compile.py /usr/sbin/depmod'
+  hooks=(--essential-hook="for f in $light; do chroot \"\$1\" dpkg-divert --quiet --local --rename --add \$f && mkdir -p \"\$1\${f%/*}\" && printf '#!/bin/sh\n# build-base.sh: nothing while the base is built\n' > \"\$1\$f\" && chmod 755 \"\$1\$f\" || exit 1; done"
+    --customize-hook="for f in $light; do rm -f \"\$1\$f\" && chroot \"\$1\" dpkg-divert --quiet --local --rename --remove \$f || exit 1; done")
+  command -v depmod >/dev/null || die "depmod not found (kmod)"
+fi
 if [[ -f $DIR/root.done ]]; then
   log "reusing the root in $ROOT"
 else
@@ -101,8 +124,12 @@ mmdebstrap --arch=arm64 --variant=minbase --mode=root --format=directory --quiet
   --aptopt='APT::Install-Recommends "false"' \
   --include="$(IFS=,; echo "${packages[*]}")" \
   --essential-hook='chroot "$1" dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs && printf "#!/bin/sh\nexit 0\n" > "$1/usr/sbin/update-initramfs" && chmod 755 "$1/usr/sbin/update-initramfs"' \
+  "${hooks[@]}" \
   --customize-hook='chroot "$1" apt-get clean' \
   "$SUITE" "$ROOT" "$MIRROR"
+if [[ $SUITE == trixie ]]; then
+  for kver in "$ROOT"/lib/modules/*; do depmod -b "$ROOT" "${kver##*/}"; done
+fi
 touch "$DIR/root.done"
 log "root built ($(($(date +%s) - t0)) s, $(du -sh "$ROOT" | cut -f1))"
 fi

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The Debian packages the virtual Pi needs on the host (deploy/test-boot.sh and deploy/vpi/build-base.sh):
 # QEMU for the guest, qemu-user and mmdebstrap for the base card, the card and partition tools, ssh
-# and curl to reach the guest. Installs only those missing. Run as root.
+# and curl to reach the guest, kmod (depmod for the Trixie base's modules, natively). Installs only those missing. Run as root.
 set -euo pipefail
 packages=(qemu-system-arm qemu-user-static qemu-utils mmdebstrap arch-test dosfstools mtools fdisk e2fsprogs cpio
-  openssh-client curl)
+  openssh-client curl kmod)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

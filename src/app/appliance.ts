@@ -38,6 +38,7 @@ import { lastGoodMemory } from '../platform/memory.js';
 import { NetworkReader, networkReaderOptions } from '../platform/network/network-status.js';
 import { StorageReader, storageReaderOptions } from '../platform/storage/storage-reader.js';
 import { externalMemory, FrameMemoryReclaimer, startupGc } from '../platform/reclaim.js';
+import { StdoutSockets } from '../platform/stdout-sockets.js';
 import { SystemdNotifier } from '../platform/systemd-notify.js';
 import { readSetupErrorMarker, SETUP_ERROR_MARKER } from '../setup/marker.js';
 import { EventHub } from '../web/routes/events.js';
@@ -148,7 +149,7 @@ export class Appliance {
       follow('gpio events', () => gpio.follow(events)),
       { name: 'gpio', start: () => gpio.start().then(() => gpio.setCameraState(camera.state)), stop: () => gpio.stop() },
       { name: 'media', start: () => media.tap.start(), stop: () => media.tap.stop() },
-      { name: 'camera', start: () => camera.start(), stop: () => camera.stop() },
+      { name: 'camera', start: () => device.stdoutSockets.prepare().then(() => camera.start()), stop: () => camera.stop().finally(() => device.stdoutSockets.close()) },
       { name: 'settings', start: () => applier.start(), stop: () => applier.stop() },
       { name: 'reclaimer', start: () => media.reclaimer.start(), stop: () => media.reclaimer.stop() },
       follow('status events', () => hub.follow(events)),
@@ -204,6 +205,8 @@ export class Appliance {
     const setpriv = env.INVOCATION_ID ? undefined : findExecutable('setpriv', env.PATH, cwd);
     // JPEG frames in reused buffers with room for their multipart part around them: one copy per frame.
     const framePool = new FramePool({ headroom: PART_HEADROOM, tailroom: PART_TAILROOM, maxFrameBytes: config.camera.maxFrameBytes });
+    // ... read from a socket of picamd's own into one reused buffer, not a new one per read.
+    const stdoutSockets = new StdoutSockets({ logger: logger.child('camera') });
     const camera = new CameraSupervisor(config.camera, {
       spawn,
       now: ctx.now,
@@ -214,6 +217,7 @@ export class Appliance {
       h264Parser: new AnnexBParser({ maxAccessUnitBytes: config.camera.maxFrameBytes }),
       h264Encoder,
       jpegFrames: framePool,
+      stdoutSockets,
     });
     privacy.bindCamera(camera);
     // The recorder credential (viewer rights, for NVRs' ONVIF PasswordDigest): recorder.json beside accounts.json.
@@ -223,6 +227,7 @@ export class Appliance {
       privacy,
       gpio,
       camera,
+      stdoutSockets,
       framePool,
       h264Encoder,
       events: deviceEvents({ camera, privacy, settings, accounts, recorder }),

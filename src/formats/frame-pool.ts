@@ -39,6 +39,8 @@ const DEFAULT_INITIAL_BYTES = 64 * 1024;
  * nothing holds it, so whoever keeps a frame longer must either be asked by `held` or copy it.
  */
 export class FramePool implements FrameAssembler {
+  /** Every piece is copied into a pool buffer: the parser's caller may reuse its chunk at once. */
+  readonly copies = true;
   private readonly slots: Slot[] = [];
   /** Every buffer this pool made, kept or not: frames inside them have the room around them. */
   private readonly made = new WeakSet<ArrayBufferLike>();

@@ -7,6 +7,7 @@ import { escapeForLog } from '../../platform/log/escape.js';
 import type { Logger } from '../../platform/log/logger.js';
 import { FrameParser, type DropReason, type FrameAssembler } from '../../formats/jpeg/frame-parser.js';
 import type { TimeoutTimers } from '../../platform/clock.js';
+import type { StdoutSocket } from '../../platform/stdout-sockets.js';
 import { buildCameraArgv } from './argv.js';
 import type { H264EncoderChoice } from '../../platform/board.js';
 import { planRestart } from './backoff.js';
@@ -37,6 +38,11 @@ export interface SupervisorDeps {
    * next pipe read); by default each frame is joined from the pipe's reads.
    */
   jpegFrames?: FrameAssembler;
+  /**
+   * Ready sockets for the camera's stdout, read into one reused buffer (see stdout-sockets.ts); used
+   * when the run's parser copies what it keeps, else (or when none is ready) a plain pipe.
+   */
+  stdoutSockets?: { take(): StdoutSocket | undefined };
 }
 
 /** A parser of the camera's byte stream: whole pictures out, bounded memory, drops counted by reason. */
@@ -44,6 +50,8 @@ export interface StreamParser<F> {
   push(chunk: Buffer): Iterable<F>;
   reset(): void;
   readonly drops: Readonly<Record<string, number>>;
+  /** True when push() keeps no reference to its chunk, whose memory may then be reused once it returns. */
+  readonly copiesChunks?: boolean;
 }
 
 /** One picture from the camera: a JPEG in MJPEG mode, an access unit in H.264 mode. */
@@ -303,13 +311,18 @@ export class CameraSupervisor extends EventEmitter {
       return;
     }
     const [file, ...prefixArgs] = [...this.deps.deathSignalPrefix, executable];
+    const socket = this.active.copiesChunks ? this.deps.stdoutSockets?.take() : undefined;
     let child: ChildProcess;
     try {
-      child = this.deps.spawn(file!, [...prefixArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child = this.deps.spawn(file!, [...prefixArgs, ...args], { stdio: ['ignore', socket?.childEnd ?? 'pipe', 'pipe'] });
     } catch (err) {
+      socket?.close();
       this.deps.logger.error(`cannot start ${command}: ${(err as Error).message}`);
       this.notStarted(`cannot start: ${(err as Error).message}`);
       return;
+    } finally {
+      // The child has its own copy now (or none): picamd's would keep the stream open after it exits.
+      socket?.releaseChildEnd();
     }
     this.child = child;
     this.waitingReason = '';
@@ -322,6 +335,8 @@ export class CameraSupervisor extends EventEmitter {
       const exited = (code: number | null, signal: NodeJS.Signals | null) => {
         if (settled) return;
         settled = true;
+        // What the camera wrote after it was gone is not read (as with the pipe: onChunk checks the child).
+        socket?.close();
         this.onExit(child, code, signal);
         resolve();
       };
@@ -332,7 +347,8 @@ export class CameraSupervisor extends EventEmitter {
         if (child.pid === undefined) exited(null, null);
       });
     });
-    child.stdout!.on('data', (chunk: Buffer) => this.onChunk(child, chunk));
+    if (socket) socket.read((chunk) => this.onChunk(child, chunk));
+    else child.stdout!.on('data', (chunk: Buffer) => this.onChunk(child, chunk));
     const stderr = createInterface({ input: child.stderr!, crlfDelay: Infinity });
     stderr.on('line', (line) => {
       if (!line.trim()) return;

@@ -49,6 +49,8 @@ export interface FrameAssembler {
   discard(): void;
   /** push() starts: the frames returned by the last push() have been handed on (or dropped) by the caller. */
   nextPush?(): void;
+  /** True when append() and finish() copy the bytes they are given and keep no reference to them. */
+  readonly copies?: boolean;
 }
 
 /** The default assembler: keeps references to the chunks and joins them once; a frame within one chunk is a view into it. */
@@ -166,7 +168,13 @@ export class FrameParser {
     this.scanner = options.scanner === undefined ? sharedEntropyScanner() : (options.scanner ?? undefined);
   }
 
+  /** Whether push() keeps no reference to its chunk (the assembler copies), so the chunk's memory may be reused. */
+  get copiesChunks(): boolean {
+    return this.assembler.copies === true;
+  }
+
   /** Counts of dropped data by reason, since construction (reset() does not clear them). */
+
   get drops(): Readonly<Record<DropReason, number>> {
     return this.dropCounts;
   }

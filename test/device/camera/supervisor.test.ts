@@ -2,11 +2,16 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, test } from 'node:test';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { findExecutable } from '../../../src/platform/executable.js';
 import { CameraSupervisor, type CameraState } from '../../../src/device/camera/supervisor.js';
 import { configSchema } from '../../../src/device/settings/schema.js';
 import type { AccessUnit } from '../../../src/formats/h264/access-unit.js';
 import { AnnexBParser } from '../../../src/formats/h264/annexb.js';
+import { FramePool } from '../../../src/formats/frame-pool.js';
+import { StdoutSockets, type StdoutSocket } from '../../../src/platform/stdout-sockets.js';
 import { memoryLogger } from '../../fakes/logger.js';
 import { processExists, waitFor } from '../../fakes/wait.js';
 
@@ -17,7 +22,7 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.stop()));
 });
 
-function supervisor(mode: string, over: object = {}, command = [process.execPath, standin, mode]) {
+function supervisor(mode: string, over: object = {}, command = [process.execPath, standin, mode], extra: object = {}) {
   const config = configSchema.parse({
     camera: {
       command,
@@ -38,6 +43,7 @@ function supervisor(mode: string, over: object = {}, command = [process.execPath
     logger: logger.child('camera'),
     findExecutable: (c) => findExecutable(c, process.env.PATH, process.cwd()),
     deathSignalPrefix: [],
+    ...extra,
   });
   s.on('state', (state: CameraState, detail: string) => states.push(detail ? `${state}: ${detail}` : state));
   s.on('frame', (f: Buffer) => frames.push(f));
@@ -216,6 +222,7 @@ test('H.264 mode: the run parses access units and emits them as units, with the 
   const units: AccessUnit[] = [];
   const jpegs: Buffer[] = [];
   const parser = new AnnexBParser({ maxAccessUnitBytes: 1 << 20 });
+  let asked = 0;
   const s = new CameraSupervisor(config, {
     spawn,
     now: () => performance.now(),
@@ -225,6 +232,8 @@ test('H.264 mode: the run parses access units and emits them as units, with the 
     deathSignalPrefix: [],
     h264Parser: parser,
     h264Encoder: { hardware: true, note: '' },
+    // The Annex-B parser keeps references to its chunks: never a reused read buffer.
+    stdoutSockets: { take: () => void asked++ },
   });
   running.push(s);
   s.on('unit', (au: AccessUnit) => units.push(au));
@@ -238,6 +247,64 @@ test('H.264 mode: the run parses access units and emits them as units, with the 
   assert.ok(argv.includes('"--codec","h264","--inline","--flush","-o","-"'), argv);
   assert.ok(!argv.includes('"-q"'), 'no JPEG quality in H.264 mode');
   assert.deepEqual(s.status().h264Drops, parser.drops);
+  assert.equal(asked, 0, 'no stdout socket asked for');
+});
+
+/** StdoutSockets that records what it hands out: each pair, and whether it was closed. */
+async function recordedSockets(t: { after(fn: () => void): void }) {
+  const dir = mkdtempSync(join(tmpdir(), 'picamd-supervisor-sockets-'));
+  const sockets = new StdoutSockets({ logger: memoryLogger(), dir });
+  t.after(() => {
+    sockets.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await sockets.prepare();
+  const taken: Array<{ pair: StdoutSocket; closed: boolean }> = [];
+  let asked = 0;
+  return {
+    taken,
+    asked: () => asked,
+    source: {
+      take(): StdoutSocket | undefined {
+        asked++;
+        const pair = sockets.take();
+        if (!pair) return undefined;
+        const record = { pair, closed: false };
+        taken.push(record);
+        return { ...pair, close: () => ((record.closed = true), pair.close()) };
+      },
+    },
+  };
+}
+
+const fixture = readFileSync(new URL('../../fixtures/jpeg/baseline-jpegjs.jpg', import.meta.url));
+
+test('MJPEG into a FramePool: the camera writes to a socket of picamd\'s own, a new one each run, closed when the run ends', async (t) => {
+  const sockets = await recordedSockets(t);
+  const pool = new FramePool({ headroom: 128, tailroom: 16, maxFrameBytes: 1 << 20 });
+  const { s, frames } = supervisor('crash:6', {}, undefined, { jpegFrames: pool, stdoutSockets: sockets.source });
+  const copies: Buffer[] = [];
+  s.on('frame', (f: Buffer) => copies.push(Buffer.from(f)));
+  s.start();
+  const pid = await waitFor('a camera process', () => s.status().pid);
+  assert.match(readlinkSync(`/proc/${pid}/fd/1`), /^socket:\[\d+\]$/);
+  await waitFor('a second run', () => s.status().restarts >= 1 && frames.length >= 8, 15_000);
+  assert.ok(sockets.taken.length >= 2, `${sockets.taken.length} pairs taken`);
+  assert.ok(sockets.taken[0]!.closed, "the first run's pair was closed when it ended");
+  assert.ok(sockets.taken[0]!.pair.childEnd.destroyed, "picamd's copy of the camera's end was closed once the camera had it");
+  // Every frame whole and intact, although every read went into the same buffer.
+  assert.ok(copies.length >= 8);
+  for (const [i, copy] of copies.entries()) assert.ok(copy.equals(fixture), `frame ${i} differs from what the camera wrote`);
+  assert.equal(s.status().drops.garbage, 0);
+});
+
+test('a parser that keeps its chunks (no FramePool, or H.264) reads a plain pipe: no pair is taken', async (t) => {
+  const sockets = await recordedSockets(t);
+  const { s, frames } = supervisor('stream', {}, undefined, { stdoutSockets: sockets.source });
+  s.start();
+  await waitFor('frames', () => frames.length >= 5);
+  assert.equal(sockets.asked(), 0);
+  assert.ok(frames.every((f) => f.equals(fixture)));
 });
 
 test('H.264 mode without a parser is refused with a reason, not started', async () => {

@@ -1,0 +1,156 @@
+// The camera's stdout as a Unix stream socket that picamd makes itself and reads into one reused
+// buffer.
+//
+// For 'pipe' stdio Node's spawn gives the child one end of a socketpair (libuv's uv_socketpair) and
+// reads the other end into a new ArrayBuffer on every read: at 720p30 MJPEG about 2.7 MB/s of
+// garbage that the collector has to find, most of picamd's work with the camera on and nobody
+// watching. A socket that picamd constructs can read into a caller's buffer instead (net.Socket's
+// `onread`), but Node offers JavaScript no socketpair, so this module makes one the long way: a
+// listening socket in a private directory (mode 0700, so only picamd's own user can connect; removed
+// as soon as the connection is accepted), one connection to it, and the accepted end handed to the
+// child as its stdout. The camera writes to a Unix stream socket either way, and libuv sets the
+// child's stdout back to blocking as it does for its own pairs. Numbers: docs/performance.md.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from './log/logger.js';
+
+/** One connected pair: the camera writes to `childEnd`, picamd reads the other end. */
+export interface StdoutSocket {
+  /** For spawn's stdio; picamd closes its own copy with releaseChildEnd() once the child has it. */
+  readonly childEnd: Socket;
+  /** Hands every read to `onChunk`: a view of a reused buffer, valid only until onChunk returns. */
+  read(onChunk: (chunk: Buffer) => void): void;
+  releaseChildEnd(): void;
+  /** Closes both ends; reads still waiting are dropped. Safe to call twice. */
+  close(): void;
+}
+
+export interface StdoutSocketsOptions {
+  logger: Logger;
+  /** Where the short-lived listening socket's private directory goes (default: the temporary directory). */
+  dir?: string;
+  /** The reused read buffer's size: the most one read takes (Node's own reads take 64 KiB). */
+  bufferBytes?: number;
+}
+
+const DEFAULT_BUFFER_BYTES = 256 * 1024;
+// sockaddr_un's sun_path is 108 bytes on Linux, with its terminating zero.
+const MAX_SOCKET_PATH = 107;
+
+/**
+ * Keeps one pair ready, so a camera start takes it at once (spawn stays synchronous) and the next
+ * is made behind it. When none is ready (a second start within milliseconds, or pairs cannot be
+ * made here) the caller uses a plain pipe for that run.
+ */
+export class StdoutSockets {
+  /** One buffer for every pair: each read is handed on and finished before the next read is made. */
+  private readonly buffer: Buffer;
+  private spare: StdoutSocket | undefined;
+  private making: Promise<void> | undefined;
+  private failed = false;
+  private closed = false;
+
+  constructor(private readonly options: StdoutSocketsOptions) {
+    this.buffer = Buffer.allocUnsafeSlow(options.bufferBytes ?? DEFAULT_BUFFER_BYTES);
+  }
+
+  /** Makes the first pair; resolves when it is ready or could not be made (then logged once). */
+  prepare(): Promise<void> {
+    if (this.closed || this.spare) return Promise.resolve();
+    this.making ??= this.make().finally(() => {
+      this.making = undefined;
+    });
+    return this.making;
+  }
+
+  /** The ready pair, if there is one; the next one is started behind it. */
+  take(): StdoutSocket | undefined {
+    const taken = this.spare;
+    this.spare = undefined;
+    void this.prepare();
+    return taken;
+  }
+
+  /** Closes the spare; pairs already taken belong to their takers. */
+  close(): void {
+    this.closed = true;
+    this.spare?.close();
+    this.spare = undefined;
+  }
+
+  private async make(): Promise<void> {
+    try {
+      const pair = await makePair(this.options.dir ?? tmpdir(), this.buffer);
+      if (this.closed) pair.close();
+      else this.spare = pair;
+      if (this.failed) this.options.logger.info('reading the camera through a socket of its own again');
+      this.failed = false;
+    } catch (err) {
+      if (!this.failed) {
+        this.options.logger.warn(`reading the camera through a plain pipe (${(err as Error).message})`);
+      }
+      this.failed = true;
+    }
+  }
+}
+
+/** Connects a pair through a listening socket in a new private directory, which is gone when this resolves. */
+async function makePair(parent: string, buffer: Buffer): Promise<StdoutSocket> {
+  const dir = mkdtempSync(join(parent, 'picamd-camera-'));
+  const path = join(dir, 's');
+  const server = createServer();
+  let reader: Socket | undefined;
+  try {
+    if (Buffer.byteLength(path) > MAX_SOCKET_PATH) throw new Error(`socket path too long: ${path}`);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, resolve);
+    });
+    let sink: ((chunk: Buffer) => void) | undefined;
+    const accepted = new Promise<Socket>((resolve, reject) => {
+      server.once('connection', resolve);
+      server.once('error', reject);
+    });
+    reader = connect({
+      path,
+      onread: {
+        buffer,
+        callback: (bytes: number, buf: Uint8Array) => {
+          sink?.(Buffer.from(buf.buffer, buf.byteOffset, bytes));
+          return true;
+        },
+      },
+    });
+    const connected = new Promise<void>((resolve, reject) => {
+      reader!.once('connect', resolve);
+      reader!.once('error', reject);
+    });
+    const [childEnd] = await Promise.all([accepted, connected]);
+    const readEnd = reader;
+    // The camera dying mid-write can reset the connection; the camera's exit is what counts.
+    readEnd.on('error', () => {});
+    childEnd.on('error', () => {});
+    return {
+      childEnd,
+      read(onChunk) {
+        sink = onChunk;
+      },
+      releaseChildEnd() {
+        childEnd.destroy();
+      },
+      close() {
+        sink = undefined;
+        childEnd.destroy();
+        readEnd.destroy();
+      },
+    };
+  } catch (err) {
+    reader?.destroy();
+    throw err;
+  } finally {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

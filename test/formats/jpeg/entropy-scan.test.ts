@@ -48,3 +48,20 @@ test('the scan reaches past 16-byte steps and memory pages, and copies a chunk a
   assert.equal(scanner.scan(chunk, 0), 199_999, 'a 0xFF at the very end is a stop: its next byte is still to come');
   assert.equal(sharedEntropyScanner(), sharedEntropyScanner(), 'one scanner per process');
 });
+
+test('a 0xFF in the last byte is a stop, whatever an earlier, longer chunk left in memory after it', () => {
+  const scanner = EntropyScanner.create()!;
+  const long = Buffer.alloc(4096, 0x00);
+  assert.equal(scanner.scan(long, 0), -1);
+  scanner.forget();
+  for (const length of [17, 31, 32, 33, 48, 64, 100]) {
+    const chunk = Buffer.alloc(length, 0x12);
+    chunk[length - 1] = 0xff;
+    assert.equal(scanner.scan(chunk, 0), length - 1, `length ${length}`);
+    scanner.forget();
+    // 16 bytes of FF00 pairs before it change nothing.
+    for (let i = 0; i + 1 < length - 1; i += 2) (chunk[i] = 0xff), (chunk[i + 1] = 0x00);
+    assert.equal(scanner.scan(chunk, 0), length - 1, `length ${length}, stuffed before`);
+    scanner.forget();
+  }
+});

@@ -15,6 +15,7 @@ import type { Config } from '../device/settings/schema.js';
 import { settingsJsonSchema, type SettingsStore } from '../device/settings/store.js';
 import { AnnexBParser } from '../formats/h264/annexb.js';
 import { FramePool } from '../formats/frame-pool.js';
+import { sharedEntropyScanner } from '../formats/jpeg/entropy-scan.js';
 import { PART_HEADROOM, PART_TAILROOM } from '../formats/multipart.js';
 import { GpioService } from '../integrations/gpio/gpio.js';
 import { loadOnoffPinFactory } from '../integrations/gpio/pins.js';
@@ -38,7 +39,7 @@ import { lastGoodMemory } from '../platform/memory.js';
 import { NetworkReader, networkReaderOptions } from '../platform/network/network-status.js';
 import { StorageReader, storageReaderOptions } from '../platform/storage/storage-reader.js';
 import { externalMemory, FrameMemoryReclaimer, startupGc } from '../platform/reclaim.js';
-import { StdoutSockets } from '../platform/stdout-sockets.js';
+import { DEFAULT_READ_BYTES, StdoutSockets } from '../platform/stdout-sockets.js';
 import { SystemdNotifier } from '../platform/systemd-notify.js';
 import { readSetupErrorMarker, SETUP_ERROR_MARKER } from '../setup/marker.js';
 import { EventHub } from '../web/routes/events.js';
@@ -206,7 +207,8 @@ export class Appliance {
     // JPEG frames in reused buffers with room for their multipart part around them: one copy per frame.
     const framePool = new FramePool({ headroom: PART_HEADROOM, tailroom: PART_TAILROOM, maxFrameBytes: config.camera.maxFrameBytes });
     // ... read from a socket of picamd's own into one reused buffer, not a new one per read.
-    const stdoutSockets = new StdoutSockets({ logger: logger.child('camera') });
+    // The reads land in the entropy scanner's own memory, where the parser scans them without a copy.
+    const stdoutSockets = new StdoutSockets({ logger: logger.child('camera'), buffer: sharedEntropyScanner()?.readArea(DEFAULT_READ_BYTES) });
     const camera = new CameraSupervisor(config.camera, {
       spawn,
       now: ctx.now,

@@ -33,9 +33,12 @@ export interface StdoutSocketsOptions {
   dir?: string;
   /** The reused read buffer's size: the most one read takes (Node's own reads take 64 KiB). */
   bufferBytes?: number;
+  /** The reused read buffer itself, when the reader of the chunks wants them in memory of its own (see EntropyScanner.readArea). */
+  buffer?: Buffer;
 }
 
-const DEFAULT_BUFFER_BYTES = 256 * 1024;
+/** A whole 720p or 1080p frame in one read when it is there: one push() per frame. */
+export const DEFAULT_READ_BYTES = 256 * 1024;
 // sockaddr_un's sun_path is 108 bytes on Linux, with its terminating zero.
 const MAX_SOCKET_PATH = 107;
 
@@ -53,7 +56,7 @@ export class StdoutSockets {
   private closed = false;
 
   constructor(private readonly options: StdoutSocketsOptions) {
-    this.buffer = Buffer.allocUnsafeSlow(options.bufferBytes ?? DEFAULT_BUFFER_BYTES);
+    this.buffer = options.buffer ?? Buffer.allocUnsafeSlow(options.bufferBytes ?? DEFAULT_READ_BYTES);
   }
 
   /** Makes the first pair; resolves when it is ready or could not be made (then logged once). */

@@ -78,6 +78,8 @@ export class EntropyScanner {
   private bytes: Uint8Array;
   /** The chunk whose bytes are in memory now (see load). */
   private loaded: Buffer | undefined;
+  /** See readArea. */
+  private area: Buffer | undefined;
 
   private constructor(
     private readonly memory: WebAssembly.Memory,
@@ -97,13 +99,39 @@ export class EntropyScanner {
   }
 
   /**
+   * Memory that a reader may fill with the chunks it then scans (the camera socket's reused read
+   * buffer): those are scanned where they lie, without the copy. It lies after the room where other
+   * chunks are copied (up to MAX_SCAN_CHUNK), so the two never overlap, and the memory is grown once,
+   * here, to hold both: a later scan never grows it, which would detach the reader's buffer.
+   */
+  readArea(bytes: number): Buffer {
+    if (this.area) {
+      if (this.area.length < bytes) throw new RangeError(`the read area is ${this.area.length} bytes, not ${bytes}`);
+      return this.area.subarray(0, bytes);
+    }
+    const pages = Math.ceil((MAX_SCAN_CHUNK + bytes) / PAGE) - this.memory.buffer.byteLength / PAGE;
+    if (pages > 0) this.memory.grow(pages);
+    this.bytes = new Uint8Array(this.memory.buffer);
+    this.area = Buffer.from(this.memory.buffer, MAX_SCAN_CHUNK, bytes);
+    return this.area;
+  }
+
+  /**
    * The index in `chunk` of the first 0xFF at or after `from` that ends a run of entropy-coded data
-   * (see WASM), or -1. The chunk is copied into memory at its first scan; forget() drops that copy.
+   * (see WASM), or -1. A chunk in the read area is scanned in place; any other is copied into memory
+   * at its first scan, and forget() drops that copy.
    */
   scan(chunk: Buffer, from: number): number {
+    if (chunk.buffer === this.memory.buffer) {
+      const at = chunk.byteOffset;
+      const stop = this.scanIn(at + from, at + chunk.length);
+      return stop < 0 ? stop : stop - at;
+    }
     if (chunk !== this.loaded) {
       const pages = Math.ceil(chunk.length / PAGE) - this.memory.buffer.byteLength / PAGE;
       if (pages > 0) {
+        // Growing detaches the memory's buffer, and with it a reader's read area.
+        if (this.area) throw new RangeError(`a chunk of ${chunk.length} bytes does not fit beside the read area`);
         this.memory.grow(pages);
         this.bytes = new Uint8Array(this.memory.buffer);
       }

@@ -11,7 +11,8 @@ import { configSchema } from '../../../src/device/settings/schema.js';
 import type { AccessUnit } from '../../../src/formats/h264/access-unit.js';
 import { AnnexBParser } from '../../../src/formats/h264/annexb.js';
 import { FramePool } from '../../../src/formats/frame-pool.js';
-import { StdoutSockets, type StdoutSocket } from '../../../src/platform/stdout-sockets.js';
+import { DEFAULT_READ_BYTES, StdoutSockets, type StdoutSocket } from '../../../src/platform/stdout-sockets.js';
+import { sharedEntropyScanner } from '../../../src/formats/jpeg/entropy-scan.js';
 import { memoryLogger } from '../../fakes/logger.js';
 import { processExists, waitFor } from '../../fakes/wait.js';
 
@@ -253,7 +254,8 @@ test('H.264 mode: the run parses access units and emits them as units, with the 
 /** StdoutSockets that records what it hands out: each pair, and whether it was closed. */
 async function recordedSockets(t: { after(fn: () => void): void }) {
   const dir = mkdtempSync(join(tmpdir(), 'picamd-supervisor-sockets-'));
-  const sockets = new StdoutSockets({ logger: memoryLogger(), dir });
+  // Read into the shared scanner's read area, as the appliance does: the parser scans the reads in place.
+  const sockets = new StdoutSockets({ logger: memoryLogger(), dir, buffer: sharedEntropyScanner()!.readArea(DEFAULT_READ_BYTES) });
   t.after(() => {
     sockets.close();
     rmSync(dir, { recursive: true, force: true });

@@ -65,3 +65,30 @@ test('a 0xFF in the last byte is a stop, whatever an earlier, longer chunk left 
     scanner.forget();
   }
 });
+
+test('a chunk in the read area is scanned where it lies; other chunks never overwrite it or grow the memory under it', () => {
+  const scanner = EntropyScanner.create()!;
+  const area = scanner.readArea(64 * 1024);
+  assert.equal(area.length, 64 * 1024);
+  assert.equal(scanner.readArea(1000).buffer, area.buffer, 'the same memory when asked again');
+  area.fill(0x12);
+  area[40_000] = 0xff;
+  area[40_001] = 0x00;
+  area[50_000] = 0xff;
+  area[50_001] = 0xd9;
+  const read = area.subarray(0, 60_000);
+  assert.equal(scanner.scan(read, 0), 50_000);
+  assert.equal(scanner.scan(read.subarray(10_000), 0), 40_000, 'offsets are the view\'s own');
+  // A chunk from elsewhere, as large as the copy room, goes beside the area, not over it.
+  const other = Buffer.alloc(256 * 1024, 0x34);
+  other[255 * 1024] = 0xff;
+  other[255 * 1024 + 1] = 0xc4;
+  assert.equal(scanner.scan(other, 0), 255 * 1024);
+  scanner.forget();
+  assert.equal(area.length, 64 * 1024, 'not detached');
+  assert.equal(area[50_001], 0xd9, 'not overwritten');
+  assert.equal(scanner.scan(read, 0), 50_000);
+  // A scan that would grow the memory would detach the area: refused.
+  assert.throws(() => scanner.scan(Buffer.alloc(700 * 1024), 0), RangeError);
+  assert.equal(area.length, 64 * 1024);
+});

@@ -170,6 +170,42 @@ describe('FrameParser properties', () => {
       { numRuns: 300 },
     );
   });
+  it('with every chunk read into the scanner\'s read area (the camera socket), the same frames and counts as with Buffer.indexOf alone', () => {
+    const scanner = EntropyScanner.create();
+    assert.ok(scanner, 'this Node runs WebAssembly SIMD');
+    const area = scanner.readArea(8192);
+    // Entropy-coded data as a camera with restart markers writes it: FF00 and RSTn every few bytes.
+    const restartRich = fc.record({ frame, every: fc.integer({ min: 1, max: 40 }) }).map(({ frame, every }) => {
+      const scan = jpegLayout(frame).scans[0]!;
+      const data = [...frame.subarray(scan.start, scan.end)].flatMap((b, i) => (b === 0xff ? [0xff, 0x00] : i % every === 0 ? [b & 0x7f, 0xff, 0xd0 + (i % 8)] : [b]));
+      return Buffer.concat([frame.subarray(0, scan.start), Buffer.from(data), frame.subarray(scan.end)]);
+    });
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ garbage, frame: fc.oneof(frame, restartRich) }), { maxLength: 5 }),
+        garbage,
+        chunkSizes,
+        (items, trailing, sizes) => {
+          const stream = standalone(...items.flatMap((it) => [it.garbage, it.frame]), trailing);
+          const plain = new FrameParser({ maxFrameBytes: big, scanner: null });
+          const expected = pushAll(plain, chunked(stream, sizes)).map((f) => Buffer.from(f));
+          const scanned = new FrameParser({ maxFrameBytes: big, scanner, assembler: new FramePool({ headroom: 64, tailroom: 32, maxFrameBytes: big, initialBytes: 512 }) });
+          const frames: Buffer[] = [];
+          for (const piece of chunked(stream, sizes)) {
+            for (let at = 0; at < piece.length; at += area.length) {
+              const n = piece.copy(area, 0, at, at + area.length);
+              for (const f of scanned.push(area.subarray(0, n))) frames.push(Buffer.from(f));
+              area.fill(0xff);
+            }
+          }
+          assert.ok(sameFrames(frames, expected));
+          assert.deepEqual(scanned.drops, plain.drops);
+          assert.equal(scanned.frames, plain.frames);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
   it('with the WebAssembly scanner, the same frames and counts as with Buffer.indexOf alone, also when a chunk\'s buffer is reused', () => {
     const scanner = EntropyScanner.create();
     assert.ok(scanner, 'this Node runs WebAssembly SIMD');

@@ -13,6 +13,13 @@ const noDrops: Record<DropReason, number> = { garbage: 0, truncated: 0, oversize
 
 const frame = fc.nat({ max: fixtures.length - 1 }).map((i) => fixtures[i]!);
 
+/** Entropy-coded data as a camera with restart markers writes it: FF00 and RSTn every few bytes. */
+const restartRich = fc.record({ frame, every: fc.integer({ min: 1, max: 40 }) }).map(({ frame, every }) => {
+  const scan = jpegLayout(frame).scans[0]!;
+  const data = [...frame.subarray(scan.start, scan.end)].flatMap((b, i) => (b === 0xff ? [0xff, 0x00] : i % every === 0 ? [b & 0x7f, 0xff, 0xd0 + (i % 8)] : [b]));
+  return Buffer.concat([frame.subarray(0, scan.start), Buffer.from(data), frame.subarray(scan.end)]);
+});
+
 /**
  * What a segment header looks like in garbage: FF, a marker code that takes a length, and a length,
  * mostly long enough to reach over the next frames if it were skipped blindly.
@@ -174,12 +181,6 @@ describe('FrameParser properties', () => {
     const scanner = EntropyScanner.create();
     assert.ok(scanner, 'this Node runs WebAssembly SIMD');
     const area = scanner.readArea(8192);
-    // Entropy-coded data as a camera with restart markers writes it: FF00 and RSTn every few bytes.
-    const restartRich = fc.record({ frame, every: fc.integer({ min: 1, max: 40 }) }).map(({ frame, every }) => {
-      const scan = jpegLayout(frame).scans[0]!;
-      const data = [...frame.subarray(scan.start, scan.end)].flatMap((b, i) => (b === 0xff ? [0xff, 0x00] : i % every === 0 ? [b & 0x7f, 0xff, 0xd0 + (i % 8)] : [b]));
-      return Buffer.concat([frame.subarray(0, scan.start), Buffer.from(data), frame.subarray(scan.end)]);
-    });
     fc.assert(
       fc.property(
         fc.array(fc.record({ garbage, frame: fc.oneof(frame, restartRich) }), { maxLength: 5 }),
@@ -212,12 +213,6 @@ describe('FrameParser properties', () => {
     const cutFrame = fc.record({ frame, at: fc.double({ min: 0, max: 1, noNaN: true }) }).map(({ frame, at }) => {
       const scan = jpegLayout(frame).scans[0]!;
       return frame.subarray(0, scan.start + Math.floor(at * (scan.end - scan.start)));
-    });
-    // Entropy-coded data as a camera with restart markers writes it: FF00 and RSTn every few bytes.
-    const restartRich = fc.record({ frame, every: fc.integer({ min: 1, max: 40 }) }).map(({ frame, every }) => {
-      const scan = jpegLayout(frame).scans[0]!;
-      const data = [...frame.subarray(scan.start, scan.end)].flatMap((b, i) => (b === 0xff ? [0xff, 0x00] : i % every === 0 ? [b & 0x7f, 0xff, 0xd0 + (i % 8)] : [b]));
-      return Buffer.concat([frame.subarray(0, scan.start), Buffer.from(data), frame.subarray(scan.end)]);
     });
     fc.assert(
       fc.property(

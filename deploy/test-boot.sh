@@ -170,6 +170,9 @@ t_login=$(($(date +%s) - t))
 node "$REPO/deploy/check-stream.mjs" "http://$OWNER:${OWNER_PASSWORD// /%20}@127.0.0.1:$VM_HTTP" 30 240 > "$WORK/stream.log" 2>&1 \
   || { cat "$WORK/stream.log" >&2; fail "no stream from the virtual Pi"; }
 rate=$(sed -n 's/.*: \([0-9]*\)\/[0-9]* whole JPEG frames in \([0-9.]*\) s.*/\1 \2/p' "$WORK/stream.log" | awk '{ printf "%.1f", $1 / $2 }')
+# Inside the unit's sandbox (PrivateTmp, AF_UNIX) picamd reads the camera through a socket of its own;
+# it says so once when it cannot and falls back to a pipe.
+! vm_run "journalctl -b -u picamd --no-pager -o cat | grep 'through a plain pipe'" || fail "picamd could not make the camera's socket under its unit"
 ok "the owner from the setup file logs in ($t_login s for the first login; 401 without); /api/status answers; $rate frames/s arrive (camera at $(status_json | json_get 's => s.camera?.framerate ?? s.settings?.camera?.framerate ?? "?"') fps)"
 summary+=("boot ${t_boot1}s" "picamd ${t_picamd}s" "stream ${rate}fps")
 

@@ -122,9 +122,10 @@ const { values: cli } = parseArgs({
     /**
      * Idle: how long each process streams before its window. Start-up is not idle: V8 compiles the
      * hot paths on its threads and its memory reducer makes its first full collections some seconds
-     * after start (about 8 s in picamd), which a device pays once per boot, not all day.
+     * after start (about 8 s in picamd), and the bare reader itself costs less after its first
+     * minute. A device streams with nobody watching for hours: the figure is taken after 90 s.
      */
-    'idle-settle-ms': { type: 'string', default: '20000' },
+    'idle-settle-ms': { type: 'string', default: '90000' },
     /**
      * Each MJPEG scenario's servers this many times, round after round (picamd, baseline, limit,
      * picamd, ...): the ratios are then medians over the rounds, each round's servers compared with

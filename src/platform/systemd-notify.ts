@@ -11,7 +11,7 @@ import { realTimers, type IntervalTimers } from './clock.js';
 //   message is attributed to the unit even though the sender exits right after. Raspberry Pi OS
 //   Bookworm has systemd 252, Trixie 257.
 // The cost is one short-lived process per message: READY and STOPPING once, WATCHDOG every
-// WatchdogSec/2 (15 s with the shipped unit).
+// WatchdogSec/2 (30 s with the shipped unit).
 // The barrier has its limit: systemd-notify gives up after 5 s when PID 1 does not read (busy with a
 // daemon-reload, or a machine starved of CPU), and a message whose sender is gone can no longer be
 // told apart from a stranger's, so that ping is lost. Such a ping is sent again at once, so that one

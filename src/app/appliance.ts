@@ -208,7 +208,12 @@ export class Appliance {
     const framePool = new FramePool({ headroom: PART_HEADROOM, tailroom: PART_TAILROOM, maxFrameBytes: config.camera.maxFrameBytes });
     // ... read from a socket of picamd's own into one reused buffer, not a new one per read.
     // The reads land in the entropy scanner's own memory, where the parser scans them without a copy.
-    const stdoutSockets = new StdoutSockets({ logger: logger.child('camera'), buffer: sharedEntropyScanner()?.readArea(DEFAULT_READ_BYTES) });
+    // Under the unit in its RuntimeDirectory (a tmpfs, see stdout-sockets.ts), else the temporary directory.
+    const stdoutSockets = new StdoutSockets({
+      logger: logger.child('camera'),
+      dir: this.deps.env.RUNTIME_DIRECTORY?.split(':')[0] || undefined,
+      buffer: sharedEntropyScanner()?.readArea(DEFAULT_READ_BYTES),
+    });
     const camera = new CameraSupervisor(config.camera, {
       spawn,
       now: ctx.now,

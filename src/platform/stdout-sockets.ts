@@ -9,7 +9,10 @@
 // listening socket in a private directory (mode 0700, so only picamd's own user can connect; removed
 // as soon as the connection is accepted), one connection to it, and the accepted end handed to the
 // child as its stdout. The camera writes to a Unix stream socket either way, and libuv sets the
-// child's stdout back to blocking as it does for its own pairs. Numbers: docs/performance.md.
+// child's stdout back to blocking as it does for its own pairs. The accepted end keeps a reference
+// to the socket file (the kernel copies the listener's path into it), so once removed the file is
+// deleted but open for the camera's whole run, which makes a read-only remount of its filesystem
+// busy: under the unit the directory is on a tmpfs (RuntimeDirectory). Numbers: docs/performance.md.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';

@@ -115,9 +115,12 @@ export class FakeDeviceApi {
         const [a, b] = key.split('.') as [string, string];
         if (parsed.data[a as 'camera'][b as 'width'] !== this.values[a][b]) this.origins[key] = 'page';
       }
+      // As the device: "applying" only while the camera restarts for a change of its own settings;
+      // a GPIO or name change is done when the PUT answers.
+      const cameraChanged = JSON.stringify(parsed.data.camera) !== JSON.stringify(this.values.camera);
       this.values = parsed.data;
       this.version++;
-      this.status = { state: 'applying', message: '' };
+      this.status = cameraChanged ? { state: 'applying', message: '' } : { state: 'ok', message: '' };
       this.held = this.holdStatus;
       return doc();
     }

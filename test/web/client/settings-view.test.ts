@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { FakeDeviceApi } from '../../fakes/device-api.js';
 import { appConfig, freePort, startApp, type RunningApp } from '../../fakes/app.js';
@@ -19,7 +19,7 @@ const browserMissing = !existsSync(CHROMIUM);
 const skip = browserMissing && process.env.CI !== 'true' ? `no Chromium at ${CHROMIUM} (apt-get install chromium); with CI=true this is a failure` : false;
 const API = /\/api\/(settings|users|setup)(\/|$)/;
 
-describe('the Settings view and the first-run form in Chromium, against a fake of the API', { skip, timeout: 300_000 }, () => {
+describe('the Settings view and the first-run form in Chromium, against a fake of the API', { skip, timeout: 600_000 }, () => {
   let browser: Browser;
   let app: RunningApp;
   let port = 0;
@@ -40,6 +40,11 @@ describe('the Settings view and the first-run form in Chromium, against a fake o
   after(async () => {
     await browser?.close();
     await app?.stop();
+  });
+  // Each test's pages close with it: a page left open keeps playing the live picture and takes
+  // Chromium's CPU from every test after it.
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((c) => c.close()));
   });
 
   async function open(fake: FakeDeviceApi, viewport = { width: 1280, height: 900 }, hash = ''): Promise<Page> {

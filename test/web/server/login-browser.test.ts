@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { hashPassword } from '../../../src/device/accounts/password.js';
 import { SESSION_COOKIE } from '../../../src/web/server/login.js';
@@ -34,6 +34,11 @@ describe('logging in from Chromium', { skip: !existsSync(CHROMIUM) && `no Chromi
   after(async () => {
     await browser?.close();
     await app?.stop();
+  });
+  // Each test's pages close with it: a page left open keeps playing the live picture and takes
+  // Chromium's CPU from every test after it.
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((c) => c.close()));
   });
 
   async function context(options: Parameters<Browser['newContext']>[0] = {}): Promise<{ context: BrowserContext; page: Page }> {

@@ -22,6 +22,11 @@ export interface InPlaceFrames {
 export class Broadcaster<V extends Viewer = Viewer> extends Output<V> {
   private newest: Part | undefined;
   private newestLive: Part | undefined;
+  /**
+   * The newest frame, live and in place, not laid out yet: it came while nobody watched (most of a
+   * device's day), so its part headers are written only when a viewer or the snapshot asks for it.
+   */
+  private unlaid: { jpeg: Buffer; seq: number; at: number } | undefined;
   private seq = 0;
 
   constructor(
@@ -32,15 +37,35 @@ export class Broadcaster<V extends Viewer = Viewer> extends Output<V> {
     super(limit);
   }
 
-  /** Publishes a frame to every viewer; `live` is false for placeholders. */
-  publish(jpeg: Buffer, live: boolean): Part {
-    const layout = this.inPlace?.owns(jpeg) ? buildPartInPlace : buildPart;
-    const part = layout(jpeg, ++this.seq, this.now(), live);
+  /**
+   * Publishes a frame to every viewer; `live` is false for placeholders. Returns its part, or
+   * undefined for a live frame in place that nobody watches (laid out when first asked for).
+   */
+  publish(jpeg: Buffer, live: boolean): Part | undefined {
+    this.published++;
+    const seq = ++this.seq;
+    const at = this.now();
+    const inPlace = this.inPlace?.owns(jpeg) === true;
+    if (inPlace && live && this.viewers.size === 0) {
+      this.unlaid = { jpeg, seq, at };
+      return undefined;
+    }
+    // A live frame supersedes the one not laid out; a placeholder leaves it the newest live one.
+    if (live) this.unlaid = undefined;
+    else this.layOut();
+    const part = (inPlace ? buildPartInPlace : buildPart)(jpeg, seq, at, live);
     this.newest = part;
     if (live) this.newestLive = part;
-    this.published++;
     for (const viewer of this.viewers) viewer.offer(part);
     return part;
+  }
+
+  /** The newest frame laid out as a part, if it was not yet. */
+  private layOut(): void {
+    const frame = this.unlaid;
+    if (!frame) return;
+    this.unlaid = undefined;
+    this.newest = this.newestLive = buildPartInPlace(frame.jpeg, frame.seq, frame.at, true);
   }
 
   /**
@@ -48,6 +73,7 @@ export class Broadcaster<V extends Viewer = Viewer> extends Output<V> {
    * snapshot) and what any viewer is sending or has waiting. A FramePool reuses a buffer only when not.
    */
   holds(buffer: ArrayBufferLike): boolean {
+    if (this.unlaid?.jpeg.buffer === buffer) return true;
     if (this.newest?.wire.buffer === buffer || this.newestLive?.wire.buffer === buffer) return true;
     for (const viewer of this.viewers) if (!viewer.holds || viewer.holds(buffer)) return true;
     return false;
@@ -55,6 +81,7 @@ export class Broadcaster<V extends Viewer = Viewer> extends Output<V> {
 
   /** Forget the last live frame, e.g. when privacy turns on, so it is never served again. */
   forgetLive(): void {
+    this.unlaid = undefined;
     this.newestLive = undefined;
     if (this.newest?.live) this.newest = undefined;
   }
@@ -65,6 +92,7 @@ export class Broadcaster<V extends Viewer = Viewer> extends Output<V> {
    */
   add(viewer: V, freshMs: number): boolean {
     if (!this.admit(viewer)) return false;
+    this.layOut();
     const newest = this.newest;
     if (newest && this.now() - newest.at <= freshMs) viewer.offer(newest);
     return true;
@@ -72,6 +100,7 @@ export class Broadcaster<V extends Viewer = Viewer> extends Output<V> {
 
   /** The newest live frame when it is younger than maxAgeMs. */
   latestLive(maxAgeMs: number): Part | undefined {
+    this.layOut();
     const part = this.newestLive;
     return part && this.now() - part.at <= maxAgeMs ? part : undefined;
   }

@@ -136,7 +136,7 @@ test('viewers count bytes sent and cap skips; the broadcaster keeps totals acros
   let wireBytes = 0;
   for (let i = 0; i < 30; i++) {
     now = i * 33;
-    wireBytes += broadcaster.publish(jpeg(i), true).wire.length;
+    wireBytes += broadcaster.publish(jpeg(i), true)!.wire.length;
   }
   assert.equal(fast.stats().bytesSent, wireBytes);
   assert.equal(fast.stats().skippedForCap, 0);

@@ -129,7 +129,7 @@ test('metricsSource reads live sources at every scrape: a real broadcaster and p
   });
   const first = parseExposition(scrape());
   assert.equal(value(first, 'picamd_stream_bytes_sent_total'), 0);
-  const wire = broadcaster.publish(Buffer.from([0xff, 0xd8, 0xff, 0xd9]), true).wire.length;
+  const wire = broadcaster.publish(Buffer.from([0xff, 0xd8, 0xff, 0xd9]), true)!.wire.length;
   now = 61_000;
   privacy.enabled = true;
   const second = parseExposition(scrape());

@@ -11,7 +11,7 @@ import type { StdoutSocket } from '../../platform/stdout-sockets.js';
 import { buildCameraArgv } from './argv.js';
 import type { H264EncoderChoice } from '../../platform/board.js';
 import { planRestart } from './backoff.js';
-import { INITIAL, publicState, transition, type Action, type CameraEvent, type CameraState, type MachineState, type Phase } from './machine.js';
+import { INITIAL, publicState, transition, type Action, type CameraEvent, type CameraState, type MachineState, type Phase, type Step } from './machine.js';
 
 export type { CameraState } from './machine.js';
 export type Timers = TimeoutTimers;
@@ -75,6 +75,14 @@ export interface CameraStatus {
   h264Drops?: Readonly<Record<string, number>>;
 }
 
+const EMIT_FRAME: Action = { type: 'emit-frame' };
+
+/** Whether `step` from `state` changes nothing but hands the frame on. */
+function onlyHandsOn(state: MachineState, step: Step): boolean {
+  const [action, ...more] = step.actions;
+  return step.state.phase === state.phase && step.state.privacy === state.privacy && action?.type === 'emit-frame' && more.length === 0;
+}
+
 // Exit status of execvp failures in setpriv and shells: the command was not found.
 const EXIT_NOT_FOUND = 127;
 
@@ -100,6 +108,11 @@ interface RunEnd {
 export class CameraSupervisor extends EventEmitter {
   private readonly parser: FrameParser;
   private machine: MachineState = INITIAL;
+  /**
+   * The state in which the table answered a frame with "hand it on, stay": streaming. Until the
+   * state changes, frames skip the table (30 a second, most of them with nobody watching).
+   */
+  private steadyFrames: MachineState | undefined;
   private readonly queue: Array<{ event: CameraEvent; frame?: CameraFrame }> = [];
   /** The parser of the current run: JPEG or H.264, by the codec it was started with. */
   private active: StreamParser<CameraFrame>;
@@ -203,6 +216,10 @@ export class CameraSupervisor extends EventEmitter {
    * that fails at once) queue up behind it; listeners hear the state once it has settled.
    */
   private dispatch(event: CameraEvent, frame?: CameraFrame): void {
+    if (event === 'frame' && this.machine === this.steadyFrames && !this.dispatching) {
+      this.perform(EMIT_FRAME, frame);
+      return;
+    }
     this.queue.push({ event, frame });
     if (this.dispatching) return;
     this.dispatching = true;
@@ -213,7 +230,8 @@ export class CameraSupervisor extends EventEmitter {
           this.deps.logger.error(`bug: no transition for '${next.event}' in ${this.machine.phase}; ignored`);
           continue;
         }
-        this.machine = step.state;
+        if (next.event === 'frame' && onlyHandsOn(this.machine, step)) this.steadyFrames = this.machine;
+        else this.machine = step.state;
         for (const action of step.actions) this.perform(action, next.frame);
       }
     } finally {

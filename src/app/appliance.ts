@@ -212,7 +212,7 @@ export class Appliance {
     const stdoutSockets = new StdoutSockets({
       logger: logger.child('camera'),
       dir: this.deps.env.RUNTIME_DIRECTORY?.split(':')[0] || undefined,
-      buffer: sharedEntropyScanner()?.readArea(DEFAULT_READ_BYTES),
+      buffer: sharedEntropyScanner()?.readArea(2 * DEFAULT_READ_BYTES),
     });
     const camera = new CameraSupervisor(config.camera, {
       spawn,
@@ -246,7 +246,7 @@ export class Appliance {
   }
 
   /** The camera's frames as streams with readers, the snapshot rule and the frame memory's bound. */
-  private buildMedia(ctx: Context, { camera, privacy, framePool }: Device) {
+  private buildMedia(ctx: Context, { camera, privacy, framePool, stdoutSockets }: Device) {
     const { logger } = this.deps;
     const config = ctx.current();
     const tap = new CameraTap<MjpegViewer, Mp4Viewer>({
@@ -259,6 +259,10 @@ export class Appliance {
       maxFrameBytes: config.camera.maxFrameBytes,
       framePool,
     });
+    // While nobody watches, a frame that lies whole in one camera read is not copied: it stays where
+    // it was read, as the MJPEG output's newest frame, and the next read goes to the other area.
+    framePool.lendViewsWhile(() => tap.mjpeg.viewerCount === 0);
+    stdoutSockets.keptBy((area) => tap.mjpeg.keepsIn(area));
     const snapshot = () =>
       snapshotOf({
         privacy: privacy.enabled,

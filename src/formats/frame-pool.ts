@@ -3,7 +3,8 @@ import type { FrameAssembler } from './jpeg/frame-parser.js';
 // Frame buffers that are reused instead of allocated per frame. Each frame gets free room before
 // and after it (the multipart part headers and closing delimiter, see multipart.ts's
 // buildPartInPlace), so the frame is copied once, from the camera's pipe reads into its buffer,
-// and goes on the wire from there. Pure: who still holds a buffer is asked of the caller.
+// and goes on the wire from there. While nobody watches, a frame that lies whole in one read is
+// not copied at all (lendViewsWhile). Pure: who still holds a buffer is asked of the caller.
 
 export interface FramePoolOptions {
   /** Free bytes kept before each frame. */
@@ -48,6 +49,7 @@ export class FramePool implements FrameAssembler {
   private fill = 0;
   private next = 0;
   private held: HeldCheck = () => false;
+  private mayLend: () => boolean = () => false;
   private readonly maxSlots: number;
   private readonly initialBytes: number;
   /** Frames that got a buffer of their own because every kept one was held (tests, status). */
@@ -61,6 +63,16 @@ export class FramePool implements FrameAssembler {
   /** Who holds frames after they were handed on (the MJPEG output and its viewers). */
   holdersFrom(held: HeldCheck): void {
     this.held = held;
+  }
+
+  /**
+   * While `when` says so, a frame that lies whole in one chunk is handed on as a view of the chunk,
+   * not copied (camera frames while nobody watches: the copy is most of what a frame costs then).
+   * Whoever reuses the chunks' memory then keeps such a frame valid: it does not read into memory
+   * where a held frame lies (stdout-sockets.ts reads into its other area then).
+   */
+  lendViewsWhile(when: () => boolean): void {
+    this.mayLend = when;
   }
 
   /** True for a frame from this pool: it has `headroom` free bytes before it and `tailroom` after it. */
@@ -82,6 +94,7 @@ export class FramePool implements FrameAssembler {
   }
 
   finish(tail: Buffer, length: number): Buffer {
+    if (this.fill === 0 && tail.length === length && this.mayLend()) return tail;
     this.append(tail);
     const slot = this.current!;
     if (this.fill !== length) throw new Error(`bug: frame of ${this.fill} bytes, the parser counted ${length}`);

@@ -10,7 +10,11 @@ export interface Viewer extends Reader {
   holds?(buffer: ArrayBufferLike): boolean;
 }
 
-/** Frames with free room around them for their part headers (a FramePool's): their parts are laid out in place. */
+/**
+ * Where the camera's frames come from (a FramePool): frames with free room around them for their
+ * part headers, whose parts are laid out in place, and, while nobody watches, views of the camera's
+ * reads that the reader keeps valid while keepsIn() says a frame lies there.
+ */
 export interface InPlaceFrames {
   owns(jpeg: Buffer): boolean;
 }
@@ -23,8 +27,8 @@ export class Broadcaster<V extends Viewer = Viewer> extends Output<V> {
   private newest: Part | undefined;
   private newestLive: Part | undefined;
   /**
-   * The newest frame, live and in place, not laid out yet: it came while nobody watched (most of a
-   * device's day), so its part headers are written only when a viewer or the snapshot asks for it.
+   * The newest live frame from the camera, not laid out yet: it came while nobody watched (most of a
+   * device's day), so its part is made only when a viewer or the snapshot asks for it.
    */
   private unlaid: { jpeg: Buffer; seq: number; at: number } | undefined;
   private seq = 0;
@@ -39,21 +43,20 @@ export class Broadcaster<V extends Viewer = Viewer> extends Output<V> {
 
   /**
    * Publishes a frame to every viewer; `live` is false for placeholders. Returns its part, or
-   * undefined for a live frame in place that nobody watches (laid out when first asked for).
+   * undefined for a camera frame (with `inPlace`) that nobody watches: laid out when first asked for.
    */
   publish(jpeg: Buffer, live: boolean): Part | undefined {
     this.published++;
     const seq = ++this.seq;
     const at = this.now();
-    const inPlace = this.inPlace?.owns(jpeg) === true;
-    if (inPlace && live && this.viewers.size === 0) {
+    if (this.inPlace && live && this.viewers.size === 0) {
       this.unlaid = { jpeg, seq, at };
       return undefined;
     }
     // A live frame supersedes the one not laid out; a placeholder leaves it the newest live one.
     if (live) this.unlaid = undefined;
     else this.layOut();
-    const part = (inPlace ? buildPartInPlace : buildPart)(jpeg, seq, at, live);
+    const part = this.layOutPart(jpeg, seq, at, live);
     this.newest = part;
     if (live) this.newestLive = part;
     for (const viewer of this.viewers) viewer.offer(part);
@@ -65,7 +68,21 @@ export class Broadcaster<V extends Viewer = Viewer> extends Output<V> {
     const frame = this.unlaid;
     if (!frame) return;
     this.unlaid = undefined;
-    this.newest = this.newestLive = buildPartInPlace(frame.jpeg, frame.seq, frame.at, true);
+    this.newest = this.newestLive = this.layOutPart(frame.jpeg, frame.seq, frame.at, true);
+  }
+
+  /** In place around a pool's frame; any other (a placeholder, a view of a camera read) is copied. */
+  private layOutPart(jpeg: Buffer, seq: number, at: number, live: boolean): Part {
+    return (this.inPlace?.owns(jpeg) ? buildPartInPlace : buildPart)(jpeg, seq, at, live);
+  }
+
+  /**
+   * Whether a frame not laid out yet lies in `area` (a view of a camera read, lent while nobody
+   * watched): the reader must not read into that memory while it does.
+   */
+  keepsIn(area: Uint8Array): boolean {
+    const jpeg = this.unlaid?.jpeg;
+    return jpeg !== undefined && jpeg.buffer === area.buffer && jpeg.byteOffset >= area.byteOffset && jpeg.byteOffset < area.byteOffset + area.byteLength;
   }
 
   /**

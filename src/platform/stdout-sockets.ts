@@ -34,9 +34,12 @@ export interface StdoutSocketsOptions {
   logger: Logger;
   /** Where the short-lived listening socket's private directory goes (default: the temporary directory). */
   dir?: string;
-  /** The reused read buffer's size: the most one read takes (Node's own reads take 64 KiB). */
+  /** The most one read takes (Node's own reads take 64 KiB); the reused buffer has two areas of it. */
   bufferBytes?: number;
-  /** The reused read buffer itself, when the reader of the chunks wants them in memory of its own (see EntropyScanner.readArea). */
+  /**
+   * The reused read buffer itself, when the reader of the chunks wants them in memory of its own
+   * (see EntropyScanner.readArea): its two halves are the two areas.
+   */
   buffer?: Buffer;
 }
 
@@ -51,16 +54,34 @@ const MAX_SOCKET_PATH = 107;
  * made here) the caller uses a plain pipe for that run.
  */
 export class StdoutSockets {
-  /** One buffer for every pair: each read is handed on and finished before the next read is made. */
-  private readonly buffer: Buffer;
+  /**
+   * One buffer for every pair, in two areas: each read is handed on and finished before the next
+   * is made, into the first area unless a frame handed on without a copy still lies there (keptBy).
+   */
+  private readonly areas: readonly [Buffer, Buffer];
+  private keeps: (area: Buffer) => boolean = () => false;
   private spare: StdoutSocket | undefined;
   private making: Promise<void> | undefined;
   private failed = false;
   private closed = false;
 
   constructor(private readonly options: StdoutSocketsOptions) {
-    this.buffer = options.buffer ?? Buffer.allocUnsafeSlow(options.bufferBytes ?? DEFAULT_READ_BYTES);
+    const buffer = options.buffer ?? Buffer.allocUnsafeSlow(2 * (options.bufferBytes ?? DEFAULT_READ_BYTES));
+    const half = Math.floor(buffer.length / 2);
+    this.areas = [buffer.subarray(0, half), buffer.subarray(half, 2 * half)];
   }
+
+  /**
+   * `keeps(area)`: whether a frame handed on as a view of a read (FramePool.lendViewsWhile) still
+   * lies in that area; the next read then goes into the other one. At most one such frame is kept
+   * (the newest, nobody watching), so one area is always free.
+   */
+  keptBy(keeps: (area: Buffer) => boolean): void {
+    this.keeps = keeps;
+  }
+
+  /** Where the next read goes. */
+  private readonly nextArea = (): Buffer => (this.keeps(this.areas[0]) ? this.areas[1] : this.areas[0]);
 
   /** Makes the first pair; resolves when it is ready or could not be made (then logged once). */
   prepare(): Promise<void> {
@@ -88,7 +109,7 @@ export class StdoutSockets {
 
   private async make(): Promise<void> {
     try {
-      const pair = await makePair(this.options.dir ?? tmpdir(), this.buffer);
+      const pair = await makePair(this.options.dir ?? tmpdir(), this.nextArea);
       if (this.closed) pair.close();
       else this.spare = pair;
       if (this.failed) this.options.logger.info('reading the camera through a socket of its own again');
@@ -103,7 +124,7 @@ export class StdoutSockets {
 }
 
 /** Connects a pair through a listening socket in a new private directory, which is gone when this resolves. */
-async function makePair(parent: string, buffer: Buffer): Promise<StdoutSocket> {
+async function makePair(parent: string, nextArea: () => Buffer): Promise<StdoutSocket> {
   const dir = mkdtempSync(join(parent, 'picamd-camera-'));
   const path = join(dir, 's');
   const server = createServer();
@@ -122,7 +143,8 @@ async function makePair(parent: string, buffer: Buffer): Promise<StdoutSocket> {
     reader = connect({
       path,
       onread: {
-        buffer,
+        // Asked before the first read and after each one.
+        buffer: nextArea,
         callback: (bytes: number, buf: Uint8Array) => {
           sink?.(Buffer.from(buf.buffer, buf.byteOffset, bytes));
           return true;

@@ -2,6 +2,7 @@
 // A stand-in for rpicam-vid in supervisor tests: argv[2] picks a behaviour, the rpicam-vid flags
 // follow. It writes a real JPEG fixture as its frames and reports its argv on stderr.
 //   stream            frames every 20 ms until killed
+//   numbered          the same, each frame with its number in a comment segment (frames differ)
 //   crash:N           N frames, then exit code 1
 //   stall:N           N frames, then silence while staying alive
 //   ignore-term       frames, and SIGTERM is ignored (needs SIGKILL)
@@ -18,6 +19,12 @@ process.stderr.write(`standin ${name} pid=${process.pid} argv=${JSON.stringify(f
 if (name === 'ignore-term') process.on('SIGTERM', () => process.stderr.write('standin ignoring SIGTERM\n'));
 process.stdout.on('error', () => process.exit(0));
 
+/** The fixture with a COM segment after its SOI that says `n`. */
+function numbered(n) {
+  const comment = Buffer.from(String(n).padStart(8, '0'), 'latin1');
+  return Buffer.concat([frame.subarray(0, 2), Buffer.from([0xff, 0xfe, 0x00, comment.length + 2]), comment, frame.subarray(2)]);
+}
+
 let sent = 0;
 if (name === 'flood') {
   const garbage = Buffer.alloc(256 * 1024, 0x42);
@@ -33,7 +40,7 @@ if (name === 'flood') {
       if (name === 'crash') process.exit(1);
       return;
     }
-    process.stdout.write(frame);
+    process.stdout.write(name === 'numbered' ? numbered(sent) : frame);
     sent++;
   }, 20);
   timer.ref();

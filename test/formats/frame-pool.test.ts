@@ -128,4 +128,30 @@ describe('FramePool', () => {
     jpeg.copy(alone);
     assert.throws(() => buildPartInPlace(alone, 1, 0, true), RangeError);
   });
+
+  it('while lending views: a frame whole in one chunk is that chunk, uncopied; one across chunks, and any while not lending, is copied', () => {
+    const frames = pool();
+    let lend = true;
+    frames.lendViewsWhile(() => lend);
+    const parser = new FrameParser({ maxFrameBytes: big, assembler: frames });
+    const [a, b] = [fixtures[0]!, fixtures[1]!];
+    const stream = standalone(a, b);
+    const whole = parser.push(stream);
+    assert.equal(whole.length, 2);
+    for (const [i, frame] of whole.entries()) {
+      assert.equal(frame.buffer, stream.buffer, `frame ${i} is a view of the chunk`);
+      assert.equal(frames.owns(frame), false);
+    }
+    assert.ok(whole[0]!.equals(a) && whole[1]!.equals(b));
+    // Across two chunks: joined in a pool buffer, with the room for its part around it.
+    const split = Math.floor(a.length / 2);
+    assert.deepEqual(parser.push(Buffer.from(a.subarray(0, split))), []);
+    const [joined] = parser.push(Buffer.from(a.subarray(split)));
+    assert.ok(joined!.equals(a) && frames.owns(joined!));
+    lend = false;
+    const chunk = Buffer.from(b);
+    const [copied] = parser.push(chunk);
+    assert.ok(copied!.equals(b) && frames.owns(copied!), 'not lending: copied');
+    assert.notEqual(copied!.buffer, chunk.buffer);
+  });
 });

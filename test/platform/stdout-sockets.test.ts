@@ -69,6 +69,37 @@ test("a child's stdout arrives whole through a pair, every read in the one reuse
   assert.deepEqual(readdirSync(dir), [], 'the listening socket and its directory are gone');
 });
 
+test('a read never lands in the area keptBy says holds a frame: the other area takes it', async (t) => {
+  const dir = scratch(t);
+  const whole = Buffer.allocUnsafeSlow(2 * 64 * 1024);
+  const sockets = new StdoutSockets({ logger: memoryLogger(), dir, buffer: whole });
+  // The newest read is "kept" (as a frame lent as a view would be) until the next one arrives.
+  let kept: { chunk: Buffer; copy: Buffer } | undefined;
+  sockets.keptBy((area) => kept !== undefined && kept.chunk.byteOffset >= area.byteOffset && kept.chunk.byteOffset < area.byteOffset + area.length);
+  t.after(() => sockets.close());
+  await sockets.prepare();
+  const pair = sockets.take()!;
+  t.after(() => pair.close());
+  const child = spawn(process.execPath, ['-e', WRITER], { stdio: ['ignore', pair.childEnd, 'inherit'] });
+  pair.releaseChildEnd();
+  const got: Buffer[] = [];
+  const offsets = new Set<number>();
+  let overwritten = 0;
+  pair.read((chunk) => {
+    if (kept && !kept.chunk.equals(kept.copy)) overwritten++;
+    assert.equal(chunk.buffer, whole.buffer);
+    offsets.add(chunk.byteOffset - whole.byteOffset);
+    got.push(Buffer.from(chunk));
+    kept = { chunk, copy: Buffer.from(chunk) };
+  });
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 0);
+  await waitFor('every byte', () => got.reduce((n, c) => n + c.length, 0) >= 2 * 1024 * 1024);
+  assert.ok(Buffer.concat(got).equals(expected()), 'the same bytes in the same order');
+  assert.equal(overwritten, 0, 'reads that landed on the kept one');
+  assert.deepEqual([...offsets].sort((a, b) => a - b), [0, 64 * 1024], 'the two halves, in turn');
+});
+
 test("the camera's end is a Unix socket; once released, the child's exit ends the stream", async (t) => {
   const sockets = new StdoutSockets({ logger: memoryLogger(), dir: scratch(t) });
   t.after(() => sockets.close());

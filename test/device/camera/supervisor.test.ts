@@ -11,6 +11,8 @@ import { configSchema } from '../../../src/device/settings/schema.js';
 import type { AccessUnit } from '../../../src/formats/h264/access-unit.js';
 import { AnnexBParser } from '../../../src/formats/h264/annexb.js';
 import { FramePool } from '../../../src/formats/frame-pool.js';
+import { PART_HEADROOM, PART_TAILROOM } from '../../../src/formats/multipart.js';
+import { Broadcaster } from '../../../src/media/broadcaster.js';
 import { DEFAULT_READ_BYTES, StdoutSockets, type StdoutSocket } from '../../../src/platform/stdout-sockets.js';
 import { sharedEntropyScanner } from '../../../src/formats/jpeg/entropy-scan.js';
 import { memoryLogger } from '../../fakes/logger.js';
@@ -255,7 +257,7 @@ test('H.264 mode: the run parses access units and emits them as units, with the 
 async function recordedSockets(t: { after(fn: () => void): void }) {
   const dir = mkdtempSync(join(tmpdir(), 'picamd-supervisor-sockets-'));
   // Read into the shared scanner's read area, as the appliance does: the parser scans the reads in place.
-  const sockets = new StdoutSockets({ logger: memoryLogger(), dir, buffer: sharedEntropyScanner()!.readArea(DEFAULT_READ_BYTES) });
+  const sockets = new StdoutSockets({ logger: memoryLogger(), dir, buffer: sharedEntropyScanner()!.readArea(2 * DEFAULT_READ_BYTES) });
   t.after(() => {
     sockets.close();
     rmSync(dir, { recursive: true, force: true });
@@ -264,6 +266,7 @@ async function recordedSockets(t: { after(fn: () => void): void }) {
   const taken: Array<{ pair: StdoutSocket; closed: boolean }> = [];
   let asked = 0;
   return {
+    sockets,
     taken,
     asked: () => asked,
     source: {
@@ -298,6 +301,41 @@ test('MJPEG into a FramePool: the camera writes to a socket of picamd\'s own, a 
   assert.ok(copies.length >= 8);
   for (const [i, copy] of copies.entries()) assert.ok(copy.equals(fixture), `frame ${i} differs from what the camera wrote`);
   assert.equal(s.status().drops.garbage, 0);
+});
+
+test('while nobody watches, frames are views of the reads, never overwritten while the newest; a viewer gets copies again', async (t) => {
+  const sockets = await recordedSockets(t);
+  const pool = new FramePool({ headroom: PART_HEADROOM, tailroom: PART_TAILROOM, maxFrameBytes: 1 << 20 });
+  const out = new Broadcaster(() => performance.now(), 10, pool);
+  // As the appliance wires them.
+  pool.holdersFrom((b) => out.holds(b));
+  pool.lendViewsWhile(() => out.viewerCount === 0);
+  sockets.sockets.keptBy((area) => out.keepsIn(area));
+  const { s } = supervisor('numbered', {}, undefined, { jpegFrames: pool, stdoutSockets: sockets.source });
+  let previous: { frame: Buffer; copy: Buffer } | undefined;
+  const damaged: string[] = [];
+  let views = 0;
+  let copies = 0;
+  s.on('frame', (frame: Buffer) => {
+    // A read has come since the previous frame was published: it must not have landed on it.
+    if (previous && !previous.frame.equals(previous.copy)) damaged.push(previous.copy.toString('latin1', 6, 14));
+    if (pool.owns(frame)) copies++;
+    else views++;
+    out.publish(frame, true);
+    previous = { frame, copy: Buffer.from(frame) };
+  });
+  s.start();
+  await waitFor('40 frames nobody watches', () => views + copies >= 40, 15_000);
+  assert.deepEqual(damaged, [], 'frames a later read overwrote');
+  assert.ok(views >= 30, `${views} frames lent as views, ${copies} copied`);
+  const snapshot = out.latestLive(60_000);
+  assert.ok(snapshot?.jpeg.equals(previous!.copy), 'the snapshot is the newest frame, intact');
+  const offered: Buffer[] = [];
+  out.add({ id: 1, offer: (part) => offered.push(part.jpeg), holds: () => true }, 60_000);
+  const before = copies;
+  await waitFor('frames with a viewer', () => copies >= before + 5, 15_000);
+  assert.ok(offered.slice(1).every((jpeg) => pool.owns(jpeg)), 'with a viewer every frame is copied into the pool');
+  assert.deepEqual(damaged, []);
 });
 
 test('a parser that keeps its chunks (no FramePool, or H.264) reads a plain pipe: no pair is taken', async (t) => {

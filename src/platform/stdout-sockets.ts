@@ -145,8 +145,10 @@ async function makePair(parent: string, nextArea: () => Buffer): Promise<StdoutS
       onread: {
         // Asked before the first read and after each one.
         buffer: nextArea,
+        // `buf` is the area nextArea gave, a Buffer: subarray is the cheapest view of it (Buffer.from
+        // checks its arguments, a third of this callback's time in a profile).
         callback: (bytes: number, buf: Uint8Array) => {
-          sink?.(Buffer.from(buf.buffer, buf.byteOffset, bytes));
+          sink?.((buf as Buffer).subarray(0, bytes));
           return true;
         },
       },

@@ -257,7 +257,7 @@ export class CameraSupervisor extends EventEmitter {
       case 'emit-frame':
         this.frames++;
         this.lastFrameAt = this.deps.now();
-        this.emit(Buffer.isBuffer(frame) ? 'frame' : 'unit', frame);
+        this.emit(this.active === this.parser ? 'frame' : 'unit', frame);
         return;
       case 'schedule-restart':
         this.scheduleRestart();

@@ -250,7 +250,8 @@ export class FrameParser {
   /** Looks for the next SOI; the bytes before it are garbage. */
   private seekSoi(chunk: Buffer, pos: number): number {
     const end = chunk.length;
-    const ff = chunk.indexOf(0xff, pos);
+    // Most frames follow the last one at once: no search (Buffer.indexOf costs a native call).
+    const ff = chunk[pos] === 0xff ? pos : chunk.indexOf(0xff, pos);
     if (ff === -1) {
       this.garbage();
       return end;

@@ -204,9 +204,10 @@ export class Appliance {
     // Under systemd the unit's control group takes the camera down with picamd; elsewhere the
     // kernel's parent-death signal does it even when picamd is SIGKILLed.
     const setpriv = env.INVOCATION_ID ? undefined : findExecutable('setpriv', env.PATH, cwd);
-    // JPEG frames in reused buffers with room for their multipart part around them: one copy per frame.
+    // JPEG frames in reused buffers with room for their multipart part around them: one copy per frame
+    // while someone watches (none while nobody does, see buildMedia).
     const framePool = new FramePool({ headroom: PART_HEADROOM, tailroom: PART_TAILROOM, maxFrameBytes: config.camera.maxFrameBytes });
-    // ... read from a socket of picamd's own into one reused buffer, not a new one per read.
+    // ... read from a socket of picamd's own into one reused buffer (two areas), not a new one per read.
     // The reads land in the entropy scanner's own memory, where the parser scans them without a copy.
     // Under the unit in its RuntimeDirectory (a tmpfs, see stdout-sockets.ts), else the temporary directory.
     const stdoutSockets = new StdoutSockets({
